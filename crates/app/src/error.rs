@@ -1,0 +1,154 @@
+//! Errors a caller can see. Each has a stable code (for logs and support
+//! tickets), a Japanese message for staff and an English one for logs.
+//! None ever carries a My Number.
+
+use kokuho_domain::addressee::AddresseeError;
+use kokuho_domain::id::IdError;
+use kokuho_domain::name::NameError;
+use kokuho_domain::wareki::WarekiError;
+use kokuho_store::StoreError;
+use kokuho_vault::{KeyringError, VaultError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// Bad input: names the field.
+    #[error("invalid {field}: {message_en}")]
+    Invalid {
+        field: &'static str,
+        message_en: String,
+        message_ja: String,
+    },
+    #[error("{what} not found")]
+    NotFound {
+        what: &'static str,
+        message_ja: &'static str,
+    },
+    #[error("conflict: {message_en}")]
+    Conflict {
+        message_en: String,
+        message_ja: String,
+    },
+    #[error("setup: {message_en}")]
+    Setup {
+        message_en: String,
+        message_ja: String,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+    #[error(transparent)]
+    Keyring(#[from] KeyringError),
+}
+
+impl AppError {
+    /// Stable code for logs, API bodies and support tickets.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Invalid { .. } => "E-INPUT",
+            AppError::NotFound { .. } => "E-NOTFOUND",
+            AppError::Conflict { .. } => "E-CONFLICT",
+            AppError::Setup { .. } => "E-SETUP",
+            AppError::Store(_) => "E-STORE",
+            AppError::Vault(_) => "E-VAULT",
+            AppError::Keyring(_) => "E-KEYRING",
+        }
+    }
+
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            AppError::Invalid { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+
+    pub fn message_ja(&self) -> String {
+        match self {
+            AppError::Invalid { message_ja, .. }
+            | AppError::Conflict { message_ja, .. }
+            | AppError::Setup { message_ja, .. } => message_ja.clone(),
+            AppError::NotFound { message_ja, .. } => (*message_ja).to_string(),
+            AppError::Store(_) => {
+                "データベースでエラーが発生しました。システム管理者に連絡してください".into()
+            }
+            AppError::Vault(_) | AppError::Keyring(_) => {
+                "個人番号の保管領域でエラーが発生しました。システム管理者に連絡してください".into()
+            }
+        }
+    }
+
+    pub fn message_en(&self) -> String {
+        match self {
+            AppError::Invalid { message_en, .. } => message_en.clone(),
+            other => other.to_string(),
+        }
+    }
+
+    pub fn invalid(
+        field: &'static str,
+        message_en: impl Into<String>,
+        message_ja: impl Into<String>,
+    ) -> Self {
+        AppError::Invalid {
+            field,
+            message_en: message_en.into(),
+            message_ja: message_ja.into(),
+        }
+    }
+
+    /// Renames the field an error speaks of (an id parser knows only its type).
+    pub fn for_field(self, field: &'static str) -> Self {
+        match self {
+            AppError::Invalid {
+                message_en,
+                message_ja,
+                ..
+            } => AppError::Invalid {
+                field,
+                message_en,
+                message_ja,
+            },
+            other => other,
+        }
+    }
+}
+
+impl From<IdError> for AppError {
+    fn from(e: IdError) -> Self {
+        AppError::Invalid {
+            field: e.field(),
+            message_en: e.to_string(),
+            message_ja: e.message_ja(),
+        }
+    }
+}
+
+impl From<NameError> for AppError {
+    fn from(e: NameError) -> Self {
+        AppError::Invalid {
+            field: e.field(),
+            message_en: e.to_string(),
+            message_ja: e.message_ja(),
+        }
+    }
+}
+
+impl From<AddresseeError> for AppError {
+    fn from(e: AddresseeError) -> Self {
+        AppError::Invalid {
+            field: e.field(),
+            message_en: e.to_string(),
+            message_ja: e.message_ja(),
+        }
+    }
+}
+
+impl From<WarekiError> for AppError {
+    fn from(e: WarekiError) -> Self {
+        AppError::Invalid {
+            field: "date",
+            message_en: e.to_string(),
+            message_ja: e.message_ja(),
+        }
+    }
+}

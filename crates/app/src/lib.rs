@@ -1,0 +1,60 @@
+//! kokuho's use cases: one function per business act, over the store and
+//! the vault. Web and CLI are thin shells over this crate.
+
+pub mod error;
+pub mod leak_scan;
+pub mod registry;
+pub mod town;
+pub mod vault_admin;
+
+use std::sync::Arc;
+
+pub use error::AppError;
+use kokuho_domain::id::InsurerNumber;
+use kokuho_store::Db;
+use kokuho_vault::Keyring;
+
+pub type Result<T> = std::result::Result<T, AppError>;
+
+/// What every use case needs: the database, the vault's keys, and the
+/// insurer (tenant) the caller acts for.
+#[derive(Clone)]
+pub struct Kokuho {
+    pub db: Db,
+    pub keyring: Arc<Keyring>,
+    pub insurer: InsurerNumber,
+}
+
+impl Kokuho {
+    pub fn new(db: Db, keyring: Arc<Keyring>, insurer: InsurerNumber) -> Self {
+        Kokuho {
+            db,
+            keyring,
+            insurer,
+        }
+    }
+
+    /// Answers when the database does and its schema is migrated.
+    pub async fn check_health(&self) -> Result<usize> {
+        Ok(kokuho_store::schema::applied_versions(&self.db)
+            .await?
+            .len())
+    }
+}
+
+/// The insurer a database serves when none is named: its only one.
+pub async fn sole_insurer(db: &Db) -> Result<InsurerNumber> {
+    let insurers = kokuho_store::insurer::list(db).await?;
+    match insurers.as_slice() {
+        [one] => Ok(one.insurer_number.clone()),
+        [] => Err(AppError::Setup {
+            message_en: "the database serves no insurer yet: run `kokuho generate` or register one"
+                .into(),
+            message_ja: "保険者が登録されていません".into(),
+        }),
+        _ => Err(AppError::Setup {
+            message_en: "the database serves several insurers: name one with --insurer".into(),
+            message_ja: "複数の保険者が登録されています。保険者番号を指定してください".into(),
+        }),
+    }
+}

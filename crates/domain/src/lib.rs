@@ -1,0 +1,8 @@
+//! kokuho's pure domain: identifiers, 和暦, names and the addressee model.
+//!
+//! Nothing here performs I/O or reads the clock; callers pass dates in.
+
+pub mod addressee;
+pub mod id;
+pub mod name;
+pub mod wareki;

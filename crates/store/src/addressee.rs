@@ -1,0 +1,379 @@
+//! The addressee registry (宛名情報ファイル): persons and households.
+
+use kokuho_domain::addressee::{
+    Addressee, Household, HouseholdNumber, Relationship, ResidentStatus, Sex,
+};
+use kokuho_domain::id::{AddresseeId, InsurerNumber, IntegratedAddresseeId};
+use kokuho_domain::name::{KanaName, PersonName, kana_search_key};
+use sqlx::QueryBuilder;
+use time::Date;
+
+use crate::{Db, Result, StoreError, Tx, with_db, with_tx};
+
+/// Rows per multi-row INSERT: under both SQLite's and PostgreSQL's limits on
+/// bound parameters (15 columns × 1,000 = 15,000).
+pub const BATCH_ROWS: usize = 1_000;
+
+const ADDRESSEE_COLUMNS: &str = "insurer_number, addressee_id, integrated_addressee_id, name, name_kana, \
+     kana_key, birth_date, sex, postal_code, address, resident_status, household_number, relationship, \
+     registered_on, removed_on";
+
+/// Inserts households in multi-row statements inside the caller's transaction.
+pub async fn insert_households(tx: &mut Tx, rows: &[Household]) -> Result<()> {
+    for chunk in rows.chunks(BATCH_ROWS) {
+        with_tx!(tx, |c| {
+            let mut q = QueryBuilder::new(
+                "INSERT INTO household (insurer_number, household_number, householder_addressee_id, \
+                 postal_code, address, registered_on, removed_on) ",
+            );
+            q.push_values(chunk, |mut b, h| {
+                b.push_bind(h.insurer_number.as_str().to_string())
+                    .push_bind(h.household_number.as_str().to_string())
+                    .push_bind(h.householder.as_str().to_string())
+                    .push_bind(h.postal_code.clone())
+                    .push_bind(h.address.clone())
+                    .push_bind(h.registered_on)
+                    .push_bind(h.removed_on);
+            });
+            q.build().execute(c).await?;
+        });
+    }
+    Ok(())
+}
+
+/// Inserts persons in multi-row statements inside the caller's transaction.
+/// The kana search key is derived here, so it can never disagree with the
+/// stored kana.
+pub async fn insert_addressees(tx: &mut Tx, rows: &[Addressee]) -> Result<()> {
+    for chunk in rows.chunks(BATCH_ROWS) {
+        with_tx!(tx, |c| {
+            let mut q = QueryBuilder::new(format!("INSERT INTO addressee ({ADDRESSEE_COLUMNS}) "));
+            q.push_values(chunk, |mut b, a| {
+                b.push_bind(a.insurer_number.as_str().to_string())
+                    .push_bind(a.addressee_id.as_str().to_string())
+                    .push_bind(a.integrated_addressee_id.as_str().to_string())
+                    .push_bind(a.name.as_str().to_string())
+                    .push_bind(a.name_kana.as_str().to_string())
+                    .push_bind(a.name_kana.search_key())
+                    .push_bind(a.birth_date)
+                    .push_bind(a.sex.code())
+                    .push_bind(a.postal_code.clone())
+                    .push_bind(a.address.clone())
+                    .push_bind(a.resident_status.as_str())
+                    .push_bind(a.household_number.as_str().to_string())
+                    .push_bind(a.relationship.code())
+                    .push_bind(a.registered_on)
+                    .push_bind(a.removed_on);
+            });
+            q.build().execute(c).await?;
+        });
+    }
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct AddresseeRow {
+    insurer_number: String,
+    addressee_id: String,
+    integrated_addressee_id: String,
+    name: String,
+    name_kana: String,
+    birth_date: Date,
+    sex: i16,
+    postal_code: String,
+    address: String,
+    resident_status: String,
+    household_number: String,
+    relationship: String,
+    registered_on: Date,
+    removed_on: Option<Date>,
+}
+
+impl TryFrom<AddresseeRow> for Addressee {
+    type Error = StoreError;
+    fn try_from(r: AddresseeRow) -> Result<Addressee> {
+        let bad = |col: &'static str, e: String| StoreError::corrupt("addressee", col, e);
+        Ok(Addressee {
+            insurer_number: InsurerNumber::parse(&r.insurer_number)
+                .map_err(|e| bad("insurer_number", e.to_string()))?,
+            addressee_id: AddresseeId::parse(&r.addressee_id)
+                .map_err(|e| bad("addressee_id", e.to_string()))?,
+            integrated_addressee_id: IntegratedAddresseeId::parse(&r.integrated_addressee_id)
+                .map_err(|e| bad("integrated_addressee_id", e.to_string()))?,
+            name: PersonName::parse(&r.name).map_err(|e| bad("name", e.to_string()))?,
+            name_kana: KanaName::parse(&r.name_kana)
+                .map_err(|e| bad("name_kana", e.to_string()))?,
+            birth_date: r.birth_date,
+            sex: Sex::from_code(r.sex).ok_or_else(|| bad("sex", format!("code {}", r.sex)))?,
+            postal_code: r.postal_code,
+            address: r.address,
+            resident_status: ResidentStatus::parse(&r.resident_status)
+                .ok_or_else(|| bad("resident_status", r.resident_status.clone()))?,
+            household_number: HouseholdNumber::parse(&r.household_number)
+                .map_err(|e| bad("household_number", e.to_string()))?,
+            relationship: Relationship::from_code(&r.relationship)
+                .ok_or_else(|| bad("relationship", r.relationship.clone()))?,
+            registered_on: r.registered_on,
+            removed_on: r.removed_on,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct HouseholdRow {
+    insurer_number: String,
+    household_number: String,
+    householder_addressee_id: String,
+    postal_code: String,
+    address: String,
+    registered_on: Date,
+    removed_on: Option<Date>,
+}
+
+impl TryFrom<HouseholdRow> for Household {
+    type Error = StoreError;
+    fn try_from(r: HouseholdRow) -> Result<Household> {
+        let bad = |col: &'static str, e: String| StoreError::corrupt("household", col, e);
+        Ok(Household {
+            insurer_number: InsurerNumber::parse(&r.insurer_number)
+                .map_err(|e| bad("insurer_number", e.to_string()))?,
+            household_number: HouseholdNumber::parse(&r.household_number)
+                .map_err(|e| bad("household_number", e.to_string()))?,
+            householder: AddresseeId::parse(&r.householder_addressee_id)
+                .map_err(|e| bad("householder_addressee_id", e.to_string()))?,
+            postal_code: r.postal_code,
+            address: r.address,
+            registered_on: r.registered_on,
+            removed_on: r.removed_on,
+        })
+    }
+}
+
+pub async fn get_person(
+    db: &Db,
+    insurer: &InsurerNumber,
+    id: &AddresseeId,
+) -> Result<Option<Addressee>> {
+    let row: Option<AddresseeRow> = with_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {ADDRESSEE_COLUMNS} FROM addressee WHERE insurer_number = $1 AND addressee_id = $2"
+    )))
+    .bind(insurer.as_str().to_string())
+    .bind(id.as_str().to_string())
+    .fetch_optional(p)
+    .await?);
+    row.map(Addressee::try_from).transpose()
+}
+
+pub async fn get_person_by_integrated_id(
+    db: &Db,
+    insurer: &InsurerNumber,
+    id: &IntegratedAddresseeId,
+) -> Result<Option<Addressee>> {
+    let row: Option<AddresseeRow> = with_db!(db, |p| {
+        sqlx::query_as(sqlx::AssertSqlSafe(
+        format!("SELECT {ADDRESSEE_COLUMNS} FROM addressee WHERE insurer_number = $1 AND integrated_addressee_id = $2")
+    ))
+    .bind(insurer.as_str().to_string())
+    .bind(id.as_str().to_string())
+    .fetch_optional(p)
+    .await?
+    });
+    row.map(Addressee::try_from).transpose()
+}
+
+pub async fn get_household(
+    db: &Db,
+    insurer: &InsurerNumber,
+    number: &HouseholdNumber,
+) -> Result<Option<Household>> {
+    let row: Option<HouseholdRow> = with_db!(db, |p| {
+        sqlx::query_as(
+        "SELECT insurer_number, household_number, householder_addressee_id, postal_code, address, \
+         registered_on, removed_on FROM household WHERE insurer_number = $1 AND household_number = $2"
+    )
+    .bind(insurer.as_str().to_string())
+    .bind(number.as_str().to_string())
+    .fetch_optional(p)
+    .await?
+    });
+    row.map(Household::try_from).transpose()
+}
+
+/// Members of a household, householder first, then by birth date.
+pub async fn household_members(
+    db: &Db,
+    insurer: &InsurerNumber,
+    number: &HouseholdNumber,
+) -> Result<Vec<Addressee>> {
+    let rows: Vec<AddresseeRow> = with_db!(db, |p| {
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {ADDRESSEE_COLUMNS} FROM addressee WHERE insurer_number = $1 AND household_number = $2 \
+         ORDER BY CASE WHEN relationship = '02' THEN 0 ELSE 1 END, birth_date, addressee_id"
+    )))
+    .bind(insurer.as_str().to_string())
+    .bind(number.as_str().to_string())
+    .fetch_all(p)
+    .await?
+    });
+    rows.into_iter().map(Addressee::try_from).collect()
+}
+
+/// A search of the registry; every given criterion must match.
+#[derive(Clone, Debug, Default)]
+pub struct PersonQuery {
+    /// Kana in any width or script; matched as a prefix of the search key.
+    pub kana: Option<String>,
+    /// Part of the name exactly as registered.
+    pub name: Option<String>,
+    pub birth_date: Option<Date>,
+    pub addressee_id: Option<AddresseeId>,
+    pub household_number: Option<HouseholdNumber>,
+    pub limit: u32,
+}
+
+/// Escapes LIKE's wildcards so user input matches literally.
+fn like_literal(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+pub async fn search(db: &Db, insurer: &InsurerNumber, q: &PersonQuery) -> Result<Vec<Addressee>> {
+    // Placeholders are numbered as the conditions are added; values are
+    // always bound, never formatted into the SQL.
+    let mut sql = format!("SELECT {ADDRESSEE_COLUMNS} FROM addressee WHERE insurer_number = $1");
+    let mut binds: Vec<Bind> = vec![Bind::Text(insurer.as_str().to_string())];
+    let next = |sql: &mut String, clause: &str, value: Bind, binds: &mut Vec<Bind>| {
+        binds.push(value);
+        sql.push_str(&clause.replace('?', &format!("${}", binds.len())));
+    };
+    if let Some(kana) = q
+        .kana
+        .as_deref()
+        .map(kana_search_key)
+        .filter(|k| !k.is_empty())
+    {
+        // A prefix range on the binary-collated key uses the index on both backends.
+        let upper = format!("{kana}\u{10FFFF}");
+        next(&mut sql, " AND kana_key >= ?", Bind::Text(kana), &mut binds);
+        next(&mut sql, " AND kana_key < ?", Bind::Text(upper), &mut binds);
+    }
+    if let Some(name) = q.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+        let pattern = format!("%{}%", like_literal(name));
+        next(
+            &mut sql,
+            " AND name LIKE ? ESCAPE '\\'",
+            Bind::Text(pattern),
+            &mut binds,
+        );
+    }
+    if let Some(d) = q.birth_date {
+        next(&mut sql, " AND birth_date = ?", Bind::Date(d), &mut binds);
+    }
+    if let Some(id) = &q.addressee_id {
+        next(
+            &mut sql,
+            " AND addressee_id = ?",
+            Bind::Text(id.as_str().to_string()),
+            &mut binds,
+        );
+    }
+    if let Some(h) = &q.household_number {
+        next(
+            &mut sql,
+            " AND household_number = ?",
+            Bind::Text(h.as_str().to_string()),
+            &mut binds,
+        );
+    }
+    let limit = i64::from(q.limit.clamp(1, 1_000));
+    next(
+        &mut sql,
+        " ORDER BY kana_key, birth_date, addressee_id LIMIT ?",
+        Bind::Int(limit),
+        &mut binds,
+    );
+
+    let rows: Vec<AddresseeRow> = with_db!(db, |p| {
+        let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+        for b in binds {
+            query = match b {
+                Bind::Text(s) => query.bind(s),
+                Bind::Date(d) => query.bind(d),
+                Bind::Int(i) => query.bind(i),
+            };
+        }
+        query.fetch_all(p).await?
+    });
+    rows.into_iter().map(Addressee::try_from).collect()
+}
+
+enum Bind {
+    Text(String),
+    Date(Date),
+    Int(i64),
+}
+
+pub async fn count_persons(db: &Db, insurer: &InsurerNumber) -> Result<i64> {
+    let (n,): (i64,) = with_db!(db, |p| sqlx::query_as(
+        "SELECT COUNT(*) FROM addressee WHERE insurer_number = $1"
+    )
+    .bind(insurer.as_str().to_string())
+    .fetch_one(p)
+    .await?);
+    Ok(n)
+}
+
+pub async fn count_households(db: &Db, insurer: &InsurerNumber) -> Result<i64> {
+    let (n,): (i64,) = with_db!(db, |p| sqlx::query_as(
+        "SELECT COUNT(*) FROM household WHERE insurer_number = $1"
+    )
+    .bind(insurer.as_str().to_string())
+    .fetch_one(p)
+    .await?);
+    Ok(n)
+}
+
+/// The largest numeric addressee id in use (0 when none), so new registrations
+/// continue the sequence.
+pub async fn max_addressee_number(tx: &mut Tx, insurer: &InsurerNumber) -> Result<u64> {
+    let ids: Option<String> = with_tx!(tx, |c| sqlx::query_scalar(
+        "SELECT MAX(addressee_id) FROM addressee WHERE insurer_number = $1"
+    )
+    .bind(insurer.as_str().to_string())
+    .fetch_one(c)
+    .await?);
+    Ok(ids.and_then(|s| s.parse().ok()).unwrap_or(0))
+}
+
+/// Whether a household exists (inside a transaction, for checks before writes).
+pub async fn household_exists(
+    tx: &mut Tx,
+    insurer: &InsurerNumber,
+    number: &HouseholdNumber,
+) -> Result<bool> {
+    let n: i64 = with_tx!(tx, |c| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM household WHERE insurer_number = $1 AND household_number = $2"
+    )
+    .bind(insurer.as_str().to_string())
+    .bind(number.as_str().to_string())
+    .fetch_one(c)
+    .await?);
+    Ok(n > 0)
+}
+
+/// The largest numeric household number in use (0 when none).
+pub async fn max_household_number(tx: &mut Tx, insurer: &InsurerNumber) -> Result<u64> {
+    let n: Option<String> = with_tx!(tx, |c| sqlx::query_scalar(
+        "SELECT MAX(household_number) FROM household WHERE insurer_number = $1"
+    )
+    .bind(insurer.as_str().to_string())
+    .fetch_one(c)
+    .await?);
+    Ok(n.and_then(|s| s.parse().ok()).unwrap_or(0))
+}

@@ -1,0 +1,80 @@
+//! kokuho's HTTP shell: a health page, the JSON API under `/api/v1` and its
+//! OpenAPI document. Handlers only translate between HTTP and the use cases
+//! of `kokuho-app`.
+
+mod api;
+mod error;
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::Request;
+use kokuho_app::Kokuho;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_swagger_ui::SwaggerUi;
+
+pub use api::ApiDoc;
+
+/// The whole application: pages, API, OpenAPI document and Swagger UI.
+pub fn router(app: Kokuho) -> Router {
+    let (api_router, spec) = api_parts(app);
+    api_router
+        .merge(SwaggerUi::new("/swagger-ui").url("/api-docs/openapi.json", spec))
+        .layer(DefaultBodyLimit::max(64 * 1024))
+        // Log the path only: query strings carry names and kana.
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+            tracing::info_span!("http", method = %req.method(), path = %req.uri().path())
+        }))
+}
+
+fn api_parts(app: Kokuho) -> (Router, utoipa::openapi::OpenApi) {
+    let (router, spec) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(api::routes())
+        .split_for_parts();
+    (router.with_state(app), spec)
+}
+
+/// The OpenAPI document, as served at `/api-docs/openapi.json`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    OpenApiRouter::<Kokuho>::with_openapi(ApiDoc::openapi())
+        .merge(api::routes())
+        .split_for_parts()
+        .1
+}
+
+/// Serves until ctrl-c (or SIGTERM); `on_listen` is told the bound address.
+pub async fn serve(
+    app: Kokuho,
+    listen: SocketAddr,
+    on_listen: impl FnOnce(SocketAddr),
+) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    on_listen(listener.local_addr()?);
+    axum::serve(listener, router(app))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}
