@@ -326,7 +326,9 @@ fn check_id(kind: IdKind) -> ExitCode {
             };
             MyNumber::parse(&number).map(|_| ())
         }
-        IdKind::Insurer { number } => InsurerNumber::parse(&number).map(|_| ()),
+        IdKind::Insurer { number } => {
+            kokuho_domain::id::check_any_insurer_number(&number).map(|_| ())
+        }
     };
     match result {
         Ok(()) => {

@@ -1014,3 +1014,48 @@ mod tests {
         }
     }
 }
+
+/// Checks a 保険者番号 of any scheme: 6 digits (市町村国保, with the
+/// prefecture range check of [`InsurerNumber`]) or 8 digits (法別番号 2 +
+/// prefecture 2 + insurer 3 + check 1, as the employee schemes and claims
+/// use). Returns the normalised digits.
+pub fn check_any_insurer_number(s: &str) -> Result<String, IdError> {
+    const FIELD: &str = "insurer_number";
+    let digits = normalise_digits(FIELD, s)?;
+    match digits.len() {
+        6 => InsurerNumber::parse(&digits).map(|n| n.as_str().to_string()),
+        8 => {
+            let values: Vec<u8> = digits.bytes().map(|b| b - b'0').collect();
+            if luhn_like_check_digit(&values[..7]) == values[7] {
+                Ok(digits)
+            } else {
+                Err(IdError::CheckDigit { field: FIELD })
+            }
+        }
+        n => Err(IdError::WrongLength {
+            field: FIELD,
+            expected: "6 or 8",
+            actual: n,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod any_scheme_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn six_and_eight_digit_numbers() {
+        assert_eq!(check_any_insurer_number("01130012").unwrap(), "01130012");
+        assert_eq!(check_any_insurer_number("３１００１１").unwrap(), "310011");
+        assert!(matches!(
+            check_any_insurer_number("01130013"),
+            Err(IdError::CheckDigit { .. })
+        ));
+        assert!(matches!(
+            check_any_insurer_number("0113001"),
+            Err(IdError::WrongLength { .. })
+        ));
+    }
+}

@@ -125,14 +125,14 @@ enum Shape {
 }
 
 const SHAPES: [(Shape, u64); 8] = [
-    (Shape::ElderlySingle, 18),
-    (Shape::ElderlyCouple, 17),
-    (Shape::Single, 14),
-    (Shape::Couple, 9),
-    (Shape::Family, 18),
-    (Shape::SingleParent, 5),
+    (Shape::ElderlySingle, 22),
+    (Shape::ElderlyCouple, 20),
+    (Shape::Single, 13),
+    (Shape::Couple, 6),
+    (Shape::Family, 14),
+    (Shape::SingleParent, 4),
     (Shape::ThreeGenerations, 14),
-    (Shape::CoupleWithAdultChild, 5),
+    (Shape::CoupleWithAdultChild, 7),
 ];
 
 /// Foreign residents' names (氏名 as registered, カナ).
@@ -286,7 +286,7 @@ impl TownGenerator {
                 m
             }
             Shape::CoupleWithAdultChild => {
-                let mut m: Vec<Member> = couple(r, 50, 72).into();
+                let mut m: Vec<Member> = couple(r, 55, 85).into();
                 let parent = m[1].age;
                 let age = r.range(20, parent.saturating_sub(20).max(20));
                 let sex = if r.chance(60) { Sex::Male } else { Sex::Female };
@@ -613,7 +613,10 @@ mod tests {
             .filter(|p| (as_of - p.birth_date).whole_days() >= 65 * 365 + 16)
             .count();
         let share = old * 100 / persons.len();
-        assert!((33..=43).contains(&share), "{share}% aged 65+");
+        assert!(
+            (33..=43).contains(&share),
+            "{share}% aged 65+ in {households} households"
+        );
         // Every household has exactly one householder who lives in it.
         let mut seen = std::collections::HashMap::new();
         for p in &persons {

@@ -1,0 +1,377 @@
+//! The binary as an operator uses it: identifiers, 和暦, generate, serve,
+//! vault administration, and a leak scan of everything it wrote.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use kokuho_app::leak_scan::count_my_numbers;
+use kokuho_app::town::{TownGenerator, TownSpec};
+
+fn kokuho() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_kokuho"));
+    c.env_remove("KOKUHO_DATABASE_URL")
+        .env_remove("KOKUHO_VAULT_KEYRING")
+        .env_remove("KOKUHO_VAULT_KEYS")
+        .env_remove("KOKUHO_INSURER");
+    c
+}
+
+fn run(args: &[&str]) -> Output {
+    kokuho().args(args).output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn help_is_english_for_every_subcommand() {
+    let top = run(&["--help"]);
+    assert!(top.status.success());
+    let text = stdout(&top);
+    for sub in [
+        "serve",
+        "demo",
+        "generate",
+        "migrate",
+        "id",
+        "wareki",
+        "person",
+        "household",
+        "vault",
+        "openapi",
+    ] {
+        assert!(text.contains(sub), "{sub} listed");
+        let o = run(&[sub, "--help"]);
+        assert!(o.status.success(), "{sub} --help");
+        assert!(stdout(&o).contains("Usage: kokuho"), "{sub}");
+    }
+    for args in [
+        ["id", "my-number"],
+        ["vault", "rotate-key"],
+        ["person", "search"],
+        ["vault", "leak-scan"],
+    ] {
+        let o = run(&[args[0], args[1], "--help"]);
+        assert!(
+            o.status.success() && stdout(&o).contains("Usage"),
+            "{args:?}"
+        );
+    }
+    let o = run(&["generate", "--help"]);
+    assert!(
+        stdout(&o).contains("--database"),
+        "data commands take --database"
+    );
+}
+
+#[test]
+fn id_checks() {
+    let o = run(&["id", "my-number", "123456789018"]);
+    assert!(o.status.success());
+    assert_eq!(stdout(&o).trim(), "valid");
+    let o = run(&["id", "my-number", "123456789012"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("check digit"));
+    assert!(
+        !stdout(&o).contains("123456789012"),
+        "the number is not echoed"
+    );
+    let o = run(&["id", "my-number", "12345"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("12"), "says how many digits are needed");
+    let o = run(&["id", "my-number", "１２３４５６７８９０１８"]);
+    assert!(o.status.success(), "full-width digits are normalised");
+    let mut child = kokuho()
+        .args(["id", "my-number", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"314159265352\n")
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "reads standard input");
+    for valid in ["310011", "313023", "131011", "271007", "01130012"] {
+        assert!(run(&["id", "insurer", valid]).status.success(), "{valid}");
+    }
+    let o = run(&["id", "insurer", "313024"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).starts_with("invalid"));
+}
+
+#[test]
+fn wareki_both_ways() {
+    assert_eq!(
+        stdout(&run(&["wareki", "2024-01-01"])).trim(),
+        "令和6年1月1日"
+    );
+    assert_eq!(
+        stdout(&run(&["wareki", "2019-05-01"])).trim(),
+        "令和元年5月1日"
+    );
+    assert_eq!(
+        stdout(&run(&["wareki", "2019-04-30"])).trim(),
+        "平成31年4月30日"
+    );
+    assert_eq!(
+        stdout(&run(&["wareki", "--parse", "R6.1.1"])).trim(),
+        "2024-01-01"
+    );
+    assert_eq!(
+        stdout(&run(&["wareki", "--parse", "令和6年1月1日"])).trim(),
+        "2024-01-01"
+    );
+    let o = run(&["wareki", "--parse", "平成31年5月1日"]);
+    assert_eq!(o.status.code(), Some(1));
+    let o = run(&["wareki", "2024-02-30"]);
+    assert_eq!(o.status.code(), Some(1));
+}
+
+/// A tiny HTTP/1.1 client, so the test needs nothing but the binary.
+fn http(addr: &str, method: &str, path: &str, body: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let status = out
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (status, out)
+}
+
+fn scan(path: &Path) -> (usize, usize) {
+    match std::fs::read(path) {
+        Ok(bytes) => (bytes.len(), count_my_numbers(&bytes)),
+        Err(_) => (0, 0),
+    }
+}
+
+#[test]
+fn generate_serve_rotate_and_no_number_anywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = dir.path().join("town.db");
+    let db = format!("sqlite://{}", db_path.display());
+    let keys = dir.path().join("vault.keys");
+    let keys = keys.to_str().unwrap();
+    let o = run(&[
+        "generate",
+        "--database",
+        &db,
+        "--keyring",
+        keys,
+        "--residents",
+        "3000",
+        "--seed",
+        "9",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(stdout(&o).contains("3000 persons"));
+
+    // Serve, with debug logging to a file, and use the API.
+    let log_path = dir.path().join("server.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let mut server = kokuho()
+        .args([
+            "serve",
+            "--database",
+            &db,
+            "--keyring",
+            keys,
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .env("KOKUHO_LOG", "debug")
+        .stdout(Stdio::piped())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim()
+        .trim_start_matches("kokuho: listening on http://")
+        .trim_end_matches('/')
+        .to_string();
+    let (status, body) = http(&addr, "GET", "/health", "");
+    assert_eq!(status, 200, "{body}");
+    let mut g = TownGenerator::new(TownSpec::demo(3000, 9));
+    let numbers = g.next_batch(50).unwrap().numbers;
+    for (iid, number) in numbers.iter().take(10) {
+        let (status, body) = http(
+            &addr,
+            "POST",
+            "/api/v1/vault/lookup",
+            &format!("{{\"my_number\":\"{}\"}}", number.expose()),
+        );
+        assert_eq!(status, 200, "{body}");
+        assert!(body.contains(iid.as_str()));
+    }
+    let (status, _) = http(
+        &addr,
+        "POST",
+        "/api/v1/vault/lookup",
+        "{\"my_number\":\"314159265353\"}",
+    );
+    assert_eq!(status, 400);
+    let (status, _) = http(&addr, "GET", "/api/v1/persons?kana=%E3%82%BF", "");
+    assert_eq!(status, 200);
+    server.kill().unwrap();
+    server.wait().unwrap();
+
+    // The CLI finds a person by number read from standard input.
+    let (_, number) = &numbers[0];
+    let mut child = kokuho()
+        .args([
+            "person",
+            "find-by-my-number",
+            "--database",
+            &db,
+            "--keyring",
+            keys,
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(number.expose().as_bytes())
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success());
+    assert!(!stdout(&o).contains(number.expose()));
+
+    // Rotate the key; lookups still work.
+    let o = run(&["vault", "rotate-key", "--database", &db, "--keyring", keys]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(stdout(&o).contains("new key 2"));
+    let o = run(&["vault", "status", "--database", &db, "--keyring", keys]);
+    assert!(stdout(&o).contains("rows sealed by key 2"));
+    assert!(!stdout(&o).contains("rows sealed by key 1"));
+    let o = run(&[
+        "vault",
+        "retire-key",
+        "--database",
+        &db,
+        "--keyring",
+        keys,
+        "1",
+    ]);
+    assert!(o.status.success());
+
+    // No valid My Number in the database, its WAL, or the server log.
+    let wal = db_path.with_extension("db-wal");
+    let mut read = 0;
+    for f in [&db_path, &wal, &log_path] {
+        let (len, found) = scan(f);
+        read += len;
+        assert_eq!(found, 0, "{} holds a My Number", f.display());
+    }
+    assert!(read > 500_000, "the files were really scanned");
+    let log_text = std::fs::read_to_string(&log_path).unwrap();
+    assert!(
+        log_text.contains("/api/v1/vault/lookup"),
+        "the log did record the requests"
+    );
+    let o = run(&[
+        "vault",
+        "leak-scan",
+        db_path.to_str().unwrap(),
+        log_path.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stdout(&o));
+    // …and the scanner does find one where there is one.
+    let leaky = dir.path().join("leaky.csv");
+    std::fs::write(
+        &leaky,
+        format!("name,number\n山田,{}\n", numbers[1].1.expose()),
+    )
+    .unwrap();
+    let o = run(&["vault", "leak-scan", leaky.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+}
+
+#[test]
+fn a_missing_keyring_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("x.db").display());
+    let o = run(&[
+        "person",
+        "search",
+        "--database",
+        &db,
+        "--keyring",
+        "/nonexistent/keys",
+        "--kana",
+        "タ",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("init-keys"));
+    let o = run(&["migrate", "--database", "mysql://x"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("sqlite:// or postgres://"));
+}
+
+#[test]
+fn postgres_through_the_binary() {
+    let Some(url) = kokuho_store::testing::pg_url() else {
+        return;
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let t = runtime.block_on(kokuho_store::testing::postgres(&url));
+    let dir = tempfile::tempdir().unwrap();
+    let keys = dir.path().join("vault.keys");
+    let keys = keys.to_str().unwrap();
+    let o = run(&[
+        "generate",
+        "--database",
+        &t.url,
+        "--keyring",
+        keys,
+        "--residents",
+        "1200",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = run(&[
+        "person",
+        "search",
+        "--database",
+        &t.url,
+        "--keyring",
+        keys,
+        "--kana",
+        "ﾀ",
+        "--limit",
+        "3",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(stdout(&o).contains("3件"));
+    let o = run(&[
+        "vault",
+        "rotate-key",
+        "--database",
+        &t.url,
+        "--keyring",
+        keys,
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}

@@ -1,0 +1,266 @@
+//! API tests through the real router (no socket), on both backends.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use kokuho_app::Kokuho;
+use kokuho_app::town::{self, TownGenerator, TownSpec};
+use kokuho_store::testing::{TestDb, all_backends};
+use kokuho_vault::Keyring;
+use serde_json::{Value, json};
+use time::macros::datetime;
+use tower::ServiceExt;
+
+async fn app(t: &TestDb) -> Router {
+    let ring = Keyring::generate();
+    let spec = TownSpec::demo(800, 5);
+    town::generate(&t.db, &ring, &spec, datetime!(2026-11-24 09:00 UTC), |_| {})
+        .await
+        .unwrap();
+    kokuho_web::router(Kokuho::new(
+        t.db.clone(),
+        Arc::new(ring),
+        spec.insurer_number,
+    ))
+}
+
+async fn call(router: &Router, req: Request<Body>) -> (StatusCode, Value) {
+    let res = router.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    let value = serde_json::from_slice(&bytes)
+        .unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into()));
+    (status, value)
+}
+
+fn get(uri: &str) -> Request<Body> {
+    Request::get(uri).body(Body::empty()).unwrap()
+}
+
+fn post(uri: &str, body: &str) -> Request<Body> {
+    Request::post(uri)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap()
+}
+
+fn assert_error(v: &Value, field: &str) {
+    assert_eq!(v["error"]["code"], "E-INPUT", "{v}");
+    assert_eq!(v["error"]["field"], field, "{v}");
+    assert!(
+        v["error"]["message_ja"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty())
+    );
+    assert!(
+        v["error"]["message_en"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty())
+    );
+}
+
+#[tokio::test]
+async fn health_and_home() {
+    for t in all_backends().await {
+        let r = app(&t).await;
+        let (s, v) = call(&r, get("/health")).await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(v["status"], "ok");
+        assert_eq!(v["backend"], t.name);
+        let (s, v) = call(&r, get("/")).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(v.as_str().unwrap().contains("kokuho"));
+    }
+}
+
+#[tokio::test]
+async fn search_person_household() {
+    for t in all_backends().await {
+        let r = app(&t).await;
+        let (s, v) = call(&r, get("/api/v1/persons?kana=%EF%BE%80&limit=3")).await; // ﾀ
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["count"], 3);
+        let first = &v["persons"][0];
+        assert!(first["name_kana"].as_str().unwrap().starts_with('タ'));
+        assert!(first["birth_date_wareki"].as_str().unwrap().ends_with('日'));
+        let id = first["addressee_id"].as_str().unwrap();
+        let (s, v) = call(&r, get(&format!("/api/v1/persons/{id}"))).await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(v["person"]["addressee_id"], id);
+        assert!(v.get("my_number").is_none() && v["person"].get("my_number").is_none());
+        let hh = v["person"]["household_number"].as_str().unwrap();
+        let (s, v) = call(&r, get(&format!("/api/v1/households/{hh}"))).await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(v["members"][0]["relationship"], "02", "householder first");
+        // Unknown and malformed ids.
+        let (s, v) = call(&r, get("/api/v1/persons/0999999999")).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        assert_eq!(v["error"]["code"], "E-NOTFOUND");
+        let (s, v) = call(&r, get("/api/v1/persons/12ab")).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+        assert_error(&v, "addressee_id");
+        let (s, v) = call(&r, get("/api/v1/persons?limit=lots")).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+        assert_error(&v, "body");
+        let (s, v) = call(&r, get("/api/v1/persons?birth_date=H31.5.1")).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+        assert_error(&v, "birth_date");
+    }
+}
+
+fn new_person(my_number: &str) -> String {
+    json!({
+        "name": "因幡　白兎",
+        "name_kana": "いなば　はくと",
+        "birth_date": "令和元年5月1日",
+        "sex": "2",
+        "postal_code": "680-0461",
+        "address": "鳥取県八頭郡八頭町郡家1番地",
+        "registered_on": "2026-11-24",
+        "my_number": my_number
+    })
+    .to_string()
+}
+
+#[tokio::test]
+async fn register_and_find_by_my_number() {
+    for t in all_backends().await {
+        let r = app(&t).await;
+        let (s, v) = call(&r, post("/api/v1/persons", &new_person("314159265352"))).await;
+        assert_eq!(s, StatusCode::CREATED, "{}: {v}", t.name);
+        assert_eq!(v["birth_date"], "2019-05-01");
+        let id = v["addressee_id"].clone();
+        let (s, v) = call(
+            &r,
+            post(
+                "/api/v1/vault/lookup",
+                r#"{"my_number":"３１４１５９２６５３５２"}"#,
+            ),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["person"]["addressee_id"], id);
+        assert_eq!(v["has_my_number"], true);
+        assert!(
+            !v.to_string().contains("314159265352"),
+            "the number is never returned"
+        );
+        // The generated town's people are found too.
+        let mut g = TownGenerator::new(TownSpec::demo(800, 5));
+        let (iid, number) = g.next_batch(10).unwrap().numbers.remove(0);
+        let (s, v) = call(
+            &r,
+            post(
+                "/api/v1/vault/lookup",
+                &json!({"my_number": number.expose()}).to_string(),
+            ),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(v["person"]["integrated_addressee_id"], iid.as_str());
+        // Valid but unknown; invalid; duplicate.
+        let (s, _) = call(
+            &r,
+            post("/api/v1/vault/lookup", r#"{"my_number":"000000000019"}"#),
+        )
+        .await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let (s, v) = call(
+            &r,
+            post("/api/v1/vault/lookup", r#"{"my_number":"314159265353"}"#),
+        )
+        .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+        assert_error(&v, "my_number");
+        assert!(
+            !v.to_string().contains("31415926535"),
+            "the input is not echoed"
+        );
+        let (s, v) = call(&r, post("/api/v1/persons", &new_person("314159265352"))).await;
+        assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    }
+}
+
+#[tokio::test]
+async fn rejected_requests_write_nothing() {
+    for t in all_backends().await {
+        let r = app(&t).await;
+        let before = call(&r, get("/api/v1/persons?kana=%E3%82%A4%E3%83%8A%E3%83%90"))
+            .await
+            .1["count"]
+            .clone(); // イナバ
+        let bad = [
+            ("my_number", new_person("314159265353")),
+            (
+                "birth_date",
+                new_person("314159265352").replace("令和元年5月1日", "平成31年5月1日"),
+            ),
+            (
+                "name_kana",
+                new_person("314159265352").replace("いなば　はくと", "Inaba"),
+            ),
+            (
+                "postal_code",
+                new_person("314159265352").replace("680-0461", "68O-0461"),
+            ),
+        ];
+        for (field, body) in bad {
+            let (s, v) = call(&r, post("/api/v1/persons", &body)).await;
+            assert_eq!(s, StatusCode::BAD_REQUEST, "{field}");
+            assert_error(&v, field);
+        }
+        let (s, v) = call(&r, post("/api/v1/persons", "{not json")).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+        assert_error(&v, "body");
+        let (s, v) = call(
+            &r,
+            post("/api/v1/vault/lookup", r#"{"my_number":123456789018}"#),
+        )
+        .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+        assert!(!v.to_string().contains("123456789018"));
+        let after = call(&r, get("/api/v1/persons?kana=%E3%82%A4%E3%83%8A%E3%83%90"))
+            .await
+            .1["count"]
+            .clone();
+        assert_eq!(before, after, "{}", t.name);
+    }
+}
+
+#[tokio::test]
+async fn the_openapi_document_is_served_and_current() {
+    let t = kokuho_store::testing::sqlite().await;
+    let r = app(&t).await;
+    let (s, v) = call(&r, get("/api-docs/openapi.json")).await;
+    assert_eq!(s, StatusCode::OK);
+    for path in [
+        "/health",
+        "/api/v1/persons",
+        "/api/v1/persons/{addressee_id}",
+        "/api/v1/households/{household_number}",
+        "/api/v1/vault/lookup",
+    ] {
+        assert!(v["paths"].get(path).is_some(), "{path} documented");
+    }
+    let served = serde_json::to_string_pretty(&v).unwrap();
+    let generated: Value =
+        serde_json::from_str(&kokuho_web::openapi().to_pretty_json().unwrap()).unwrap();
+    assert_eq!(v, generated);
+    // The committed copy in docs/ must match what the code serves.
+    let committed = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/openapi.json"
+    ))
+    .expect("docs/openapi.json exists (kokuho openapi > docs/openapi.json)");
+    let committed: Value = serde_json::from_str(&committed).unwrap();
+    assert_eq!(
+        committed, v,
+        "docs/openapi.json is stale: run `kokuho openapi > docs/openapi.json`\n{served}"
+    );
+    let (s, _) = call(&r, get("/swagger-ui/")).await;
+    assert_eq!(s, StatusCode::OK);
+}
