@@ -232,7 +232,7 @@ fn report(e: &anyhow::Error) {
 async fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Serve { db, listen } => {
-            let app = open_app(&db, false).await?;
+            let app = open_app(&db).await?;
             kokuho_web::serve(app, listen, |addr| {
                 println!("kokuho: listening on http://{addr}/");
             })
@@ -292,7 +292,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             db,
             household_number,
         } => {
-            let app = open_app(&db, false).await?;
+            let app = open_app(&db).await?;
             let view = app.household(&household_number).await?;
             let h = &view.household;
             println!(
@@ -345,7 +345,7 @@ fn check_id(kind: IdKind) -> ExitCode {
 fn load_keyring(path: &Path) -> anyhow::Result<Keyring> {
     // A keyring given inline (e.g. from a secret store) takes precedence.
     if let Ok(text) = std::env::var("KOKUHO_VAULT_KEYS") {
-        return Ok(Keyring::parse(&text).context("KOKUHO_VAULT_KEYS")?);
+        return Keyring::parse(&text).context("KOKUHO_VAULT_KEYS");
     }
     Keyring::load(path).with_context(|| {
         format!(
@@ -369,13 +369,9 @@ fn load_or_create_keyring(path: &Path) -> anyhow::Result<Keyring> {
     Ok(ring)
 }
 
-async fn open_app(args: &DbArgs, create_keyring: bool) -> anyhow::Result<Kokuho> {
+async fn open_app(args: &DbArgs) -> anyhow::Result<Kokuho> {
     let db = kokuho_store::connect(&args.database).await?;
-    let ring = if create_keyring {
-        load_or_create_keyring(&args.keyring)?
-    } else {
-        load_keyring(&args.keyring)?
-    };
+    let ring = load_keyring(&args.keyring)?;
     let insurer = match &args.insurer {
         Some(s) => InsurerNumber::parse(s).map_err(AppError::from)?,
         None => kokuho_app::sole_insurer(&db).await?,
@@ -466,7 +462,7 @@ async fn person(action: PersonAction) -> anyhow::Result<()> {
             addressee_id,
             limit,
         } => {
-            let app = open_app(&db, false).await?;
+            let app = open_app(&db).await?;
             let found = app
                 .search_persons(&PersonSearch {
                     kana,
@@ -482,7 +478,7 @@ async fn person(action: PersonAction) -> anyhow::Result<()> {
             println!("{}件", found.len());
         }
         PersonAction::Show { db, addressee_id } => {
-            let app = open_app(&db, false).await?;
+            let app = open_app(&db).await?;
             let v = app.person(&addressee_id).await?;
             print_person_line(&v.person);
             println!("  〒{} {}", v.person.postal_code, v.person.address);
@@ -496,7 +492,7 @@ async fn person(action: PersonAction) -> anyhow::Result<()> {
             );
         }
         PersonAction::FindByMyNumber { db } => {
-            let app = open_app(&db, false).await?;
+            let app = open_app(&db).await?;
             let mut s = String::new();
             std::io::stdin().read_to_string(&mut s)?;
             let v = app.find_by_my_number(&s).await?;

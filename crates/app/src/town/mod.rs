@@ -32,7 +32,7 @@ pub const DEFAULT_RESIDENTS: u64 = 16_000;
 /// any real municipality's (the real 八頭町 number is not used in demos).
 pub fn demo_insurer() -> InsurerNumber {
     // 31 + 901 always yields a valid number; the fallback is unreachable.
-    InsurerNumber::from_parts(31, 901).unwrap_or_else(|| demo_insurer_fallback())
+    InsurerNumber::from_parts(31, 901).unwrap_or_else(demo_insurer_fallback)
 }
 
 #[allow(clippy::panic)]
@@ -214,7 +214,7 @@ impl TownGenerator {
         };
         let child = |r: &mut Random, parent_age: u64, max_age: u64| -> Member {
             let oldest = parent_age.saturating_sub(20).min(max_age);
-            let age = r.range(0, oldest.max(0));
+            let age = r.range(0, oldest);
             let sex = if r.chance(51) { Sex::Male } else { Sex::Female };
             Member {
                 age,
