@@ -10,4 +10,4 @@ export KOKUHO_REQUIRE_PG=1
 
 cargo fmt --all --check
 cargo clippy --workspace --all-targets -- -D warnings
-cargo test --workspace
+cargo nextest run --workspace --no-fail-fast

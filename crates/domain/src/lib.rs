@@ -3,6 +3,7 @@
 //! Nothing here performs I/O or reads the clock; callers pass dates in.
 
 pub mod addressee;
+pub mod eligibility;
 pub mod id;
 pub mod name;
 pub mod wareki;

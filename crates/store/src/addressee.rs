@@ -379,3 +379,69 @@ pub async fn max_household_number(tx: &mut Tx, insurer: &InsurerNumber) -> Resul
     .await?);
     Ok(n.and_then(|s| s.parse().ok()).unwrap_or(0))
 }
+
+/// Rewrites a person's registry row (the key stays); used by the
+/// resident-registry feed for moves, name changes and corrections.
+pub async fn update_person(tx: &mut Tx, a: &Addressee) -> Result<()> {
+    let n = with_tx!(tx, |c| {
+        sqlx::query(
+        "UPDATE addressee SET name = $1, name_kana = $2, kana_key = $3, birth_date = $4, sex = $5, postal_code = $6, \
+         address = $7, resident_status = $8, household_number = $9, relationship = $10, registered_on = $11, removed_on = $12 \
+         WHERE insurer_number = $13 AND addressee_id = $14"
+    )
+    .bind(a.name.as_str().to_string())
+    .bind(a.name_kana.as_str().to_string())
+    .bind(a.name_kana.search_key())
+    .bind(a.birth_date)
+    .bind(a.sex.code())
+    .bind(a.postal_code.clone())
+    .bind(a.address.clone())
+    .bind(a.resident_status.as_str())
+    .bind(a.household_number.as_str().to_string())
+    .bind(a.relationship.code())
+    .bind(a.registered_on)
+    .bind(a.removed_on)
+    .bind(a.insurer_number.as_str().to_string())
+    .bind(a.addressee_id.as_str().to_string())
+    .execute(c)
+    .await?
+    .rows_affected()
+    });
+    if n != 1 {
+        return Err(StoreError::NotFound { what: "person" });
+    }
+    Ok(())
+}
+
+/// A person read inside a transaction (sees the transaction's own writes).
+pub async fn get_person_tx(
+    tx: &mut Tx,
+    insurer: &InsurerNumber,
+    id: &AddresseeId,
+) -> Result<Option<Addressee>> {
+    let row: Option<AddresseeRow> = with_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {ADDRESSEE_COLUMNS} FROM addressee WHERE insurer_number = $1 AND addressee_id = $2"
+    )))
+    .bind(insurer.as_str().to_string())
+    .bind(id.as_str().to_string())
+    .fetch_optional(c)
+    .await?);
+    row.map(Addressee::try_from).transpose()
+}
+
+/// Members of a household inside a transaction.
+pub async fn household_member_ids(
+    tx: &mut Tx,
+    insurer: &InsurerNumber,
+    number: &HouseholdNumber,
+) -> Result<Vec<String>> {
+    Ok(with_tx!(tx, |c| {
+        sqlx::query_scalar(
+        "SELECT addressee_id FROM addressee WHERE insurer_number = $1 AND household_number = $2 ORDER BY addressee_id"
+    )
+    .bind(insurer.as_str().to_string())
+    .bind(number.as_str().to_string())
+    .fetch_all(c)
+    .await?
+    }))
+}

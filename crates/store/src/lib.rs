@@ -8,6 +8,8 @@
 
 pub mod addressee;
 mod db;
+pub mod eligibility;
+pub mod feed;
 pub mod insurer;
 pub mod schema;
 #[cfg(feature = "testing")]

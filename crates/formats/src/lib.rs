@@ -1,0 +1,14 @@
+//! kokuho's file formats: text encodings, the CSV export writer and the
+//! resident-registry change feed (住基異動ファイル).
+//!
+//! This crate reads and writes bytes; it knows nothing of the database.
+//! Errors name lines, fields and positions but, apart from dates and single
+//! unmappable characters, never the values read: a value may be personal
+//! information.
+
+pub mod csv_out;
+pub mod registry_feed;
+pub mod text;
+
+pub use csv_out::{CsvError, CsvWriter};
+pub use text::{DecodeError, EncodeError, Encoding};
