@@ -464,6 +464,16 @@ impl Kokuho {
         actor: Actor<'_>,
         now: OffsetDateTime,
     ) -> Result<PeriodVersion> {
+        in_tx!(self.db, |tx| self.correct_in(&mut tx, c, actor, now).await)
+    }
+
+    pub(crate) async fn correct_in(
+        &self,
+        tx: &mut Tx,
+        c: &Correction,
+        actor: Actor<'_>,
+        now: OffsetDateTime,
+    ) -> Result<PeriodVersion> {
         if c.note.trim().is_empty() {
             return Err(AppError::invalid(
                 "note",
@@ -471,8 +481,8 @@ impl Kokuho {
                 "訂正の理由を入力してください",
             ));
         }
-        in_tx!(self.db, |tx| {
-            let current = repo::current_version(&mut tx, &self.insurer, c.period_id)
+        {
+            let current = repo::current_version(tx, &self.insurer, c.period_id)
                 .await?
                 .ok_or(AppError::NotFound {
                     what: "eligibility period",
@@ -484,7 +494,7 @@ impl Kokuho {
                     message_ja: "この資格期間は取り消されています".into(),
                 });
             }
-            let person = self.person_in(&mut tx, &current.addressee_id).await?;
+            let person = self.person_in(tx, &current.addressee_id).await?;
             let mut updated = PeriodVersion {
                 version_no: current.version_no + 1,
                 change_kind: if c.void {
@@ -529,8 +539,7 @@ impl Kokuho {
                     rules::check_loss_fits_age(r, on, person.birth_date).map_err(period_error)?;
                 }
                 let periods =
-                    repo::periods_of_person(&mut tx, &self.insurer, &current.addressee_id, NOW)
-                        .await?;
+                    repo::periods_of_person(tx, &self.insurer, &current.addressee_id, NOW).await?;
                 let all: Vec<Period> = periods
                     .iter()
                     .filter(|v| v.period_id != c.period_id)
@@ -540,18 +549,18 @@ impl Kokuho {
                 rules::check_no_overlap(&all).map_err(period_error)?;
             }
             repo::supersede_period(
-                &mut tx,
+                tx,
                 &self.insurer,
                 current.period_id,
                 current.version_no,
                 updated.recorded_us,
             )
             .await?;
-            repo::insert_period_version(&mut tx, &self.insurer, &updated).await?;
-            self.realign_memberships(&mut tx, &current, &updated, actor)
+            repo::insert_period_version(tx, &self.insurer, &updated).await?;
+            self.realign_memberships(tx, &current, &updated, actor)
                 .await?;
             Ok(updated)
-        })
+        }
     }
 
     /// Keeps the household memberships in step with a corrected period: the
@@ -686,13 +695,24 @@ impl Kokuho {
         actor: Actor<'_>,
         now: OffsetDateTime,
     ) -> Result<AgeJobReport> {
-        in_tx!(self.db, |tx| {
+        in_tx!(self.db, |tx| self
+            .run_age_job_in(&mut tx, on, actor, now)
+            .await)
+    }
+
+    pub(crate) async fn run_age_job_in(
+        &self,
+        tx: &mut Tx,
+        on: Date,
+        actor: Actor<'_>,
+        now: OffsetDateTime,
+    ) -> Result<AgeJobReport> {
+        {
             // A superset: everyone born before the year of those turning 74;
             // the exact birthday test follows per person.
             let born_by =
                 Date::from_calendar_date(on.year() - 74, time::Month::January, 1).unwrap_or(on);
-            let candidates =
-                repo::periods_of_persons_born_by(&mut tx, &self.insurer, born_by).await?;
+            let candidates = repo::periods_of_persons_born_by(tx, &self.insurer, born_by).await?;
             let mut report = AgeJobReport::default();
             for (period, birth) in candidates {
                 let Some(turning_75) = rules::late_elderly_from(birth) else {
@@ -705,7 +725,7 @@ impl Kokuho {
                     continue;
                 }
                 self.lose_in(
-                    &mut tx,
+                    tx,
                     &Loss {
                         addressee_id: period.addressee_id.clone(),
                         reason: LossReason::LateElderly,
@@ -722,7 +742,7 @@ impl Kokuho {
                 report.late_elderly_losses += 1;
             }
             Ok(report)
-        })
+        }
     }
 }
 

@@ -78,6 +78,12 @@ enum Command {
         /// Seed: the same seed gives the same town
         #[arg(long, default_value_t = town::DEFAULT_SEED)]
         seed: u64,
+        /// Leave out the three years of eligibility history
+        #[arg(long)]
+        no_history: bool,
+        /// Also write a sample resident-registry feed (UTF-8) to this file
+        #[arg(long)]
+        feed_sample: Option<PathBuf>,
     },
     /// Apply the database migrations (every command also does this at start)
     Migrate {
@@ -109,6 +115,23 @@ enum Command {
         /// 世帯番号
         household_number: String,
     },
+    /// Eligibility (資格): acquire, lose, correct, show, the as-of export, the daily age job, proposals
+    Eligibility {
+        #[command(subcommand)]
+        action: EligibilityAction,
+    },
+    /// Import the resident-registry change file (住基異動) and raise eligibility proposals
+    RegistryImport {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        operator: OperatorArg,
+        /// The file (layout: docs/formats/registry-feed.md)
+        file: PathBuf,
+        /// utf-8 or cp932
+        #[arg(long, default_value = "utf-8")]
+        encoding: String,
+    },
     /// Manage the My Number vault: keys, rotation, leak scans
     Vault {
         #[command(subcommand)]
@@ -116,6 +139,129 @@ enum Command {
     },
     /// Print the OpenAPI document of the JSON API
     Openapi,
+}
+
+/// Who acts: recorded on every change (checked against accounts once access control lands).
+#[derive(Args, Clone)]
+struct OperatorArg {
+    /// The operator's account name
+    #[arg(long, env = "KOKUHO_OPERATOR")]
+    operator: Option<String>,
+}
+
+impl OperatorArg {
+    fn name(&self) -> String {
+        self.operator
+            .clone()
+            .or_else(|| std::env::var("USER").ok())
+            .unwrap_or_else(|| "unknown".into())
+    }
+}
+
+#[derive(Subcommand)]
+enum EligibilityAction {
+    /// Register an acquisition (資格取得); the effective date follows the law
+    Acquire {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        operator: OperatorArg,
+        #[arg(long)]
+        addressee_id: String,
+        /// move_in, left_employee_insurance, birth, public_assistance_ended, foreign_residence_started, left_late_elderly, ex_officio, other
+        #[arg(long)]
+        reason: String,
+        /// The date of the event (和暦 or ISO)
+        #[arg(long)]
+        event_date: String,
+        /// The date the resident notified (for the 14-day rule)
+        #[arg(long)]
+        notified_on: Option<String>,
+        /// The NHI household (default: the person's registry household)
+        #[arg(long)]
+        household_number: Option<String>,
+        /// The municipality of the same prefecture the person moved from
+        #[arg(long)]
+        previous_insurer_number: Option<String>,
+    },
+    /// Register a loss (資格喪失); the effective date follows the law
+    Lose {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        operator: OperatorArg,
+        #[arg(long)]
+        addressee_id: String,
+        /// move_out, joined_employee_insurance, death, public_assistance_started, late_elderly, ex_officio, other
+        #[arg(long)]
+        reason: String,
+        #[arg(long)]
+        event_date: String,
+        #[arg(long)]
+        notified_on: Option<String>,
+        /// For move_out: same_prefecture, other_prefecture or abroad
+        #[arg(long)]
+        destination: Option<String>,
+    },
+    /// Show a person's eligibility, as known now or at a time, with every recorded version
+    Show {
+        #[command(flatten)]
+        db: DbArgs,
+        addressee_id: String,
+        /// As known at this moment (RFC 3339, e.g. 2026-04-10T09:00:00Z)
+        #[arg(long)]
+        known_at: Option<String>,
+    },
+    /// Everyone insured on a date, as CSV on standard output (docs/formats/eligibility-as-of.md)
+    AsOf {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        operator: OperatorArg,
+        /// The effective date (和暦 or ISO)
+        #[arg(long)]
+        date: String,
+        /// As known at this moment (RFC 3339); default: now
+        #[arg(long)]
+        known_at: Option<String>,
+        /// utf-8 or cp932
+        #[arg(long, default_value = "utf-8")]
+        encoding: String,
+    },
+    /// The daily age job: losses on the 75th birthday up to the date (idempotent)
+    AgeJob {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The date to run for (default: today)
+        #[arg(long)]
+        date: Option<String>,
+    },
+    /// List eligibility proposals from the resident-registry feed
+    Proposals {
+        #[command(flatten)]
+        db: DbArgs,
+        /// pending, confirmed or rejected (default: all)
+        #[arg(long)]
+        status: Option<String>,
+    },
+    /// Confirm a proposal: the change is registered, with who and when
+    Confirm {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        operator: OperatorArg,
+        proposal_id: i64,
+    },
+    /// Reject a proposal, with the reason
+    Reject {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        operator: OperatorArg,
+        proposal_id: i64,
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -247,15 +393,21 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             db,
             residents,
             seed,
+            no_history,
+            feed_sample,
         } => {
             let database = Db::open(&db.database).await?;
             database.migrate().await?;
             let ring = load_or_create_keyring(&db.keyring)?;
             let mut spec = TownSpec::demo(residents, seed);
+            spec.history = !no_history;
             if let Some(insurer) = &db.insurer {
                 spec.insurer_number = InsurerNumber::parse(insurer).map_err(AppError::from)?;
             }
             generate(&database, &ring, &spec).await?;
+            if let Some(path) = feed_sample {
+                write_feed_sample(&database, ring, &spec, &path).await?;
+            }
             database.checkpoint().await?;
             database.close().await;
         }
@@ -304,6 +456,39 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Vault { action } => return vault(action).await,
+        Command::Eligibility { action } => eligibility(action).await?,
+        Command::RegistryImport {
+            db,
+            operator,
+            file,
+            encoding,
+        } => {
+            let app = open_app(&db).await?;
+            let enc = parse_encoding(&encoding)?;
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let r = app
+                .import_registry_feed(
+                    &name,
+                    &bytes,
+                    enc,
+                    &operator.name(),
+                    OffsetDateTime::now_utc(),
+                )
+                .await?;
+            if r.already_imported {
+                println!("{name}: imported before; nothing changed");
+            } else {
+                println!(
+                    "{name}: {} events applied, {} eligibility proposals raised",
+                    r.events, r.proposals
+                );
+            }
+        }
         Command::Openapi => {
             println!("{}", kokuho_web::openapi().to_pretty_json()?);
         }
@@ -398,6 +583,31 @@ async fn generate(db: &Db, ring: &Keyring, spec: &TownSpec) -> anyhow::Result<()
         report.numbers,
         started.elapsed().as_secs_f64()
     );
+    if let Some(h) = &report.history {
+        println!(
+            "eligibility history to {}: {} acquisitions and {} losses recorded ({} late notifications, {} retroactive corrections) in {} NHI households",
+            spec.as_of, h.acquisitions, h.losses, h.late_notifications, h.corrections, h.households
+        );
+    }
+    Ok(())
+}
+
+async fn write_feed_sample(
+    db: &Db,
+    ring: Keyring,
+    spec: &TownSpec,
+    path: &Path,
+) -> anyhow::Result<()> {
+    let app = Kokuho::new(db.clone(), Arc::new(ring), spec.insurer_number.clone());
+    let events = app.sample_registry_feed(spec.as_of).await?;
+    let bytes = kokuho_formats::registry_feed::write(&events, kokuho_formats::text::Encoding::Utf8)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+    println!(
+        "sample resident-registry feed: {} ({} events; import with `kokuho registry-import`)",
+        path.display(),
+        events.len()
+    );
     Ok(())
 }
 
@@ -418,6 +628,13 @@ async fn demo(data_dir: &Path, listen: SocketAddr, residents: u64) -> anyhow::Re
     let spec = TownSpec::demo(residents, town::DEFAULT_SEED);
     if kokuho_store::addressee::count_persons(&db, &spec.insurer_number).await? == 0 {
         generate(&db, &ring, &spec).await?;
+        write_feed_sample(
+            &db,
+            ring.clone(),
+            &spec,
+            &data_dir.join("registry-feed-sample.csv"),
+        )
+        .await?;
         db.checkpoint().await?;
     } else {
         println!(
@@ -560,4 +777,248 @@ async fn vault(action: VaultAction) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn parse_encoding(s: &str) -> anyhow::Result<kokuho_formats::text::Encoding> {
+    kokuho_formats::text::Encoding::parse(s).ok_or_else(|| {
+        AppError::invalid(
+            "encoding",
+            "encoding must be utf-8 or cp932",
+            "文字コードは utf-8 か cp932 です",
+        )
+        .into()
+    })
+}
+
+fn parse_date_arg(field: &'static str, s: &str) -> anyhow::Result<time::Date> {
+    Ok(kokuho_app::registry::parse_date(field, s)?)
+}
+
+fn parse_known_at(s: Option<&str>) -> anyhow::Result<Option<OffsetDateTime>> {
+    s.map(|s| {
+        OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).map_err(|_| {
+            anyhow::Error::from(AppError::invalid(
+                "known_at",
+                "known_at must be an RFC 3339 time such as 2026-04-10T09:00:00Z",
+                "時点は 2026-04-10T09:00:00Z の形式で入力してください",
+            ))
+        })
+    })
+    .transpose()
+}
+
+fn print_period(v: &kokuho_store::eligibility::PeriodVersion) {
+    let late = |b: bool| if b { "（届出遅延）" } else { "" };
+    println!(
+        "期間{} 版{}  取得 {} {}{}  喪失 {} {}{}{}",
+        v.period_id,
+        v.version_no,
+        wareki::format_date(v.acquired_on).unwrap_or_else(|_| v.acquired_on.to_string()),
+        v.acquisition_reason.label_ja(),
+        late(v.acquisition_late),
+        v.lost_on
+            .map(|d| wareki::format_date(d).unwrap_or_else(|_| d.to_string()))
+            .unwrap_or_else(|| "—".into()),
+        v.loss_reason.map(|r| r.label_ja()).unwrap_or(""),
+        late(v.loss_late),
+        if v.voided { "  【取消】" } else { "" }
+    );
+}
+
+async fn eligibility(action: EligibilityAction) -> anyhow::Result<()> {
+    use kokuho_app::eligibility::{Acquisition, Flags, Loss};
+    use kokuho_domain::eligibility::{AcquisitionReason, LossReason, MoveDestination};
+    let now = OffsetDateTime::now_utc();
+    match action {
+        EligibilityAction::Acquire {
+            db,
+            operator,
+            addressee_id,
+            reason,
+            event_date,
+            notified_on,
+            household_number,
+            previous_insurer_number,
+        } => {
+            let app = open_app(&db).await?;
+            let reason = AcquisitionReason::from_code(&reason).ok_or_else(|| {
+                AppError::invalid(
+                    "reason",
+                    "unknown acquisition reason",
+                    "取得事由が正しくありません",
+                )
+            })?;
+            let a = Acquisition {
+                addressee_id: kokuho_domain::id::AddresseeId::parse(&addressee_id)
+                    .map_err(AppError::from)?,
+                reason,
+                event_on: parse_date_arg("event_date", &event_date)?,
+                notified_on: notified_on
+                    .as_deref()
+                    .map(|d| parse_date_arg("notified_on", d))
+                    .transpose()?,
+                household_number: household_number
+                    .as_deref()
+                    .map(kokuho_domain::addressee::HouseholdNumber::parse)
+                    .transpose()
+                    .map_err(AppError::from)?,
+                previous_insurer_number: previous_insurer_number
+                    .as_deref()
+                    .map(InsurerNumber::parse)
+                    .transpose()
+                    .map_err(AppError::from)?,
+                flags: Flags::default(),
+            };
+            print_period(&app.acquire(&a, &operator.name(), now).await?);
+        }
+        EligibilityAction::Lose {
+            db,
+            operator,
+            addressee_id,
+            reason,
+            event_date,
+            notified_on,
+            destination,
+        } => {
+            let app = open_app(&db).await?;
+            let reason = LossReason::from_code(&reason).ok_or_else(|| {
+                AppError::invalid(
+                    "reason",
+                    "unknown loss reason",
+                    "喪失事由が正しくありません",
+                )
+            })?;
+            let destination = destination
+                .as_deref()
+                .map(|d| {
+                    MoveDestination::from_code(d).ok_or_else(|| {
+                        AppError::invalid(
+                            "destination",
+                            "destination must be same_prefecture, other_prefecture or abroad",
+                            "転出先の区分が正しくありません",
+                        )
+                    })
+                })
+                .transpose()?;
+            let l = Loss {
+                addressee_id: kokuho_domain::id::AddresseeId::parse(&addressee_id)
+                    .map_err(AppError::from)?,
+                reason,
+                event_on: parse_date_arg("event_date", &event_date)?,
+                notified_on: notified_on
+                    .as_deref()
+                    .map(|d| parse_date_arg("notified_on", d))
+                    .transpose()?,
+                destination,
+                next_insurer_number: None,
+            };
+            print_period(&app.lose(&l, &operator.name(), now).await?);
+        }
+        EligibilityAction::Show {
+            db,
+            addressee_id,
+            known_at,
+        } => {
+            let app = open_app(&db).await?;
+            let id =
+                kokuho_domain::id::AddresseeId::parse(&addressee_id).map_err(AppError::from)?;
+            let known_at = parse_known_at(known_at.as_deref())?;
+            println!(
+                "資格（{}）",
+                if known_at.is_some() {
+                    "指定時点で把握していた内容"
+                } else {
+                    "現在把握している内容"
+                }
+            );
+            for v in app.periods(&id, known_at).await? {
+                print_period(&v);
+            }
+            println!("記録の履歴");
+            for v in app.eligibility_history(&id).await? {
+                print!(
+                    "  {} {} {}: ",
+                    kokuho_app::eligibility::from_us(v.recorded_us),
+                    v.recorded_by,
+                    v.change_kind
+                );
+                print_period(&v);
+            }
+        }
+        EligibilityAction::AsOf {
+            db,
+            operator: _,
+            date,
+            known_at,
+            encoding,
+        } => {
+            let app = open_app(&db).await?;
+            let on = parse_date_arg("date", &date)?;
+            let enc = parse_encoding(&encoding)?;
+            let known_at = parse_known_at(known_at.as_deref())?;
+            let out = std::io::BufWriter::new(std::io::stdout().lock());
+            let (mut out, n) = app.export_insured_on(on, known_at, enc, out).await?;
+            std::io::Write::flush(&mut out)?;
+            tracing::info!(rows = n, %on, "as-of export written");
+        }
+        EligibilityAction::AgeJob { db, date } => {
+            let app = open_app(&db).await?;
+            let on = match date {
+                Some(d) => parse_date_arg("date", &d)?,
+                None => OffsetDateTime::now_local().unwrap_or(now).date(),
+            };
+            let r = app.run_age_job(on, "age-job", now).await?;
+            println!(
+                "age job for {on}: {} losses on reaching 75 recorded",
+                r.late_elderly_losses
+            );
+        }
+        EligibilityAction::Proposals { db, status } => {
+            let app = open_app(&db).await?;
+            for p in app.proposals(status.as_deref()).await? {
+                println!(
+                    "{}  {}  {} {} {}  宛名{}  {}{}",
+                    p.proposal_id,
+                    p.status,
+                    p.kind,
+                    p.reason,
+                    p.event_on,
+                    p.addressee_id,
+                    p.decided_by.as_deref().unwrap_or(""),
+                    p.decision_note
+                        .as_deref()
+                        .map(|n| format!(" {n}"))
+                        .unwrap_or_default()
+                );
+            }
+        }
+        EligibilityAction::Confirm {
+            db,
+            operator,
+            proposal_id,
+        } => {
+            let app = open_app(&db).await?;
+            let p = app
+                .confirm_proposal(proposal_id, &operator.name(), now)
+                .await?;
+            println!(
+                "proposal {} confirmed by {}",
+                p.proposal_id,
+                operator.name()
+            );
+        }
+        EligibilityAction::Reject {
+            db,
+            operator,
+            proposal_id,
+            reason,
+        } => {
+            let app = open_app(&db).await?;
+            let p = app
+                .reject_proposal(proposal_id, &reason, &operator.name(), now)
+                .await?;
+            println!("proposal {} rejected by {}", p.proposal_id, operator.name());
+        }
+    }
+    Ok(())
 }

@@ -1415,6 +1415,16 @@ mod tests {
     }
 
     #[test]
+    fn documented_example_parses() {
+        let doc = include_str!("../../../docs/formats/registry-feed.md");
+        let start = doc.find("```\nevent_id,").unwrap() + 4;
+        let len = doc[start..].find("```").unwrap();
+        let events = parse_str(&doc[start..start + len]).unwrap();
+        let kinds: Vec<&str> = events.iter().map(|e| e.kind.code()).collect();
+        assert_eq!(kinds, ["birth", "death", "move_in", "move_out"]);
+    }
+
+    #[test]
     fn kinds_and_destinations() {
         for k in RegistryEventKind::ALL {
             assert_eq!(RegistryEventKind::from_code(k.code()), Some(k));

@@ -253,8 +253,7 @@ pub fn encode_cp932(s: &str) -> Result<Vec<u8>, EncodeError> {
     // has no mapping for them.
     let mut run_start = 0;
     let mut run_pos = 0; // characters before `run_start`
-    let mut pos = 0;
-    for (i, c) in mapped.char_indices() {
+    for (pos, (i, c)) in mapped.char_indices().enumerate() {
         if let Some(bytes) = pua_bytes(c) {
             encode_run(
                 mapped.get(run_start..i).unwrap_or_default(),
@@ -265,7 +264,6 @@ pub fn encode_cp932(s: &str) -> Result<Vec<u8>, EncodeError> {
             run_start = i + c.len_utf8();
             run_pos = pos + 1;
         }
-        pos += 1;
     }
     encode_run(
         mapped.get(run_start..).unwrap_or_default(),
@@ -432,7 +430,25 @@ mod tests {
             assert_eq!(a, b, "{from}");
             assert_eq!(decode(&a, Encoding::Cp932).unwrap(), to.to_string());
         }
-        assert_eq!(encode_cp932("〜").unwrap(), [0x81, 0x60]);
+        // The table of docs/formats/csv.md.
+        let bytes: Vec<[u8; 2]> = CP932_LOOKALIKES
+            .iter()
+            .map(|(from, _)| encode_cp932(&from.to_string()).unwrap().try_into().unwrap())
+            .collect();
+        assert_eq!(
+            bytes,
+            [
+                [0x81, 0x60],
+                [0x81, 0x61],
+                [0x81, 0x5C],
+                [0x81, 0x91],
+                [0x81, 0x92],
+                [0x81, 0xCA],
+                [0x81, 0x7C],
+                [0x81, 0x8F],
+                [0x81, 0x50]
+            ]
+        );
         assert_eq!(encode_cp932("−").unwrap(), [0x81, 0x7C]);
         assert_eq!(encode_cp932("¥‾").unwrap(), [0x81, 0x8F, 0x81, 0x50]);
         assert_eq!(encode_cp932("\\~").unwrap(), b"\\~");
@@ -513,6 +529,28 @@ mod tests {
         // JIS X 0208 (6879) + NEC row 13 (83) + NEC-selected IBM (374) +
         // IBM (388) + user-defined (1880).
         assert_eq!(decodable, 9604);
+    }
+
+    /// Every character that encodes reads back as itself (after the
+    /// lookalike mapping): nothing in the whole of Unicode is replaced
+    /// silently.
+    #[test]
+    fn every_encodable_char_reads_back() {
+        let mut encodable = 0;
+        for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+            let Ok(bytes) = encode_cp932(c.encode_utf8(&mut [0; 4])) else {
+                continue;
+            };
+            encodable += 1;
+            assert_eq!(
+                decode(&bytes, Encoding::Cp932).unwrap(),
+                map_lookalike(c).to_string(),
+                "U+{:04X}",
+                u32::from(c)
+            );
+        }
+        // A floor, so that the loop cannot pass by encoding nothing.
+        assert!(encodable > 9000, "{encodable}");
     }
 
     /// Pairs that decode without error, collected once for the proptest.

@@ -174,7 +174,7 @@ pub async fn supersede_period(
     let n = with_tx!(tx, |c| {
         sqlx::query(
         "UPDATE eligibility_version SET superseded_us = $1 WHERE insurer_number = $2 AND period_id = $3 \
-         AND version_no = $4 AND superseded_us IS NULL"
+         AND version_no = $4 AND superseded_us IS NULL AND recorded_us <= $1"
     )
     .bind(at_us)
     .bind(insurer.as_str().to_string())
@@ -413,7 +413,7 @@ pub async fn supersede_membership(
     let n = with_tx!(tx, |c| {
         sqlx::query(
         "UPDATE membership_version SET superseded_us = $1 WHERE insurer_number = $2 AND membership_id = $3 \
-         AND version_no = $4 AND superseded_us IS NULL"
+         AND version_no = $4 AND superseded_us IS NULL AND recorded_us <= $1"
     )
     .bind(at_us)
     .bind(insurer.as_str().to_string())

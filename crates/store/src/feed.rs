@@ -13,9 +13,8 @@ pub async fn file_imported(
     kind: &str,
     digest: &str,
 ) -> Result<bool> {
-    let n: i64 =
-        with_tx!(tx, |c| {
-            sqlx::query_scalar(
+    let n: i64 = with_tx!(tx, |c| {
+        sqlx::query_scalar(
         "SELECT COUNT(*) FROM import_file WHERE insurer_number = $1 AND kind = $2 AND digest = $3"
     )
     .bind(insurer.as_str().to_string())
@@ -23,7 +22,7 @@ pub async fn file_imported(
     .bind(digest.to_string())
     .fetch_one(c)
     .await?
-        });
+    });
     Ok(n > 0)
 }
 

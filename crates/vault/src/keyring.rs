@@ -20,6 +20,7 @@ pub type KeyId = u32;
 
 type KeyBytes = Zeroizing<[u8; 32]>;
 
+#[derive(Clone)]
 pub struct Keyring {
     encryption: BTreeMap<KeyId, KeyBytes>,
     lookup: (KeyId, KeyBytes),

@@ -8,6 +8,8 @@
 //! the build.
 
 pub mod data;
+pub mod feed_sample;
+pub mod history;
 
 use kokuho_domain::addressee::{
     Addressee, Household, HouseholdNumber, Relationship, ResidentStatus, Sex,
@@ -48,6 +50,8 @@ pub struct TownSpec {
     pub seed: u64,
     /// The date the population is as of (ages are counted to it).
     pub as_of: Date,
+    /// Also build three years of NHI eligibility history.
+    pub history: bool,
 }
 
 impl TownSpec {
@@ -58,6 +62,7 @@ impl TownSpec {
             residents,
             seed,
             as_of: time::macros::date!(2026 - 04 - 01),
+            history: true,
         }
     }
 }
@@ -457,6 +462,7 @@ pub struct GenerateReport {
     pub households: u64,
     pub persons: u64,
     pub numbers: u64,
+    pub history: Option<history::HistoryReport>,
 }
 
 /// Persons per batch written to the database.
@@ -500,7 +506,16 @@ pub async fn generate(
         households: 0,
         persons: 0,
         numbers: 0,
+        history: None,
     };
+    let app = crate::Kokuho::new(
+        db.clone(),
+        std::sync::Arc::new(keyring.clone()),
+        spec.insurer_number.clone(),
+    );
+    let mut history = spec
+        .history
+        .then(|| history::HistoryGenerator::new(spec.seed, spec.as_of, now));
     let mut tx = db.begin().await?;
     let written: Result<()> = async {
         while let Some(batch) = generator.next_batch(BATCH_PERSONS) {
@@ -519,10 +534,23 @@ pub async fn generate(
             kokuho_store::addressee::insert_households(&mut tx, &batch.households).await?;
             kokuho_store::addressee::insert_addressees(&mut tx, &batch.persons).await?;
             kokuho_store::vault::insert(&mut tx, &entries, now).await?;
+            if let Some(h) = history.as_mut() {
+                let mut grouped: Vec<Vec<Addressee>> = Vec::new();
+                for p in &batch.persons {
+                    match grouped.last_mut() {
+                        Some(g) if g[0].household_number == p.household_number => g.push(p.clone()),
+                        _ => grouped.push(vec![p.clone()]),
+                    }
+                }
+                h.households(&app, &mut tx, &grouped).await?;
+            }
             report.households += batch.households.len() as u64;
             report.persons += batch.persons.len() as u64;
             report.numbers += entries.len() as u64;
             progress(report.persons);
+        }
+        if let Some(h) = history.take() {
+            report.history = Some(h.finish(&app, &mut tx).await?);
         }
         Ok(())
     }
