@@ -225,6 +225,7 @@ impl Kokuho {
     /// Opens a membership from `from` (closing any open one the day before
     /// ends at `from`) and makes sure the household has numbers and the
     /// person a 枝番 in it.
+    #[allow(clippy::too_many_arguments)] // the membership's fields plus who and when
     pub(crate) async fn join_household_in(
         &self,
         tx: &mut Tx,

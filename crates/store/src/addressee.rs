@@ -419,16 +419,15 @@ pub async fn get_person_tx(
     insurer: &InsurerNumber,
     id: &AddresseeId,
 ) -> Result<Option<Addressee>> {
-    let row: Option<AddresseeRow> =
-        with_tx!(tx, |c| {
-            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    let row: Option<AddresseeRow> = with_tx!(tx, |c| {
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {ADDRESSEE_COLUMNS} FROM addressee WHERE insurer_number = $1 AND addressee_id = $2"
     )))
     .bind(insurer.as_str().to_string())
     .bind(id.as_str().to_string())
     .fetch_optional(c)
     .await?
-        });
+    });
     row.map(Addressee::try_from).transpose()
 }
 

@@ -26,6 +26,7 @@ pub async fn file_imported(
     Ok(n > 0)
 }
 
+#[allow(clippy::too_many_arguments)] // one column each; a struct would only rename them
 pub async fn record_file(
     tx: &mut Tx,
     insurer: &InsurerNumber,
@@ -192,6 +193,7 @@ pub async fn proposal(tx: &mut Tx, insurer: &InsurerNumber, id: i64) -> Result<O
 }
 
 /// Records a decision on a pending proposal; refuses one already decided.
+#[allow(clippy::too_many_arguments)] // one column each; a struct would only rename them
 pub async fn decide(
     tx: &mut Tx,
     insurer: &InsurerNumber,
