@@ -30,6 +30,9 @@ use crate::{AppError, Result};
 pub const DEFAULT_SEED: u64 = 20_260_401;
 pub const DEFAULT_RESIDENTS: u64 = 16_000;
 
+/// The demo town's 被保険者記号.
+pub const DEMO_SYMBOL: &str = "八頭";
+
 /// The demo insurer: prefecture 31 (鳥取県) with a local number that is not
 /// any real municipality's (the real 八頭町 number is not used in demos).
 pub fn demo_insurer() -> InsurerNumber {
@@ -517,6 +520,9 @@ pub async fn generate(
         .history
         .then(|| history::HistoryGenerator::new(spec.seed, spec.as_of, now));
     let mut tx = db.begin().await?;
+    // The demo town's 被保険者記号 is the town's short name (as many towns' are).
+    kokuho_store::eligibility::set_numbering_rule(&mut tx, &spec.insurer_number, DEMO_SYMBOL, 7)
+        .await?;
     let written: Result<()> = async {
         while let Some(batch) = generator.next_batch(BATCH_PERSONS) {
             let entries = batch
