@@ -203,6 +203,31 @@ enum EligibilityAction {
         #[arg(long)]
         destination: Option<String>,
     },
+    /// Correct a period (訂正, also retroactively): adds a version, the old one stays readable
+    Correct {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        operator: OperatorArg,
+        /// The period (see `eligibility show`)
+        #[arg(long)]
+        period_id: i64,
+        /// New acquisition date (和暦 or ISO)
+        #[arg(long)]
+        acquired_on: Option<String>,
+        /// New loss date (和暦 or ISO); with --loss-reason
+        #[arg(long)]
+        lost_on: Option<String>,
+        /// New loss reason code
+        #[arg(long)]
+        loss_reason: Option<String>,
+        /// Remove the period altogether (entered in error)
+        #[arg(long)]
+        void: bool,
+        /// Why (required)
+        #[arg(long)]
+        note: String,
+    },
     /// Show a person's eligibility, as known now or at a time, with every recorded version
     Show {
         #[command(flatten)]
@@ -913,6 +938,48 @@ async fn eligibility(action: EligibilityAction) -> anyhow::Result<()> {
                 next_insurer_number: None,
             };
             print_period(&app.lose(&l, &operator.name(), now).await?);
+        }
+        EligibilityAction::Correct {
+            db,
+            operator,
+            period_id,
+            acquired_on,
+            lost_on,
+            loss_reason,
+            void,
+            note,
+        } => {
+            let app = open_app(&db).await?;
+            let loss_reason = loss_reason
+                .as_deref()
+                .map(|r| {
+                    LossReason::from_code(r).ok_or_else(|| {
+                        AppError::invalid(
+                            "loss_reason",
+                            "unknown loss reason",
+                            "喪失事由が正しくありません",
+                        )
+                    })
+                })
+                .transpose()?;
+            let c = kokuho_app::eligibility::Correction {
+                period_id,
+                acquired_on: acquired_on
+                    .as_deref()
+                    .map(|d| parse_date_arg("acquired_on", d))
+                    .transpose()?,
+                acquisition_reason: None,
+                lost_on: lost_on
+                    .as_deref()
+                    .map(|d| parse_date_arg("lost_on", d))
+                    .transpose()?
+                    .map(Some),
+                loss_reason: loss_reason.map(Some),
+                flags: None,
+                void,
+                note,
+            };
+            print_period(&app.correct(&c, &operator.name(), now).await?);
         }
         EligibilityAction::Show {
             db,

@@ -260,6 +260,64 @@ fn generate_serve_rotate_and_no_number_anywhere() {
     assert!(o.status.success());
     assert!(!stdout(&o).contains(number.expose()));
 
+    // A retroactive correction from the command line, then the as-of export.
+    let o = run(&[
+        "eligibility",
+        "show",
+        "--database",
+        &db,
+        "--keyring",
+        keys,
+        "0000000001",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = run(&[
+        "eligibility",
+        "correct",
+        "--database",
+        &db,
+        "--keyring",
+        keys,
+        "--period-id",
+        "1",
+        "--note",
+        "",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "a correction needs a reason");
+    let o = run(&[
+        "eligibility",
+        "correct",
+        "--database",
+        &db,
+        "--keyring",
+        keys,
+        "--operator",
+        "supervisor",
+        "--period-id",
+        "1",
+        "--acquired-on",
+        "R2.4.1",
+        "--note",
+        "取得日の訂正",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(stdout(&o).contains("令和2年4月1日"), "{}", stdout(&o));
+    let o = run(&[
+        "eligibility",
+        "as-of",
+        "--database",
+        &db,
+        "--keyring",
+        keys,
+        "--date",
+        "2020-04-01",
+        "--encoding",
+        "cp932",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(o.stdout.starts_with(b"insurer_number,"));
+    assert!(count_my_numbers(&o.stdout) == 0);
+
     // Rotate the key; lookups still work.
     let o = run(&["vault", "rotate-key", "--database", &db, "--keyring", keys]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
