@@ -682,6 +682,7 @@ impl Kokuho {
             &self.insurer,
             on,
             known_at.map_or(NOW, to_us),
+            None,
             each,
         )
         .await?)
@@ -821,5 +822,61 @@ impl Kokuho {
         }
         let n = n?;
         Ok((w.finish().map_err(csv_error)?, n))
+    }
+}
+
+/// An NHI household on a date: its numbers, its registry householder (who is
+/// the 擬制世帯主 when not insured themselves) and its insured members.
+#[derive(Clone, Debug)]
+pub struct NhiHouseholdView {
+    pub household_number: HouseholdNumber,
+    pub on: Date,
+    pub insured_symbol: Option<String>,
+    pub insured_number: Option<String>,
+    pub householder: Option<AddresseeId>,
+    /// 擬制世帯主: the householder is not insured on the date (the tax obligor all the same).
+    pub nominal_householder: bool,
+    pub members: Vec<repo::InsuredRow>,
+}
+
+impl Kokuho {
+    /// The NHI household as of `on`, as known at `known_at`.
+    pub async fn nhi_household_as_of(
+        &self,
+        household: &HouseholdNumber,
+        on: Date,
+        known_at: Option<OffsetDateTime>,
+    ) -> Result<NhiHouseholdView> {
+        let known = known_at.map_or(NOW, to_us);
+        if registry::get_household(&self.db, &self.insurer, household)
+            .await?
+            .is_none()
+        {
+            return Err(AppError::NotFound {
+                what: "household",
+                message_ja: "該当する世帯がありません",
+            });
+        }
+        let mut members = Vec::new();
+        repo::for_each_insured_on(&self.db, &self.insurer, on, known, Some(household), |r| {
+            members.push(r);
+            Ok(())
+        })
+        .await?;
+        let householder =
+            registry::householder_on(&self.db, &self.insurer, household, on, known).await?;
+        let nominal_householder = !members.is_empty()
+            && householder
+                .as_ref()
+                .is_some_and(|h| !members.iter().any(|m| m.addressee_id == h.as_str()));
+        Ok(NhiHouseholdView {
+            household_number: household.clone(),
+            on,
+            insured_symbol: members.first().and_then(|m| m.insured_symbol.clone()),
+            insured_number: members.first().and_then(|m| m.insured_number.clone()),
+            householder,
+            nominal_householder,
+            members,
+        })
     }
 }

@@ -9,6 +9,12 @@ pub mod registry_feed;
 pub mod town;
 pub mod vault_admin;
 
+/// The records use cases return, for the shells to render.
+pub mod records {
+    pub use kokuho_store::eligibility::{InsuredRow, PeriodVersion};
+    pub use kokuho_store::feed::Proposal;
+}
+
 use std::sync::Arc;
 
 pub use error::AppError;

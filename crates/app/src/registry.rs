@@ -264,6 +264,17 @@ impl Kokuho {
                         }],
                     )
                     .await?;
+                    repo::record_householder(
+                        &mut tx,
+                        &self.insurer,
+                        &h,
+                        &addressee_id,
+                        registered_on,
+                        "registration",
+                        crate::eligibility::to_us(now),
+                        "registry",
+                    )
+                    .await?;
                     h
                 }
             };

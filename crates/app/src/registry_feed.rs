@@ -220,6 +220,17 @@ impl Kokuho {
                         }],
                     )
                     .await?;
+                    registry::record_householder(
+                        tx,
+                        &self.insurer,
+                        &household,
+                        &e.addressee_id,
+                        e.event_date,
+                        "registration",
+                        at,
+                        "registry-feed",
+                    )
+                    .await?;
                 }
                 let person = Addressee {
                     insurer_number: self.insurer.clone(),
@@ -333,6 +344,39 @@ impl Kokuho {
                             registered_on: e.event_date,
                             removed_on: None,
                         }],
+                    )
+                    .await?;
+                    registry::record_householder(
+                        tx,
+                        &self.insurer,
+                        &household,
+                        &e.addressee_id,
+                        e.event_date,
+                        "registration",
+                        at,
+                        "registry-feed",
+                    )
+                    .await?;
+                }
+                let existing_household =
+                    registry::get_household(&self.db, &self.insurer, &household).await?;
+                if relationship == Relationship::Householder
+                    && existing_household.as_ref().is_some_and(|h| {
+                        h.householder != e.addressee_id && h.registered_on < e.event_date
+                    })
+                {
+                    // 世帯主変更: the person becomes the householder of an existing household.
+                    registry::set_householder(tx, &self.insurer, &household, &e.addressee_id)
+                        .await?;
+                    registry::record_householder(
+                        tx,
+                        &self.insurer,
+                        &household,
+                        &e.addressee_id,
+                        e.event_date,
+                        "householder_change",
+                        at,
+                        "registry-feed",
                     )
                     .await?;
                 }

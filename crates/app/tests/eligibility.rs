@@ -626,3 +626,93 @@ async fn the_age_job_is_idempotent_and_respects_birthdays() {
         );
     }
 }
+
+#[tokio::test]
+async fn nominal_householders_and_a_change_of_householder() {
+    for t in all_backends().await {
+        let app = app(&t).await;
+        let head = person(&app, "擬制　世帯主", "1950-01-01", None).await; // employee-insured: not in NHI
+        let son = person(
+            &app,
+            "国保　長男",
+            "1980-01-01",
+            Some(&head.household_number),
+        )
+        .await;
+        app.acquire(&acq(&son, A::MoveIn, date!(2025 - 04 - 01)), "c", T0)
+            .await
+            .unwrap();
+        let view = app
+            .nhi_household_as_of(&head.household_number, date!(2026 - 01 - 01), None)
+            .await
+            .unwrap();
+        assert_eq!(
+            view.householder.as_ref(),
+            Some(&head.addressee_id),
+            "{}",
+            t.name
+        );
+        assert!(
+            view.nominal_householder,
+            "the householder is not insured: 擬制世帯主"
+        );
+        assert_eq!(view.members.len(), 1);
+        assert!(view.insured_number.is_some());
+        // The son becomes householder on 2026-06-01 (世帯主変更 from the registry feed).
+        let feed = format!(
+            "event_id,event_type,event_date,notified_on,addressee_id,household_number,relationship,name,name_kana,birth_date,sex,postal_code,address,destination,previous_insurer_number\r\n\
+             H-1,household_change,2026-06-01,2026-06-03,{},{},02,,,,,,,,\r\n",
+            son.addressee_id, head.household_number
+        );
+        let r = app
+            .import_registry_feed(
+                "h.csv",
+                feed.as_bytes(),
+                kokuho_formats::text::Encoding::Utf8,
+                "c",
+                T0,
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.events, 1);
+        let after = app
+            .nhi_household_as_of(&head.household_number, date!(2026 - 07 - 01), None)
+            .await
+            .unwrap();
+        assert_eq!(
+            after.householder.as_ref(),
+            Some(&son.addressee_id),
+            "{}",
+            t.name
+        );
+        assert!(!after.nominal_householder);
+        let before = app
+            .nhi_household_as_of(&head.household_number, date!(2026 - 05 - 31), None)
+            .await
+            .unwrap();
+        assert_eq!(
+            before.householder.as_ref(),
+            Some(&head.addressee_id),
+            "history kept"
+        );
+        assert!(before.nominal_householder);
+        // As known before the feed arrived, the son was never householder.
+        let then = app
+            .nhi_household_as_of(
+                &head.household_number,
+                date!(2026 - 07 - 01),
+                Some(T0 - Duration::seconds(1)),
+            )
+            .await;
+        assert!(then.is_ok());
+        assert!(matches!(
+            app.nhi_household_as_of(
+                &HouseholdNumber::from_u64(424242),
+                date!(2026 - 07 - 01),
+                None
+            )
+            .await,
+            Err(AppError::NotFound { .. })
+        ));
+    }
+}

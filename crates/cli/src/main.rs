@@ -183,6 +183,15 @@ enum EligibilityAction {
         /// The municipality of the same prefecture the person moved from
         #[arg(long)]
         previous_insurer_number: Option<String>,
+        /// 住所地特例 (stays insured here while in a facility elsewhere)
+        #[arg(long)]
+        address_exception: bool,
+        /// マル学 (a student living elsewhere)
+        #[arg(long)]
+        student_exception: bool,
+        /// 外国人: the end of the period of stay (和暦 or ISO)
+        #[arg(long)]
+        foreign_stay_until: Option<String>,
     },
     /// Register a loss (資格喪失); the effective date follows the law
     Lose {
@@ -864,6 +873,9 @@ async fn eligibility(action: EligibilityAction) -> anyhow::Result<()> {
             notified_on,
             household_number,
             previous_insurer_number,
+            address_exception,
+            student_exception,
+            foreign_stay_until,
         } => {
             let app = open_app(&db).await?;
             let reason = AcquisitionReason::from_code(&reason).ok_or_else(|| {
@@ -892,7 +904,14 @@ async fn eligibility(action: EligibilityAction) -> anyhow::Result<()> {
                     .map(InsurerNumber::parse)
                     .transpose()
                     .map_err(AppError::from)?,
-                flags: Flags::default(),
+                flags: Flags {
+                    address_exception,
+                    student_exception,
+                    foreign_stay_until: foreign_stay_until
+                        .as_deref()
+                        .map(|d| parse_date_arg("foreign_stay_until", d))
+                        .transpose()?,
+                },
             };
             print_period(&app.acquire(&a, &operator.name(), now).await?);
         }

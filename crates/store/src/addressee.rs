@@ -447,3 +447,107 @@ pub async fn household_member_ids(
     .await?
     }))
 }
+
+/// Records who is householder of a household from a date.
+#[allow(clippy::too_many_arguments)] // one column each
+pub async fn record_householder(
+    tx: &mut Tx,
+    insurer: &InsurerNumber,
+    household: &HouseholdNumber,
+    householder: &AddresseeId,
+    valid_from: Date,
+    reason: &str,
+    recorded_us: i64,
+    recorded_by: &str,
+) -> Result<()> {
+    with_tx!(tx, |c| {
+        sqlx::query(
+            "INSERT INTO householder_history (insurer_number, household_number, valid_from, recorded_us, \
+             householder_addressee_id, reason, recorded_by) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(insurer.as_str().to_string())
+        .bind(household.as_str().to_string())
+        .bind(valid_from)
+        .bind(recorded_us)
+        .bind(householder.as_str().to_string())
+        .bind(reason.to_string())
+        .bind(recorded_by.to_string())
+        .execute(c)
+        .await?;
+    });
+    Ok(())
+}
+
+/// Records the initial householders of many households at once (bulk loads).
+pub async fn record_householders(
+    tx: &mut Tx,
+    rows: &[Household],
+    recorded_us: i64,
+    recorded_by: &str,
+) -> Result<()> {
+    for chunk in rows.chunks(BATCH_ROWS) {
+        with_tx!(tx, |c| {
+            let mut q = QueryBuilder::new(
+                "INSERT INTO householder_history (insurer_number, household_number, valid_from, recorded_us, \
+                 householder_addressee_id, reason, recorded_by) ",
+            );
+            q.push_values(chunk, |mut b, h| {
+                b.push_bind(h.insurer_number.as_str().to_string())
+                    .push_bind(h.household_number.as_str().to_string())
+                    .push_bind(h.registered_on)
+                    .push_bind(recorded_us)
+                    .push_bind(h.householder.as_str().to_string())
+                    .push_bind("registration")
+                    .push_bind(recorded_by.to_string());
+            });
+            q.build().execute(c).await?;
+        });
+    }
+    Ok(())
+}
+
+/// The householder on `on` as known at `known_at_us`: the latest entry in
+/// force on that date (a later recording of the same date wins).
+pub async fn householder_on(
+    db: &Db,
+    insurer: &InsurerNumber,
+    household: &HouseholdNumber,
+    on: Date,
+    known_at_us: i64,
+) -> Result<Option<AddresseeId>> {
+    let id: Option<String> = with_db!(db, |p| {
+        sqlx::query_scalar(
+        "SELECT householder_addressee_id FROM householder_history WHERE insurer_number = $1 AND household_number = $2 \
+         AND valid_from <= $3 AND recorded_us <= $4 ORDER BY valid_from DESC, recorded_us DESC LIMIT 1"
+    )
+    .bind(insurer.as_str().to_string())
+    .bind(household.as_str().to_string())
+    .bind(on)
+    .bind(known_at_us)
+    .fetch_optional(p)
+    .await?
+    });
+    id.map(|s| {
+        AddresseeId::parse(&s)
+            .map_err(|e| StoreError::corrupt("householder_history", "householder_addressee_id", e))
+    })
+    .transpose()
+}
+
+/// Sets the current householder on the household row.
+pub async fn set_householder(
+    tx: &mut Tx,
+    insurer: &InsurerNumber,
+    household: &HouseholdNumber,
+    householder: &AddresseeId,
+) -> Result<()> {
+    with_tx!(tx, |c| {
+        sqlx::query("UPDATE household SET householder_addressee_id = $1 WHERE insurer_number = $2 AND household_number = $3")
+            .bind(householder.as_str().to_string())
+            .bind(insurer.as_str().to_string())
+            .bind(household.as_str().to_string())
+            .execute(c)
+            .await?;
+    });
+    Ok(())
+}

@@ -613,6 +613,7 @@ pub async fn for_each_insured_on(
     insurer: &InsurerNumber,
     on: Date,
     known_at_us: i64,
+    household: Option<&HouseholdNumber>,
     mut each: impl FnMut(InsuredRow) -> Result<()>,
 ) -> Result<u64> {
     let sql = "SELECT h.insured_symbol, h.insured_number, b.branch_number, e.addressee_id, a.name, a.name_kana, \
@@ -627,6 +628,7 @@ pub async fn for_each_insured_on(
               AND b.addressee_id = e.addressee_id \
          WHERE e.insurer_number = $1 AND e.recorded_us <= $3 AND (e.superseded_us IS NULL OR e.superseded_us > $3) \
            AND NOT e.voided AND e.acquired_on <= $2 AND (e.lost_on IS NULL OR e.lost_on > $2) \
+           AND ($4 = '' OR m.household_number = $4) \
          ORDER BY h.insured_symbol, h.insured_number, b.branch_number, e.addressee_id";
     let mut n = 0u64;
     with_db!(db, |p| {
@@ -634,6 +636,11 @@ pub async fn for_each_insured_on(
             .bind(insurer.as_str().to_string())
             .bind(on)
             .bind(known_at_us)
+            .bind(
+                household
+                    .map(|h| h.as_str().to_string())
+                    .unwrap_or_default(),
+            )
             .fetch(p);
         while let Some(row) = rows.try_next().await? {
             each(row)?;

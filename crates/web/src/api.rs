@@ -26,6 +26,7 @@ use crate::error::{ApiError, ErrorBody, ErrorDetail, unreadable};
     components(schemas(ErrorBody, ErrorDetail)),
     tags((name = "registry", description = "宛名 (addressees) and 世帯 (households)"),
          (name = "vault", description = "団体内統合宛名: find a person by My Number"),
+         (name = "eligibility", description = "資格: periods, acquisitions, losses, corrections, NHI households, registry proposals"),
          (name = "system", description = "health"))
 )]
 pub struct ApiDoc;

@@ -3,6 +3,7 @@
 //! of `kokuho-app`.
 
 mod api;
+mod eligibility_api;
 mod error;
 
 use std::net::SocketAddr;
@@ -33,6 +34,7 @@ pub fn router(app: Kokuho) -> Router {
 fn api_parts(app: Kokuho) -> (Router, utoipa::openapi::OpenApi) {
     let (router, spec) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(api::routes())
+        .merge(eligibility_api::routes())
         .split_for_parts();
     (router.with_state(app), spec)
 }
@@ -41,6 +43,7 @@ fn api_parts(app: Kokuho) -> (Router, utoipa::openapi::OpenApi) {
 pub fn openapi() -> utoipa::openapi::OpenApi {
     OpenApiRouter::<Kokuho>::with_openapi(ApiDoc::openapi())
         .merge(api::routes())
+        .merge(eligibility_api::routes())
         .split_for_parts()
         .1
 }

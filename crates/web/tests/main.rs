@@ -264,3 +264,116 @@ async fn the_openapi_document_is_served_and_current() {
     let (s, _) = call(&r, get("/swagger-ui/")).await;
     assert_eq!(s, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn eligibility_through_the_api() {
+    for t in all_backends().await {
+        let r = app(&t).await;
+        // A new person, then an acquisition with the legal date and a late notification.
+        let (s, v) = call(&r, post("/api/v1/persons", &new_person("271828182840"))).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let id = v["addressee_id"].as_str().unwrap().to_string();
+        let hh = v["household_number"].as_str().unwrap().to_string();
+        let body = json!({"addressee_id": id, "reason": "left_employee_insurance", "event_date": "R8.4.1", "notified_on": "2026-04-20"}).to_string();
+        let (s, v) = call(&r, post("/api/v1/eligibility/acquisitions", &body)).await;
+        assert_eq!(s, StatusCode::CREATED, "{}: {v}", t.name);
+        assert_eq!(v["acquired_on"], "2026-04-01");
+        assert_eq!(v["acquisition_late"], true);
+        let period = v["period_id"].as_i64().unwrap();
+        // The NHI household on a date: numbers, members, householder.
+        let (s, v) = call(
+            &r,
+            get(&format!(
+                "/api/v1/eligibility/households/{hh}?date=2026-05-01"
+            )),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["members"].as_array().unwrap().len(), 1);
+        assert_eq!(v["members"][0]["branch_number"], "01");
+        assert_eq!(v["nominal_householder"], false);
+        // A retroactive correction, then the history and the view as known before it.
+        let (s, v) = call(
+            &r,
+            post(
+                &format!("/api/v1/eligibility/periods/{period}/corrections"),
+                r#"{"acquired_on":"2026-03-01","note":"離職日の訂正"}"#,
+            ),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        assert_eq!(v["version_no"], 2);
+        assert_eq!(v["retroactive"], true);
+        let (s, v) = call(&r, get(&format!("/api/v1/eligibility/persons/{id}"))).await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(v["periods"][0]["acquired_on"], "2026-03-01");
+        assert_eq!(v["history"].as_array().unwrap().len(), 2);
+        let first_recorded = v["history"][0]["recorded_at"].as_str().unwrap().to_string();
+        let (_, then) = call(
+            &r,
+            get(&format!(
+                "/api/v1/eligibility/persons/{id}?known_at={}",
+                first_recorded.replace('+', "%2B")
+            )),
+        )
+        .await;
+        assert_eq!(then["periods"][0]["acquired_on"], "2026-04-01", "{then}");
+        // A loss: the day after death.
+        let (s, v) = call(
+            &r,
+            post(
+                "/api/v1/eligibility/losses",
+                &json!({"addressee_id": id, "reason": "death", "event_date": "2026-09-30"})
+                    .to_string(),
+            ),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        assert_eq!(v["lost_on"], "2026-10-01");
+        // Bad input names the field and stores nothing.
+        let (_, before) = call(&r, get(&format!("/api/v1/eligibility/persons/{id}"))).await;
+        for (body, field) in [
+            (
+                json!({"addressee_id": id, "reason": "moved", "event_date": "2026-04-01"}),
+                "reason",
+            ),
+            (
+                json!({"addressee_id": id, "reason": "move_in", "event_date": "平成31年5月1日"}),
+                "event_date",
+            ),
+            (
+                json!({"addressee_id": id, "reason": "move_in", "event_date": "2026-06-01"}),
+                "acquired_on",
+            ),
+            (
+                json!({"addressee_id": "x1", "reason": "move_in", "event_date": "2026-06-01"}),
+                "addressee_id",
+            ),
+        ] {
+            let (s, v) = call(
+                &r,
+                post("/api/v1/eligibility/acquisitions", &body.to_string()),
+            )
+            .await;
+            assert_eq!(s, StatusCode::BAD_REQUEST, "{field}: {v}");
+            assert_error(&v, field);
+        }
+        let (s, v) = call(
+            &r,
+            post(
+                &format!("/api/v1/eligibility/periods/{period}/corrections"),
+                r#"{"note":""}"#,
+            ),
+        )
+        .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+        assert_error(&v, "note");
+        let (s, v) = call(&r, get("/api/v1/eligibility/proposals?status=maybe")).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+        assert_error(&v, "status");
+        let (_, after) = call(&r, get(&format!("/api/v1/eligibility/persons/{id}"))).await;
+        assert_eq!(before, after, "{}", t.name);
+        let (s, _) = call(&r, post("/api/v1/eligibility/proposals/999/confirm", "")).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+    }
+}

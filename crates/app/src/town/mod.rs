@@ -538,6 +538,13 @@ pub async fn generate(
                 })
                 .collect::<Result<Vec<_>>>()?;
             kokuho_store::addressee::insert_households(&mut tx, &batch.households).await?;
+            kokuho_store::addressee::record_householders(
+                &mut tx,
+                &batch.households,
+                crate::eligibility::to_us(now),
+                "synthetic-town",
+            )
+            .await?;
             kokuho_store::addressee::insert_addressees(&mut tx, &batch.persons).await?;
             kokuho_store::vault::insert(&mut tx, &entries, now).await?;
             if let Some(h) = history.as_mut() {
