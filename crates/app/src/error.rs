@@ -18,6 +18,15 @@ pub enum AppError {
         message_en: String,
         message_ja: String,
     },
+    /// The actor may not do this (logged as denied).
+    #[error("forbidden: needs permission {permission}")]
+    Forbidden {
+        permission: &'static str,
+        message_ja: String,
+    },
+    /// No usable account or session.
+    #[error("not signed in, or the account cannot be used")]
+    Unauthenticated { message_ja: String },
     #[error("{what} not found")]
     NotFound {
         what: &'static str,
@@ -47,6 +56,8 @@ impl AppError {
         match self {
             AppError::Invalid { .. } => "E-INPUT",
             AppError::NotFound { .. } => "E-NOTFOUND",
+            AppError::Forbidden { .. } => "E-FORBIDDEN",
+            AppError::Unauthenticated { .. } => "E-AUTH",
             AppError::Conflict { .. } => "E-CONFLICT",
             AppError::Setup { .. } => "E-SETUP",
             AppError::Store(_) => "E-STORE",
@@ -66,6 +77,8 @@ impl AppError {
         match self {
             AppError::Invalid { message_ja, .. }
             | AppError::Conflict { message_ja, .. }
+            | AppError::Forbidden { message_ja, .. }
+            | AppError::Unauthenticated { message_ja }
             | AppError::Setup { message_ja, .. } => message_ja.clone(),
             AppError::NotFound { message_ja, .. } => (*message_ja).to_string(),
             AppError::Store(_) => {

@@ -1,11 +1,13 @@
 //! kokuho's use cases: one function per business act, over the store and
 //! the vault. Web and CLI are thin shells over this crate.
 
+pub mod access;
 pub mod eligibility;
 pub mod error;
 pub mod leak_scan;
 pub mod registry;
 pub mod registry_feed;
+pub mod session;
 pub mod town;
 pub mod vault_admin;
 

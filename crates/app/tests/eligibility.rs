@@ -115,6 +115,11 @@ async fn acquisition_dates_follow_the_law() {
                 date!(2026 - 02 - 02),
                 date!(2026 - 02 - 02),
             ), // 住民登録日
+            (
+                A::LeftLateElderly,
+                date!(2026 - 01 - 04),
+                date!(2026 - 01 - 04),
+            ), // 障害認定の撤回日
             (A::ExOfficio, date!(2026 - 01 - 05), date!(2026 - 01 - 05)),
             (A::Other, date!(2026 - 01 - 06), date!(2026 - 01 - 06)),
         ];

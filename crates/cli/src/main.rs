@@ -10,8 +10,9 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 use kokuho_app::registry::PersonSearch;
+use kokuho_app::session::Session;
 use kokuho_app::town::{self, TownSpec};
-use kokuho_app::{AppError, Kokuho, vault_admin};
+use kokuho_app::{AppError, Kokuho};
 use kokuho_domain::id::{InsurerNumber, MyNumber};
 use kokuho_domain::wareki;
 use kokuho_store::Db;
@@ -44,6 +45,9 @@ struct DbArgs {
     /// The insurer (保険者番号) to act for; defaults to the database's only insurer
     #[arg(long, env = "KOKUHO_INSURER")]
     insurer: Option<String>,
+    /// The operator's account: commands that read or change personal data act as it
+    #[arg(long, env = "KOKUHO_OPERATOR")]
+    operator: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -55,6 +59,9 @@ enum Command {
         /// Address and port to listen on
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
+        /// Mark session cookies Secure (set when a TLS reverse proxy serves kokuho)
+        #[arg(long, env = "KOKUHO_SECURE_COOKIES")]
+        secure_cookies: bool,
     },
     /// Create the synthetic demo town (first run) and serve it on 127.0.0.1
     Demo {
@@ -124,8 +131,6 @@ enum Command {
     RegistryImport {
         #[command(flatten)]
         db: DbArgs,
-        #[command(flatten)]
-        operator: OperatorArg,
         /// The file (layout: docs/formats/registry-feed.md)
         file: PathBuf,
         /// utf-8 or cp932
@@ -139,23 +144,85 @@ enum Command {
     },
     /// Print the OpenAPI document of the JSON API
     Openapi,
+    /// Staff accounts: create, disable, grant, training records
+    Account {
+        #[command(subcommand)]
+        action: AccountAction,
+    },
+    /// The access log: verify its hash chain, print its head
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
 }
 
-/// Who acts: recorded on every change (checked against accounts once access control lands).
-#[derive(Args, Clone)]
-struct OperatorArg {
-    /// The operator's account name
-    #[arg(long, env = "KOKUHO_OPERATOR")]
-    operator: Option<String>,
+#[derive(Subcommand)]
+enum AccountAction {
+    /// Create an account; the password is read from standard input; prints the TOTP secret once
+    Create {
+        #[command(flatten)]
+        db: DbArgs,
+        name: String,
+        /// eligibility_clerk, levy_clerk, benefits_clerk, supervisor, auditor, administrator, contractor
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        display_name: String,
+        /// Last day a contractor's account may be used (和暦 or ISO)
+        #[arg(long)]
+        expires_on: Option<String>,
+        /// Create the first administrator of an empty database (no operator needed)
+        #[arg(long)]
+        bootstrap: bool,
+    },
+    /// Disable an account (staff who leave); accounts are never deleted
+    Disable {
+        #[command(flatten)]
+        db: DbArgs,
+        name: String,
+    },
+    /// Grant a contractor one permission for a period
+    Grant {
+        #[command(flatten)]
+        db: DbArgs,
+        name: String,
+        #[arg(long)]
+        permission: String,
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        until: String,
+    },
+    /// Record that a handler completed training (教育・啓発)
+    Training {
+        #[command(flatten)]
+        db: DbArgs,
+        name: String,
+        #[arg(long)]
+        completed_on: String,
+        #[arg(long)]
+        course: String,
+    },
+    /// The current TOTP code of a demo account (demo databases only)
+    DemoCode {
+        #[command(flatten)]
+        db: DbArgs,
+        name: String,
+    },
 }
 
-impl OperatorArg {
-    fn name(&self) -> String {
-        self.operator
-            .clone()
-            .or_else(|| std::env::var("USER").ok())
-            .unwrap_or_else(|| "unknown".into())
-    }
+#[derive(Subcommand)]
+enum AuditAction {
+    /// Check the access log's hash chain: exit 0 when intact, else name the first broken record
+    Verify {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Print the last record's number and hash, to keep outside the system
+    Head {
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -164,8 +231,6 @@ enum EligibilityAction {
     Acquire {
         #[command(flatten)]
         db: DbArgs,
-        #[command(flatten)]
-        operator: OperatorArg,
         #[arg(long)]
         addressee_id: String,
         /// move_in, left_employee_insurance, birth, public_assistance_ended, foreign_residence_started, left_late_elderly, ex_officio, other
@@ -197,8 +262,6 @@ enum EligibilityAction {
     Lose {
         #[command(flatten)]
         db: DbArgs,
-        #[command(flatten)]
-        operator: OperatorArg,
         #[arg(long)]
         addressee_id: String,
         /// move_out, joined_employee_insurance, death, public_assistance_started, late_elderly, ex_officio, other
@@ -216,8 +279,6 @@ enum EligibilityAction {
     Correct {
         #[command(flatten)]
         db: DbArgs,
-        #[command(flatten)]
-        operator: OperatorArg,
         /// The period (see `eligibility show`)
         #[arg(long)]
         period_id: i64,
@@ -250,8 +311,6 @@ enum EligibilityAction {
     AsOf {
         #[command(flatten)]
         db: DbArgs,
-        #[command(flatten)]
-        operator: OperatorArg,
         /// The effective date (和暦 or ISO)
         #[arg(long)]
         date: String,
@@ -282,16 +341,12 @@ enum EligibilityAction {
     Confirm {
         #[command(flatten)]
         db: DbArgs,
-        #[command(flatten)]
-        operator: OperatorArg,
         proposal_id: i64,
     },
     /// Reject a proposal, with the reason
     Reject {
         #[command(flatten)]
         db: DbArgs,
-        #[command(flatten)]
-        operator: OperatorArg,
         proposal_id: i64,
         #[arg(long)]
         reason: String,
@@ -411,11 +466,22 @@ fn report(e: &anyhow::Error) {
 
 async fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Serve { db, listen } => {
+        Command::Serve {
+            db,
+            listen,
+            secure_cookies,
+        } => {
             let app = open_app(&db).await?;
-            kokuho_web::serve(app, listen, |addr| {
-                println!("kokuho: listening on http://{addr}/");
-            })
+            kokuho_web::serve(
+                app,
+                listen,
+                kokuho_web::auth::CookiePolicy {
+                    secure: secure_cookies,
+                },
+                |addr| {
+                    println!("kokuho: listening on http://{addr}/");
+                },
+            )
             .await?;
         }
         Command::Demo {
@@ -478,8 +544,14 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             db,
             household_number,
         } => {
-            let app = open_app(&db).await?;
-            let view = app.household(&household_number).await?;
+            let (app, actor) = open_session(&db).await?;
+            let session = Session {
+                app: &app,
+                actor: &actor,
+            };
+            let view = session
+                .household(&household_number, OffsetDateTime::now_utc())
+                .await?;
             let h = &view.household;
             println!(
                 "世帯番号 {}  〒{} {}",
@@ -491,13 +563,12 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Vault { action } => return vault(action).await,
         Command::Eligibility { action } => eligibility(action).await?,
-        Command::RegistryImport {
-            db,
-            operator,
-            file,
-            encoding,
-        } => {
-            let app = open_app(&db).await?;
+        Command::RegistryImport { db, file, encoding } => {
+            let (app, actor) = open_session(&db).await?;
+            let session = Session {
+                app: &app,
+                actor: &actor,
+            };
             let enc = parse_encoding(&encoding)?;
             let bytes =
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
@@ -505,14 +576,8 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            let r = app
-                .import_registry_feed(
-                    &name,
-                    &bytes,
-                    enc,
-                    &operator.name(),
-                    OffsetDateTime::now_utc(),
-                )
+            let r = session
+                .import_registry_feed(&name, &bytes, enc, OffsetDateTime::now_utc())
                 .await?;
             if r.already_imported {
                 println!("{name}: imported before; nothing changed");
@@ -523,6 +588,8 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 );
             }
         }
+        Command::Account { action } => account(action).await?,
+        Command::Audit { action } => return audit(action).await,
         Command::Openapi => {
             println!("{}", kokuho_web::openapi().to_pretty_json()?);
         }
@@ -598,6 +665,26 @@ async fn open_app(args: &DbArgs) -> anyhow::Result<Kokuho> {
     Ok(Kokuho::new(db, Arc::new(ring), insurer))
 }
 
+/// Opens the database and signs the operator in (a named, usable account;
+/// the OS user is logged beside it).
+async fn open_session(args: &DbArgs) -> anyhow::Result<(Kokuho, kokuho_app::access::Actor)> {
+    let Some(name) = args.operator.clone().filter(|n| !n.trim().is_empty()) else {
+        return Err(AppError::Unauthenticated {
+            message_ja: "操作者（利用者名）を --operator または KOKUHO_OPERATOR で指定してください"
+                .into(),
+        }
+        .into());
+    };
+    let app = open_app(args).await?;
+    let os_user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "-".into());
+    let actor = app
+        .operator(&name, &os_user, OffsetDateTime::now_utc())
+        .await?;
+    Ok((app, actor))
+}
+
 async fn generate(db: &Db, ring: &Keyring, spec: &TownSpec) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let mut next_report = 100_000;
@@ -656,6 +743,7 @@ async fn demo(data_dir: &Path, listen: SocketAddr, residents: u64) -> anyhow::Re
         database: format!("sqlite://{}", db_path.display()),
         keyring: data_dir.join("vault.keys"),
         insurer: Some(town::demo_insurer().to_string()),
+        operator: None,
     };
     let db = kokuho_store::connect(&args.database).await?;
     let ring = load_or_create_keyring(&args.keyring)?;
@@ -677,13 +765,18 @@ async fn demo(data_dir: &Path, listen: SocketAddr, residents: u64) -> anyhow::Re
         );
     }
     let app = Kokuho::new(db, Arc::new(ring), spec.insurer_number.clone());
-    kokuho_web::serve(app, listen, |addr| {
+    kokuho_web::serve(app, listen, kokuho_web::auth::CookiePolicy { secure: false }, |addr| {
         println!("kokuho demo: {} (保険者番号 {})", spec.insurer_name, spec.insurer_number);
         println!("  listening on   http://{addr}/");
         println!("  health         http://{addr}/health");
         println!("  API            http://{addr}/api/v1/persons?kana=タナカ");
         println!("  API docs       http://{addr}/swagger-ui/");
-        println!("  demo login     none yet: sign-in arrives with access control; the demo listens on loopback only");
+        println!("  demo logins    password {} with the TOTP code of each account:", kokuho_app::access::DEMO_PASSWORD);
+        for (name, role, _) in kokuho_app::access::DEMO_ACCOUNTS {
+            println!("                 {name:<16} {:<10} code: kokuho account demo-code {name} --database sqlite://{}/kokuho.db --keyring {}/vault.keys", role.label_ja(), data_dir.display(), data_dir.display());
+        }
+        println!("                 (or add the TOTP secret to an authenticator: see docs/security.md)");
+        println!("  command line   KOKUHO_OPERATOR=demo-clerk kokuho person search --kana タナカ --database sqlite://{}/kokuho.db --keyring {}/vault.keys", data_dir.display(), data_dir.display());
         println!("  stop with Ctrl-C; the data stays in {}", data_dir.display());
     })
     .await?;
@@ -713,15 +806,22 @@ async fn person(action: PersonAction) -> anyhow::Result<()> {
             addressee_id,
             limit,
         } => {
-            let app = open_app(&db).await?;
-            let found = app
-                .search_persons(&PersonSearch {
-                    kana,
-                    name,
-                    birth_date,
-                    addressee_id,
-                    limit: Some(limit),
-                })
+            let (app, actor) = open_session(&db).await?;
+            let session = Session {
+                app: &app,
+                actor: &actor,
+            };
+            let found = session
+                .search_persons(
+                    &PersonSearch {
+                        kana,
+                        name,
+                        birth_date,
+                        addressee_id,
+                        limit: Some(limit),
+                    },
+                    OffsetDateTime::now_utc(),
+                )
                 .await?;
             for p in &found {
                 print_person_line(p);
@@ -729,8 +829,14 @@ async fn person(action: PersonAction) -> anyhow::Result<()> {
             println!("{}件", found.len());
         }
         PersonAction::Show { db, addressee_id } => {
-            let app = open_app(&db).await?;
-            let v = app.person(&addressee_id).await?;
+            let (app, actor) = open_session(&db).await?;
+            let session = Session {
+                app: &app,
+                actor: &actor,
+            };
+            let v = session
+                .person(&addressee_id, OffsetDateTime::now_utc())
+                .await?;
             print_person_line(&v.person);
             println!("  〒{} {}", v.person.postal_code, v.person.address);
             println!(
@@ -743,10 +849,16 @@ async fn person(action: PersonAction) -> anyhow::Result<()> {
             );
         }
         PersonAction::FindByMyNumber { db } => {
-            let app = open_app(&db).await?;
+            let (app, actor) = open_session(&db).await?;
+            let session = Session {
+                app: &app,
+                actor: &actor,
+            };
             let mut s = String::new();
             std::io::stdin().read_to_string(&mut s)?;
-            let v = app.find_by_my_number(&s).await?;
+            let v = session
+                .find_by_my_number(&s, None, OffsetDateTime::now_utc())
+                .await?;
             print_person_line(&v.person);
         }
     }
@@ -766,9 +878,13 @@ async fn vault(action: VaultAction) -> anyhow::Result<ExitCode> {
             println!("created {} (mode 0600)", keyring.display());
         }
         VaultAction::Status { db } => {
-            let database = kokuho_store::connect(&db.database).await?;
-            let ring = load_keyring(&db.keyring)?;
-            let s = vault_admin::status(&database, &ring).await?;
+            let (app, actor) = open_session(&db).await?;
+            let s = Session {
+                app: &app,
+                actor: &actor,
+            }
+            .vault_status(OffsetDateTime::now_utc())
+            .await?;
             println!("current encryption key: {}", s.current_key);
             println!("keys in the keyring:    {:?}", s.keys_in_ring);
             for (key, rows) in &s.rows_per_key {
@@ -781,17 +897,27 @@ async fn vault(action: VaultAction) -> anyhow::Result<ExitCode> {
                     "rotation writes the keyring file: use KOKUHO_VAULT_KEYRING, not KOKUHO_VAULT_KEYS"
                 );
             }
-            let database = kokuho_store::connect(&db.database).await?;
-            let r = vault_admin::rotate_key(&database, &db.keyring).await?;
-            database.checkpoint().await?;
+            let (app, actor) = open_session(&db).await?;
+            let r = Session {
+                app: &app,
+                actor: &actor,
+            }
+            .rotate_vault_key(&db.keyring, OffsetDateTime::now_utc())
+            .await?;
+            app.db.checkpoint().await?;
             println!(
                 "rotated: new key {}, {} rows re-encrypted",
                 r.new_key, r.resealed
             );
         }
         VaultAction::RetireKey { db, key_id } => {
-            let database = kokuho_store::connect(&db.database).await?;
-            vault_admin::retire_key(&database, &db.keyring, key_id).await?;
+            let (app, actor) = open_session(&db).await?;
+            Session {
+                app: &app,
+                actor: &actor,
+            }
+            .retire_vault_key(&db.keyring, key_id, OffsetDateTime::now_utc())
+            .await?;
             println!("key {key_id} removed from {}", db.keyring.display());
         }
         VaultAction::LeakScan { files } => {
@@ -866,7 +992,6 @@ async fn eligibility(action: EligibilityAction) -> anyhow::Result<()> {
     match action {
         EligibilityAction::Acquire {
             db,
-            operator,
             addressee_id,
             reason,
             event_date,
@@ -877,7 +1002,11 @@ async fn eligibility(action: EligibilityAction) -> anyhow::Result<()> {
             student_exception,
             foreign_stay_until,
         } => {
-            let app = open_app(&db).await?;
+            let (app, actor) = open_session(&db).await?;
+            let session = Session {
+                app: &app,
+                actor: &actor,
+            };
             let reason = AcquisitionReason::from_code(&reason).ok_or_else(|| {
                 AppError::invalid(
                     "reason",
@@ -913,18 +1042,21 @@ async fn eligibility(action: EligibilityAction) -> anyhow::Result<()> {
                         .transpose()?,
                 },
             };
-            print_period(&app.acquire(&a, &operator.name(), now).await?);
+            print_period(&session.acquire(&a, now).await?);
         }
         EligibilityAction::Lose {
             db,
-            operator,
             addressee_id,
             reason,
             event_date,
             notified_on,
             destination,
         } => {
-            let app = open_app(&db).await?;
+            let (app, actor) = open_session(&db).await?;
+            let session = Session {
+                app: &app,
+                actor: &actor,
+            };
             let reason = LossReason::from_code(&reason).ok_or_else(|| {
                 AppError::invalid(
                     "reason",
@@ -956,11 +1088,10 @@ async fn eligibility(action: EligibilityAction) -> anyhow::Result<()> {
                 destination,
                 next_insurer_number: None,
             };
-            print_period(&app.lose(&l, &operator.name(), now).await?);
+            print_period(&session.lose(&l, now).await?);
         }
         EligibilityAction::Correct {
             db,
-            operator,
             period_id,
             acquired_on,
             lost_on,
@@ -968,7 +1099,11 @@ async fn eligibility(action: EligibilityAction) -> anyhow::Result<()> {
             void,
             note,
         } => {
-            let app = open_app(&db).await?;
+            let (app, actor) = open_session(&db).await?;
+            let session = Session {
+                app: &app,
+                actor: &actor,
+            };
             let loss_reason = loss_reason
                 .as_deref()
                 .map(|r| {
@@ -998,14 +1133,18 @@ async fn eligibility(action: EligibilityAction) -> anyhow::Result<()> {
                 void,
                 note,
             };
-            print_period(&app.correct(&c, &operator.name(), now).await?);
+            print_period(&session.correct(&c, now).await?);
         }
         EligibilityAction::Show {
             db,
             addressee_id,
             known_at,
         } => {
-            let app = open_app(&db).await?;
+            let (app, actor) = open_session(&db).await?;
+            let session = Session {
+                app: &app,
+                actor: &actor,
+            };
             let id =
                 kokuho_domain::id::AddresseeId::parse(&addressee_id).map_err(AppError::from)?;
             let known_at = parse_known_at(known_at.as_deref())?;
@@ -1017,51 +1156,65 @@ async fn eligibility(action: EligibilityAction) -> anyhow::Result<()> {
                     "現在把握している内容"
                 }
             );
-            for v in app.periods(&id, known_at).await? {
-                print_period(&v);
+            let (periods, history) = session.periods(&id, known_at, now).await?;
+            for v in &periods {
+                print_period(v);
             }
             println!("記録の履歴");
-            for v in app.eligibility_history(&id).await? {
+            for v in &history {
                 print!(
                     "  {} {} {}: ",
                     kokuho_app::eligibility::from_us(v.recorded_us),
                     v.recorded_by,
                     v.change_kind
                 );
-                print_period(&v);
+                print_period(v);
             }
         }
         EligibilityAction::AsOf {
             db,
-            operator: _,
             date,
             known_at,
             encoding,
         } => {
-            let app = open_app(&db).await?;
+            let (app, actor) = open_session(&db).await?;
+            let session = Session {
+                app: &app,
+                actor: &actor,
+            };
             let on = parse_date_arg("date", &date)?;
             let enc = parse_encoding(&encoding)?;
             let known_at = parse_known_at(known_at.as_deref())?;
             let out = std::io::BufWriter::new(std::io::stdout().lock());
-            let (mut out, n) = app.export_insured_on(on, known_at, enc, out).await?;
+            let (mut out, n) = session
+                .export_insured_on(on, known_at, enc, out, now)
+                .await?;
             std::io::Write::flush(&mut out)?;
             tracing::info!(rows = n, %on, "as-of export written");
         }
         EligibilityAction::AgeJob { db, date } => {
-            let app = open_app(&db).await?;
+            let (app, actor) = open_session(&db).await?;
+            let session = Session {
+                app: &app,
+                actor: &actor,
+            };
             let on = match date {
                 Some(d) => parse_date_arg("date", &d)?,
                 None => OffsetDateTime::now_local().unwrap_or(now).date(),
             };
-            let r = app.run_age_job(on, "age-job", now).await?;
+            let r = session.run_age_job(on, now).await?;
             println!(
                 "age job for {on}: {} losses on reaching 75 recorded",
                 r.late_elderly_losses
             );
         }
         EligibilityAction::Proposals { db, status } => {
-            let app = open_app(&db).await?;
-            for p in app.proposals(status.as_deref()).await? {
+            let (app, actor) = open_session(&db).await?;
+            let session = Session {
+                app: &app,
+                actor: &actor,
+            };
+            for p in session.proposals(status.as_deref(), now).await? {
                 println!(
                     "{}  {}  {} {} {}  宛名{}  {}{}",
                     p.proposal_id,
@@ -1078,33 +1231,177 @@ async fn eligibility(action: EligibilityAction) -> anyhow::Result<()> {
                 );
             }
         }
-        EligibilityAction::Confirm {
-            db,
-            operator,
-            proposal_id,
-        } => {
-            let app = open_app(&db).await?;
-            let p = app
-                .confirm_proposal(proposal_id, &operator.name(), now)
-                .await?;
-            println!(
-                "proposal {} confirmed by {}",
-                p.proposal_id,
-                operator.name()
-            );
+        EligibilityAction::Confirm { db, proposal_id } => {
+            let (app, actor) = open_session(&db).await?;
+            let session = Session {
+                app: &app,
+                actor: &actor,
+            };
+            let p = session.confirm_proposal(proposal_id, now).await?;
+            println!("proposal {} confirmed by {}", p.proposal_id, actor.account);
         }
         EligibilityAction::Reject {
             db,
-            operator,
             proposal_id,
             reason,
         } => {
-            let app = open_app(&db).await?;
-            let p = app
-                .reject_proposal(proposal_id, &reason, &operator.name(), now)
-                .await?;
-            println!("proposal {} rejected by {}", p.proposal_id, operator.name());
+            let (app, actor) = open_session(&db).await?;
+            let session = Session {
+                app: &app,
+                actor: &actor,
+            };
+            let p = session.reject_proposal(proposal_id, &reason, now).await?;
+            println!("proposal {} rejected by {}", p.proposal_id, actor.account);
         }
     }
     Ok(())
+}
+
+async fn account(action: AccountAction) -> anyhow::Result<()> {
+    use kokuho_app::access::NewAccount;
+    use kokuho_domain::access::{Grant, Permission, Role};
+    let now = OffsetDateTime::now_utc();
+    match action {
+        AccountAction::Create {
+            db,
+            name,
+            role,
+            display_name,
+            expires_on,
+            bootstrap,
+        } => {
+            let role = Role::from_code(&role).ok_or_else(|| {
+                AppError::invalid("role", "unknown role", "役割が正しくありません")
+            })?;
+            let mut password = String::new();
+            std::io::stdin().read_to_string(&mut password)?;
+            let password = password.trim_end_matches(['\r', '\n']).to_string();
+            let new = NewAccount {
+                name: &name,
+                display_name: &display_name,
+                role,
+                password: &password,
+                expires_on: expires_on
+                    .as_deref()
+                    .map(|d| parse_date_arg("expires_on", d))
+                    .transpose()?,
+                totp_secret: None,
+                demo: false,
+            };
+            let e = if bootstrap {
+                let app = open_app(&db).await?;
+                if !kokuho_store::access::list_accounts(&app.db)
+                    .await?
+                    .is_empty()
+                {
+                    bail!(
+                        "--bootstrap is only for a database without accounts; ask an administrator"
+                    );
+                }
+                if role != Role::Administrator {
+                    bail!("the bootstrap account must be an administrator");
+                }
+                app.create_account(None, &new, now).await?
+            } else {
+                let (app, actor) = open_session(&db).await?;
+                app.create_account(Some(&actor), &new, now).await?
+            };
+            println!("created {} ({})", e.account, role.label_ja());
+            println!(
+                "TOTP secret (shown once; enter it in an authenticator app): {}",
+                e.totp_secret_base32
+            );
+            println!("otpauth URL (for a QR code): {}", e.otpauth_url);
+        }
+        AccountAction::Disable { db, name } => {
+            let (app, actor) = open_session(&db).await?;
+            app.disable_account(&actor, &name, now).await?;
+            println!("{name} disabled");
+        }
+        AccountAction::Grant {
+            db,
+            name,
+            permission,
+            from,
+            until,
+        } => {
+            let (app, actor) = open_session(&db).await?;
+            let permission = Permission::from_code(&permission).ok_or_else(|| {
+                AppError::invalid("permission", "unknown permission", "権限が正しくありません")
+            })?;
+            let g = Grant {
+                permission,
+                valid_from: parse_date_arg("from", &from)?,
+                valid_until: parse_date_arg("until", &until)?,
+            };
+            app.grant(&actor, &name, &g, now).await?;
+            println!(
+                "{name}: {} from {} until {}",
+                permission.code(),
+                g.valid_from,
+                g.valid_until
+            );
+        }
+        AccountAction::Training {
+            db,
+            name,
+            completed_on,
+            course,
+        } => {
+            let (app, actor) = open_session(&db).await?;
+            app.record_training(
+                &actor,
+                &name,
+                parse_date_arg("completed_on", &completed_on)?,
+                &course,
+                now,
+            )
+            .await?;
+            println!("{name}: training recorded");
+        }
+        AccountAction::DemoCode { db, name } => {
+            let app = open_app(&db).await?;
+            println!("{}", app.demo_totp_code(&name, now).await?);
+        }
+    }
+    Ok(())
+}
+
+async fn audit(action: AuditAction) -> anyhow::Result<ExitCode> {
+    match action {
+        AuditAction::Verify { db } => {
+            let app = open_app(&db).await?;
+            let r = app.verify_access_log().await?;
+            match r.first_broken {
+                None => {
+                    println!("intact: {} records", r.records);
+                    if let Some((seq, hash)) = r.head {
+                        println!("head: {seq} {hash}");
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
+                Some((seq, reason)) => {
+                    println!(
+                        "BROKEN at record {seq}: {reason} ({} records before it are intact)",
+                        r.records
+                    );
+                    println!("アクセス記録の{seq}番目が改ざん・削除・並べ替えされています");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+        AuditAction::Head { db } => {
+            let app = open_app(&db).await?;
+            match kokuho_store::access::last_record(&app.db).await? {
+                Some(r) => println!(
+                    "{} {} {}",
+                    r.seq,
+                    kokuho_app::eligibility::from_us(r.at_us),
+                    r.hash
+                ),
+                None => println!("0 - {}", kokuho_store::access::genesis_hash()),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
 }

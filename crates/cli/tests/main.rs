@@ -15,7 +15,9 @@ fn kokuho() -> Command {
     c.env_remove("KOKUHO_DATABASE_URL")
         .env_remove("KOKUHO_VAULT_KEYRING")
         .env_remove("KOKUHO_VAULT_KEYS")
-        .env_remove("KOKUHO_INSURER");
+        .env_remove("KOKUHO_INSURER")
+        // The demo supervisor may do everything these tests do but the vault's keys.
+        .env("KOKUHO_OPERATOR", "demo-supervisor");
     c
 }
 
@@ -136,11 +138,11 @@ fn wareki_both_ways() {
 }
 
 /// A tiny HTTP/1.1 client, so the test needs nothing but the binary.
-fn http(addr: &str, method: &str, path: &str, body: &str) -> (u16, String) {
+fn http(addr: &str, method: &str, path: &str, body: &str, auth: &str) -> (u16, String) {
     let mut s = TcpStream::connect(addr).unwrap();
     write!(
         s,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )
     .unwrap();
@@ -209,8 +211,50 @@ fn generate_serve_rotate_and_no_number_anywhere() {
         .trim_start_matches("kokuho: listening on http://")
         .trim_end_matches('/')
         .to_string();
-    let (status, body) = http(&addr, "GET", "/health", "");
+    let (status, body) = http(&addr, "GET", "/health", "", "");
     assert_eq!(status, 200, "{body}");
+    // Without a session the API refuses; sign in with password and TOTP.
+    let (status, _) = http(&addr, "GET", "/api/v1/persons?kana=%E3%82%BF", "", "");
+    assert_eq!(status, 401);
+    let code = stdout(&run(&[
+        "account",
+        "demo-code",
+        "demo-supervisor",
+        "--database",
+        &db,
+        "--keyring",
+        keys,
+    ]))
+    .trim()
+    .to_string();
+    let (status, body) = http(
+        &addr,
+        "POST",
+        "/api/v1/session",
+        &format!(
+            "{{\"account\":\"demo-supervisor\",\"password\":\"{}\",\"code\":\"{code}\"}}",
+            kokuho_app::access::DEMO_PASSWORD
+        ),
+        "",
+    );
+    assert_eq!(status, 200, "{body}");
+    let cookie = body
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: "))
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let csrf = body
+        .split("\"csrf_token\":\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let auth = format!("Cookie: {cookie}\r\nX-CSRF-Token: {csrf}\r\n");
     let mut g = TownGenerator::new(TownSpec::demo(3000, 9));
     let numbers = g.next_batch(50).unwrap().numbers;
     for (iid, number) in numbers.iter().take(10) {
@@ -219,6 +263,7 @@ fn generate_serve_rotate_and_no_number_anywhere() {
             "POST",
             "/api/v1/vault/lookup",
             &format!("{{\"my_number\":\"{}\"}}", number.expose()),
+            &auth,
         );
         assert_eq!(status, 200, "{body}");
         assert!(body.contains(iid.as_str()));
@@ -228,9 +273,10 @@ fn generate_serve_rotate_and_no_number_anywhere() {
         "POST",
         "/api/v1/vault/lookup",
         "{\"my_number\":\"314159265353\"}",
+        &auth,
     );
     assert_eq!(status, 400);
-    let (status, _) = http(&addr, "GET", "/api/v1/persons?kana=%E3%82%BF", "");
+    let (status, _) = http(&addr, "GET", "/api/v1/persons?kana=%E3%82%BF", "", &auth);
     assert_eq!(status, 200);
     server.kill().unwrap();
     server.wait().unwrap();
@@ -292,7 +338,7 @@ fn generate_serve_rotate_and_no_number_anywhere() {
         "--keyring",
         keys,
         "--operator",
-        "supervisor",
+        "demo-supervisor",
         "--period-id",
         "1",
         "--acquired-on",
@@ -320,9 +366,29 @@ fn generate_serve_rotate_and_no_number_anywhere() {
 
     // Rotate the key; lookups still work.
     let o = run(&["vault", "rotate-key", "--database", &db, "--keyring", keys]);
+    assert_eq!(o.status.code(), Some(1), "a supervisor may not rotate keys");
+    let o = run(&[
+        "vault",
+        "rotate-key",
+        "--database",
+        &db,
+        "--keyring",
+        keys,
+        "--operator",
+        "demo-admin",
+    ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(stdout(&o).contains("new key 2"));
-    let o = run(&["vault", "status", "--database", &db, "--keyring", keys]);
+    let o = run(&[
+        "vault",
+        "status",
+        "--database",
+        &db,
+        "--keyring",
+        keys,
+        "--operator",
+        "demo-admin",
+    ]);
     assert!(stdout(&o).contains("rows sealed by key 2"));
     assert!(!stdout(&o).contains("rows sealed by key 1"));
     let o = run(&[
@@ -332,6 +398,8 @@ fn generate_serve_rotate_and_no_number_anywhere() {
         &db,
         "--keyring",
         keys,
+        "--operator",
+        "demo-admin",
         "1",
     ]);
     assert!(o.status.success());
@@ -430,6 +498,100 @@ fn postgres_through_the_binary() {
         &t.url,
         "--keyring",
         keys,
+        "--operator",
+        "demo-admin",
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+#[test]
+fn operators_roles_and_the_audit_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("t.db").display());
+    let keys = dir.path().join("vault.keys");
+    let keys = keys.to_str().unwrap();
+    assert!(
+        run(&[
+            "generate",
+            "--database",
+            &db,
+            "--keyring",
+            keys,
+            "--residents",
+            "500"
+        ])
+        .status
+        .success()
+    );
+    // No operator: refused.
+    let o = kokuho()
+        .env_remove("KOKUHO_OPERATOR")
+        .args([
+            "person",
+            "search",
+            "--database",
+            &db,
+            "--keyring",
+            keys,
+            "--kana",
+            "タ",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--operator"));
+    // Unknown operator; an administrator reading personal data; a levy clerk exporting.
+    for (op, args) in [
+        ("nobody", vec!["person", "search", "--kana", "タ"]),
+        ("demo-admin", vec!["person", "search", "--kana", "タ"]),
+        (
+            "demo-levy",
+            vec!["eligibility", "as-of", "--date", "2026-04-01"],
+        ),
+    ] {
+        let mut all = args.clone();
+        all.extend(["--database", &db, "--keyring", keys, "--operator", op]);
+        let o = run(&all);
+        assert_eq!(o.status.code(), Some(1), "{op} {args:?}");
+        assert!(
+            o.stdout.is_empty() || !stdout(&o).contains("件"),
+            "nothing is shown"
+        );
+    }
+    let o = run(&[
+        "person",
+        "search",
+        "--database",
+        &db,
+        "--keyring",
+        keys,
+        "--kana",
+        "タ",
+        "--operator",
+        "demo-levy",
+    ]);
+    assert!(o.status.success(), "a levy clerk may search");
+    // The log is intact and has recorded the refusals with the OS user beside the operator.
+    let o = run(&["audit", "verify", "--database", &db, "--keyring", keys]);
+    assert!(o.status.success(), "{}", stdout(&o));
+    assert!(
+        stdout(&o).starts_with("intact: 4 records"),
+        "{}",
+        stdout(&o)
+    );
+    let o = run(&["audit", "head", "--database", &db, "--keyring", keys]);
+    assert!(stdout(&o).starts_with("4 "), "{}", stdout(&o));
+    // An edit made directly in the file is found.
+    let conn = dir.path().join("t.db");
+    let status = Command::new("sqlite3")
+        .arg(&conn)
+        .arg("DROP TRIGGER access_log_no_update; UPDATE access_log SET outcome = 'allowed' WHERE seq = 2;")
+        .status();
+    if let Ok(s) = status
+        && s.success()
+    {
+        let o = run(&["audit", "verify", "--database", &db, "--keyring", keys]);
+        assert_eq!(o.status.code(), Some(1));
+        assert!(stdout(&o).contains("BROKEN at record 2"), "{}", stdout(&o));
+    }
 }

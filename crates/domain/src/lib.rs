@@ -2,6 +2,7 @@
 //!
 //! Nothing here performs I/O or reads the clock; callers pass dates in.
 
+pub mod access;
 pub mod addressee;
 pub mod eligibility;
 pub mod id;

@@ -143,7 +143,10 @@ impl Db {
 
     pub async fn begin(&self) -> Result<Tx> {
         Ok(match self {
-            Db::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+            // IMMEDIATE takes the write lock at once: every kokuho transaction
+            // writes, and a deferred one that reads first could fail with a
+            // busy snapshot when another writer commits in between.
+            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
             Db::Pg(p) => Tx::Pg(p.begin().await?),
         })
     }

@@ -6,6 +6,7 @@
 //! type-check each body once per backend. Every query is scoped by the
 //! insurer (保険者番号), so one PostgreSQL can serve many municipalities.
 
+pub mod access;
 pub mod addressee;
 mod db;
 pub mod eligibility;

@@ -17,6 +17,14 @@ use hmac::{Hmac, Mac};
 use kokuho_domain::id::MyNumber;
 use sha2::Sha256;
 
+/// 32 bytes from the operating system's random generator (session tokens).
+pub fn random_bytes() -> [u8; 32] {
+    let key = Key::<Aes256Gcm>::generate();
+    let mut out = [0u8; 32];
+    out.copy_from_slice(key.as_slice());
+    out
+}
+
 /// Length of the AES-GCM nonce stored in front of every ciphertext.
 const NONCE_LEN: usize = 12;
 
@@ -121,6 +129,49 @@ impl Keyring {
         );
         let text = std::str::from_utf8(&plain).map_err(|_| VaultError::NotAMyNumber)?;
         MyNumber::parse(text).map_err(|_| VaultError::NotAMyNumber)
+    }
+
+    /// Seals any other secret (a TOTP key, for instance) under the current
+    /// key, bound to a label such as the account name.
+    pub fn seal_bytes(&self, plain: &[u8], label: &str) -> Result<Sealed, VaultError> {
+        let (key_id, key) = self.current_encryption_key();
+        let cipher = Aes256Gcm::new(&Key::<Aes256Gcm>::from(*key));
+        let nonce = Nonce::generate();
+        let aad = [b"kokuho-secret-v1\0".as_slice(), label.as_bytes()].concat();
+        let ct = cipher
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: plain,
+                    aad: &aad,
+                },
+            )
+            .map_err(|_| VaultError::Encrypt)?;
+        let mut blob = Vec::with_capacity(NONCE_LEN + ct.len());
+        blob.extend_from_slice(nonce.as_slice());
+        blob.extend_from_slice(&ct);
+        Ok(Sealed { key_id, blob })
+    }
+
+    pub fn open_bytes(
+        &self,
+        sealed: &Sealed,
+        label: &str,
+    ) -> Result<zeroize::Zeroizing<Vec<u8>>, VaultError> {
+        let key = self
+            .encryption_key(sealed.key_id)
+            .ok_or(VaultError::UnknownKey(sealed.key_id))?;
+        if sealed.blob.len() <= NONCE_LEN {
+            return Err(VaultError::Decrypt);
+        }
+        let (nonce, ct) = sealed.blob.split_at(NONCE_LEN);
+        let nonce = Nonce::try_from(nonce).map_err(|_| VaultError::Decrypt)?;
+        let cipher = Aes256Gcm::new(&Key::<Aes256Gcm>::from(*key));
+        let aad = [b"kokuho-secret-v1\0".as_slice(), label.as_bytes()].concat();
+        cipher
+            .decrypt(&nonce, Payload { msg: ct, aad: &aad })
+            .map(zeroize::Zeroizing::new)
+            .map_err(|_| VaultError::Decrypt)
     }
 
     /// The blind index of a number under the keyring's lookup key.

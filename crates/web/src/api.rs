@@ -14,7 +14,9 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::auth::SignedIn;
 use crate::error::{ApiError, ErrorBody, ErrorDetail, unreadable};
+use kokuho_app::session::Session;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -27,6 +29,7 @@ use crate::error::{ApiError, ErrorBody, ErrorDetail, unreadable};
     tags((name = "registry", description = "宛名 (addressees) and 世帯 (households)"),
          (name = "vault", description = "団体内統合宛名: find a person by My Number"),
          (name = "eligibility", description = "資格: periods, acquisitions, losses, corrections, NHI households, registry proposals"),
+         (name = "session", description = "sign-in (password + TOTP), session, sign-out"),
          (name = "system", description = "health"))
 )]
 pub struct ApiDoc;
@@ -38,6 +41,11 @@ pub fn routes() -> OpenApiRouter<Kokuho> {
         .routes(routes!(get_person))
         .routes(routes!(get_household))
         .routes(routes!(vault_lookup))
+        .routes(routes!(
+            crate::auth::sign_in,
+            crate::auth::whoami,
+            crate::auth::sign_out
+        ))
         .route("/", axum::routing::get(home))
 }
 
@@ -201,18 +209,34 @@ pub struct SearchParams {
     responses((status = 200, body = PersonList), (status = 400, body = ErrorBody)))]
 async fn search_persons(
     State(app): State<Kokuho>,
+    user: SignedIn,
     q: Result<Query<SearchParams>, QueryRejection>,
 ) -> Result<Json<PersonList>, ApiError> {
+    Session {
+        app: &app,
+        actor: &user.actor,
+    }
+    .require(
+        kokuho_domain::access::Permission::RegistryRead,
+        time::OffsetDateTime::now_utc(),
+    )
+    .await?;
     let Query(q) = q.map_err(|e| unreadable(e.body_text()))?;
-    let found = app
-        .search_persons(&PersonSearch {
+    let found = Session {
+        app: &app,
+        actor: &user.actor,
+    }
+    .search_persons(
+        &PersonSearch {
             kana: q.kana,
             name: q.name,
             birth_date: q.birth_date,
             addressee_id: q.addressee_id,
             limit: q.limit,
-        })
-        .await?;
+        },
+        time::OffsetDateTime::now_utc(),
+    )
+    .await?;
     Ok(Json(PersonList {
         count: found.len(),
         persons: found.iter().map(PersonDto::from).collect(),
@@ -224,9 +248,27 @@ async fn search_persons(
     responses((status = 200, body = PersonDetail), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn get_person(
     State(app): State<Kokuho>,
+    user: SignedIn,
     Path(addressee_id): Path<String>,
 ) -> Result<Json<PersonDetail>, ApiError> {
-    Ok(Json(app.person(&addressee_id).await?.into()))
+    Session {
+        app: &app,
+        actor: &user.actor,
+    }
+    .require(
+        kokuho_domain::access::Permission::RegistryRead,
+        time::OffsetDateTime::now_utc(),
+    )
+    .await?;
+    let s = Session {
+        app: &app,
+        actor: &user.actor,
+    };
+    Ok(Json(
+        s.person(&addressee_id, time::OffsetDateTime::now_utc())
+            .await?
+            .into(),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/households/{household_number}", tag = "registry",
@@ -234,9 +276,27 @@ async fn get_person(
     responses((status = 200, body = HouseholdDetail), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn get_household(
     State(app): State<Kokuho>,
+    user: SignedIn,
     Path(household_number): Path<String>,
 ) -> Result<Json<HouseholdDetail>, ApiError> {
-    Ok(Json(app.household(&household_number).await?.into()))
+    Session {
+        app: &app,
+        actor: &user.actor,
+    }
+    .require(
+        kokuho_domain::access::Permission::RegistryRead,
+        time::OffsetDateTime::now_utc(),
+    )
+    .await?;
+    let s = Session {
+        app: &app,
+        actor: &user.actor,
+    };
+    Ok(Json(
+        s.household(&household_number, time::OffsetDateTime::now_utc())
+            .await?
+            .into(),
+    ))
 }
 
 /// A person to register. Dates in 和暦 or ISO; the My Number is optional and
@@ -265,27 +325,40 @@ pub struct NewPersonRequest {
     responses((status = 201, body = PersonDto), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn register_person(
     State(app): State<Kokuho>,
+    user: SignedIn,
     body: Result<Json<NewPersonRequest>, JsonRejection>,
 ) -> Result<(StatusCode, Json<PersonDto>), ApiError> {
+    Session {
+        app: &app,
+        actor: &user.actor,
+    }
+    .require(
+        kokuho_domain::access::Permission::RegistryWrite,
+        time::OffsetDateTime::now_utc(),
+    )
+    .await?;
     let Json(b) = body.map_err(|e| unreadable(e.body_text()))?;
-    let person = app
-        .register_person(
-            &NewPerson {
-                name: b.name,
-                name_kana: b.name_kana,
-                birth_date: b.birth_date,
-                sex: b.sex,
-                postal_code: b.postal_code,
-                address: b.address,
-                resident_status: b.resident_status,
-                household_number: b.household_number,
-                relationship: b.relationship,
-                registered_on: b.registered_on,
-                my_number: b.my_number,
-            },
-            time::OffsetDateTime::now_utc(),
-        )
-        .await?;
+    let person = Session {
+        app: &app,
+        actor: &user.actor,
+    }
+    .register_person(
+        &NewPerson {
+            name: b.name,
+            name_kana: b.name_kana,
+            birth_date: b.birth_date,
+            sex: b.sex,
+            postal_code: b.postal_code,
+            address: b.address,
+            resident_status: b.resident_status,
+            household_number: b.household_number,
+            relationship: b.relationship,
+            registered_on: b.registered_on,
+            my_number: b.my_number,
+        },
+        time::OffsetDateTime::now_utc(),
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(PersonDto::from(&person))))
 }
 
@@ -301,11 +374,29 @@ pub struct VaultLookupRequest {
     responses((status = 200, body = PersonDetail), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn vault_lookup(
     State(app): State<Kokuho>,
+    user: SignedIn,
     body: Result<Json<VaultLookupRequest>, JsonRejection>,
 ) -> Result<Json<PersonDetail>, ApiError> {
+    Session {
+        app: &app,
+        actor: &user.actor,
+    }
+    .require(
+        kokuho_domain::access::Permission::MyNumberLookup,
+        time::OffsetDateTime::now_utc(),
+    )
+    .await?;
     // The rejection text may quote the body; keep only its kind.
     let Json(b) = body.map_err(|_| unreadable("expected {\"my_number\": \"…\"}".into()))?;
-    Ok(Json(app.find_by_my_number(&b.my_number).await?.into()))
+    let s = Session {
+        app: &app,
+        actor: &user.actor,
+    };
+    Ok(Json(
+        s.find_by_my_number(&b.my_number, None, time::OffsetDateTime::now_utc())
+            .await?
+            .into(),
+    ))
 }
 
 async fn home(State(app): State<Kokuho>) -> impl IntoResponse {

@@ -19,11 +19,9 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::auth::SignedIn;
 use crate::error::{ApiError, ErrorBody, unreadable};
-
-/// Who the API records as the actor until access control (issue 4) puts the
-/// signed-in account here.
-const API_ACTOR: &str = "api";
+use kokuho_app::session::Session;
 
 pub fn routes() -> OpenApiRouter<Kokuho> {
     OpenApiRouter::new()
@@ -139,14 +137,28 @@ fn parse_known_at(s: Option<&str>) -> Result<Option<OffsetDateTime>, AppError> {
     responses((status = 200, body = PersonEligibility), (status = 400, body = ErrorBody)))]
 async fn person_eligibility(
     State(app): State<Kokuho>,
+    user: SignedIn,
     Path(addressee_id): Path<String>,
     q: Result<Query<KnownAtParams>, QueryRejection>,
 ) -> Result<Json<PersonEligibility>, ApiError> {
+    Session {
+        app: &app,
+        actor: &user.actor,
+    }
+    .require(
+        kokuho_domain::access::Permission::EligibilityRead,
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
     let Query(q) = q.map_err(|e| unreadable(e.body_text()))?;
     let id = AddresseeId::parse(&addressee_id).map_err(AppError::from)?;
     let known_at = parse_known_at(q.known_at.as_deref())?;
-    let periods = app.periods(&id, known_at).await?;
-    let history = app.eligibility_history(&id).await?;
+    let (periods, history) = Session {
+        app: &app,
+        actor: &user.actor,
+    }
+    .periods(&id, known_at, OffsetDateTime::now_utc())
+    .await?;
     Ok(Json(PersonEligibility {
         addressee_id: id.to_string(),
         periods: periods.iter().map(PeriodDto::from).collect(),
@@ -182,8 +194,18 @@ fn optional_date(field: &'static str, s: Option<&str>) -> Result<Option<time::Da
     responses((status = 201, body = PeriodDto), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn acquire(
     State(app): State<Kokuho>,
+    user: SignedIn,
     body: Result<Json<AcquisitionRequest>, JsonRejection>,
 ) -> Result<(StatusCode, Json<PeriodDto>), ApiError> {
+    Session {
+        app: &app,
+        actor: &user.actor,
+    }
+    .require(
+        kokuho_domain::access::Permission::EligibilityWrite,
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
     let Json(b) = body.map_err(|e| unreadable(e.body_text()))?;
     let a = Acquisition {
         addressee_id: AddresseeId::parse(&b.addressee_id).map_err(AppError::from)?,
@@ -219,9 +241,12 @@ async fn acquire(
             )?,
         },
     };
-    let v = app
-        .acquire(&a, API_ACTOR, OffsetDateTime::now_utc())
-        .await?;
+    let v = Session {
+        app: &app,
+        actor: &user.actor,
+    }
+    .acquire(&a, OffsetDateTime::now_utc())
+    .await?;
     Ok((StatusCode::CREATED, Json(PeriodDto::from(&v))))
 }
 
@@ -242,8 +267,18 @@ pub struct LossRequest {
     responses((status = 201, body = PeriodDto), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn lose(
     State(app): State<Kokuho>,
+    user: SignedIn,
     body: Result<Json<LossRequest>, JsonRejection>,
 ) -> Result<(StatusCode, Json<PeriodDto>), ApiError> {
+    Session {
+        app: &app,
+        actor: &user.actor,
+    }
+    .require(
+        kokuho_domain::access::Permission::EligibilityWrite,
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
     let Json(b) = body.map_err(|e| unreadable(e.body_text()))?;
     let l = Loss {
         addressee_id: AddresseeId::parse(&b.addressee_id).map_err(AppError::from)?,
@@ -278,7 +313,12 @@ async fn lose(
             .transpose()
             .map_err(AppError::from)?,
     };
-    let v = app.lose(&l, API_ACTOR, OffsetDateTime::now_utc()).await?;
+    let v = Session {
+        app: &app,
+        actor: &user.actor,
+    }
+    .lose(&l, OffsetDateTime::now_utc())
+    .await?;
     Ok((StatusCode::CREATED, Json(PeriodDto::from(&v))))
 }
 
@@ -301,9 +341,19 @@ pub struct CorrectionRequest {
     responses((status = 201, body = PeriodDto), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn correct(
     State(app): State<Kokuho>,
+    user: SignedIn,
     Path(period_id): Path<i64>,
     body: Result<Json<CorrectionRequest>, JsonRejection>,
 ) -> Result<(StatusCode, Json<PeriodDto>), ApiError> {
+    Session {
+        app: &app,
+        actor: &user.actor,
+    }
+    .require(
+        kokuho_domain::access::Permission::EligibilityCorrect,
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
     let Json(b) = body.map_err(|e| unreadable(e.body_text()))?;
     let c = Correction {
         period_id,
@@ -341,9 +391,12 @@ async fn correct(
         void: b.void,
         note: b.note,
     };
-    let v = app
-        .correct(&c, API_ACTOR, OffsetDateTime::now_utc())
-        .await?;
+    let v = Session {
+        app: &app,
+        actor: &user.actor,
+    }
+    .correct(&c, OffsetDateTime::now_utc())
+    .await?;
     Ok((StatusCode::CREATED, Json(PeriodDto::from(&v))))
 }
 
@@ -400,15 +453,33 @@ pub struct HouseholdParams {
     responses((status = 200, body = NhiHouseholdDto), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn household_as_of(
     State(app): State<Kokuho>,
+    user: SignedIn,
     Path(household_number): Path<String>,
     q: Result<Query<HouseholdParams>, QueryRejection>,
 ) -> Result<Json<NhiHouseholdDto>, ApiError> {
+    Session {
+        app: &app,
+        actor: &user.actor,
+    }
+    .require(
+        kokuho_domain::access::Permission::EligibilityRead,
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
     let Query(q) = q.map_err(|e| unreadable(e.body_text()))?;
     let household = HouseholdNumber::parse(&household_number).map_err(AppError::from)?;
     let on = parse_date("date", &q.date)?;
-    let v = app
-        .nhi_household_as_of(&household, on, parse_known_at(q.known_at.as_deref())?)
-        .await?;
+    let v = Session {
+        app: &app,
+        actor: &user.actor,
+    }
+    .nhi_household_as_of(
+        &household,
+        on,
+        parse_known_at(q.known_at.as_deref())?,
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
     Ok(Json(NhiHouseholdDto {
         household_number: v.household_number.to_string(),
         date: v.on.to_string(),
@@ -472,8 +543,18 @@ pub struct ProposalParams {
     responses((status = 200, body = Vec<ProposalDto>), (status = 400, body = ErrorBody)))]
 async fn list_proposals(
     State(app): State<Kokuho>,
+    user: SignedIn,
     q: Result<Query<ProposalParams>, QueryRejection>,
 ) -> Result<Json<Vec<ProposalDto>>, ApiError> {
+    Session {
+        app: &app,
+        actor: &user.actor,
+    }
+    .require(
+        kokuho_domain::access::Permission::EligibilityRead,
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
     let Query(q) = q.map_err(|e| unreadable(e.body_text()))?;
     if let Some(s) = q.status.as_deref()
         && !matches!(s, "pending" | "confirmed" | "rejected")
@@ -486,11 +567,15 @@ async fn list_proposals(
         .into());
     }
     Ok(Json(
-        app.proposals(q.status.as_deref())
-            .await?
-            .iter()
-            .map(ProposalDto::from)
-            .collect(),
+        Session {
+            app: &app,
+            actor: &user.actor,
+        }
+        .proposals(q.status.as_deref(), OffsetDateTime::now_utc())
+        .await?
+        .iter()
+        .map(ProposalDto::from)
+        .collect(),
     ))
 }
 
@@ -499,11 +584,16 @@ async fn list_proposals(
     responses((status = 200, body = ProposalDto), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn confirm_proposal(
     State(app): State<Kokuho>,
+    user: SignedIn,
     Path(id): Path<i64>,
 ) -> Result<Json<ProposalDto>, ApiError> {
     Ok(Json(ProposalDto::from(
-        &app.confirm_proposal(id, API_ACTOR, OffsetDateTime::now_utc())
-            .await?,
+        &Session {
+            app: &app,
+            actor: &user.actor,
+        }
+        .confirm_proposal(id, OffsetDateTime::now_utc())
+        .await?,
     )))
 }
 
@@ -518,12 +608,26 @@ pub struct RejectRequest {
     responses((status = 200, body = ProposalDto), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn reject_proposal(
     State(app): State<Kokuho>,
+    user: SignedIn,
     Path(id): Path<i64>,
     body: Result<Json<RejectRequest>, JsonRejection>,
 ) -> Result<Json<ProposalDto>, ApiError> {
+    Session {
+        app: &app,
+        actor: &user.actor,
+    }
+    .require(
+        kokuho_domain::access::Permission::ProposalDecide,
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
     let Json(b) = body.map_err(|e| unreadable(e.body_text()))?;
     Ok(Json(ProposalDto::from(
-        &app.reject_proposal(id, &b.reason, API_ACTOR, OffsetDateTime::now_utc())
-            .await?,
+        &Session {
+            app: &app,
+            actor: &user.actor,
+        }
+        .reject_proposal(id, &b.reason, OffsetDateTime::now_utc())
+        .await?,
     )))
 }

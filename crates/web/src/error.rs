@@ -38,6 +38,8 @@ impl IntoResponse for ApiError {
             AppError::Invalid { .. } => StatusCode::BAD_REQUEST,
             AppError::NotFound { .. } => StatusCode::NOT_FOUND,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            AppError::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         if status.is_server_error() {

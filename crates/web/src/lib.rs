@@ -3,6 +3,7 @@
 //! of `kokuho-app`.
 
 mod api;
+pub mod auth;
 mod eligibility_api;
 mod error;
 
@@ -21,8 +22,13 @@ pub use api::ApiDoc;
 
 /// The whole application: pages, API, OpenAPI document and Swagger UI.
 pub fn router(app: Kokuho) -> Router {
+    router_with(app, auth::CookiePolicy::default())
+}
+
+pub fn router_with(app: Kokuho, cookies: auth::CookiePolicy) -> Router {
     let (api_router, spec) = api_parts(app);
     api_router
+        .layer(axum::Extension(cookies))
         .merge(SwaggerUi::new("/swagger-ui").url("/api-docs/openapi.json", spec))
         .layer(DefaultBodyLimit::max(64 * 1024))
         // Log the path only: query strings carry names and kana.
@@ -52,13 +58,17 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 pub async fn serve(
     app: Kokuho,
     listen: SocketAddr,
+    cookies: auth::CookiePolicy,
     on_listen: impl FnOnce(SocketAddr),
 ) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen).await?;
     on_listen(listener.local_addr()?);
-    axum::serve(listener, router(app))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
+    axum::serve(
+        listener,
+        router_with(app, cookies).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
 }
 
 async fn shutdown_signal() {

@@ -15,21 +15,74 @@ use serde_json::{Value, json};
 use time::macros::datetime;
 use tower::ServiceExt;
 
-async fn app(t: &TestDb) -> Router {
+/// The router with a signed-in session (cookie and CSRF token).
+#[derive(Clone)]
+struct Api {
+    router: Router,
+    app: Kokuho,
+    cookie: Option<String>,
+    csrf: Option<String>,
+}
+
+async fn town(t: &TestDb) -> (Router, Kokuho) {
     let ring = Keyring::generate();
     let spec = TownSpec::demo(800, 5);
     town::generate(&t.db, &ring, &spec, datetime!(2026-11-24 09:00 UTC), |_| {})
         .await
         .unwrap();
-    kokuho_web::router(Kokuho::new(
-        t.db.clone(),
-        Arc::new(ring),
-        spec.insurer_number,
-    ))
+    let app = Kokuho::new(t.db.clone(), Arc::new(ring), spec.insurer_number);
+    (kokuho_web::router(app.clone()), app)
 }
 
-async fn call(router: &Router, req: Request<Body>) -> (StatusCode, Value) {
-    let res = router.clone().oneshot(req).await.unwrap();
+async fn sign_in(router: &Router, app: &Kokuho, account: &str) -> Api {
+    let code = app
+        .demo_totp_code(account, time::OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    let body =
+        json!({"account": account, "password": kokuho_app::access::DEMO_PASSWORD, "code": code})
+            .to_string();
+    let res = router
+        .clone()
+        .oneshot(post("/api/v1/session", &body))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "{account} signs in");
+    let cookie = res
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    let v: Value = serde_json::from_slice(&bytes).unwrap();
+    Api {
+        router: router.clone(),
+        app: app.clone(),
+        cookie: cookie.split(';').next().map(str::to_string),
+        csrf: v["csrf_token"].as_str().map(str::to_string),
+    }
+}
+
+/// A town and a supervisor's session (the role that may do everything the API offers).
+async fn app(t: &TestDb) -> Api {
+    let (router, app) = town(t).await;
+    sign_in(&router, &app, "demo-supervisor").await
+}
+
+async fn call(api: &Api, mut req: Request<Body>) -> (StatusCode, Value) {
+    if let Some(c) = &api.cookie {
+        req.headers_mut().insert(header::COOKIE, c.parse().unwrap());
+    }
+    if let Some(c) = &api.csrf {
+        req.headers_mut().insert("x-csrf-token", c.parse().unwrap());
+    }
+    let res = api.router.clone().oneshot(req).await.unwrap();
     let status = res.status();
     let bytes = res.into_body().collect().await.unwrap().to_bytes();
     let value = serde_json::from_slice(&bytes)
@@ -375,5 +428,288 @@ async fn eligibility_through_the_api() {
         assert_eq!(before, after, "{}", t.name);
         let (s, _) = call(&r, post("/api/v1/eligibility/proposals/999/confirm", "")).await;
         assert_eq!(s, StatusCode::NOT_FOUND);
+    }
+}
+
+use kokuho_domain::access::{Permission, Role};
+
+/// Every API route, with the permission it needs (None: any signed-in account).
+fn routes(id: &str, hh: &str) -> Vec<(&'static str, String, String, Option<Permission>)> {
+    let person = json!({"name": "行列　試験", "name_kana": "ギョウレツ", "birth_date": "1990-01-01", "sex": "1",
+        "postal_code": "680-0461", "address": "鳥取県八頭郡八頭町郡家1番地", "registered_on": "2026-11-01"}).to_string();
+    vec![
+        ("GET", "/api/v1/session".into(), String::new(), None),
+        (
+            "GET",
+            "/api/v1/persons?kana=%E3%82%BF".into(),
+            String::new(),
+            Some(Permission::RegistryRead),
+        ),
+        (
+            "GET",
+            format!("/api/v1/persons/{id}"),
+            String::new(),
+            Some(Permission::RegistryRead),
+        ),
+        (
+            "GET",
+            format!("/api/v1/households/{hh}"),
+            String::new(),
+            Some(Permission::RegistryRead),
+        ),
+        (
+            "POST",
+            "/api/v1/persons".into(),
+            person,
+            Some(Permission::RegistryWrite),
+        ),
+        (
+            "POST",
+            "/api/v1/vault/lookup".into(),
+            r#"{"my_number":"000000000019"}"#.into(),
+            Some(Permission::MyNumberLookup),
+        ),
+        (
+            "GET",
+            format!("/api/v1/eligibility/persons/{id}"),
+            String::new(),
+            Some(Permission::EligibilityRead),
+        ),
+        (
+            "POST",
+            "/api/v1/eligibility/acquisitions".into(),
+            json!({"addressee_id": id, "reason": "other", "event_date": "1800-01-01"}).to_string(),
+            Some(Permission::EligibilityWrite),
+        ),
+        (
+            "POST",
+            "/api/v1/eligibility/losses".into(),
+            json!({"addressee_id": id, "reason": "other", "event_date": "1900-01-01"}).to_string(),
+            Some(Permission::EligibilityWrite),
+        ),
+        (
+            "POST",
+            "/api/v1/eligibility/periods/999999/corrections".into(),
+            r#"{"note":"x"}"#.into(),
+            Some(Permission::EligibilityCorrect),
+        ),
+        (
+            "GET",
+            format!("/api/v1/eligibility/households/{hh}?date=2026-04-01"),
+            String::new(),
+            Some(Permission::EligibilityRead),
+        ),
+        (
+            "GET",
+            "/api/v1/eligibility/proposals".into(),
+            String::new(),
+            Some(Permission::EligibilityRead),
+        ),
+        (
+            "POST",
+            "/api/v1/eligibility/proposals/999999/confirm".into(),
+            String::new(),
+            Some(Permission::ProposalDecide),
+        ),
+        (
+            "POST",
+            "/api/v1/eligibility/proposals/999999/reject".into(),
+            r#"{"reason":"x"}"#.into(),
+            Some(Permission::ProposalDecide),
+        ),
+    ]
+}
+
+fn request(method: &str, uri: &str, body: &str) -> Request<Body> {
+    if method == "GET" {
+        get(uri)
+    } else {
+        post(uri, body)
+    }
+}
+
+async fn denied_count(app: &Kokuho) -> usize {
+    kokuho_store::access::records(&app.db, 0, 1_000_000)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.outcome == "denied")
+        .count()
+}
+
+/// The matrix of docs/security.md: every route with every role and with no session.
+#[tokio::test]
+async fn every_route_with_every_role() {
+    for t in all_backends().await {
+        let (router, app) = town(&t).await;
+        let anonymous = Api {
+            router: router.clone(),
+            app: app.clone(),
+            cookie: None,
+            csrf: None,
+        };
+        let sup = sign_in(&router, &app, "demo-supervisor").await;
+        let (_, found) = call(&sup, get("/api/v1/persons?kana=%E3%82%BF&limit=1")).await;
+        let id = found["persons"][0]["addressee_id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let hh = found["persons"][0]["household_number"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        for (method, uri, body, _) in routes(&id, &hh) {
+            let (s, v) = call(&anonymous, request(method, &uri, &body)).await;
+            assert_eq!(
+                s,
+                StatusCode::UNAUTHORIZED,
+                "{} no session: {method} {uri}: {v}",
+                t.name
+            );
+        }
+        for (name, role, _) in kokuho_app::access::DEMO_ACCOUNTS {
+            let api = if role == Role::Supervisor {
+                sup.clone()
+            } else {
+                sign_in(&router, &app, name).await
+            };
+            let grants = kokuho_store::access::grants_of(&app.db, name)
+                .await
+                .unwrap();
+            for (method, uri, body, permission) in routes(&id, &hh) {
+                let before = denied_count(&app).await;
+                let (s, v) = call(&api, request(method, &uri, &body)).await;
+                let expected = permission.is_none_or(|p| {
+                    kokuho_domain::access::allowed(
+                        role,
+                        &grants,
+                        p,
+                        time::OffsetDateTime::now_utc().date(),
+                    )
+                });
+                if expected {
+                    assert!(
+                        s != StatusCode::FORBIDDEN && s != StatusCode::UNAUTHORIZED,
+                        "{} {name} may {method} {uri}: {s} {v}",
+                        t.name
+                    );
+                } else {
+                    assert_eq!(
+                        s,
+                        StatusCode::FORBIDDEN,
+                        "{} {name} may not {method} {uri}: {v}",
+                        t.name
+                    );
+                    assert_eq!(v["error"]["code"], "E-FORBIDDEN");
+                    assert_eq!(
+                        denied_count(&app).await,
+                        before + 1,
+                        "the refusal is logged as denied"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn sessions_csrf_disabled_accounts_and_lockout() {
+    for t in all_backends().await {
+        let (router, app) = town(&t).await;
+        let clerk = sign_in(&router, &app, "demo-clerk").await;
+        let body =
+            json!({"addressee_id": "0000000001", "reason": "other", "event_date": "1800-01-01"})
+                .to_string();
+        // A state-changing request without, or with a forged, CSRF token is refused and logged.
+        let no_csrf = Api {
+            csrf: None,
+            ..clerk.clone()
+        };
+        let before = denied_count(&app).await;
+        let (s, v) = call(&no_csrf, post("/api/v1/eligibility/acquisitions", &body)).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{}: {v}", t.name);
+        let forged = Api {
+            csrf: Some("0".repeat(64)),
+            ..clerk.clone()
+        };
+        let (s, _) = call(&forged, post("/api/v1/eligibility/acquisitions", &body)).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        assert_eq!(denied_count(&app).await, before + 2);
+        // Reads need no CSRF token.
+        let (s, _) = call(&no_csrf, get("/api/v1/session")).await;
+        assert_eq!(s, StatusCode::OK);
+        // The administrator disables the clerk: the open session stops working.
+        let admin_actor = app
+            .actor_for("demo-admin", "-", "test", time::OffsetDateTime::now_utc())
+            .await
+            .unwrap();
+        app.disable_account(&admin_actor, "demo-clerk", time::OffsetDateTime::now_utc())
+            .await
+            .unwrap();
+        let (s, _) = call(&clerk, get("/api/v1/session")).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "{}", t.name);
+        // Sign-out ends a session.
+        let auditor = sign_in(&router, &app, "demo-auditor").await;
+        let (s, _) = call(
+            &auditor,
+            Request::delete("/api/v1/session")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(s, StatusCode::NO_CONTENT);
+        let (s, _) = call(&auditor, get("/api/v1/session")).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+        // Wrong passwords lock the account; then even the right one is refused.
+        let code = app
+            .demo_totp_code("demo-levy", time::OffsetDateTime::now_utc())
+            .await
+            .unwrap();
+        for _ in 0..kokuho_app::access::MAX_FAILED_SIGN_INS {
+            let (s, _) = call(
+                &Api {
+                    cookie: None,
+                    csrf: None,
+                    ..clerk.clone()
+                },
+                post(
+                    "/api/v1/session",
+                    &json!({"account": "demo-levy", "password": "Wrong-Password-1", "code": code})
+                        .to_string(),
+                ),
+            )
+            .await;
+            assert_eq!(s, StatusCode::UNAUTHORIZED);
+        }
+        let (s, _) = call(&Api { cookie: None, csrf: None, ..clerk.clone() }, post("/api/v1/session", &json!({"account": "demo-levy", "password": kokuho_app::access::DEMO_PASSWORD, "code": code}).to_string())).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "{}: locked out", t.name);
+        // A code is accepted once: replaying the benefits clerk's code fails.
+        let code = app
+            .demo_totp_code("demo-benefits", time::OffsetDateTime::now_utc())
+            .await
+            .unwrap();
+        let login = json!({"account": "demo-benefits", "password": kokuho_app::access::DEMO_PASSWORD, "code": code}).to_string();
+        let anon = Api {
+            cookie: None,
+            csrf: None,
+            ..clerk.clone()
+        };
+        let (s, _) = call(&anon, post("/api/v1/session", &login)).await;
+        assert_eq!(s, StatusCode::OK);
+        let (s, _) = call(&anon, post("/api/v1/session", &login)).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "{}: replayed code", t.name);
+        // A wrong code, an unknown account.
+        let (s, _) = call(&anon, post("/api/v1/session", &json!({"account": "demo-supervisor", "password": kokuho_app::access::DEMO_PASSWORD, "code": "000000"}).to_string())).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+        let (s, _) = call(
+            &anon,
+            post(
+                "/api/v1/session",
+                &json!({"account": "nobody", "password": "x", "code": "1"}).to_string(),
+            ),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+        let _ = &clerk.app;
     }
 }

@@ -575,6 +575,8 @@ pub async fn generate(
             return Err(e);
         }
     }
+    // One demo account per role (demo databases only).
+    app.create_demo_accounts(spec.as_of, now).await?;
     Ok(report)
 }
 

@@ -1,0 +1,491 @@
+//! The guarded face of kokuho: every use case as the web and the command
+//! line may call it — the actor's permission checked first (a refusal is
+//! logged as denied), the access logged before the result is returned.
+//! Shells call only this; the unguarded `Kokuho` methods are for jobs, the
+//! synthetic town and tests.
+
+use std::io::Write;
+
+use kokuho_domain::access::{Permission, Purpose};
+use kokuho_domain::addressee::{Addressee, HouseholdNumber};
+use kokuho_domain::id::{AddresseeId, MyNumber};
+use kokuho_formats::text::Encoding;
+use kokuho_store::eligibility::PeriodVersion;
+use kokuho_store::feed::Proposal;
+use sha2::{Digest, Sha256};
+use time::{Date, OffsetDateTime};
+
+use crate::access::Actor;
+use crate::eligibility::{
+    AS_OF_HEADER, Acquisition, AgeJobReport, Correction, Loss, NhiHouseholdView,
+};
+use crate::registry::{HouseholdView, NewPerson, PersonSearch, PersonView};
+use crate::registry_feed::FeedReport;
+use crate::{AppError, Kokuho, Result};
+
+/// One actor's use of kokuho.
+pub struct Session<'a> {
+    pub app: &'a Kokuho,
+    pub actor: &'a Actor,
+}
+
+fn ids<'a>(it: impl IntoIterator<Item = &'a Addressee>) -> Vec<String> {
+    it.into_iter().map(|a| a.addressee_id.to_string()).collect()
+}
+
+/// Counts and hashes what an export writes, for its access record.
+struct Hashing<W> {
+    inner: W,
+    hash: Sha256,
+    bytes: u64,
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hash.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+impl Session<'_> {
+    async fn check(
+        &self,
+        p: Permission,
+        purpose: Option<&Purpose>,
+        subjects: &[String],
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        self.app
+            .authorize(self.actor, p, purpose, subjects, now)
+            .await
+    }
+
+    /// Checks a permission before the shell even reads the request's input,
+    /// so a refused actor learns nothing from validation messages.
+    pub async fn require(&self, p: Permission, now: OffsetDateTime) -> Result<()> {
+        self.check(p, None, &[], now).await
+    }
+
+    async fn log(
+        &self,
+        action: &str,
+        subjects: &[String],
+        purpose: Option<&Purpose>,
+        detail: &str,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        self.app
+            .log_access(self.actor, action, subjects, purpose, detail, now)
+            .await
+            .map(|_| ())
+    }
+
+    pub async fn search_persons(
+        &self,
+        q: &PersonSearch,
+        now: OffsetDateTime,
+    ) -> Result<Vec<Addressee>> {
+        self.check(Permission::RegistryRead, None, &[], now).await?;
+        let found = self.app.search_persons(q).await?;
+        self.log(
+            "person_search",
+            &ids(&found),
+            None,
+            &format!("{} results", found.len()),
+            now,
+        )
+        .await?;
+        Ok(found)
+    }
+
+    pub async fn person(&self, addressee_id: &str, now: OffsetDateTime) -> Result<PersonView> {
+        let subject = [addressee_id.to_string()];
+        self.check(Permission::RegistryRead, None, &subject, now)
+            .await?;
+        let v = self.app.person(addressee_id).await?;
+        self.log("person_view", &subject, None, "", now).await?;
+        Ok(v)
+    }
+
+    pub async fn household(&self, number: &str, now: OffsetDateTime) -> Result<HouseholdView> {
+        self.check(Permission::RegistryRead, None, &[], now).await?;
+        let v = self.app.household(number).await?;
+        self.log("household_view", &ids(&v.members), None, number, now)
+            .await?;
+        Ok(v)
+    }
+
+    pub async fn register_person(&self, p: &NewPerson, now: OffsetDateTime) -> Result<Addressee> {
+        self.check(Permission::RegistryWrite, None, &[], now)
+            .await?;
+        let a = self.app.register_person(p, now).await?;
+        let with_number = p.my_number.as_deref().is_some_and(|n| !n.trim().is_empty());
+        self.log(
+            "person_register",
+            &ids([&a]),
+            None,
+            if with_number {
+                "with My Number (to the vault)"
+            } else {
+                ""
+            },
+            now,
+        )
+        .await?;
+        Ok(a)
+    }
+
+    /// Finds a person by My Number; the number itself is never logged.
+    pub async fn find_by_my_number(
+        &self,
+        number: &str,
+        purpose: Option<&Purpose>,
+        now: OffsetDateTime,
+    ) -> Result<PersonView> {
+        self.check(Permission::MyNumberLookup, purpose, &[], now)
+            .await?;
+        match self.app.find_by_my_number(number).await {
+            Ok(v) => {
+                self.log("my_number_lookup", &ids([&v.person]), purpose, "found", now)
+                    .await?;
+                Ok(v)
+            }
+            Err(e @ AppError::NotFound { .. }) => {
+                self.log("my_number_lookup", &[], purpose, "not found", now)
+                    .await?;
+                Err(e)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Shows a person's My Number in clear: its own permission and a stated
+    /// purpose every time, recorded before the number is returned.
+    pub async fn reveal_my_number(
+        &self,
+        addressee_id: &str,
+        purpose: Option<&Purpose>,
+        now: OffsetDateTime,
+    ) -> Result<MyNumber> {
+        let subject = [addressee_id.to_string()];
+        self.check(Permission::MyNumberReveal, purpose, &subject, now)
+            .await?;
+        let person = self.app.person(addressee_id).await?.person;
+        let number = crate::vault_admin::open_number(
+            &self.app.db,
+            &self.app.keyring,
+            &self.app.insurer,
+            &person.integrated_addressee_id,
+        )
+        .await?
+        .ok_or(AppError::NotFound {
+            what: "My Number",
+            message_ja: "個人番号が登録されていません",
+        })?;
+        self.log("my_number_reveal", &subject, purpose, "", now)
+            .await?;
+        Ok(number)
+    }
+
+    pub async fn periods(
+        &self,
+        person: &AddresseeId,
+        known_at: Option<OffsetDateTime>,
+        now: OffsetDateTime,
+    ) -> Result<(Vec<PeriodVersion>, Vec<PeriodVersion>)> {
+        let subject = [person.to_string()];
+        self.check(Permission::EligibilityRead, None, &subject, now)
+            .await?;
+        let periods = self.app.periods(person, known_at).await?;
+        let history = self.app.eligibility_history(person).await?;
+        self.log("eligibility_view", &subject, None, "", now)
+            .await?;
+        Ok((periods, history))
+    }
+
+    pub async fn acquire(&self, a: &Acquisition, now: OffsetDateTime) -> Result<PeriodVersion> {
+        let subject = [a.addressee_id.to_string()];
+        self.check(Permission::EligibilityWrite, None, &subject, now)
+            .await?;
+        let v = self.app.acquire(a, &self.actor.account, now).await?;
+        self.log(
+            "eligibility_acquire",
+            &subject,
+            None,
+            &format!("period {} {}", v.period_id, v.acquisition_reason.code()),
+            now,
+        )
+        .await?;
+        Ok(v)
+    }
+
+    pub async fn lose(&self, l: &Loss, now: OffsetDateTime) -> Result<PeriodVersion> {
+        let subject = [l.addressee_id.to_string()];
+        self.check(Permission::EligibilityWrite, None, &subject, now)
+            .await?;
+        let v = self.app.lose(l, &self.actor.account, now).await?;
+        self.log(
+            "eligibility_lose",
+            &subject,
+            None,
+            &format!("period {} {}", v.period_id, l.reason.code()),
+            now,
+        )
+        .await?;
+        Ok(v)
+    }
+
+    pub async fn correct(&self, c: &Correction, now: OffsetDateTime) -> Result<PeriodVersion> {
+        self.check(Permission::EligibilityCorrect, None, &[], now)
+            .await?;
+        let v = self.app.correct(c, &self.actor.account, now).await?;
+        self.log(
+            "eligibility_correct",
+            &[v.addressee_id.to_string()],
+            None,
+            &format!("period {} version {}", v.period_id, v.version_no),
+            now,
+        )
+        .await?;
+        Ok(v)
+    }
+
+    pub async fn change_household(
+        &self,
+        person: &AddresseeId,
+        household: &HouseholdNumber,
+        from: Date,
+        reason: &str,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        let subject = [person.to_string()];
+        self.check(Permission::EligibilityWrite, None, &subject, now)
+            .await?;
+        self.app
+            .change_household(person, household, from, reason, &self.actor.account, now)
+            .await?;
+        self.log(
+            "eligibility_household_change",
+            &subject,
+            None,
+            household.as_str(),
+            now,
+        )
+        .await
+    }
+
+    pub async fn nhi_household_as_of(
+        &self,
+        household: &HouseholdNumber,
+        on: Date,
+        known_at: Option<OffsetDateTime>,
+        now: OffsetDateTime,
+    ) -> Result<NhiHouseholdView> {
+        self.check(Permission::EligibilityRead, None, &[], now)
+            .await?;
+        let v = self
+            .app
+            .nhi_household_as_of(household, on, known_at)
+            .await?;
+        let subjects: Vec<String> = v.members.iter().map(|m| m.addressee_id.clone()).collect();
+        self.log(
+            "eligibility_household_view",
+            &subjects,
+            None,
+            household.as_str(),
+            now,
+        )
+        .await?;
+        Ok(v)
+    }
+
+    /// The bulk export, recorded with its row count, columns and the SHA-256
+    /// of exactly the bytes written.
+    pub async fn export_insured_on<W: Write>(
+        &self,
+        on: Date,
+        known_at: Option<OffsetDateTime>,
+        enc: Encoding,
+        out: W,
+        now: OffsetDateTime,
+    ) -> Result<(W, u64)> {
+        self.check(Permission::EligibilityExport, None, &[], now)
+            .await?;
+        let hashing = Hashing {
+            inner: out,
+            hash: Sha256::new(),
+            bytes: 0,
+        };
+        let (h, rows) = self
+            .app
+            .export_insured_on(on, known_at, enc, hashing)
+            .await?;
+        let detail = format!(
+            "as-of {on} known-at {} encoding {}: {rows} rows, {} bytes, columns {}, sha256 {}",
+            known_at
+                .map(|t| t.to_string())
+                .unwrap_or_else(|| "now".into()),
+            enc.name(),
+            h.bytes,
+            AS_OF_HEADER.join("|"),
+            hex::encode(h.hash.finalize())
+        );
+        self.log("eligibility_export", &[], None, &detail, now)
+            .await?;
+        Ok((h.inner, rows))
+    }
+
+    pub async fn run_age_job(&self, on: Date, now: OffsetDateTime) -> Result<AgeJobReport> {
+        self.check(Permission::AgeJob, None, &[], now).await?;
+        let r = self.app.run_age_job(on, &self.actor.account, now).await?;
+        self.log(
+            "age_job",
+            &[],
+            None,
+            &format!("{on}: {} losses", r.late_elderly_losses),
+            now,
+        )
+        .await?;
+        Ok(r)
+    }
+
+    pub async fn import_registry_feed(
+        &self,
+        file_name: &str,
+        bytes: &[u8],
+        enc: Encoding,
+        now: OffsetDateTime,
+    ) -> Result<FeedReport> {
+        self.check(Permission::RegistryImport, None, &[], now)
+            .await?;
+        let r = self
+            .app
+            .import_registry_feed(file_name, bytes, enc, &self.actor.account, now)
+            .await?;
+        let digest = kokuho_formats::registry_feed::file_digest(bytes);
+        self.log(
+            "registry_import",
+            &[],
+            None,
+            &format!(
+                "{file_name} sha256 {digest}: {} events, {} proposals{}",
+                r.events,
+                r.proposals,
+                if r.already_imported {
+                    ", imported before"
+                } else {
+                    ""
+                }
+            ),
+            now,
+        )
+        .await?;
+        Ok(r)
+    }
+
+    pub async fn proposals(
+        &self,
+        status: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<Vec<Proposal>> {
+        self.check(Permission::EligibilityRead, None, &[], now)
+            .await?;
+        let p = self.app.proposals(status).await?;
+        let subjects: Vec<String> = p.iter().map(|p| p.addressee_id.clone()).collect();
+        self.log(
+            "proposal_list",
+            &subjects,
+            None,
+            &format!("{} proposals", p.len()),
+            now,
+        )
+        .await?;
+        Ok(p)
+    }
+
+    pub async fn confirm_proposal(&self, id: i64, now: OffsetDateTime) -> Result<Proposal> {
+        self.check(Permission::ProposalDecide, None, &[], now)
+            .await?;
+        let p = self
+            .app
+            .confirm_proposal(id, &self.actor.account, now)
+            .await?;
+        self.log(
+            "proposal_confirm",
+            std::slice::from_ref(&p.addressee_id),
+            None,
+            &format!("proposal {id}"),
+            now,
+        )
+        .await?;
+        Ok(p)
+    }
+
+    pub async fn reject_proposal(
+        &self,
+        id: i64,
+        note: &str,
+        now: OffsetDateTime,
+    ) -> Result<Proposal> {
+        self.check(Permission::ProposalDecide, None, &[], now)
+            .await?;
+        let p = self
+            .app
+            .reject_proposal(id, note, &self.actor.account, now)
+            .await?;
+        self.log(
+            "proposal_reject",
+            std::slice::from_ref(&p.addressee_id),
+            None,
+            &format!("proposal {id}"),
+            now,
+        )
+        .await?;
+        Ok(p)
+    }
+
+    pub async fn vault_status(
+        &self,
+        now: OffsetDateTime,
+    ) -> Result<crate::vault_admin::VaultStatus> {
+        self.check(Permission::VaultAdmin, None, &[], now).await?;
+        let s = crate::vault_admin::status(&self.app.db, &self.app.keyring).await?;
+        self.log("vault_status", &[], None, "", now).await?;
+        Ok(s)
+    }
+
+    pub async fn rotate_vault_key(
+        &self,
+        keyring: &std::path::Path,
+        now: OffsetDateTime,
+    ) -> Result<crate::vault_admin::RotationReport> {
+        self.check(Permission::VaultAdmin, None, &[], now).await?;
+        let r = crate::vault_admin::rotate_key(&self.app.db, keyring).await?;
+        self.log(
+            "vault_rotate",
+            &[],
+            None,
+            &format!("new key {}, {} rows", r.new_key, r.resealed),
+            now,
+        )
+        .await?;
+        Ok(r)
+    }
+
+    pub async fn retire_vault_key(
+        &self,
+        keyring: &std::path::Path,
+        key: u32,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        self.check(Permission::VaultAdmin, None, &[], now).await?;
+        crate::vault_admin::retire_key(&self.app.db, keyring, key).await?;
+        self.log("vault_retire", &[], None, &format!("key {key}"), now)
+            .await
+    }
+}

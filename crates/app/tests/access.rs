@@ -1,0 +1,441 @@
+//! The access log and access control on both backends: every personal-data
+//! action leaves a record (denied ones too), the database refuses to change
+//! or delete records, and verification finds an edit, a deletion and a
+//! reordering made directly in the database.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+
+use kokuho_app::access::{Actor, NewAccount};
+use kokuho_app::registry::PersonSearch;
+use kokuho_app::session::Session;
+use kokuho_app::town::{self, TownGenerator, TownSpec};
+use kokuho_app::{AppError, Kokuho};
+use kokuho_domain::access::{Permission, Purpose, Role};
+use kokuho_store::testing::{TestDb, all_backends};
+use kokuho_store::{Db, with_db};
+use kokuho_vault::Keyring;
+use time::OffsetDateTime;
+use time::macros::datetime;
+
+const T0: OffsetDateTime = datetime!(2026-11-24 09:00 UTC);
+
+async fn town(t: &TestDb) -> Kokuho {
+    let ring = Keyring::generate();
+    let spec = TownSpec::demo(600, 4);
+    town::generate(&t.db, &ring, &spec, T0, |_| {})
+        .await
+        .unwrap();
+    Kokuho::new(t.db.clone(), Arc::new(ring), spec.insurer_number)
+}
+
+async fn actor(app: &Kokuho, name: &str) -> Actor {
+    app.actor_for(name, "tester", "test", T0).await.unwrap()
+}
+
+async fn log_len(app: &Kokuho) -> usize {
+    kokuho_store::access::records(&app.db, 0, 1_000_000)
+        .await
+        .unwrap()
+        .len()
+}
+
+async fn exec(db: &Db, sql: &'static str) -> Result<u64, sqlx::Error> {
+    with_db!(db, |p| sqlx::query(sql)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))
+}
+
+#[tokio::test]
+async fn every_action_is_logged_with_who_what_whom_and_why() {
+    for t in all_backends().await {
+        let app = town(&t).await;
+        let clerk = actor(&app, "demo-clerk").await;
+        let s = Session {
+            app: &app,
+            actor: &clerk,
+        };
+        let before = log_len(&app).await;
+        let found = s
+            .search_persons(
+                &PersonSearch {
+                    kana: Some("タ".into()),
+                    limit: Some(3),
+                    ..Default::default()
+                },
+                T0,
+            )
+            .await
+            .unwrap();
+        let id = found[0].addressee_id.to_string();
+        s.person(&id, T0).await.unwrap();
+        let (iid, number) = TownGenerator::new(TownSpec::demo(600, 4))
+            .next_batch(5)
+            .unwrap()
+            .numbers
+            .remove(0);
+        s.find_by_my_number(number.expose(), None, T0)
+            .await
+            .unwrap();
+        let out = s
+            .export_insured_on(
+                time::macros::date!(2026 - 04 - 01),
+                None,
+                kokuho_formats::text::Encoding::Utf8,
+                Vec::new(),
+                T0,
+            )
+            .await
+            .unwrap();
+        let records = kokuho_store::access::records(&app.db, 0, 1_000_000)
+            .await
+            .unwrap();
+        let new = &records[before..];
+        assert_eq!(
+            new.iter().map(|r| r.action.as_str()).collect::<Vec<_>>(),
+            [
+                "person_search",
+                "person_view",
+                "my_number_lookup",
+                "eligibility_export"
+            ],
+            "{}",
+            t.name
+        );
+        assert!(new.iter().all(|r| r.account_name == "demo-clerk"
+            && r.os_user == "tester"
+            && r.outcome == "allowed"));
+        assert_eq!(
+            new[0].subjects.split(',').count(),
+            3,
+            "the search names the persons it returned"
+        );
+        assert_eq!(new[1].subjects, id);
+        assert!(
+            !new[2].subjects.is_empty()
+                && !new[2].detail.contains(number.expose())
+                && !new[2].subjects.contains(number.expose()),
+            "the number itself is never logged"
+        );
+        let _ = iid;
+        assert!(
+            new[3].detail.contains(&format!("{} rows", out.1)) && new[3].detail.contains("sha256"),
+            "{}",
+            new[3].detail
+        );
+        // Revealing a number: the clerk may not; the supervisor must state a purpose.
+        let err = s.reveal_my_number(&id, None, T0).await.unwrap_err();
+        assert!(matches!(err, AppError::Forbidden { .. }));
+        let sup = actor(&app, "demo-supervisor").await;
+        let ss = Session {
+            app: &app,
+            actor: &sup,
+        };
+        let holder = app
+            .find_by_my_number(number.expose())
+            .await
+            .unwrap()
+            .person
+            .addressee_id
+            .to_string();
+        assert_eq!(
+            ss.reveal_my_number(&holder, None, T0)
+                .await
+                .unwrap_err()
+                .field(),
+            Some("purpose")
+        );
+        let purpose = Purpose::parse("国民健康保険の資格管理", "資格確認書の送付先確認").unwrap();
+        assert_eq!(
+            ss.reveal_my_number(&holder, Some(&purpose), T0)
+                .await
+                .unwrap(),
+            number
+        );
+        let records = kokuho_store::access::records(&app.db, 0, 1_000_000)
+            .await
+            .unwrap();
+        let tail: Vec<_> = records.iter().rev().take(3).collect();
+        assert_eq!(
+            (tail[0].action.as_str(), tail[0].outcome.as_str()),
+            ("my_number_reveal", "allowed")
+        );
+        assert!(tail[0].purpose.contains("資格確認書の送付先確認"));
+        assert_eq!(
+            (tail[1].action.as_str(), tail[1].outcome.as_str()),
+            ("my_number_reveal", "denied"),
+            "no purpose: denied and logged"
+        );
+        assert_eq!(
+            (
+                tail[2].action.as_str(),
+                tail[2].outcome.as_str(),
+                tail[2].account_name.as_str()
+            ),
+            ("my_number_reveal", "denied", "demo-clerk")
+        );
+        // The administrator sees no personal data; a contractor only what is granted.
+        let admin = actor(&app, "demo-admin").await;
+        assert!(matches!(
+            Session {
+                app: &app,
+                actor: &admin
+            }
+            .person(&id, T0)
+            .await,
+            Err(AppError::Forbidden { .. })
+        ));
+        let contractor = actor(&app, "demo-contractor").await;
+        let c = Session {
+            app: &app,
+            actor: &contractor,
+        };
+        c.person(&id, T0).await.unwrap();
+        assert!(matches!(
+            c.periods(&found[0].addressee_id, None, T0).await,
+            Err(AppError::Forbidden { .. })
+        ));
+        // After its grant ends, nothing.
+        let later = T0 + time::Duration::days(400);
+        assert!(
+            matches!(
+                app.actor_for("demo-contractor", "-", "test", later).await,
+                Err(AppError::Unauthenticated { .. })
+            ),
+            "{}: the contractor account has expired",
+            t.name
+        );
+        assert!(
+            app.verify_access_log()
+                .await
+                .unwrap()
+                .first_broken
+                .is_none()
+        );
+    }
+}
+
+#[tokio::test]
+async fn accounts_are_disabled_never_deleted_and_passwords_follow_the_policy() {
+    for t in all_backends().await {
+        let app = town(&t).await;
+        let admin = actor(&app, "demo-admin").await;
+        let weak = NewAccount {
+            name: "yamada",
+            display_name: "山田",
+            role: Role::LevyClerk,
+            password: "password",
+            expires_on: None,
+            totp_secret: None,
+            demo: false,
+        };
+        assert_eq!(
+            app.create_account(Some(&admin), &weak, T0)
+                .await
+                .unwrap_err()
+                .field(),
+            Some("password")
+        );
+        let good = NewAccount {
+            password: "Kokuho-Levy-2026",
+            ..weak
+        };
+        let e = app.create_account(Some(&admin), &good, T0).await.unwrap();
+        assert!(
+            e.otpauth_url
+                .starts_with("otpauth://totp/kokuho:yamada?secret=")
+        );
+        assert_eq!(e.totp_secret_base32.len(), 32);
+        // A clerk may not create accounts; the attempt is logged.
+        let clerk = actor(&app, "demo-clerk").await;
+        let other = NewAccount {
+            name: "x1",
+            password: "Kokuho-Levy-2026",
+            ..good
+        };
+        assert!(matches!(
+            app.create_account(Some(&clerk), &other, T0).await,
+            Err(AppError::Forbidden { .. })
+        ));
+        app.disable_account(&admin, "yamada", T0).await.unwrap();
+        assert!(matches!(
+            app.actor_for("yamada", "-", "test", T0).await,
+            Err(AppError::Unauthenticated { .. })
+        ));
+        assert!(
+            kokuho_store::access::get_account(&app.db, "yamada")
+                .await
+                .unwrap()
+                .is_some(),
+            "{}: kept, disabled",
+            t.name
+        );
+        // The name cannot be reused for someone else.
+        let again = NewAccount {
+            name: "yamada",
+            password: "Kokuho-Levy-2027",
+            ..other
+        };
+        assert!(matches!(
+            app.create_account(Some(&admin), &again, T0).await,
+            Err(AppError::Conflict { .. })
+        ));
+        // A disabled operator is refused on the command line too, and that is logged.
+        let n = log_len(&app).await;
+        assert!(app.operator("yamada", "osuser", T0).await.is_err());
+        let last = kokuho_store::access::last_record(&app.db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (
+                last.action.as_str(),
+                last.outcome.as_str(),
+                last.os_user.as_str()
+            ),
+            ("sign_in", "denied", "osuser")
+        );
+        assert_eq!(log_len(&app).await, n + 1);
+    }
+}
+
+#[tokio::test]
+async fn the_database_refuses_to_change_the_log() {
+    for t in all_backends().await {
+        let app = town(&t).await;
+        let clerk = actor(&app, "demo-clerk").await;
+        app.log_access(&clerk, "person_view", &["0000000001".into()], None, "", T0)
+            .await
+            .unwrap();
+        assert!(
+            exec(&t.db, "UPDATE access_log SET detail = 'x'")
+                .await
+                .is_err(),
+            "{}: update refused",
+            t.name
+        );
+        assert!(
+            exec(&t.db, "DELETE FROM access_log").await.is_err(),
+            "{}: delete refused",
+            t.name
+        );
+        if t.name == "postgres" {
+            assert!(
+                exec(&t.db, "TRUNCATE access_log").await.is_err(),
+                "truncate refused"
+            );
+        }
+        assert_eq!(log_len(&app).await, 1);
+    }
+}
+
+/// Tampering made directly in the database (the guards switched off, as an
+/// intruder with the file or a superuser could) is found by verification.
+#[tokio::test]
+async fn verification_finds_edits_deletions_and_reordering() {
+    for tamper in ["edit", "delete", "reorder"] {
+        for t in all_backends().await {
+            let app = town(&t).await;
+            let clerk = actor(&app, "demo-clerk").await;
+            for i in 1..=5 {
+                app.log_access(&clerk, "person_view", &[format!("{i:010}")], None, "", T0)
+                    .await
+                    .unwrap();
+            }
+            let ok = app.verify_access_log().await.unwrap();
+            assert_eq!((ok.records, ok.first_broken.clone()), (5, None));
+            let (off, on): (&[&'static str], &[&'static str]) = if t.name == "sqlite" {
+                (
+                    &[
+                        "DROP TRIGGER access_log_no_update",
+                        "DROP TRIGGER access_log_no_delete",
+                    ],
+                    &[],
+                )
+            } else {
+                (
+                    &["ALTER TABLE access_log DISABLE TRIGGER USER"],
+                    &["ALTER TABLE access_log ENABLE TRIGGER USER"],
+                )
+            };
+            for sql in off {
+                exec(&t.db, sql).await.unwrap();
+            }
+            let statements: &[&'static str] = match tamper {
+                "edit" => &["UPDATE access_log SET subjects = '0000000099' WHERE seq = 3"],
+                "delete" => &["DELETE FROM access_log WHERE seq = 3"],
+                _ => &[
+                    "UPDATE access_log SET seq = 1000 WHERE seq = 2",
+                    "UPDATE access_log SET seq = 2 WHERE seq = 3",
+                    "UPDATE access_log SET seq = 3 WHERE seq = 1000",
+                ],
+            };
+            for sql in statements {
+                assert_eq!(
+                    exec(&t.db, sql).await.unwrap(),
+                    1,
+                    "{} {tamper}: {sql}",
+                    t.name
+                );
+            }
+            for sql in on {
+                exec(&t.db, sql).await.unwrap();
+            }
+            let r = app.verify_access_log().await.unwrap();
+            let (seq, reason) = r.first_broken.expect("tampering found");
+            // edit: record 3 itself; deletion: record 4, whose predecessor is gone;
+            // reorder: record 2, which now holds 3's content.
+            let (expected_seq, intact) = match tamper {
+                "edit" => (3, 2),
+                "delete" => (4, 2),
+                _ => (2, 1),
+            };
+            assert_eq!(seq, expected_seq, "{} {tamper}: {reason}", t.name);
+            assert_eq!(r.records, intact, "the records before it are intact");
+        }
+    }
+}
+
+#[tokio::test]
+async fn permissions_are_checked_before_anything_happens() {
+    for t in all_backends().await {
+        let app = town(&t).await;
+        let levy = actor(&app, "demo-levy").await;
+        let s = Session {
+            app: &app,
+            actor: &levy,
+        };
+        let versions = with_db!(&t.db, |p| sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM eligibility_version"
+        )
+        .fetch_one(p)
+        .await
+        .unwrap());
+        let r = s.run_age_job(time::macros::date!(2030 - 01 - 01), T0).await;
+        assert!(
+            matches!(
+                r,
+                Err(AppError::Forbidden {
+                    permission: "age_job",
+                    ..
+                })
+            ),
+            "{}",
+            t.name
+        );
+        let after = with_db!(&t.db, |p| sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM eligibility_version"
+        )
+        .fetch_one(p)
+        .await
+        .unwrap());
+        assert_eq!(versions, after, "nothing ran");
+        for p in Permission::ALL {
+            assert_eq!(
+                kokuho_domain::access::allowed(Role::LevyClerk, &[], p, T0.date()),
+                Role::LevyClerk.may(p)
+            );
+        }
+    }
+}

@@ -1,0 +1,364 @@
+//! Who may do what: roles, permissions and purposes, denied by default.
+//!
+//! The matrix is data (`Role::permissions`), documented in docs/security.md
+//! and tested route by route; a use case declares the one permission it
+//! needs and the app layer checks it before doing anything.
+
+use serde::{Deserialize, Serialize};
+
+/// Staff roles (the privacy assessment's handlers).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// 資格担当
+    EligibilityClerk,
+    /// 賦課担当
+    LevyClerk,
+    /// 給付担当
+    BenefitsClerk,
+    /// 係長: approvals
+    Supervisor,
+    /// 監査担当: reads logs and evidence, edits no personal data
+    Auditor,
+    /// システム管理者: accounts and settings, no personal data by default
+    Administrator,
+    /// 委託先: only what is granted, until the grant expires
+    Contractor,
+}
+
+impl Role {
+    pub const ALL: [Role; 7] = [
+        Role::EligibilityClerk,
+        Role::LevyClerk,
+        Role::BenefitsClerk,
+        Role::Supervisor,
+        Role::Auditor,
+        Role::Administrator,
+        Role::Contractor,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::EligibilityClerk => "eligibility_clerk",
+            Role::LevyClerk => "levy_clerk",
+            Role::BenefitsClerk => "benefits_clerk",
+            Role::Supervisor => "supervisor",
+            Role::Auditor => "auditor",
+            Role::Administrator => "administrator",
+            Role::Contractor => "contractor",
+        }
+    }
+
+    pub fn from_code(s: &str) -> Option<Role> {
+        Self::ALL.into_iter().find(|r| r.code() == s)
+    }
+
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            Role::EligibilityClerk => "資格担当",
+            Role::LevyClerk => "賦課担当",
+            Role::BenefitsClerk => "給付担当",
+            Role::Supervisor => "係長",
+            Role::Auditor => "監査担当",
+            Role::Administrator => "システム管理者",
+            Role::Contractor => "委託先",
+        }
+    }
+
+    /// What the role may do without any grant. Contractors get nothing by
+    /// role: only dated grants (see `Grant`).
+    pub fn permissions(self) -> &'static [Permission] {
+        use Permission::*;
+        match self {
+            Role::EligibilityClerk => &[
+                RegistryRead,
+                RegistryWrite,
+                MyNumberLookup,
+                EligibilityRead,
+                EligibilityWrite,
+                EligibilityCorrect,
+                ProposalDecide,
+                RegistryImport,
+                EligibilityExport,
+                AgeJob,
+            ],
+            Role::LevyClerk => &[RegistryRead, EligibilityRead],
+            Role::BenefitsClerk => &[RegistryRead, EligibilityRead, MyNumberLookup],
+            Role::Supervisor => &[
+                RegistryRead,
+                RegistryWrite,
+                MyNumberLookup,
+                MyNumberReveal,
+                EligibilityRead,
+                EligibilityWrite,
+                EligibilityCorrect,
+                ProposalDecide,
+                RegistryImport,
+                EligibilityExport,
+                AgeJob,
+            ],
+            Role::Auditor => &[AuditRead, RegistryRead, EligibilityRead],
+            Role::Administrator => &[AccountAdmin, VaultAdmin, SystemRead],
+            Role::Contractor => &[],
+        }
+    }
+
+    pub fn may(self, p: Permission) -> bool {
+        self.permissions().contains(&p)
+    }
+}
+
+/// One thing a use case needs permission for.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Permission {
+    /// 宛名 search and view
+    RegistryRead,
+    /// register or change an addressee
+    RegistryWrite,
+    /// find a person by My Number (the number is never shown)
+    MyNumberLookup,
+    /// show a My Number in clear: needs a purpose every time
+    MyNumberReveal,
+    EligibilityRead,
+    /// acquisitions, losses, household changes
+    EligibilityWrite,
+    /// corrections and voids
+    EligibilityCorrect,
+    /// confirm or reject resident-registry proposals
+    ProposalDecide,
+    /// import the resident-registry feed
+    RegistryImport,
+    /// bulk export of eligibility
+    EligibilityExport,
+    /// run the daily age job
+    AgeJob,
+    /// read the access log and the evidence reports
+    AuditRead,
+    /// accounts, roles, grants, training records
+    AccountAdmin,
+    /// vault keys (rotation) without revealing any number
+    VaultAdmin,
+    /// health, versions, counts without personal data
+    SystemRead,
+}
+
+impl Permission {
+    pub const ALL: [Permission; 15] = [
+        Permission::RegistryRead,
+        Permission::RegistryWrite,
+        Permission::MyNumberLookup,
+        Permission::MyNumberReveal,
+        Permission::EligibilityRead,
+        Permission::EligibilityWrite,
+        Permission::EligibilityCorrect,
+        Permission::ProposalDecide,
+        Permission::RegistryImport,
+        Permission::EligibilityExport,
+        Permission::AgeJob,
+        Permission::AuditRead,
+        Permission::AccountAdmin,
+        Permission::VaultAdmin,
+        Permission::SystemRead,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Permission::RegistryRead => "registry_read",
+            Permission::RegistryWrite => "registry_write",
+            Permission::MyNumberLookup => "my_number_lookup",
+            Permission::MyNumberReveal => "my_number_reveal",
+            Permission::EligibilityRead => "eligibility_read",
+            Permission::EligibilityWrite => "eligibility_write",
+            Permission::EligibilityCorrect => "eligibility_correct",
+            Permission::ProposalDecide => "proposal_decide",
+            Permission::RegistryImport => "registry_import",
+            Permission::EligibilityExport => "eligibility_export",
+            Permission::AgeJob => "age_job",
+            Permission::AuditRead => "audit_read",
+            Permission::AccountAdmin => "account_admin",
+            Permission::VaultAdmin => "vault_admin",
+            Permission::SystemRead => "system_read",
+        }
+    }
+
+    pub fn from_code(s: &str) -> Option<Permission> {
+        Self::ALL.into_iter().find(|p| p.code() == s)
+    }
+
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            Permission::RegistryRead => "宛名の照会",
+            Permission::RegistryWrite => "宛名の登録・変更",
+            Permission::MyNumberLookup => "個人番号による検索",
+            Permission::MyNumberReveal => "個人番号の表示",
+            Permission::EligibilityRead => "資格の照会",
+            Permission::EligibilityWrite => "資格の取得・喪失",
+            Permission::EligibilityCorrect => "資格の訂正",
+            Permission::ProposalDecide => "異動候補の確定・却下",
+            Permission::RegistryImport => "住基異動の取込",
+            Permission::EligibilityExport => "資格の一括出力",
+            Permission::AgeJob => "年齢到達処理",
+            Permission::AuditRead => "アクセス記録・点検資料の閲覧",
+            Permission::AccountAdmin => "利用者の管理",
+            Permission::VaultAdmin => "暗号鍵の管理",
+            Permission::SystemRead => "稼働状況の確認",
+        }
+    }
+
+    /// Whether using this permission needs a stated purpose each time.
+    pub fn needs_purpose(self) -> bool {
+        matches!(self, Permission::MyNumberReveal)
+    }
+}
+
+/// A dated grant of one permission to a contractor account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Grant {
+    pub permission: Permission,
+    pub valid_from: time::Date,
+    /// Last day the grant is valid.
+    pub valid_until: time::Date,
+}
+
+/// Whether an account with `role` and `grants` may use `p` on `today`.
+/// Denied by default: the role's own list, or a grant in force.
+pub fn allowed(role: Role, grants: &[Grant], p: Permission, today: time::Date) -> bool {
+    role.may(p)
+        || (role == Role::Contractor
+            && grants
+                .iter()
+                .any(|g| g.permission == p && g.valid_from <= today && today <= g.valid_until))
+}
+
+/// The purpose stated for a use that needs one: the affair (事務の名称) and
+/// the reason, both required.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Purpose {
+    pub affair: String,
+    pub reason: String,
+}
+
+impl Purpose {
+    pub fn parse(affair: &str, reason: &str) -> Option<Purpose> {
+        let (a, r) = (affair.trim(), reason.trim());
+        (!a.is_empty() && !r.is_empty() && a.chars().count() <= 100 && r.chars().count() <= 400)
+            .then(|| Purpose {
+                affair: a.to_string(),
+                reason: r.to_string(),
+            })
+    }
+
+    pub fn to_log(&self) -> String {
+        format!("{}: {}", self.affair, self.reason)
+    }
+}
+
+/// Password policy for staff accounts: at least 12 characters, at least
+/// three of lower case, upper case, digits and symbols, and not containing
+/// the account name. Returns the Japanese reason when refused.
+pub fn check_password_policy(account: &str, password: &str) -> Result<(), &'static str> {
+    if password.chars().count() < 12 {
+        return Err("パスワードは12文字以上にしてください");
+    }
+    if password.chars().count() > 128 {
+        return Err("パスワードは128文字以内にしてください");
+    }
+    let classes = [
+        password.chars().any(|c| c.is_ascii_lowercase()),
+        password.chars().any(|c| c.is_ascii_uppercase()),
+        password.chars().any(|c| c.is_ascii_digit()),
+        password.chars().any(|c| !c.is_ascii_alphanumeric()),
+    ];
+    if classes.iter().filter(|&&b| b).count() < 3 {
+        return Err("パスワードには英小文字・英大文字・数字・記号のうち3種類以上を含めてください");
+    }
+    if !account.is_empty() && password.to_lowercase().contains(&account.to_lowercase()) {
+        return Err("パスワードに利用者名を含めないでください");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+    use time::macros::date;
+
+    #[test]
+    fn codes_round_trip() {
+        for r in Role::ALL {
+            assert_eq!(Role::from_code(r.code()), Some(r));
+        }
+        for p in Permission::ALL {
+            assert_eq!(Permission::from_code(p.code()), Some(p));
+        }
+    }
+
+    #[test]
+    fn denied_by_default() {
+        assert!(
+            !Role::Administrator.may(Permission::RegistryRead),
+            "no personal data for administrators"
+        );
+        assert!(!Role::Auditor.may(Permission::EligibilityWrite));
+        assert!(!Role::EligibilityClerk.may(Permission::MyNumberReveal));
+        assert!(Role::Supervisor.may(Permission::MyNumberReveal));
+        assert!(Role::Contractor.permissions().is_empty());
+    }
+
+    #[test]
+    fn contractor_grants_are_dated() {
+        let g = [Grant {
+            permission: Permission::RegistryRead,
+            valid_from: date!(2026 - 04 - 01),
+            valid_until: date!(2026 - 09 - 30),
+        }];
+        assert!(allowed(
+            Role::Contractor,
+            &g,
+            Permission::RegistryRead,
+            date!(2026 - 09 - 30)
+        ));
+        assert!(!allowed(
+            Role::Contractor,
+            &g,
+            Permission::RegistryRead,
+            date!(2026 - 10 - 01)
+        ));
+        assert!(!allowed(
+            Role::Contractor,
+            &g,
+            Permission::RegistryRead,
+            date!(2026 - 03 - 31)
+        ));
+        assert!(!allowed(
+            Role::Contractor,
+            &g,
+            Permission::RegistryWrite,
+            date!(2026 - 05 - 01)
+        ));
+        // Grants mean nothing for other roles.
+        assert!(!allowed(
+            Role::LevyClerk,
+            &g,
+            Permission::RegistryWrite,
+            date!(2026 - 05 - 01)
+        ));
+    }
+
+    #[test]
+    fn purposes_need_both_parts() {
+        assert!(Purpose::parse("国民健康保険の資格管理", "資格確認書の再交付").is_some());
+        assert!(Purpose::parse("", "x").is_none());
+        assert!(Purpose::parse("x", "  ").is_none());
+    }
+
+    #[test]
+    fn password_policy() {
+        assert!(check_password_policy("clerk1", "short").is_err());
+        assert!(check_password_policy("clerk1", "alllowercaseletters").is_err());
+        assert!(check_password_policy("clerk1", "Clerk1-is-my-name").is_err());
+        assert!(check_password_policy("clerk1", "Correct-Horse-7").is_ok());
+    }
+}
