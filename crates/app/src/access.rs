@@ -164,6 +164,15 @@ impl Kokuho {
                 "this use needs a stated purpose (affair and reason)",
                 "事務の名称と理由を入力してください",
             ))
+        } else if p.needs_purpose()
+            && purpose.is_some_and(|pp| access::lawful_affair(&pp.affair).is_none())
+        {
+            // 目的を超えた紐付け・不正な提供: only the town's lawful affairs.
+            Some(AppError::Forbidden {
+                permission: p.code(),
+                message_ja: "この事務では個人番号を利用できません（法定の事務ではありません）"
+                    .into(),
+            })
         } else {
             None
         };

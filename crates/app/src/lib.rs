@@ -2,6 +2,7 @@
 //! the vault. Web and CLI are thin shells over this crate.
 
 pub mod access;
+pub mod audit;
 pub mod eligibility;
 pub mod error;
 pub mod leak_scan;

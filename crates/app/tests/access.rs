@@ -146,7 +146,13 @@ async fn every_action_is_logged_with_who_what_whom_and_why() {
                 .field(),
             Some("purpose")
         );
-        let purpose = Purpose::parse("国民健康保険の資格管理", "資格確認書の送付先確認").unwrap();
+        // A purpose outside the town's lawful affairs is refused and logged.
+        let unlawful = Purpose::parse("営業活動", "名簿作成").unwrap();
+        assert!(matches!(
+            ss.reveal_my_number(&holder, Some(&unlawful), T0).await,
+            Err(AppError::Forbidden { .. })
+        ));
+        let purpose = Purpose::parse("nhi", "資格確認書の送付先確認").unwrap();
         assert_eq!(
             ss.reveal_my_number(&holder, Some(&purpose), T0)
                 .await
@@ -156,7 +162,7 @@ async fn every_action_is_logged_with_who_what_whom_and_why() {
         let records = kokuho_store::access::records(&app.db, 0, 1_000_000)
             .await
             .unwrap();
-        let tail: Vec<_> = records.iter().rev().take(3).collect();
+        let tail: Vec<_> = records.iter().rev().take(4).collect();
         assert_eq!(
             (tail[0].action.as_str(), tail[0].outcome.as_str()),
             ("my_number_reveal", "allowed")
@@ -165,13 +171,19 @@ async fn every_action_is_logged_with_who_what_whom_and_why() {
         assert_eq!(
             (tail[1].action.as_str(), tail[1].outcome.as_str()),
             ("my_number_reveal", "denied"),
+            "unlawful purpose: denied and logged"
+        );
+        assert!(tail[1].purpose.contains("営業活動"));
+        assert_eq!(
+            (tail[2].action.as_str(), tail[2].outcome.as_str()),
+            ("my_number_reveal", "denied"),
             "no purpose: denied and logged"
         );
         assert_eq!(
             (
-                tail[2].action.as_str(),
-                tail[2].outcome.as_str(),
-                tail[2].account_name.as_str()
+                tail[3].action.as_str(),
+                tail[3].outcome.as_str(),
+                tail[3].account_name.as_str()
             ),
             ("my_number_reveal", "denied", "demo-clerk")
         );
@@ -437,5 +449,220 @@ async fn permissions_are_checked_before_anything_happens() {
                 Role::LevyClerk.may(p)
             );
         }
+    }
+}
+
+#[tokio::test]
+async fn the_auditors_reports_say_what_happened() {
+    use kokuho_app::session::Session;
+    for t in all_backends().await {
+        let ring = Keyring::generate();
+        let spec = TownSpec::demo(1_500, 6);
+        town::generate(&t.db, &ring, &spec, T0, |_| {})
+            .await
+            .unwrap();
+        let app = Kokuho::new(t.db.clone(), Arc::new(ring), spec.insurer_number.clone());
+        // A day at the office: 10:00 JST on a Tuesday, and one search at 23:30 JST.
+        let day = datetime!(2026-11-24 01:00 UTC);
+        let night = datetime!(2026-11-24 14:30 UTC);
+        let clerk = actor(&app, "demo-clerk").await;
+        let c = Session {
+            app: &app,
+            actor: &clerk,
+        };
+        let many = c
+            .search_persons(
+                &PersonSearch {
+                    name: Some("田".into()),
+                    limit: Some(200),
+                    ..Default::default()
+                },
+                day,
+            )
+            .await
+            .unwrap();
+        assert!(many.len() >= 100, "a large look-up");
+        let someone = many[0].addressee_id.to_string();
+        c.person(&someone, night).await.unwrap();
+        assert!(c.reveal_my_number(&someone, None, day).await.is_err());
+        let sup = actor(&app, "demo-supervisor").await;
+        let s = Session {
+            app: &app,
+            actor: &sup,
+        };
+        let (_, number) = TownGenerator::new(TownSpec::demo(1_500, 6))
+            .next_batch(5)
+            .unwrap()
+            .numbers
+            .remove(0);
+        let holder = app
+            .find_by_my_number(number.expose())
+            .await
+            .unwrap()
+            .person
+            .addressee_id
+            .to_string();
+        s.reveal_my_number(
+            &holder,
+            Some(&Purpose::parse("nhi", "本人確認").unwrap()),
+            day,
+        )
+        .await
+        .unwrap();
+        let contractor = actor(&app, "demo-contractor").await;
+        Session {
+            app: &app,
+            actor: &contractor,
+        }
+        .person(&someone, day)
+        .await
+        .unwrap();
+        assert!(
+            app.sign_in("demo-levy", "Wrong-Password-9", "123456", "192.0.2.1", day)
+                .await
+                .is_err()
+        );
+        let admin = actor(&app, "demo-admin").await;
+        app.record_training(
+            &admin,
+            "demo-clerk",
+            time::macros::date!(2026 - 06 - 01),
+            "特定個人情報の取扱い研修",
+            day,
+        )
+        .await
+        .unwrap();
+        let auditor = actor(&app, "demo-auditor").await;
+        let a = Session {
+            app: &app,
+            actor: &auditor,
+        };
+        // 自己点検
+        let r = a
+            .self_inspection(
+                time::macros::date!(2026 - 11 - 01),
+                time::macros::date!(2026 - 11 - 30),
+                day,
+            )
+            .await
+            .unwrap();
+        let accounts = |section: &str| {
+            r.section(section)
+                .iter()
+                .map(|f| f.account.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(accounts("outside_hours"), ["demo-clerk"], "{}", t.name);
+        assert_eq!(accounts("large_lookups"), ["demo-clerk"]);
+        assert_eq!(accounts("my_number_reveals"), ["demo-supervisor"]);
+        assert_eq!(accounts("contractor_activity"), ["demo-contractor"]);
+        assert!(accounts("denied").contains(&"demo-clerk".to_string()));
+        assert_eq!(accounts("failed_sign_ins"), ["demo-levy"]);
+        assert!(
+            !accounts("training_overdue").contains(&"demo-clerk".to_string()),
+            "the clerk was trained"
+        );
+        assert!(accounts("training_overdue").contains(&"demo-levy".to_string()));
+        assert!(accounts("unused_accounts").contains(&"demo-benefits".to_string()));
+        assert!(
+            r.section("outside_hours")[0]
+                .records
+                .iter()
+                .all(|rec| rec.action == "person_view")
+        );
+        let html = r.to_html();
+        assert!(
+            html.contains("自己点検報告書")
+                && html.contains("執務時間外のアクセス")
+                && html.contains("demo-clerk")
+        );
+        assert!(r.to_csv().lines().count() > r.findings.len() / 2);
+        // 開示請求: the person's data and every access to it.
+        let d = a.disclosure(&someone, day).await.unwrap();
+        assert_eq!(d.person.person.addressee_id.to_string(), someone);
+        let who: Vec<_> = d
+            .accesses
+            .iter()
+            .map(|r| {
+                (
+                    r.account_name.as_str(),
+                    r.action.as_str(),
+                    r.outcome.as_str(),
+                )
+            })
+            .collect();
+        assert!(
+            who.contains(&("demo-clerk", "person_view", "allowed")),
+            "{who:?}"
+        );
+        assert!(who.contains(&("demo-clerk", "my_number_reveal", "denied")));
+        assert!(who.contains(&("demo-contractor", "person_view", "allowed")));
+        assert!(
+            who.contains(&("demo-clerk", "person_search", "allowed")),
+            "the search that returned them"
+        );
+        // しきい値判断
+        let th = a
+            .threshold(time::macros::date!(2026 - 11 - 24), day)
+            .await
+            .unwrap();
+        assert!((1_000..10_000).contains(&th.persons), "{}", th.persons);
+        assert_eq!(th.persons_category, "1,000人以上1万人未満");
+        assert_eq!(
+            th.handlers, 7,
+            "every demo account but none disabled; the contractor's grant is in force"
+        );
+        assert_eq!(
+            (th.handlers_category, th.incidents_category),
+            ("500人未満", "発生なし")
+        );
+        assert_eq!(th.required, "基礎項目評価");
+        kokuho_store::access::insert_incident(
+            &app.db,
+            &app.insurer,
+            &kokuho_store::access::IncidentRow {
+                incident_id: "2026-001".into(),
+                occurred_on: time::macros::date!(2026 - 10 - 01),
+                serious: true,
+                summary: "通知書の誤送付".into(),
+                recorded_by: "demo-admin".into(),
+                recorded_us: 0,
+            },
+        )
+        .await
+        .unwrap();
+        let th = a
+            .threshold(time::macros::date!(2026 - 11 - 24), day)
+            .await
+            .unwrap();
+        assert_eq!(
+            (th.incidents_category, th.serious_incidents),
+            ("発生あり", 1)
+        );
+        let draft = th.draft("八頭町（デモ）", "319012");
+        assert!(
+            draft.contains("I 関連情報")
+                && draft.contains("II しきい値判断項目")
+                && draft.contains("III しきい値判断結果")
+                && draft.contains("IV リスク対策")
+        );
+        assert!(draft.contains("1,000人以上1万人未満") && draft.contains("発生あり"));
+        // Only auditors get these.
+        assert!(matches!(
+            c.self_inspection(
+                time::macros::date!(2026 - 11 - 01),
+                time::macros::date!(2026 - 11 - 30),
+                day
+            )
+            .await,
+            Err(AppError::Forbidden { .. })
+        ));
+        assert!(kokuho_app::audit::required_assessment(350_000, 10, false).contains("全項目評価"));
+        assert!(
+            kokuho_app::audit::required_assessment(50_000, 600, false).contains("重点項目評価")
+        );
+        assert!(
+            kokuho_app::audit::required_assessment(500, 600, true).contains("義務付けられない")
+        );
     }
 }

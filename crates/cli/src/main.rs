@@ -154,6 +154,23 @@ enum Command {
         #[command(subcommand)]
         action: AuditAction,
     },
+    /// The privacy impact assessment (特定個人情報保護評価)
+    Pia {
+        #[command(subcommand)]
+        action: PiaAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum PiaAction {
+    /// The threshold assessment (しきい値判断) from live data, with a draft of the basic assessment
+    Threshold {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The date to assess on (default: today)
+        #[arg(long)]
+        date: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -222,6 +239,37 @@ enum AuditAction {
     Head {
         #[command(flatten)]
         db: DbArgs,
+    },
+    /// The self-inspection report (自己点検) for a period, as HTML and CSV files
+    SelfInspection {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+        /// Write the HTML report here (default: self-inspection.html)
+        #[arg(long, default_value = "self-inspection.html")]
+        html: PathBuf,
+        /// Write the CSV here (default: self-inspection.csv)
+        #[arg(long, default_value = "self-inspection.csv")]
+        csv: PathBuf,
+    },
+    /// For a resident's disclosure request (開示請求): what is held on the person and every access to it
+    Disclosure {
+        #[command(flatten)]
+        db: DbArgs,
+        /// 宛名番号
+        #[arg(long)]
+        person: String,
+    },
+    /// The threshold assessment (しきい値判断) from live data, with a draft of the basic assessment
+    Threshold {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The date to assess on (default: today)
+        #[arg(long)]
+        date: Option<String>,
     },
 }
 
@@ -590,6 +638,11 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Account { action } => account(action).await?,
         Command::Audit { action } => return audit(action).await,
+        Command::Pia {
+            action: PiaAction::Threshold { db, date },
+        } => {
+            return audit(AuditAction::Threshold { db, date }).await;
+        }
         Command::Openapi => {
             println!("{}", kokuho_web::openapi().to_pretty_json()?);
         }
@@ -1389,6 +1442,97 @@ async fn audit(action: AuditAction) -> anyhow::Result<ExitCode> {
                     Ok(ExitCode::FAILURE)
                 }
             }
+        }
+        AuditAction::SelfInspection {
+            db,
+            from,
+            to,
+            html,
+            csv,
+        } => {
+            let (app, actor) = open_session(&db).await?;
+            let r = Session {
+                app: &app,
+                actor: &actor,
+            }
+            .self_inspection(
+                parse_date_arg("from", &from)?,
+                parse_date_arg("to", &to)?,
+                OffsetDateTime::now_utc(),
+            )
+            .await?;
+            std::fs::write(&html, r.to_html())
+                .with_context(|| format!("cannot write {}", html.display()))?;
+            std::fs::write(&csv, r.to_csv())
+                .with_context(|| format!("cannot write {}", csv.display()))?;
+            println!(
+                "自己点検: {} findings from {} access records; {} and {}",
+                r.findings.len(),
+                r.records_examined,
+                html.display(),
+                csv.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        AuditAction::Disclosure { db, person } => {
+            let (app, actor) = open_session(&db).await?;
+            let d = Session {
+                app: &app,
+                actor: &actor,
+            }
+            .disclosure(&person, OffsetDateTime::now_utc())
+            .await?;
+            println!("開示請求に対する保有情報");
+            print_person_line(&d.person.person);
+            println!(
+                "  〒{} {}",
+                d.person.person.postal_code, d.person.person.address
+            );
+            println!(
+                "  個人番号: {}",
+                if d.person.has_my_number {
+                    "保有（暗号化して保管）"
+                } else {
+                    "保有なし"
+                }
+            );
+            println!("資格の記録（{}件）", d.periods.len());
+            for v in &d.periods {
+                print_period(v);
+            }
+            println!("アクセス記録（{}件）", d.accesses.len());
+            for r in &d.accesses {
+                println!(
+                    "  #{} {} {} {} {} {}",
+                    r.seq,
+                    kokuho_app::eligibility::from_us(r.at_us),
+                    r.account_name,
+                    r.action,
+                    r.outcome,
+                    r.purpose
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        AuditAction::Threshold { db, date } => {
+            let (app, actor) = open_session(&db).await?;
+            let now = OffsetDateTime::now_utc();
+            let on = match date {
+                Some(d) => parse_date_arg("date", &d)?,
+                None => now.date(),
+            };
+            let t = Session {
+                app: &app,
+                actor: &actor,
+            }
+            .threshold(on, now)
+            .await?;
+            let name = kokuho_store::insurer::get(&app.db, &app.insurer)
+                .await?
+                .map(|i| i.name)
+                .unwrap_or_default();
+            println!("{}", t.draft(&name, app.insurer.as_str()));
+            Ok(ExitCode::SUCCESS)
         }
         AuditAction::Head { db } => {
             let app = open_app(&db).await?;

@@ -231,6 +231,37 @@ pub fn allowed(role: Role, grants: &[Grant], p: Permission, today: time::Date) -
                 .any(|g| g.permission == p && g.valid_from <= today && today <= g.valid_until))
 }
 
+/// The affairs for which this town may use a My Number (its lawful items),
+/// as (code, name, legal basis). A purpose naming anything else is refused.
+/// Provisional: the basis is cited by provision; the 別表 item numbers were
+/// renumbered by the 2023 amendment and are to be filled in from the town's
+/// own privacy assessment (see docs/security.md).
+pub const LAWFUL_AFFAIRS: [(&str, &str, &str); 3] = [
+    (
+        "nhi",
+        "国民健康保険の資格・給付・保険税に関する事務",
+        "番号利用法 第9条第1項・別表（国民健康保険法による保険給付の支給又は保険料の徴収に関する事務）",
+    ),
+    (
+        "online_eligibility",
+        "オンライン資格確認の準備に関する事務",
+        "番号利用法 附則第6条第4項、国民健康保険法 第113条の3第1項・第2項",
+    ),
+    (
+        "public_funds_account",
+        "公金受取口座による給付の支給に関する事務",
+        "公的給付の支給等の迅速かつ確実な実施のための預貯金口座の登録等に関する法律 第9条",
+    ),
+];
+
+/// The lawful affair a purpose names, by its code or its name.
+pub fn lawful_affair(affair: &str) -> Option<(&'static str, &'static str, &'static str)> {
+    let a = affair.trim();
+    LAWFUL_AFFAIRS
+        .into_iter()
+        .find(|(code, name, _)| *code == a || *name == a)
+}
+
 /// The purpose stated for a use that needs one: the affair (事務の名称) and
 /// the reason, both required.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -345,6 +376,13 @@ mod tests {
             Permission::RegistryWrite,
             date!(2026 - 05 - 01)
         ));
+    }
+
+    #[test]
+    fn only_lawful_affairs() {
+        assert!(lawful_affair("nhi").is_some());
+        assert!(lawful_affair("国民健康保険の資格・給付・保険税に関する事務").is_some());
+        assert!(lawful_affair("marketing").is_none());
     }
 
     #[test]

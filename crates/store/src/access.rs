@@ -439,3 +439,81 @@ pub async fn last_record(db: &Db) -> Result<Option<LogRecord>> {
     .fetch_optional(p)
     .await?))
 }
+
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct IncidentRow {
+    pub incident_id: String,
+    pub occurred_on: Date,
+    pub serious: bool,
+    pub summary: String,
+    pub recorded_by: String,
+    pub recorded_us: i64,
+}
+
+pub async fn insert_incident(db: &Db, insurer: &InsurerNumber, i: &IncidentRow) -> Result<()> {
+    with_db!(db, |p| {
+        sqlx::query(
+            "INSERT INTO incident (insurer_number, incident_id, occurred_on, serious, summary, recorded_by, recorded_us) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(insurer.as_str().to_string())
+        .bind(i.incident_id.clone())
+        .bind(i.occurred_on)
+        .bind(i.serious)
+        .bind(i.summary.clone())
+        .bind(i.recorded_by.clone())
+        .bind(i.recorded_us)
+        .execute(p)
+        .await?;
+    });
+    Ok(())
+}
+
+pub async fn incidents_since(
+    db: &Db,
+    insurer: &InsurerNumber,
+    since: Date,
+) -> Result<Vec<IncidentRow>> {
+    Ok(with_db!(db, |p| sqlx::query_as(
+        "SELECT incident_id, occurred_on, serious, summary, recorded_by, recorded_us FROM incident \
+         WHERE insurer_number = $1 AND occurred_on >= $2 ORDER BY occurred_on"
+    )
+    .bind(insurer.as_str().to_string())
+    .bind(since)
+    .fetch_all(p)
+    .await?))
+}
+
+/// How many persons the vault holds a number for (the persons in the
+/// specific personal information files).
+pub async fn persons_with_number(db: &Db, insurer: &InsurerNumber) -> Result<i64> {
+    Ok(with_db!(db, |p| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM my_number_vault WHERE insurer_number = $1"
+    )
+    .bind(insurer.as_str().to_string())
+    .fetch_one(p)
+    .await?))
+}
+
+/// Records whose subjects include a person (for a disclosure request).
+pub async fn records_about(
+    db: &Db,
+    insurer: &InsurerNumber,
+    addressee_id: &str,
+) -> Result<Vec<LogRecord>> {
+    let pattern = format!("%{addressee_id}%");
+    let rows: Vec<LogRecord> = with_db!(db, |p| {
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {LOG_COLUMNS} FROM access_log WHERE insurer_number = $1 AND subjects LIKE $2 ORDER BY seq"
+    )))
+    .bind(insurer.as_str().to_string())
+    .bind(pattern)
+    .fetch_all(p)
+    .await?
+    });
+    // The LIKE is a pre-filter; keep exact matches of the comma-separated list.
+    Ok(rows
+        .into_iter()
+        .filter(|r| r.subjects.split(',').any(|s| s == addressee_id))
+        .collect())
+}

@@ -77,3 +77,16 @@ CREATE TRIGGER access_log_no_truncate BEFORE TRUNCATE ON access_log
 
 -- Privileges too: nobody is granted UPDATE, DELETE or TRUNCATE on the log.
 REVOKE UPDATE, DELETE, TRUNCATE ON access_log FROM PUBLIC;
+
+-- Incidents concerning specific personal information, for the threshold
+-- assessment (重大事故の発生の有無) and the self-inspection.
+CREATE TABLE incident (
+    insurer_number TEXT NOT NULL,
+    incident_id TEXT NOT NULL,
+    occurred_on DATE NOT NULL,
+    serious BOOLEAN NOT NULL,
+    summary TEXT NOT NULL,
+    recorded_by TEXT NOT NULL,
+    recorded_us BIGINT NOT NULL,
+    PRIMARY KEY (insurer_number, incident_id)
+);

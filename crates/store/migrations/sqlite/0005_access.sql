@@ -78,3 +78,16 @@ CREATE TRIGGER access_log_no_delete BEFORE DELETE ON access_log
 BEGIN
     SELECT RAISE(ABORT, 'access_log is append-only');
 END;
+
+-- Incidents concerning specific personal information, for the threshold
+-- assessment (重大事故の発生の有無) and the self-inspection.
+CREATE TABLE incident (
+    insurer_number TEXT NOT NULL,
+    incident_id TEXT NOT NULL,
+    occurred_on TEXT NOT NULL,
+    serious INTEGER NOT NULL CHECK (serious IN (0, 1)),
+    summary TEXT NOT NULL,
+    recorded_by TEXT NOT NULL,
+    recorded_us INTEGER NOT NULL,
+    PRIMARY KEY (insurer_number, incident_id)
+) STRICT;
