@@ -173,6 +173,13 @@ impl Kokuho {
                 message_ja: "この事務では個人番号を利用できません（法定の事務ではありません）"
                     .into(),
             })
+        } else if self.training_blocks(actor, p, today).await? {
+            Some(AppError::Forbidden {
+                permission: p.code(),
+                message_ja:
+                    "研修の受講期限が切れているため、個人情報を扱えません。研修を受講してください"
+                        .into(),
+            })
         } else {
             None
         };
@@ -787,5 +794,137 @@ impl Kokuho {
         self.log_access(actor, "sign_out", &[], None, "", now)
             .await
             .map(|_| ())
+    }
+}
+
+/// The setting that keeps handlers overdue for training away from personal data.
+pub const BLOCK_UNTRAINED: &str = "block_untrained_handlers";
+
+impl Kokuho {
+    /// Whether the town blocks handlers overdue for training, and this one is.
+    async fn training_blocks(&self, actor: &Actor, p: Permission, today: Date) -> Result<bool> {
+        if matches!(
+            p,
+            Permission::AccountAdmin | Permission::SystemRead | Permission::AuditRead
+        ) {
+            return Ok(false);
+        }
+        if repo::setting(&self.db, &self.insurer, BLOCK_UNTRAINED)
+            .await?
+            .as_deref()
+            != Some("true")
+        {
+            return Ok(false);
+        }
+        let last = repo::last_training(&self.db, &actor.account).await?;
+        Ok(last.is_none_or(|d| d < today - Duration::days(crate::audit::TRAINING_VALID_DAYS)))
+    }
+
+    /// Changes a setting (administrators); logged.
+    pub async fn set_setting(
+        &self,
+        by: &Actor,
+        name: &str,
+        value: &str,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        self.authorize(by, Permission::AccountAdmin, None, &[], now)
+            .await?;
+        let ok = match name {
+            BLOCK_UNTRAINED => matches!(value, "true" | "false"),
+            crate::retention::REMOVED_PERSON_YEARS => {
+                value.parse::<i32>().is_ok_and(|y| (1..=150).contains(&y))
+            }
+            crate::retention::SESSION_DAYS => {
+                value.parse::<i64>().is_ok_and(|d| (1..=3650).contains(&d))
+            }
+            _ => false,
+        };
+        if !ok {
+            return Err(AppError::invalid(
+                "setting",
+                "settings: block_untrained_handlers = true|false, retention_removed_person_years = 1..150, retention_session_days = 1..3650",
+                "設定できる項目: block_untrained_handlers（true / false）、retention_removed_person_years（年数）、retention_session_days（日数）",
+            ));
+        }
+        repo::set_setting(&self.db, &self.insurer, name, value, &by.account).await?;
+        self.log_access(by, "setting", &[], None, &format!("{name} = {value}"), now)
+            .await
+            .map(|_| ())
+    }
+}
+
+impl Kokuho {
+    /// Gives an account a new TOTP secret (lost phone); shown once.
+    pub async fn reset_totp(
+        &self,
+        by: &Actor,
+        name: &str,
+        now: OffsetDateTime,
+    ) -> Result<Enrolment> {
+        self.authorize(by, Permission::AccountAdmin, None, &[], now)
+            .await?;
+        let secret = Secret::generate().as_bytes().to_vec();
+        let sealed = self.keyring.seal_bytes(&secret, name)?;
+        if !repo::set_totp(&self.db, name, i64::from(sealed.key_id), &sealed.blob).await? {
+            return Err(AppError::NotFound {
+                what: "account",
+                message_ja: "該当する利用者がありません",
+            });
+        }
+        self.log_access(by, "account_reset_totp", &[], None, name, now)
+            .await?;
+        let base32 = Secret::from(secret).to_base32();
+        Ok(Enrolment {
+            account: name.to_string(),
+            otpauth_url: format!(
+                "otpauth://totp/kokuho:{name}?secret={base32}&issuer=kokuho&algorithm=SHA1&digits=6&period=30"
+            ),
+            totp_secret_base32: base32,
+        })
+    }
+
+    /// Records an incident concerning specific personal information.
+    pub async fn record_incident(
+        &self,
+        by: &Actor,
+        id: &str,
+        occurred_on: Date,
+        serious: bool,
+        summary: &str,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        self.authorize(by, Permission::AccountAdmin, None, &[], now)
+            .await?;
+        if id.trim().is_empty() || summary.trim().is_empty() {
+            return Err(AppError::invalid(
+                "incident",
+                "an incident needs an id and a summary",
+                "事故の番号と概要を入力してください",
+            ));
+        }
+        repo::insert_incident(
+            &self.db,
+            &self.insurer,
+            &repo::IncidentRow {
+                incident_id: id.trim().to_string(),
+                occurred_on,
+                serious,
+                summary: summary.trim().to_string(),
+                recorded_by: by.account.clone(),
+                recorded_us: to_us(now),
+            },
+        )
+        .await?;
+        self.log_access(
+            by,
+            "incident_record",
+            &[],
+            None,
+            &format!("{id} {occurred_on} serious={serious}"),
+            now,
+        )
+        .await
+        .map(|_| ())
     }
 }

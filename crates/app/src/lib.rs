@@ -8,6 +8,7 @@ pub mod error;
 pub mod leak_scan;
 pub mod registry;
 pub mod registry_feed;
+pub mod retention;
 pub mod session;
 pub mod town;
 pub mod vault_admin;

@@ -666,3 +666,66 @@ async fn the_auditors_reports_say_what_happened() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_setting_blocks_handlers_overdue_for_training() {
+    use kokuho_app::session::Session;
+    for t in all_backends().await {
+        let app = town(&t).await;
+        let admin = actor(&app, "demo-admin").await;
+        let clerk = actor(&app, "demo-clerk").await;
+        let s = Session {
+            app: &app,
+            actor: &clerk,
+        };
+        let q = PersonSearch {
+            kana: Some("タ".into()),
+            limit: Some(1),
+            ..Default::default()
+        };
+        s.search_persons(&q, T0).await.unwrap();
+        assert!(matches!(
+            app.set_setting(&clerk, kokuho_app::access::BLOCK_UNTRAINED, "true", T0)
+                .await,
+            Err(AppError::Forbidden { .. })
+        ));
+        app.set_setting(&admin, kokuho_app::access::BLOCK_UNTRAINED, "true", T0)
+            .await
+            .unwrap();
+        let err = s.search_persons(&q, T0).await.unwrap_err();
+        assert!(
+            matches!(err, AppError::Forbidden { .. }),
+            "{}: untrained clerk blocked",
+            t.name
+        );
+        app.record_training(
+            &admin,
+            "demo-clerk",
+            time::macros::date!(2026 - 10 - 01),
+            "研修",
+            T0,
+        )
+        .await
+        .unwrap();
+        s.search_persons(&q, T0).await.unwrap();
+        // A year and more later the training is overdue again.
+        assert!(
+            s.search_persons(&q, T0 + time::Duration::days(400))
+                .await
+                .is_err()
+        );
+        app.set_setting(&admin, kokuho_app::access::BLOCK_UNTRAINED, "false", T0)
+            .await
+            .unwrap();
+        s.search_persons(&q, T0 + time::Duration::days(400))
+            .await
+            .unwrap();
+        assert_eq!(
+            app.set_setting(&admin, "colour", "blue", T0)
+                .await
+                .unwrap_err()
+                .field(),
+            Some("setting")
+        );
+    }
+}

@@ -197,3 +197,103 @@ async fn a_bad_line_rejects_the_whole_file() {
         );
     }
 }
+
+#[tokio::test]
+async fn retention_erases_what_is_past_its_period_and_says_so() {
+    use kokuho_app::session::Session;
+    for t in all_backends().await {
+        let app = town(&t).await;
+        let events = app
+            .sample_registry_feed(date!(2026 - 04 - 01))
+            .await
+            .unwrap();
+        let bytes = registry_feed::write(&events, Encoding::Utf8).unwrap();
+        app.import_registry_feed("feed.csv", &bytes, Encoding::Utf8, "clerk", NOW)
+            .await
+            .unwrap();
+        let dead = events[0].addressee_id.to_string();
+        let history_before = app
+            .eligibility_history(&events[0].addressee_id)
+            .await
+            .unwrap()
+            .len();
+        let admin = app
+            .actor_for("demo-admin", "ops", "cli", NOW)
+            .await
+            .unwrap();
+        let s = Session {
+            app: &app,
+            actor: &admin,
+        };
+        // Within the period: nothing to do.
+        assert!(
+            s.retention(date!(2030 - 04 - 01), true, NOW)
+                .await
+                .unwrap()
+                .persons
+                .is_empty(),
+            "{}",
+            t.name
+        );
+        // Five years on: the death and the move-out are due; a dry run changes nothing.
+        let before = snapshot(&t.db).await;
+        let plan = s.retention(date!(2031 - 05 - 01), true, NOW).await.unwrap();
+        assert_eq!(plan.persons.len(), 2, "{}", t.name);
+        assert!(!plan.done);
+        assert_eq!(snapshot(&t.db).await, before);
+        let vault_before = count(&t.db, "SELECT COUNT(*) FROM my_number_vault").await;
+        let plan = s
+            .retention(date!(2031 - 05 - 01), false, NOW)
+            .await
+            .unwrap();
+        assert!(plan.done);
+        let p = app.person(&dead).await.unwrap();
+        assert_eq!(p.person.name.as_str(), kokuho_store::addressee::ERASED_NAME);
+        assert!(!p.has_my_number, "{}: the number left the vault", t.name);
+        assert_eq!(p.person.birth_date.day(), 1, "birth date kept to the month");
+        assert_eq!(
+            count(&t.db, "SELECT COUNT(*) FROM my_number_vault").await,
+            vault_before - 2
+        );
+        assert_eq!(
+            app.eligibility_history(&events[0].addressee_id)
+                .await
+                .unwrap()
+                .len(),
+            history_before,
+            "history kept for statistics"
+        );
+        let last = kokuho_store::access::last_record(&app.db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(last.action, "retention_erase");
+        assert!(
+            last.subjects.contains(&dead) && last.detail.contains("2 persons erased"),
+            "{}",
+            last.detail
+        );
+        // Done once: nothing left.
+        assert!(
+            s.retention(date!(2031 - 05 - 01), true, NOW)
+                .await
+                .unwrap()
+                .persons
+                .is_empty()
+        );
+        // Only administrators.
+        let clerk = app
+            .actor_for("demo-clerk", "ops", "cli", NOW)
+            .await
+            .unwrap();
+        assert!(matches!(
+            Session {
+                app: &app,
+                actor: &clerk
+            }
+            .retention(date!(2031 - 05 - 01), true, NOW)
+            .await,
+            Err(AppError::Forbidden { .. })
+        ));
+    }
+}

@@ -154,10 +154,30 @@ enum Command {
         #[command(subcommand)]
         action: AuditAction,
     },
+    /// Retention: list (--dry-run) or erase what is past its retention period
+    Retention {
+        #[command(subcommand)]
+        action: RetentionAction,
+    },
     /// The privacy impact assessment (特定個人情報保護評価)
     Pia {
         #[command(subcommand)]
         action: PiaAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum RetentionAction {
+    /// Erase (or with --dry-run only list) persons removed from the registry longer ago than the retention period, and old sessions
+    Run {
+        #[command(flatten)]
+        db: DbArgs,
+        /// List what would be erased; change nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// The day to count from (default: today)
+        #[arg(long)]
+        date: Option<String>,
     },
 }
 
@@ -219,6 +239,33 @@ enum AccountAction {
         completed_on: String,
         #[arg(long)]
         course: String,
+    },
+    /// Give an account a new TOTP secret (shown once), e.g. after a lost phone
+    ResetTotp {
+        #[command(flatten)]
+        db: DbArgs,
+        name: String,
+    },
+    /// Change a setting: block_untrained_handlers true|false
+    Set {
+        #[command(flatten)]
+        db: DbArgs,
+        setting: String,
+        value: String,
+    },
+    /// Record an incident concerning specific personal information
+    Incident {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        occurred_on: String,
+        /// A serious incident (重大事故) in the assessment's sense
+        #[arg(long)]
+        serious: bool,
+        #[arg(long)]
+        summary: String,
     },
     /// The current TOTP code of a demo account (demo databases only)
     DemoCode {
@@ -642,6 +689,39 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             action: PiaAction::Threshold { db, date },
         } => {
             return audit(AuditAction::Threshold { db, date }).await;
+        }
+        Command::Retention {
+            action: RetentionAction::Run { db, dry_run, date },
+        } => {
+            let (app, actor) = open_session(&db).await?;
+            let now = OffsetDateTime::now_utc();
+            let today = match date {
+                Some(d) => parse_date_arg("date", &d)?,
+                None => now.date(),
+            };
+            let plan = Session {
+                app: &app,
+                actor: &actor,
+            }
+            .retention(today, dry_run, now)
+            .await?;
+            for (id, removed) in &plan.persons {
+                println!(
+                    "{} 宛名{id}（{removed} 消除）",
+                    if plan.done { "消去" } else { "消去対象" }
+                );
+            }
+            println!(
+                "{}: {} persons removed before {}, {} old sessions",
+                if plan.done {
+                    "erased"
+                } else {
+                    "dry run, nothing changed"
+                },
+                plan.persons.len(),
+                plan.removed_before,
+                plan.sessions
+            );
         }
         Command::Openapi => {
             println!("{}", kokuho_web::openapi().to_pretty_json()?);
@@ -1411,6 +1491,39 @@ async fn account(action: AccountAction) -> anyhow::Result<()> {
             )
             .await?;
             println!("{name}: training recorded");
+        }
+        AccountAction::ResetTotp { db, name } => {
+            let (app, actor) = open_session(&db).await?;
+            let e = app.reset_totp(&actor, &name, now).await?;
+            println!(
+                "{name}: new TOTP secret (shown once): {}",
+                e.totp_secret_base32
+            );
+            println!("otpauth URL (for a QR code): {}", e.otpauth_url);
+        }
+        AccountAction::Set { db, setting, value } => {
+            let (app, actor) = open_session(&db).await?;
+            app.set_setting(&actor, &setting, &value, now).await?;
+            println!("{setting} = {value}");
+        }
+        AccountAction::Incident {
+            db,
+            id,
+            occurred_on,
+            serious,
+            summary,
+        } => {
+            let (app, actor) = open_session(&db).await?;
+            app.record_incident(
+                &actor,
+                &id,
+                parse_date_arg("occurred_on", &occurred_on)?,
+                serious,
+                &summary,
+                now,
+            )
+            .await?;
+            println!("incident {id} recorded");
         }
         AccountAction::DemoCode { db, name } => {
             let app = open_app(&db).await?;

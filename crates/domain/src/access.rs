@@ -98,7 +98,7 @@ impl Role {
                 AgeJob,
             ],
             Role::Auditor => &[AuditRead, RegistryRead, EligibilityRead],
-            Role::Administrator => &[AccountAdmin, VaultAdmin, SystemRead],
+            Role::Administrator => &[AccountAdmin, VaultAdmin, SystemRead, Retention],
             Role::Contractor => &[],
         }
     }
@@ -141,10 +141,12 @@ pub enum Permission {
     VaultAdmin,
     /// health, versions, counts without personal data
     SystemRead,
+    /// erase what is past its retention period
+    Retention,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 15] = [
+    pub const ALL: [Permission; 16] = [
         Permission::RegistryRead,
         Permission::RegistryWrite,
         Permission::MyNumberLookup,
@@ -160,6 +162,7 @@ impl Permission {
         Permission::AccountAdmin,
         Permission::VaultAdmin,
         Permission::SystemRead,
+        Permission::Retention,
     ];
 
     pub fn code(self) -> &'static str {
@@ -179,6 +182,7 @@ impl Permission {
             Permission::AccountAdmin => "account_admin",
             Permission::VaultAdmin => "vault_admin",
             Permission::SystemRead => "system_read",
+            Permission::Retention => "retention",
         }
     }
 
@@ -203,6 +207,7 @@ impl Permission {
             Permission::AccountAdmin => "利用者の管理",
             Permission::VaultAdmin => "暗号鍵の管理",
             Permission::SystemRead => "稼働状況の確認",
+            Permission::Retention => "保存期間を過ぎた情報の消去",
         }
     }
 

@@ -517,3 +517,55 @@ pub async fn records_about(
         .filter(|r| r.subjects.split(',').any(|s| s == addressee_id))
         .collect())
 }
+
+pub async fn setting(db: &Db, insurer: &InsurerNumber, name: &str) -> Result<Option<String>> {
+    Ok(with_db!(db, |p| sqlx::query_scalar(
+        "SELECT value FROM setting WHERE insurer_number = $1 AND name = $2"
+    )
+    .bind(insurer.as_str().to_string())
+    .bind(name.to_string())
+    .fetch_optional(p)
+    .await?))
+}
+
+pub async fn set_setting(
+    db: &Db,
+    insurer: &InsurerNumber,
+    name: &str,
+    value: &str,
+    by: &str,
+) -> Result<()> {
+    with_db!(db, |p| {
+        sqlx::query(
+            "INSERT INTO setting (insurer_number, name, value, changed_by) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (insurer_number, name) DO UPDATE SET value = excluded.value, changed_by = excluded.changed_by",
+        )
+        .bind(insurer.as_str().to_string())
+        .bind(name.to_string())
+        .bind(value.to_string())
+        .bind(by.to_string())
+        .execute(p)
+        .await?;
+    });
+    Ok(())
+}
+
+/// Sessions ended or idle since before a time (retention).
+pub async fn old_sessions(db: &Db, before_us: i64) -> Result<i64> {
+    Ok(with_db!(db, |p| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM session WHERE COALESCE(ended_us, last_seen_us) < $1"
+    )
+    .bind(before_us)
+    .fetch_one(p)
+    .await?))
+}
+
+pub async fn delete_old_sessions(tx: &mut Tx, before_us: i64) -> Result<u64> {
+    Ok(with_tx!(tx, |c| sqlx::query(
+        "DELETE FROM session WHERE COALESCE(ended_us, last_seen_us) < $1"
+    )
+    .bind(before_us)
+    .execute(c)
+    .await?
+    .rows_affected()))
+}

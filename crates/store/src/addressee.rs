@@ -551,3 +551,76 @@ pub async fn set_householder(
     });
     Ok(())
 }
+
+/// Persons removed from the registry before `cutoff` whose data has not been
+/// erased yet: (addressee id, integrated id, removed on).
+pub async fn removed_before(
+    db: &Db,
+    insurer: &InsurerNumber,
+    cutoff: Date,
+) -> Result<Vec<(String, String, Date)>> {
+    Ok(with_db!(db, |p| {
+        sqlx::query_as(
+        "SELECT addressee_id, integrated_addressee_id, removed_on FROM addressee \
+         WHERE insurer_number = $1 AND removed_on IS NOT NULL AND removed_on < $2 AND name <> $3 ORDER BY addressee_id"
+    )
+    .bind(insurer.as_str().to_string())
+    .bind(cutoff)
+    .bind(ERASED_NAME)
+    .fetch_all(p)
+    .await?
+    }))
+}
+
+/// What an erased person's name becomes.
+pub const ERASED_NAME: &str = "（消去済み）";
+const ERASED_KANA: &str = "ショウキョズミ";
+
+/// Makes a person anonymous while keeping the row (and so the history and
+/// statistics that refer to it): name, kana and address erased, the birth
+/// date kept to its month, the My Number removed from the vault.
+pub async fn erase_person(
+    tx: &mut Tx,
+    insurer: &InsurerNumber,
+    addressee_id: &str,
+    integrated_id: &str,
+) -> Result<()> {
+    with_tx!(tx, |c| {
+        sqlx::query(
+            "UPDATE addressee SET name = $1, name_kana = $2, kana_key = $2, address = $1, postal_code = '000-0000' \
+             WHERE insurer_number = $3 AND addressee_id = $4",
+        )
+        .bind(ERASED_NAME)
+        .bind(ERASED_KANA)
+        .bind(insurer.as_str().to_string())
+        .bind(addressee_id.to_string())
+        .execute(&mut *c)
+        .await?;
+        sqlx::query("DELETE FROM my_number_vault WHERE insurer_number = $1 AND integrated_addressee_id = $2")
+            .bind(insurer.as_str().to_string())
+            .bind(integrated_id.to_string())
+            .execute(&mut *c)
+            .await?;
+    });
+    Ok(())
+}
+
+/// Keeps only the month of a birth date (for statistics after erasure).
+pub async fn truncate_birth_date(
+    tx: &mut Tx,
+    insurer: &InsurerNumber,
+    addressee_id: &str,
+    month_start: Date,
+) -> Result<()> {
+    with_tx!(tx, |c| {
+        sqlx::query(
+            "UPDATE addressee SET birth_date = $1 WHERE insurer_number = $2 AND addressee_id = $3",
+        )
+        .bind(month_start)
+        .bind(insurer.as_str().to_string())
+        .bind(addressee_id.to_string())
+        .execute(c)
+        .await?;
+    });
+    Ok(())
+}

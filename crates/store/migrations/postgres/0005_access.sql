@@ -90,3 +90,12 @@ CREATE TABLE incident (
     recorded_us BIGINT NOT NULL,
     PRIMARY KEY (insurer_number, incident_id)
 );
+
+-- Settings an administrator changes (e.g. blocking handlers overdue for training).
+CREATE TABLE setting (
+    insurer_number TEXT NOT NULL,
+    name TEXT NOT NULL,
+    value TEXT NOT NULL,
+    changed_by TEXT NOT NULL,
+    PRIMARY KEY (insurer_number, name)
+);
