@@ -121,7 +121,17 @@ impl Kokuho {
             client: actor.client.clone(),
             action: action.to_string(),
             subjects: subjects.join(","),
-            purpose: purpose.map(Purpose::to_log).unwrap_or_default(),
+            // A purpose is typed text: it never carries a number into the log.
+            purpose: purpose
+                .map(Purpose::to_log)
+                .map(|t| {
+                    if crate::leak_scan::count_my_numbers(t.as_bytes()) > 0 {
+                        "(withheld: contained a My Number)".into()
+                    } else {
+                        t
+                    }
+                })
+                .unwrap_or_default(),
             outcome: outcome.to_string(),
             detail: detail.to_string(),
         }
@@ -158,6 +168,17 @@ impl Kokuho {
             || actor.insurer != self.insurer
         {
             Some(forbidden(p))
+        } else if purpose.is_some_and(|pp| {
+            crate::leak_scan::count_my_numbers(pp.affair.as_bytes())
+                + crate::leak_scan::count_my_numbers(pp.reason.as_bytes())
+                > 0
+        }) {
+            // The purpose goes into the log: it must never carry a number.
+            Some(AppError::invalid(
+                "purpose",
+                "the purpose must not contain a My Number",
+                "目的の欄に個人番号を書かないでください",
+            ))
         } else if p.needs_purpose() && purpose.is_none() {
             Some(AppError::invalid(
                 "purpose",
@@ -418,7 +439,7 @@ impl Kokuho {
         let deny = |reason: &str| LogEntry {
             at_us: to_us(now),
             insurer_number: self.insurer.to_string(),
-            account_name: name.chars().take(64).collect(),
+            account_name: loggable_name(name),
             role: account.as_ref().map(|a| a.role.clone()).unwrap_or_default(),
             os_user: "-".into(),
             client: client.to_string(),
@@ -926,5 +947,20 @@ impl Kokuho {
         )
         .await
         .map(|_| ())
+    }
+}
+
+/// What of a typed account name may go into the log: a name of the allowed
+/// characters that is not a My Number (someone may type one by mistake).
+fn loggable_name(name: &str) -> String {
+    let fits = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if fits && crate::leak_scan::count_my_numbers(name.as_bytes()) == 0 {
+        name.to_string()
+    } else {
+        "(not an account name)".to_string()
     }
 }

@@ -729,3 +729,53 @@ async fn a_setting_blocks_handlers_overdue_for_training() {
         );
     }
 }
+
+#[tokio::test]
+async fn no_number_reaches_the_log_through_typed_text() {
+    use kokuho_app::session::Session;
+    for t in all_backends().await {
+        let app = town(&t).await;
+        // A number typed into the account field of the sign-in.
+        assert!(
+            app.sign_in("123456789018", "x", "1", "test", T0)
+                .await
+                .is_err()
+        );
+        // A number typed into a purpose: refused, and the refusal's record holds the purpose?
+        let sup = actor(&app, "demo-supervisor").await;
+        let s = Session {
+            app: &app,
+            actor: &sup,
+        };
+        let purpose = Purpose::parse("nhi", "番号 314159265352 の確認").unwrap();
+        assert_eq!(
+            s.reveal_my_number("0000000001", Some(&purpose), T0)
+                .await
+                .unwrap_err()
+                .field(),
+            Some("purpose")
+        );
+        let all = kokuho_store::access::records(&app.db, 0, 1_000_000)
+            .await
+            .unwrap();
+        let text: String = all
+            .iter()
+            .map(|r| {
+                format!(
+                    "{} {} {} {} ",
+                    r.account_name, r.subjects, r.purpose, r.detail
+                )
+            })
+            .collect();
+        assert_eq!(
+            kokuho_app::leak_scan::count_my_numbers(text.as_bytes()),
+            0,
+            "{}: {text}",
+            t.name
+        );
+        assert!(
+            all.iter()
+                .any(|r| r.account_name == "(not an account name)")
+        );
+    }
+}
