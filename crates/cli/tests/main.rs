@@ -595,3 +595,168 @@ fn operators_roles_and_the_audit_commands() {
         assert!(stdout(&o).contains("BROKEN at record 2"), "{}", stdout(&o));
     }
 }
+
+/// Every command that reads or changes personal data, with every demo role:
+/// refused exactly where docs/security.md's matrix says (E-FORBIDDEN), and
+/// never refused for permission where it says allowed.
+#[test]
+fn every_command_with_every_role() {
+    use kokuho_domain::access::{Permission as P, Role};
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("t.db").display());
+    let keys = dir.path().join("vault.keys");
+    let keys = keys.to_str().unwrap().to_string();
+    assert!(
+        run(&[
+            "generate",
+            "--database",
+            &db,
+            "--keyring",
+            &keys,
+            "--residents",
+            "400"
+        ])
+        .status
+        .success()
+    );
+    let html = dir.path().join("r.html").display().to_string();
+    let csv = dir.path().join("r.csv").display().to_string();
+    let feed = dir.path().join("feed.csv");
+    std::fs::write(&feed, "event_id,event_type,event_date,notified_on,addressee_id,household_number,relationship,name,name_kana,birth_date,sex,postal_code,address,destination,previous_insurer_number\r\nX-1,name_change,2026-04-01,,0000000001,,,改名　太郎,カイメイ　タロウ,,,,,,\r\n").unwrap();
+    let feed = feed.display().to_string();
+    let commands: Vec<(Vec<&str>, P)> = vec![
+        (vec!["person", "search", "--kana", "タ"], P::RegistryRead),
+        (vec!["person", "show", "0000000001"], P::RegistryRead),
+        (vec!["household", "0000000001"], P::RegistryRead),
+        (
+            vec!["eligibility", "show", "0000000001"],
+            P::EligibilityRead,
+        ),
+        (vec!["eligibility", "proposals"], P::EligibilityRead),
+        (
+            vec![
+                "eligibility",
+                "acquire",
+                "--addressee-id",
+                "0000000001",
+                "--reason",
+                "other",
+                "--event-date",
+                "1900-01-01",
+            ],
+            P::EligibilityWrite,
+        ),
+        (
+            vec![
+                "eligibility",
+                "lose",
+                "--addressee-id",
+                "0000000001",
+                "--reason",
+                "other",
+                "--event-date",
+                "1900-01-01",
+            ],
+            P::EligibilityWrite,
+        ),
+        (
+            vec![
+                "eligibility",
+                "correct",
+                "--period-id",
+                "999999",
+                "--note",
+                "x",
+            ],
+            P::EligibilityCorrect,
+        ),
+        (vec!["eligibility", "confirm", "999999"], P::ProposalDecide),
+        (
+            vec!["eligibility", "reject", "999999", "--reason", "x"],
+            P::ProposalDecide,
+        ),
+        (
+            vec!["eligibility", "as-of", "--date", "2026-04-01"],
+            P::EligibilityExport,
+        ),
+        (
+            vec!["eligibility", "age-job", "--date", "2026-04-01"],
+            P::AgeJob,
+        ),
+        (vec!["registry-import", &feed], P::RegistryImport),
+        (vec!["vault", "status"], P::VaultAdmin),
+        (vec!["vault", "retire-key", "9"], P::VaultAdmin),
+        (
+            vec![
+                "audit",
+                "self-inspection",
+                "--from",
+                "2026-11-01",
+                "--to",
+                "2026-11-30",
+                "--html",
+                &html,
+                "--csv",
+                &csv,
+            ],
+            P::AuditRead,
+        ),
+        (
+            vec!["audit", "disclosure", "--person", "0000000001"],
+            P::AuditRead,
+        ),
+        (vec!["pia", "threshold"], P::AuditRead),
+        (vec!["retention", "run", "--dry-run"], P::Retention),
+        (
+            vec!["account", "set", "block_untrained_handlers", "false"],
+            P::AccountAdmin,
+        ),
+        (
+            vec![
+                "account",
+                "training",
+                "demo-clerk",
+                "--completed-on",
+                "2026-10-01",
+                "--course",
+                "研修",
+            ],
+            P::AccountAdmin,
+        ),
+    ];
+    let today = time::OffsetDateTime::now_utc().date();
+    for (name, role, _) in kokuho_app::access::DEMO_ACCOUNTS {
+        // The demo contractor may read the registry for a year from the town's creation.
+        let grants = if role == Role::Contractor {
+            vec![kokuho_domain::access::Grant {
+                permission: P::RegistryRead,
+                valid_from: today,
+                valid_until: today + time::Duration::days(364),
+            }]
+        } else {
+            vec![]
+        };
+        for (args, permission) in &commands {
+            let mut all = args.clone();
+            all.extend([
+                "--database",
+                db.as_str(),
+                "--keyring",
+                keys.as_str(),
+                "--operator",
+                name,
+            ]);
+            let o = run(&all);
+            let err = String::from_utf8_lossy(&o.stderr);
+            let refused = err.contains("E-FORBIDDEN");
+            let allowed = kokuho_domain::access::allowed(role, &grants, *permission, today);
+            assert_eq!(refused, !allowed, "{name} {args:?}: {err}");
+            if !allowed {
+                assert_eq!(o.status.code(), Some(1));
+            }
+        }
+    }
+    // Every refusal above is in the log, and the chain is intact.
+    let o = run(&["audit", "verify", "--database", &db, "--keyring", &keys]);
+    assert!(o.status.success(), "{}", stdout(&o));
+}

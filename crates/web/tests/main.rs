@@ -27,7 +27,7 @@ struct Api {
 async fn town(t: &TestDb) -> (Router, Kokuho) {
     let ring = Keyring::generate();
     let spec = TownSpec::demo(800, 5);
-    town::generate(&t.db, &ring, &spec, datetime!(2026-11-24 09:00 UTC), |_| {})
+    town::generate(&t.db, &ring, &spec, time::OffsetDateTime::now_utc(), |_| {})
         .await
         .unwrap();
     let app = Kokuho::new(t.db.clone(), Arc::new(ring), spec.insurer_number);

@@ -576,7 +576,7 @@ pub async fn generate(
         }
     }
     // One demo account per role (demo databases only).
-    app.create_demo_accounts(spec.as_of, now).await?;
+    app.create_demo_accounts(now.date(), now).await?;
     Ok(report)
 }
 
