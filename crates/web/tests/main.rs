@@ -12,7 +12,6 @@ use kokuho_app::town::{self, TownGenerator, TownSpec};
 use kokuho_store::testing::{TestDb, all_backends};
 use kokuho_vault::Keyring;
 use serde_json::{Value, json};
-use time::macros::datetime;
 use tower::ServiceExt;
 
 /// The router with a signed-in session (cookie and CSRF token).
