@@ -964,3 +964,30 @@ fn loggable_name(name: &str) -> String {
         "(not an account name)".to_string()
     }
 }
+
+impl Kokuho {
+    /// Sets a new password for an account (recovery by an administrator);
+    /// the policy applies and failed-attempt counters are cleared.
+    pub async fn reset_password(
+        &self,
+        by: &Actor,
+        name: &str,
+        password: &str,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        self.authorize(by, Permission::AccountAdmin, None, &[], now)
+            .await?;
+        access::check_password_policy(name, password).map_err(|ja| {
+            AppError::invalid("password", "the password does not meet the policy", ja)
+        })?;
+        if !repo::set_password(&self.db, name, &hash_password(password)?).await? {
+            return Err(AppError::NotFound {
+                what: "account",
+                message_ja: "該当する利用者がありません",
+            });
+        }
+        self.log_access(by, "account_reset_password", &[], None, name, now)
+            .await
+            .map(|_| ())
+    }
+}

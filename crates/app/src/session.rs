@@ -312,9 +312,10 @@ impl Session<'_> {
         known_at: Option<OffsetDateTime>,
         enc: Encoding,
         out: W,
+        purpose: Option<&Purpose>,
         now: OffsetDateTime,
     ) -> Result<(W, u64)> {
-        self.check(Permission::EligibilityExport, None, &[], now)
+        self.check(Permission::EligibilityExport, purpose, &[], now)
             .await?;
         let hashing = Hashing {
             inner: out,
@@ -335,7 +336,7 @@ impl Session<'_> {
             AS_OF_HEADER.join("|"),
             hex::encode(h.hash.finalize())
         );
-        self.log("eligibility_export", &[], None, &detail, now)
+        self.log("eligibility_export", &[], purpose, &detail, now)
             .await?;
         Ok((h.inner, rows))
     }

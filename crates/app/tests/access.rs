@@ -84,6 +84,7 @@ async fn every_action_is_logged_with_who_what_whom_and_why() {
                 None,
                 kokuho_formats::text::Encoding::Utf8,
                 Vec::new(),
+                Some(&Purpose::parse("nhi", "国保情報集約システムへの資格情報の提供").unwrap()),
                 T0,
             )
             .await
@@ -777,5 +778,117 @@ async fn no_number_reaches_the_log_through_typed_text() {
             all.iter()
                 .any(|r| r.account_name == "(not an account name)")
         );
+    }
+}
+
+#[tokio::test]
+async fn sessions_time_out_and_passwords_are_reset_by_an_administrator() {
+    for t in all_backends().await {
+        let app = town(&t).await;
+        let now = OffsetDateTime::now_utc();
+        let code = app.demo_totp_code("demo-clerk", now).await.unwrap();
+        let clerk = app
+            .sign_in(
+                "demo-clerk",
+                kokuho_app::access::DEMO_PASSWORD,
+                &code,
+                "test",
+                now,
+            )
+            .await
+            .unwrap();
+        let s = app.start_session(&clerk, now).await.unwrap();
+        // Used within the idle limit: fine, and the use extends it.
+        app.resume_session(
+            &s.token,
+            None,
+            false,
+            "test",
+            now + time::Duration::minutes(29),
+        )
+        .await
+        .unwrap();
+        app.resume_session(
+            &s.token,
+            None,
+            false,
+            "test",
+            now + time::Duration::minutes(58),
+        )
+        .await
+        .unwrap();
+        // Idle for more than 30 minutes: over.
+        assert!(
+            matches!(
+                app.resume_session(
+                    &s.token,
+                    None,
+                    false,
+                    "test",
+                    now + time::Duration::minutes(89)
+                )
+                .await,
+                Err(AppError::Unauthenticated { .. })
+            ),
+            "{}",
+            t.name
+        );
+        // However busy, a session ends after 12 hours.
+        let s2 = app.start_session(&clerk, now).await.unwrap();
+        let mut at = now;
+        while at < now + time::Duration::hours(12) {
+            at += time::Duration::minutes(25);
+            let r = app.resume_session(&s2.token, None, false, "test", at).await;
+            if at - now > kokuho_app::access::ABSOLUTE_TIMEOUT {
+                assert!(r.is_err(), "{}: absolute limit", t.name);
+            } else {
+                r.unwrap();
+            }
+        }
+        // A state-changing request needs the CSRF token.
+        let s3 = app.start_session(&clerk, now).await.unwrap();
+        assert!(matches!(
+            app.resume_session(&s3.token, Some("forged"), true, "test", now)
+                .await,
+            Err(AppError::Forbidden { .. })
+        ));
+        app.resume_session(&s3.token, Some(&s3.csrf_token), true, "test", now)
+            .await
+            .unwrap();
+        // The administrator resets a forgotten password; the policy applies.
+        let admin = actor(&app, "demo-admin").await;
+        assert_eq!(
+            app.reset_password(&admin, "demo-clerk", "short", now)
+                .await
+                .unwrap_err()
+                .field(),
+            Some("password")
+        );
+        app.reset_password(&admin, "demo-clerk", "New-Clerk-Pass-2026", now)
+            .await
+            .unwrap();
+        let later = now + time::Duration::seconds(60);
+        let code = app.demo_totp_code("demo-clerk", later).await.unwrap();
+        assert!(
+            app.sign_in(
+                "demo-clerk",
+                kokuho_app::access::DEMO_PASSWORD,
+                &code,
+                "test",
+                later
+            )
+            .await
+            .is_err()
+        );
+        let later = later + time::Duration::seconds(30);
+        let code = app.demo_totp_code("demo-clerk", later).await.unwrap();
+        app.sign_in("demo-clerk", "New-Clerk-Pass-2026", &code, "test", later)
+            .await
+            .unwrap();
+        assert!(matches!(
+            app.reset_password(&clerk, "demo-admin", "Another-Pass-2026", now)
+                .await,
+            Err(AppError::Forbidden { .. })
+        ));
     }
 }

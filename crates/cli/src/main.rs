@@ -240,6 +240,12 @@ enum AccountAction {
         #[arg(long)]
         course: String,
     },
+    /// Set a new password for an account (read from standard input)
+    ResetPassword {
+        #[command(flatten)]
+        db: DbArgs,
+        name: String,
+    },
     /// Give an account a new TOTP secret (shown once), e.g. after a lost phone
     ResetTotp {
         #[command(flatten)]
@@ -415,6 +421,12 @@ enum EligibilityAction {
         /// utf-8 or cp932
         #[arg(long, default_value = "utf-8")]
         encoding: String,
+        /// Why this export is made (recorded in the access log; required)
+        #[arg(long)]
+        reason: String,
+        /// The lawful affair it serves (default: nhi)
+        #[arg(long, default_value = "nhi")]
+        affair: String,
     },
     /// The daily age job: losses on the 75th birthday up to the date (idempotent)
     AgeJob {
@@ -1309,6 +1321,8 @@ async fn eligibility(action: EligibilityAction) -> anyhow::Result<()> {
             date,
             known_at,
             encoding,
+            reason,
+            affair,
         } => {
             let (app, actor) = open_session(&db).await?;
             let session = Session {
@@ -1320,7 +1334,14 @@ async fn eligibility(action: EligibilityAction) -> anyhow::Result<()> {
             let known_at = parse_known_at(known_at.as_deref())?;
             let out = std::io::BufWriter::new(std::io::stdout().lock());
             let (mut out, n) = session
-                .export_insured_on(on, known_at, enc, out, now)
+                .export_insured_on(
+                    on,
+                    known_at,
+                    enc,
+                    out,
+                    kokuho_domain::access::Purpose::parse(&affair, &reason).as_ref(),
+                    now,
+                )
                 .await?;
             std::io::Write::flush(&mut out)?;
             tracing::info!(rows = n, %on, "as-of export written");
@@ -1491,6 +1512,14 @@ async fn account(action: AccountAction) -> anyhow::Result<()> {
             )
             .await?;
             println!("{name}: training recorded");
+        }
+        AccountAction::ResetPassword { db, name } => {
+            let (app, actor) = open_session(&db).await?;
+            let mut password = String::new();
+            std::io::stdin().read_to_string(&mut password)?;
+            app.reset_password(&actor, &name, password.trim_end_matches(['\r', '\n']), now)
+                .await?;
+            println!("{name}: password set");
         }
         AccountAction::ResetTotp { db, name } => {
             let (app, actor) = open_session(&db).await?;

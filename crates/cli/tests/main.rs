@@ -359,6 +359,8 @@ fn generate_serve_rotate_and_no_number_anywhere() {
         "2020-04-01",
         "--encoding",
         "cp932",
+        "--reason",
+        "資格の点検",
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(o.stdout.starts_with(b"insurer_number,"));
@@ -546,7 +548,14 @@ fn operators_roles_and_the_audit_commands() {
         ("demo-admin", vec!["person", "search", "--kana", "タ"]),
         (
             "demo-levy",
-            vec!["eligibility", "as-of", "--date", "2026-04-01"],
+            vec![
+                "eligibility",
+                "as-of",
+                "--date",
+                "2026-04-01",
+                "--reason",
+                "点検",
+            ],
         ),
     ] {
         let mut all = args.clone();
@@ -676,7 +685,14 @@ fn every_command_with_every_role() {
             P::ProposalDecide,
         ),
         (
-            vec!["eligibility", "as-of", "--date", "2026-04-01"],
+            vec![
+                "eligibility",
+                "as-of",
+                "--date",
+                "2026-04-01",
+                "--reason",
+                "点検",
+            ],
             P::EligibilityExport,
         ),
         (

@@ -213,7 +213,11 @@ impl Permission {
 
     /// Whether using this permission needs a stated purpose each time.
     pub fn needs_purpose(self) -> bool {
-        matches!(self, Permission::MyNumberReveal)
+        // Revealing a number, and every bulk export, say why each time.
+        matches!(
+            self,
+            Permission::MyNumberReveal | Permission::EligibilityExport
+        )
     }
 }
 
