@@ -759,7 +759,8 @@ impl Kokuho {
         Ok(s)
     }
 
-    /// The actor behind a session token, if the session is live: not
+    /// The actor behind a session token (and the session's CSRF token, for
+    /// forms), if the session is live: not
     /// ended, not idle too long, not too old, and its account still usable.
     /// A state-changing request must present the session's CSRF token.
     pub async fn resume_session(
@@ -769,7 +770,7 @@ impl Kokuho {
         changes_state: bool,
         client: &str,
         now: OffsetDateTime,
-    ) -> Result<Actor> {
+    ) -> Result<(Actor, String)> {
         let hash = session_hash(token);
         let Some(s) = repo::get_session(&self.db, &hash).await? else {
             return Err(AppError::Unauthenticated {
@@ -807,7 +808,7 @@ impl Kokuho {
             });
         }
         repo::touch_session(&self.db, &hash, now_us).await?;
-        Ok(actor)
+        Ok((actor, s.csrf_token))
     }
 
     pub async fn end_session(&self, token: &str, actor: &Actor, now: OffsetDateTime) -> Result<()> {

@@ -30,7 +30,7 @@ pub struct CookiePolicy {
     pub secure: bool,
 }
 
-fn client_of(parts: &Parts) -> String {
+pub(crate) fn client_of(parts: &Parts) -> String {
     parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
@@ -38,7 +38,7 @@ fn client_of(parts: &Parts) -> String {
         .unwrap_or_else(|| "-".into())
 }
 
-fn cookie_token(headers: &HeaderMap) -> Option<String> {
+pub(crate) fn cookie_token(headers: &HeaderMap) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -69,7 +69,7 @@ impl FromRequestParts<Kokuho> for SignedIn {
             .get("x-csrf-token")
             .and_then(|v| v.to_str().ok());
         let changes_state = !matches!(parts.method, Method::GET | Method::HEAD);
-        let actor = app
+        let (actor, _) = app
             .resume_session(
                 &token,
                 csrf,

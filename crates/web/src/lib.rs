@@ -6,6 +6,7 @@ mod api;
 pub mod auth;
 mod eligibility_api;
 mod error;
+mod ui;
 
 use std::net::SocketAddr;
 
@@ -26,9 +27,24 @@ pub fn router(app: Kokuho) -> Router {
 }
 
 pub fn router_with(app: Kokuho, cookies: auth::CookiePolicy) -> Router {
-    let (api_router, spec) = api_parts(app);
-    api_router
+    use axum::http::{HeaderName, HeaderValue, header};
+    use tower_http::set_header::SetResponseHeaderLayer;
+    let (app_router, spec) = api_parts(app);
+    let header = |name: HeaderName, value: &'static str| {
+        SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+    };
+    app_router
         .layer(axum::Extension(cookies))
+        // Security headers on the screens and the API (Swagger UI keeps its own).
+        .layer(header(
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'",
+        ))
+        .layer(header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(header(header::REFERRER_POLICY, "no-referrer"))
+        .layer(header(header::X_FRAME_OPTIONS, "DENY"))
+        // Personal data is never cached (static assets set their own policy).
+        .layer(header(header::CACHE_CONTROL, "no-store"))
         .merge(SwaggerUi::new("/swagger-ui").url("/api-docs/openapi.json", spec))
         .layer(DefaultBodyLimit::max(64 * 1024))
         // Log the path only: query strings carry names and kana.
@@ -42,7 +58,7 @@ fn api_parts(app: Kokuho) -> (Router, utoipa::openapi::OpenApi) {
         .merge(api::routes())
         .merge(eligibility_api::routes())
         .split_for_parts();
-    (router.with_state(app), spec)
+    (router.merge(ui::routes()).with_state(app), spec)
 }
 
 /// The OpenAPI document, as served at `/api-docs/openapi.json`.

@@ -1,0 +1,579 @@
+//! The staff screens (窓口画面): server-rendered Japanese HTML over the same
+//! guarded use cases as the API. Forms carry the session's CSRF token; no
+//! personal data travels in a URL (searches and person pages are POSTs) or a
+//! page title.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use kokuho_app::access::{Actor, IDLE_TIMEOUT};
+use kokuho_app::registry::PersonSearch;
+use kokuho_app::session::Session;
+use kokuho_app::{AppError, Kokuho};
+use kokuho_domain::access::Role;
+use kokuho_domain::wareki;
+use serde::Deserialize;
+use time::{Date, OffsetDateTime};
+
+use crate::auth::{COOKIE, CookiePolicy, client_of, cookie_token};
+
+pub fn routes() -> axum::Router<Kokuho> {
+    axum::Router::new()
+        .route("/ui", get(search_page))
+        .route("/ui/signin", get(signin_page).post(signin))
+        .route("/ui/signout", post(signout))
+        .route("/ui/search", post(search))
+        .route("/ui/person", post(person))
+        .route(
+            "/static/app.css",
+            get(|| async { asset("text/css; charset=utf-8", include_str!("../static/app.css")) }),
+        )
+        .route(
+            "/static/app.js",
+            get(|| async {
+                asset(
+                    "text/javascript; charset=utf-8",
+                    include_str!("../static/app.js"),
+                )
+            }),
+        )
+}
+
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// Who is signed in, for the header bar.
+pub struct UserBar {
+    pub account: String,
+    pub role_label: String,
+    pub csrf: String,
+    pub idle_seconds: i64,
+}
+
+/// A signed-in staff member on a screen; anyone else is sent to sign in.
+pub struct UiUser {
+    actor: Actor,
+    token: String,
+    csrf: String,
+}
+
+impl UiUser {
+    fn bar(&self) -> UserBar {
+        UserBar {
+            account: self.actor.account.clone(),
+            role_label: self.actor.role.label_ja().to_string(),
+            csrf: self.csrf.clone(),
+            idle_seconds: IDLE_TIMEOUT.whole_seconds(),
+        }
+    }
+}
+
+impl FromRequestParts<Kokuho> for UiUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Kokuho) -> Result<Self, Self::Rejection> {
+        let to_signin = || Redirect::to("/ui/signin").into_response();
+        let Some(token) = cookie_token(&parts.headers) else {
+            return Err(to_signin());
+        };
+        // Forms check their CSRF field themselves (it is in the body).
+        match app
+            .resume_session(
+                &token,
+                None,
+                false,
+                &client_of(parts),
+                OffsetDateTime::now_utc(),
+            )
+            .await
+        {
+            Ok((actor, csrf)) => Ok(UiUser { actor, token, csrf }),
+            Err(_) => Err(to_signin()),
+        }
+    }
+}
+
+fn render(t: impl Template, status: StatusCode) -> Response {
+    match t.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "画面の表示に失敗しました",
+            )
+                .into_response()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "signin.html")]
+struct SigninPage {
+    user: Option<UserBar>,
+    error: Option<String>,
+}
+
+async fn signin_page() -> Response {
+    render(
+        SigninPage {
+            user: None,
+            error: None,
+        },
+        StatusCode::OK,
+    )
+}
+
+#[derive(Deserialize)]
+struct SigninForm {
+    account: String,
+    password: String,
+    code: String,
+}
+
+async fn signin(
+    State(app): State<Kokuho>,
+    axum::Extension(policy): axum::Extension<CookiePolicy>,
+    crate::auth::Client(client): crate::auth::Client,
+    Form(f): Form<SigninForm>,
+) -> Response {
+    let now = OffsetDateTime::now_utc();
+    let signed = match app
+        .sign_in(&f.account, &f.password, &f.code, &client, now)
+        .await
+    {
+        Ok(actor) => app.start_session(&actor, now).await,
+        Err(e) => Err(e),
+    };
+    match signed {
+        Ok(s) => {
+            let cookie = format!(
+                "{COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
+                s.token,
+                kokuho_app::access::ABSOLUTE_TIMEOUT.whole_seconds(),
+                if policy.secure { "; Secure" } else { "" }
+            );
+            let mut res = Redirect::to("/ui").into_response();
+            if let Ok(v) = HeaderValue::from_str(&cookie) {
+                res.headers_mut().insert(header::SET_COOKIE, v);
+            }
+            res
+        }
+        Err(e) => render(
+            SigninPage {
+                user: None,
+                error: Some(e.message_ja()),
+            },
+            StatusCode::UNAUTHORIZED,
+        ),
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf: String,
+}
+
+async fn signout(State(app): State<Kokuho>, user: UiUser, Form(f): Form<CsrfForm>) -> Response {
+    let now = OffsetDateTime::now_utc();
+    if app
+        .resume_session(&user.token, Some(&f.csrf), true, "-", now)
+        .await
+        .is_ok()
+    {
+        let _ = app.end_session(&user.token, &user.actor, now).await;
+    }
+    let mut res = Redirect::to("/ui/signin").into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
+    )) {
+        res.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    res
+}
+
+#[derive(Deserialize, Default)]
+struct SearchForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    kana: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    birth_date: String,
+    #[serde(default)]
+    addressee_id: String,
+}
+
+struct ResultRow {
+    addressee_id: String,
+    name: String,
+    name_kana: String,
+    birth_wareki: String,
+    birth_date: String,
+    sex: String,
+    address: String,
+    status: String,
+}
+
+#[derive(Template)]
+#[template(path = "search.html")]
+struct SearchPage {
+    user: Option<UserBar>,
+    csrf: String,
+    form: SearchForm,
+    error: Option<String>,
+    searched: bool,
+    results: Vec<ResultRow>,
+}
+
+fn wareki_of(d: Date) -> String {
+    wareki::format_date(d).unwrap_or_else(|_| d.to_string())
+}
+
+async fn search_page(user: UiUser) -> Response {
+    render(
+        SearchPage {
+            user: Some(user.bar()),
+            csrf: user.csrf.clone(),
+            form: SearchForm::default(),
+            error: None,
+            searched: false,
+            results: vec![],
+        },
+        StatusCode::OK,
+    )
+}
+
+/// The CSRF check for forms; a refusal is logged like the API's.
+async fn check_form(app: &Kokuho, user: &UiUser, csrf: &str) -> Result<(), AppError> {
+    app.resume_session(
+        &user.token,
+        Some(csrf),
+        true,
+        "-",
+        OffsetDateTime::now_utc(),
+    )
+    .await
+    .map(|_| ())
+}
+
+async fn search(State(app): State<Kokuho>, user: UiUser, Form(f): Form<SearchForm>) -> Response {
+    if let Err(e) = check_form(&app, &user, &f.csrf).await {
+        return (StatusCode::FORBIDDEN, e.message_ja()).into_response();
+    }
+    let s = Session {
+        app: &app,
+        actor: &user.actor,
+    };
+    let q = PersonSearch {
+        kana: Some(f.kana.clone()),
+        name: Some(f.name.clone()),
+        birth_date: Some(f.birth_date.clone()),
+        addressee_id: Some(f.addressee_id.clone()),
+        limit: Some(100),
+    };
+    let (results, error, status) = match s.search_persons(&q, OffsetDateTime::now_utc()).await {
+        Ok(found) => (
+            found
+                .iter()
+                .map(|p| ResultRow {
+                    addressee_id: p.addressee_id.to_string(),
+                    name: p.name.to_string(),
+                    name_kana: p.name_kana.to_string(),
+                    birth_wareki: wareki_of(p.birth_date),
+                    birth_date: p.birth_date.to_string(),
+                    sex: p.sex.label_ja().to_string(),
+                    address: p.address.clone(),
+                    status: p.resident_status.label_ja().to_string(),
+                })
+                .collect(),
+            None,
+            StatusCode::OK,
+        ),
+        Err(e @ AppError::Forbidden { .. }) => {
+            (vec![], Some(e.message_ja()), StatusCode::FORBIDDEN)
+        }
+        Err(e) => (vec![], Some(e.message_ja()), StatusCode::BAD_REQUEST),
+    };
+    let searched = error.is_none();
+    render(
+        SearchPage {
+            user: Some(user.bar()),
+            csrf: user.csrf.clone(),
+            form: f,
+            error,
+            searched,
+            results,
+        },
+        status,
+    )
+}
+
+#[derive(Deserialize)]
+struct PersonForm {
+    csrf: String,
+    addressee_id: String,
+}
+
+struct PersonInfo {
+    addressee_id: String,
+    name: String,
+    name_kana: String,
+    birth_wareki: String,
+    birth_date: String,
+    sex: String,
+    postal_code: String,
+    address: String,
+    status: String,
+    household_number: String,
+    relationship: String,
+}
+
+struct PeriodRow {
+    acquired_on: String,
+    acquired_wareki: String,
+    acquisition_reason: String,
+    acquisition_late: bool,
+    lost_wareki: String,
+    loss_reason: String,
+    version_no: i64,
+    corrected: bool,
+    retroactive: bool,
+}
+
+struct Bar {
+    x: i64,
+    y: i64,
+    width: i64,
+    class: &'static str,
+    label: String,
+}
+
+struct MemberRow {
+    name: String,
+    relationship: String,
+    birth_wareki: String,
+    status: String,
+    branch: String,
+}
+
+struct HouseholdBox {
+    household_number: String,
+    numbers: String,
+    nominal: bool,
+    members: Vec<MemberRow>,
+}
+
+struct AccessRow {
+    seq: i64,
+    at: String,
+    account: String,
+    action: String,
+    outcome: String,
+}
+
+#[derive(Template)]
+#[template(path = "person.html")]
+struct PersonPage {
+    user: Option<UserBar>,
+    p: PersonInfo,
+    has_my_number: bool,
+    eligibility_error: Option<String>,
+    periods: Vec<PeriodRow>,
+    bars: Vec<Bar>,
+    timeline_height: i64,
+    timeline_from: String,
+    timeline_to: String,
+    household: Option<HouseholdBox>,
+    access_history: Option<Vec<AccessRow>>,
+}
+
+async fn person(State(app): State<Kokuho>, user: UiUser, Form(f): Form<PersonForm>) -> Response {
+    if let Err(e) = check_form(&app, &user, &f.csrf).await {
+        return (StatusCode::FORBIDDEN, e.message_ja()).into_response();
+    }
+    let now = OffsetDateTime::now_utc();
+    let today = now.date();
+    let s = Session {
+        app: &app,
+        actor: &user.actor,
+    };
+    let view = match s.person(&f.addressee_id, now).await {
+        Ok(v) => v,
+        Err(e) => {
+            let status = if matches!(e, AppError::Forbidden { .. }) {
+                StatusCode::FORBIDDEN
+            } else {
+                StatusCode::NOT_FOUND
+            };
+            return render(
+                SearchPage {
+                    user: Some(user.bar()),
+                    csrf: user.csrf.clone(),
+                    form: SearchForm::default(),
+                    error: Some(e.message_ja()),
+                    searched: false,
+                    results: vec![],
+                },
+                status,
+            );
+        }
+    };
+    let a = &view.person;
+    let mut eligibility_error = None;
+    let (periods, history) = match s.periods(&a.addressee_id, None, now).await {
+        Ok(x) => x,
+        Err(e) => {
+            eligibility_error = Some(e.message_ja());
+            (vec![], vec![])
+        }
+    };
+    let from = periods.iter().map(|p| p.acquired_on).min().unwrap_or(today);
+    let span = (today - from).whole_days().max(1);
+    let x_of = |d: Date| (d - from).whole_days().clamp(0, span) * 1000 / span;
+    let bars: Vec<Bar> = periods
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let end = v.lost_on.unwrap_or(today);
+            Bar {
+                x: x_of(v.acquired_on),
+                y: 4 + (i as i64) * 22,
+                width: (x_of(end) - x_of(v.acquired_on)).max(2),
+                class: if v.version_no > 1 {
+                    "corrected"
+                } else {
+                    "insured"
+                },
+                label: format!(
+                    "{} 〜 {}",
+                    wareki_of(v.acquired_on),
+                    v.lost_on.map(wareki_of).unwrap_or_else(|| "現在".into())
+                ),
+            }
+        })
+        .collect();
+    let period_rows = periods
+        .iter()
+        .map(|v| PeriodRow {
+            acquired_on: v.acquired_on.to_string(),
+            acquired_wareki: wareki_of(v.acquired_on),
+            acquisition_reason: v.acquisition_reason.label_ja().to_string(),
+            acquisition_late: v.acquisition_late,
+            lost_wareki: v.lost_on.map(wareki_of).unwrap_or_else(|| "—".into()),
+            loss_reason: v
+                .loss_reason
+                .map(|r| r.label_ja().to_string())
+                .unwrap_or_default(),
+            version_no: v.version_no,
+            corrected: history.iter().any(|h| {
+                h.period_id == v.period_id && h.version_no > 1 && h.change_kind == "correction"
+            }),
+            retroactive: v.acquired_on
+                < kokuho_app::eligibility::from_us(v.recorded_us).date() - time::Duration::days(14),
+        })
+        .collect();
+    let household = match (
+        s.household(a.household_number.as_str(), now).await,
+        s.nhi_household_as_of(&a.household_number, today, None, now)
+            .await,
+    ) {
+        (Ok(h), Ok(nhi)) => Some(HouseholdBox {
+            household_number: a.household_number.to_string(),
+            numbers: match (&nhi.insured_symbol, &nhi.insured_number) {
+                (Some(sym), Some(num)) => format!("{sym}・{num}"),
+                _ => "—".into(),
+            },
+            nominal: nhi.nominal_householder,
+            members: h
+                .members
+                .iter()
+                .map(|m| {
+                    let insured = nhi
+                        .members
+                        .iter()
+                        .find(|x| x.addressee_id == m.addressee_id.as_str());
+                    MemberRow {
+                        name: m.name.to_string(),
+                        relationship: m.relationship.label_ja().to_string(),
+                        birth_wareki: wareki_of(m.birth_date),
+                        status: if insured.is_some() {
+                            "国保".into()
+                        } else {
+                            "—".into()
+                        },
+                        branch: insured
+                            .and_then(|x| x.branch_number.clone())
+                            .unwrap_or_default(),
+                    }
+                })
+                .collect(),
+        }),
+        _ => None,
+    };
+    let access_history = if user.actor.role == Role::Auditor {
+        s.disclosure(a.addressee_id.as_str(), now)
+            .await
+            .ok()
+            .map(|d| {
+                d.accesses
+                    .iter()
+                    .map(|r| AccessRow {
+                        seq: r.seq,
+                        at: kokuho_app::eligibility::from_us(r.at_us)
+                            .to_offset(
+                                time::UtcOffset::from_hms(9, 0, 0).unwrap_or(time::UtcOffset::UTC),
+                            )
+                            .to_string(),
+                        account: r.account_name.clone(),
+                        action: r.action.clone(),
+                        outcome: r.outcome.clone(),
+                    })
+                    .collect()
+            })
+    } else {
+        None
+    };
+    render(
+        PersonPage {
+            user: Some(user.bar()),
+            p: PersonInfo {
+                addressee_id: a.addressee_id.to_string(),
+                name: a.name.to_string(),
+                name_kana: a.name_kana.to_string(),
+                birth_wareki: wareki_of(a.birth_date),
+                birth_date: a.birth_date.to_string(),
+                sex: a.sex.label_ja().to_string(),
+                postal_code: a.postal_code.clone(),
+                address: a.address.clone(),
+                status: a.resident_status.label_ja().to_string(),
+                household_number: a.household_number.to_string(),
+                relationship: a.relationship.label_ja().to_string(),
+            },
+            has_my_number: view.has_my_number,
+            eligibility_error,
+            timeline_height: 28 + 22 * periods.len().max(1) as i64,
+            timeline_from: wareki_of(from),
+            timeline_to: wareki_of(today),
+            periods: period_rows,
+            bars,
+            household,
+            access_history,
+        },
+        StatusCode::OK,
+    )
+}
