@@ -251,9 +251,9 @@ impl Kokuho {
                     let h = HouseholdNumber::from_u64(
                         repo::max_household_number(&mut tx, &self.insurer).await? + 1,
                     );
-                    repo::insert_households(
+                    repo::create_household(
                         &mut tx,
-                        &[Household {
+                        &Household {
                             insurer_number: self.insurer.clone(),
                             household_number: h.clone(),
                             householder: addressee_id.clone(),
@@ -261,16 +261,7 @@ impl Kokuho {
                             address: p.address.clone(),
                             registered_on,
                             removed_on: None,
-                        }],
-                    )
-                    .await?;
-                    repo::record_householder(
-                        &mut tx,
-                        &self.insurer,
-                        &h,
-                        &addressee_id,
-                        registered_on,
-                        "registration",
+                        },
                         crate::eligibility::to_us(now),
                         "registry",
                     )

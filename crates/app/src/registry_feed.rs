@@ -207,9 +207,9 @@ impl Kokuho {
                             "世帯が登録されていません",
                         ));
                     }
-                    registry::insert_households(
+                    registry::create_household(
                         tx,
-                        &[Household {
+                        &Household {
                             insurer_number: self.insurer.clone(),
                             household_number: household.clone(),
                             householder: e.addressee_id.clone(),
@@ -217,16 +217,7 @@ impl Kokuho {
                             address: address.clone(),
                             registered_on: e.event_date,
                             removed_on: None,
-                        }],
-                    )
-                    .await?;
-                    registry::record_householder(
-                        tx,
-                        &self.insurer,
-                        &household,
-                        &e.addressee_id,
-                        e.event_date,
-                        "registration",
+                        },
                         at,
                         "registry-feed",
                     )
@@ -333,9 +324,9 @@ impl Kokuho {
                             "新しい世帯は世帯主（02）で作成してください",
                         ));
                     }
-                    registry::insert_households(
+                    registry::create_household(
                         tx,
-                        &[Household {
+                        &Household {
                             insurer_number: self.insurer.clone(),
                             household_number: household.clone(),
                             householder: e.addressee_id.clone(),
@@ -343,16 +334,7 @@ impl Kokuho {
                             address: person.address.clone(),
                             registered_on: e.event_date,
                             removed_on: None,
-                        }],
-                    )
-                    .await?;
-                    registry::record_householder(
-                        tx,
-                        &self.insurer,
-                        &household,
-                        &e.addressee_id,
-                        e.event_date,
-                        "registration",
+                        },
                         at,
                         "registry-feed",
                     )

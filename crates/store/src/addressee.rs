@@ -624,3 +624,25 @@ pub async fn truncate_birth_date(
     });
     Ok(())
 }
+
+/// Registers a new household and who is its householder from its
+/// registration date, in one go (the two always belong together).
+pub async fn create_household(
+    tx: &mut Tx,
+    h: &Household,
+    recorded_us: i64,
+    recorded_by: &str,
+) -> Result<()> {
+    insert_households(tx, std::slice::from_ref(h)).await?;
+    record_householder(
+        tx,
+        &h.insurer_number,
+        &h.household_number,
+        &h.householder,
+        h.registered_on,
+        "registration",
+        recorded_us,
+        recorded_by,
+    )
+    .await
+}
