@@ -50,7 +50,16 @@ function code(account) {
   return execFileSync(bin, ["account", "demo-code", account, ...db]).toString().trim();
 }
 
+// A TOTP code is accepted once, so each account signs in once and its
+// context (cookies) is reused by later tests.
+const contexts = new Map();
+
 async function signIn(account) {
+  if (contexts.has(account)) {
+    const page = await contexts.get(account).newPage();
+    await page.goto(`${base}/ui`);
+    return page;
+  }
   const context = await browser.newContext({ locale: "ja-JP" });
   const page = await context.newPage();
   await page.goto(`${base}/ui`);
@@ -60,6 +69,7 @@ async function signIn(account) {
   await page.fill("#code", code(account));
   await page.click("#signin");
   await page.waitForURL(`${base}/ui`);
+  contexts.set(account, context);
   return page;
 }
 
@@ -100,6 +110,56 @@ test("an auditor sees that the clerk's look-ups were recorded; security headers 
   assert.match(h["content-security-policy"], /frame-ancestors 'none'/);
   assert.equal(h["x-content-type-options"], "nosniff");
   assert.equal(h["cache-control"], "no-store");
+});
+
+test("a clerk registers a 社保離脱 acquisition and sees the legal date; the auditor sees the record", async () => {
+  const page = await signIn("demo-clerk");
+  // A new resident, registered through the API with the same session.
+  const csrf = await page.inputValue("input[name=csrf]");
+  const created = await page.request.post(`${base}/api/v1/persons`, {
+    headers: { "x-csrf-token": csrf },
+    data: { name: "江藤　試験", name_kana: "エトウ　シケン", birth_date: "昭和55年5月5日", sex: "1",
+      postal_code: "680-0461", address: "鳥取県八頭郡八頭町郡家1番地", registered_on: "2020-01-01" },
+  });
+  assert.equal(created.status(), 201);
+  await page.fill("#kana", "えとう　しけん");
+  await page.click("#search");
+  await page.click("table.results tbody tr button.open");
+  await page.waitForSelector("#change-form");
+  await page.selectOption("#kind", "acquisition");
+  await page.selectOption("#reason", "left_employee_insurance");
+  await page.fill("#event_date", "R8.4.1");
+  await page.fill("#notified_on", "2026-04-03");
+  await page.click("#preview");
+  assert.match(await page.textContent("#effective-date"), /令和8年4月1日/, "the date the law gives");
+  assert.match(await page.textContent("main"), /遡及/, "a retroactive change asks for confirmation");
+  await page.screenshot({ path: join(shots, "change-preview.png"), fullPage: true });
+  await page.click("#register");
+  assert.equal(await page.$("#result"), null, "not registered without the confirmation");
+  await page.check("#confirmed");
+  await page.click("#register");
+  assert.match(await page.textContent("#result"), /期間\d+/);
+  await page.screenshot({ path: join(shots, "change-done.png"), fullPage: true });
+  const auditor = await signIn("demo-auditor");
+  await auditor.fill("#kana", "ｴﾄｳ");
+  await auditor.click("#search");
+  await auditor.click("table.results tbody tr button.open");
+  await auditor.waitForSelector("#accesses");
+  assert.match(await auditor.textContent("#accesses"), /eligibility_acquire/);
+  assert.match(await auditor.textContent("#periods"), /令和8年4月1日/);
+});
+
+test("a clerk confirms a proposal from an imported resident-registry file", async () => {
+  execFileSync(bin, ["registry-import", join(dataDir, "registry-feed-sample.csv"), ...db, "--operator", "demo-clerk"]);
+  const page = await signIn("demo-clerk");
+  await page.click("#nav-proposals");
+  await page.waitForSelector("#proposals");
+  const pending = await page.$$("tr.proposal.pending");
+  assert.ok(pending.length >= 1, "the work list shows the proposals");
+  await page.screenshot({ path: join(shots, "proposals.png"), fullPage: true });
+  await page.click("tr.proposal.pending button.confirm");
+  assert.match(await page.textContent("#proposal-message"), /確定しました/);
+  assert.equal((await page.$$("tr.proposal.confirmed")).length, 1);
 });
 
 test("a wrong code is refused with a message next to the form", async () => {

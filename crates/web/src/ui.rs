@@ -14,7 +14,8 @@ use kokuho_app::access::{Actor, IDLE_TIMEOUT};
 use kokuho_app::registry::PersonSearch;
 use kokuho_app::session::Session;
 use kokuho_app::{AppError, Kokuho};
-use kokuho_domain::access::Role;
+use kokuho_domain::access::{Permission, Role};
+use kokuho_domain::eligibility::{self as rules, AcquisitionReason, LossReason};
 use kokuho_domain::wareki;
 use serde::Deserialize;
 use time::{Date, OffsetDateTime};
@@ -28,6 +29,11 @@ pub fn routes() -> axum::Router<Kokuho> {
         .route("/ui/signout", post(signout))
         .route("/ui/search", post(search))
         .route("/ui/person", post(person))
+        .route("/ui/eligibility/preview", post(change_preview))
+        .route("/ui/eligibility/register", post(change_register))
+        .route("/ui/proposals", get(proposals_page))
+        .route("/ui/proposals/confirm", post(proposal_confirm))
+        .route("/ui/proposals/reject", post(proposal_reject))
         .route(
             "/static/app.css",
             get(|| async { asset("text/css; charset=utf-8", include_str!("../static/app.css")) }),
@@ -390,6 +396,9 @@ struct AccessRow {
 #[template(path = "person.html")]
 struct PersonPage {
     user: Option<UserBar>,
+    csrf: String,
+    can_register: bool,
+    reasons: Vec<(String, String)>,
     p: PersonInfo,
     has_my_number: bool,
     eligibility_error: Option<String>,
@@ -548,9 +557,27 @@ async fn person(State(app): State<Kokuho>, user: UiUser, Form(f): Form<PersonFor
     } else {
         None
     };
+    let reasons = AcquisitionReason::ALL
+        .iter()
+        .map(|r| (r.code().to_string(), format!("取得：{}", r.label_ja())))
+        .chain(
+            LossReason::ALL
+                .iter()
+                .map(|r| (r.code().to_string(), format!("喪失：{}", r.label_ja()))),
+        )
+        .collect();
+    let can_register = kokuho_domain::access::allowed(
+        user.actor.role,
+        &user.actor.grants,
+        Permission::EligibilityWrite,
+        today,
+    );
     render(
         PersonPage {
             user: Some(user.bar()),
+            csrf: user.csrf.clone(),
+            can_register,
+            reasons,
             p: PersonInfo {
                 addressee_id: a.addressee_id.to_string(),
                 name: a.name.to_string(),
@@ -576,4 +603,386 @@ async fn person(State(app): State<Kokuho>, user: UiUser, Form(f): Form<PersonFor
         },
         StatusCode::OK,
     )
+}
+
+#[derive(Deserialize)]
+struct ChangeForm {
+    csrf: String,
+    addressee_id: String,
+    kind: String,
+    reason: String,
+    event_date: String,
+    #[serde(default)]
+    notified_on: String,
+    #[serde(default)]
+    confirmed: String,
+}
+
+#[derive(Template)]
+#[template(path = "change.html")]
+struct ChangePage {
+    user: Option<UserBar>,
+    csrf: String,
+    done: bool,
+    error: Option<String>,
+    person_name: String,
+    addressee_id: String,
+    kind: String,
+    kind_label: String,
+    reason: String,
+    reason_label: String,
+    event_iso: String,
+    event_wareki: String,
+    notified_iso: String,
+    notified_wareki: String,
+    effective_iso: String,
+    effective_wareki: String,
+    warnings: Vec<String>,
+    period_id: i64,
+    version_no: i64,
+}
+
+enum Change {
+    Acquire(AcquisitionReason),
+    Lose(LossReason),
+}
+
+/// Reads the form and computes what the law makes of it.
+async fn change_page(
+    app: &Kokuho,
+    user: &UiUser,
+    f: &ChangeForm,
+    now: OffsetDateTime,
+) -> Result<(ChangePage, Change, Date, Option<Date>), AppError> {
+    let s = Session {
+        app,
+        actor: &user.actor,
+    };
+    s.require(Permission::EligibilityWrite, now).await?;
+    let person = s.person(&f.addressee_id, now).await?.person;
+    let event = kokuho_app::registry::parse_date("event_date", &f.event_date)?;
+    let notified = if f.notified_on.trim().is_empty() {
+        now.date()
+    } else {
+        kokuho_app::registry::parse_date("notified_on", &f.notified_on)?
+    };
+    let (change, kind_label, reason_label, effective) = match f.kind.as_str() {
+        "acquisition" => {
+            let r = AcquisitionReason::from_code(&f.reason).ok_or_else(|| {
+                AppError::invalid(
+                    "reason",
+                    "not an acquisition reason",
+                    "資格取得の事由を選んでください",
+                )
+            })?;
+            (
+                Change::Acquire(r),
+                "資格取得",
+                r.label_ja(),
+                rules::acquisition_date(r, event),
+            )
+        }
+        _ => {
+            let r = LossReason::from_code(&f.reason).ok_or_else(|| {
+                AppError::invalid(
+                    "reason",
+                    "not a loss reason",
+                    "資格喪失の事由を選んでください",
+                )
+            })?;
+            let d = rules::loss_date(r, event, None, person.birth_date)
+                .map_err(|e| AppError::invalid(e.field(), e.to_string(), e.message_ja()))?;
+            (Change::Lose(r), "資格喪失", r.label_ja(), d)
+        }
+    };
+    let mut warnings = Vec::new();
+    if effective < now.date() {
+        warnings.push(format!(
+            "効力発生日（{}）が本日より前です。遡及して登録します。",
+            wareki_of(effective)
+        ));
+    }
+    if rules::is_late_notification(event, notified) {
+        warnings.push("事由の発生から14日を過ぎた届出です。".to_string());
+    }
+    let page = ChangePage {
+        user: Some(user.bar()),
+        csrf: user.csrf.clone(),
+        done: false,
+        error: None,
+        person_name: person.name.to_string(),
+        addressee_id: person.addressee_id.to_string(),
+        kind: f.kind.clone(),
+        kind_label: kind_label.to_string(),
+        reason: f.reason.clone(),
+        reason_label: reason_label.to_string(),
+        event_iso: event.to_string(),
+        event_wareki: wareki_of(event),
+        notified_iso: notified.to_string(),
+        notified_wareki: wareki_of(notified),
+        effective_iso: effective.to_string(),
+        effective_wareki: wareki_of(effective),
+        warnings,
+        period_id: 0,
+        version_no: 0,
+    };
+    Ok((page, change, event, Some(notified)))
+}
+
+fn error_page(user: &UiUser, e: AppError) -> Response {
+    let status = match e {
+        AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
+        AppError::NotFound { .. } => StatusCode::NOT_FOUND,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    render(
+        SearchPage {
+            user: Some(user.bar()),
+            csrf: user.csrf.clone(),
+            form: SearchForm::default(),
+            error: Some(e.message_ja()),
+            searched: false,
+            results: vec![],
+        },
+        status,
+    )
+}
+
+async fn change_preview(
+    State(app): State<Kokuho>,
+    user: UiUser,
+    Form(f): Form<ChangeForm>,
+) -> Response {
+    if let Err(e) = check_form(&app, &user, &f.csrf).await {
+        return (StatusCode::FORBIDDEN, e.message_ja()).into_response();
+    }
+    match change_page(&app, &user, &f, OffsetDateTime::now_utc()).await {
+        Ok((page, ..)) => render(page, StatusCode::OK),
+        Err(e) => error_page(&user, e),
+    }
+}
+
+async fn change_register(
+    State(app): State<Kokuho>,
+    user: UiUser,
+    Form(f): Form<ChangeForm>,
+) -> Response {
+    if let Err(e) = check_form(&app, &user, &f.csrf).await {
+        return (StatusCode::FORBIDDEN, e.message_ja()).into_response();
+    }
+    let now = OffsetDateTime::now_utc();
+    let (mut page, change, event, notified) = match change_page(&app, &user, &f, now).await {
+        Ok(x) => x,
+        Err(e) => return error_page(&user, e),
+    };
+    if !page.warnings.is_empty() && f.confirmed != "yes" {
+        page.error = Some("注意事項を確認してから登録してください".into());
+        return render(page, StatusCode::BAD_REQUEST);
+    }
+    let s = Session {
+        app: &app,
+        actor: &user.actor,
+    };
+    let Ok(id) = kokuho_domain::id::AddresseeId::parse(&f.addressee_id) else {
+        return error_page(
+            &user,
+            AppError::invalid("addressee_id", "bad id", "宛名番号が正しくありません"),
+        );
+    };
+    let result = match change {
+        Change::Acquire(reason) => {
+            s.acquire(
+                &kokuho_app::eligibility::Acquisition {
+                    addressee_id: id,
+                    reason,
+                    event_on: event,
+                    notified_on: notified,
+                    household_number: None,
+                    previous_insurer_number: None,
+                    flags: Default::default(),
+                },
+                now,
+            )
+            .await
+        }
+        Change::Lose(reason) => {
+            s.lose(
+                &kokuho_app::eligibility::Loss {
+                    addressee_id: id,
+                    reason,
+                    event_on: event,
+                    notified_on: notified,
+                    destination: None,
+                    next_insurer_number: None,
+                },
+                now,
+            )
+            .await
+        }
+    };
+    match result {
+        Ok(v) => {
+            page.done = true;
+            page.period_id = v.period_id;
+            page.version_no = v.version_no;
+            render(page, StatusCode::OK)
+        }
+        Err(e) => {
+            page.error = Some(e.message_ja());
+            page.warnings.clear();
+            render(page, StatusCode::BAD_REQUEST)
+        }
+    }
+}
+
+struct ProposalRow {
+    id: i64,
+    status: String,
+    status_label: String,
+    pending: bool,
+    kind_label: String,
+    reason: String,
+    event_wareki: String,
+    addressee_id: String,
+    decided: String,
+}
+
+#[derive(Template)]
+#[template(path = "proposals.html")]
+struct ProposalsPage {
+    user: Option<UserBar>,
+    csrf: String,
+    can_decide: bool,
+    message: Option<String>,
+    error: Option<String>,
+    rows: Vec<ProposalRow>,
+}
+
+async fn proposals_view(
+    app: &Kokuho,
+    user: &UiUser,
+    message: Option<String>,
+    error: Option<String>,
+) -> Response {
+    let now = OffsetDateTime::now_utc();
+    let s = Session {
+        app,
+        actor: &user.actor,
+    };
+    let list = match s.proposals(None, now).await {
+        Ok(l) => l,
+        Err(e) => return error_page(user, e),
+    };
+    let rows = list
+        .iter()
+        .map(|p| ProposalRow {
+            id: p.proposal_id,
+            status: p.status.clone(),
+            status_label: match p.status.as_str() {
+                "pending" => "未処理",
+                "confirmed" => "確定",
+                _ => "却下",
+            }
+            .to_string(),
+            pending: p.status == "pending",
+            kind_label: match p.kind.as_str() {
+                "acquisition" => "資格取得",
+                "loss" => "資格喪失",
+                _ => "世帯変更",
+            }
+            .to_string(),
+            reason: AcquisitionReason::from_code(&p.reason)
+                .map(|r| r.label_ja().to_string())
+                .or_else(|| LossReason::from_code(&p.reason).map(|r| r.label_ja().to_string()))
+                .unwrap_or_else(|| p.reason.clone()),
+            event_wareki: wareki_of(p.event_on),
+            addressee_id: p.addressee_id.clone(),
+            decided: p.decided_by.clone().unwrap_or_default(),
+        })
+        .collect();
+    let can_decide = kokuho_domain::access::allowed(
+        user.actor.role,
+        &user.actor.grants,
+        Permission::ProposalDecide,
+        now.date(),
+    );
+    render(
+        ProposalsPage {
+            user: Some(user.bar()),
+            csrf: user.csrf.clone(),
+            can_decide,
+            message,
+            error,
+            rows,
+        },
+        StatusCode::OK,
+    )
+}
+
+async fn proposals_page(State(app): State<Kokuho>, user: UiUser) -> Response {
+    proposals_view(&app, &user, None, None).await
+}
+
+#[derive(Deserialize)]
+struct DecideForm {
+    csrf: String,
+    id: i64,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn proposal_confirm(
+    State(app): State<Kokuho>,
+    user: UiUser,
+    Form(f): Form<DecideForm>,
+) -> Response {
+    if let Err(e) = check_form(&app, &user, &f.csrf).await {
+        return (StatusCode::FORBIDDEN, e.message_ja()).into_response();
+    }
+    match (Session {
+        app: &app,
+        actor: &user.actor,
+    })
+    .confirm_proposal(f.id, OffsetDateTime::now_utc())
+    .await
+    {
+        Ok(p) => {
+            proposals_view(
+                &app,
+                &user,
+                Some(format!("異動候補{}を確定しました", p.proposal_id)),
+                None,
+            )
+            .await
+        }
+        Err(e) => proposals_view(&app, &user, None, Some(e.message_ja())).await,
+    }
+}
+
+async fn proposal_reject(
+    State(app): State<Kokuho>,
+    user: UiUser,
+    Form(f): Form<DecideForm>,
+) -> Response {
+    if let Err(e) = check_form(&app, &user, &f.csrf).await {
+        return (StatusCode::FORBIDDEN, e.message_ja()).into_response();
+    }
+    match (Session {
+        app: &app,
+        actor: &user.actor,
+    })
+    .reject_proposal(f.id, &f.reason, OffsetDateTime::now_utc())
+    .await
+    {
+        Ok(p) => {
+            proposals_view(
+                &app,
+                &user,
+                Some(format!("異動候補{}を却下しました", p.proposal_id)),
+                None,
+            )
+            .await
+        }
+        Err(e) => proposals_view(&app, &user, None, Some(e.message_ja())).await,
+    }
 }
