@@ -162,6 +162,28 @@ test("a clerk confirms a proposal from an imported resident-registry file", asyn
   assert.equal((await page.$$("tr.proposal.confirmed")).length, 1);
 });
 
+test("the auditor verifies the log, searches it and makes the self-inspection; a clerk cannot", async () => {
+  const auditor = await signIn("demo-auditor");
+  await auditor.click("#nav-audit");
+  await auditor.waitForSelector("#verify-result");
+  assert.match(await auditor.textContent("#verify-result"), /改ざんは検出されませんでした/);
+  await auditor.fill("#account", "demo-clerk");
+  await auditor.click("#log-search");
+  assert.ok(Number(await auditor.textContent("#log-count")) > 0, "the clerk's accesses are found");
+  const log = await auditor.textContent("#log");
+  for (const action of ["person_search", "person_view", "eligibility_acquire", "proposal_confirm"]) {
+    assert.match(log, new RegExp(action), `${action} was recorded`);
+  }
+  await auditor.screenshot({ path: join(shots, "audit.png"), fullPage: true });
+  await auditor.click("#inspection");
+  assert.match(await auditor.textContent("h1"), /自己点検報告書/);
+  const clerk = await signIn("demo-clerk");
+  assert.equal(await clerk.$("#nav-audit"), null, "no audit link for a clerk");
+  const res = await clerk.goto(`${base}/ui/audit`);
+  assert.equal(res.status(), 403);
+  assert.match(await clerk.textContent("#forbidden"), /権限がありません/);
+});
+
 test("a wrong code is refused with a message next to the form", async () => {
   const context = await browser.newContext();
   const page = await context.newPage();

@@ -487,3 +487,54 @@ impl Threshold {
         s
     }
 }
+
+impl Session<'_> {
+    /// `audit verify` for the auditor's screen; the check itself is logged.
+    pub async fn verify_access_log(
+        &self,
+        now: OffsetDateTime,
+    ) -> Result<crate::access::VerifyReport> {
+        self.require(Permission::AuditRead, now).await?;
+        let r = self.app.verify_access_log().await?;
+        let detail = match &r.first_broken {
+            None => format!("intact: {} records", r.records),
+            Some((seq, reason)) => format!("broken at {seq}: {reason}"),
+        };
+        self.app
+            .log_access(self.actor, "audit_verify", &[], None, &detail, now)
+            .await?;
+        Ok(r)
+    }
+
+    /// Access records between two dates (JST), optionally of one account or action.
+    pub async fn search_access_log(
+        &self,
+        from: Date,
+        to: Date,
+        account: Option<&str>,
+        action: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<Vec<LogRecord>> {
+        self.require(Permission::AuditRead, now).await?;
+        let start = to_us(from.midnight().assume_offset(jst()));
+        let end = to_us(to.next_day().unwrap_or(to).midnight().assume_offset(jst()));
+        let found: Vec<LogRecord> =
+            repo::records_between(&self.app.db, &self.app.insurer, start, end)
+                .await?
+                .into_iter()
+                .filter(|r| account.is_none_or(|a| a.is_empty() || r.account_name == a))
+                .filter(|r| action.is_none_or(|a| a.is_empty() || r.action == a))
+                .collect();
+        self.app
+            .log_access(
+                self.actor,
+                "audit_search",
+                &[],
+                None,
+                &format!("{from}..{to}: {} records", found.len()),
+                now,
+            )
+            .await?;
+        Ok(found)
+    }
+}

@@ -32,6 +32,8 @@ pub fn routes() -> axum::Router<Kokuho> {
         .route("/ui/eligibility/preview", post(change_preview))
         .route("/ui/eligibility/register", post(change_register))
         .route("/ui/proposals", get(proposals_page))
+        .route("/ui/audit", get(audit_page).post(audit_search))
+        .route("/ui/audit/self-inspection", post(audit_inspection))
         .route("/ui/proposals/confirm", post(proposal_confirm))
         .route("/ui/proposals/reject", post(proposal_reject))
         .route(
@@ -66,6 +68,7 @@ pub struct UserBar {
     pub role_label: String,
     pub csrf: String,
     pub idle_seconds: i64,
+    pub auditor: bool,
 }
 
 /// A signed-in staff member on a screen; anyone else is sent to sign in.
@@ -82,6 +85,7 @@ impl UiUser {
             role_label: self.actor.role.label_ja().to_string(),
             csrf: self.csrf.clone(),
             idle_seconds: IDLE_TIMEOUT.whole_seconds(),
+            auditor: self.actor.role == Role::Auditor,
         }
     }
 }
@@ -984,5 +988,180 @@ async fn proposal_reject(
             .await
         }
         Err(e) => proposals_view(&app, &user, None, Some(e.message_ja())).await,
+    }
+}
+
+struct LogRow {
+    seq: i64,
+    at: String,
+    account: String,
+    role: String,
+    action: String,
+    subjects: String,
+    purpose: String,
+    outcome: String,
+    detail: String,
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditPage {
+    user: Option<UserBar>,
+    csrf: String,
+    verify: String,
+    intact: bool,
+    from: String,
+    to: String,
+    account: String,
+    action: String,
+    error: Option<String>,
+    searched: bool,
+    rows: Vec<LogRow>,
+}
+
+fn jst_time(us: i64) -> String {
+    let t = kokuho_app::eligibility::from_us(us)
+        .to_offset(time::UtcOffset::from_hms(9, 0, 0).unwrap_or(time::UtcOffset::UTC));
+    format!(
+        "{} {:02}:{:02}:{:02}",
+        t.date(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+async fn audit_view(app: &Kokuho, user: &UiUser, form: Option<&AuditForm>) -> Response {
+    let now = OffsetDateTime::now_utc();
+    let s = Session {
+        app,
+        actor: &user.actor,
+    };
+    let verify = match s.verify_access_log(now).await {
+        Ok(r) => r,
+        Err(e) => {
+            let status = if matches!(e, AppError::Forbidden { .. }) {
+                StatusCode::FORBIDDEN
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            return (status, Html(format!("<!doctype html><html lang=\"ja\"><head><meta charset=\"utf-8\"><title>監査</title></head><body><p id=\"forbidden\">{}</p><p><a href=\"/ui\">検索に戻る</a></p></body></html>", e.message_ja()))).into_response();
+        }
+    };
+    let (verify_text, intact) = match &verify.first_broken {
+        None => (
+            format!("改ざんは検出されませんでした（{}件を検証）", verify.records),
+            true,
+        ),
+        Some((seq, reason)) => (
+            format!("{seq}番目の記録で改ざんを検出しました: {reason}"),
+            false,
+        ),
+    };
+    let today = now.date();
+    let mut page = AuditPage {
+        user: Some(user.bar()),
+        csrf: user.csrf.clone(),
+        verify: verify_text,
+        intact,
+        from: (today - time::Duration::days(30)).to_string(),
+        to: today.to_string(),
+        account: String::new(),
+        action: String::new(),
+        error: None,
+        searched: false,
+        rows: vec![],
+    };
+    if let Some(f) = form {
+        page.from = f.from.clone();
+        page.to = f.to.clone();
+        page.account = f.account.clone();
+        page.action = f.action.clone();
+        let dates = kokuho_app::registry::parse_date("from", &f.from)
+            .and_then(|a| kokuho_app::registry::parse_date("to", &f.to).map(|b| (a, b)));
+        match dates {
+            Err(e) => page.error = Some(e.message_ja()),
+            Ok((from, to)) => match s
+                .search_access_log(from, to, Some(&f.account), Some(&f.action), now)
+                .await
+            {
+                Ok(found) => {
+                    page.searched = true;
+                    page.rows = found
+                        .iter()
+                        .map(|r| LogRow {
+                            seq: r.seq,
+                            at: jst_time(r.at_us),
+                            account: r.account_name.clone(),
+                            role: r.role.clone(),
+                            action: r.action.clone(),
+                            subjects: r.subjects.clone(),
+                            purpose: r.purpose.clone(),
+                            outcome: r.outcome.clone(),
+                            detail: r.detail.clone(),
+                        })
+                        .collect();
+                }
+                Err(e) => page.error = Some(e.message_ja()),
+            },
+        }
+    }
+    render(page, StatusCode::OK)
+}
+
+async fn audit_page(State(app): State<Kokuho>, user: UiUser) -> Response {
+    audit_view(&app, &user, None).await
+}
+
+#[derive(Deserialize)]
+struct AuditForm {
+    csrf: String,
+    from: String,
+    to: String,
+    #[serde(default)]
+    account: String,
+    #[serde(default)]
+    action: String,
+}
+
+async fn audit_search(
+    State(app): State<Kokuho>,
+    user: UiUser,
+    Form(f): Form<AuditForm>,
+) -> Response {
+    if let Err(e) = check_form(&app, &user, &f.csrf).await {
+        return (StatusCode::FORBIDDEN, e.message_ja()).into_response();
+    }
+    audit_view(&app, &user, Some(&f)).await
+}
+
+async fn audit_inspection(
+    State(app): State<Kokuho>,
+    user: UiUser,
+    Form(f): Form<AuditForm>,
+) -> Response {
+    if let Err(e) = check_form(&app, &user, &f.csrf).await {
+        return (StatusCode::FORBIDDEN, e.message_ja()).into_response();
+    }
+    let now = OffsetDateTime::now_utc();
+    let dates = kokuho_app::registry::parse_date("from", &f.from)
+        .and_then(|a| kokuho_app::registry::parse_date("to", &f.to).map(|b| (a, b)));
+    let report = match dates {
+        Ok((from, to)) => {
+            (Session {
+                app: &app,
+                actor: &user.actor,
+            })
+            .self_inspection(from, to, now)
+            .await
+        }
+        Err(e) => Err(e),
+    };
+    match report {
+        Ok(r) => (StatusCode::OK, Html(r.to_html())).into_response(),
+        Err(e @ AppError::Forbidden { .. }) => {
+            (StatusCode::FORBIDDEN, e.message_ja()).into_response()
+        }
+        Err(e) => (StatusCode::BAD_REQUEST, e.message_ja()).into_response(),
     }
 }
