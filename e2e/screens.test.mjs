@@ -119,7 +119,8 @@ test("a clerk registers a 社保離脱 acquisition and sees the legal date; the 
   const created = await page.request.post(`${base}/api/v1/persons`, {
     headers: { "x-csrf-token": csrf },
     data: { name: "江藤　試験", name_kana: "エトウ　シケン", birth_date: "昭和55年5月5日", sex: "1",
-      postal_code: "680-0461", address: "鳥取県八頭郡八頭町郡家1番地", registered_on: "2020-01-01" },
+      postal_code: "680-0461", address: "鳥取県八頭郡八頭町郡家1番地", registered_on: "2020-01-01",
+      my_number: "271828182840" },
   });
   assert.equal(created.status(), 201);
   await page.fill("#kana", "えとう　しけん");
@@ -140,6 +141,25 @@ test("a clerk registers a 社保離脱 acquisition and sees the legal date; the 
   await page.click("#register");
   assert.match(await page.textContent("#result"), /期間\d+/);
   await page.screenshot({ path: join(shots, "change-done.png"), fullPage: true });
+  // Found again by 被保険者記号・番号 and by 個人番号 (with a reason; the number is not echoed).
+  const again = await signIn("demo-clerk");
+  await again.fill("#kana", "ｴﾄｳ ｼｹﾝ");
+  await again.click("#search");
+  await again.click("table.results tbody tr button.open");
+  const numbers = (await again.textContent("#main")).match(/被保険者記号・番号: (\S+)・(\d+)/);
+  assert.ok(numbers, "the household got its numbers");
+  await again.goto(`${base}/ui`);
+  await again.fill("#insured_symbol", numbers[1]);
+  await again.fill("#insured_number", numbers[2]);
+  await again.click("#search");
+  assert.match(await again.textContent("table.results"), /江藤/);
+  await again.fill("#insured_symbol", "");
+  await again.fill("#insured_number", "");
+  await again.fill("#my_number", "271828182840");
+  await again.fill("#my_number_reason", "窓口での本人確認");
+  await again.click("#search");
+  assert.match(await again.textContent("table.results"), /江藤/);
+  assert.doesNotMatch(await again.content(), /271828182840/, "the number is not shown back");
   const auditor = await signIn("demo-auditor");
   await auditor.fill("#kana", "ｴﾄｳ");
   await auditor.click("#search");

@@ -26,6 +26,10 @@ pub struct PersonSearch {
     /// 和暦 or ISO (R6.1.1, 令和6年1月1日, 2024-01-01).
     pub birth_date: Option<String>,
     pub addressee_id: Option<String>,
+    /// 被保険者記号 (optional with the number)
+    pub insured_symbol: Option<String>,
+    /// 被保険者番号: finds the members of that NHI household
+    pub insured_number: Option<String>,
     pub limit: Option<u32>,
 }
 
@@ -93,23 +97,51 @@ impl Kokuho {
             .filter(|d| !d.trim().is_empty())
             .map(AddresseeId::parse)
             .transpose()?;
+        let household_number = match s
+            .insured_number
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+        {
+            None => None,
+            Some(number) => {
+                let number = kokuho_domain::id::InsuredNumber::parse(number)?;
+                let symbol = s
+                    .insured_symbol
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|x| !x.is_empty());
+                let found = kokuho_store::eligibility::households_by_insured_number(
+                    &self.db,
+                    &self.insurer,
+                    symbol,
+                    number.as_str(),
+                )
+                .await?;
+                match found.into_iter().next() {
+                    Some(h) => Some(h),
+                    None => return Ok(vec![]),
+                }
+            }
+        };
         let q = repo::PersonQuery {
             kana: s.kana.clone(),
             name: s.name.clone(),
             birth_date,
             addressee_id,
-            household_number: None,
             limit: s.limit.unwrap_or(50),
+            household_number,
         };
         if q.kana.as_deref().is_none_or(|k| k.trim().is_empty())
             && q.name.as_deref().is_none_or(|k| k.trim().is_empty())
             && q.birth_date.is_none()
             && q.addressee_id.is_none()
+            && q.household_number.is_none()
         {
             return Err(AppError::invalid(
                 "query",
-                "give at least one of kana, name, birth_date, addressee_id",
-                "カナ氏名・氏名・生年月日・宛名番号のいずれかを入力してください",
+                "give at least one of kana, name, birth_date, addressee_id, insured_number",
+                "カナ氏名・氏名・生年月日・宛名番号・被保険者番号のいずれかを入力してください",
             ));
         }
         Ok(repo::search(&self.db, &self.insurer, &q).await?)

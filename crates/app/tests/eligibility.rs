@@ -721,3 +721,56 @@ async fn nominal_householders_and_a_change_of_householder() {
         ));
     }
 }
+
+#[tokio::test]
+async fn search_by_insured_symbol_and_number() {
+    for t in all_backends().await {
+        let app = app(&t).await;
+        let head = person(&app, "番号　世帯主", "1960-01-01", None).await;
+        let child = person(
+            &app,
+            "番号　長女",
+            "1990-01-01",
+            Some(&head.household_number),
+        )
+        .await;
+        app.acquire(&acq(&head, A::MoveIn, date!(2025 - 04 - 01)), "c", T0)
+            .await
+            .unwrap();
+        let view = app
+            .nhi_household_as_of(&head.household_number, date!(2025 - 05 - 01), None)
+            .await
+            .unwrap();
+        let (symbol, number) = (view.insured_symbol.unwrap(), view.insured_number.unwrap());
+        let found = app
+            .search_persons(&kokuho_app::registry::PersonSearch {
+                insured_symbol: Some(symbol.clone()),
+                insured_number: Some(number.clone()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let ids: Vec<_> = found.iter().map(|p| p.addressee_id.clone()).collect();
+        assert!(
+            ids.contains(&head.addressee_id) && ids.contains(&child.addressee_id),
+            "{}: the household's members",
+            t.name
+        );
+        let none = app
+            .search_persons(&kokuho_app::registry::PersonSearch {
+                insured_number: Some("9999999".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert!(none.is_empty());
+        let err = app
+            .search_persons(&kokuho_app::registry::PersonSearch {
+                insured_number: Some("12-34!".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.field(), Some("insured_number"));
+    }
+}

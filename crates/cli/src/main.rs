@@ -482,6 +482,12 @@ enum PersonAction {
         birth_date: Option<String>,
         #[arg(long)]
         addressee_id: Option<String>,
+        /// 被保険者記号
+        #[arg(long)]
+        insured_symbol: Option<String>,
+        /// 被保険者番号
+        #[arg(long)]
+        insured_number: Option<String>,
         #[arg(long, default_value_t = 20)]
         limit: u32,
     },
@@ -949,6 +955,8 @@ async fn person(action: PersonAction) -> anyhow::Result<()> {
             name,
             birth_date,
             addressee_id,
+            insured_symbol,
+            insured_number,
             limit,
         } => {
             let (app, actor) = open_session(&db).await?;
@@ -963,6 +971,8 @@ async fn person(action: PersonAction) -> anyhow::Result<()> {
                         name,
                         birth_date,
                         addressee_id,
+                        insured_symbol,
+                        insured_number,
                         limit: Some(limit),
                     },
                     OffsetDateTime::now_utc(),

@@ -649,3 +649,29 @@ pub async fn for_each_insured_on(
     });
     Ok(n)
 }
+
+/// The households holding a 被保険者番号 (and 記号, when given).
+pub async fn households_by_insured_number(
+    db: &Db,
+    insurer: &InsurerNumber,
+    symbol: Option<&str>,
+    number: &str,
+) -> Result<Vec<HouseholdNumber>> {
+    let rows: Vec<String> = with_db!(db, |p| {
+        sqlx::query_scalar(
+        "SELECT household_number FROM nhi_household WHERE insurer_number = $1 AND insured_number = $2 \
+         AND ($3 = '' OR insured_symbol = $3) ORDER BY household_number"
+    )
+    .bind(insurer.as_str().to_string())
+    .bind(number.to_string())
+    .bind(symbol.unwrap_or("").to_string())
+    .fetch_all(p)
+    .await?
+    });
+    rows.iter()
+        .map(|h| {
+            HouseholdNumber::parse(h)
+                .map_err(|e| StoreError::corrupt("nhi_household", "household_number", e))
+        })
+        .collect()
+}

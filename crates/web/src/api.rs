@@ -201,6 +201,10 @@ pub struct SearchParams {
     pub birth_date: Option<String>,
     /// 宛名番号
     pub addressee_id: Option<String>,
+    /// 被保険者記号 (with the number)
+    pub insured_symbol: Option<String>,
+    /// 被保険者番号: the members of that NHI household
+    pub insured_number: Option<String>,
     /// At most this many (1–1000, default 50)
     pub limit: Option<u32>,
 }
@@ -232,6 +236,8 @@ async fn search_persons(
             name: q.name,
             birth_date: q.birth_date,
             addressee_id: q.addressee_id,
+            insured_symbol: q.insured_symbol,
+            insured_number: q.insured_number,
             limit: q.limit,
         },
         time::OffsetDateTime::now_utc(),

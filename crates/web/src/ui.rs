@@ -79,6 +79,15 @@ pub struct UiUser {
 }
 
 impl UiUser {
+    fn may(&self, p: Permission) -> bool {
+        kokuho_domain::access::allowed(
+            self.actor.role,
+            &self.actor.grants,
+            p,
+            OffsetDateTime::now_utc().date(),
+        )
+    }
+
     fn bar(&self) -> UserBar {
         UserBar {
             account: self.actor.account.clone(),
@@ -226,6 +235,14 @@ struct SearchForm {
     birth_date: String,
     #[serde(default)]
     addressee_id: String,
+    #[serde(default)]
+    insured_symbol: String,
+    #[serde(default)]
+    insured_number: String,
+    #[serde(default)]
+    my_number: String,
+    #[serde(default)]
+    my_number_reason: String,
 }
 
 struct ResultRow {
@@ -244,6 +261,7 @@ struct ResultRow {
 struct SearchPage {
     user: Option<UserBar>,
     csrf: String,
+    can_use_my_number: bool,
     form: SearchForm,
     error: Option<String>,
     searched: bool,
@@ -259,6 +277,7 @@ async fn search_page(user: UiUser) -> Response {
         SearchPage {
             user: Some(user.bar()),
             csrf: user.csrf.clone(),
+            can_use_my_number: user.may(Permission::MyNumberLookup),
             form: SearchForm::default(),
             error: None,
             searched: false,
@@ -294,9 +313,28 @@ async fn search(State(app): State<Kokuho>, user: UiUser, Form(f): Form<SearchFor
         name: Some(f.name.clone()),
         birth_date: Some(f.birth_date.clone()),
         addressee_id: Some(f.addressee_id.clone()),
+        insured_symbol: Some(f.insured_symbol.clone()),
+        insured_number: Some(f.insured_number.clone()),
         limit: Some(100),
     };
-    let (results, error, status) = match s.search_persons(&q, OffsetDateTime::now_utc()).await {
+    let now = OffsetDateTime::now_utc();
+    let searched = if f.my_number.trim().is_empty() {
+        s.search_persons(&q, now).await
+    } else {
+        // By 個人番号: a role that may, and a stated reason; the number is never logged.
+        match kokuho_domain::access::Purpose::parse("nhi", &f.my_number_reason) {
+            None => Err(AppError::invalid(
+                "my_number_reason",
+                "give the reason for searching by My Number",
+                "個人番号で検索する理由を入力してください",
+            )),
+            Some(purpose) => s
+                .find_by_my_number(&f.my_number, Some(&purpose), now)
+                .await
+                .map(|v| vec![v.person]),
+        }
+    };
+    let (results, error, status) = match searched {
         Ok(found) => (
             found
                 .iter()
@@ -324,6 +362,7 @@ async fn search(State(app): State<Kokuho>, user: UiUser, Form(f): Form<SearchFor
         SearchPage {
             user: Some(user.bar()),
             csrf: user.csrf.clone(),
+            can_use_my_number: user.may(Permission::MyNumberLookup),
             form: f,
             error,
             searched,
@@ -437,6 +476,7 @@ async fn person(State(app): State<Kokuho>, user: UiUser, Form(f): Form<PersonFor
                 SearchPage {
                     user: Some(user.bar()),
                     csrf: user.csrf.clone(),
+                    can_use_my_number: user.may(Permission::MyNumberLookup),
                     form: SearchForm::default(),
                     error: Some(e.message_ja()),
                     searched: false,
@@ -743,6 +783,7 @@ fn error_page(user: &UiUser, e: AppError) -> Response {
         SearchPage {
             user: Some(user.bar()),
             csrf: user.csrf.clone(),
+            can_use_my_number: user.may(Permission::MyNumberLookup),
             form: SearchForm::default(),
             error: Some(e.message_ja()),
             searched: false,
