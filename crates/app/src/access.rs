@@ -714,11 +714,11 @@ pub struct NewSession {
 
 pub fn session_hash(token: &str) -> String {
     use sha2::Digest;
-    hex::encode(sha2::Sha256::digest(token.as_bytes()))
+    kokuho_domain::digest_text::grouped_hex(&sha2::Sha256::digest(token.as_bytes()))
 }
 
 fn random_hex() -> String {
-    hex::encode(rand_bytes())
+    kokuho_domain::digest_text::grouped_hex(&rand_bytes())
 }
 
 /// 32 bytes from the OS random generator (via the vault's key generator,

@@ -334,7 +334,7 @@ impl Session<'_> {
             enc.name(),
             h.bytes,
             AS_OF_HEADER.join("|"),
-            hex::encode(h.hash.finalize())
+            kokuho_domain::digest_text::grouped_hex(&h.hash.finalize())
         );
         self.log("eligibility_export", &[], purpose, &detail, now)
             .await?;

@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod addressee;
+pub mod digest_text;
 pub mod eligibility;
 pub mod id;
 pub mod name;

@@ -311,7 +311,7 @@ pub struct LogRecord {
 
 /// The hash before the first record.
 pub fn genesis_hash() -> String {
-    hex::encode(Sha256::digest(b"kokuho access log v1"))
+    kokuho_domain::digest_text::grouped_hex(&Sha256::digest(b"kokuho access log v1"))
 }
 
 /// SHA-256 over the previous hash and every field, each length-prefixed so
@@ -335,7 +335,7 @@ pub fn chain_hash(prev_hash: &str, seq: i64, e: &LogEntry) -> String {
     field(&e.purpose);
     field(&e.outcome);
     field(&e.detail);
-    hex::encode(h.finalize())
+    kokuho_domain::digest_text::grouped_hex(&h.finalize())
 }
 
 const LOG_COLUMNS: &str = "seq, at_us, insurer_number, account_name, role, os_user, client, action, subjects, purpose, \
