@@ -162,8 +162,83 @@ pub async fn insert_period_version(
     Ok(())
 }
 
+/// The two bitemporal tables and their id columns (fixed names, never input).
+#[derive(Clone, Copy)]
+enum Versioned {
+    Period,
+    Membership,
+}
+
+impl Versioned {
+    fn table(self) -> &'static str {
+        match self {
+            Versioned::Period => "eligibility_version",
+            Versioned::Membership => "membership_version",
+        }
+    }
+
+    fn id_column(self) -> &'static str {
+        match self {
+            Versioned::Period => "period_id",
+            Versioned::Membership => "membership_id",
+        }
+    }
+
+    fn newer(self) -> &'static str {
+        match self {
+            Versioned::Period => "a newer version of this eligibility period",
+            Versioned::Membership => "a newer version of this membership",
+        }
+    }
+}
+
 /// Closes the transaction time of the version in force; fails unless
-/// exactly that version was open (a concurrent change is refused).
+/// exactly that version was open (a concurrent change is refused) and was
+/// recorded no later than `at_us`.
+async fn supersede(
+    tx: &mut Tx,
+    v: Versioned,
+    insurer: &InsurerNumber,
+    id: i64,
+    version_no: i64,
+    at_us: i64,
+) -> Result<()> {
+    let sql = format!(
+        "UPDATE {} SET superseded_us = $1 WHERE insurer_number = $2 AND {} = $3 \
+         AND version_no = $4 AND superseded_us IS NULL AND recorded_us <= $1",
+        v.table(),
+        v.id_column()
+    );
+    let n = with_tx!(tx, |c| {
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(at_us)
+            .bind(insurer.as_str().to_string())
+            .bind(id)
+            .bind(version_no)
+            .execute(c)
+            .await?
+            .rows_affected()
+    });
+    if n != 1 {
+        return Err(StoreError::Duplicate { what: v.newer() });
+    }
+    Ok(())
+}
+
+/// The next id of a bitemporal table for an insurer.
+async fn next_id(tx: &mut Tx, v: Versioned, insurer: &InsurerNumber) -> Result<i64> {
+    let sql = format!(
+        "SELECT MAX({}) FROM {} WHERE insurer_number = $1",
+        v.id_column(),
+        v.table()
+    );
+    let max: Option<i64> = with_tx!(tx, |c| sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .bind(insurer.as_str().to_string())
+        .fetch_one(c)
+        .await?);
+    Ok(max.unwrap_or(0) + 1)
+}
+
 pub async fn supersede_period(
     tx: &mut Tx,
     insurer: &InsurerNumber,
@@ -171,35 +246,11 @@ pub async fn supersede_period(
     version_no: i64,
     at_us: i64,
 ) -> Result<()> {
-    let n = with_tx!(tx, |c| {
-        sqlx::query(
-        "UPDATE eligibility_version SET superseded_us = $1 WHERE insurer_number = $2 AND period_id = $3 \
-         AND version_no = $4 AND superseded_us IS NULL AND recorded_us <= $1"
-    )
-    .bind(at_us)
-    .bind(insurer.as_str().to_string())
-    .bind(period_id)
-    .bind(version_no)
-    .execute(c)
-    .await?
-    .rows_affected()
-    });
-    if n != 1 {
-        return Err(StoreError::Duplicate {
-            what: "a newer version of this eligibility period",
-        });
-    }
-    Ok(())
+    supersede(tx, Versioned::Period, insurer, period_id, version_no, at_us).await
 }
 
 pub async fn next_period_id(tx: &mut Tx, insurer: &InsurerNumber) -> Result<i64> {
-    let max: Option<i64> = with_tx!(tx, |c| sqlx::query_scalar(
-        "SELECT MAX(period_id) FROM eligibility_version WHERE insurer_number = $1"
-    )
-    .bind(insurer.as_str().to_string())
-    .fetch_one(c)
-    .await?);
-    Ok(max.unwrap_or(0) + 1)
+    next_id(tx, Versioned::Period, insurer).await
 }
 
 const KNOWN_AT: &str = "recorded_us <= $3 AND (superseded_us IS NULL OR superseded_us > $3)";
@@ -410,35 +461,19 @@ pub async fn supersede_membership(
     version_no: i64,
     at_us: i64,
 ) -> Result<()> {
-    let n = with_tx!(tx, |c| {
-        sqlx::query(
-        "UPDATE membership_version SET superseded_us = $1 WHERE insurer_number = $2 AND membership_id = $3 \
-         AND version_no = $4 AND superseded_us IS NULL AND recorded_us <= $1"
+    supersede(
+        tx,
+        Versioned::Membership,
+        insurer,
+        membership_id,
+        version_no,
+        at_us,
     )
-    .bind(at_us)
-    .bind(insurer.as_str().to_string())
-    .bind(membership_id)
-    .bind(version_no)
-    .execute(c)
-    .await?
-    .rows_affected()
-    });
-    if n != 1 {
-        return Err(StoreError::Duplicate {
-            what: "a newer version of this membership",
-        });
-    }
-    Ok(())
+    .await
 }
 
 pub async fn next_membership_id(tx: &mut Tx, insurer: &InsurerNumber) -> Result<i64> {
-    let max: Option<i64> = with_tx!(tx, |c| sqlx::query_scalar(
-        "SELECT MAX(membership_id) FROM membership_version WHERE insurer_number = $1"
-    )
-    .bind(insurer.as_str().to_string())
-    .fetch_one(c)
-    .await?);
-    Ok(max.unwrap_or(0) + 1)
+    next_id(tx, Versioned::Membership, insurer).await
 }
 
 /// A person's memberships as known at `known_at_us`, oldest first.

@@ -981,27 +981,7 @@ async fn proposal_confirm(
     user: UiUser,
     Form(f): Form<DecideForm>,
 ) -> Response {
-    if let Err(e) = check_form(&app, &user, &f.csrf).await {
-        return (StatusCode::FORBIDDEN, e.message_ja()).into_response();
-    }
-    match (Session {
-        app: &app,
-        actor: &user.actor,
-    })
-    .confirm_proposal(f.id, OffsetDateTime::now_utc())
-    .await
-    {
-        Ok(p) => {
-            proposals_view(
-                &app,
-                &user,
-                Some(format!("異動候補{}を確定しました", p.proposal_id)),
-                None,
-            )
-            .await
-        }
-        Err(e) => proposals_view(&app, &user, None, Some(e.message_ja())).await,
-    }
+    proposal_decide(&app, &user, &f, None).await
 }
 
 async fn proposal_reject(
@@ -1009,26 +989,39 @@ async fn proposal_reject(
     user: UiUser,
     Form(f): Form<DecideForm>,
 ) -> Response {
-    if let Err(e) = check_form(&app, &user, &f.csrf).await {
+    proposal_decide(&app, &user, &f, Some(&f.reason)).await
+}
+
+/// Confirms (no reason) or rejects (with the reason) a proposal, then shows the list again.
+async fn proposal_decide(
+    app: &Kokuho,
+    user: &UiUser,
+    f: &DecideForm,
+    reject_reason: Option<&str>,
+) -> Response {
+    if let Err(e) = check_form(app, user, &f.csrf).await {
         return (StatusCode::FORBIDDEN, e.message_ja()).into_response();
     }
-    match (Session {
-        app: &app,
+    let s = Session {
+        app,
         actor: &user.actor,
-    })
-    .reject_proposal(f.id, &f.reason, OffsetDateTime::now_utc())
-    .await
-    {
+    };
+    let now = OffsetDateTime::now_utc();
+    let (result, done) = match reject_reason {
+        None => (s.confirm_proposal(f.id, now).await, "確定"),
+        Some(reason) => (s.reject_proposal(f.id, reason, now).await, "却下"),
+    };
+    match result {
         Ok(p) => {
             proposals_view(
-                &app,
-                &user,
-                Some(format!("異動候補{}を却下しました", p.proposal_id)),
+                app,
+                user,
+                Some(format!("異動候補{}を{done}しました", p.proposal_id)),
                 None,
             )
             .await
         }
-        Err(e) => proposals_view(&app, &user, None, Some(e.message_ja())).await,
+        Err(e) => proposals_view(app, user, None, Some(e.message_ja())).await,
     }
 }
 
