@@ -4,7 +4,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, mkdirSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -169,9 +169,40 @@ test("a clerk registers a 社保離脱 acquisition and sees the legal date; the 
   assert.match(await auditor.textContent("#periods"), /令和8年4月1日/);
 });
 
-test("a clerk confirms a proposal from an imported resident-registry file", async () => {
-  execFileSync(bin, ["registry-import", join(dataDir, "registry-feed-sample.csv"), ...db, "--operator", "demo-clerk"]);
+test("a clerk imports a resident-registry file on the jobs page, watches its progress reach 100% and confirms a proposal", async () => {
   const page = await signIn("demo-clerk");
+  await page.click("#nav-jobs");
+  await page.waitForSelector("#import-form");
+  await page.setInputFiles("#file", join(dataDir, "registry-feed-sample.csv"));
+  await page.click("#start-import");
+  await page.waitForURL(/\/ui\/jobs\/\d+$/);
+  // The bar is updated by the page's script, without a reload.
+  const url = page.url();
+  await page.waitForFunction(() => document.getElementById("job-progress").value === 100, null, { timeout: 60_000 });
+  await page.waitForFunction(() => document.getElementById("job-status").textContent === "正常終了");
+  assert.equal(page.url(), url, "no reload or navigation");
+  assert.match(await page.textContent("#job-summary"), /異動7件、異動候補5件/);
+  assert.equal(await page.isHidden("#job-report"), true, "no error report for a good file");
+  await page.screenshot({ path: join(shots, "job.png"), fullPage: true });
+
+  // A file with a bad line: the job fails, nothing changes, the report names the line.
+  const bad = join(dataDir, "broken-feed.csv");
+  const lines = readFileSync(join(dataDir, "registry-feed-sample.csv"), "utf8").split("\r\n");
+  lines[2] = lines[2].replace(",2026-", ",2026-13-");
+  writeFileSync(bad, lines.join("\r\n"));
+  await page.click("#nav-jobs");
+  await page.setInputFiles("#file", bad);
+  await page.click("#start-import");
+  await page.waitForFunction(() => document.getElementById("job-status").textContent.startsWith("エラー"), null, { timeout: 60_000 });
+  assert.equal(await page.isVisible("#job-errors"), true, "the error report can be downloaded");
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("#job-errors")]);
+  const report = readFileSync(await download.path(), "utf8");
+  assert.match(report, /"broken-feed.csv",3,/);
+  await page.click("#nav-jobs");
+  await page.waitForSelector("#jobs");
+  assert.equal((await page.$$("tr.job.failed")).length, 1);
+  await page.screenshot({ path: join(shots, "jobs.png"), fullPage: true });
+
   await page.click("#nav-proposals");
   await page.waitForSelector("#proposals");
   const pending = await page.$$("tr.proposal.pending");
@@ -191,7 +222,7 @@ test("the auditor verifies the log, searches it and makes the self-inspection; a
   await auditor.click("#log-search");
   assert.ok(Number(await auditor.textContent("#log-count")) > 0, "the clerk's accesses are found");
   const log = await auditor.textContent("#log");
-  for (const action of ["person_search", "person_view", "eligibility_acquire", "proposal_confirm"]) {
+  for (const action of ["person_search", "person_view", "eligibility_acquire", "registry_import", "job_error_report", "proposal_confirm"]) {
     assert.match(log, new RegExp(action), `${action} was recorded`);
   }
   await auditor.screenshot({ path: join(shots, "audit.png"), fullPage: true });
@@ -213,4 +244,19 @@ test("a wrong code is refused with a message next to the form", async () => {
   await page.fill("#code", "000000");
   await page.click("#signin");
   assert.match(await page.textContent("#signin-error"), /正しくない/);
+});
+
+test("an error stands next to its field, which gets the focus; the session's time left counts down", async () => {
+  const page = await signIn("demo-clerk");
+  const first = await page.textContent("#session-left");
+  assert.match(first, /^\d+:\d\d$/, "the countdown runs");
+  await page.fill("#birth_date", "令和99年13月1日");
+  await page.click("#search");
+  await page.waitForSelector("#birth_date-error");
+  assert.equal(await page.getAttribute("#birth_date", "aria-invalid"), "true");
+  assert.equal(await page.evaluate(() => document.activeElement.id), "birth_date");
+  assert.equal(await page.$("#search-error"), null, "not above the form");
+  await page.waitForTimeout(1100);
+  assert.notEqual(await page.textContent("#session-left"), "", "still counting");
+  await page.screenshot({ path: join(shots, "field-error.png"), fullPage: true });
 });

@@ -771,6 +771,31 @@ impl Kokuho {
         client: &str,
         now: OffsetDateTime,
     ) -> Result<(Actor, String)> {
+        self.resume(token, csrf, changes_state, client, now, true)
+            .await
+    }
+
+    /// Like `resume_session` for a read the page makes by itself (a job's
+    /// progress): it neither keeps the session alive nor writes anything,
+    /// so it answers while a long import holds the database.
+    pub async fn peek_session(
+        &self,
+        token: &str,
+        client: &str,
+        now: OffsetDateTime,
+    ) -> Result<(Actor, String)> {
+        self.resume(token, None, false, client, now, false).await
+    }
+
+    async fn resume(
+        &self,
+        token: &str,
+        csrf: Option<&str>,
+        changes_state: bool,
+        client: &str,
+        now: OffsetDateTime,
+        touch: bool,
+    ) -> Result<(Actor, String)> {
         let hash = session_hash(token);
         let Some(s) = repo::get_session(&self.db, &hash).await? else {
             return Err(AppError::Unauthenticated {
@@ -786,7 +811,9 @@ impl Kokuho {
         if now_us - s.last_seen_us > IDLE_TIMEOUT.whole_microseconds() as i64
             || now_us - s.created_us > ABSOLUTE_TIMEOUT.whole_microseconds() as i64
         {
-            repo::end_session(&self.db, &hash, now_us).await?;
+            if touch {
+                repo::end_session(&self.db, &hash, now_us).await?;
+            }
             return Err(AppError::Unauthenticated {
                 message_ja: "一定時間が経過したため、サインアウトしました".into(),
             });
@@ -807,7 +834,9 @@ impl Kokuho {
                 message_ja: "画面を開き直してから操作してください（CSRF）".into(),
             });
         }
-        repo::touch_session(&self.db, &hash, now_us).await?;
+        if touch {
+            repo::touch_session(&self.db, &hash, now_us).await?;
+        }
         Ok((actor, s.csrf_token))
     }
 

@@ -14,6 +14,7 @@ use kokuho_store::addressee as registry;
 use kokuho_store::eligibility::{self as repo, MembershipVersion, NOW, PeriodVersion};
 use time::{Date, OffsetDateTime};
 
+use crate::jobs::Progress;
 use crate::{AppError, Kokuho, Result};
 
 /// Microseconds since the Unix epoch: the transaction-time unit.
@@ -695,10 +696,11 @@ impl Kokuho {
         &self,
         on: Date,
         actor: Actor<'_>,
+        progress: &Progress,
         now: OffsetDateTime,
     ) -> Result<AgeJobReport> {
         in_tx!(self.db, |tx| self
-            .run_age_job_in(&mut tx, on, actor, now)
+            .run_age_job_in(&mut tx, on, actor, progress, now)
             .await)
     }
 
@@ -707,6 +709,7 @@ impl Kokuho {
         tx: &mut Tx,
         on: Date,
         actor: Actor<'_>,
+        progress: &Progress,
         now: OffsetDateTime,
     ) -> Result<AgeJobReport> {
         {
@@ -716,7 +719,9 @@ impl Kokuho {
                 Date::from_calendar_date(on.year() - 74, time::Month::January, 1).unwrap_or(on);
             let candidates = repo::periods_of_persons_born_by(tx, &self.insurer, born_by).await?;
             let mut report = AgeJobReport::default();
-            for (period, birth) in candidates {
+            progress.set_total(candidates.len() as u64);
+            for (done, (period, birth)) in candidates.into_iter().enumerate() {
+                progress.set_done(done as u64);
                 let Some(turning_75) = rules::late_elderly_from(birth) else {
                     continue;
                 };
@@ -743,6 +748,7 @@ impl Kokuho {
                 .await?;
                 report.late_elderly_losses += 1;
             }
+            progress.complete();
             Ok(report)
         }
     }

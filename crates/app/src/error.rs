@@ -18,6 +18,15 @@ pub enum AppError {
         message_en: String,
         message_ja: String,
     },
+    /// A file rejected at one of its lines (the whole file changes nothing).
+    #[error("{file} line {line}, field {field}: {reason_en}")]
+    Rejected {
+        file: String,
+        line: usize,
+        field: String,
+        reason_en: String,
+        reason_ja: String,
+    },
     /// The actor may not do this (logged as denied).
     #[error("forbidden: needs permission {permission}")]
     Forbidden {
@@ -54,7 +63,7 @@ impl AppError {
     /// Stable code for logs, API bodies and support tickets.
     pub fn code(&self) -> &'static str {
         match self {
-            AppError::Invalid { .. } => "E-INPUT",
+            AppError::Invalid { .. } | AppError::Rejected { .. } => "E-INPUT",
             AppError::NotFound { .. } => "E-NOTFOUND",
             AppError::Forbidden { .. } => "E-FORBIDDEN",
             AppError::Unauthenticated { .. } => "E-AUTH",
@@ -69,6 +78,7 @@ impl AppError {
     pub fn field(&self) -> Option<&'static str> {
         match self {
             AppError::Invalid { field, .. } => Some(field),
+            AppError::Rejected { .. } => Some("file"),
             _ => None,
         }
     }
@@ -81,6 +91,19 @@ impl AppError {
             | AppError::Unauthenticated { message_ja }
             | AppError::Setup { message_ja, .. } => message_ja.clone(),
             AppError::NotFound { message_ja, .. } => (*message_ja).to_string(),
+            AppError::Rejected {
+                file,
+                line,
+                field,
+                reason_ja,
+                ..
+            } => {
+                if field.is_empty() {
+                    format!("{file} {line}行目: {reason_ja}")
+                } else {
+                    format!("{file} {line}行目 {field}: {reason_ja}")
+                }
+            }
             AppError::Store(_) => {
                 "データベースでエラーが発生しました。システム管理者に連絡してください".into()
             }

@@ -5,6 +5,7 @@ pub mod access;
 pub mod audit;
 pub mod eligibility;
 pub mod error;
+pub mod jobs;
 pub mod leak_scan;
 pub mod registry;
 pub mod registry_feed;
@@ -23,6 +24,7 @@ use std::sync::Arc;
 
 pub use error::AppError;
 use kokuho_domain::id::InsurerNumber;
+pub use kokuho_formats::text::Encoding;
 use kokuho_store::Db;
 use kokuho_vault::Keyring;
 
@@ -35,6 +37,8 @@ pub struct Kokuho {
     pub db: Db,
     pub keyring: Arc<Keyring>,
     pub insurer: InsurerNumber,
+    /// Progress of the jobs this process runs.
+    pub jobs: Arc<jobs::JobBoard>,
 }
 
 impl Kokuho {
@@ -43,6 +47,7 @@ impl Kokuho {
             db,
             keyring,
             insurer,
+            jobs: Arc::default(),
         }
     }
 

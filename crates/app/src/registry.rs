@@ -95,7 +95,7 @@ impl Kokuho {
             .addressee_id
             .as_deref()
             .filter(|d| !d.trim().is_empty())
-            .map(AddresseeId::parse)
+            .map(|d| AddresseeId::parse(d).map_err(|e| AppError::from(e).for_field("addressee_id")))
             .transpose()?;
         let household_number = match s
             .insured_number
@@ -105,7 +105,8 @@ impl Kokuho {
         {
             None => None,
             Some(number) => {
-                let number = kokuho_domain::id::InsuredNumber::parse(number)?;
+                let number = kokuho_domain::id::InsuredNumber::parse(number)
+                    .map_err(|e| AppError::from(e).for_field("insured_number"))?;
                 let symbol = s
                     .insured_symbol
                     .as_deref()
@@ -124,9 +125,10 @@ impl Kokuho {
                 }
             }
         };
-        let q = repo::PersonQuery {
+        let mut q = repo::PersonQuery {
             kana: s.kana.clone(),
             name: s.name.clone(),
+            name_match: repo::NameMatch::Prefix,
             birth_date,
             addressee_id,
             limit: s.limit.unwrap_or(50),
@@ -144,7 +146,13 @@ impl Kokuho {
                 "カナ氏名・氏名・生年月日・宛名番号・被保険者番号のいずれかを入力してください",
             ));
         }
-        Ok(repo::search(&self.db, &self.insurer, &q).await?)
+        // The name's beginning first (the index); any part only when that finds nobody.
+        let found = repo::search(&self.db, &self.insurer, &q).await?;
+        if found.is_empty() && q.name.as_deref().is_some_and(|n| !n.trim().is_empty()) {
+            q.name_match = repo::NameMatch::Contains;
+            return Ok(repo::search(&self.db, &self.insurer, &q).await?);
+        }
+        Ok(found)
     }
 
     pub async fn person(&self, addressee_id: &str) -> Result<PersonView> {

@@ -16,6 +16,7 @@ use kokuho_store::feed::{self as repo, EventRecord, Proposal};
 use time::{Date, OffsetDateTime};
 
 use crate::eligibility::{Acquisition, Actor, Flags, Loss, in_tx, to_us};
+use crate::jobs::Progress;
 use crate::registry::INTEGRATED_ID_OFFSET;
 use crate::{AppError, Kokuho, Result};
 
@@ -46,10 +47,12 @@ fn destination_code(d: MoveDestination) -> &'static str {
 }
 
 fn line_error(file: &str, e: &RegistryEvent, field: &'static str, en: &str, ja: &str) -> AppError {
-    AppError::Invalid {
-        field,
-        message_en: format!("{file} line {}, field {field}: {en}", e.line),
-        message_ja: format!("{file} {}行目 {field}: {ja}", e.line),
+    AppError::Rejected {
+        file: file.to_string(),
+        line: e.line,
+        field: field.to_string(),
+        reason_en: en.to_string(),
+        reason_ja: ja.to_string(),
     }
 }
 
@@ -62,14 +65,17 @@ impl Kokuho {
         bytes: &[u8],
         encoding: Encoding,
         actor: Actor<'_>,
+        progress: &Progress,
         now: OffsetDateTime,
     ) -> Result<FeedReport> {
         let digest = registry_feed::file_digest(bytes);
         let events =
-            registry_feed::parse(file_name, bytes, encoding).map_err(|e| AppError::Invalid {
-                field: "file",
-                message_en: e.to_string(),
-                message_ja: e.message_ja(),
+            registry_feed::parse(file_name, bytes, encoding).map_err(|e| AppError::Rejected {
+                file: e.file,
+                line: e.line,
+                field: e.field.unwrap_or_default(),
+                reason_en: e.reason_en,
+                reason_ja: e.reason_ja,
             })?;
         in_tx!(self.db, |tx| {
             if repo::file_imported(&mut tx, &self.insurer, FEED_KIND, &digest).await? {
@@ -81,7 +87,9 @@ impl Kokuho {
             let at = to_us(now);
             let mut report = FeedReport::default();
             let mut next_proposal = repo::next_proposal_id(&mut tx, &self.insurer).await?;
-            for e in &events {
+            progress.set_total(events.len() as u64);
+            for (done, e) in events.iter().enumerate() {
+                progress.set_done(done as u64);
                 if repo::event_exists(&mut tx, &self.insurer, &e.event_id).await? {
                     return Err(line_error(
                         file_name,
@@ -114,6 +122,7 @@ impl Kokuho {
                 }
                 report.events += 1;
             }
+            progress.complete();
             repo::record_file(
                 &mut tx,
                 &self.insurer,

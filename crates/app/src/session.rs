@@ -19,6 +19,7 @@ use crate::access::Actor;
 use crate::eligibility::{
     AS_OF_HEADER, Acquisition, AgeJobReport, Correction, Loss, NhiHouseholdView,
 };
+use crate::jobs::{Job, JobKind, JobView, report_of};
 use crate::registry::{HouseholdView, NewPerson, PersonSearch, PersonView};
 use crate::registry_feed::FeedReport;
 use crate::{AppError, Kokuho, Result};
@@ -341,20 +342,99 @@ impl Session<'_> {
         Ok((h.inner, rows))
     }
 
+    /// Starts a job of a kind the actor may run (its rows appear on the jobs page).
+    pub async fn start_job(
+        &self,
+        kind: JobKind,
+        subject: &str,
+        now: OffsetDateTime,
+    ) -> Result<Job> {
+        self.check(kind.permission(), None, &[], now).await?;
+        self.app
+            .start_job(kind, subject, &self.actor.account, now)
+            .await
+    }
+
+    /// Records the end of a job: the summary, or the error report.
+    async fn end_job<T>(
+        &self,
+        job: &Job,
+        subject: &str,
+        r: &Result<T>,
+        summary: impl FnOnce(&T) -> (String, String),
+    ) -> Result<()> {
+        let lines;
+        let outcome = match r {
+            Ok(v) => Ok(summary(v)),
+            Err(e) => {
+                lines = report_of(e, subject);
+                Err(lines.as_slice())
+            }
+        };
+        self.app
+            .finish_job(
+                job,
+                outcome
+                    .as_ref()
+                    .map(|(en, ja)| (en.as_str(), ja.as_str()))
+                    .map_err(|l| *l),
+                OffsetDateTime::now_utc(),
+            )
+            .await
+    }
+
+    fn same_kind(job: &Job, kind: JobKind) -> Result<()> {
+        if job.kind == kind {
+            Ok(())
+        } else {
+            Err(AppError::invalid(
+                "job",
+                "the job was started for another kind of work",
+                "別の種類の処理として開始された処理です",
+            ))
+        }
+    }
+
+    /// The daily age job, recorded as a job.
     pub async fn run_age_job(&self, on: Date, now: OffsetDateTime) -> Result<AgeJobReport> {
+        let job = self
+            .start_job(JobKind::AgeJob, &on.to_string(), now)
+            .await?;
+        self.run_age_job_as(&job, on, now).await
+    }
+
+    pub async fn run_age_job_as(
+        &self,
+        job: &Job,
+        on: Date,
+        now: OffsetDateTime,
+    ) -> Result<AgeJobReport> {
         self.check(Permission::AgeJob, None, &[], now).await?;
-        let r = self.app.run_age_job(on, &self.actor.account, now).await?;
+        Self::same_kind(job, JobKind::AgeJob)?;
+        let r = self
+            .app
+            .run_age_job(on, &self.actor.account, &job.progress, now)
+            .await;
+        self.end_job(job, &on.to_string(), &r, |r| {
+            (
+                format!("{} losses (75th birthday)", r.late_elderly_losses),
+                format!("75歳到達による資格喪失 {}件", r.late_elderly_losses),
+            )
+        })
+        .await?;
+        let r = r?;
         self.log(
             "age_job",
             &[],
             None,
-            &format!("{on}: {} losses", r.late_elderly_losses),
+            &format!("{on}: {} losses (job {})", r.late_elderly_losses, job.id),
             now,
         )
         .await?;
         Ok(r)
     }
 
+    /// Imports a resident-registry feed, recorded as a job.
     pub async fn import_registry_feed(
         &self,
         file_name: &str,
@@ -362,31 +442,129 @@ impl Session<'_> {
         enc: Encoding,
         now: OffsetDateTime,
     ) -> Result<FeedReport> {
+        let job = self
+            .start_job(JobKind::RegistryImport, file_name, now)
+            .await?;
+        self.import_registry_feed_as(&job, file_name, bytes, enc, now)
+            .await
+    }
+
+    pub async fn import_registry_feed_as(
+        &self,
+        job: &Job,
+        file_name: &str,
+        bytes: &[u8],
+        enc: Encoding,
+        now: OffsetDateTime,
+    ) -> Result<FeedReport> {
         self.check(Permission::RegistryImport, None, &[], now)
             .await?;
+        Self::same_kind(job, JobKind::RegistryImport)?;
         let r = self
             .app
-            .import_registry_feed(file_name, bytes, enc, &self.actor.account, now)
-            .await?;
+            .import_registry_feed(
+                file_name,
+                bytes,
+                enc,
+                &self.actor.account,
+                &job.progress,
+                now,
+            )
+            .await;
+        self.end_job(job, file_name, &r, |r| {
+            if r.already_imported {
+                (
+                    "imported before: nothing changed".to_string(),
+                    "取込済みのファイルです（変更なし）".to_string(),
+                )
+            } else {
+                (
+                    format!("{} events, {} proposals", r.events, r.proposals),
+                    format!("異動{}件、異動候補{}件", r.events, r.proposals),
+                )
+            }
+        })
+        .await?;
+        let r = r?;
         let digest = kokuho_formats::registry_feed::file_digest(bytes);
         self.log(
             "registry_import",
             &[],
             None,
             &format!(
-                "{file_name} sha256 {digest}: {} events, {} proposals{}",
+                "{file_name} sha256 {digest}: {} events, {} proposals{} (job {})",
                 r.events,
                 r.proposals,
                 if r.already_imported {
                     ", imported before"
                 } else {
                     ""
-                }
+                },
+                job.id
             ),
             now,
         )
         .await?;
         Ok(r)
+    }
+
+    /// The kinds of job the actor may see and start.
+    pub fn job_kinds(&self, now: OffsetDateTime) -> Vec<JobKind> {
+        JobKind::ALL
+            .into_iter()
+            .filter(|k| {
+                kokuho_domain::access::allowed(
+                    self.actor.role,
+                    &self.actor.grants,
+                    k.permission(),
+                    now.date(),
+                )
+            })
+            .collect()
+    }
+
+    /// The newest jobs the actor may see (no personal data in them).
+    pub async fn jobs(&self, now: OffsetDateTime) -> Result<Vec<JobView>> {
+        let kinds = self.job_kinds(now);
+        if kinds.is_empty() {
+            // Logged as a refusal.
+            self.check(Permission::RegistryImport, None, &[], now)
+                .await?;
+        }
+        self.app.jobs(&kinds, 50).await
+    }
+
+    pub async fn job(&self, id: i64, now: OffsetDateTime) -> Result<JobView> {
+        if self.job_kinds(now).is_empty() {
+            // Refused (and logged) before anything is looked up.
+            self.check(Permission::RegistryImport, None, &[], now)
+                .await?;
+        }
+        let j = self.app.job(id).await?;
+        self.check(j.kind.permission(), None, &[], now).await?;
+        Ok(j)
+    }
+
+    /// A failed job's error report (CSV); it may name 宛名番号, so it is logged.
+    pub async fn job_error_report(&self, id: i64, now: OffsetDateTime) -> Result<String> {
+        let j = self.job(id, now).await?;
+        let report = self
+            .app
+            .job_error_report(id)
+            .await?
+            .ok_or(AppError::NotFound {
+                what: "error report",
+                message_ja: "この処理にはエラー報告がありません",
+            })?;
+        self.log(
+            "job_error_report",
+            &[],
+            None,
+            &format!("job {} ({})", j.id, j.kind.code()),
+            now,
+        )
+        .await?;
+        Ok(report)
     }
 
     pub async fn proposals(

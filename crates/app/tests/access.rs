@@ -474,7 +474,8 @@ async fn the_auditors_reports_say_what_happened() {
         let many = c
             .search_persons(
                 &PersonSearch {
-                    name: Some("田".into()),
+                    // The beginning of a name (山本, 山根, 山田, 山口, …).
+                    name: Some("山".into()),
                     limit: Some(200),
                     ..Default::default()
                 },

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use kokuho_app::eligibility::{Acquisition, Correction, Flags, Loss};
+use kokuho_app::jobs::Progress;
 use kokuho_app::registry::NewPerson;
 use kokuho_app::{AppError, Kokuho};
 use kokuho_domain::addressee::{Addressee, HouseholdNumber};
@@ -590,7 +591,7 @@ async fn the_age_job_is_idempotent_and_respects_birthdays() {
                 .unwrap();
         }
         let r = app
-            .run_age_job(date!(2026 - 07 - 10), "age-job", T0)
+            .run_age_job(date!(2026 - 07 - 10), "age-job", &Progress::none(), T0)
             .await
             .unwrap();
         assert_eq!(
@@ -599,12 +600,12 @@ async fn the_age_job_is_idempotent_and_respects_birthdays() {
             t.name
         );
         let r = app
-            .run_age_job(date!(2026 - 07 - 10), "age-job", T0)
+            .run_age_job(date!(2026 - 07 - 10), "age-job", &Progress::none(), T0)
             .await
             .unwrap();
         assert_eq!(r.late_elderly_losses, 0, "a second run changes nothing");
         let r = app
-            .run_age_job(date!(2027 - 03 - 01), "age-job", T0)
+            .run_age_job(date!(2027 - 03 - 01), "age-job", &Progress::none(), T0)
             .await
             .unwrap();
         assert_eq!(r.late_elderly_losses, 2);
@@ -623,7 +624,7 @@ async fn the_age_job_is_idempotent_and_respects_birthdays() {
         assert_eq!(lost(&young).await, None);
         // A run for a past date finds nothing more.
         assert_eq!(
-            app.run_age_job(date!(2026 - 08 - 01), "age-job", T0)
+            app.run_age_job(date!(2026 - 08 - 01), "age-job", &Progress::none(), T0)
                 .await
                 .unwrap()
                 .late_elderly_losses,
@@ -675,6 +676,7 @@ async fn nominal_householders_and_a_change_of_householder() {
                 feed.as_bytes(),
                 kokuho_formats::text::Encoding::Utf8,
                 "c",
+                &Progress::none(),
                 T0,
             )
             .await

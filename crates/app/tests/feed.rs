@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use kokuho_app::jobs::Progress;
 use kokuho_app::town::{self, TownSpec};
 use kokuho_app::{AppError, Kokuho};
 use kokuho_formats::registry_feed;
@@ -61,7 +62,7 @@ async fn a_good_file_raises_proposals_once_and_confirmation_makes_eligibility() 
         for enc in [Encoding::Cp932] {
             let bytes = registry_feed::write(&events, enc).unwrap();
             let r = app
-                .import_registry_feed("feed.csv", &bytes, enc, "clerk", NOW)
+                .import_registry_feed("feed.csv", &bytes, enc, "clerk", &Progress::none(), NOW)
                 .await
                 .unwrap();
             assert_eq!(r.events, 7, "{}", t.name);
@@ -76,7 +77,14 @@ async fn a_good_file_raises_proposals_once_and_confirmation_makes_eligibility() 
             );
             let before = snapshot(&t.db).await;
             let again = app
-                .import_registry_feed("copy-of-feed.csv", &bytes, enc, "clerk", NOW)
+                .import_registry_feed(
+                    "copy-of-feed.csv",
+                    &bytes,
+                    enc,
+                    "clerk",
+                    &Progress::none(),
+                    NOW,
+                )
                 .await
                 .unwrap();
             assert!(again.already_imported);
@@ -159,20 +167,23 @@ async fn a_bad_line_rejects_the_whole_file() {
                 bad.join("\r\n").as_bytes(),
                 Encoding::Utf8,
                 "clerk",
+                &Progress::none(),
                 NOW,
             )
             .await
             .unwrap_err();
-        let AppError::Invalid {
-            message_en,
-            message_ja,
-            ..
+        let AppError::Rejected {
+            file, line, field, ..
         } = &err
         else {
             panic!("{err}")
         };
-        assert!(message_en.contains("bad.csv line 4"), "{message_en}");
-        assert!(message_ja.contains("4行目"), "{message_ja}");
+        assert_eq!(
+            (file.as_str(), *line, field.as_str()),
+            ("bad.csv", 4, "event_date")
+        );
+        assert!(err.message_en().contains("bad.csv line 4"), "{err}");
+        assert!(err.message_ja().contains("4行目"), "{}", err.message_ja());
         // A person the registry does not know, in an otherwise good file: rejected at apply time.
         let unknown = good.replacen(&events[0].addressee_id.to_string(), "0999999999", 1);
         let err = app
@@ -181,6 +192,7 @@ async fn a_bad_line_rejects_the_whole_file() {
                 unknown.as_bytes(),
                 Encoding::Utf8,
                 "clerk",
+                &Progress::none(),
                 NOW,
             )
             .await
@@ -189,10 +201,17 @@ async fn a_bad_line_rejects_the_whole_file() {
         assert_eq!(snapshot(&t.db).await, before, "{}: nothing changed", t.name);
         // The good file still imports afterwards.
         assert_eq!(
-            app.import_registry_feed("good.csv", good.as_bytes(), Encoding::Utf8, "clerk", NOW)
-                .await
-                .unwrap()
-                .events,
+            app.import_registry_feed(
+                "good.csv",
+                good.as_bytes(),
+                Encoding::Utf8,
+                "clerk",
+                &Progress::none(),
+                NOW
+            )
+            .await
+            .unwrap()
+            .events,
             7
         );
     }
@@ -208,9 +227,16 @@ async fn retention_erases_what_is_past_its_period_and_says_so() {
             .await
             .unwrap();
         let bytes = registry_feed::write(&events, Encoding::Utf8).unwrap();
-        app.import_registry_feed("feed.csv", &bytes, Encoding::Utf8, "clerk", NOW)
-            .await
-            .unwrap();
+        app.import_registry_feed(
+            "feed.csv",
+            &bytes,
+            Encoding::Utf8,
+            "clerk",
+            &Progress::none(),
+            NOW,
+        )
+        .await
+        .unwrap();
         let dead = events[0].addressee_id.to_string();
         let history_before = app
             .eligibility_history(&events[0].addressee_id)

@@ -321,6 +321,28 @@ async fn searches_need_a_criterion_and_read_wareki() {
             .await
             .unwrap_err();
         assert_eq!(err.field(), Some("birth_date"));
+        // A name: its beginning first; a given name alone (no name begins
+        // with it) falls back to any part of the name.
+        let name = |n: &str| PersonSearch {
+            name: Some(n.into()),
+            limit: Some(1000),
+            ..Default::default()
+        };
+        let (family, given) = p.name.as_str().split_once('　').unwrap();
+        let by_family = app.search_persons(&name(family)).await.unwrap();
+        assert!(by_family.iter().any(|f| f.addressee_id == p.addressee_id));
+        assert!(
+            by_family
+                .iter()
+                .all(|f| f.name.as_str().starts_with(family))
+        );
+        let by_given = app.search_persons(&name(given)).await.unwrap();
+        assert!(
+            by_given.iter().any(|f| f.addressee_id == p.addressee_id),
+            "{}: {given}",
+            t.name
+        );
+        assert!(by_given.iter().all(|f| f.name.as_str().contains(given)));
     }
 }
 

@@ -142,6 +142,11 @@ enum Command {
         #[command(subcommand)]
         action: VaultAction,
     },
+    /// Imports and batches (取込・一括処理): what ran, how it ended, error reports
+    Jobs {
+        #[command(subcommand)]
+        action: JobsAction,
+    },
     /// Print the OpenAPI document of the JSON API
     Openapi,
     /// Staff accounts: create, disable, grant, training records
@@ -163,6 +168,22 @@ enum Command {
     Pia {
         #[command(subcommand)]
         action: PiaAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum JobsAction {
+    /// The newest jobs of the kinds the operator may run
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Write a failed job's error report (CSV, UTF-8) to standard output
+    Errors {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The job's number
+        job: i64,
     },
 }
 
@@ -702,6 +723,39 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Account { action } => account(action).await?,
+        Command::Jobs { action } => {
+            let now = OffsetDateTime::now_utc();
+            match action {
+                JobsAction::List { db } => {
+                    let (app, actor) = open_session(&db).await?;
+                    let session = Session {
+                        app: &app,
+                        actor: &actor,
+                    };
+                    for j in session.jobs(now).await? {
+                        println!(
+                            "{}  {}  {}  {}  {}%  {}  {}  {}",
+                            j.id,
+                            j.kind.code(),
+                            j.subject,
+                            j.status,
+                            j.percent(),
+                            kokuho_app::eligibility::from_us(j.started_us),
+                            j.started_by,
+                            j.summary.as_deref().unwrap_or("")
+                        );
+                    }
+                }
+                JobsAction::Errors { db, job } => {
+                    let (app, actor) = open_session(&db).await?;
+                    let session = Session {
+                        app: &app,
+                        actor: &actor,
+                    };
+                    print!("{}", session.job_error_report(job, now).await?);
+                }
+            }
+        }
         Command::Audit { action } => return audit(action).await,
         Command::Pia {
             action: PiaAction::Threshold { db, date },

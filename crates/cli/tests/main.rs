@@ -700,6 +700,7 @@ fn every_command_with_every_role() {
             P::AgeJob,
         ),
         (vec!["registry-import", &feed], P::RegistryImport),
+        (vec!["jobs", "errors", "1"], P::RegistryImport),
         (vec!["vault", "status"], P::VaultAdmin),
         (vec!["vault", "retire-key", "9"], P::VaultAdmin),
         (

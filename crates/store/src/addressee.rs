@@ -225,12 +225,22 @@ pub async fn household_members(
 pub struct PersonQuery {
     /// Kana in any width or script; matched as a prefix of the search key.
     pub kana: Option<String>,
-    /// Part of the name exactly as registered.
+    /// The name as registered: its beginning or any part (see `name_match`).
     pub name: Option<String>,
+    pub name_match: NameMatch,
     pub birth_date: Option<Date>,
     pub addressee_id: Option<AddresseeId>,
     pub household_number: Option<HouseholdNumber>,
     pub limit: u32,
+}
+
+/// How a name is matched. A prefix uses the index (fast on a city); any
+/// part reads every person of the insurer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum NameMatch {
+    Prefix,
+    #[default]
+    Contains,
 }
 
 /// Escapes LIKE's wildcards so user input matches literally.
@@ -266,13 +276,28 @@ pub async fn search(db: &Db, insurer: &InsurerNumber, q: &PersonQuery) -> Result
         next(&mut sql, " AND kana_key < ?", Bind::Text(upper), &mut binds);
     }
     if let Some(name) = q.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
-        let pattern = format!("%{}%", like_literal(name));
-        next(
-            &mut sql,
-            " AND name LIKE ? ESCAPE '\\'",
-            Bind::Text(pattern),
-            &mut binds,
-        );
+        match q.name_match {
+            NameMatch::Prefix => {
+                // A range on the binary-collated name, like the kana key.
+                let upper = format!("{name}\u{10FFFF}");
+                next(
+                    &mut sql,
+                    " AND name >= ?",
+                    Bind::Text(name.to_string()),
+                    &mut binds,
+                );
+                next(&mut sql, " AND name < ?", Bind::Text(upper), &mut binds);
+            }
+            NameMatch::Contains => {
+                let pattern = format!("%{}%", like_literal(name));
+                next(
+                    &mut sql,
+                    " AND name LIKE ? ESCAPE '\\'",
+                    Bind::Text(pattern),
+                    &mut binds,
+                );
+            }
+        }
     }
     if let Some(d) = q.birth_date {
         next(&mut sql, " AND birth_date = ?", Bind::Date(d), &mut binds);
@@ -294,12 +319,20 @@ pub async fn search(db: &Db, insurer: &InsurerNumber, q: &PersonQuery) -> Result
         );
     }
     let limit = i64::from(q.limit.clamp(1, 1_000));
-    next(
-        &mut sql,
-        " ORDER BY kana_key, birth_date, addressee_id LIMIT ?",
-        Bind::Int(limit),
-        &mut binds,
-    );
+    // Without a kana condition the order is written as an expression, so
+    // the planner filters by the selective index (birth date, name, number)
+    // and sorts the few rows found, instead of walking the kana index over
+    // the whole insurer to avoid the sort. The order is the same.
+    let order = if q
+        .kana
+        .as_deref()
+        .is_some_and(|k| !kana_search_key(k).is_empty())
+    {
+        " ORDER BY kana_key, birth_date, addressee_id LIMIT ?"
+    } else {
+        " ORDER BY kana_key || '', birth_date, addressee_id LIMIT ?"
+    };
+    next(&mut sql, order, Bind::Int(limit), &mut binds);
 
     let rows: Vec<AddresseeRow> = with_db!(db, |p| {
         let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql));

@@ -651,32 +651,43 @@ pub async fn for_each_insured_on(
     household: Option<&HouseholdNumber>,
     mut each: impl FnMut(InsuredRow) -> Result<()>,
 ) -> Result<u64> {
-    let sql = "SELECT h.insured_symbol, h.insured_number, b.branch_number, e.addressee_id, a.name, a.name_kana, \
+    // For one household the candidates come from the membership index (the
+    // IN list steers SQLite's planner, which has no statistics), so a
+    // household's page does not read the whole insurer's eligibility.
+    let (membership_join, household_filter, household_members) = match household {
+        Some(_) => (
+            "JOIN",
+            " AND m.household_number = $4",
+            " AND e.addressee_id IN (SELECT addressee_id FROM membership_version \
+              WHERE insurer_number = $1 AND household_number = $4)",
+        ),
+        None => ("LEFT JOIN", "", ""),
+    };
+    let sql = format!(
+        "SELECT h.insured_symbol, h.insured_number, b.branch_number, e.addressee_id, a.name, a.name_kana, \
          a.birth_date, a.sex, e.acquired_on, e.acquisition_reason, e.lost_on, e.loss_reason, m.household_number \
          FROM eligibility_version e \
          JOIN addressee a ON a.insurer_number = e.insurer_number AND a.addressee_id = e.addressee_id \
-         LEFT JOIN membership_version m ON m.insurer_number = e.insurer_number AND m.addressee_id = e.addressee_id \
+         {membership_join} membership_version m ON m.insurer_number = e.insurer_number AND m.addressee_id = e.addressee_id \
               AND m.recorded_us <= $3 AND (m.superseded_us IS NULL OR m.superseded_us > $3) AND NOT m.voided \
-              AND m.valid_from <= $2 AND (m.valid_to IS NULL OR m.valid_to > $2) \
+              AND m.valid_from <= $2 AND (m.valid_to IS NULL OR m.valid_to > $2){household_filter} \
          LEFT JOIN nhi_household h ON h.insurer_number = e.insurer_number AND h.household_number = m.household_number \
          LEFT JOIN branch_assignment b ON b.insurer_number = e.insurer_number AND b.household_number = m.household_number \
               AND b.addressee_id = e.addressee_id \
          WHERE e.insurer_number = $1 AND e.recorded_us <= $3 AND (e.superseded_us IS NULL OR e.superseded_us > $3) \
-           AND NOT e.voided AND e.acquired_on <= $2 AND (e.lost_on IS NULL OR e.lost_on > $2) \
-           AND ($4 = '' OR m.household_number = $4) \
-         ORDER BY h.insured_symbol, h.insured_number, b.branch_number, e.addressee_id";
+           AND NOT e.voided AND e.acquired_on <= $2 AND (e.lost_on IS NULL OR e.lost_on > $2){household_members} \
+         ORDER BY h.insured_symbol, h.insured_number, b.branch_number, e.addressee_id"
+    );
     let mut n = 0u64;
     with_db!(db, |p| {
-        let mut rows = sqlx::query_as::<_, InsuredRow>(sql)
+        let mut q = sqlx::query_as::<_, InsuredRow>(sqlx::AssertSqlSafe(sql.clone()))
             .bind(insurer.as_str().to_string())
             .bind(on)
-            .bind(known_at_us)
-            .bind(
-                household
-                    .map(|h| h.as_str().to_string())
-                    .unwrap_or_default(),
-            )
-            .fetch(p);
+            .bind(known_at_us);
+        if let Some(h) = household {
+            q = q.bind(h.as_str().to_string());
+        }
+        let mut rows = q.fetch(p);
         while let Some(row) = rows.try_next().await? {
             each(row)?;
             n += 1;
@@ -692,16 +703,26 @@ pub async fn households_by_insured_number(
     symbol: Option<&str>,
     number: &str,
 ) -> Result<Vec<HouseholdNumber>> {
+    // With the symbol, the unique index answers; a number alone reads the
+    // insurer's households (numbers repeat across symbols).
+    let sql = match symbol {
+        Some(_) => {
+            "SELECT household_number FROM nhi_household WHERE insurer_number = $1 AND insured_number = $2 \
+             AND insured_symbol = $3 ORDER BY household_number"
+        }
+        None => {
+            "SELECT household_number FROM nhi_household WHERE insurer_number = $1 AND insured_number = $2 \
+             ORDER BY household_number"
+        }
+    };
     let rows: Vec<String> = with_db!(db, |p| {
-        sqlx::query_scalar(
-        "SELECT household_number FROM nhi_household WHERE insurer_number = $1 AND insured_number = $2 \
-         AND ($3 = '' OR insured_symbol = $3) ORDER BY household_number"
-    )
-    .bind(insurer.as_str().to_string())
-    .bind(number.to_string())
-    .bind(symbol.unwrap_or("").to_string())
-    .fetch_all(p)
-    .await?
+        let mut q = sqlx::query_scalar(sql)
+            .bind(insurer.as_str().to_string())
+            .bind(number.to_string());
+        if let Some(sym) = symbol {
+            q = q.bind(sym.to_string());
+        }
+        q.fetch_all(p).await?
     });
     rows.iter()
         .map(|h| {

@@ -12,6 +12,7 @@ mod db;
 pub mod eligibility;
 pub mod feed;
 pub mod insurer;
+pub mod job;
 pub mod schema;
 #[cfg(feature = "testing")]
 pub mod testing;

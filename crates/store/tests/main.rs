@@ -6,7 +6,7 @@ use kokuho_domain::addressee::{
 };
 use kokuho_domain::id::{AddresseeId, InsurerNumber, IntegratedAddresseeId, MyNumber};
 use kokuho_domain::name::{KanaName, PersonName};
-use kokuho_store::addressee::{self, PersonQuery};
+use kokuho_store::addressee::{self, NameMatch, PersonQuery};
 use kokuho_store::insurer::{self, Insurer};
 use kokuho_store::testing::{TestDb, all_backends, pg_url, postgres, sqlite};
 use kokuho_store::vault::{self, VaultEntry};
@@ -297,6 +297,32 @@ async fn name_and_birth_date_search_treat_input_literally() {
                 .unwrap()
                 .is_empty()
         );
+        // The beginning of a name, by the index: literal too, and variant
+        // characters (葛 with its IVS) match only themselves.
+        let prefix = |name: &str| PersonQuery {
+            name: Some(name.into()),
+            name_match: NameMatch::Prefix,
+            limit: 50,
+            ..Default::default()
+        };
+        let found = addressee::search(&t.db, &ins("313023"), &prefix("山田"))
+            .await
+            .unwrap();
+        assert_eq!(names(&found), ["山田　太郎", "山田　花子"], "{}", t.name);
+        for nobody in ["太郎", "葛西", "%", "_"] {
+            assert!(
+                addressee::search(&t.db, &ins("313023"), &prefix(nobody))
+                    .await
+                    .unwrap()
+                    .is_empty(),
+                "{}: {nobody}",
+                t.name
+            );
+        }
+        let found = addressee::search(&t.db, &ins("313023"), &prefix("葛\u{E0100}西　100%"))
+            .await
+            .unwrap();
+        assert_eq!(found.len(), 1, "{}", t.name);
         let by_birth = addressee::search(
             &t.db,
             &ins("313023"),

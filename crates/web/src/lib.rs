@@ -6,6 +6,7 @@ mod api;
 pub mod auth;
 mod eligibility_api;
 mod error;
+mod jobs_ui;
 mod ui;
 
 use std::net::SocketAddr;
@@ -77,6 +78,15 @@ pub async fn serve(
     cookies: auth::CookiePolicy,
     on_listen: impl FnOnce(SocketAddr),
 ) -> std::io::Result<()> {
+    // Jobs an earlier server on this host left running died with it.
+    match app.mark_dead_jobs(time::OffsetDateTime::now_utc()).await {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(
+            jobs = n,
+            "marked jobs left running by a stopped process as interrupted"
+        ),
+        Err(e) => tracing::warn!(error = %e, "could not check for interrupted jobs"),
+    }
     let listener = tokio::net::TcpListener::bind(listen).await?;
     on_listen(listener.local_addr()?);
     axum::serve(

@@ -36,6 +36,7 @@ pub fn routes() -> axum::Router<Kokuho> {
         .route("/ui/audit/self-inspection", post(audit_inspection))
         .route("/ui/proposals/confirm", post(proposal_confirm))
         .route("/ui/proposals/reject", post(proposal_reject))
+        .merge(crate::jobs_ui::routes())
         .route(
             "/static/app.css",
             get(|| async { asset("text/css; charset=utf-8", include_str!("../static/app.css")) }),
@@ -68,18 +69,54 @@ pub struct UserBar {
     pub role_label: String,
     pub csrf: String,
     pub idle_seconds: i64,
+    pub idle_minutes: i64,
     pub auditor: bool,
+    /// may start or follow imports and batches
+    pub jobs: bool,
+}
+
+/// An error placed next to the field it speaks of; one that names no field
+/// on the form is shown above it.
+#[derive(Default)]
+pub struct FieldError {
+    field: Option<String>,
+    message: String,
+}
+
+impl FieldError {
+    /// Splits an error into the part for a field of `fields` and the part
+    /// for the top of the form.
+    pub fn place(e: &AppError, fields: &[&str]) -> (FieldError, Option<String>) {
+        match e.field().filter(|f| fields.contains(f)) {
+            Some(f) => (
+                FieldError {
+                    field: Some(f.to_string()),
+                    message: e.message_ja(),
+                },
+                None,
+            ),
+            None => (FieldError::default(), Some(e.message_ja())),
+        }
+    }
+
+    pub fn is(&self, f: &str) -> bool {
+        self.field.as_deref() == Some(f)
+    }
+
+    pub fn at(&self, f: &str) -> Option<&str> {
+        self.is(f).then_some(self.message.as_str())
+    }
 }
 
 /// A signed-in staff member on a screen; anyone else is sent to sign in.
 pub struct UiUser {
-    actor: Actor,
+    pub(crate) actor: Actor,
     token: String,
-    csrf: String,
+    pub(crate) csrf: String,
 }
 
 impl UiUser {
-    fn may(&self, p: Permission) -> bool {
+    pub(crate) fn may(&self, p: Permission) -> bool {
         kokuho_domain::access::allowed(
             self.actor.role,
             &self.actor.grants,
@@ -88,13 +125,15 @@ impl UiUser {
         )
     }
 
-    fn bar(&self) -> UserBar {
+    pub(crate) fn bar(&self) -> UserBar {
         UserBar {
             account: self.actor.account.clone(),
             role_label: self.actor.role.label_ja().to_string(),
             csrf: self.csrf.clone(),
             idle_seconds: IDLE_TIMEOUT.whole_seconds(),
+            idle_minutes: IDLE_TIMEOUT.whole_minutes(),
             auditor: self.actor.role == Role::Auditor,
+            jobs: self.may(Permission::RegistryImport) || self.may(Permission::AgeJob),
         }
     }
 }
@@ -124,7 +163,28 @@ impl FromRequestParts<Kokuho> for UiUser {
     }
 }
 
-fn render(t: impl Template, status: StatusCode) -> Response {
+/// A signed-in staff member whose page reads by itself (a job's progress):
+/// the session is checked but not kept alive, and nothing is written.
+pub struct UiReader(pub UiUser);
+
+impl FromRequestParts<Kokuho> for UiReader {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Kokuho) -> Result<Self, Self::Rejection> {
+        let Some(token) = cookie_token(&parts.headers) else {
+            return Err(StatusCode::UNAUTHORIZED.into_response());
+        };
+        match app
+            .peek_session(&token, &client_of(parts), OffsetDateTime::now_utc())
+            .await
+        {
+            Ok((actor, csrf)) => Ok(UiReader(UiUser { actor, token, csrf })),
+            Err(_) => Err(StatusCode::UNAUTHORIZED.into_response()),
+        }
+    }
+}
+
+pub(crate) fn render(t: impl Template, status: StatusCode) -> Response {
     match t.render() {
         Ok(html) => (status, Html(html)).into_response(),
         Err(e) => {
@@ -245,6 +305,18 @@ struct SearchForm {
     my_number_reason: String,
 }
 
+/// The search form's fields, as errors name them.
+const SEARCH_FIELDS: [&str; 8] = [
+    "kana",
+    "name",
+    "birth_date",
+    "addressee_id",
+    "insured_symbol",
+    "insured_number",
+    "my_number",
+    "my_number_reason",
+];
+
 struct ResultRow {
     addressee_id: String,
     name: String,
@@ -263,12 +335,13 @@ struct SearchPage {
     csrf: String,
     can_use_my_number: bool,
     form: SearchForm,
+    ferr: FieldError,
     error: Option<String>,
     searched: bool,
     results: Vec<ResultRow>,
 }
 
-fn wareki_of(d: Date) -> String {
+pub(crate) fn wareki_of(d: Date) -> String {
     wareki::format_date(d).unwrap_or_else(|_| d.to_string())
 }
 
@@ -279,6 +352,7 @@ async fn search_page(user: UiUser) -> Response {
             csrf: user.csrf.clone(),
             can_use_my_number: user.may(Permission::MyNumberLookup),
             form: SearchForm::default(),
+            ferr: FieldError::default(),
             error: None,
             searched: false,
             results: vec![],
@@ -288,7 +362,7 @@ async fn search_page(user: UiUser) -> Response {
 }
 
 /// The CSRF check for forms; a refusal is logged like the API's.
-async fn check_form(app: &Kokuho, user: &UiUser, csrf: &str) -> Result<(), AppError> {
+pub(crate) async fn check_form(app: &Kokuho, user: &UiUser, csrf: &str) -> Result<(), AppError> {
     app.resume_session(
         &user.token,
         Some(csrf),
@@ -349,21 +423,24 @@ async fn search(State(app): State<Kokuho>, user: UiUser, Form(f): Form<SearchFor
                     status: p.resident_status.label_ja().to_string(),
                 })
                 .collect(),
-            None,
+            Ok(()),
             StatusCode::OK,
         ),
-        Err(e @ AppError::Forbidden { .. }) => {
-            (vec![], Some(e.message_ja()), StatusCode::FORBIDDEN)
-        }
-        Err(e) => (vec![], Some(e.message_ja()), StatusCode::BAD_REQUEST),
+        Err(e @ AppError::Forbidden { .. }) => (vec![], Err(e), StatusCode::FORBIDDEN),
+        Err(e) => (vec![], Err(e), StatusCode::BAD_REQUEST),
     };
-    let searched = error.is_none();
+    let (ferr, error) = match &error {
+        Err(e) => FieldError::place(e, &SEARCH_FIELDS),
+        Ok(()) => (FieldError::default(), None),
+    };
+    let searched = error.is_none() && ferr.field.is_none();
     render(
         SearchPage {
             user: Some(user.bar()),
             csrf: user.csrf.clone(),
             can_use_my_number: user.may(Permission::MyNumberLookup),
             form: f,
+            ferr,
             error,
             searched,
             results,
@@ -440,6 +517,9 @@ struct AccessRow {
 struct PersonPage {
     user: Option<UserBar>,
     csrf: String,
+    change: ChangeDraft,
+    ferr: FieldError,
+    change_error: Option<String>,
     can_register: bool,
     reasons: Vec<(String, String)>,
     p: PersonInfo,
@@ -458,13 +538,36 @@ async fn person(State(app): State<Kokuho>, user: UiUser, Form(f): Form<PersonFor
     if let Err(e) = check_form(&app, &user, &f.csrf).await {
         return (StatusCode::FORBIDDEN, e.message_ja()).into_response();
     }
+    person_view(&app, &user, &f.addressee_id, ChangeDraft::default(), None).await
+}
+
+/// What the clerk typed into the change form, kept when it comes back with an error.
+#[derive(Default)]
+struct ChangeDraft {
+    kind: String,
+    reason: String,
+    event_date: String,
+    notified_on: String,
+}
+
+/// The fields of the change form, as errors name them.
+const CHANGE_FIELDS: [&str; 4] = ["kind", "reason", "event_date", "notified_on"];
+
+/// The person page; `change_error` puts a refused change back on its form.
+async fn person_view(
+    app: &Kokuho,
+    user: &UiUser,
+    addressee_id: &str,
+    change: ChangeDraft,
+    change_error: Option<AppError>,
+) -> Response {
     let now = OffsetDateTime::now_utc();
     let today = now.date();
     let s = Session {
-        app: &app,
+        app,
         actor: &user.actor,
     };
-    let view = match s.person(&f.addressee_id, now).await {
+    let view = match s.person(addressee_id, now).await {
         Ok(v) => v,
         Err(e) => {
             let status = if matches!(e, AppError::Forbidden { .. }) {
@@ -478,6 +581,7 @@ async fn person(State(app): State<Kokuho>, user: UiUser, Form(f): Form<PersonFor
                     csrf: user.csrf.clone(),
                     can_use_my_number: user.may(Permission::MyNumberLookup),
                     form: SearchForm::default(),
+                    ferr: FieldError::default(),
                     error: Some(e.message_ja()),
                     searched: false,
                     results: vec![],
@@ -616,10 +720,22 @@ async fn person(State(app): State<Kokuho>, user: UiUser, Form(f): Form<PersonFor
         Permission::EligibilityWrite,
         today,
     );
+    let (ferr, change_error) = match &change_error {
+        Some(e) => FieldError::place(e, &CHANGE_FIELDS),
+        None => (FieldError::default(), None),
+    };
+    let status = if ferr.field.is_some() || change_error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
     render(
         PersonPage {
             user: Some(user.bar()),
             csrf: user.csrf.clone(),
+            change,
+            ferr,
+            change_error,
             can_register,
             reasons,
             p: PersonInfo {
@@ -645,7 +761,7 @@ async fn person(State(app): State<Kokuho>, user: UiUser, Form(f): Form<PersonFor
             household,
             access_history,
         },
-        StatusCode::OK,
+        status,
     )
 }
 
@@ -773,7 +889,7 @@ async fn change_page(
     Ok((page, change, event, Some(notified)))
 }
 
-fn error_page(user: &UiUser, e: AppError) -> Response {
+pub(crate) fn error_page(user: &UiUser, e: AppError) -> Response {
     let status = match e {
         AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
         AppError::NotFound { .. } => StatusCode::NOT_FOUND,
@@ -785,6 +901,7 @@ fn error_page(user: &UiUser, e: AppError) -> Response {
             csrf: user.csrf.clone(),
             can_use_my_number: user.may(Permission::MyNumberLookup),
             form: SearchForm::default(),
+            ferr: FieldError::default(),
             error: Some(e.message_ja()),
             searched: false,
             results: vec![],
@@ -803,6 +920,15 @@ async fn change_preview(
     }
     match change_page(&app, &user, &f, OffsetDateTime::now_utc()).await {
         Ok((page, ..)) => render(page, StatusCode::OK),
+        Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
+            let draft = ChangeDraft {
+                kind: f.kind.clone(),
+                reason: f.reason.clone(),
+                event_date: f.event_date.clone(),
+                notified_on: f.notified_on.clone(),
+            };
+            person_view(&app, &user, &f.addressee_id, draft, Some(e)).await
+        }
         Err(e) => error_page(&user, e),
     }
 }
@@ -1053,7 +1179,7 @@ struct AuditPage {
     rows: Vec<LogRow>,
 }
 
-fn jst_time(us: i64) -> String {
+pub(crate) fn jst_time(us: i64) -> String {
     let t = kokuho_app::eligibility::from_us(us)
         .to_offset(time::UtcOffset::from_hms(9, 0, 0).unwrap_or(time::UtcOffset::UTC));
     format!(

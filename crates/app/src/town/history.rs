@@ -275,7 +275,13 @@ impl HistoryGenerator {
     /// Everyone who turned 75 in the window moved to 後期高齢者医療.
     pub async fn finish(mut self, app: &Kokuho, tx: &mut Tx) -> Result<HistoryReport> {
         let aged = app
-            .run_age_job_in(tx, self.as_of, "age-job", self.migrated_at)
+            .run_age_job_in(
+                tx,
+                self.as_of,
+                "age-job",
+                &crate::jobs::Progress::none(),
+                self.migrated_at,
+            )
             .await?;
         self.report.losses += aged.late_elderly_losses;
         Ok(self.report)

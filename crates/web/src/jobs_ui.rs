@@ -1,0 +1,368 @@
+//! The jobs page (処理状況): imports and batches with a live progress bar,
+//! their outcome and, for a failed one, the error report to download.
+//! A job runs in the background; the page polls its status as JSON.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use kokuho_app::Encoding;
+use kokuho_app::jobs::{JobKind, JobView};
+use kokuho_app::session::Session;
+use kokuho_app::{AppError, Kokuho};
+use kokuho_domain::access::Permission;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::ui::{FieldError, UiReader, UiUser, UserBar, check_form, jst_time, render, wareki_of};
+
+/// The largest file the import form takes (a month of a city's changes fits).
+const UPLOAD_LIMIT: usize = 64 * 1024 * 1024;
+
+pub fn routes() -> axum::Router<Kokuho> {
+    axum::Router::new()
+        .route("/ui/jobs", get(jobs_page))
+        .route(
+            "/ui/jobs/registry-import",
+            post(start_registry_import).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)),
+        )
+        .route("/ui/jobs/age-job", post(start_age_job))
+        .route("/ui/jobs/{id}", get(job_page))
+        .route("/ui/jobs/{id}/status", get(job_status))
+        .route("/ui/jobs/{id}/errors.csv", get(job_errors))
+}
+
+/// A job as a row of the page, and as the status the page polls.
+#[derive(Serialize)]
+struct JobLine {
+    id: i64,
+    kind: String,
+    subject: String,
+    status: String,
+    status_ja: String,
+    percent: u64,
+    done: u64,
+    total: u64,
+    started: String,
+    started_by: String,
+    finished: String,
+    summary: String,
+    running: bool,
+    has_error_report: bool,
+}
+
+impl From<JobView> for JobLine {
+    fn from(j: JobView) -> Self {
+        JobLine {
+            id: j.id,
+            kind: j.kind.label_ja().to_string(),
+            subject: j.subject.clone(),
+            status: j.status.clone(),
+            status_ja: j.status_ja().to_string(),
+            percent: j.percent(),
+            done: j.done,
+            total: j.total,
+            started: jst_time(j.started_us),
+            started_by: j.started_by.clone(),
+            finished: j.finished_us.map(jst_time).unwrap_or_default(),
+            summary: j.summary_ja.clone().unwrap_or_default(),
+            running: j.status == "running",
+            has_error_report: j.has_error_report,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "jobs.html")]
+struct JobsPage {
+    user: Option<UserBar>,
+    csrf: String,
+    can_import: bool,
+    can_age_job: bool,
+    today: String,
+    ferr: FieldError,
+    error: Option<String>,
+    jobs: Vec<JobLine>,
+}
+
+#[derive(Template)]
+#[template(path = "job.html")]
+struct JobPage {
+    user: Option<UserBar>,
+    job: JobLine,
+}
+
+fn forbidden(e: &AppError) -> Response {
+    (
+        StatusCode::FORBIDDEN,
+        Html(format!(
+            "<!doctype html><html lang=\"ja\"><head><meta charset=\"utf-8\"><title>処理状況</title></head>\
+             <body><p id=\"forbidden\">{}</p><p><a href=\"/ui\">検索に戻る</a></p></body></html>",
+            e.message_ja()
+        )),
+    )
+        .into_response()
+}
+
+fn status_of(e: &AppError) -> StatusCode {
+    match e {
+        AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
+        AppError::NotFound { .. } => StatusCode::NOT_FOUND,
+        AppError::Invalid { .. } | AppError::Rejected { .. } => StatusCode::BAD_REQUEST,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+async fn jobs_view(app: &Kokuho, user: &UiUser, problem: Option<AppError>) -> Response {
+    let now = OffsetDateTime::now_utc();
+    let s = Session {
+        app,
+        actor: &user.actor,
+    };
+    let jobs = match s.jobs(now).await {
+        Ok(j) => j,
+        Err(e) => return forbidden(&e),
+    };
+    let (ferr, error) = match &problem {
+        Some(e) => FieldError::place(e, &["file", "encoding", "on"]),
+        None => (FieldError::default(), None),
+    };
+    let status = problem.as_ref().map(status_of).unwrap_or(StatusCode::OK);
+    render(
+        JobsPage {
+            user: Some(user.bar()),
+            csrf: user.csrf.clone(),
+            can_import: user.may(Permission::RegistryImport),
+            can_age_job: user.may(Permission::AgeJob),
+            today: wareki_of(now.date()),
+            ferr,
+            error,
+            jobs: jobs.into_iter().map(JobLine::from).collect(),
+        },
+        status,
+    )
+}
+
+async fn jobs_page(State(app): State<Kokuho>, user: UiUser) -> Response {
+    jobs_view(&app, &user, None).await
+}
+
+/// Reads the import form: its CSRF token, the file and its encoding.
+async fn read_upload(mut m: Multipart) -> Result<(String, String, Vec<u8>, String), AppError> {
+    let bad = |en: &str, ja: &str| AppError::invalid("file", en.to_string(), ja.to_string());
+    let (mut csrf, mut name, mut bytes, mut enc) = (
+        String::new(),
+        String::new(),
+        Vec::new(),
+        String::from("utf-8"),
+    );
+    while let Some(field) = m.next_field().await.map_err(|_| {
+        bad(
+            "the upload could not be read",
+            "ファイルを受け取れませんでした（大きすぎる可能性があります）",
+        )
+    })? {
+        match field.name().unwrap_or_default() {
+            "csrf" => csrf = field.text().await.unwrap_or_default(),
+            "encoding" => enc = field.text().await.unwrap_or_default(),
+            "file" => {
+                // Only the base name: a browser may send a path.
+                name = field
+                    .file_name()
+                    .unwrap_or_default()
+                    .rsplit(['/', '\\'])
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
+                bytes = field
+                    .bytes()
+                    .await
+                    .map_err(|_| {
+                        bad(
+                            "the upload could not be read",
+                            "ファイルを受け取れませんでした",
+                        )
+                    })?
+                    .to_vec();
+            }
+            _ => {}
+        }
+    }
+    Ok((csrf, name, bytes, enc))
+}
+
+async fn start_registry_import(
+    State(app): State<Kokuho>,
+    user: UiUser,
+    upload: Multipart,
+) -> Response {
+    let now = OffsetDateTime::now_utc();
+    let s = Session {
+        app: &app,
+        actor: &user.actor,
+    };
+    // The permission first: a refused actor learns nothing from validation.
+    if let Err(e) = s.require(Permission::RegistryImport, now).await {
+        return forbidden(&e);
+    }
+    let (csrf, name, bytes, enc) = match read_upload(upload).await {
+        Ok(x) => x,
+        Err(e) => return jobs_view(&app, &user, Some(e)).await,
+    };
+    if let Err(e) = check_form(&app, &user, &csrf).await {
+        return (StatusCode::FORBIDDEN, e.message_ja()).into_response();
+    }
+    if name.is_empty() || bytes.is_empty() {
+        let e = AppError::invalid("file", "choose a file", "取り込むファイルを選んでください");
+        return jobs_view(&app, &user, Some(e)).await;
+    }
+    let Some(encoding) = Encoding::parse(&enc) else {
+        let e = AppError::invalid("encoding", "utf-8 or cp932", "文字コードを選んでください");
+        return jobs_view(&app, &user, Some(e)).await;
+    };
+    let job = match s.start_job(JobKind::RegistryImport, &name, now).await {
+        Ok(j) => j,
+        Err(e) => return jobs_view(&app, &user, Some(e)).await,
+    };
+    let id = job.id;
+    let (app2, actor) = (app.clone(), user.actor.clone());
+    tokio::spawn(async move {
+        let s = Session {
+            app: &app2,
+            actor: &actor,
+        };
+        // The outcome (or error report) is recorded on the job itself.
+        if let Err(e) = s
+            .import_registry_feed_as(&job, &name, &bytes, encoding, OffsetDateTime::now_utc())
+            .await
+        {
+            tracing::info!(
+                job = job.id,
+                code = e.code(),
+                "import rejected: {}",
+                e.message_en()
+            );
+        }
+    });
+    Redirect::to(&format!("/ui/jobs/{id}")).into_response()
+}
+
+#[derive(Deserialize)]
+struct AgeJobForm {
+    csrf: String,
+    on: String,
+}
+
+async fn start_age_job(
+    State(app): State<Kokuho>,
+    user: UiUser,
+    Form(f): Form<AgeJobForm>,
+) -> Response {
+    let now = OffsetDateTime::now_utc();
+    if let Err(e) = check_form(&app, &user, &f.csrf).await {
+        return (StatusCode::FORBIDDEN, e.message_ja()).into_response();
+    }
+    let s = Session {
+        app: &app,
+        actor: &user.actor,
+    };
+    if let Err(e) = s.require(Permission::AgeJob, now).await {
+        return forbidden(&e);
+    }
+    let on = match kokuho_app::registry::parse_date("on", &f.on) {
+        Ok(d) => d,
+        Err(e) => return jobs_view(&app, &user, Some(e)).await,
+    };
+    let job = match s.start_job(JobKind::AgeJob, &on.to_string(), now).await {
+        Ok(j) => j,
+        Err(e) => return jobs_view(&app, &user, Some(e)).await,
+    };
+    let id = job.id;
+    let (app2, actor) = (app.clone(), user.actor.clone());
+    tokio::spawn(async move {
+        let s = Session {
+            app: &app2,
+            actor: &actor,
+        };
+        if let Err(e) = s.run_age_job_as(&job, on, OffsetDateTime::now_utc()).await {
+            tracing::warn!(
+                job = job.id,
+                code = e.code(),
+                "age job failed: {}",
+                e.message_en()
+            );
+        }
+    });
+    Redirect::to(&format!("/ui/jobs/{id}")).into_response()
+}
+
+/// Read without touching the session: while a SQLite import holds the
+/// write lock this page must still answer and show the bar moving.
+async fn job_page(
+    State(app): State<Kokuho>,
+    reader: Result<UiReader, Response>,
+    Path(id): Path<i64>,
+) -> Response {
+    let Ok(UiReader(user)) = reader else {
+        return Redirect::to("/ui/signin").into_response();
+    };
+    let s = Session {
+        app: &app,
+        actor: &user.actor,
+    };
+    match s.job(id, OffsetDateTime::now_utc()).await {
+        Ok(j) => render(
+            JobPage {
+                user: Some(user.bar()),
+                job: j.into(),
+            },
+            StatusCode::OK,
+        ),
+        Err(e @ AppError::Forbidden { .. }) => forbidden(&e),
+        Err(e) => (status_of(&e), e.message_ja()).into_response(),
+    }
+}
+
+/// What the page's script polls: no personal data, never cached.
+async fn job_status(
+    State(app): State<Kokuho>,
+    UiReader(user): UiReader,
+    Path(id): Path<i64>,
+) -> Response {
+    let s = Session {
+        app: &app,
+        actor: &user.actor,
+    };
+    match s.job(id, OffsetDateTime::now_utc()).await {
+        Ok(j) => axum::Json(JobLine::from(j)).into_response(),
+        Err(e) => (
+            status_of(&e),
+            axum::Json(serde_json::json!({"code": e.code(), "message": e.message_ja()})),
+        )
+            .into_response(),
+    }
+}
+
+async fn job_errors(State(app): State<Kokuho>, user: UiUser, Path(id): Path<i64>) -> Response {
+    let s = Session {
+        app: &app,
+        actor: &user.actor,
+    };
+    match s.job_error_report(id, OffsetDateTime::now_utc()).await {
+        Ok(csv) => (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"job-{id}-errors.csv\""),
+                ),
+            ],
+            csv,
+        )
+            .into_response(),
+        Err(e @ AppError::Forbidden { .. }) => forbidden(&e),
+        Err(e) => (status_of(&e), e.message_ja()).into_response(),
+    }
+}

@@ -1,0 +1,309 @@
+//! The staff screens through the real router (no socket), on both
+//! backends: errors placed next to their field, and the jobs page — an
+//! upload that runs in the background, its status as the page polls it, the
+//! error report of a rejected file, and the refusal of a role that may not.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use kokuho_app::town::{self, TownSpec};
+use kokuho_app::{Encoding, Kokuho};
+use kokuho_store::testing::{TestDb, all_backends};
+use kokuho_vault::Keyring;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+struct Screen {
+    router: Router,
+    cookie: String,
+    csrf: String,
+}
+
+async fn town(t: &TestDb) -> (Router, Kokuho) {
+    let ring = Keyring::generate();
+    let spec = TownSpec::demo(800, 5);
+    town::generate(&t.db, &ring, &spec, time::OffsetDateTime::now_utc(), |_| {})
+        .await
+        .unwrap();
+    let app = Kokuho::new(t.db.clone(), Arc::new(ring), spec.insurer_number);
+    (kokuho_web::router(app.clone()), app)
+}
+
+async fn sign_in(router: &Router, app: &Kokuho, account: &str) -> Screen {
+    let code = app
+        .demo_totp_code(account, time::OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    let body =
+        json!({"account": account, "password": kokuho_app::access::DEMO_PASSWORD, "code": code})
+            .to_string();
+    let res = router
+        .clone()
+        .oneshot(
+            Request::post("/api/v1/session")
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let cookie = res.headers()["set-cookie"].to_str().unwrap();
+    let cookie = cookie.split(';').next().unwrap().to_string();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    let v: Value = serde_json::from_slice(&bytes).unwrap();
+    Screen {
+        router: router.clone(),
+        cookie,
+        csrf: v["csrf_token"].as_str().unwrap().to_string(),
+    }
+}
+
+impl Screen {
+    async fn send(&self, mut req: Request<Body>) -> (StatusCode, Vec<(String, String)>, String) {
+        req.headers_mut()
+            .insert(header::COOKIE, self.cookie.parse().unwrap());
+        let res = self.router.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let headers = res
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
+            .collect();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        (
+            status,
+            headers,
+            String::from_utf8_lossy(&bytes).into_owned(),
+        )
+    }
+
+    async fn get(&self, uri: &str) -> (StatusCode, Vec<(String, String)>, String) {
+        self.send(Request::get(uri).body(Body::empty()).unwrap())
+            .await
+    }
+
+    async fn form(&self, uri: &str, fields: &[(&str, &str)]) -> (StatusCode, String) {
+        let mut body = format!("csrf={}", self.csrf);
+        for (k, v) in fields {
+            body.push_str(&format!("&{k}={}", urlencode(v)));
+        }
+        let (s, _, b) = self
+            .send(
+                Request::post(uri)
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .body(Body::from(body))
+                    .unwrap(),
+            )
+            .await;
+        (s, b)
+    }
+
+    /// Uploads a file as the import form does; returns the job's page address.
+    async fn upload(&self, name: &str, bytes: &[u8]) -> (StatusCode, String, String) {
+        let boundary = "kokuhoBoundary7MA4YWxk";
+        let mut body = Vec::new();
+        for (field, value) in [("csrf", self.csrf.as_str()), ("encoding", "utf-8")] {
+            body.extend(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"\r\n\r\n{value}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        body.extend(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: text/csv\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend(bytes);
+        body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let (s, headers, b) = self
+            .send(
+                Request::post("/ui/jobs/registry-import")
+                    .header(
+                        header::CONTENT_TYPE,
+                        format!("multipart/form-data; boundary={boundary}"),
+                    )
+                    .body(Body::from(body))
+                    .unwrap(),
+            )
+            .await;
+        let location = headers
+            .iter()
+            .find(|(k, _)| k == "location")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        (s, location, b)
+    }
+
+    /// Polls a job's status until it ends, as the page's script does.
+    async fn wait(&self, job_page: &str) -> Value {
+        for _ in 0..400 {
+            let (s, _, b) = self.get(&format!("{job_page}/status")).await;
+            assert_eq!(s, StatusCode::OK, "{b}");
+            let v: Value = serde_json::from_str(&b).unwrap();
+            if v["running"] == false {
+                return v;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("the job did not end");
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_stand_next_to_their_field() {
+    for t in all_backends().await {
+        let (router, app) = town(&t).await;
+        let clerk = sign_in(&router, &app, "demo-clerk").await;
+        let (s, page) = clerk
+            .form("/ui/search", &[("birth_date", "令和99年13月1日")])
+            .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{}", t.name);
+        assert!(
+            page.contains(r#"id="birth_date" name="birth_date" value="令和99年13月1日" aria-invalid="true" aria-describedby="birth_date-error">"#),
+            "the field is marked and keeps what was typed: {page}"
+        );
+        assert!(page.contains(r#"<p class="field-error" id="birth_date-error">"#));
+        assert!(!page.contains(r#"id="search-error""#), "not above the form");
+
+        // A change with an impossible date comes back to the person page's form.
+        let person = app
+            .search_persons(&kokuho_app::registry::PersonSearch {
+                kana: Some("ア".into()),
+                limit: Some(1),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .remove(0);
+        let (s, page) = clerk
+            .form(
+                "/ui/eligibility/preview",
+                &[
+                    ("addressee_id", person.addressee_id.as_str()),
+                    ("kind", "loss"),
+                    ("reason", "death"),
+                    ("event_date", "2026-02-30"),
+                    ("notified_on", ""),
+                ],
+            )
+            .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+        assert!(page.contains(r#"id="event_date-error""#), "{page}");
+        assert!(
+            page.contains(r#"value="2026-02-30""#),
+            "what was typed is kept"
+        );
+        assert!(page.contains(r#"<option value="loss" selected>"#));
+        assert!(page.contains(r#"<option value="death" selected>"#));
+        assert!(
+            page.contains(person.name.as_str()),
+            "still the person's page"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_jobs_page_runs_an_import_and_reports_a_bad_file() {
+    for t in all_backends().await {
+        let (router, app) = town(&t).await;
+        let clerk = sign_in(&router, &app, "demo-clerk").await;
+        let (s, _, page) = clerk.get("/ui/jobs").await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(page.contains(r#"id="import-form""#) && page.contains(r#"id="age-form""#));
+        assert!(page.contains("処理の履歴はありません"));
+
+        let events = app
+            .sample_registry_feed(time::macros::date!(2026 - 04 - 01))
+            .await
+            .unwrap();
+        let good = kokuho_formats::registry_feed::write(&events, Encoding::Utf8).unwrap();
+        let (s, job_page, _) = clerk.upload("feed.csv", &good).await;
+        assert_eq!(s, StatusCode::SEE_OTHER, "{}", t.name);
+        assert_eq!(job_page, "/ui/jobs/1");
+        let (s, _, page) = clerk.get(&job_page).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(page.contains(r#"id="job-progress""#));
+        let v = clerk.wait(&job_page).await;
+        assert_eq!(v["status"], "succeeded", "{v}");
+        assert_eq!(v["percent"], 100);
+        assert_eq!(v["done"], v["total"]);
+        assert_eq!(v["summary"], "異動7件、異動候補5件");
+        assert_eq!(app.proposals(Some("pending")).await.unwrap().len(), 5);
+
+        // The same file with a broken 2nd line: rejected, nothing changed, a report to download.
+        let text = String::from_utf8(good).unwrap();
+        let broken = text
+            .replacen("\r\n", "\r\nX", 1)
+            .replace(",2026-", ",2026-99-");
+        let (_, job_page, _) = clerk.upload("broken.csv", broken.as_bytes()).await;
+        let v = clerk.wait(&job_page).await;
+        assert_eq!(v["status"], "failed", "{v}");
+        assert_eq!(v["has_error_report"], true);
+        let (s, headers, csv) = clerk.get(&format!("{job_page}/errors.csv")).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(
+            headers
+                .iter()
+                .any(|(k, v)| k == "content-disposition" && v.contains("attachment"))
+        );
+        assert!(csv.contains("\"broken.csv\",2,"), "{csv}");
+        assert_eq!(app.proposals(Some("pending")).await.unwrap().len(), 5);
+        let (_, _, page) = clerk.get("/ui/jobs").await;
+        assert!(page.contains(r#"<tr class="job failed">"#));
+        assert!(page.contains(r#"<tr class="job succeeded">"#));
+        assert!(page.contains("/ui/jobs/2/errors.csv"));
+
+        // No file chosen: the message stands at the file field.
+        let (s, _, page) = clerk.upload("", b"").await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+        assert!(page.contains(r#"id="file-error""#), "{page}");
+
+        // The age job from its form.
+        let (s, page) = clerk.form("/ui/jobs/age-job", &[("on", "R9.3.31")]).await;
+        assert_eq!(s, StatusCode::SEE_OTHER, "{page}");
+        let v = clerk.wait("/ui/jobs/3").await;
+        assert_eq!(v["status"], "succeeded", "{v}");
+        assert_eq!(v["subject"], "2027-03-31");
+
+        // A levy clerk may run neither: no link, and refusals.
+        let levy = sign_in(&router, &app, "demo-levy").await;
+        let (_, _, page) = levy.get("/ui").await;
+        assert!(!page.contains("nav-jobs"));
+        for uri in ["/ui/jobs", "/ui/jobs/1", "/ui/jobs/2/errors.csv"] {
+            let (s, _, page) = levy.get(uri).await;
+            assert_eq!(s, StatusCode::FORBIDDEN, "{uri}: {page}");
+        }
+        let (s, _, _) = levy.get("/ui/jobs/1/status").await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let (s, _, _) = levy.upload("feed.csv", b"x").await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        // Without a session the status answers 401 and the page sends to sign-in.
+        let anon = Screen {
+            router: router.clone(),
+            cookie: "kokuho_session=nothing".into(),
+            csrf: String::new(),
+        };
+        assert_eq!(
+            anon.get("/ui/jobs/1/status").await.0,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(anon.get("/ui/jobs/1").await.0, StatusCode::SEE_OTHER);
+    }
+}
