@@ -21,15 +21,22 @@ pub enum JobKind {
     RegistryImport,
     /// 年齢到達処理（75歳到達による喪失）
     AgeJob,
+    /// 所得情報の取込
+    IncomeImport,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 2] = [JobKind::RegistryImport, JobKind::AgeJob];
+    pub const ALL: [JobKind; 3] = [
+        JobKind::RegistryImport,
+        JobKind::AgeJob,
+        JobKind::IncomeImport,
+    ];
 
     pub fn code(self) -> &'static str {
         match self {
             JobKind::RegistryImport => "registry_import",
             JobKind::AgeJob => "age_job",
+            JobKind::IncomeImport => "income_import",
         }
     }
 
@@ -41,6 +48,7 @@ impl JobKind {
         match self {
             JobKind::RegistryImport => "住基異動ファイルの取込",
             JobKind::AgeJob => "年齢到達処理（75歳到達）",
+            JobKind::IncomeImport => "所得情報の取込",
         }
     }
 
@@ -49,6 +57,7 @@ impl JobKind {
         match self {
             JobKind::RegistryImport => Permission::RegistryImport,
             JobKind::AgeJob => Permission::AgeJob,
+            JobKind::IncomeImport => Permission::IncomeImport,
         }
     }
 }

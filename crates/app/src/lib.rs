@@ -3,8 +3,10 @@
 
 pub mod access;
 pub mod audit;
+pub mod calc;
 pub mod eligibility;
 pub mod error;
+pub mod income;
 pub mod jobs;
 pub mod leak_scan;
 pub mod registry;

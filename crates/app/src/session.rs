@@ -508,6 +508,78 @@ impl Session<'_> {
         Ok(r)
     }
 
+    /// Imports the tax system's income file, recorded as a job.
+    pub async fn import_income(
+        &self,
+        file_name: &str,
+        bytes: &[u8],
+        enc: Encoding,
+        now: OffsetDateTime,
+    ) -> Result<crate::income::IncomeReport> {
+        let job = self
+            .start_job(JobKind::IncomeImport, file_name, now)
+            .await?;
+        self.import_income_as(&job, file_name, bytes, enc, now)
+            .await
+    }
+
+    pub async fn import_income_as(
+        &self,
+        job: &Job,
+        file_name: &str,
+        bytes: &[u8],
+        enc: Encoding,
+        now: OffsetDateTime,
+    ) -> Result<crate::income::IncomeReport> {
+        self.check(Permission::IncomeImport, None, &[], now).await?;
+        Self::same_kind(job, JobKind::IncomeImport)?;
+        let r = self
+            .app
+            .import_income(
+                file_name,
+                bytes,
+                enc,
+                &self.actor.account,
+                &job.progress,
+                now,
+            )
+            .await;
+        self.end_job(job, file_name, &r, |r| {
+            if r.already_imported {
+                (
+                    "imported before: nothing changed".to_string(),
+                    "取込済みのファイルです（変更なし）".to_string(),
+                )
+            } else {
+                (
+                    format!(
+                        "{} lines: {} recorded ({} corrections), {} unchanged",
+                        r.lines, r.recorded, r.corrections, r.unchanged
+                    ),
+                    format!(
+                        "{}行：新規{}件（うち修正・更正{}件）、変更なし{}件",
+                        r.lines, r.recorded, r.corrections, r.unchanged
+                    ),
+                )
+            }
+        })
+        .await?;
+        let r = r?;
+        let digest = kokuho_formats::registry_feed::file_digest(bytes);
+        self.log(
+            "income_import",
+            &[],
+            None,
+            &format!(
+                "{file_name} sha256 {digest}: {} lines, {} recorded, {} corrections (job {})",
+                r.lines, r.recorded, r.corrections, job.id
+            ),
+            now,
+        )
+        .await?;
+        Ok(r)
+    }
+
     /// The kinds of job the actor may see and start.
     pub fn job_kinds(&self, now: OffsetDateTime) -> Vec<JobKind> {
         JobKind::ALL

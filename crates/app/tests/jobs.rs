@@ -193,7 +193,26 @@ async fn only_roles_that_may_run_a_kind_see_its_jobs() {
             actor: &clerk,
         };
         s.run_age_job(date!(2026 - 04 - 01), T0).await.unwrap();
-        for other in [&levy, &auditor] {
+        // The levy clerk imports income: sees those jobs only.
+        let l = Session {
+            app: &app,
+            actor: &levy,
+        };
+        assert_eq!(l.job_kinds(T0), vec![JobKind::IncomeImport]);
+        assert!(
+            l.jobs(T0).await.unwrap().is_empty(),
+            "{}: not the age job",
+            t.name
+        );
+        assert!(matches!(
+            l.job(1, T0).await,
+            Err(AppError::Forbidden { .. })
+        ));
+        assert!(matches!(
+            l.start_job(JobKind::AgeJob, "2026-04-01", T0).await,
+            Err(AppError::Forbidden { .. })
+        ));
+        for other in [&auditor] {
             let o = Session {
                 app: &app,
                 actor: other,
@@ -217,6 +236,9 @@ async fn only_roles_that_may_run_a_kind_see_its_jobs() {
             ));
             assert!(o.job_kinds(T0).is_empty());
         }
-        assert_eq!(s.job_kinds(T0), JobKind::ALL.to_vec());
+        assert_eq!(
+            s.job_kinds(T0),
+            vec![JobKind::RegistryImport, JobKind::AgeJob]
+        );
     }
 }

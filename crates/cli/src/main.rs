@@ -137,6 +137,15 @@ enum Command {
         #[arg(long, default_value = "utf-8")]
         encoding: String,
     },
+    /// Import the tax system's income file (所得情報; layout: docs/formats/income.md)
+    IncomeImport {
+        #[command(flatten)]
+        db: DbArgs,
+        file: PathBuf,
+        /// utf-8 or cp932
+        #[arg(long, default_value = "utf-8")]
+        encoding: String,
+    },
     /// Manage the My Number vault: keys, rotation, leak scans
     Vault {
         #[command(subcommand)]
@@ -164,11 +173,23 @@ enum Command {
         #[command(subcommand)]
         action: RetentionAction,
     },
+    /// Trial calculations (試算) from figures on standard input; reads no database
+    Calc {
+        #[command(subcommand)]
+        action: CalcAction,
+    },
     /// The privacy impact assessment (特定個人情報保護評価)
     Pia {
         #[command(subcommand)]
         action: PiaAction,
     },
+}
+
+#[derive(Subcommand)]
+enum CalcAction {
+    /// A household's income categories (適用区分) and copay rates for a month:
+    /// JSON in (standard input), JSON out (docs/api/calc.md)
+    Burden,
 }
 
 #[derive(Subcommand)]
@@ -722,7 +743,53 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 );
             }
         }
+        Command::IncomeImport { db, file, encoding } => {
+            let (app, actor) = open_session(&db).await?;
+            let session = Session {
+                app: &app,
+                actor: &actor,
+            };
+            let enc = parse_encoding(&encoding)?;
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let r = session
+                .import_income(&name, &bytes, enc, OffsetDateTime::now_utc())
+                .await?;
+            if r.already_imported {
+                println!("{name}: imported before; nothing changed");
+            } else {
+                println!(
+                    "{name}: {} lines, {} revisions recorded ({} corrections), {} unchanged",
+                    r.lines, r.recorded, r.corrections, r.unchanged
+                );
+            }
+        }
         Command::Account { action } => account(action).await?,
+        Command::Calc {
+            action: CalcAction::Burden,
+        } => {
+            let mut input = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut input)
+                .context("cannot read standard input")?;
+            let req: kokuho_app::calc::BurdenRequest =
+                serde_json::from_str(&input).map_err(|e| {
+                    AppError::invalid(
+                        "input",
+                        format!(
+                            "standard input, line {}, column {}: {e}",
+                            e.line(),
+                            e.column()
+                        ),
+                        format!("入力の{}行{}列目が読めません: {e}", e.line(), e.column()),
+                    )
+                })?;
+            let out = kokuho_app::calc::burden(&req)?;
+            println!("{}", serde_json::to_string_pretty(&out)?);
+        }
         Command::Jobs { action } => {
             let now = OffsetDateTime::now_utc();
             match action {

@@ -701,6 +701,7 @@ fn every_command_with_every_role() {
         ),
         (vec!["registry-import", &feed], P::RegistryImport),
         (vec!["jobs", "errors", "1"], P::RegistryImport),
+        (vec!["income-import", &feed], P::IncomeImport),
         (vec!["vault", "status"], P::VaultAdmin),
         (vec!["vault", "retire-key", "9"], P::VaultAdmin),
         (
@@ -776,4 +777,62 @@ fn every_command_with_every_role() {
     // Every refusal above is in the log, and the chain is intact.
     let o = run(&["audit", "verify", "--database", &db, "--keyring", &keys]);
     assert!(o.status.success(), "{}", stdout(&o));
+}
+
+fn run_with_stdin(args: &[&str], input: &str) -> Output {
+    use std::io::Write;
+    let mut child = kokuho()
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn calc_burden_reads_json_and_answers_json() {
+    // A 擬制世帯主 (not insured, taxed) and a non-taxed insured daughter aged 72
+    // whose pension is 800,000: taxed householder → not 低所得; 一般, 2割.
+    let input = r#"{"month": "2026-11", "members": [
+        {"id": "F", "birth_date": "1950-03-03", "insured": false, "householder": true,
+         "income": {"total_income": 3000000, "taxable_income": 1800000, "revenue": 4000000, "resident_tax_exempt": false, "unreported": false}},
+        {"id": "D", "birth_date": "1954-08-20", "insured": true, "householder": false,
+         "income": {"total_income": 0, "taxable_income": 0, "revenue": 800000, "pension_revenue": 800000, "resident_tax_exempt": true, "unreported": false}}
+    ]}"#;
+    let o = run_with_stdin(&["calc", "burden"], input);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["category_under_70"], serde_json::Value::Null);
+    assert_eq!(v["category_70_74"], "一般");
+    assert_eq!(v["members"].as_array().unwrap().len(), 1);
+    assert_eq!(v["members"][0]["copay_rate"], "2割");
+    // The same household with the father non-taxed too: 低所得Ⅰ needs his income 0 as well → Ⅱ.
+    let exempt = input.replacen(
+        r#""resident_tax_exempt": false"#,
+        r#""resident_tax_exempt": true"#,
+        1,
+    );
+    let o = run_with_stdin(&["calc", "burden"], &exempt);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["category_70_74"], "低所得Ⅱ");
+    // Bad input: exit 1 with the reason, nothing on standard output.
+    let o = run_with_stdin(&["calc", "burden"], r#"{"month": "2026-11", "members": ["#);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(o.stdout.is_empty());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("E-INPUT") && err.contains("line 1"), "{err}");
+    let o = run_with_stdin(
+        &["calc", "burden"],
+        r#"{"month": "2026-11", "members": [{"id": "A", "birth_date": "R6.2.30", "insured": true, "householder": true}]}"#,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("birth_date"));
 }

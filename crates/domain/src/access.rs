@@ -82,7 +82,7 @@ impl Role {
                 EligibilityExport,
                 AgeJob,
             ],
-            Role::LevyClerk => &[RegistryRead, EligibilityRead],
+            Role::LevyClerk => &[RegistryRead, EligibilityRead, IncomeImport],
             Role::BenefitsClerk => &[RegistryRead, EligibilityRead, MyNumberLookup],
             Role::Supervisor => &[
                 RegistryRead,
@@ -96,6 +96,7 @@ impl Role {
                 RegistryImport,
                 EligibilityExport,
                 AgeJob,
+                IncomeImport,
             ],
             Role::Auditor => &[AuditRead, RegistryRead, EligibilityRead],
             Role::Administrator => &[AccountAdmin, VaultAdmin, SystemRead, Retention],
@@ -143,10 +144,12 @@ pub enum Permission {
     SystemRead,
     /// erase what is past its retention period
     Retention,
+    /// import income data from the municipal tax system (所得の取込)
+    IncomeImport,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 16] = [
+    pub const ALL: [Permission; 17] = [
         Permission::RegistryRead,
         Permission::RegistryWrite,
         Permission::MyNumberLookup,
@@ -163,6 +166,7 @@ impl Permission {
         Permission::VaultAdmin,
         Permission::SystemRead,
         Permission::Retention,
+        Permission::IncomeImport,
     ];
 
     pub fn code(self) -> &'static str {
@@ -183,6 +187,7 @@ impl Permission {
             Permission::VaultAdmin => "vault_admin",
             Permission::SystemRead => "system_read",
             Permission::Retention => "retention",
+            Permission::IncomeImport => "income_import",
         }
     }
 
@@ -208,6 +213,7 @@ impl Permission {
             Permission::VaultAdmin => "暗号鍵の管理",
             Permission::SystemRead => "稼働状況の確認",
             Permission::Retention => "保存期間を過ぎた情報の消去",
+            Permission::IncomeImport => "所得情報の取込",
         }
     }
 

@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod addressee;
+pub mod burden;
 pub mod digest_text;
 pub mod eligibility;
 pub mod id;

@@ -6,7 +6,9 @@
 //! unmappable characters, never the values read: a value may be personal
 //! information.
 
+mod csv_in;
 pub mod csv_out;
+pub mod income;
 pub mod registry_feed;
 pub mod text;
 

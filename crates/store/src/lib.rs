@@ -11,6 +11,7 @@ pub mod addressee;
 mod db;
 pub mod eligibility;
 pub mod feed;
+pub mod income;
 pub mod insurer;
 pub mod job;
 pub mod schema;

@@ -28,6 +28,10 @@ pub fn routes() -> axum::Router<Kokuho> {
             "/ui/jobs/registry-import",
             post(start_registry_import).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)),
         )
+        .route(
+            "/ui/jobs/income-import",
+            post(start_income_import).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)),
+        )
         .route("/ui/jobs/age-job", post(start_age_job))
         .route("/ui/jobs/{id}", get(job_page))
         .route("/ui/jobs/{id}/status", get(job_status))
@@ -81,6 +85,7 @@ struct JobsPage {
     csrf: String,
     can_import: bool,
     can_age_job: bool,
+    can_import_income: bool,
     today: String,
     ferr: FieldError,
     error: Option<String>,
@@ -136,6 +141,7 @@ async fn jobs_view(app: &Kokuho, user: &UiUser, problem: Option<AppError>) -> Re
             csrf: user.csrf.clone(),
             can_import: user.may(Permission::RegistryImport),
             can_age_job: user.may(Permission::AgeJob),
+            can_import_income: user.may(Permission::IncomeImport),
             today: wareki_of(now.date()),
             ferr,
             error,
@@ -198,13 +204,26 @@ async fn start_registry_import(
     user: UiUser,
     upload: Multipart,
 ) -> Response {
+    start_import(app, user, upload, JobKind::RegistryImport).await
+}
+
+async fn start_income_import(
+    State(app): State<Kokuho>,
+    user: UiUser,
+    upload: Multipart,
+) -> Response {
+    start_import(app, user, upload, JobKind::IncomeImport).await
+}
+
+/// Starts an import of an uploaded file in the background.
+async fn start_import(app: Kokuho, user: UiUser, upload: Multipart, kind: JobKind) -> Response {
     let now = OffsetDateTime::now_utc();
     let s = Session {
         app: &app,
         actor: &user.actor,
     };
     // The permission first: a refused actor learns nothing from validation.
-    if let Err(e) = s.require(Permission::RegistryImport, now).await {
+    if let Err(e) = s.require(kind.permission(), now).await {
         return forbidden(&e);
     }
     let (csrf, name, bytes, enc) = match read_upload(upload).await {
@@ -222,7 +241,7 @@ async fn start_registry_import(
         let e = AppError::invalid("encoding", "utf-8 or cp932", "文字コードを選んでください");
         return jobs_view(&app, &user, Some(e)).await;
     };
-    let job = match s.start_job(JobKind::RegistryImport, &name, now).await {
+    let job = match s.start_job(kind, &name, now).await {
         Ok(j) => j,
         Err(e) => return jobs_view(&app, &user, Some(e)).await,
     };
@@ -234,10 +253,18 @@ async fn start_registry_import(
             actor: &actor,
         };
         // The outcome (or error report) is recorded on the job itself.
-        if let Err(e) = s
-            .import_registry_feed_as(&job, &name, &bytes, encoding, OffsetDateTime::now_utc())
-            .await
-        {
+        let now = OffsetDateTime::now_utc();
+        let r = match job.kind {
+            JobKind::IncomeImport => s
+                .import_income_as(&job, &name, &bytes, encoding, now)
+                .await
+                .map(|_| ()),
+            _ => s
+                .import_registry_feed_as(&job, &name, &bytes, encoding, now)
+                .await
+                .map(|_| ()),
+        };
+        if let Err(e) = r {
             tracing::info!(
                 job = job.id,
                 code = e.code(),

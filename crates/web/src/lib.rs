@@ -4,6 +4,7 @@
 
 mod api;
 pub mod auth;
+mod calc_api;
 mod eligibility_api;
 mod error;
 mod jobs_ui;
@@ -58,6 +59,7 @@ fn api_parts(app: Kokuho) -> (Router, utoipa::openapi::OpenApi) {
     let (router, spec) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(api::routes())
         .merge(eligibility_api::routes())
+        .merge(calc_api::routes())
         .split_for_parts();
     (router.merge(ui::routes()).with_state(app), spec)
 }
@@ -67,6 +69,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     OpenApiRouter::<Kokuho>::with_openapi(ApiDoc::openapi())
         .merge(api::routes())
         .merge(eligibility_api::routes())
+        .merge(calc_api::routes())
         .split_for_parts()
         .1
 }

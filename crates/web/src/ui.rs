@@ -133,7 +133,9 @@ impl UiUser {
             idle_seconds: IDLE_TIMEOUT.whole_seconds(),
             idle_minutes: IDLE_TIMEOUT.whole_minutes(),
             auditor: self.actor.role == Role::Auditor,
-            jobs: self.may(Permission::RegistryImport) || self.may(Permission::AgeJob),
+            jobs: self.may(Permission::RegistryImport)
+                || self.may(Permission::AgeJob)
+                || self.may(Permission::IncomeImport),
         }
     }
 }

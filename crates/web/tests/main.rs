@@ -516,7 +516,66 @@ fn routes(id: &str, hh: &str) -> Vec<(&'static str, String, String, Option<Permi
             r#"{"reason":"x"}"#.into(),
             Some(Permission::ProposalDecide),
         ),
+        (
+            "POST",
+            "/api/v1/calc/burden".into(),
+            r#"{"month":"2026-11","members":[{"id":"A","birth_date":"1980-01-01","insured":true,"householder":true}]}"#.into(),
+            None,
+        ),
     ]
+}
+
+#[tokio::test]
+async fn the_burden_trial_calculation() {
+    for t in all_backends().await {
+        let api = app(&t).await;
+        let body = json!({
+            "month": "2026-11",
+            "members": [
+                {"id": "A", "birth_date": "1954-06-15", "insured": true, "householder": true,
+                 "income": {"total_income": 4_000_000, "taxable_income": 2_000_000, "revenue": 5_000_000,
+                            "resident_tax_exempt": false, "unreported": false}},
+                {"id": "B", "birth_date": "2021-05-01", "insured": true, "householder": false}
+            ],
+            "standard_income_application": false
+        })
+        .to_string();
+        let (s, v) = call(&api, post("/api/v1/calc/burden", &body)).await;
+        assert_eq!(s, StatusCode::OK, "{}: {v}", t.name);
+        assert_eq!(v["category_under_70"], "ウ");
+        assert_eq!(v["category_70_74"], "現役並みⅠ");
+        assert_eq!(v["members"][0]["copay_rate"], "3割");
+        assert_eq!(v["members"][1]["copay_rate"], "2割", "preschool");
+        assert_eq!(v["income_year"], 2025);
+        assert!(v["reasons"][0].as_str().unwrap().contains("3,570,000円"));
+        // Bad input names its field; no session, no answer.
+        let (s, v) = call(
+            &api,
+            post("/api/v1/calc/burden", r#"{"month":"2026-13","members":[]}"#),
+        )
+        .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+        assert_error(&v, "month");
+        let (s, v) = call(&api, post("/api/v1/calc/burden", r#"{"month":"2026-11","members":[{"id":"A","birth_date":"1980-01-01","insured":true}]}"#)).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+        assert_error(&v, "members");
+        let (s, _) = call(
+            &api,
+            post(
+                "/api/v1/calc/burden",
+                r#"{"month":"2026-11","extra":1,"members":[]}"#,
+            ),
+        )
+        .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+        let anon = Api {
+            cookie: None,
+            csrf: None,
+            ..api.clone()
+        };
+        let (s, _) = call(&anon, post("/api/v1/calc/burden", &body)).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+    }
 }
 
 fn request(method: &str, uri: &str, body: &str) -> Request<Body> {

@@ -282,8 +282,8 @@ async fn the_jobs_page_runs_an_import_and_reports_a_bad_file() {
         assert_eq!(v["status"], "succeeded", "{v}");
         assert_eq!(v["subject"], "2027-03-31");
 
-        // A levy clerk may run neither: no link, and refusals.
-        let levy = sign_in(&router, &app, "demo-levy").await;
+        // An auditor may run none: no link, and refusals.
+        let levy = sign_in(&router, &app, "demo-auditor").await;
         let (_, _, page) = levy.get("/ui").await;
         assert!(!page.contains("nav-jobs"));
         for uri in ["/ui/jobs", "/ui/jobs/1", "/ui/jobs/2/errors.csv"] {
