@@ -26,6 +26,10 @@ pub struct IncomeReport {
     /// lines already recorded with the same figures (sent again)
     pub unchanged: u64,
     pub already_imported: bool,
+    /// the income years in the file
+    pub years: Vec<i32>,
+    /// household-months whose burden categories changed as a result
+    pub burden_changed: u64,
 }
 
 fn rejected(file: &str, r: &IncomeRecord, field: &str, en: String, ja: String) -> AppError {
@@ -145,6 +149,10 @@ impl Kokuho {
                 report.lines += 1;
             }
             progress.complete();
+            let mut years: Vec<i32> = records.iter().map(|r| r.income_year).collect();
+            years.sort_unstable();
+            years.dedup();
+            report.years = years;
             files::record_file(
                 &mut tx,
                 &self.insurer,

@@ -23,6 +23,8 @@ pub enum JobKind {
     AgeJob,
     /// 所得情報の取込
     IncomeImport,
+    /// 負担区分の再判定
+    BurdenRecompute,
 }
 
 impl JobKind {
@@ -37,6 +39,7 @@ impl JobKind {
             JobKind::RegistryImport => "registry_import",
             JobKind::AgeJob => "age_job",
             JobKind::IncomeImport => "income_import",
+            JobKind::BurdenRecompute => "burden_recompute",
         }
     }
 
@@ -49,6 +52,7 @@ impl JobKind {
             JobKind::RegistryImport => "住基異動ファイルの取込",
             JobKind::AgeJob => "年齢到達処理（75歳到達）",
             JobKind::IncomeImport => "所得情報の取込",
+            JobKind::BurdenRecompute => "負担区分の再判定",
         }
     }
 
@@ -57,7 +61,7 @@ impl JobKind {
         match self {
             JobKind::RegistryImport => Permission::RegistryImport,
             JobKind::AgeJob => Permission::AgeJob,
-            JobKind::IncomeImport => Permission::IncomeImport,
+            JobKind::IncomeImport | JobKind::BurdenRecompute => Permission::IncomeImport,
         }
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod audit;
+pub mod burden;
 pub mod calc;
 pub mod eligibility;
 pub mod error;

@@ -533,7 +533,7 @@ impl Session<'_> {
     ) -> Result<crate::income::IncomeReport> {
         self.check(Permission::IncomeImport, None, &[], now).await?;
         Self::same_kind(job, JobKind::IncomeImport)?;
-        let r = self
+        let mut r = self
             .app
             .import_income(
                 file_name,
@@ -544,6 +544,34 @@ impl Session<'_> {
                 now,
             )
             .await;
+        // The months the imported years decide, up to this month, are judged
+        // again (in their own transactions: the income stays imported if this fails).
+        if let Ok(report) = &mut r
+            && !report.already_imported
+        {
+            let until = kokuho_domain::eligibility::YearMonth::from_date(now.date());
+            let mut months: Vec<_> = report
+                .years
+                .iter()
+                .flat_map(|y| crate::burden::months_of_income_year(*y, until))
+                .collect();
+            months.sort();
+            months.dedup();
+            match self
+                .app
+                .recompute_burden(
+                    &months,
+                    "income_import",
+                    &self.actor.account,
+                    &job.progress,
+                    now,
+                )
+                .await
+            {
+                Ok(b) => report.burden_changed = b.changed,
+                Err(e) => r = Err(e),
+            }
+        }
         self.end_job(job, file_name, &r, |r| {
             if r.already_imported {
                 (
@@ -553,12 +581,12 @@ impl Session<'_> {
             } else {
                 (
                     format!(
-                        "{} lines: {} recorded ({} corrections), {} unchanged",
-                        r.lines, r.recorded, r.corrections, r.unchanged
+                        "{} lines: {} recorded ({} corrections), {} unchanged; burden changed for {} household-months",
+                        r.lines, r.recorded, r.corrections, r.unchanged, r.burden_changed
                     ),
                     format!(
-                        "{}行：新規{}件（うち修正・更正{}件）、変更なし{}件",
-                        r.lines, r.recorded, r.corrections, r.unchanged
+                        "{}行：新規{}件（うち修正・更正{}件）、変更なし{}件／負担区分の変更 {}世帯・月",
+                        r.lines, r.recorded, r.corrections, r.unchanged, r.burden_changed
                     ),
                 )
             }
@@ -574,6 +602,97 @@ impl Session<'_> {
                 "{file_name} sha256 {digest}: {} lines, {} recorded, {} corrections (job {})",
                 r.lines, r.recorded, r.corrections, job.id
             ),
+            now,
+        )
+        .await?;
+        Ok(r)
+    }
+
+    /// Judges every household's burden categories again for the months.
+    pub async fn recompute_burden(
+        &self,
+        months: &[kokuho_domain::eligibility::YearMonth],
+        now: OffsetDateTime,
+    ) -> Result<crate::burden::BurdenReport> {
+        let subject = match (months.first(), months.last()) {
+            (Some(a), Some(b)) => format!(
+                "{} – {}",
+                kokuho_domain::burden::format_month(*a),
+                kokuho_domain::burden::format_month(*b)
+            ),
+            _ => "-".into(),
+        };
+        let job = self
+            .start_job(JobKind::BurdenRecompute, &subject, now)
+            .await?;
+        let r = self
+            .app
+            .recompute_burden(months, "recompute", &self.actor.account, &job.progress, now)
+            .await;
+        self.end_job(&job, &subject, &r, |r| {
+            (
+                format!(
+                    "{} household-months, {} changed, {} not judged",
+                    r.households, r.changed, r.skipped
+                ),
+                format!(
+                    "世帯・月 {}件、変更 {}件、判定不能 {}件",
+                    r.households, r.changed, r.skipped
+                ),
+            )
+        })
+        .await?;
+        let r = r?;
+        self.log(
+            "burden_recompute",
+            &[],
+            None,
+            &format!(
+                "{subject}: {} household-months, {} changed (job {})",
+                r.households, r.changed, job.id
+            ),
+            now,
+        )
+        .await?;
+        Ok(r)
+    }
+
+    /// Every version of a household's burden categories (logged).
+    pub async fn burden_history(
+        &self,
+        household: &str,
+        now: OffsetDateTime,
+    ) -> Result<Vec<kokuho_store::burden::BurdenRow>> {
+        self.check(Permission::EligibilityRead, None, &[], now)
+            .await?;
+        let rows = self.app.burden_history(household).await?;
+        self.log(
+            "burden_view",
+            &[],
+            None,
+            &format!("household {household}"),
+            now,
+        )
+        .await?;
+        Ok(rows)
+    }
+
+    /// A sample income file for the synthetic town (demo and benchmarks).
+    pub async fn sample_income(
+        &self,
+        year: i32,
+        now: OffsetDateTime,
+    ) -> Result<Vec<kokuho_formats::income::IncomeRecord>> {
+        self.check(Permission::IncomeImport, None, &[], now).await?;
+        let r = self
+            .app
+            .sample_income(year, crate::town::DEFAULT_SEED)
+            .await?;
+        self.log(
+            "income_sample",
+            &[],
+            None,
+            &format!("{year}: {} lines", r.len()),
             now,
         )
         .await?;

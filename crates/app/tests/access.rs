@@ -893,3 +893,75 @@ async fn sessions_time_out_and_passwords_are_reset_by_an_administrator() {
         ));
     }
 }
+
+/// A log begun before hashes were written between two 'h' still verifies,
+/// and records appended after it continue its chain; an edit is still found.
+#[tokio::test]
+async fn a_log_written_in_the_earlier_hash_form_still_verifies() {
+    use kokuho_domain::digest_text::legacy_form;
+    use kokuho_store::access::{LogEntry, chain_hash, genesis_hash};
+    for t in all_backends().await {
+        let app = Kokuho::new(
+            t.db.clone(),
+            Arc::new(Keyring::generate()),
+            kokuho_app::town::demo_insurer(),
+        );
+        let entry = |n: i64| LogEntry {
+            at_us: 1_700_000_000_000_000 + n,
+            insurer_number: "319012".into(),
+            account_name: "old-clerk".into(),
+            role: "eligibility_clerk".into(),
+            os_user: "-".into(),
+            client: "127.0.0.1".into(),
+            action: "person_view".into(),
+            subjects: "0000000001".into(),
+            purpose: String::new(),
+            outcome: "allowed".into(),
+            detail: format!("record {n}"),
+        };
+        let mut prev = legacy_form(&genesis_hash()).to_string();
+        for seq in 1..=2i64 {
+            let e = entry(seq);
+            let hash = legacy_form(&chain_hash(&prev, seq, &e)).to_string();
+            with_db!(&t.db, |p| {
+                sqlx::query(
+                "INSERT INTO access_log (seq, at_us, insurer_number, account_name, role, os_user, client, action, \
+                 subjects, purpose, outcome, detail, prev_hash, hash) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+            )
+            .bind(seq)
+            .bind(e.at_us)
+            .bind(e.insurer_number.clone())
+            .bind(e.account_name.clone())
+            .bind(e.role.clone())
+            .bind(e.os_user.clone())
+            .bind(e.client.clone())
+            .bind(e.action.clone())
+            .bind(e.subjects.clone())
+            .bind(e.purpose.clone())
+            .bind(e.outcome.clone())
+            .bind(e.detail.clone())
+            .bind(prev.clone())
+            .bind(hash.clone())
+            .execute(p)
+            .await
+            .map(|_| ())
+            .unwrap()
+            });
+            prev = hash;
+        }
+        assert!(!prev.starts_with('h'), "written in the earlier form");
+        let v = app.verify_access_log().await.unwrap();
+        assert_eq!((v.records, v.first_broken), (2, None), "{}", t.name);
+        // A record appended now continues the chain in the new form.
+        let mut tx = t.db.begin().await.unwrap();
+        let r = kokuho_store::access::append(&mut tx, &entry(3))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(r.prev_hash, prev);
+        assert!(r.hash.starts_with('h') && r.hash.ends_with('h'));
+        let v = app.verify_access_log().await.unwrap();
+        assert_eq!((v.records, v.first_broken), (3, None), "{}", t.name);
+    }
+}

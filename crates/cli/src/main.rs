@@ -151,6 +151,22 @@ enum Command {
         #[command(subcommand)]
         action: VaultAction,
     },
+    /// Burden categories (国保負担区分): judge again, show a household's history
+    Burden {
+        #[command(subcommand)]
+        action: BurdenAction,
+    },
+    /// Write a sample income file for the synthetic town (demo and benchmarks)
+    IncomeSample {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The income year (所得年)
+        #[arg(long)]
+        year: i32,
+        /// Where to write the CSV (docs/formats/income.md)
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Imports and batches (取込・一括処理): what ran, how it ended, error reports
     Jobs {
         #[command(subcommand)]
@@ -190,6 +206,27 @@ enum CalcAction {
     /// A household's income categories (適用区分) and copay rates for a month:
     /// JSON in (standard input), JSON out (docs/api/calc.md)
     Burden,
+}
+
+#[derive(Subcommand)]
+enum BurdenAction {
+    /// Judge every NHI household's categories again for the months FROM..=TO (YYYY-MM)
+    Recompute {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+    },
+    /// Every recorded version of a household's categories
+    Show {
+        #[command(flatten)]
+        db: DbArgs,
+        /// 世帯番号
+        #[arg(long)]
+        household: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -789,6 +826,81 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 })?;
             let out = kokuho_app::calc::burden(&req)?;
             println!("{}", serde_json::to_string_pretty(&out)?);
+        }
+        Command::Burden { action } => {
+            let now = OffsetDateTime::now_utc();
+            match action {
+                BurdenAction::Recompute { db, from, to } => {
+                    let month = |f: &'static str, v: &str| {
+                        kokuho_domain::burden::parse_month(v).ok_or_else(|| {
+                            AppError::invalid(
+                                f,
+                                "month must be YYYY-MM",
+                                "月は YYYY-MM の形式で指定してください",
+                            )
+                        })
+                    };
+                    let (from, to) = (month("from", &from)?, month("to", &to)?);
+                    let mut months = vec![];
+                    let mut m = from;
+                    while m <= to && months.len() < 240 {
+                        months.push(m);
+                        m = m.next();
+                    }
+                    let (app, actor) = open_session(&db).await?;
+                    let r = Session {
+                        app: &app,
+                        actor: &actor,
+                    }
+                    .recompute_burden(&months, now)
+                    .await?;
+                    println!(
+                        "{} months: {} household-months judged, {} changed, {} not judged",
+                        r.months, r.households, r.changed, r.skipped
+                    );
+                }
+                BurdenAction::Show { db, household } => {
+                    let (app, actor) = open_session(&db).await?;
+                    let rows = Session {
+                        app: &app,
+                        actor: &actor,
+                    }
+                    .burden_history(&household, now)
+                    .await?;
+                    for r in rows {
+                        println!(
+                            "{}  第{}版  所得{}年  70歳未満:{}  70〜74歳:{}  {}  [{}{}]",
+                            r.month,
+                            r.version_no,
+                            r.income_year,
+                            r.category_under_70.as_deref().unwrap_or("—"),
+                            r.category_70_74.as_deref().unwrap_or("—"),
+                            r.copay_rates,
+                            r.change_reason,
+                            if r.superseded_us.is_some() {
+                                ", superseded"
+                            } else {
+                                ""
+                            }
+                        );
+                    }
+                }
+            }
+        }
+        Command::IncomeSample { db, year, out } => {
+            let (app, actor) = open_session(&db).await?;
+            let records = Session {
+                app: &app,
+                actor: &actor,
+            }
+            .sample_income(year, OffsetDateTime::now_utc())
+            .await?;
+            let bytes =
+                kokuho_formats::income::write(&records, kokuho_formats::text::Encoding::Utf8)
+                    .map_err(|e| anyhow::anyhow!("cannot write the sample: {e}"))?;
+            std::fs::write(&out, bytes)
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            println!("{}: {} lines for {year}", out.display(), records.len());
         }
         Command::Jobs { action } => {
             let now = OffsetDateTime::now_utc();

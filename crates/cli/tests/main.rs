@@ -702,6 +702,21 @@ fn every_command_with_every_role() {
         (vec!["registry-import", &feed], P::RegistryImport),
         (vec!["jobs", "errors", "1"], P::RegistryImport),
         (vec!["income-import", &feed], P::IncomeImport),
+        (
+            vec![
+                "burden",
+                "recompute",
+                "--from",
+                "2026-08",
+                "--to",
+                "2026-08",
+            ],
+            P::IncomeImport,
+        ),
+        (
+            vec!["burden", "show", "--household", "0000000001"],
+            P::EligibilityRead,
+        ),
         (vec!["vault", "status"], P::VaultAdmin),
         (vec!["vault", "retire-key", "9"], P::VaultAdmin),
         (

@@ -316,16 +316,12 @@ pub enum AgeGroup {
     Elderly,
 }
 
-fn last_day(m: YearMonth) -> Option<Date> {
-    m.next().first_day().map(|d| d.previous_day().unwrap_or(d))
-}
-
 /// The member's age group in month `m`: 70–74 from the month after attaining
 /// 70 (国民健康保険法 第42条第1項第3号・第4号) until 後期高齢者医療; preschool
 /// through the first 31 March after the sixth birthday (第42条第1項第2号) —
 /// for a month, preschool on any day of it.
 pub fn age_group(birth: Date, m: YearMonth) -> AgeGroup {
-    let (Some(first), Some(last)) = (m.first_day(), last_day(m)) else {
+    let (Some(first), Some(last)) = (m.first_day(), m.last_day()) else {
         return AgeGroup::Under70;
     };
     let elderly_from = elderly_recipient_from(birth);

@@ -463,6 +463,16 @@ impl YearMonth {
         Date::from_calendar_date(self.year, self.month, 1).ok()
     }
 
+    /// `None` if the year is outside `time`'s range.
+    pub fn last_day(self) -> Option<Date> {
+        let first = self.first_day()?;
+        Some(
+            first
+                .replace_day(first.month().length(first.year()))
+                .unwrap_or(first),
+        )
+    }
+
     /// The following month; the year saturates at `i32::MAX`.
     pub fn next(self) -> YearMonth {
         match self.month {

@@ -679,3 +679,14 @@ pub async fn create_household(
     )
     .await
 }
+
+/// Everyone not removed from the registry: (宛名番号, birth date), in number order.
+pub async fn living(db: &Db, insurer: &InsurerNumber) -> Result<Vec<(String, Date)>> {
+    Ok(with_db!(db, |p| sqlx::query_as(
+        "SELECT addressee_id, birth_date FROM addressee WHERE insurer_number = $1 \
+         AND removed_on IS NULL ORDER BY addressee_id"
+    )
+    .bind(insurer.as_str().to_string())
+    .fetch_all(p)
+    .await?))
+}

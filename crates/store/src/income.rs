@@ -137,3 +137,25 @@ pub async fn latest(
         .filter(|r| r.income_year == income_year)
         .max_by_key(|r| r.revision))
 }
+
+/// The revision that applies for every person with income for the year.
+pub async fn latest_for_year(
+    db: &Db,
+    insurer: &InsurerNumber,
+    income_year: i32,
+) -> Result<std::collections::HashMap<String, IncomeRow>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM income_version WHERE insurer_number = $1 AND income_year = $2 \
+         ORDER BY addressee_id, revision"
+    );
+    let rows: Vec<IncomeRow> = with_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(insurer.as_str().to_string())
+        .bind(income_year)
+        .fetch_all(p)
+        .await?);
+    // Ordered by revision: the last one kept per person is the highest.
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.addressee_id.clone(), r))
+        .collect())
+}

@@ -8,6 +8,7 @@
 
 pub mod access;
 pub mod addressee;
+pub mod burden;
 mod db;
 pub mod eligibility;
 pub mod feed;

@@ -10,6 +10,7 @@
 pub mod data;
 pub mod feed_sample;
 pub mod history;
+pub mod income_sample;
 
 use kokuho_domain::addressee::{
     Addressee, Household, HouseholdNumber, Relationship, ResidentStatus, Sex,
@@ -101,18 +102,18 @@ impl Weighted {
     }
 }
 
-struct Random(ChaCha8Rng);
+pub(crate) struct Random(pub(crate) ChaCha8Rng);
 
 impl Random {
     /// Uniform in 0..n (n ≥ 1), by the multiply-shift mapping of one u64.
-    fn below(&mut self, n: u64) -> u64 {
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
         ((u128::from(self.0.next_u64()) * u128::from(n)) >> 64) as u64
     }
-    fn range(&mut self, lo: u64, hi_inclusive: u64) -> u64 {
+    pub(crate) fn range(&mut self, lo: u64, hi_inclusive: u64) -> u64 {
         lo + self.below(hi_inclusive - lo + 1)
     }
     /// True with probability pct/100.
-    fn chance(&mut self, pct: u64) -> bool {
+    pub(crate) fn chance(&mut self, pct: u64) -> bool {
         self.below(100) < pct
     }
 }

@@ -1,0 +1,137 @@
+//! Burden categories per NHI household and month, every version kept.
+
+use std::collections::HashMap;
+
+use kokuho_domain::id::InsurerNumber;
+
+use crate::{Db, Result, Tx, with_db, with_tx};
+
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct BurdenRow {
+    pub household_number: String,
+    /// YYYY-MM
+    pub month: String,
+    pub version_no: i32,
+    pub income_year: i32,
+    pub category_under_70: Option<String>,
+    pub category_70_74: Option<String>,
+    pub copay_rates: String,
+    pub reasons: String,
+    pub change_reason: String,
+    pub recorded_us: i64,
+    pub recorded_by: String,
+    pub superseded_us: Option<i64>,
+}
+
+impl BurdenRow {
+    /// What was decided, without when and why it was recorded.
+    pub fn outcome(&self) -> (i32, &Option<String>, &Option<String>, &str) {
+        (
+            self.income_year,
+            &self.category_under_70,
+            &self.category_70_74,
+            &self.copay_rates,
+        )
+    }
+}
+
+const COLUMNS: &str = "household_number, month, version_no, income_year, category_under_70, category_70_74, \
+    copay_rates, reasons, change_reason, recorded_us, recorded_by, superseded_us";
+
+/// The current version of every household's burden for a month.
+pub async fn current_for_month(
+    db: &Db,
+    insurer: &InsurerNumber,
+    month: &str,
+) -> Result<HashMap<String, BurdenRow>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM burden_version WHERE insurer_number = $1 AND month = $2 AND superseded_us IS NULL"
+    );
+    let rows: Vec<BurdenRow> = with_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(insurer.as_str().to_string())
+        .bind(month.to_string())
+        .fetch_all(p)
+        .await?);
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.household_number.clone(), r))
+        .collect())
+}
+
+/// Closes the current version (if any) and records `next` as the new one.
+pub async fn replace(
+    tx: &mut Tx,
+    insurer: &InsurerNumber,
+    current: Option<&BurdenRow>,
+    next: &BurdenRow,
+) -> Result<()> {
+    if let Some(c) = current {
+        with_tx!(tx, |t| sqlx::query(
+            "UPDATE burden_version SET superseded_us = $5 WHERE insurer_number = $1 \
+             AND household_number = $2 AND month = $3 AND version_no = $4 AND superseded_us IS NULL"
+        )
+        .bind(insurer.as_str().to_string())
+        .bind(c.household_number.clone())
+        .bind(c.month.clone())
+        .bind(c.version_no)
+        .bind(next.recorded_us)
+        .execute(t)
+        .await
+        .map(|_| ())?);
+    }
+    let sql = format!(
+        "INSERT INTO burden_version (insurer_number, {COLUMNS}) VALUES \
+         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, NULL)"
+    );
+    with_tx!(tx, |t| sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(insurer.as_str().to_string())
+        .bind(next.household_number.clone())
+        .bind(next.month.clone())
+        .bind(next.version_no)
+        .bind(next.income_year)
+        .bind(next.category_under_70.clone())
+        .bind(next.category_70_74.clone())
+        .bind(next.copay_rates.clone())
+        .bind(next.reasons.clone())
+        .bind(next.change_reason.clone())
+        .bind(next.recorded_us)
+        .bind(next.recorded_by.clone())
+        .execute(t)
+        .await
+        .map(|_| ())?);
+    Ok(())
+}
+
+/// Every version for a household, by month then version.
+pub async fn history(db: &Db, insurer: &InsurerNumber, household: &str) -> Result<Vec<BurdenRow>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM burden_version WHERE insurer_number = $1 AND household_number = $2 \
+         ORDER BY month, version_no"
+    );
+    Ok(with_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(insurer.as_str().to_string())
+        .bind(household.to_string())
+        .fetch_all(p)
+        .await?))
+}
+
+/// The householders of every household on a date, as known at `known_at_us`.
+pub async fn householders_on(
+    db: &Db,
+    insurer: &InsurerNumber,
+    on: time::Date,
+    known_at_us: i64,
+) -> Result<HashMap<String, String>> {
+    let rows: Vec<(String, String)> = with_db!(db, |p| sqlx::query_as(
+        "SELECT household_number, householder_addressee_id FROM householder_history \
+         WHERE insurer_number = $1 AND valid_from <= $2 AND recorded_us <= $3 \
+         ORDER BY household_number, valid_from, recorded_us"
+    )
+    .bind(insurer.as_str().to_string())
+    .bind(on)
+    .bind(known_at_us)
+    .fetch_all(p)
+    .await?);
+    // The last row of each household is the one in force, as last recorded.
+    Ok(rows.into_iter().collect())
+}
