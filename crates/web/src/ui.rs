@@ -534,6 +534,17 @@ struct PersonPage {
     timeline_to: String,
     household: Option<HouseholdBox>,
     access_history: Option<Vec<AccessRow>>,
+    burden: Vec<BurdenLine>,
+}
+
+/// One month of the household's burden categories, for the person page.
+struct BurdenLine {
+    month: String,
+    under70: String,
+    elderly: String,
+    copay: String,
+    reasons: String,
+    corrected: bool,
 }
 
 async fn person(State(app): State<Kokuho>, user: UiUser, Form(f): Form<PersonForm>) -> Response {
@@ -684,6 +695,37 @@ async fn person_view(
         }),
         _ => None,
     };
+    // The household's categories and this person's copay, newest month first.
+    let burden = match s.burden_history(a.household_number.as_str(), now).await {
+        Ok(rows) => {
+            let me = format!("{}:", a.addressee_id);
+            let mut lines: Vec<BurdenLine> = rows
+                .iter()
+                .filter(|r| r.superseded_us.is_none())
+                .map(|r| BurdenLine {
+                    month: kokuho_domain::burden::parse_month(&r.month)
+                        .and_then(|m| m.first_day())
+                        .and_then(|d| wareki::format_date(d).ok())
+                        .map(|w| w.split_inclusive('月').next().unwrap_or(&w).to_string())
+                        .unwrap_or_else(|| r.month.clone()),
+                    under70: r.category_under_70.clone().unwrap_or_else(|| "—".into()),
+                    elderly: r.category_70_74.clone().unwrap_or_else(|| "—".into()),
+                    copay: r
+                        .copay_rates
+                        .split(';')
+                        .find_map(|c| c.strip_prefix(me.as_str()))
+                        .unwrap_or("—")
+                        .to_string(),
+                    reasons: r.reasons.replace('\n', "／"),
+                    corrected: r.version_no > 1,
+                })
+                .collect();
+            lines.reverse();
+            lines.truncate(13);
+            lines
+        }
+        Err(_) => vec![],
+    };
     let access_history = if user.actor.role == Role::Auditor {
         s.disclosure(a.addressee_id.as_str(), now)
             .await
@@ -762,6 +804,7 @@ async fn person_view(
             bars,
             household,
             access_history,
+            burden,
         },
         status,
     )

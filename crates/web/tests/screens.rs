@@ -307,3 +307,52 @@ async fn the_jobs_page_runs_an_import_and_reports_a_bad_file() {
         assert_eq!(anon.get("/ui/jobs/1").await.0, StatusCode::SEE_OTHER);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_person_page_shows_the_households_burden_categories() {
+    for t in all_backends().await {
+        let (router, app) = town(&t).await;
+        let now = time::OffsetDateTime::now_utc();
+        let levy = app
+            .actor_for("demo-levy", "tester", "test", now)
+            .await
+            .unwrap();
+        let s = kokuho_app::session::Session {
+            app: &app,
+            actor: &levy,
+        };
+        // Last year's income decides the months from August; import it as the town would.
+        let year = if now.month() as u8 >= 8 {
+            now.year() - 1
+        } else {
+            now.year() - 2
+        };
+        let sample = s.sample_income(year, now).await.unwrap();
+        let bytes = kokuho_formats::income::write(&sample, Encoding::Utf8).unwrap();
+        let r = s
+            .import_income("income.csv", &bytes, Encoding::Utf8, now)
+            .await
+            .unwrap();
+        assert!(r.burden_changed > 0, "{}: {r:?}", t.name);
+        let insured = {
+            let mut v = vec![];
+            app.for_each_insured_on(now.date(), None, |r| {
+                v.push(r.addressee_id);
+                Ok(())
+            })
+            .await
+            .unwrap();
+            v.remove(0)
+        };
+        let clerk = sign_in(&router, &app, "demo-clerk").await;
+        let (st, page) = clerk
+            .form("/ui/person", &[("addressee_id", insured.as_str())])
+            .await;
+        assert_eq!(st, StatusCode::OK);
+        assert!(page.contains(r#"id="burden""#), "{}: {page}", t.name);
+
+        assert!(
+            page.contains("旧ただし書き所得") || page.contains("非課税") || page.contains("未申告")
+        );
+    }
+}
