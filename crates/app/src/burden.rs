@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use kokuho_domain::addressee::HouseholdNumber;
 use kokuho_domain::burden::{self, AgeGroup, BurdenRules, Income, Member, format_month};
 use kokuho_domain::eligibility::YearMonth;
 use kokuho_store::burden::{self as repo, BurdenRow};
@@ -47,8 +48,100 @@ fn income_of(row: Option<&IncomeRow>) -> Income {
     }
 }
 
-/// A member as the recomputation found them: (宛名番号, birth date).
-type Insured = (String, Date);
+fn rules() -> Result<BurdenRules> {
+    BurdenRules::shipped().map_err(|e| AppError::Setup {
+        message_en: format!("the burden rule table is broken: {e}"),
+        message_ja: "負担区分の規則表に誤りがあります".into(),
+    })
+}
+
+/// What a household is made of in a month, for judging it.
+struct HouseholdMonth<'a> {
+    household: &'a str,
+    month: YearMonth,
+    /// insured members: 宛名番号 → birth date
+    insured: &'a BTreeMap<String, Date>,
+    householder: Option<&'a String>,
+    /// 基準収入額適用 applied for, in force this month
+    applied: bool,
+}
+
+/// Judges one household-month; `Some(next version)` when the outcome
+/// differs from `old` (or there is none), `None` when nothing changed.
+#[allow(clippy::too_many_arguments)] // the inputs of one judgement, each named
+fn judge(
+    rules: &BurdenRules,
+    h: &HouseholdMonth<'_>,
+    income: &dyn Fn(&str) -> Option<IncomeRow>,
+    old: Option<&BurdenRow>,
+    change_reason: &str,
+    actor: &str,
+    at: i64,
+) -> std::result::Result<Option<BurdenRow>, burden::BurdenError> {
+    let first = h.month.first_day().unwrap_or(Date::MIN);
+    let mut members: Vec<Member> = h
+        .insured
+        .iter()
+        .map(|(id, birth)| Member {
+            id: id.clone(),
+            birth_date: *birth,
+            insured: true,
+            householder: h.householder == Some(id),
+            income: income_of(income(id).as_ref()),
+        })
+        .collect();
+    match h.householder {
+        Some(head) if !members.iter().any(|m| &m.id == head) => members.push(Member {
+            // The 擬制世帯主: not insured, so the age is not used.
+            id: head.clone(),
+            birth_date: first,
+            insured: false,
+            householder: true,
+            income: income_of(income(head).as_ref()),
+        }),
+        Some(_) => {}
+        // No householder on record for the date: the first insured stands in.
+        None => {
+            if let Some(m) = members.first_mut() {
+                m.householder = true;
+            }
+        }
+    }
+    let b = burden::compute(rules, h.month, &members, h.applied)?;
+    let copay_rates = b
+        .members
+        .iter()
+        .map(|(id, g, rate)| match g {
+            AgeGroup::Preschool => format!("{id}:{rate}(未就学)"),
+            AgeGroup::Under70 => format!("{id}:{rate}"),
+            AgeGroup::Elderly => format!("{id}:{rate}(高齢受給者)"),
+        })
+        .collect::<Vec<_>>()
+        .join(";");
+    let next = BurdenRow {
+        household_number: h.household.to_string(),
+        month: format_month(h.month),
+        version_no: old.map_or(1, |o| o.version_no + 1),
+        income_year: burden::income_year_for(h.month),
+        category_under_70: b.under70.map(|c| c.label().to_string()),
+        category_70_74: b.elderly.map(|c| c.label().to_string()),
+        copay_rates,
+        reasons: b.reasons.join("\n"),
+        change_reason: change_reason.to_string(),
+        recorded_us: at,
+        recorded_by: actor.to_string(),
+        superseded_us: None,
+    };
+    Ok(old
+        .is_none_or(|o| o.outcome() != next.outcome())
+        .then_some(next))
+}
+
+fn applied_in(applications: &HashMap<String, String>, household: &str, month: YearMonth) -> bool {
+    applications
+        .get(household)
+        .is_some_and(|from| from.as_str() <= format_month(month).as_str())
+}
 
 impl Kokuho {
     /// Recomputes every NHI household's categories for each month, as the
@@ -61,13 +154,11 @@ impl Kokuho {
         progress: &Progress,
         now: OffsetDateTime,
     ) -> Result<BurdenReport> {
-        let rules = BurdenRules::shipped().map_err(|e| AppError::Setup {
-            message_en: format!("the burden rule table is broken: {e}"),
-            message_ja: "負担区分の規則表に誤りがあります".into(),
-        })?;
+        let rules = rules()?;
         let at = to_us(now);
         let mut report = BurdenReport::default();
         let mut incomes: HashMap<i32, HashMap<String, IncomeRow>> = HashMap::new();
+        let applications = repo::applications(&self.db, &self.insurer).await?;
         progress.set_total(months.len() as u64);
         for (done, &month) in months.iter().enumerate() {
             progress.set_done(done as u64);
@@ -96,85 +187,27 @@ impl Kokuho {
                 );
             }
             let income = &incomes[&year];
+            let lookup = |id: &str| income.get(id).cloned();
             let current =
                 repo::current_for_month(&self.db, &self.insurer, &format_month(month)).await?;
             let mut changes: Vec<(Option<BurdenRow>, BurdenRow)> = Vec::new();
             for (household, insured) in &households {
                 report.households += 1;
-                let insured: Vec<Insured> = insured.iter().map(|(a, b)| (a.clone(), *b)).collect();
-                let head = heads.get(household);
-                let mut members: Vec<Member> = insured
-                    .iter()
-                    .map(|(id, birth)| Member {
-                        id: id.clone(),
-                        birth_date: *birth,
-                        insured: true,
-                        householder: head == Some(id),
-                        income: income_of(income.get(id)),
-                    })
-                    .collect();
-                match head {
-                    Some(h) if !members.iter().any(|m| &m.id == h) => members.push(Member {
-                        // The 擬制世帯主: not insured, so the age is not used.
-                        id: h.clone(),
-                        birth_date: first,
-                        insured: false,
-                        householder: true,
-                        income: income_of(income.get(h)),
-                    }),
-                    Some(_) => {}
-                    // No householder on record for the date: the first insured stands in.
-                    None => {
-                        if let Some(m) = members.first_mut() {
-                            m.householder = true;
-                        }
-                    }
-                }
-                let b = match burden::compute(&rules, month, &members, false) {
-                    Ok(b) => b,
+                let h = HouseholdMonth {
+                    household,
+                    month,
+                    insured,
+                    householder: heads.get(household),
+                    applied: applied_in(&applications, household, month),
+                };
+                let old = current.get(household);
+                match judge(&rules, &h, &lookup, old, change_reason, actor, at) {
+                    Ok(Some(next)) => changes.push((old.cloned(), next)),
+                    Ok(None) => {}
                     Err(e) => {
                         tracing::warn!(household = %household, month = %format_month(month), "burden not judged: {e}");
                         report.skipped += 1;
-                        continue;
                     }
-                };
-                let copay_rates = b
-                    .members
-                    .iter()
-                    .map(|(id, g, rate)| {
-                        let g = match g {
-                            AgeGroup::Preschool => "未就学",
-                            AgeGroup::Under70 => "",
-                            AgeGroup::Elderly => "高齢受給者",
-                        };
-                        format!(
-                            "{id}:{rate}{}",
-                            if g.is_empty() {
-                                String::new()
-                            } else {
-                                format!("({g})")
-                            }
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join(";");
-                let old = current.get(household);
-                let next = BurdenRow {
-                    household_number: household.clone(),
-                    month: format_month(month),
-                    version_no: old.map_or(1, |o| o.version_no + 1),
-                    income_year: year,
-                    category_under_70: b.under70.map(|c| c.label().to_string()),
-                    category_70_74: b.elderly.map(|c| c.label().to_string()),
-                    copay_rates,
-                    reasons: b.reasons.join("\n"),
-                    change_reason: change_reason.to_string(),
-                    recorded_us: at,
-                    recorded_by: actor.to_string(),
-                    superseded_us: None,
-                };
-                if old.is_none_or(|o| o.outcome() != next.outcome()) {
-                    changes.push((old.cloned(), next));
                 }
             }
             report.changed += changes.len() as u64;
@@ -188,6 +221,134 @@ impl Kokuho {
         }
         progress.complete();
         Ok(report)
+    }
+
+    /// Recomputes one household for the months (after a change at the
+    /// counter: an eligibility change, an application). Months with no
+    /// insured member are left as they are.
+    pub async fn recompute_household_burden(
+        &self,
+        household: &HouseholdNumber,
+        months: &[YearMonth],
+        change_reason: &str,
+        actor: Actor<'_>,
+        now: OffsetDateTime,
+    ) -> Result<BurdenReport> {
+        let rules = rules()?;
+        let at = to_us(now);
+        let mut report = BurdenReport::default();
+        let applications = repo::applications(&self.db, &self.insurer).await?;
+        for &month in months {
+            let (Some(first), Some(last)) = (month.first_day(), month.last_day()) else {
+                continue;
+            };
+            let mut insured: BTreeMap<String, Date> = BTreeMap::new();
+            for on in [first, last] {
+                let view = self.nhi_household_as_of(household, on, None).await?;
+                for m in view.members {
+                    insured.insert(m.addressee_id, m.birth_date);
+                }
+            }
+            if insured.is_empty() {
+                continue;
+            }
+            report.households += 1;
+            let head = kokuho_store::addressee::householder_on(
+                &self.db,
+                &self.insurer,
+                household,
+                first,
+                at,
+            )
+            .await?
+            .map(|a| a.to_string());
+            let year = burden::income_year_for(month);
+            let mut incomes: HashMap<String, IncomeRow> = HashMap::new();
+            for id in insured.keys().chain(head.iter()) {
+                if let Some(row) =
+                    kokuho_store::income::latest(&self.db, &self.insurer, id, year).await?
+                {
+                    incomes.insert(id.clone(), row);
+                }
+            }
+            let lookup = |id: &str| incomes.get(id).cloned();
+            let old = repo::current(
+                &self.db,
+                &self.insurer,
+                household.as_str(),
+                &format_month(month),
+            )
+            .await?;
+            let h = HouseholdMonth {
+                household: household.as_str(),
+                month,
+                insured: &insured,
+                householder: head.as_ref(),
+                applied: applied_in(&applications, household.as_str(), month),
+            };
+            match judge(&rules, &h, &lookup, old.as_ref(), change_reason, actor, at) {
+                Ok(Some(next)) => {
+                    in_tx!(self.db, |tx| repo::replace(
+                        &mut tx,
+                        &self.insurer,
+                        old.as_ref(),
+                        &next
+                    )
+                    .await
+                    .map_err(AppError::from))?;
+                    report.changed += 1;
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(household = %household.as_str(), month = %format_month(month), "burden not judged: {e}");
+                    report.skipped += 1;
+                }
+            }
+            report.months += 1;
+        }
+        Ok(report)
+    }
+
+    /// The months judged so far from `from` on: what a change at the
+    /// counter must judge again.
+    pub async fn judged_months_from(&self, from: YearMonth) -> Result<Vec<YearMonth>> {
+        Ok(repo::judged_months(&self.db, &self.insurer)
+            .await?
+            .iter()
+            .filter_map(|m| burden::parse_month(m))
+            .filter(|m| *m >= from)
+            .collect())
+    }
+
+    /// Records a 基準収入額適用 application from `from`; false when it was
+    /// recorded before.
+    pub async fn record_standard_income_application(
+        &self,
+        household: &HouseholdNumber,
+        from: YearMonth,
+        actor: Actor<'_>,
+        now: OffsetDateTime,
+    ) -> Result<bool> {
+        if kokuho_store::addressee::get_household(&self.db, &self.insurer, household)
+            .await?
+            .is_none()
+        {
+            return Err(AppError::NotFound {
+                what: "household",
+                message_ja: "該当する世帯がありません",
+            });
+        }
+        let at = to_us(now);
+        in_tx!(self.db, |tx| repo::record_application(
+            &mut tx,
+            &self.insurer,
+            household.as_str(),
+            &format_month(from),
+            at,
+            actor
+        )
+        .await
+        .map_err(AppError::from))
     }
 
     /// Every version of a household's categories.

@@ -214,6 +214,8 @@ impl Session<'_> {
         self.check(Permission::EligibilityWrite, None, &subject, now)
             .await?;
         let v = self.app.acquire(a, &self.actor.account, now).await?;
+        self.rejudge_household_of(&a.addressee_id, v.acquired_on, now)
+            .await;
         self.log(
             "eligibility_acquire",
             &subject,
@@ -230,6 +232,10 @@ impl Session<'_> {
         self.check(Permission::EligibilityWrite, None, &subject, now)
             .await?;
         let v = self.app.lose(l, &self.actor.account, now).await?;
+        if let Some(lost) = v.lost_on {
+            // The month of the loss still counts the person (insured on its first day).
+            self.rejudge_household_of(&l.addressee_id, lost, now).await;
+        }
         self.log(
             "eligibility_lose",
             &subject,
@@ -693,6 +699,94 @@ impl Session<'_> {
             &[],
             None,
             &format!("{year}: {} lines", r.len()),
+            now,
+        )
+        .await?;
+        Ok(r)
+    }
+
+    /// After an eligibility change: the person's household is judged again
+    /// for the months already judged from the change on. Best effort: the
+    /// change is recorded whatever happens here (a failure is logged, and
+    /// `burden recompute` puts it right).
+    async fn rejudge_household_of(&self, person: &AddresseeId, from: Date, now: OffsetDateTime) {
+        let run = async {
+            let months = self
+                .app
+                .judged_months_from(kokuho_domain::eligibility::YearMonth::from_date(from))
+                .await?;
+            if months.is_empty() {
+                return Ok(crate::burden::BurdenReport::default());
+            }
+            let household = self
+                .app
+                .person(person.as_str())
+                .await?
+                .person
+                .household_number;
+            self.app
+                .recompute_household_burden(
+                    &household,
+                    &months,
+                    "eligibility_change",
+                    &self.actor.account,
+                    now,
+                )
+                .await
+        };
+        if let Err(e) = run.await {
+            tracing::warn!(
+                code = e.code(),
+                "burden categories not judged again after an eligibility change: {}",
+                e.message_en()
+            );
+        }
+    }
+
+    /// Records a 基準収入額適用 application for a household from `from`, and
+    /// judges its months from then to this month again.
+    pub async fn apply_standard_income(
+        &self,
+        household: &str,
+        from: kokuho_domain::eligibility::YearMonth,
+        now: OffsetDateTime,
+    ) -> Result<crate::burden::BurdenReport> {
+        self.check(Permission::EligibilityWrite, None, &[], now)
+            .await?;
+        let household = HouseholdNumber::parse(household)
+            .map_err(|e| AppError::invalid("household", e.to_string(), e.message_ja()))?;
+        let recorded = self
+            .app
+            .record_standard_income_application(&household, from, &self.actor.account, now)
+            .await?;
+        let until = kokuho_domain::eligibility::YearMonth::from_date(now.date());
+        let mut months = vec![];
+        let mut m = from;
+        while m <= until && months.len() < 36 {
+            months.push(m);
+            m = m.next();
+        }
+        let r = self
+            .app
+            .recompute_household_burden(
+                &household,
+                &months,
+                "standard_income_application",
+                &self.actor.account,
+                now,
+            )
+            .await?;
+        self.log(
+            "standard_income_application",
+            &[],
+            None,
+            &format!(
+                "household {} from {}{}: {} months changed",
+                household.as_str(),
+                kokuho_domain::burden::format_month(from),
+                if recorded { "" } else { " (recorded before)" },
+                r.changed
+            ),
             now,
         )
         .await?;

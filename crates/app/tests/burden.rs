@@ -136,3 +136,183 @@ async fn the_income_import_judges_its_months_and_a_correction_keeps_the_past() {
         assert!(again.households > 0);
     }
 }
+
+#[tokio::test]
+async fn a_standard_income_application_makes_a_genekinami_household_general_from_its_month() {
+    for t in all_backends().await {
+        let ring = Keyring::generate();
+        let spec = TownSpec::demo(1_500, 6);
+        town::generate(&t.db, &ring, &spec, T0, |_| {})
+            .await
+            .unwrap();
+        let app = Kokuho::new(t.db.clone(), Arc::new(ring), spec.insurer_number);
+        let sup = app
+            .actor_for("demo-supervisor", "tester", "test", T0)
+            .await
+            .unwrap();
+        let s = Session {
+            app: &app,
+            actor: &sup,
+        };
+        let sample = s.sample_income(2025, T0).await.unwrap();
+        let bytes = kokuho_formats::income::write(&sample, Encoding::Utf8).unwrap();
+        s.import_income("income-2025.csv", &bytes, Encoding::Utf8, T0)
+            .await
+            .unwrap();
+        // A household with one or two members aged 70–74 in November.
+        let rows: Vec<(String, String)> = with_db!(&t.db, |p| sqlx::query_as(
+            "SELECT household_number, copay_rates FROM burden_version WHERE month = '2026-11' \
+             AND category_70_74 IS NOT NULL AND superseded_us IS NULL ORDER BY household_number"
+        )
+        .fetch_all(p)
+        .await
+        .unwrap());
+        let (household, rates) = rows
+            .iter()
+            .find(|(_, r)| matches!(r.matches("高齢受給者").count(), 1 | 2))
+            .unwrap()
+            .clone();
+        let elderly: Vec<&str> = rates
+            .split(';')
+            .filter(|c| c.contains("高齢受給者"))
+            .map(|c| c.split(':').next().unwrap())
+            .collect();
+        // Their corrected income: 課税所得 1,500,000 (現役並みⅠ), revenue under the thresholds.
+        let salary = if elderly.len() == 1 {
+            3_800_000
+        } else {
+            2_500_000
+        };
+        let corrected: Vec<_> = elderly
+            .iter()
+            .map(|id| {
+                let mut r = sample
+                    .iter()
+                    .find(|r| r.addressee_id.as_str() == *id)
+                    .unwrap()
+                    .clone();
+                r.revision = 1;
+                r.unreported = false;
+                r.resident_tax_exempt = false;
+                r.salary_revenue = salary;
+                r.salary_income = kokuho_app::town::income_sample::salary_income(salary);
+                r.pension_revenue = 0;
+                r.pension_income = 0;
+                r.other_income = 0;
+                r.total_income = r.salary_income;
+                r.total_gross_income = r.salary_income;
+                r.taxable_income = 1_500_000;
+                r
+            })
+            .collect();
+        let bytes = kokuho_formats::income::write(&corrected, Encoding::Utf8).unwrap();
+        s.import_income("kosei.csv", &bytes, Encoding::Utf8, T1)
+            .await
+            .unwrap();
+        let current = |rows: Vec<kokuho_store::burden::BurdenRow>, m: &str| {
+            rows.into_iter()
+                .find(|r| r.month == m && r.superseded_us.is_none())
+                .unwrap()
+        };
+        let h = app.burden_history(&household).await.unwrap();
+        for m in ["2026-08", "2026-11"] {
+            assert_eq!(
+                current(h.clone(), m).category_70_74.as_deref(),
+                Some("現役並みⅠ"),
+                "{}: {m}",
+                t.name
+            );
+        }
+        // The application from October: October and November become 一般 and 2割.
+        let r = s
+            .apply_standard_income(&household, parse_month("2026-10").unwrap(), T1)
+            .await
+            .unwrap();
+        assert_eq!(r.changed, 2, "{}", t.name);
+        let h = app.burden_history(&household).await.unwrap();
+        assert_eq!(
+            current(h.clone(), "2026-09").category_70_74.as_deref(),
+            Some("現役並みⅠ")
+        );
+        let nov = current(h.clone(), "2026-11");
+        assert_eq!(nov.category_70_74.as_deref(), Some("一般"));
+        assert_eq!(nov.change_reason, "standard_income_application");
+        assert!(nov.reasons.contains("基準収入額適用"));
+        assert!(
+            nov.copay_rates
+                .contains(&format!("{}:2割(高齢受給者)", elderly[0]))
+        );
+        // Applying again changes nothing.
+        let again = s
+            .apply_standard_income(&household, parse_month("2026-10").unwrap(), T1)
+            .await
+            .unwrap();
+        assert_eq!(again.changed, 0);
+    }
+}
+
+#[tokio::test]
+async fn an_eligibility_change_judges_the_household_again() {
+    for t in all_backends().await {
+        let ring = Keyring::generate();
+        let spec = TownSpec::demo(1_500, 7);
+        town::generate(&t.db, &ring, &spec, T0, |_| {})
+            .await
+            .unwrap();
+        let app = Kokuho::new(t.db.clone(), Arc::new(ring), spec.insurer_number);
+        let sup = app
+            .actor_for("demo-supervisor", "tester", "test", T0)
+            .await
+            .unwrap();
+        let s = Session {
+            app: &app,
+            actor: &sup,
+        };
+        let sample = s.sample_income(2025, T0).await.unwrap();
+        let bytes = kokuho_formats::income::write(&sample, Encoding::Utf8).unwrap();
+        s.import_income("income-2025.csv", &bytes, Encoding::Utf8, T0)
+            .await
+            .unwrap();
+        let (household, rates): (String, String) = with_db!(&t.db, |p| sqlx::query_as(
+            "SELECT household_number, copay_rates FROM burden_version WHERE month = '2026-11' \
+             AND copay_rates LIKE '%;%' AND superseded_us IS NULL ORDER BY household_number LIMIT 1"
+        )
+        .fetch_one(p)
+        .await
+        .unwrap());
+        let leaving = rates.split(':').next().unwrap().to_string();
+        // Left for employee insurance on 2026-09-30: lost on 2026-10-01.
+        s.lose(
+            &kokuho_app::eligibility::Loss {
+                addressee_id: kokuho_domain::id::AddresseeId::parse(&leaving).unwrap(),
+                reason: kokuho_domain::eligibility::LossReason::JoinedEmployeeInsurance,
+                event_on: time::macros::date!(2026 - 09 - 30),
+                notified_on: Some(time::macros::date!(2026 - 11 - 25)),
+                destination: None,
+                next_insurer_number: None,
+            },
+            T1,
+        )
+        .await
+        .unwrap();
+        let h = app.burden_history(&household).await.unwrap();
+        let nov = h
+            .iter()
+            .find(|r| r.month == "2026-11" && r.superseded_us.is_none())
+            .unwrap();
+        assert_eq!(nov.change_reason, "eligibility_change", "{}", t.name);
+        assert!(
+            !nov.copay_rates.contains(&format!("{leaving}:")),
+            "{}",
+            nov.copay_rates
+        );
+        let aug = h
+            .iter()
+            .find(|r| r.month == "2026-08" && r.superseded_us.is_none())
+            .unwrap();
+        assert_eq!(
+            aug.version_no, 1,
+            "months before the change are left as they were"
+        );
+    }
+}

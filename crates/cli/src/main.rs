@@ -219,6 +219,17 @@ enum BurdenAction {
         #[arg(long)]
         to: String,
     },
+    /// Record a 基準収入額適用 application for a household from a month (YYYY-MM)
+    /// and judge its months from then on again
+    Apply {
+        #[command(flatten)]
+        db: DbArgs,
+        /// 世帯番号
+        #[arg(long)]
+        household: String,
+        #[arg(long)]
+        from: String,
+    },
     /// Every recorded version of a household's categories
     Show {
         #[command(flatten)]
@@ -857,6 +868,30 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                     println!(
                         "{} months: {} household-months judged, {} changed, {} not judged",
                         r.months, r.households, r.changed, r.skipped
+                    );
+                }
+                BurdenAction::Apply {
+                    db,
+                    household,
+                    from,
+                } => {
+                    let from = kokuho_domain::burden::parse_month(&from).ok_or_else(|| {
+                        AppError::invalid(
+                            "from",
+                            "month must be YYYY-MM",
+                            "月は YYYY-MM の形式で指定してください",
+                        )
+                    })?;
+                    let (app, actor) = open_session(&db).await?;
+                    let r = Session {
+                        app: &app,
+                        actor: &actor,
+                    }
+                    .apply_standard_income(&household, from, now)
+                    .await?;
+                    println!(
+                        "application recorded; {} months judged, {} changed",
+                        r.months, r.changed
                     );
                 }
                 BurdenAction::Show { db, household } => {

@@ -717,6 +717,17 @@ fn every_command_with_every_role() {
             vec!["burden", "show", "--household", "0000000001"],
             P::EligibilityRead,
         ),
+        (
+            vec![
+                "burden",
+                "apply",
+                "--household",
+                "0000000001",
+                "--from",
+                "2026-10",
+            ],
+            P::EligibilityWrite,
+        ),
         (vec!["vault", "status"], P::VaultAdmin),
         (vec!["vault", "retire-key", "9"], P::VaultAdmin),
         (

@@ -135,3 +135,70 @@ pub async fn householders_on(
     // The last row of each household is the one in force, as last recorded.
     Ok(rows.into_iter().collect())
 }
+
+/// The current version of one household's burden for a month.
+pub async fn current(
+    db: &Db,
+    insurer: &InsurerNumber,
+    household: &str,
+    month: &str,
+) -> Result<Option<BurdenRow>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM burden_version WHERE insurer_number = $1 AND household_number = $2 \
+         AND month = $3 AND superseded_us IS NULL"
+    );
+    Ok(with_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(insurer.as_str().to_string())
+        .bind(household.to_string())
+        .bind(month.to_string())
+        .fetch_optional(p)
+        .await?))
+}
+
+/// The months judged so far for the insurer, in order.
+pub async fn judged_months(db: &Db, insurer: &InsurerNumber) -> Result<Vec<String>> {
+    Ok(with_db!(db, |p| sqlx::query_scalar(
+        "SELECT DISTINCT month FROM burden_version WHERE insurer_number = $1 ORDER BY month"
+    )
+    .bind(insurer.as_str().to_string())
+    .fetch_all(p)
+    .await?))
+}
+
+/// Records a 基準収入額適用 application; the same month twice is one.
+pub async fn record_application(
+    tx: &mut Tx,
+    insurer: &InsurerNumber,
+    household: &str,
+    from_month: &str,
+    at_us: i64,
+    by: &str,
+) -> Result<bool> {
+    let n = with_tx!(tx, |t| {
+        sqlx::query(
+        "INSERT INTO standard_income_application (insurer_number, household_number, from_month, recorded_us, recorded_by) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING"
+    )
+    .bind(insurer.as_str().to_string())
+    .bind(household.to_string())
+    .bind(from_month.to_string())
+    .bind(at_us)
+    .bind(by.to_string())
+    .execute(t)
+    .await?
+    .rows_affected()
+    });
+    Ok(n > 0)
+}
+
+/// The first month of each household's application, if any.
+pub async fn applications(db: &Db, insurer: &InsurerNumber) -> Result<HashMap<String, String>> {
+    let rows: Vec<(String, String)> = with_db!(db, |p| sqlx::query_as(
+        "SELECT household_number, MIN(from_month) FROM standard_income_application \
+         WHERE insurer_number = $1 GROUP BY household_number"
+    )
+    .bind(insurer.as_str().to_string())
+    .fetch_all(p)
+    .await?);
+    Ok(rows.into_iter().collect())
+}
