@@ -137,10 +137,9 @@ fn judge(
         .then_some(next))
 }
 
-fn applied_in(applications: &HashMap<String, String>, household: &str, month: YearMonth) -> bool {
-    applications
-        .get(household)
-        .is_some_and(|from| from.as_str() <= format_month(month).as_str())
+/// Whether an application whose first month is `from` is in force in `month`.
+fn applied_in(from: Option<&String>, month: YearMonth) -> bool {
+    from.is_some_and(|from| from.as_str() <= format_month(month).as_str())
 }
 
 impl Kokuho {
@@ -198,7 +197,7 @@ impl Kokuho {
                     month,
                     insured,
                     householder: heads.get(household),
-                    applied: applied_in(&applications, household, month),
+                    applied: applied_in(applications.get(household), month),
                 };
                 let old = current.get(household);
                 match judge(&rules, &h, &lookup, old, change_reason, actor, at) {
@@ -237,31 +236,26 @@ impl Kokuho {
         let rules = rules()?;
         let at = to_us(now);
         let mut report = BurdenReport::default();
-        let applications = repo::applications(&self.db, &self.insurer).await?;
+        let application = repo::application_of(&self.db, &self.insurer, household.as_str()).await?;
         for &month in months {
             let (Some(first), Some(last)) = (month.first_day(), month.last_day()) else {
                 continue;
             };
+            // The householder on the first day comes with that day's view.
+            let first_view = self.nhi_household_as_of(household, first, None).await?;
+            let head = first_view.householder.map(|a| a.to_string());
             let mut insured: BTreeMap<String, Date> = BTreeMap::new();
-            for on in [first, last] {
-                let view = self.nhi_household_as_of(household, on, None).await?;
-                for m in view.members {
-                    insured.insert(m.addressee_id, m.birth_date);
-                }
+            for m in first_view.members.into_iter().chain(
+                self.nhi_household_as_of(household, last, None)
+                    .await?
+                    .members,
+            ) {
+                insured.insert(m.addressee_id, m.birth_date);
             }
             if insured.is_empty() {
                 continue;
             }
             report.households += 1;
-            let head = kokuho_store::addressee::householder_on(
-                &self.db,
-                &self.insurer,
-                household,
-                first,
-                at,
-            )
-            .await?
-            .map(|a| a.to_string());
             let year = burden::income_year_for(month);
             let mut incomes: HashMap<String, IncomeRow> = HashMap::new();
             for id in insured.keys().chain(head.iter()) {
@@ -284,7 +278,7 @@ impl Kokuho {
                 month,
                 insured: &insured,
                 householder: head.as_ref(),
-                applied: applied_in(&applications, household.as_str(), month),
+                applied: applied_in(application.as_ref(), month),
             };
             match judge(&rules, &h, &lookup, old.as_ref(), change_reason, actor, at) {
                 Ok(Some(next)) => {
@@ -309,15 +303,18 @@ impl Kokuho {
         Ok(report)
     }
 
-    /// The months judged so far from `from` on: what a change at the
-    /// counter must judge again.
-    pub async fn judged_months_from(&self, from: YearMonth) -> Result<Vec<YearMonth>> {
-        Ok(repo::judged_months(&self.db, &self.insurer)
-            .await?
-            .iter()
-            .filter_map(|m| burden::parse_month(m))
-            .filter(|m| *m >= from)
-            .collect())
+    /// The months from `from` to `until` judged before: what a change at
+    /// the counter must judge again (one index probe a month).
+    pub async fn judged_months(&self, from: YearMonth, until: YearMonth) -> Result<Vec<YearMonth>> {
+        let mut months = Vec::new();
+        let mut m = from;
+        while m <= until {
+            if repo::month_judged(&self.db, &self.insurer, &format_month(m)).await? {
+                months.push(m);
+            }
+            m = m.next();
+        }
+        Ok(months)
     }
 
     /// Records a 基準収入額適用 application from `from`; false when it was

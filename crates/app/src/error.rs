@@ -6,6 +6,7 @@ use kokuho_domain::addressee::AddresseeError;
 use kokuho_domain::id::IdError;
 use kokuho_domain::name::NameError;
 use kokuho_domain::wareki::WarekiError;
+use kokuho_formats::registry_feed::FeedError;
 use kokuho_store::StoreError;
 use kokuho_vault::{KeyringError, VaultError};
 
@@ -145,6 +146,19 @@ impl AppError {
                 message_ja,
             },
             other => other,
+        }
+    }
+}
+
+/// A file rejected by its reader keeps the place of its first bad line.
+impl From<FeedError> for AppError {
+    fn from(e: FeedError) -> Self {
+        AppError::Rejected {
+            file: e.file,
+            line: e.line,
+            field: e.field.unwrap_or_default(),
+            reason_en: e.reason_en,
+            reason_ja: e.reason_ja,
         }
     }
 }

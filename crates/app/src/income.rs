@@ -30,6 +30,8 @@ pub struct IncomeReport {
     pub years: Vec<i32>,
     /// household-months whose burden categories changed as a result
     pub burden_changed: u64,
+    /// the file's content digest (grouped hex SHA-256), for the access record
+    pub digest: String,
 }
 
 fn rejected(file: &str, r: &IncomeRecord, field: &str, en: String, ja: String) -> AppError {
@@ -80,23 +82,20 @@ impl Kokuho {
         now: OffsetDateTime,
     ) -> Result<IncomeReport> {
         let digest = kokuho_formats::registry_feed::file_digest(bytes);
-        let records =
-            format::parse(file_name, bytes, encoding).map_err(|e| AppError::Rejected {
-                file: e.file,
-                line: e.line,
-                field: e.field.unwrap_or_default(),
-                reason_en: e.reason_en,
-                reason_ja: e.reason_ja,
-            })?;
+        let records = format::parse(file_name, bytes, encoding)?;
         in_tx!(self.db, |tx| {
             if files::file_imported(&mut tx, &self.insurer, INCOME_KIND, &digest).await? {
                 return Ok(IncomeReport {
                     already_imported: true,
+                    digest,
                     ..Default::default()
                 });
             }
             let at = to_us(now);
-            let mut report = IncomeReport::default();
+            let mut report = IncomeReport {
+                digest: digest.clone(),
+                ..Default::default()
+            };
             progress.set_total(records.len() as u64);
             for (done, r) in records.iter().enumerate() {
                 progress.set_done(done as u64);

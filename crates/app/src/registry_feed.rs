@@ -28,6 +28,8 @@ pub struct FeedReport {
     pub already_imported: bool,
     pub events: u64,
     pub proposals: u64,
+    /// the file's content digest (grouped hex SHA-256), for the access record
+    pub digest: String,
 }
 
 fn destination(d: Destination) -> MoveDestination {
@@ -69,23 +71,20 @@ impl Kokuho {
         now: OffsetDateTime,
     ) -> Result<FeedReport> {
         let digest = registry_feed::file_digest(bytes);
-        let events =
-            registry_feed::parse(file_name, bytes, encoding).map_err(|e| AppError::Rejected {
-                file: e.file,
-                line: e.line,
-                field: e.field.unwrap_or_default(),
-                reason_en: e.reason_en,
-                reason_ja: e.reason_ja,
-            })?;
+        let events = registry_feed::parse(file_name, bytes, encoding)?;
         in_tx!(self.db, |tx| {
             if repo::file_imported(&mut tx, &self.insurer, FEED_KIND, &digest).await? {
                 return Ok(FeedReport {
                     already_imported: true,
+                    digest,
                     ..Default::default()
                 });
             }
             let at = to_us(now);
-            let mut report = FeedReport::default();
+            let mut report = FeedReport {
+                digest: digest.clone(),
+                ..Default::default()
+            };
             let mut next_proposal = repo::next_proposal_id(&mut tx, &self.insurer).await?;
             progress.set_total(events.len() as u64);
             for (done, e) in events.iter().enumerate() {

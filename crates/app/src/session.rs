@@ -492,7 +492,7 @@ impl Session<'_> {
         })
         .await?;
         let r = r?;
-        let digest = kokuho_formats::registry_feed::file_digest(bytes);
+        let digest = &r.digest;
         self.log(
             "registry_import",
             &[],
@@ -599,7 +599,7 @@ impl Session<'_> {
         })
         .await?;
         let r = r?;
-        let digest = kokuho_formats::registry_feed::file_digest(bytes);
+        let digest = &r.digest;
         self.log(
             "income_import",
             &[],
@@ -713,7 +713,10 @@ impl Session<'_> {
         let run = async {
             let months = self
                 .app
-                .judged_months_from(kokuho_domain::eligibility::YearMonth::from_date(from))
+                .judged_months(
+                    kokuho_domain::eligibility::YearMonth::from_date(from),
+                    kokuho_domain::eligibility::YearMonth::from_date(now.date()),
+                )
                 .await?;
             if months.is_empty() {
                 return Ok(crate::burden::BurdenReport::default());

@@ -6,11 +6,14 @@
 
 use std::sync::Arc;
 
+use kokuho_app::access::Actor;
+use kokuho_app::income::IncomeReport;
 use kokuho_app::session::Session;
 use kokuho_app::town::{self, TownSpec};
 use kokuho_app::{Encoding, Kokuho};
 use kokuho_domain::burden::parse_month;
-use kokuho_store::testing::all_backends;
+use kokuho_formats::income::IncomeRecord;
+use kokuho_store::testing::{TestDb, all_backends};
 use kokuho_store::with_db;
 use kokuho_vault::Keyring;
 use time::OffsetDateTime;
@@ -19,29 +22,42 @@ use time::macros::datetime;
 const T0: OffsetDateTime = datetime!(2026-11-24 09:00 UTC);
 const T1: OffsetDateTime = datetime!(2026-11-30 09:00 UTC);
 
+/// A demo town whose 2025 income has been imported by `account` at T0 (so
+/// 2026-08..2026-11 are judged): the app, the account's actor, the income
+/// lines and what the import reported.
+async fn town_with_income(
+    t: &TestDb,
+    seed: u64,
+    account: &str,
+) -> (Kokuho, Actor, Vec<IncomeRecord>, IncomeReport) {
+    let ring = Keyring::generate();
+    let spec = TownSpec::demo(1_500, seed);
+    town::generate(&t.db, &ring, &spec, T0, |_| {})
+        .await
+        .unwrap();
+    let app = Kokuho::new(t.db.clone(), Arc::new(ring), spec.insurer_number);
+    let actor = app.actor_for(account, "tester", "test", T0).await.unwrap();
+    let s = Session {
+        app: &app,
+        actor: &actor,
+    };
+    let sample = s.sample_income(2025, T0).await.unwrap();
+    let bytes = kokuho_formats::income::write(&sample, Encoding::Utf8).unwrap();
+    let report = s
+        .import_income("income-2025.csv", &bytes, Encoding::Utf8, T0)
+        .await
+        .unwrap();
+    (app, actor, sample, report)
+}
+
 #[tokio::test]
 async fn the_income_import_judges_its_months_and_a_correction_keeps_the_past() {
     for t in all_backends().await {
-        let ring = Keyring::generate();
-        let spec = TownSpec::demo(1_500, 5);
-        town::generate(&t.db, &ring, &spec, T0, |_| {})
-            .await
-            .unwrap();
-        let app = Kokuho::new(t.db.clone(), Arc::new(ring), spec.insurer_number);
-        let levy = app
-            .actor_for("demo-levy", "tester", "test", T0)
-            .await
-            .unwrap();
+        let (app, levy, sample, r) = town_with_income(&t, 5, "demo-levy").await;
         let s = Session {
             app: &app,
             actor: &levy,
         };
-        let sample = s.sample_income(2025, T0).await.unwrap();
-        let bytes = kokuho_formats::income::write(&sample, Encoding::Utf8).unwrap();
-        let r = s
-            .import_income("income-2025.csv", &bytes, Encoding::Utf8, T0)
-            .await
-            .unwrap();
         assert_eq!(r.lines as usize, sample.len());
         assert_eq!(r.years, vec![2025]);
         assert!(r.burden_changed > 100, "{}: {r:?}", t.name);
@@ -140,25 +156,11 @@ async fn the_income_import_judges_its_months_and_a_correction_keeps_the_past() {
 #[tokio::test]
 async fn a_standard_income_application_makes_a_genekinami_household_general_from_its_month() {
     for t in all_backends().await {
-        let ring = Keyring::generate();
-        let spec = TownSpec::demo(1_500, 6);
-        town::generate(&t.db, &ring, &spec, T0, |_| {})
-            .await
-            .unwrap();
-        let app = Kokuho::new(t.db.clone(), Arc::new(ring), spec.insurer_number);
-        let sup = app
-            .actor_for("demo-supervisor", "tester", "test", T0)
-            .await
-            .unwrap();
+        let (app, sup, sample, _) = town_with_income(&t, 6, "demo-supervisor").await;
         let s = Session {
             app: &app,
             actor: &sup,
         };
-        let sample = s.sample_income(2025, T0).await.unwrap();
-        let bytes = kokuho_formats::income::write(&sample, Encoding::Utf8).unwrap();
-        s.import_income("income-2025.csv", &bytes, Encoding::Utf8, T0)
-            .await
-            .unwrap();
         // A household with one or two members aged 70–74 in November.
         let rows: Vec<(String, String)> = with_db!(&t.db, |p| sqlx::query_as(
             "SELECT household_number, copay_rates FROM burden_version WHERE month = '2026-11' \
@@ -254,25 +256,11 @@ async fn a_standard_income_application_makes_a_genekinami_household_general_from
 #[tokio::test]
 async fn an_eligibility_change_judges_the_household_again() {
     for t in all_backends().await {
-        let ring = Keyring::generate();
-        let spec = TownSpec::demo(1_500, 7);
-        town::generate(&t.db, &ring, &spec, T0, |_| {})
-            .await
-            .unwrap();
-        let app = Kokuho::new(t.db.clone(), Arc::new(ring), spec.insurer_number);
-        let sup = app
-            .actor_for("demo-supervisor", "tester", "test", T0)
-            .await
-            .unwrap();
+        let (app, sup, _, _) = town_with_income(&t, 7, "demo-supervisor").await;
         let s = Session {
             app: &app,
             actor: &sup,
         };
-        let sample = s.sample_income(2025, T0).await.unwrap();
-        let bytes = kokuho_formats::income::write(&sample, Encoding::Utf8).unwrap();
-        s.import_income("income-2025.csv", &bytes, Encoding::Utf8, T0)
-            .await
-            .unwrap();
         let (household, rates): (String, String) = with_db!(&t.db, |p| sqlx::query_as(
             "SELECT household_number, copay_rates FROM burden_version WHERE month = '2026-11' \
              AND copay_rates LIKE '%;%' AND superseded_us IS NULL ORDER BY household_number LIMIT 1"

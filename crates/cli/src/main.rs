@@ -656,6 +656,16 @@ fn main() -> ExitCode {
     }
 }
 
+/// An import file's name (without its folder, as the job shows it) and bytes.
+fn read_import_file(file: &std::path::Path) -> anyhow::Result<(String, Vec<u8>)> {
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Ok((name, bytes))
+}
+
 /// Prints an error for a person at a terminal: Japanese first, then the
 /// English detail and code.
 fn report(e: &anyhow::Error) {
@@ -773,12 +783,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 actor: &actor,
             };
             let enc = parse_encoding(&encoding)?;
-            let bytes =
-                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let name = file
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
+            let (name, bytes) = read_import_file(&file)?;
             let r = session
                 .import_registry_feed(&name, &bytes, enc, OffsetDateTime::now_utc())
                 .await?;
@@ -798,12 +803,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 actor: &actor,
             };
             let enc = parse_encoding(&encoding)?;
-            let bytes =
-                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let name = file
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
+            let (name, bytes) = read_import_file(&file)?;
             let r = session
                 .import_income(&name, &bytes, enc, OffsetDateTime::now_utc())
                 .await?;

@@ -1,6 +1,43 @@
 //! Reading CSV (RFC 4180, strict) for the importers: records with the line
 //! each starts on, and syntax errors that name the line and the field.
 
+use crate::registry_feed::FeedError;
+use crate::text::{Encoding, decode};
+
+/// Decodes a file and splits it into records, trailing blank lines dropped.
+/// A decoding or syntax error names the file and its line, and — past the
+/// header — the column (by `columns`).
+pub(crate) fn read_records(
+    file_name: &str,
+    bytes: &[u8],
+    enc: Encoding,
+    columns: &[&str],
+) -> Result<Vec<Record>, FeedError> {
+    let text = decode(bytes, enc).map_err(|e| FeedError {
+        file: file_name.to_owned(),
+        line: e.line(),
+        field: None,
+        reason_en: e.to_string(),
+        reason_ja: e.message_ja(),
+    })?;
+    let mut records = split_records(&text).map_err(|e| FeedError {
+        file: file_name.to_owned(),
+        line: e.line,
+        // Syntax errors in the header line name no column.
+        field: if e.record_index == 0 {
+            None
+        } else {
+            columns.get(e.col).map(|c| (*c).to_owned())
+        },
+        reason_en: e.en.to_owned(),
+        reason_ja: e.ja.to_owned(),
+    })?;
+    while records.last().is_some_and(Record::is_blank) {
+        records.pop();
+    }
+    Ok(records)
+}
+
 /// One CSV record and the line it starts on.
 pub(crate) struct Record {
     pub(crate) line: usize,
@@ -16,12 +53,12 @@ impl Record {
 }
 
 pub(crate) struct SyntaxError {
-    pub(crate) line: usize,
-    pub(crate) record_index: usize,
+    line: usize,
+    record_index: usize,
     /// 0-based index of the field being read.
-    pub(crate) col: usize,
-    pub(crate) en: &'static str,
-    pub(crate) ja: &'static str,
+    col: usize,
+    en: &'static str,
+    ja: &'static str,
 }
 
 /// Splits text into RFC 4180 records. Lines end with LF or CRLF; a quoted

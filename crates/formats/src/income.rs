@@ -8,9 +8,9 @@ use std::collections::HashMap;
 
 use kokuho_domain::id::AddresseeId;
 
-use crate::csv_in::{Record, is_blank, split_records};
+use crate::csv_in::{Record, is_blank, read_records};
 use crate::registry_feed::FeedError;
-use crate::text::{Encoding, decode};
+use crate::text::Encoding;
 
 /// The columns, in order.
 pub const COLUMNS: [&str; 15] = [
@@ -218,27 +218,7 @@ fn record(file: &str, r: &Record) -> Result<IncomeRecord, FeedError> {
 
 /// Reads an income file. The whole file is rejected at the first bad line.
 pub fn parse(file_name: &str, bytes: &[u8], enc: Encoding) -> Result<Vec<IncomeRecord>, FeedError> {
-    let text = decode(bytes, enc).map_err(|e| FeedError {
-        file: file_name.to_owned(),
-        line: e.line(),
-        field: None,
-        reason_en: e.to_string(),
-        reason_ja: e.message_ja(),
-    })?;
-    let mut records = split_records(&text).map_err(|e| FeedError {
-        file: file_name.to_owned(),
-        line: e.line,
-        field: if e.record_index == 0 {
-            None
-        } else {
-            COLUMNS.get(e.col).map(|c| (*c).to_owned())
-        },
-        reason_en: e.en.to_owned(),
-        reason_ja: e.ja.to_owned(),
-    })?;
-    while records.last().is_some_and(Record::is_blank) {
-        records.pop();
-    }
+    let records = read_records(file_name, bytes, enc, &COLUMNS)?;
     let Some((header, rows)) = records.split_first() else {
         return Err(bad(
             file_name,

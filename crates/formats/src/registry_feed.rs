@@ -16,9 +16,9 @@ use kokuho_domain::wareki::parse_date;
 use sha2::{Digest, Sha256};
 use time::Date;
 
-use crate::csv_in::{Record, is_blank, split_records};
+use crate::csv_in::{Record, is_blank, read_records};
 use crate::csv_out::{CsvError, CsvWriter};
-use crate::text::{Encoding, decode};
+use crate::text::Encoding;
 
 /// The header, exactly, in this order.
 pub const COLUMNS: [&str; 15] = [
@@ -258,20 +258,7 @@ pub fn parse(
         reason_en: en,
         reason_ja: ja,
     };
-    let text =
-        decode(bytes, enc).map_err(|e| err(e.line(), None, e.to_string(), e.message_ja()))?;
-    let mut records = split_records(&text).map_err(|e| {
-        // Syntax errors in the header line name no column.
-        let field = if e.record_index == 0 {
-            None
-        } else {
-            COLUMNS.get(e.col).copied()
-        };
-        err(e.line, field, e.en.to_owned(), e.ja.to_owned())
-    })?;
-    while records.last().is_some_and(Record::is_blank) {
-        records.pop();
-    }
+    let records = read_records(file_name, bytes, enc, &COLUMNS)?;
     let Some((header, rows)) = records.split_first() else {
         return Err(err(
             1,
@@ -842,7 +829,11 @@ mod tests {
 
     /// `ROWS[row]` with column `col` replaced.
     fn with_cell(row: usize, col: usize, value: &str) -> String {
-        let mut cells = split_records(ROWS[row]).ok().unwrap().remove(0).fields;
+        let mut cells = crate::csv_in::split_records(ROWS[row])
+            .ok()
+            .unwrap()
+            .remove(0)
+            .fields;
         cells[col] = value.to_owned();
         let line: Vec<String> = cells
             .iter()

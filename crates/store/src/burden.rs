@@ -155,14 +155,18 @@ pub async fn current(
         .await?))
 }
 
-/// The months judged so far for the insurer, in order.
-pub async fn judged_months(db: &Db, insurer: &InsurerNumber) -> Result<Vec<String>> {
-    Ok(with_db!(db, |p| sqlx::query_scalar(
-        "SELECT DISTINCT month FROM burden_version WHERE insurer_number = $1 ORDER BY month"
+/// Whether any household has been judged for the month (the partial index
+/// on current versions answers without reading the month's rows).
+pub async fn month_judged(db: &Db, insurer: &InsurerNumber, month: &str) -> Result<bool> {
+    let hit: Option<i32> = with_db!(db, |p| sqlx::query_scalar(
+        "SELECT 1 FROM burden_version WHERE insurer_number = $1 AND month = $2 \
+         AND superseded_us IS NULL LIMIT 1"
     )
     .bind(insurer.as_str().to_string())
-    .fetch_all(p)
-    .await?))
+    .bind(month.to_string())
+    .fetch_optional(p)
+    .await?);
+    Ok(hit.is_some())
 }
 
 /// Records a 基準収入額適用 application; the same month twice is one.
@@ -189,6 +193,23 @@ pub async fn record_application(
     .rows_affected()
     });
     Ok(n > 0)
+}
+
+/// The first month of one household's application, if any.
+pub async fn application_of(
+    db: &Db,
+    insurer: &InsurerNumber,
+    household: &str,
+) -> Result<Option<String>> {
+    let first: Option<String> = with_db!(db, |p| sqlx::query_scalar(
+        "SELECT MIN(from_month) FROM standard_income_application \
+         WHERE insurer_number = $1 AND household_number = $2"
+    )
+    .bind(insurer.as_str().to_string())
+    .bind(household.to_string())
+    .fetch_one(p)
+    .await?);
+    Ok(first)
 }
 
 /// The first month of each household's application, if any.

@@ -6,7 +6,7 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
 use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use kokuho_app::Encoding;
 use kokuho_app::jobs::{JobKind, JobView};
@@ -16,7 +16,9 @@ use kokuho_domain::access::Permission;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::ui::{FieldError, UiReader, UiUser, UserBar, check_form, jst_time, render, wareki_of};
+use crate::ui::{
+    FieldError, UiReader, UiUser, UserBar, check_form, jst_time, refusal_page, render, wareki_of,
+};
 
 /// The largest file the import form takes (a month of a city's changes fits).
 const UPLOAD_LIMIT: usize = 64 * 1024 * 1024;
@@ -100,15 +102,7 @@ struct JobPage {
 }
 
 fn forbidden(e: &AppError) -> Response {
-    (
-        StatusCode::FORBIDDEN,
-        Html(format!(
-            "<!doctype html><html lang=\"ja\"><head><meta charset=\"utf-8\"><title>処理状況</title></head>\
-             <body><p id=\"forbidden\">{}</p><p><a href=\"/ui\">検索に戻る</a></p></body></html>",
-            e.message_ja()
-        )),
-    )
-        .into_response()
+    refusal_page(StatusCode::FORBIDDEN, "処理状況", e)
 }
 
 fn status_of(e: &AppError) -> StatusCode {

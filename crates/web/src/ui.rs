@@ -186,6 +186,19 @@ impl FromRequestParts<Kokuho> for UiReader {
     }
 }
 
+/// A bare page saying why a screen was refused (no personal data in it).
+pub(crate) fn refusal_page(status: StatusCode, title: &str, e: &AppError) -> Response {
+    (
+        status,
+        Html(format!(
+            "<!doctype html><html lang=\"ja\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\
+             <body><p id=\"forbidden\">{}</p><p><a href=\"/ui\">検索に戻る</a></p></body></html>",
+            e.message_ja()
+        )),
+    )
+        .into_response()
+}
+
 pub(crate) fn render(t: impl Template, status: StatusCode) -> Response {
     match t.render() {
         Ok(html) => (status, Html(html)).into_response(),
@@ -1250,7 +1263,7 @@ async fn audit_view(app: &Kokuho, user: &UiUser, form: Option<&AuditForm>) -> Re
             } else {
                 StatusCode::BAD_REQUEST
             };
-            return (status, Html(format!("<!doctype html><html lang=\"ja\"><head><meta charset=\"utf-8\"><title>監査</title></head><body><p id=\"forbidden\">{}</p><p><a href=\"/ui\">検索に戻る</a></p></body></html>", e.message_ja()))).into_response();
+            return refusal_page(status, "監査", &e);
         }
     };
     let (verify_text, intact) = match &verify.first_broken {
