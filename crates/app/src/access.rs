@@ -162,7 +162,7 @@ impl Kokuho {
         subjects: &[String],
         now: OffsetDateTime,
     ) -> Result<()> {
-        let today = now.date();
+        let today = crate::local_date(now);
         // Another insurer's account has no business here (tenancy).
         let refusal = if !access::allowed(actor.role, &actor.grants, p, today)
             || actor.insurer != self.insurer
@@ -381,7 +381,7 @@ impl Kokuho {
         let Some(a) = repo::get_account(&self.db, name).await? else {
             return Err(unauthenticated());
         };
-        if a.disabled_us.is_some() || a.expires_on.is_some_and(|d| d < now.date()) {
+        if a.disabled_us.is_some() || a.expires_on.is_some_and(|d| d < crate::local_date(now)) {
             return Err(unauthenticated());
         }
         let insurer = InsurerNumber::parse(&a.insurer_number).map_err(AppError::from)?;
@@ -465,7 +465,8 @@ impl Kokuho {
                 ),
             });
         }
-        let usable = a.disabled_us.is_none() && a.expires_on.is_none_or(|d| d >= now.date());
+        let usable =
+            a.disabled_us.is_none() && a.expires_on.is_none_or(|d| d >= crate::local_date(now));
         let password_ok = password_matches(&a.password_hash, password);
         let step = match (&a.totp_key_id, &a.totp_sealed) {
             (Some(k), Some(blob)) => {

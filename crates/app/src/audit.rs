@@ -5,7 +5,7 @@
 use kokuho_domain::access::{LAWFUL_AFFAIRS, Permission, Role};
 use kokuho_domain::id::AddresseeId;
 use kokuho_store::access::{self as repo, LogRecord};
-use time::{Date, Duration, OffsetDateTime, UtcOffset, Weekday};
+use time::{Date, Duration, OffsetDateTime, Weekday};
 
 use crate::Result;
 use crate::access::Actor;
@@ -25,9 +25,7 @@ pub const UNUSED_DAYS: i64 = 90;
 /// Training older than this is overdue (default 12 months).
 pub const TRAINING_VALID_DAYS: i64 = 365;
 
-fn jst() -> UtcOffset {
-    UtcOffset::from_hms(9, 0, 0).unwrap_or(UtcOffset::UTC)
-}
+use crate::jst;
 
 /// One finding with the records behind it.
 #[derive(Clone, Debug)]

@@ -35,6 +35,27 @@ pub type Result<T> = std::result::Result<T, AppError>;
 
 /// What every use case needs: the database, the vault's keys, and the
 /// insurer (tenant) the caller acts for.
+#[cfg(test)]
+mod tests {
+    use time::macros::{date, datetime};
+
+    #[test]
+    fn the_local_date_is_japans() {
+        assert_eq!(
+            super::local_date(datetime!(2026-11-24 14:59:59 UTC)),
+            date!(2026 - 11 - 24)
+        );
+        assert_eq!(
+            super::local_date(datetime!(2026-11-24 15:00 UTC)),
+            date!(2026 - 11 - 25)
+        );
+        assert_eq!(
+            super::local_date(datetime!(2026-12-31 23:30 -01:00)),
+            date!(2027 - 01 - 01)
+        );
+    }
+}
+
 #[derive(Clone)]
 pub struct Kokuho {
     pub db: Db,
@@ -60,6 +81,19 @@ impl Kokuho {
             .await?
             .len())
     }
+}
+
+/// Japan's offset (JST, UTC+9, no summer time): the calendar of the law,
+/// the counter and the town.
+pub fn jst() -> time::UtcOffset {
+    time::UtcOffset::from_hms(9, 0, 0).unwrap_or(time::UtcOffset::UTC)
+}
+
+/// The calendar date in Japan at `now`. Every "today" — a notification
+/// date, a grant's validity, the month being judged, a default in a form —
+/// is this date, not the UTC one (they differ from 00:00 to 09:00 JST).
+pub fn local_date(now: time::OffsetDateTime) -> time::Date {
+    now.to_offset(jst()).date()
 }
 
 /// The insurer a database serves when none is named: its only one.

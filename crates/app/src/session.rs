@@ -555,7 +555,7 @@ impl Session<'_> {
         if let Ok(report) = &mut r
             && !report.already_imported
         {
-            let until = kokuho_domain::eligibility::YearMonth::from_date(now.date());
+            let until = kokuho_domain::eligibility::YearMonth::from_date(crate::local_date(now));
             let mut months: Vec<_> = report
                 .years
                 .iter()
@@ -715,7 +715,7 @@ impl Session<'_> {
                 .app
                 .judged_months(
                     kokuho_domain::eligibility::YearMonth::from_date(from),
-                    kokuho_domain::eligibility::YearMonth::from_date(now.date()),
+                    kokuho_domain::eligibility::YearMonth::from_date(crate::local_date(now)),
                 )
                 .await?;
             if months.is_empty() {
@@ -762,7 +762,7 @@ impl Session<'_> {
             .app
             .record_standard_income_application(&household, from, &self.actor.account, now)
             .await?;
-        let until = kokuho_domain::eligibility::YearMonth::from_date(now.date());
+        let until = kokuho_domain::eligibility::YearMonth::from_date(crate::local_date(now));
         let mut months = vec![];
         let mut m = from;
         while m <= until && months.len() < 36 {
@@ -805,7 +805,7 @@ impl Session<'_> {
                     self.actor.role,
                     &self.actor.grants,
                     k.permission(),
-                    now.date(),
+                    crate::local_date(now),
                 )
             })
             .collect()

@@ -983,7 +983,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let now = OffsetDateTime::now_utc();
             let today = match date {
                 Some(d) => parse_date_arg("date", &d)?,
-                None => now.date(),
+                None => kokuho_app::local_date(now),
             };
             let plan = Session {
                 app: &app,
@@ -1939,7 +1939,7 @@ async fn audit(action: AuditAction) -> anyhow::Result<ExitCode> {
             let now = OffsetDateTime::now_utc();
             let on = match date {
                 Some(d) => parse_date_arg("date", &d)?,
-                None => now.date(),
+                None => kokuho_app::local_date(now),
             };
             let t = Session {
                 app: &app,

@@ -768,7 +768,7 @@ fn every_command_with_every_role() {
             P::AccountAdmin,
         ),
     ];
-    let today = time::OffsetDateTime::now_utc().date();
+    let today = kokuho_app::local_date(time::OffsetDateTime::now_utc());
     for (name, role, _) in kokuho_app::access::DEMO_ACCOUNTS {
         // The demo contractor may read the registry for a year from the town's creation.
         let grants = if role == Role::Contractor {

@@ -136,7 +136,7 @@ async fn jobs_view(app: &Kokuho, user: &UiUser, problem: Option<AppError>) -> Re
             can_import: user.may(Permission::RegistryImport),
             can_age_job: user.may(Permission::AgeJob),
             can_import_income: user.may(Permission::IncomeImport),
-            today: wareki_of(now.date()),
+            today: wareki_of(kokuho_app::local_date(now)),
             ferr,
             error,
             jobs: jobs.into_iter().map(JobLine::from).collect(),

@@ -121,7 +121,7 @@ impl UiUser {
             self.actor.role,
             &self.actor.grants,
             p,
-            OffsetDateTime::now_utc().date(),
+            kokuho_app::local_date(OffsetDateTime::now_utc()),
         )
     }
 
@@ -588,7 +588,7 @@ async fn person_view(
     change_error: Option<AppError>,
 ) -> Response {
     let now = OffsetDateTime::now_utc();
-    let today = now.date();
+    let today = kokuho_app::local_date(now);
     let s = Session {
         app,
         actor: &user.actor,
@@ -749,9 +749,7 @@ async fn person_view(
                     .map(|r| AccessRow {
                         seq: r.seq,
                         at: kokuho_app::eligibility::from_us(r.at_us)
-                            .to_offset(
-                                time::UtcOffset::from_hms(9, 0, 0).unwrap_or(time::UtcOffset::UTC),
-                            )
+                            .to_offset(kokuho_app::jst())
                             .to_string(),
                         account: r.account_name.clone(),
                         action: r.action.clone(),
@@ -880,7 +878,7 @@ async fn change_page(
     let person = s.person(&f.addressee_id, now).await?.person;
     let event = kokuho_app::registry::parse_date("event_date", &f.event_date)?;
     let notified = if f.notified_on.trim().is_empty() {
-        now.date()
+        kokuho_app::local_date(now)
     } else {
         kokuho_app::registry::parse_date("notified_on", &f.notified_on)?
     };
@@ -914,7 +912,7 @@ async fn change_page(
         }
     };
     let mut warnings = Vec::new();
-    if effective < now.date() {
+    if effective < kokuho_app::local_date(now) {
         warnings.push(format!(
             "効力発生日（{}）が本日より前です。遡及して登録します。",
             wareki_of(effective)
@@ -1133,7 +1131,7 @@ async fn proposals_view(
         user.actor.role,
         &user.actor.grants,
         Permission::ProposalDecide,
-        now.date(),
+        kokuho_app::local_date(now),
     );
     render(
         ProposalsPage {
@@ -1238,8 +1236,7 @@ struct AuditPage {
 }
 
 pub(crate) fn jst_time(us: i64) -> String {
-    let t = kokuho_app::eligibility::from_us(us)
-        .to_offset(time::UtcOffset::from_hms(9, 0, 0).unwrap_or(time::UtcOffset::UTC));
+    let t = kokuho_app::eligibility::from_us(us).to_offset(kokuho_app::jst());
     format!(
         "{} {:02}:{:02}:{:02}",
         t.date(),
@@ -1276,7 +1273,7 @@ async fn audit_view(app: &Kokuho, user: &UiUser, form: Option<&AuditForm>) -> Re
             false,
         ),
     };
-    let today = now.date();
+    let today = kokuho_app::local_date(now);
     let mut page = AuditPage {
         user: Some(user.bar()),
         csrf: user.csrf.clone(),

@@ -642,7 +642,7 @@ async fn every_route_with_every_role() {
                         role,
                         &grants,
                         p,
-                        time::OffsetDateTime::now_utc().date(),
+                        kokuho_app::local_date(time::OffsetDateTime::now_utc()),
                     )
                 });
                 if expected {

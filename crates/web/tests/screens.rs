@@ -336,7 +336,7 @@ async fn the_person_page_shows_the_households_burden_categories() {
         assert!(r.burden_changed > 0, "{}: {r:?}", t.name);
         let insured = {
             let mut v = vec![];
-            app.for_each_insured_on(now.date(), None, |r| {
+            app.for_each_insured_on(kokuho_app::local_date(now), None, |r| {
                 v.push(r.addressee_id);
                 Ok(())
             })

@@ -577,7 +577,8 @@ pub async fn generate(
         }
     }
     // One demo account per role (demo databases only).
-    app.create_demo_accounts(now.date(), now).await?;
+    app.create_demo_accounts(crate::local_date(now), now)
+        .await?;
     Ok(report)
 }
 
