@@ -244,6 +244,29 @@ async fn a_standard_income_application_makes_a_genekinami_household_general_from
             nov.copay_rates
                 .contains(&format!("{}:2割(高齢受給者)", elderly[0]))
         );
+        // A household that does not exist, or is not a household number: refused, nothing stored.
+        let stored = || async {
+            with_db!(&t.db, |p| sqlx::query_scalar::<_, i64>(
+                "SELECT COUNT(*) FROM standard_income_application"
+            )
+            .fetch_one(p)
+            .await
+            .unwrap())
+        };
+        let before = stored().await;
+        let oct = parse_month("2026-10").unwrap();
+        assert!(matches!(
+            s.apply_standard_income("0999999999", oct, T1).await,
+            Err(kokuho_app::AppError::NotFound { .. })
+        ));
+        assert!(matches!(
+            s.apply_standard_income("12x", oct, T1).await,
+            Err(kokuho_app::AppError::Invalid {
+                field: "household",
+                ..
+            })
+        ));
+        assert_eq!(stored().await, before, "{}", t.name);
         // Applying again changes nothing.
         let again = s
             .apply_standard_income(&household, parse_month("2026-10").unwrap(), T1)

@@ -656,6 +656,20 @@ fn main() -> ExitCode {
     }
 }
 
+/// A month argument, `YYYY-MM`.
+fn parse_month_arg(
+    field: &'static str,
+    value: &str,
+) -> Result<kokuho_domain::eligibility::YearMonth, AppError> {
+    kokuho_domain::burden::parse_month(value).ok_or_else(|| {
+        AppError::invalid(
+            field,
+            "month must be YYYY-MM",
+            "月は YYYY-MM の形式で指定してください",
+        )
+    })
+}
+
 /// An import file's name (without its folder, as the job shows it) and bytes.
 fn read_import_file(file: &std::path::Path) -> anyhow::Result<(String, Vec<u8>)> {
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
@@ -842,16 +856,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let now = OffsetDateTime::now_utc();
             match action {
                 BurdenAction::Recompute { db, from, to } => {
-                    let month = |f: &'static str, v: &str| {
-                        kokuho_domain::burden::parse_month(v).ok_or_else(|| {
-                            AppError::invalid(
-                                f,
-                                "month must be YYYY-MM",
-                                "月は YYYY-MM の形式で指定してください",
-                            )
-                        })
-                    };
-                    let (from, to) = (month("from", &from)?, month("to", &to)?);
+                    let (from, to) = (parse_month_arg("from", &from)?, parse_month_arg("to", &to)?);
                     let mut months = vec![];
                     let mut m = from;
                     while m <= to && months.len() < 240 {
@@ -875,13 +880,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                     household,
                     from,
                 } => {
-                    let from = kokuho_domain::burden::parse_month(&from).ok_or_else(|| {
-                        AppError::invalid(
-                            "from",
-                            "month must be YYYY-MM",
-                            "月は YYYY-MM の形式で指定してください",
-                        )
-                    })?;
+                    let from = parse_month_arg("from", &from)?;
                     let (app, actor) = open_session(&db).await?;
                     let r = Session {
                         app: &app,

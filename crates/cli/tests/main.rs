@@ -862,3 +862,30 @@ fn calc_burden_reads_json_and_answers_json() {
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("birth_date"));
 }
+
+#[test]
+fn burden_months_are_checked_before_anything_is_opened() {
+    for args in [
+        vec![
+            "burden",
+            "recompute",
+            "--from",
+            "2026-13",
+            "--to",
+            "2026-11",
+        ],
+        vec![
+            "burden",
+            "apply",
+            "--household",
+            "0000000001",
+            "--from",
+            "R8.10",
+        ],
+    ] {
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(1), "{args:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("E-INPUT") && err.contains("YYYY-MM"), "{err}");
+    }
+}

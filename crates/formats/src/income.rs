@@ -12,6 +12,9 @@ use crate::csv_in::{Record, is_blank, read_records};
 use crate::registry_feed::FeedError;
 use crate::text::Encoding;
 
+// Messages name the line and the column, never the cell's text: a file may
+// hold a My Number in the wrong place, and reports and logs must not.
+
 /// The columns, in order.
 pub const COLUMNS: [&str; 15] = [
     "addressee_id",
@@ -100,8 +103,8 @@ fn amount(file: &str, line: usize, col: usize, s: &str) -> Result<i64, FeedError
             file,
             line,
             col,
-            format!("'{t}' is not an amount in whole yen (digits only, 0 or more)"),
-            format!("「{t}」は金額（0以上の整数、円）ではありません"),
+            "not an amount in whole yen (digits only, 0 or more)".into(),
+            "金額（0以上の整数、円）ではありません".into(),
         )),
     }
 }
@@ -110,12 +113,12 @@ fn flag(file: &str, line: usize, col: usize, s: &str) -> Result<bool, FeedError>
     match s.trim() {
         "0" => Ok(false),
         "1" => Ok(true),
-        t => Err(bad(
+        _ => Err(bad(
             file,
             line,
             col,
-            format!("'{t}' is not 0 or 1"),
-            format!("「{t}」は 0 か 1 で指定してください"),
+            "must be 0 or 1".into(),
+            "0 か 1 で指定してください".into(),
         )),
     }
 }
@@ -405,6 +408,13 @@ mod tests {
                 e.message_ja()
             );
         }
+        // A My Number in the wrong cell is not repeated in the message.
+        let leak = "0000000101,2025,0,123456789018x,0,0,0,0,0,0,0,0,0,0,0";
+        let e = parse("m.csv", file(&[leak]).as_bytes(), Encoding::Utf8).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("total_income"));
+        assert!(
+            !e.to_string().contains("123456789018") && !e.message_ja().contains("123456789018")
+        );
         let dup = parse("d.csv", file(&[GOOD, GOOD]).as_bytes(), Encoding::Utf8).unwrap_err();
         assert_eq!((dup.line, dup.field.as_deref()), (3, Some("revision")));
         let short = parse(

@@ -35,7 +35,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let e = self.0;
         let status = match &e {
-            AppError::Invalid { .. } => StatusCode::BAD_REQUEST,
+            AppError::Invalid { .. } | AppError::Rejected { .. } => StatusCode::BAD_REQUEST,
             AppError::NotFound { .. } => StatusCode::NOT_FOUND,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::Forbidden { .. } => StatusCode::FORBIDDEN,

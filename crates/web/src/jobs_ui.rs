@@ -259,12 +259,8 @@ async fn start_import(app: Kokuho, user: UiUser, upload: Multipart, kind: JobKin
                 .map(|_| ()),
         };
         if let Err(e) = r {
-            tracing::info!(
-                job = job.id,
-                code = e.code(),
-                "import rejected: {}",
-                e.message_en()
-            );
+            // The reason is in the job's error report; the log gets the code only.
+            tracing::info!(job = job.id, code = e.code(), "import rejected");
         }
     });
     Redirect::to(&format!("/ui/jobs/{id}")).into_response()
@@ -308,12 +304,7 @@ async fn start_age_job(
             actor: &actor,
         };
         if let Err(e) = s.run_age_job_as(&job, on, OffsetDateTime::now_utc()).await {
-            tracing::warn!(
-                job = job.id,
-                code = e.code(),
-                "age job failed: {}",
-                e.message_en()
-            );
+            tracing::warn!(job = job.id, code = e.code(), "age job failed");
         }
     });
     Redirect::to(&format!("/ui/jobs/{id}")).into_response()
