@@ -137,6 +137,35 @@ fn judge(
         .then_some(next))
 }
 
+/// The version for a month in which the household no longer has an insured
+/// member (all left, or the only one's period was voided): no category and
+/// no copay apply, and what was judged before must not be read as standing.
+/// `None` when `old` already says so, or there is nothing to end.
+fn without_insured(
+    old: Option<&BurdenRow>,
+    change_reason: &str,
+    actor: &str,
+    at: i64,
+) -> Option<BurdenRow> {
+    let old = old?;
+    let next = BurdenRow {
+        version_no: old.version_no + 1,
+        category_under_70: None,
+        category_70_74: None,
+        copay_rates: String::new(),
+        reasons: NO_INSURED.to_string(),
+        change_reason: change_reason.to_string(),
+        recorded_us: at,
+        recorded_by: actor.to_string(),
+        superseded_us: None,
+        ..old.clone()
+    };
+    (old.outcome() != next.outcome()).then_some(next)
+}
+
+/// The reason recorded for a month without an insured member.
+pub const NO_INSURED: &str = "この月に国保の被保険者がいないため、負担区分はありません";
+
 /// Whether an application whose first month is `from` is in force in `month`.
 fn applied_in(from: Option<&String>, month: YearMonth) -> bool {
     from.is_some_and(|from| from.as_str() <= format_month(month).as_str())
@@ -209,6 +238,14 @@ impl Kokuho {
                     }
                 }
             }
+            // Households judged before that have no insured member now.
+            for (household, old) in &current {
+                if !households.contains_key(household)
+                    && let Some(next) = without_insured(Some(old), change_reason, actor, at)
+                {
+                    changes.push((Some(old.clone()), next));
+                }
+            }
             report.changed += changes.len() as u64;
             in_tx!(self.db, |tx| {
                 for (old, next) in &changes {
@@ -223,8 +260,8 @@ impl Kokuho {
     }
 
     /// Recomputes one household for the months (after a change at the
-    /// counter: an eligibility change, an application). Months with no
-    /// insured member are left as they are.
+    /// counter: an eligibility change, an application). A month left with
+    /// no insured member gets a version that says so.
     pub async fn recompute_household_burden(
         &self,
         household: &HouseholdNumber,
@@ -253,6 +290,24 @@ impl Kokuho {
                 insured.insert(m.addressee_id, m.birth_date);
             }
             if insured.is_empty() {
+                let old = repo::current(
+                    &self.db,
+                    &self.insurer,
+                    household.as_str(),
+                    &format_month(month),
+                )
+                .await?;
+                if let Some(next) = without_insured(old.as_ref(), change_reason, actor, at) {
+                    in_tx!(self.db, |tx| repo::replace(
+                        &mut tx,
+                        &self.insurer,
+                        old.as_ref(),
+                        &next
+                    )
+                    .await
+                    .map_err(AppError::from))?;
+                    report.changed += 1;
+                }
                 continue;
             }
             report.households += 1;

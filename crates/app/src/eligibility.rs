@@ -4,6 +4,8 @@
 //! Every change is one transaction that adds versions and closes the
 //! transaction time of the versions it replaces; nothing is ever erased.
 
+use std::collections::BTreeSet;
+
 use kokuho_domain::addressee::{Addressee, HouseholdNumber};
 use kokuho_domain::eligibility::{
     self as rules, AcquisitionReason, LossReason, MoveDestination, Period,
@@ -649,6 +651,41 @@ impl Kokuho {
         })
     }
 
+    /// The NHI households a person belongs to at some time in the month of
+    /// `from` or after (as known now): those whose burden months a change
+    /// from `from` can alter. A membership that ended on the first of that
+    /// month counts too, since the month judged without the person is new.
+    pub async fn households_of_person_since(
+        &self,
+        person: &AddresseeId,
+        from: Date,
+    ) -> Result<BTreeSet<HouseholdNumber>> {
+        let month_start = from.replace_day(1).unwrap_or(from);
+        in_tx!(self.db, |tx| {
+            let memberships =
+                repo::memberships_of_person(&mut tx, &self.insurer, person, NOW).await?;
+            Ok(memberships
+                .into_iter()
+                .filter(|m| m.valid_to.is_none_or(|to| to >= month_start))
+                .map(|m| m.household_number)
+                .collect())
+        })
+    }
+
+    /// A period as it stands now.
+    pub async fn period(&self, period_id: i64) -> Result<PeriodVersion> {
+        in_tx!(self.db, |tx| repo::current_version(
+            &mut tx,
+            &self.insurer,
+            period_id
+        )
+        .await?
+        .ok_or(AppError::NotFound {
+            what: "eligibility period",
+            message_ja: "該当する資格期間がありません",
+        }))
+    }
+
     /// A person's periods as of now or as known at `known_at`.
     pub async fn periods(
         &self,
@@ -747,6 +784,7 @@ impl Kokuho {
                 )
                 .await?;
                 report.late_elderly_losses += 1;
+                report.lost.push((period.addressee_id.clone(), turning_75));
             }
             progress.complete();
             Ok(report)
@@ -757,6 +795,8 @@ impl Kokuho {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AgeJobReport {
     pub late_elderly_losses: u64,
+    /// Who lost eligibility, and from when (their households are judged again).
+    pub lost: Vec<(AddresseeId, Date)>,
 }
 
 /// The columns of `kokuho eligibility as-of` (docs/formats/eligibility-as-of.md).

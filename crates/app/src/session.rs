@@ -4,6 +4,7 @@
 //! Shells call only this; the unguarded `Kokuho` methods are for jobs, the
 //! synthetic town and tests.
 
+use std::collections::BTreeSet;
 use std::io::Write;
 
 use kokuho_domain::access::{Permission, Purpose};
@@ -214,7 +215,7 @@ impl Session<'_> {
         self.check(Permission::EligibilityWrite, None, &subject, now)
             .await?;
         let v = self.app.acquire(a, &self.actor.account, now).await?;
-        self.rejudge_household_of(&a.addressee_id, v.acquired_on, now)
+        self.rejudge_households_of(&a.addressee_id, v.acquired_on, BTreeSet::new(), now)
             .await;
         self.log(
             "eligibility_acquire",
@@ -234,7 +235,8 @@ impl Session<'_> {
         let v = self.app.lose(l, &self.actor.account, now).await?;
         if let Some(lost) = v.lost_on {
             // The month of the loss still counts the person (insured on its first day).
-            self.rejudge_household_of(&l.addressee_id, lost, now).await;
+            self.rejudge_households_of(&l.addressee_id, lost, BTreeSet::new(), now)
+                .await;
         }
         self.log(
             "eligibility_lose",
@@ -250,7 +252,16 @@ impl Session<'_> {
     pub async fn correct(&self, c: &Correction, now: OffsetDateTime) -> Result<PeriodVersion> {
         self.check(Permission::EligibilityCorrect, None, &[], now)
             .await?;
+        let old = self.app.period(c.period_id).await?;
+        // A void takes the memberships with it: their households are read first.
+        let before = self
+            .app
+            .households_of_person_since(&old.addressee_id, old.acquired_on)
+            .await?;
         let v = self.app.correct(c, &self.actor.account, now).await?;
+        let from = old.acquired_on.min(v.acquired_on);
+        self.rejudge_households_of(&v.addressee_id, from, before, now)
+            .await;
         self.log(
             "eligibility_correct",
             &[v.addressee_id.to_string()],
@@ -276,6 +287,8 @@ impl Session<'_> {
         self.app
             .change_household(person, household, from, reason, &self.actor.account, now)
             .await?;
+        self.rejudge_households_of(person, from, BTreeSet::new(), now)
+            .await;
         self.log(
             "eligibility_household_change",
             &subject,
@@ -429,6 +442,10 @@ impl Session<'_> {
         })
         .await?;
         let r = r?;
+        for (person, lost) in &r.lost {
+            self.rejudge_households_of(person, *lost, BTreeSet::new(), now)
+                .await;
+        }
         self.log(
             "age_job",
             &[],
@@ -705,11 +722,19 @@ impl Session<'_> {
         Ok(r)
     }
 
-    /// After an eligibility change: the person's household is judged again
-    /// for the months already judged from the change on. Best effort: the
-    /// change is recorded whatever happens here (a failure is logged, and
-    /// `burden recompute` puts it right).
-    async fn rejudge_household_of(&self, person: &AddresseeId, from: Date, now: OffsetDateTime) {
+    /// Judges again, from the month of `from` to this month, every NHI
+    /// household the person belongs to in those months, and those in
+    /// `also` (which a change took the person out of): an eligibility or
+    /// household change alters who counts. Only months already judged are
+    /// judged again. A failure is logged, not returned: the change stands,
+    /// and `kokuho burden recompute` judges again.
+    async fn rejudge_households_of(
+        &self,
+        person: &AddresseeId,
+        from: Date,
+        also: BTreeSet<HouseholdNumber>,
+        now: OffsetDateTime,
+    ) {
         let run = async {
             let months = self
                 .app
@@ -719,23 +744,22 @@ impl Session<'_> {
                 )
                 .await?;
             if months.is_empty() {
-                return Ok(crate::burden::BurdenReport::default());
+                return Ok(());
             }
-            let household = self
-                .app
-                .person(person.as_str())
-                .await?
-                .person
-                .household_number;
-            self.app
-                .recompute_household_burden(
-                    &household,
-                    &months,
-                    "eligibility_change",
-                    &self.actor.account,
-                    now,
-                )
-                .await
+            let mut households = self.app.households_of_person_since(person, from).await?;
+            households.extend(also);
+            for household in &households {
+                self.app
+                    .recompute_household_burden(
+                        household,
+                        &months,
+                        "eligibility_change",
+                        &self.actor.account,
+                        now,
+                    )
+                    .await?;
+            }
+            Ok::<(), AppError>(())
         };
         if let Err(e) = run.await {
             tracing::warn!(
@@ -882,6 +906,10 @@ impl Session<'_> {
             .app
             .confirm_proposal(id, &self.actor.account, now)
             .await?;
+        if let Ok(person) = AddresseeId::parse(&p.addressee_id) {
+            self.rejudge_households_of(&person, p.event_on, BTreeSet::new(), now)
+                .await;
+        }
         self.log(
             "proposal_confirm",
             std::slice::from_ref(&p.addressee_id),

@@ -327,3 +327,227 @@ async fn an_eligibility_change_judges_the_household_again() {
         );
     }
 }
+
+/// The months the income import judged.
+fn months() -> Vec<kokuho_domain::eligibility::YearMonth> {
+    ["2026-08", "2026-09", "2026-10", "2026-11"]
+        .map(|m| parse_month(m).unwrap())
+        .to_vec()
+}
+
+/// The household's standing version for a month.
+fn standing<'a>(
+    h: &'a [kokuho_store::burden::BurdenRow],
+    month: &str,
+) -> &'a kokuho_store::burden::BurdenRow {
+    h.iter()
+        .find(|r| r.month == month && r.superseded_us.is_none())
+        .unwrap()
+}
+
+/// A household of two or more in 2026-11 and one of its members.
+async fn household_of_several(t: &TestDb) -> (String, String) {
+    let (household, rates): (String, String) = with_db!(&t.db, |p| sqlx::query_as(
+        "SELECT household_number, copay_rates FROM burden_version WHERE month = '2026-11' \
+         AND copay_rates LIKE '%;%' AND superseded_us IS NULL ORDER BY household_number LIMIT 1"
+    )
+    .fetch_one(p)
+    .await
+    .unwrap());
+    (household, rates.split(':').next().unwrap().to_string())
+}
+
+#[tokio::test]
+async fn a_household_change_and_a_void_judge_both_households_again() {
+    use kokuho_domain::addressee::HouseholdNumber;
+    use kokuho_domain::id::AddresseeId;
+    for t in all_backends().await {
+        let (app, sup, _, _) = town_with_income(&t, 8, "demo-supervisor").await;
+        let s = Session {
+            app: &app,
+            actor: &sup,
+        };
+        let (from, mover) = household_of_several(&t).await;
+        let to: String = with_db!(&t.db, |p| sqlx::query_scalar(
+            "SELECT household_number FROM burden_version WHERE month = '2026-11' \
+             AND household_number <> $1 ORDER BY household_number LIMIT 1"
+        )
+        .bind(&from)
+        .fetch_one(p)
+        .await
+        .unwrap());
+        let person = AddresseeId::parse(&mover).unwrap();
+        // 世帯変更 from 2026-10-01: October on, the person counts in the other household.
+        s.change_household(
+            &person,
+            &HouseholdNumber::parse(&to).unwrap(),
+            time::macros::date!(2026 - 10 - 01),
+            "household_change",
+            T1,
+        )
+        .await
+        .unwrap();
+        let member = format!("{mover}:");
+        let old = app.burden_history(&from).await.unwrap();
+        let new = app.burden_history(&to).await.unwrap();
+        for month in ["2026-10", "2026-11"] {
+            let o = standing(&old, month);
+            assert_eq!(o.change_reason, "eligibility_change", "{}", t.name);
+            assert!(
+                !o.copay_rates.contains(&member),
+                "{month}: {}",
+                o.copay_rates
+            );
+            let n = standing(&new, month);
+            assert_eq!(n.change_reason, "eligibility_change", "{}", t.name);
+            assert!(
+                n.copay_rates.contains(&member),
+                "{month}: {}",
+                n.copay_rates
+            );
+        }
+        for h in [&old, &new] {
+            assert_eq!(standing(h, "2026-09").version_no, 1, "September stays");
+        }
+        // The person's period entered in error (取消): neither household counts them any more.
+        let (periods, _) = s.periods(&person, None, T1).await.unwrap();
+        let period = periods.last().unwrap();
+        s.correct(
+            &kokuho_app::eligibility::Correction {
+                period_id: period.period_id,
+                acquired_on: None,
+                acquisition_reason: None,
+                lost_on: None,
+                loss_reason: None,
+                flags: None,
+                void: true,
+                note: "entered in error".into(),
+            },
+            T1,
+        )
+        .await
+        .unwrap();
+        let old = app.burden_history(&from).await.unwrap();
+        let new = app.burden_history(&to).await.unwrap();
+        for month in ["2026-08", "2026-09", "2026-10", "2026-11"] {
+            for h in [&old, &new] {
+                assert!(
+                    !standing(h, month).copay_rates.contains(&member),
+                    "{}: {month} after the void",
+                    t.name
+                );
+            }
+        }
+        assert!(
+            standing(&old, "2026-08").version_no > 1,
+            "{}: the void reaches back to August",
+            t.name
+        );
+        // A household of one whose only period is voided: no category stands.
+        let single: String = with_db!(&t.db, |p| sqlx::query_scalar(
+            "SELECT copay_rates FROM burden_version WHERE month = '2026-11' \
+             AND copay_rates NOT LIKE '%;%' AND copay_rates <> '' AND superseded_us IS NULL \
+             ORDER BY household_number LIMIT 1"
+        )
+        .fetch_one(p)
+        .await
+        .unwrap());
+        let alone = AddresseeId::parse(single.split(':').next().unwrap()).unwrap();
+        let (periods, _) = s.periods(&alone, None, T1).await.unwrap();
+        for p in &periods {
+            s.correct(
+                &kokuho_app::eligibility::Correction {
+                    period_id: p.period_id,
+                    acquired_on: None,
+                    acquisition_reason: None,
+                    lost_on: None,
+                    loss_reason: None,
+                    flags: None,
+                    void: true,
+                    note: "entered in error".into(),
+                },
+                T1,
+            )
+            .await
+            .unwrap();
+        }
+        let household = app
+            .person(alone.as_str())
+            .await
+            .unwrap()
+            .person
+            .household_number;
+        let h = app.burden_history(household.as_str()).await.unwrap();
+        let nov = standing(&h, "2026-11");
+        assert_eq!(nov.reasons, kokuho_app::burden::NO_INSURED, "{}", t.name);
+        assert_eq!(
+            (&nov.category_under_70, &nov.category_70_74),
+            (&None, &None)
+        );
+        assert_eq!(nov.copay_rates, "");
+        assert!(
+            h.iter()
+                .any(|r| r.month == "2026-11" && r.superseded_us.is_some()),
+            "the judged version stays readable"
+        );
+        let again = s.recompute_burden(&months(), T1).await.unwrap();
+        assert_eq!(
+            again.changed, 0,
+            "{}: the full recomputation agrees",
+            t.name
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_confirmed_registry_proposal_judges_the_household_again() {
+    for t in all_backends().await {
+        let (app, sup, _, _) = town_with_income(&t, 9, "demo-supervisor").await;
+        let s = Session {
+            app: &app,
+            actor: &sup,
+        };
+        let events = app
+            .sample_registry_feed(time::macros::date!(2026 - 10 - 01))
+            .await
+            .unwrap();
+        let bytes = kokuho_formats::registry_feed::write(&events, Encoding::Utf8).unwrap();
+        s.import_registry_feed("feed.csv", &bytes, Encoding::Utf8, T1)
+            .await
+            .unwrap();
+        let death = s
+            .proposals(Some("pending"), T1)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|p| p.reason == "death")
+            .unwrap();
+        let household: String = with_db!(&t.db, |p| sqlx::query_scalar(
+            "SELECT household_number FROM burden_version WHERE month = '2026-11' \
+             AND superseded_us IS NULL AND copay_rates LIKE $1"
+        )
+        .bind(format!("%{}:%", death.addressee_id))
+        .fetch_one(p)
+        .await
+        .unwrap());
+        s.confirm_proposal(death.proposal_id, T1).await.unwrap();
+        let h = app.burden_history(&household).await.unwrap();
+        let nov = standing(&h, "2026-11");
+        assert_eq!(nov.change_reason, "eligibility_change", "{}", t.name);
+        assert!(
+            !nov.copay_rates
+                .contains(&format!("{}:", death.addressee_id)),
+            "{}",
+            nov.copay_rates
+        );
+        if nov.copay_rates.is_empty() {
+            // The only insured member died: no category stands for the month.
+            assert_eq!(nov.reasons, kokuho_app::burden::NO_INSURED);
+            assert_eq!(nov.category_under_70, None);
+            assert_eq!(nov.category_70_74, None);
+        }
+        // A full recomputation agrees and records nothing more.
+        let again = s.recompute_burden(&months(), T1).await.unwrap();
+        assert_eq!(again.changed, 0, "{}", t.name);
+    }
+}
