@@ -260,3 +260,36 @@ test("an error stands next to its field, which gets the focus; the session's tim
   assert.notEqual(await page.textContent("#session-left"), "", "still counting");
   await page.screenshot({ path: join(shots, "field-error.png"), fullPage: true });
 });
+
+test("a clerk opens a household's burden history from the person page and records a 基準収入額適用 application", async () => {
+  // Someone insured today in a household of two or more, from the as-of export.
+  const today = new Date().toLocaleDateString("sv-SE", { timeZone: "Asia/Tokyo" });
+  const csv = execFileSync(bin, ["eligibility", "as-of", "--date", today, "--reason", "e2e", ...db], {
+    env: { ...process.env, KOKUHO_OPERATOR: "demo-clerk" },
+  }).toString().replace(/^\uFEFF/, "");
+  const rows = csv.trim().split(/\r?\n/).slice(1).map((l) => l.split(","));
+  const size = new Map();
+  for (const r of rows) size.set(r[13], (size.get(r[13]) || 0) + 1);
+  const person = rows.find((r) => size.get(r[13]) >= 2);
+  assert.ok(person, "a household of two or more insured");
+  const page = await signIn("demo-clerk");
+  await page.fill("#addressee_id", person[4]);
+  await page.click("#search");
+  await page.click("table.results tbody tr button.open");
+  await page.waitForSelector("#burden");
+  await page.click("#burden-history");
+  await page.waitForSelector("#versions");
+  assert.equal(new URL(page.url()).pathname, "/ui/burden", "no household number in the URL");
+  assert.match(await page.textContent("#versions"), /所得情報の取込/, "why each version was recorded");
+  assert.match(await page.textContent("#versions"), /現在有効/);
+  assert.match(await page.textContent("#versions"), /[23]割/, "copay rates by name");
+  assert.match(await page.textContent("#applications"), /申請の記録はありません/);
+  await page.screenshot({ path: join(shots, "burden.png"), fullPage: true });
+  const month = today.slice(0, 7);
+  await page.fill("#from_month", month);
+  await page.click("#apply");
+  await page.waitForSelector("#burden-notice");
+  assert.match(await page.textContent("#burden-notice"), /基準収入額適用の申請を令和\d+年\d+月から記録しました/);
+  assert.match(await page.textContent("#applications"), /から適用（.*demo-clerk）/);
+  await page.screenshot({ path: join(shots, "burden-applied.png"), fullPage: true });
+});

@@ -8,7 +8,8 @@ use std::collections::{BTreeMap, HashMap};
 use kokuho_domain::addressee::HouseholdNumber;
 use kokuho_domain::burden::{self, AgeGroup, BurdenRules, Income, Member, format_month};
 use kokuho_domain::eligibility::YearMonth;
-use kokuho_store::burden::{self as repo, BurdenRow};
+use kokuho_store::burden::{self as repo};
+pub use kokuho_store::burden::{ApplicationRecord, BurdenRow};
 use kokuho_store::income::IncomeRow;
 use time::{Date, OffsetDateTime};
 
@@ -55,6 +56,48 @@ fn rules() -> Result<BurdenRules> {
     })
 }
 
+/// Incomes of one year as the rules take them, read by person as needed;
+/// a person known to have no line is remembered as such.
+#[derive(Default)]
+struct IncomeCache {
+    by_person: HashMap<String, Option<Income>>,
+}
+
+impl IncomeCache {
+    /// Those of `ids` not read yet, each once (no borrow is held across
+    /// the reading, which keeps the future `Send`).
+    fn missing<'a>(&self, ids: impl Iterator<Item = &'a String>) -> Vec<String> {
+        let mut missing: Vec<String> = ids
+            .filter(|id| !self.by_person.contains_key(id.as_str()))
+            .cloned()
+            .collect();
+        missing.sort_unstable();
+        missing.dedup();
+        missing
+    }
+
+    async fn load(&mut self, app: &Kokuho, year: i32, missing: Vec<String>) -> Result<()> {
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<&str> = missing.iter().map(String::as_str).collect();
+        let found =
+            kokuho_store::income::latest_for_persons(&app.db, &app.insurer, year, &ids).await?;
+        for id in missing {
+            let income = found.get(&id).map(|r| income_of(Some(r)));
+            self.by_person.insert(id, income);
+        }
+        Ok(())
+    }
+
+    fn get(&self, id: &str) -> Income {
+        match self.by_person.get(id) {
+            Some(Some(i)) => i.clone(),
+            _ => income_of(None),
+        }
+    }
+}
+
 /// What a household is made of in a month, for judging it.
 struct HouseholdMonth<'a> {
     household: &'a str,
@@ -72,7 +115,7 @@ struct HouseholdMonth<'a> {
 fn judge(
     rules: &BurdenRules,
     h: &HouseholdMonth<'_>,
-    income: &dyn Fn(&str) -> Option<IncomeRow>,
+    income: &dyn Fn(&str) -> Income,
     old: Option<&BurdenRow>,
     change_reason: &str,
     actor: &str,
@@ -87,7 +130,7 @@ fn judge(
             birth_date: *birth,
             insured: true,
             householder: h.householder == Some(id),
-            income: income_of(income(id).as_ref()),
+            income: income(id),
         })
         .collect();
     match h.householder {
@@ -97,7 +140,7 @@ fn judge(
             birth_date: first,
             insured: false,
             householder: true,
-            income: income_of(income(head).as_ref()),
+            income: income(head),
         }),
         Some(_) => {}
         // No householder on record for the date: the first insured stands in.
@@ -185,7 +228,9 @@ impl Kokuho {
         let rules = rules()?;
         let at = to_us(now);
         let mut report = BurdenReport::default();
-        let mut incomes: HashMap<i32, HashMap<String, IncomeRow>> = HashMap::new();
+        // The incomes read so far, per year, of the persons the months
+        // needed (insured members and householders), as the rules take them.
+        let mut incomes: HashMap<i32, IncomeCache> = HashMap::new();
         let applications = repo::applications(&self.db, &self.insurer).await?;
         progress.set_total(months.len() as u64);
         for (done, &month) in months.iter().enumerate() {
@@ -209,13 +254,14 @@ impl Kokuho {
             }
             let heads = repo::householders_on(&self.db, &self.insurer, first, at).await?;
             let year = burden::income_year_for(month);
-            if let std::collections::hash_map::Entry::Vacant(slot) = incomes.entry(year) {
-                slot.insert(
-                    kokuho_store::income::latest_for_year(&self.db, &self.insurer, year).await?,
-                );
-            }
-            let income = &incomes[&year];
-            let lookup = |id: &str| income.get(id).cloned();
+            let income = incomes.entry(year).or_default();
+            let missing = income.missing(
+                households
+                    .iter()
+                    .flat_map(|(h, insured)| insured.keys().chain(heads.get(h))),
+            );
+            income.load(self, year, missing).await?;
+            let lookup = |id: &str| income.get(id);
             let current =
                 repo::current_for_month(&self.db, &self.insurer, &format_month(month)).await?;
             let mut changes: Vec<(Option<BurdenRow>, BurdenRow)> = Vec::new();
@@ -312,15 +358,10 @@ impl Kokuho {
             }
             report.households += 1;
             let year = burden::income_year_for(month);
-            let mut incomes: HashMap<String, IncomeRow> = HashMap::new();
-            for id in insured.keys().chain(head.iter()) {
-                if let Some(row) =
-                    kokuho_store::income::latest(&self.db, &self.insurer, id, year).await?
-                {
-                    incomes.insert(id.clone(), row);
-                }
-            }
-            let lookup = |id: &str| incomes.get(id).cloned();
+            let mut income = IncomeCache::default();
+            let missing = income.missing(insured.keys().chain(head.iter()));
+            income.load(self, year, missing).await?;
+            let lookup = |id: &str| income.get(id);
             let old = repo::current(
                 &self.db,
                 &self.insurer,
@@ -407,6 +448,38 @@ impl Kokuho {
     pub async fn burden_history(&self, household: &str) -> Result<Vec<BurdenRow>> {
         Ok(repo::history(&self.db, &self.insurer, household).await?)
     }
+
+    /// What the household's burden page shows: the household and its
+    /// members, every version of every month, and the applications.
+    pub async fn household_burden(&self, household: &str) -> Result<HouseholdBurden> {
+        let view = self.household(household).await?;
+        let number = view.household.household_number.as_str().to_string();
+        Ok(HouseholdBurden {
+            versions: repo::history(&self.db, &self.insurer, &number).await?,
+            applications: repo::application_records(&self.db, &self.insurer, &number).await?,
+            household: view,
+        })
+    }
+}
+
+/// A household's burden categories with everything needed to explain them.
+#[derive(Clone, Debug)]
+pub struct HouseholdBurden {
+    pub household: crate::registry::HouseholdView,
+    /// every version, by month then version
+    pub versions: Vec<BurdenRow>,
+    pub applications: Vec<repo::ApplicationRecord>,
+}
+
+impl HouseholdBurden {
+    /// The versions that stood at `at_us` (as the records were then known),
+    /// one per month at most: what a claim of that time was checked against.
+    pub fn as_known_at(&self, at_us: i64) -> Vec<&BurdenRow> {
+        self.versions
+            .iter()
+            .filter(|v| v.recorded_us <= at_us && v.superseded_us.is_none_or(|s| s > at_us))
+            .collect()
+    }
 }
 
 /// The months an income year decides (August of the next year to July of
@@ -425,4 +498,15 @@ pub fn months_of_income_year(income_year: i32, until: YearMonth) -> Vec<YearMont
         m = m.next();
     }
     out
+}
+
+/// What caused a version, for the staff screens.
+pub fn change_reason_ja(code: &str) -> &str {
+    match code {
+        "income_import" => "所得情報の取込",
+        "recompute" => "一括再判定",
+        "eligibility_change" => "資格・世帯の異動",
+        "standard_income_application" => "基準収入額適用の申請",
+        other => other,
+    }
 }

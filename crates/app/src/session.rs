@@ -700,6 +700,28 @@ impl Session<'_> {
         Ok(rows)
     }
 
+    /// A household's burden page: its members, every version of its
+    /// categories and its applications (logged with the members as subjects).
+    pub async fn household_burden(
+        &self,
+        household: &str,
+        now: OffsetDateTime,
+    ) -> Result<crate::burden::HouseholdBurden> {
+        self.check(Permission::EligibilityRead, None, &[], now)
+            .await?;
+        self.check(Permission::RegistryRead, None, &[], now).await?;
+        let v = self.app.household_burden(household).await?;
+        self.log(
+            "burden_view",
+            &ids(&v.household.members),
+            None,
+            &format!("household {household}"),
+            now,
+        )
+        .await?;
+        Ok(v)
+    }
+
     /// A sample income file for the synthetic town (demo and benchmarks).
     pub async fn sample_income(
         &self,

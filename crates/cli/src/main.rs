@@ -1150,6 +1150,39 @@ async fn write_feed_sample(
     Ok(())
 }
 
+/// The demo's income: the tax system's file for the year that decides this
+/// month's burden categories, written beside the database and imported by
+/// the levy clerk, as a town does each June.
+async fn demo_income(db: &Db, ring: Keyring, spec: &TownSpec, path: &Path) -> anyhow::Result<()> {
+    let now = OffsetDateTime::now_utc();
+    let app = Kokuho::new(db.clone(), Arc::new(ring), spec.insurer_number.clone());
+    let levy = app.actor_for("demo-levy", "demo", "demo", now).await?;
+    let s = Session {
+        app: &app,
+        actor: &levy,
+    };
+    let year = kokuho_domain::burden::income_year_for(
+        kokuho_domain::eligibility::YearMonth::from_date(kokuho_app::local_date(now)),
+    );
+    let sample = s.sample_income(year, now).await?;
+    let bytes = kokuho_formats::income::write(&sample, kokuho_formats::text::Encoding::Utf8)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    std::fs::write(path, &bytes).with_context(|| format!("cannot write {}", path.display()))?;
+    let r = s
+        .import_income(
+            "income-sample.csv",
+            &bytes,
+            kokuho_formats::text::Encoding::Utf8,
+            now,
+        )
+        .await?;
+    println!(
+        "income {year} imported: {} lines; burden categories judged ({} household-months recorded)",
+        r.lines, r.burden_changed
+    );
+    Ok(())
+}
+
 async fn demo(data_dir: &Path, listen: SocketAddr, residents: u64) -> anyhow::Result<()> {
     if !listen.ip().is_loopback() {
         bail!("the demo serves on a loopback address only (127.0.0.1 or ::1), not {listen}");
@@ -1173,6 +1206,13 @@ async fn demo(data_dir: &Path, listen: SocketAddr, residents: u64) -> anyhow::Re
             ring.clone(),
             &spec,
             &data_dir.join("registry-feed-sample.csv"),
+        )
+        .await?;
+        demo_income(
+            &db,
+            ring.clone(),
+            &spec,
+            &data_dir.join("income-sample.csv"),
         )
         .await?;
         db.checkpoint().await?;

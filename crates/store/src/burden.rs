@@ -223,3 +223,28 @@ pub async fn applications(db: &Db, insurer: &InsurerNumber) -> Result<HashMap<St
     .await?);
     Ok(rows.into_iter().collect())
 }
+
+/// One recorded 基準収入額適用 application.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct ApplicationRecord {
+    /// YYYY-MM: the first month it applies to
+    pub from_month: String,
+    pub recorded_us: i64,
+    pub recorded_by: String,
+}
+
+/// Every application recorded for a household, oldest month first.
+pub async fn application_records(
+    db: &Db,
+    insurer: &InsurerNumber,
+    household: &str,
+) -> Result<Vec<ApplicationRecord>> {
+    Ok(with_db!(db, |p| sqlx::query_as(
+        "SELECT from_month, recorded_us, recorded_by FROM standard_income_application \
+         WHERE insurer_number = $1 AND household_number = $2 ORDER BY from_month"
+    )
+    .bind(insurer.as_str().to_string())
+    .bind(household.to_string())
+    .fetch_all(p)
+    .await?))
+}

@@ -138,24 +138,35 @@ pub async fn latest(
         .max_by_key(|r| r.revision))
 }
 
-/// The revision that applies for every person with income for the year.
-pub async fn latest_for_year(
+/// The revision that applies, for those of `ids` with income for the year
+/// (by the primary key, a few hundred persons a statement): what a
+/// recomputation needs without holding every resident's income.
+pub async fn latest_for_persons(
     db: &Db,
     insurer: &InsurerNumber,
     income_year: i32,
+    ids: &[&str],
 ) -> Result<std::collections::HashMap<String, IncomeRow>> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM income_version WHERE insurer_number = $1 AND income_year = $2 \
-         ORDER BY addressee_id, revision"
-    );
-    let rows: Vec<IncomeRow> = with_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(insurer.as_str().to_string())
-        .bind(income_year)
-        .fetch_all(p)
-        .await?);
-    // Ordered by revision: the last one kept per person is the highest.
-    Ok(rows
-        .into_iter()
-        .map(|r| (r.addressee_id.clone(), r))
-        .collect())
+    const CHUNK: usize = 500;
+    let mut out = std::collections::HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(CHUNK) {
+        let params: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
+        let sql = format!(
+            "SELECT {COLUMNS} FROM income_version WHERE insurer_number = $1 AND income_year = $2 \
+             AND addressee_id IN ({}) ORDER BY addressee_id, revision",
+            params.join(", ")
+        );
+        let rows: Vec<IncomeRow> = with_db!(db, |p| {
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(insurer.as_str().to_string())
+                .bind(income_year);
+            for id in chunk {
+                q = q.bind(id.to_string());
+            }
+            q.fetch_all(p).await?
+        });
+        // Ordered by revision: the last one kept per person is the highest.
+        out.extend(rows.into_iter().map(|r| (r.addressee_id.clone(), r)));
+    }
+    Ok(out)
 }

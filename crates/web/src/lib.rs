@@ -4,6 +4,7 @@
 
 mod api;
 pub mod auth;
+mod burden_ui;
 mod calc_api;
 mod eligibility_api;
 mod error;

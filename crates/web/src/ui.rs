@@ -37,6 +37,7 @@ pub fn routes() -> axum::Router<Kokuho> {
         .route("/ui/proposals/confirm", post(proposal_confirm))
         .route("/ui/proposals/reject", post(proposal_reject))
         .merge(crate::jobs_ui::routes())
+        .merge(crate::burden_ui::routes())
         .route(
             "/static/app.css",
             get(|| async { asset("text/css; charset=utf-8", include_str!("../static/app.css")) }),
@@ -716,11 +717,7 @@ async fn person_view(
                 .iter()
                 .filter(|r| r.superseded_us.is_none())
                 .map(|r| BurdenLine {
-                    month: kokuho_domain::burden::parse_month(&r.month)
-                        .and_then(|m| m.first_day())
-                        .and_then(|d| wareki::format_date(d).ok())
-                        .map(|w| w.split_inclusive('月').next().unwrap_or(&w).to_string())
-                        .unwrap_or_else(|| r.month.clone()),
+                    month: crate::burden_ui::wareki_month(&r.month),
                     under70: r.category_under_70.clone().unwrap_or_else(|| "—".into()),
                     elderly: r.category_70_74.clone().unwrap_or_else(|| "—".into()),
                     copay: r

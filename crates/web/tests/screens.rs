@@ -308,32 +308,38 @@ async fn the_jobs_page_runs_an_import_and_reports_a_bad_file() {
     }
 }
 
+/// The demo town with last year's income imported as the town would (the
+/// months from August judged), as of now.
+async fn town_with_income(t: &TestDb) -> (Router, Kokuho, time::OffsetDateTime) {
+    let (router, app) = town(t).await;
+    let now = time::OffsetDateTime::now_utc();
+    let levy = app
+        .actor_for("demo-levy", "tester", "test", now)
+        .await
+        .unwrap();
+    let s = kokuho_app::session::Session {
+        app: &app,
+        actor: &levy,
+    };
+    let year = if now.month() as u8 >= 8 {
+        now.year() - 1
+    } else {
+        now.year() - 2
+    };
+    let sample = s.sample_income(year, now).await.unwrap();
+    let bytes = kokuho_formats::income::write(&sample, Encoding::Utf8).unwrap();
+    let r = s
+        .import_income("income.csv", &bytes, Encoding::Utf8, now)
+        .await
+        .unwrap();
+    assert!(r.burden_changed > 0, "{}: {r:?}", t.name);
+    (router, app, now)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_person_page_shows_the_households_burden_categories() {
     for t in all_backends().await {
-        let (router, app) = town(&t).await;
-        let now = time::OffsetDateTime::now_utc();
-        let levy = app
-            .actor_for("demo-levy", "tester", "test", now)
-            .await
-            .unwrap();
-        let s = kokuho_app::session::Session {
-            app: &app,
-            actor: &levy,
-        };
-        // Last year's income decides the months from August; import it as the town would.
-        let year = if now.month() as u8 >= 8 {
-            now.year() - 1
-        } else {
-            now.year() - 2
-        };
-        let sample = s.sample_income(year, now).await.unwrap();
-        let bytes = kokuho_formats::income::write(&sample, Encoding::Utf8).unwrap();
-        let r = s
-            .import_income("income.csv", &bytes, Encoding::Utf8, now)
-            .await
-            .unwrap();
-        assert!(r.burden_changed > 0, "{}: {r:?}", t.name);
+        let (router, app, now) = town_with_income(&t).await;
         let insured = {
             let mut v = vec![];
             app.for_each_insured_on(kokuho_app::local_date(now), None, |r| {
@@ -350,9 +356,185 @@ async fn the_person_page_shows_the_households_burden_categories() {
             .await;
         assert_eq!(st, StatusCode::OK);
         assert!(page.contains(r#"id="burden""#), "{}: {page}", t.name);
+        assert!(
+            page.contains(r#"id="burden-history""#),
+            "the way to the full history"
+        );
 
         assert!(
             page.contains("旧ただし書き所得") || page.contains("非課税") || page.contains("未申告")
         );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_burden_page_shows_every_version_and_records_an_application() {
+    for t in all_backends().await {
+        let (router, app, now) = town_with_income(&t).await;
+        let this_month = kokuho_domain::burden::format_month(
+            kokuho_domain::eligibility::YearMonth::from_date(kokuho_app::local_date(now)),
+        );
+        // A household of two or more insured this month; one member leaves
+        // from the first of the month, so the month gets a second version.
+        let supervisor = app
+            .actor_for("demo-supervisor", "tester", "test", now)
+            .await
+            .unwrap();
+        let s = kokuho_app::session::Session {
+            app: &app,
+            actor: &supervisor,
+        };
+        let chosen: Option<(String, String)> = kokuho_store::with_db!(&t.db, |p| sqlx::query_as(
+            "SELECT household_number, copay_rates FROM burden_version WHERE month = $1 \
+             AND copay_rates LIKE '%;%' AND superseded_us IS NULL ORDER BY household_number LIMIT 1"
+        )
+        .bind(&this_month)
+        .fetch_optional(p)
+        .await
+        .unwrap());
+        let (household, rates) = chosen.expect("a household of two or more");
+        let leaving = rates.split(':').next().unwrap().to_string();
+        let first = kokuho_app::local_date(now).replace_day(1).unwrap();
+        s.lose(
+            &kokuho_app::eligibility::Loss {
+                addressee_id: kokuho_domain::id::AddresseeId::parse(&leaving).unwrap(),
+                reason: kokuho_domain::eligibility::LossReason::JoinedEmployeeInsurance,
+                event_on: first.previous_day().unwrap(),
+                notified_on: Some(kokuho_app::local_date(now)),
+                destination: None,
+                next_insurer_number: None,
+            },
+            now,
+        )
+        .await
+        .unwrap();
+        let clerk = sign_in(&router, &app, "demo-clerk").await;
+        let (st, page) = clerk
+            .form("/ui/burden", &[("household", household.as_str())])
+            .await;
+        assert_eq!(st, StatusCode::OK, "{}: {page}", t.name);
+        assert!(page.contains(r#"id="versions""#), "{page}");
+        assert!(
+            page.contains("第2版") && page.contains("第1版"),
+            "both versions of the month"
+        );
+        assert!(
+            page.contains("に置換"),
+            "the old version stays, marked as replaced"
+        );
+        assert!(
+            page.contains("資格・世帯の異動") && page.contains("所得情報の取込"),
+            "the causes"
+        );
+        assert!(page.contains("現在有効"));
+        assert!(
+            !page.contains(&format!("{leaving}:")),
+            "names, not 宛名番号 lists"
+        );
+        // As the records stood at the end of today: one version a month, none replaced.
+        let today = kokuho_app::local_date(now).to_string();
+        let (st, known) = clerk
+            .form(
+                "/ui/burden",
+                &[
+                    ("household", household.as_str()),
+                    ("known_on", today.as_str()),
+                ],
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK);
+        assert!(
+            !known.contains("に置換") && known.contains("第2版"),
+            "{known}"
+        );
+        let (st, bad) = clerk
+            .form(
+                "/ui/burden",
+                &[
+                    ("household", household.as_str()),
+                    ("known_on", "2026-13-45"),
+                ],
+            )
+            .await;
+        assert_eq!(st, StatusCode::BAD_REQUEST);
+        assert!(bad.contains(r#"id="known_on-error""#), "{bad}");
+        // The application: recorded from this month, listed, the months judged again.
+        assert!(page.contains(r#"id="apply-form""#));
+        let (st, applied) = clerk
+            .form(
+                "/ui/burden/apply",
+                &[
+                    ("household", household.as_str()),
+                    ("from_month", this_month.as_str()),
+                ],
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{applied}");
+        assert!(applied.contains(r#"id="burden-notice""#), "{applied}");
+        assert!(
+            applied.contains("から適用（"),
+            "the application is listed: {applied}"
+        );
+        for (month, why) in [
+            ("2026-13", "適用開始月を選んでください"),
+            ("2999-01", "来月以降"),
+        ] {
+            let (st, refused) = clerk
+                .form(
+                    "/ui/burden/apply",
+                    &[("household", household.as_str()), ("from_month", month)],
+                )
+                .await;
+            assert_eq!(st, StatusCode::BAD_REQUEST, "{month}");
+            assert!(
+                refused.contains(r#"id="from_month-error""#) && refused.contains(why),
+                "{refused}"
+            );
+            assert!(
+                refused.contains(&format!(r#"value="{month}""#)),
+                "what was typed stays"
+            );
+        }
+        // The levy clerk reads the history but may not record an application.
+        let levy = sign_in(&router, &app, "demo-levy").await;
+        let (st, page) = levy
+            .form("/ui/burden", &[("household", household.as_str())])
+            .await;
+        assert_eq!(st, StatusCode::OK);
+        assert!(!page.contains(r#"id="apply-form""#));
+        let (st, _) = levy
+            .form(
+                "/ui/burden/apply",
+                &[
+                    ("household", household.as_str()),
+                    ("from_month", this_month.as_str()),
+                ],
+            )
+            .await;
+        assert_eq!(st, StatusCode::FORBIDDEN);
+        // Every look is access-logged with the household's members.
+        let logged: Vec<(String, String, String)> = kokuho_store::with_db!(&t.db, |p| {
+            sqlx::query_as(
+            "SELECT account_name, outcome, subjects FROM access_log WHERE action = 'burden_view' ORDER BY seq"
+        )
+        .fetch_all(p)
+        .await
+        .unwrap()
+        });
+        assert!(
+            logged.iter().any(|(a, o, subjects)| a == "demo-levy"
+                && o == "allowed"
+                && subjects.contains(&leaving)),
+            "{logged:?}"
+        );
+        let refused: i64 = kokuho_store::with_db!(&t.db, |p| {
+            sqlx::query_scalar(
+            "SELECT COUNT(*) FROM access_log WHERE account_name = 'demo-levy' AND outcome = 'denied'"
+        )
+        .fetch_one(p)
+        .await
+        .unwrap()
+        });
+        assert!(refused >= 1, "the refused application is on record");
     }
 }
