@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-4600000}
 cargo build --release -p kokuho
-bin=$PWD/target/release/kokuho
+bin=${CARGO_TARGET_DIR:-$PWD/target}/release/kokuho
 work=${KOKUHO_BENCH_DIR:-$(mktemp -d)}
 mkdir -p "$work"
 db="sqlite://$work/city.db"

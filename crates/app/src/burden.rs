@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use kokuho_domain::addressee::HouseholdNumber;
 use kokuho_domain::burden::{self, AgeGroup, BurdenRules, Income, Member, format_month};
 use kokuho_domain::eligibility::YearMonth;
-use kokuho_store::burden::{self as repo};
+use kokuho_store::burden::{self as repo, FormerInsured};
 pub use kokuho_store::burden::{ApplicationRecord, BurdenRow};
 use kokuho_store::income::IncomeRow;
 use time::{Date, OffsetDateTime};
@@ -105,6 +105,8 @@ struct HouseholdMonth<'a> {
     /// insured members: 宛名番号 → birth date
     insured: &'a BTreeMap<String, Date>,
     householder: Option<&'a String>,
+    /// 特定同一世帯所属者 candidates (checked against the month's first day)
+    former: &'a [FormerInsured],
     /// 基準収入額適用 applied for, in force this month
     applied: bool,
 }
@@ -130,8 +132,15 @@ fn judge(
             birth_date: *birth,
             insured: true,
             householder: h.householder == Some(id),
+            former_insured_late_elderly: false,
             income: income(id),
         })
+        .collect();
+    let former: Vec<&str> = h
+        .former
+        .iter()
+        .filter(|f| f.counts_on(first) && !h.insured.contains_key(&f.addressee_id))
+        .map(|f| f.addressee_id.as_str())
         .collect();
     match h.householder {
         Some(head) if !members.iter().any(|m| &m.id == head) => members.push(Member {
@@ -140,6 +149,7 @@ fn judge(
             birth_date: first,
             insured: false,
             householder: true,
+            former_insured_late_elderly: former.contains(&head.as_str()),
             income: income(head),
         }),
         Some(_) => {}
@@ -149,6 +159,19 @@ fn judge(
                 m.householder = true;
             }
         }
+    }
+    for id in former {
+        if h.householder.is_some_and(|head| head == id) {
+            continue;
+        }
+        members.push(Member {
+            id: id.to_string(),
+            birth_date: first,
+            insured: false,
+            householder: false,
+            former_insured_late_elderly: true,
+            income: income(id),
+        });
     }
     let b = burden::compute(rules, h.month, &members, h.applied)?;
     let copay_rates = b
@@ -232,6 +255,7 @@ impl Kokuho {
         // needed (insured members and householders), as the rules take them.
         let mut incomes: HashMap<i32, IncomeCache> = HashMap::new();
         let applications = repo::applications(&self.db, &self.insurer).await?;
+        let formers = repo::former_insured(&self.db, &self.insurer).await?;
         progress.set_total(months.len() as u64);
         for (done, &month) in months.iter().enumerate() {
             progress.set_done(done as u64);
@@ -255,11 +279,15 @@ impl Kokuho {
             let heads = repo::householders_on(&self.db, &self.insurer, first, at).await?;
             let year = burden::income_year_for(month);
             let income = incomes.entry(year).or_default();
-            let missing = income.missing(
-                households
-                    .iter()
-                    .flat_map(|(h, insured)| insured.keys().chain(heads.get(h))),
-            );
+            let missing = income.missing(households.iter().flat_map(|(h, insured)| {
+                insured.keys().chain(heads.get(h)).chain(
+                    formers
+                        .get(h)
+                        .into_iter()
+                        .flatten()
+                        .map(|f| &f.addressee_id),
+                )
+            }));
             income.load(self, year, missing).await?;
             let lookup = |id: &str| income.get(id);
             let current =
@@ -272,6 +300,7 @@ impl Kokuho {
                     month,
                     insured,
                     householder: heads.get(household),
+                    former: formers.get(household).map_or(&[], Vec::as_slice),
                     applied: applied_in(applications.get(household), month),
                 };
                 let old = current.get(household);
@@ -320,6 +349,7 @@ impl Kokuho {
         let at = to_us(now);
         let mut report = BurdenReport::default();
         let application = repo::application_of(&self.db, &self.insurer, household.as_str()).await?;
+        let former = repo::former_insured_of(&self.db, &self.insurer, household.as_str()).await?;
         for &month in months {
             let (Some(first), Some(last)) = (month.first_day(), month.last_day()) else {
                 continue;
@@ -359,7 +389,12 @@ impl Kokuho {
             report.households += 1;
             let year = burden::income_year_for(month);
             let mut income = IncomeCache::default();
-            let missing = income.missing(insured.keys().chain(head.iter()));
+            let missing = income.missing(
+                insured
+                    .keys()
+                    .chain(head.iter())
+                    .chain(former.iter().map(|f| &f.addressee_id)),
+            );
             income.load(self, year, missing).await?;
             let lookup = |id: &str| income.get(id);
             let old = repo::current(
@@ -374,6 +409,7 @@ impl Kokuho {
                 month,
                 insured: &insured,
                 householder: head.as_ref(),
+                former: &former,
                 applied: applied_in(application.as_ref(), month),
             };
             match judge(&rules, &h, &lookup, old.as_ref(), change_reason, actor, at) {

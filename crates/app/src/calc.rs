@@ -27,6 +27,10 @@ pub struct BurdenMember {
     pub insured: bool,
     #[serde(default)]
     pub householder: bool,
+    /// 特定同一世帯所属者: not insured, moved from this NHI to 後期高齢者医療
+    /// and still in the household (counts for 基準収入額適用)
+    #[serde(default)]
+    pub former_insured_late_elderly: bool,
     #[serde(default)]
     pub income: Income,
 }
@@ -84,6 +88,7 @@ pub fn burden(req: &BurdenRequest) -> Result<BurdenResponse> {
             birth_date,
             insured: m.insured,
             householder: m.householder,
+            former_insured_late_elderly: m.former_insured_late_elderly,
             income: m.income.clone(),
         });
     }

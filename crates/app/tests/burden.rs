@@ -551,3 +551,172 @@ async fn a_confirmed_registry_proposal_judges_the_household_again() {
         assert_eq!(again.changed, 0, "{}", t.name);
     }
 }
+
+#[tokio::test]
+async fn a_former_member_now_in_late_elderly_care_counts_for_the_standard_income() {
+    for t in all_backends().await {
+        let (app, sup, sample, _) = town_with_income(&t, 11, "demo-supervisor").await;
+        let formers =
+            kokuho_store::burden::former_insured(&t.db, &kokuho_app::town::demo_insurer())
+                .await
+                .unwrap();
+        assert!(
+            !formers.is_empty(),
+            "{}: the town's history moved people to 後期高齢者医療",
+            t.name
+        );
+        let nov = time::macros::date!(2026 - 11 - 01);
+        // Each candidate left NHI for 後期高齢者医療 and is not insured now.
+        for (household, list) in &formers {
+            for f in list {
+                assert_eq!(&f.household_number, household);
+                let id = kokuho_domain::id::AddresseeId::parse(&f.addressee_id).unwrap();
+                let periods = app.periods(&id, None).await.unwrap();
+                let last = periods.last().unwrap();
+                assert_eq!(last.loss_reason.map(|r| r.code()), Some("late_elderly"));
+                assert_eq!(last.lost_on, Some(f.lost_on));
+            }
+        }
+        // A household whose one insured member is given 現役並み income above
+        // 383万円 of revenue, beside a 特定同一世帯所属者: on application the
+        // two revenues together decide.
+        let s = Session {
+            app: &app,
+            actor: &sup,
+        };
+        let mut found = None;
+        for (household, list) in &formers {
+            let Some(f) = list.iter().find(|f| f.counts_on(nov)) else {
+                continue;
+            };
+            let view = app
+                .nhi_household_as_of(
+                    &kokuho_domain::addressee::HouseholdNumber::parse(household).unwrap(),
+                    nov,
+                    None,
+                )
+                .await
+                .unwrap();
+            if view.members.len() == 1
+                && kokuho_domain::burden::age_group(
+                    view.members[0].birth_date,
+                    parse_month("2026-11").unwrap(),
+                ) == kokuho_domain::burden::AgeGroup::Elderly
+            {
+                found = Some((
+                    household.clone(),
+                    f.addressee_id.clone(),
+                    view.members[0].addressee_id.clone(),
+                ));
+                break;
+            }
+        }
+        let Some((household, former, insured)) = found else {
+            panic!(
+                "{}: no household of one insured member aged 70–74 beside a 特定同一世帯所属者",
+                t.name
+            );
+        };
+        // Make the insured member 70–74 with 課税所得 1,500,000 and 4,000,000 of
+        // salary; the former member 1,100,000 of pension (together under 5,200,000).
+        let line = |id: &str, revision: i32, f: &dyn Fn(&mut IncomeRecord)| {
+            let mut r = sample
+                .iter()
+                .find(|r| r.addressee_id.as_str() == id)
+                .cloned()
+                .unwrap();
+            r.revision = revision;
+            f(&mut r);
+            r
+        };
+        let file = |revision: i32, former_pension: i64| {
+            let records = vec![
+                line(&insured, revision, &|r| {
+                    r.total_income = 2_600_000;
+                    r.total_gross_income = 2_600_000;
+                    r.salary_revenue = 3_900_000;
+                    r.salary_income = 2_500_000;
+                    r.pension_revenue = 0;
+                    r.pension_income = 0;
+                    // Some other income: the revenue cannot be confirmed from
+                    // the tax data alone, so only an application brings 一般.
+                    r.other_income = 100_000;
+                    r.separate_income = 0;
+                    r.taxable_income = 1_500_000;
+                    r.resident_tax_exempt = false;
+                    r.unreported = false;
+                }),
+                line(&former, revision, &|r| {
+                    r.total_income = 0;
+                    r.total_gross_income = 0;
+                    r.salary_revenue = 0;
+                    r.salary_income = 0;
+                    r.pension_revenue = former_pension;
+                    r.pension_income = 0;
+                    r.other_income = 0;
+                    r.separate_income = 0;
+                    r.taxable_income = 0;
+                    r.resident_tax_exempt = true;
+                    r.unreported = false;
+                }),
+            ];
+            kokuho_formats::income::write(&records, Encoding::Utf8).unwrap()
+        };
+        let nov_of = |h: &[kokuho_store::burden::BurdenRow]| standing(h, "2026-11").clone();
+        let levy = app
+            .actor_for("demo-levy", "tester", "test", T1)
+            .await
+            .unwrap();
+        let l = Session {
+            app: &app,
+            actor: &levy,
+        };
+        l.import_income("correction-1.csv", &file(1, 1_100_000), Encoding::Utf8, T1)
+            .await
+            .unwrap();
+        let before = nov_of(&app.burden_history(&household).await.unwrap());
+        assert_eq!(
+            before.category_70_74.as_deref(),
+            Some("現役並みⅠ"),
+            "{}: {}",
+            t.name,
+            before.reasons
+        );
+        s.apply_standard_income(&household, parse_month("2026-11").unwrap(), T1)
+            .await
+            .unwrap();
+        let after = nov_of(&app.burden_history(&household).await.unwrap());
+        assert_eq!(
+            after.category_70_74.as_deref(),
+            Some("一般"),
+            "{}: {}",
+            t.name,
+            after.reasons
+        );
+        assert!(
+            after.reasons.contains("特定同一世帯所属者") && after.reasons.contains("5,100,000円"),
+            "{}",
+            after.reasons
+        );
+        assert!(
+            after.copay_rates.contains(&format!("{insured}:2割")),
+            "{}",
+            after.copay_rates
+        );
+        assert!(
+            !after.copay_rates.contains(&former),
+            "no copay for the former member"
+        );
+        // The former member's pension corrected to 1,300,000: together 5,300,000, not under 5,200,000.
+        l.import_income("correction-2.csv", &file(2, 1_300_000), Encoding::Utf8, T1)
+            .await
+            .unwrap();
+        let corrected = nov_of(&app.burden_history(&household).await.unwrap());
+        assert_eq!(
+            corrected.category_70_74.as_deref(),
+            Some("現役並みⅠ"),
+            "{}",
+            corrected.reasons
+        );
+    }
+}

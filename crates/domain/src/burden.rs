@@ -231,6 +231,10 @@ pub struct Member {
     pub insured: bool,
     /// the (NHI or 擬制) householder
     pub householder: bool,
+    /// 特定同一世帯所属者: not insured, left this NHI for 後期高齢者医療 and
+    /// has stayed in the household since. Counts only where the law says
+    /// (the 基準収入額 of a household with one 70–74 member).
+    pub former_insured_late_elderly: bool,
     pub income: Income,
 }
 
@@ -510,10 +514,19 @@ pub fn compute(
                     .map(|m| kyu_tadashigaki(m.income.total_income, r.kyu_tadashigaki_deduction))
                     .sum();
                 let revenue: i64 = elderly_members.iter().map(|m| m.income.revenue).sum();
-                let under = if elderly_members.len() == 1 {
-                    r.standard_income_single_under
+                // One 70–74 member: 383万円未満 alone, or 520万円未満 with the
+                // 特定同一世帯所属者 (国民健康保険法施行令 第27条の2 第2項).
+                let former: Vec<&Member> = members
+                    .iter()
+                    .filter(|m| !m.insured && m.former_insured_late_elderly)
+                    .collect();
+                let (revenue, under, with_former) = if elderly_members.len() > 1 {
+                    (revenue, r.standard_income_multiple_under, false)
+                } else if revenue < r.standard_income_single_under || former.is_empty() {
+                    (revenue, r.standard_income_single_under, false)
                 } else {
-                    r.standard_income_multiple_under
+                    let combined = revenue + former.iter().map(|m| m.income.revenue).sum::<i64>();
+                    (combined, r.standard_income_multiple_under, true)
                 };
                 if kyu_total <= r.kyu_tadashigaki_70_74_total_at_most {
                     reasons.push(format!(
@@ -525,8 +538,9 @@ pub fn compute(
                     Elderly::General
                 } else if standard_income_application && revenue < under {
                     reasons.push(format!(
-                        "基準収入額適用の申請があり、70〜74歳の被保険者{}人の収入の合計 {}円が{}円未満のため一般です",
+                        "基準収入額適用の申請があり、70〜74歳の被保険者{}人{}の収入の合計 {}円が{}円未満のため一般です",
                         elderly_members.len(),
+                        if with_former { "と後期高齢者医療に移った世帯員（特定同一世帯所属者）" } else { "" },
                         yen(revenue),
                         yen(under)
                     ));
@@ -621,6 +635,7 @@ mod tests {
 
     fn member(id: &str, birth: Date, total: i64, taxable: i64) -> Member {
         Member {
+            former_insured_late_elderly: false,
             id: id.into(),
             birth_date: birth,
             insured: true,
@@ -830,6 +845,44 @@ mod tests {
         };
         assert_eq!(two(2_599_999), Elderly::General);
         assert_eq!(two(2_600_000), Elderly::Genekinami1);
+        // One 70–74 member at 383万円 or more, with a 特定同一世帯所属者 (moved
+        // to 後期高齢者医療, still in the household): their revenue together
+        // under 520万円 makes the household 一般; at 520万円 it does not.
+        let with_former = |own: i64, former: i64| {
+            let mut a = head(member("A", date!(1954 - 06 - 15), 2_600_000, 1_500_000));
+            a.income.revenue = own;
+            let mut f = member("F", date!(1950 - 01 - 10), 700_000, 0);
+            f.insured = false;
+            f.former_insured_late_elderly = true;
+            f.income.revenue = former;
+            compute(&r, m, &[a, f], true).unwrap()
+        };
+        let b = with_former(4_000_000, 1_199_999);
+        assert_eq!(b.elderly, Some(Elderly::General));
+        assert!(
+            b.reasons.iter().any(|x| x.contains("特定同一世帯所属者")),
+            "{:?}",
+            b.reasons
+        );
+        assert_eq!(b.members.len(), 1, "the former member has no copay here");
+        assert_eq!(
+            with_former(4_000_000, 1_200_000).elderly,
+            Some(Elderly::Genekinami1)
+        );
+        // Under 383万円 alone: 一般 whatever the former member earns.
+        assert_eq!(
+            with_former(3_829_999, 9_000_000).elderly,
+            Some(Elderly::General)
+        );
+        // A non-insured member who is not a 特定同一世帯所属者 does not count.
+        let mut a = head(member("A", date!(1954 - 06 - 15), 2_600_000, 1_500_000));
+        a.income.revenue = 4_000_000;
+        let mut o = member("O", date!(1990 - 01 - 10), 0, 0);
+        o.insured = false;
+        assert_eq!(
+            compute(&r, m, &[a, o], true).unwrap().elderly,
+            Some(Elderly::Genekinami1)
+        );
     }
 
     #[test]

@@ -248,3 +248,64 @@ pub async fn application_records(
     .fetch_all(p)
     .await?))
 }
+
+/// A 特定同一世帯所属者 candidate: someone whose last NHI period ended on
+/// moving to 後期高齢者医療, and who is still registered in the household
+/// they left NHI from (the membership that ended then).
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct FormerInsured {
+    pub household_number: String,
+    pub addressee_id: String,
+    pub lost_on: time::Date,
+    pub removed_on: Option<time::Date>,
+}
+
+impl FormerInsured {
+    /// Whether the person counts as 特定同一世帯所属者 on `on`.
+    pub fn counts_on(&self, on: time::Date) -> bool {
+        self.lost_on <= on && self.removed_on.is_none_or(|r| r > on)
+    }
+}
+
+const FORMER_SQL: &str = "SELECT a.household_number, a.addressee_id, e.lost_on, a.removed_on \
+     FROM eligibility_version e \
+     JOIN addressee a ON a.insurer_number = e.insurer_number AND a.addressee_id = e.addressee_id \
+     WHERE e.insurer_number = $1 AND e.superseded_us IS NULL AND NOT e.voided \
+       AND e.loss_reason = 'late_elderly' \
+       AND EXISTS (SELECT 1 FROM membership_version m WHERE m.insurer_number = e.insurer_number \
+           AND m.addressee_id = e.addressee_id AND m.superseded_us IS NULL AND NOT m.voided \
+           AND m.valid_to = e.lost_on AND m.household_number = a.household_number) \
+       AND NOT EXISTS (SELECT 1 FROM eligibility_version l WHERE l.insurer_number = e.insurer_number \
+           AND l.addressee_id = e.addressee_id AND l.superseded_us IS NULL AND NOT l.voided \
+           AND l.acquired_on > e.lost_on)";
+
+/// Every 特定同一世帯所属者 candidate of the insurer, by household (the
+/// dates are checked per month with `counts_on`).
+pub async fn former_insured(
+    db: &Db,
+    insurer: &InsurerNumber,
+) -> Result<HashMap<String, Vec<FormerInsured>>> {
+    let rows: Vec<FormerInsured> = with_db!(db, |p| sqlx::query_as(FORMER_SQL)
+        .bind(insurer.as_str().to_string())
+        .fetch_all(p)
+        .await?);
+    let mut out: HashMap<String, Vec<FormerInsured>> = HashMap::new();
+    for r in rows {
+        out.entry(r.household_number.clone()).or_default().push(r);
+    }
+    Ok(out)
+}
+
+/// The 特定同一世帯所属者 candidates of one household.
+pub async fn former_insured_of(
+    db: &Db,
+    insurer: &InsurerNumber,
+    household: &str,
+) -> Result<Vec<FormerInsured>> {
+    let sql = format!("{FORMER_SQL} AND a.household_number = $2");
+    Ok(with_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(insurer.as_str().to_string())
+        .bind(household.to_string())
+        .fetch_all(p)
+        .await?))
+}

@@ -59,6 +59,10 @@ pub struct MemberDto {
     /// the householder (擬制世帯主 when not insured)
     #[serde(default)]
     pub householder: bool,
+    /// 特定同一世帯所属者: not insured, moved from this NHI to 後期高齢者医療
+    /// and still in the household (counts for 基準収入額適用)
+    #[serde(default)]
+    pub former_insured_late_elderly: bool,
     #[serde(default)]
     pub income: IncomeDto,
 }
@@ -117,6 +121,7 @@ async fn burden(
                 birth_date: m.birth_date,
                 insured: m.insured,
                 householder: m.householder,
+                former_insured_late_elderly: m.former_insured_late_elderly,
                 income: kokuho_domain::burden::Income {
                     total_income: m.income.total_income,
                     taxable_income: m.income.taxable_income,
