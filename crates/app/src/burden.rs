@@ -45,6 +45,9 @@ fn income_of(row: Option<&IncomeRow>) -> Income {
             salary_income: r.salary_income,
             resident_tax_exempt: r.resident_tax_exempt,
             unreported: r.unreported,
+            // Salary and pension revenue are on the tax record; any other
+            // income is known only as income, so its revenue is not.
+            revenue_confirmed: !r.unreported && r.other_income == 0 && r.separate_income == 0,
         },
     }
 }

@@ -200,9 +200,11 @@ async fn a_standard_income_application_makes_a_genekinami_household_general_from
                 r.salary_income = kokuho_app::town::income_sample::salary_income(salary);
                 r.pension_revenue = 0;
                 r.pension_income = 0;
-                r.other_income = 0;
-                r.total_income = r.salary_income;
-                r.total_gross_income = r.salary_income;
+                // Some other income: the revenue is not confirmed by the tax
+                // record, so only an application makes the household 一般.
+                r.other_income = 10_000;
+                r.total_income = r.salary_income + 10_000;
+                r.total_gross_income = r.total_income;
                 r.taxable_income = 1_500_000;
                 r
             })

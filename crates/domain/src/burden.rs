@@ -33,6 +33,9 @@ pub struct BurdenPeriod {
     pub kyu_tadashigaki_70_74_total_at_most: i64,
     pub low_income_1_pension_deduction: i64,
     pub low_income_1_salary_deduction: i64,
+    /// 基準収入額適用 without application where the insurer can confirm
+    /// the revenue from its own (tax) records
+    pub standard_income_ex_officio: bool,
 }
 
 #[derive(Deserialize)]
@@ -220,6 +223,11 @@ pub struct Income {
     /// 未申告: nothing is known of the income
     #[serde(default)]
     pub unreported: bool,
+    /// The revenue is known in full from the tax records (only salary and
+    /// public pension, whose revenue the tax system reports), so the insurer
+    /// can apply 基準収入額適用 without an application where the rules allow
+    #[serde(default)]
+    pub revenue_confirmed: bool,
 }
 
 /// One member of the household in the month.
@@ -536,11 +544,31 @@ pub fn compute(
                         yen(r.kyu_tadashigaki_70_74_total_at_most)
                     ));
                     Elderly::General
-                } else if standard_income_application && revenue < under {
+                } else if revenue < under
+                    && (standard_income_application
+                        || (r.standard_income_ex_officio
+                            && elderly_members
+                                .iter()
+                                .chain(if with_former {
+                                    former.iter()
+                                } else {
+                                    [].iter()
+                                })
+                                .all(|m| m.income.revenue_confirmed && !m.income.unreported)))
+                {
                     reasons.push(format!(
-                        "基準収入額適用の申請があり、70〜74歳の被保険者{}人{}の収入の合計 {}円が{}円未満のため一般です",
+                        "{}、70〜74歳の被保険者{}人{}の収入の合計 {}円が{}円未満のため一般です",
+                        if standard_income_application {
+                            "基準収入額適用の申請があり"
+                        } else {
+                            "基準収入額適用（収入を税情報で確認できるため申請不要）により"
+                        },
                         elderly_members.len(),
-                        if with_former { "と後期高齢者医療に移った世帯員（特定同一世帯所属者）" } else { "" },
+                        if with_former {
+                            "と後期高齢者医療に移った世帯員（特定同一世帯所属者）"
+                        } else {
+                            ""
+                        },
                         yen(revenue),
                         yen(under)
                     ));
@@ -882,6 +910,50 @@ mod tests {
         assert_eq!(
             compute(&r, m, &[a, o], true).unwrap().elderly,
             Some(Elderly::Genekinami1)
+        );
+    }
+
+    /// From 2022-01 no application is needed where the revenue is
+    /// confirmed from the tax records; before, and where it is not, it is.
+    #[test]
+    fn standard_income_without_application_where_the_revenue_is_confirmed() {
+        let r = rules();
+        let judge = |month: &str, confirmed: bool, revenue: i64| {
+            // 70–74 in the month judged.
+            let born = if month < "2024" {
+                date!(1950 - 06 - 15)
+            } else {
+                date!(1954 - 06 - 15)
+            };
+            let mut a = head(member("A", born, 2_600_000, 1_500_000));
+            a.income.revenue = revenue;
+            a.income.revenue_confirmed = confirmed;
+            compute(&r, ym(month), &[a], false).unwrap()
+        };
+        let b = judge("2026-11", true, 3_829_999);
+        assert_eq!(b.elderly, Some(Elderly::General));
+        assert!(
+            b.reasons.iter().any(|x| x.contains("申請不要")),
+            "{:?}",
+            b.reasons
+        );
+        assert_eq!(
+            judge("2026-11", true, 3_830_000).elderly,
+            Some(Elderly::Genekinami1)
+        );
+        assert_eq!(
+            judge("2026-11", false, 3_829_999).elderly,
+            Some(Elderly::Genekinami1),
+            "not confirmed: on application only"
+        );
+        assert_eq!(
+            judge("2021-12", true, 3_829_999).elderly,
+            Some(Elderly::Genekinami1),
+            "before 2022-01: on application only"
+        );
+        assert_eq!(
+            judge("2022-01", true, 3_829_999).elderly,
+            Some(Elderly::General)
         );
     }
 

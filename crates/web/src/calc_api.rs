@@ -46,6 +46,10 @@ pub struct IncomeDto {
     /// 未申告
     #[serde(default)]
     pub unreported: bool,
+    /// the revenue is known in full from the tax records (only salary and
+    /// pension): 基準収入額適用 then needs no application (from 2022-01)
+    #[serde(default)]
+    pub revenue_confirmed: bool,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -131,6 +135,7 @@ async fn burden(
                     salary_income: m.income.salary_income,
                     resident_tax_exempt: m.income.resident_tax_exempt,
                     unreported: m.income.unreported,
+                    revenue_confirmed: m.income.revenue_confirmed,
                 },
             })
             .collect(),
