@@ -8,5 +8,6 @@ pub mod burden;
 pub mod digest_text;
 pub mod eligibility;
 pub mod id;
+pub mod levy;
 pub mod name;
 pub mod wareki;
