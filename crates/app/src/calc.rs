@@ -126,3 +126,305 @@ pub fn burden(req: &BurdenRequest) -> Result<BurdenResponse> {
         income_year: burden::income_year_for(month),
     })
 }
+
+/// One component's rates for a what-if (percent as a number, yen).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LevyRatesInput {
+    pub income_rate_percent: f64,
+    pub per_capita: i64,
+    #[serde(default)]
+    pub per_household: i64,
+    /// 賦課限度額; absent = the national cap
+    #[serde(default)]
+    pub cap: Option<i64>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LevyIncomeInput {
+    #[serde(default)]
+    pub total_income: i64,
+    #[serde(default)]
+    pub salary_revenue: i64,
+    #[serde(default)]
+    pub salary_income: i64,
+    #[serde(default)]
+    pub pension_revenue: i64,
+    #[serde(default)]
+    pub pension_income: i64,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChildbirthInput {
+    /// YYYY-MM: the due (or birth) month
+    pub month: String,
+    #[serde(default)]
+    pub multiple: bool,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LevyMemberInput {
+    pub id: String,
+    pub birth_date: String,
+    pub insured: bool,
+    #[serde(default)]
+    pub householder: bool,
+    #[serde(default)]
+    pub former_insured_late_elderly: bool,
+    #[serde(default)]
+    pub insured_from: Option<String>,
+    #[serde(default)]
+    pub insured_until: Option<String>,
+    #[serde(default)]
+    pub income: LevyIncomeInput,
+    #[serde(default)]
+    pub involuntary_unemployed: bool,
+    #[serde(default)]
+    pub former_dependent: bool,
+    #[serde(default)]
+    pub childbirth: Option<ChildbirthInput>,
+}
+
+/// The household and year to assess (docs/api/calc.md).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LevyRequest {
+    pub fiscal_year: i32,
+    /// the ordinance profile (default: yazu)
+    #[serde(default)]
+    pub municipality: Option<String>,
+    /// rates replacing the profile's, per component (a what-if)
+    #[serde(default)]
+    pub rates: std::collections::BTreeMap<String, LevyRatesInput>,
+    pub members: Vec<LevyMemberInput>,
+    /// null | "specified" | "specified_continuing"
+    #[serde(default)]
+    pub specified_household: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+pub struct ComponentOut {
+    pub income_levy: i64,
+    pub per_capita: i64,
+    pub per_household: i64,
+    pub reduction: i64,
+    pub over_cap: i64,
+    pub rounded_off: i64,
+    pub amount: i64,
+    pub months: u8,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+pub struct InstallmentOut {
+    pub number: u8,
+    pub due_date: String,
+    pub amount: i64,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+pub struct LevyResponse {
+    pub fiscal_year: i32,
+    pub municipality: String,
+    /// the profile's figures are not confirmed from the ordinance
+    pub provisional: bool,
+    pub total: i64,
+    /// 7割 | 5割 | 2割, or null
+    pub reduction: Option<String>,
+    pub components: std::collections::BTreeMap<String, ComponentOut>,
+    pub installments: Vec<InstallmentOut>,
+    pub explanation: Vec<String>,
+}
+
+fn levy_date(field: &'static str, id: &str, s: &str) -> Result<time::Date> {
+    crate::registry::parse_date(field, s).map_err(|e| {
+        invalid(
+            field,
+            format!("members[{id}].{field}: {}", e.message_en()),
+            format!("{id}の{field}: {}", e.message_ja()),
+        )
+    })
+}
+
+/// The household's levy for the fiscal year, with the profile's or the
+/// given rates.
+pub fn levy(req: &LevyRequest) -> Result<LevyResponse> {
+    use kokuho_domain::levy::{
+        self, Childbirth, ComponentRates, LevyHousehold, LevyIncome, LevyMember, LevyRules, Rate,
+        SpecifiedHousehold, Terms,
+    };
+    let rules = LevyRules::shipped().map_err(|e| AppError::Setup {
+        message_en: format!("the levy rule table is broken: {e}"),
+        message_ja: "賦課の規則表に誤りがあります".into(),
+    })?;
+    let fy = req.fiscal_year;
+    let national = rules.national(fy).ok_or_else(|| {
+        invalid(
+            "fiscal_year",
+            format!("no rules for fiscal year {fy}"),
+            format!("{fy}年度の規則がありません"),
+        )
+    })?;
+    let municipality = req.municipality.clone().unwrap_or_else(|| "yazu".into());
+    let ordinance = rules.ordinance(&municipality, fy).ok_or_else(|| {
+        invalid(
+            "municipality",
+            format!("no ordinance profile {municipality} for {fy}"),
+            format!("{municipality}の{fy}年度の税率がありません"),
+        )
+    })?;
+    let mut rates = ordinance.rates.clone();
+    for (c, r) in &req.rates {
+        if !national.caps.contains_key(c) {
+            return Err(invalid(
+                "rates",
+                format!("component {c} is not levied in {fy}"),
+                format!("{c}は{fy}年度の区分ではありません"),
+            ));
+        }
+        let income_rate = Rate::from_percent_f64(r.income_rate_percent).ok_or_else(|| {
+            invalid(
+                "rates",
+                format!("rates.{c}.income_rate_percent: 0–100 with up to 3 decimals"),
+                "所得割の税率は0〜100、小数点以下3桁までです",
+            )
+        })?;
+        if r.per_capita < 0 || r.per_household < 0 || r.cap.is_some_and(|c| c < 0) {
+            return Err(invalid(
+                "rates",
+                format!("rates.{c}: negative amount"),
+                "金額が負です",
+            ));
+        }
+        rates.insert(
+            c.clone(),
+            ComponentRates {
+                income_rate,
+                per_capita: r.per_capita,
+                per_household: r.per_household,
+                cap: r.cap,
+            },
+        );
+    }
+    let specified = match req.specified_household.as_deref() {
+        None | Some("") => None,
+        Some("specified") => Some(SpecifiedHousehold::Specified),
+        Some("specified_continuing") => Some(SpecifiedHousehold::SpecifiedContinuing),
+        Some(_) => {
+            return Err(invalid(
+                "specified_household",
+                "specified_household must be null, specified or specified_continuing",
+                "特定世帯の指定は null、specified、specified_continuing のいずれかです",
+            ));
+        }
+    };
+    let mut members = Vec::with_capacity(req.members.len());
+    for m in &req.members {
+        let childbirth = match &m.childbirth {
+            None => None,
+            Some(c) => Some(Childbirth {
+                month: burden::parse_month(&c.month).ok_or_else(|| {
+                    invalid(
+                        "childbirth",
+                        format!("members[{}].childbirth.month must be YYYY-MM", m.id),
+                        format!("{}の出産予定月は YYYY-MM です", m.id),
+                    )
+                })?,
+                multiple: c.multiple,
+            }),
+        };
+        members.push(LevyMember {
+            id: m.id.clone(),
+            birth_date: levy_date("birth_date", &m.id, &m.birth_date)?,
+            insured: m.insured,
+            householder: m.householder,
+            former_insured_late_elderly: m.former_insured_late_elderly,
+            insured_from: m
+                .insured_from
+                .as_deref()
+                .map(|d| levy_date("insured_from", &m.id, d))
+                .transpose()?,
+            insured_until: m
+                .insured_until
+                .as_deref()
+                .map(|d| levy_date("insured_until", &m.id, d))
+                .transpose()?,
+            income: LevyIncome {
+                total_income: m.income.total_income,
+                salary_revenue: m.income.salary_revenue,
+                salary_income: m.income.salary_income,
+                pension_revenue: m.income.pension_revenue,
+                pension_income: m.income.pension_income,
+            },
+            involuntary_unemployed: m.involuntary_unemployed,
+            former_dependent: m.former_dependent,
+            childbirth,
+        });
+    }
+    let terms = Terms {
+        rates: &rates,
+        ..Terms::of(national, ordinance)
+    };
+    let l = levy::compute(
+        &terms,
+        &LevyHousehold {
+            fiscal_year: fy,
+            members,
+            specified,
+        },
+    )
+    .map_err(|e| AppError::Invalid {
+        field: "members",
+        message_en: e.to_string(),
+        message_ja: e.reason_ja,
+    })?;
+    let provisional = !ordinance.confirmed && req.rates.len() < national.caps.len();
+    let mut explanation = l.explanation;
+    if provisional {
+        explanation.insert(
+            0,
+            format!(
+                "{}の{}年度の税率は条例で確認できていない暫定値です（docs/levy.md）",
+                ordinance.name, fy
+            ),
+        );
+    }
+    Ok(LevyResponse {
+        fiscal_year: fy,
+        municipality,
+        provisional,
+        total: l.total,
+        reduction: l.reduction.map(|r| r.label().to_string()),
+        components: l
+            .components
+            .iter()
+            .map(|(c, p)| {
+                (
+                    c.code().to_string(),
+                    ComponentOut {
+                        income_levy: p.income_levy,
+                        per_capita: p.per_capita,
+                        per_household: p.per_household,
+                        reduction: p.reduction,
+                        over_cap: p.over_cap,
+                        rounded_off: p.rounded_off,
+                        amount: p.amount,
+                        months: p.months,
+                    },
+                )
+            })
+            .collect(),
+        installments: l
+            .installments
+            .iter()
+            .map(|i| InstallmentOut {
+                number: i.number,
+                due_date: i.due_date.to_string(),
+                amount: i.amount,
+            })
+            .collect(),
+        explanation,
+    })
+}

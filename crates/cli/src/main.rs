@@ -206,6 +206,9 @@ enum CalcAction {
     /// A household's income categories (適用区分) and copay rates for a month:
     /// JSON in (standard input), JSON out (docs/api/calc.md)
     Burden,
+    /// A household's NHI tax for a fiscal year (税額試算), every line explained:
+    /// JSON in (standard input), JSON out (docs/api/calc.md)
+    Levy,
 }
 
 #[derive(Subcommand)]
@@ -831,26 +834,19 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Account { action } => account(action).await?,
-        Command::Calc {
-            action: CalcAction::Burden,
-        } => {
+        Command::Calc { action } => {
             let mut input = String::new();
             std::io::Read::read_to_string(&mut std::io::stdin(), &mut input)
                 .context("cannot read standard input")?;
-            let req: kokuho_app::calc::BurdenRequest =
-                serde_json::from_str(&input).map_err(|e| {
-                    AppError::invalid(
-                        "input",
-                        format!(
-                            "standard input, line {}, column {}: {e}",
-                            e.line(),
-                            e.column()
-                        ),
-                        format!("入力の{}行{}列目が読めません: {e}", e.line(), e.column()),
-                    )
-                })?;
-            let out = kokuho_app::calc::burden(&req)?;
-            println!("{}", serde_json::to_string_pretty(&out)?);
+            let out = match action {
+                CalcAction::Burden => {
+                    serde_json::to_string_pretty(&kokuho_app::calc::burden(&stdin_json(&input)?)?)?
+                }
+                CalcAction::Levy => {
+                    serde_json::to_string_pretty(&kokuho_app::calc::levy(&stdin_json(&input)?)?)?
+                }
+            };
+            println!("{out}");
         }
         Command::Burden { action } => {
             let now = OffsetDateTime::now_utc();
@@ -1239,6 +1235,22 @@ async fn demo(data_dir: &Path, listen: SocketAddr, residents: u64) -> anyhow::Re
     })
     .await?;
     Ok(())
+}
+
+/// A trial calculation's request from standard input; a bad one names the
+/// line and column.
+fn stdin_json<T: serde::de::DeserializeOwned>(input: &str) -> Result<T, AppError> {
+    serde_json::from_str(input).map_err(|e| {
+        AppError::invalid(
+            "input",
+            format!(
+                "standard input, line {}, column {}: {e}",
+                e.line(),
+                e.column()
+            ),
+            format!("入力の{}行{}列目が読めません: {e}", e.line(), e.column()),
+        )
+    })
 }
 
 fn print_person_line(p: &kokuho_domain::addressee::Addressee) {

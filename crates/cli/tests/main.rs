@@ -863,6 +863,38 @@ fn calc_burden_reads_json_and_answers_json() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("birth_date"));
 }
 
+/// 名取市's published FY2025 example (one person aged 40–64, 所得 1,202,000:
+/// 107,500 / 41,600 / 36,800, 185,900), through the CLI with inline rates.
+#[test]
+fn calc_levy_reads_json_and_answers_json() {
+    let input = r#"{"fiscal_year": 2025,
+        "rates": {"medical": {"income_rate_percent": 7.5, "per_capita": 26600, "per_household": 23000},
+                  "elderly_support": {"income_rate_percent": 3.0, "per_capita": 10500, "per_household": 8000},
+                  "care": {"income_rate_percent": 2.5, "per_capita": 10500, "per_household": 7000}},
+        "members": [{"id": "A", "birth_date": "1975-06-06", "insured": true, "householder": true,
+                     "income": {"total_income": 1202000}}]}"#;
+    let o = run_with_stdin(&["calc", "levy"], input);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["components"]["medical"]["amount"], 107_500);
+    assert_eq!(v["components"]["elderly_support"]["amount"], 41_600);
+    assert_eq!(v["components"]["care"]["amount"], 36_800);
+    assert_eq!(v["total"], 185_900);
+    assert_eq!(v["reduction"], serde_json::Value::Null);
+    // Bad input: exit 1 with the reason, nothing on standard output.
+    let o = run_with_stdin(
+        &["calc", "levy"],
+        r#"{"fiscal_year": 2025, "members": [{"id": "A", "birth_date": "1980-01-01", "insured": true}]}"#,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(o.stdout.is_empty());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("householder"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
 #[test]
 fn burden_months_are_checked_before_anything_is_opened() {
     for args in [

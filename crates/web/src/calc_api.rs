@@ -16,7 +16,9 @@ use crate::error::{ApiError, ErrorBody, unreadable};
 use kokuho_app::Kokuho;
 
 pub fn routes() -> OpenApiRouter<Kokuho> {
-    OpenApiRouter::new().routes(routes!(burden))
+    OpenApiRouter::new()
+        .routes(routes!(burden))
+        .routes(routes!(levy))
 }
 
 /// A member's income for the year that applies to the month (yen).
@@ -157,4 +159,168 @@ async fn burden(
         reasons: r.reasons,
         income_year: r.income_year,
     }))
+}
+
+/// One component's rates for a what-if.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LevyRatesDto {
+    /// 所得割 in percent (up to three decimals)
+    pub income_rate_percent: f64,
+    /// 均等割 (yen a year per insured member)
+    pub per_capita: i64,
+    /// 平等割 (yen a year per household)
+    #[serde(default)]
+    pub per_household: i64,
+    /// 賦課限度額; absent = the national cap
+    #[serde(default)]
+    pub cap: Option<i64>,
+}
+
+/// A member's income of the year before the fiscal year (yen).
+#[derive(Serialize, Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct LevyIncomeDto {
+    /// 総所得金額等
+    #[serde(default)]
+    pub total_income: i64,
+    /// 給与収入
+    #[serde(default)]
+    pub salary_revenue: i64,
+    /// 給与所得
+    #[serde(default)]
+    pub salary_income: i64,
+    /// 公的年金等収入
+    #[serde(default)]
+    pub pension_revenue: i64,
+    /// 公的年金等所得
+    #[serde(default)]
+    pub pension_income: i64,
+}
+
+/// 産前産後: the due (or birth) month.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChildbirthDto {
+    /// YYYY-MM
+    pub month: String,
+    /// more than one child
+    #[serde(default)]
+    pub multiple: bool,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LevyMemberDto {
+    pub id: String,
+    /// YYYY-MM-DD or 和暦
+    pub birth_date: String,
+    /// NHI-insured at some time in the fiscal year
+    pub insured: bool,
+    /// the tax obligor (擬制世帯主 when not insured)
+    #[serde(default)]
+    pub householder: bool,
+    /// 特定同一世帯所属者 (counts for the reduction test)
+    #[serde(default)]
+    pub former_insured_late_elderly: bool,
+    /// first day insured; default 1 April of the fiscal year
+    #[serde(default)]
+    pub insured_from: Option<String>,
+    /// last day insured; default to the year's end (NHI ends at 75)
+    #[serde(default)]
+    pub insured_until: Option<String>,
+    #[serde(default)]
+    pub income: LevyIncomeDto,
+    /// 非自発的失業者: salary income counted at 30%
+    #[serde(default)]
+    pub involuntary_unemployed: bool,
+    /// 旧被扶養者 (the ordinance's 減免)
+    #[serde(default)]
+    pub former_dependent: bool,
+    #[serde(default)]
+    pub childbirth: Option<ChildbirthDto>,
+}
+
+/// The household and the fiscal year (docs/api/calc.md).
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LevyRequestDto {
+    pub fiscal_year: i32,
+    /// the ordinance profile; default yazu
+    #[serde(default)]
+    pub municipality: Option<String>,
+    /// per component (medical, elderly_support, care, child_support): rates replacing the profile's
+    #[serde(default)]
+    pub rates: std::collections::BTreeMap<String, LevyRatesDto>,
+    pub members: Vec<LevyMemberDto>,
+    /// null, specified (特定世帯) or specified_continuing (特定継続世帯)
+    #[serde(default)]
+    pub specified_household: Option<String>,
+}
+
+/// One component for the year, prorated (yen).
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct LevyComponentDto {
+    /// 所得割
+    pub income_levy: i64,
+    /// 均等割 before reductions
+    pub per_capita: i64,
+    /// 平等割 before reductions
+    pub per_household: i64,
+    /// what the reductions took
+    pub reduction: i64,
+    /// what the cap took
+    pub over_cap: i64,
+    /// the part under 100 yen cut
+    pub rounded_off: i64,
+    pub amount: i64,
+    /// months the component applied
+    pub months: u8,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct LevyInstallmentDto {
+    pub number: u8,
+    /// YYYY-MM-DD
+    pub due_date: String,
+    pub amount: i64,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct LevyResponseDto {
+    pub fiscal_year: i32,
+    pub municipality: String,
+    /// the profile's figures are not confirmed from the ordinance
+    pub provisional: bool,
+    pub total: i64,
+    /// 7割, 5割, 2割 or null
+    pub reduction: Option<String>,
+    /// by component code
+    pub components: std::collections::BTreeMap<String, LevyComponentDto>,
+    pub installments: Vec<LevyInstallmentDto>,
+    pub explanation: Vec<String>,
+}
+
+/// A household's NHI tax for a fiscal year, every line explained (docs/api/calc.md).
+#[utoipa::path(post, path = "/api/v1/calc/levy", tag = "calc", request_body = LevyRequestDto,
+    responses((status = 200, body = LevyResponseDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+async fn levy(
+    _user: SignedIn,
+    body: Result<Json<LevyRequestDto>, JsonRejection>,
+) -> Result<Json<LevyResponseDto>, ApiError> {
+    let Json(b) = body.map_err(|e| unreadable(e.body_text()))?;
+    // The DTOs document the API; the use case owns the same shape.
+    let same = |e: serde_json::Error| {
+        ApiError::from(kokuho_app::AppError::invalid(
+            "input",
+            e.to_string(),
+            "入力が読めません",
+        ))
+    };
+    let req: calc::LevyRequest =
+        serde_json::from_value(serde_json::to_value(b).map_err(same)?).map_err(same)?;
+    let r = calc::levy(&req)?;
+    Ok(Json(
+        serde_json::from_value(serde_json::to_value(r).map_err(same)?).map_err(same)?,
+    ))
 }

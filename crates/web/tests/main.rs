@@ -522,6 +522,12 @@ fn routes(id: &str, hh: &str) -> Vec<(&'static str, String, String, Option<Permi
             r#"{"month":"2026-11","members":[{"id":"A","birth_date":"1980-01-01","insured":true,"householder":true}]}"#.into(),
             None,
         ),
+        (
+            "POST",
+            "/api/v1/calc/levy".into(),
+            r#"{"fiscal_year":2025,"members":[{"id":"A","birth_date":"1980-01-01","insured":true,"householder":true}]}"#.into(),
+            None,
+        ),
     ]
 }
 
@@ -575,6 +581,96 @@ async fn the_burden_trial_calculation() {
         };
         let (s, _) = call(&anon, post("/api/v1/calc/burden", &body)).await;
         assert_eq!(s, StatusCode::UNAUTHORIZED);
+    }
+}
+
+/// 成田市's published FY2025 example, with inline rates for a what-if.
+#[tokio::test]
+async fn the_levy_trial_calculation() {
+    for t in all_backends().await {
+        let api = app(&t).await;
+        let body = json!({
+            "fiscal_year": 2025,
+            "municipality": "yazu",
+            "rates": {
+                "medical": {"income_rate_percent": 6.81, "per_capita": 22100, "per_household": 19100},
+                "elderly_support": {"income_rate_percent": 2.13, "per_capita": 8700, "per_household": 0},
+                "care": {"income_rate_percent": 0, "per_capita": 0}
+            },
+            "members": [
+                {"id": "A", "birth_date": "1980-01-10", "insured": true, "householder": true,
+                 "income": {"total_income": 1320000, "salary_revenue": 2000000, "salary_income": 1320000}},
+                {"id": "B", "birth_date": "1982-02-02", "insured": true},
+                {"id": "C", "birth_date": "2008-03-03", "insured": true}
+            ]
+        })
+        .to_string();
+        let (s, v) = call(&api, post("/api/v1/calc/levy", &body)).await;
+        assert_eq!(s, StatusCode::OK, "{}: {v}", t.name);
+        assert_eq!(v["reduction"], "5割");
+        assert_eq!(v["components"]["medical"]["income_levy"], 60609);
+        assert_eq!(v["components"]["medical"]["amount"], 103300);
+        assert_eq!(
+            v["provisional"], false,
+            "every component's rates were given"
+        );
+        assert_eq!(v["installments"].as_array().unwrap().len(), 8);
+        let total: i64 = v["installments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["amount"].as_i64().unwrap())
+            .sum();
+        assert_eq!(total, v["total"].as_i64().unwrap());
+        assert!(
+            v["explanation"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e.as_str().unwrap().contains("1,345,000円以下"))
+        );
+        // The profile alone: provisional, and it says so first.
+        let (s, v) = call(&api, post("/api/v1/calc/levy", r#"{"fiscal_year":2026,"members":[{"id":"A","birth_date":"1980-01-01","insured":true,"householder":true}]}"#)).await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(v["provisional"], true);
+        assert!(v["explanation"][0].as_str().unwrap().contains("暫定"));
+        assert!(
+            v["components"]["child_support"].is_object(),
+            "FY2026 has the new component"
+        );
+        // Bad input names its field.
+        for (bad, field) in [
+            (r#"{"fiscal_year":1999,"members":[]}"#, "fiscal_year"),
+            (
+                r#"{"fiscal_year":2025,"municipality":"atlantis","members":[]}"#,
+                "municipality",
+            ),
+            (
+                r#"{"fiscal_year":2025,"members":[{"id":"A","birth_date":"1980-01-01","insured":true}]}"#,
+                "members",
+            ),
+            (
+                r#"{"fiscal_year":2025,"rates":{"medical":{"income_rate_percent":7.1234,"per_capita":1}},"members":[]}"#,
+                "rates",
+            ),
+            (
+                r#"{"fiscal_year":2025,"specified_household":"maybe","members":[]}"#,
+                "specified_household",
+            ),
+        ] {
+            let (s, v) = call(&api, post("/api/v1/calc/levy", bad)).await;
+            assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}: {v}");
+            assert_error(&v, field);
+        }
+        let anon = Api {
+            cookie: None,
+            csrf: None,
+            ..api.clone()
+        };
+        assert_eq!(
+            call(&anon, post("/api/v1/calc/levy", &body)).await.0,
+            StatusCode::UNAUTHORIZED
+        );
     }
 }
 
