@@ -127,12 +127,16 @@ pub fn burden(req: &BurdenRequest) -> Result<BurdenResponse> {
     })
 }
 
-/// One component's rates for a what-if (percent as a number, yen).
+/// One component's rates for a what-if.
 #[derive(Clone, Debug, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LevyRatesInput {
+    /// 所得割 in percent (up to three decimals)
     pub income_rate_percent: f64,
+    /// 均等割 (yen a year per insured member)
     pub per_capita: i64,
+    /// 平等割 (yen a year per household)
     #[serde(default)]
     pub per_household: i64,
     /// 賦課限度額; absent = the national cap
@@ -140,99 +144,132 @@ pub struct LevyRatesInput {
     pub cap: Option<i64>,
 }
 
+/// A member's income of the year before the fiscal year (yen).
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LevyIncomeInput {
+    /// 総所得金額等
     #[serde(default)]
     pub total_income: i64,
+    /// 給与収入
     #[serde(default)]
     pub salary_revenue: i64,
+    /// 給与所得
     #[serde(default)]
     pub salary_income: i64,
+    /// 公的年金等収入
     #[serde(default)]
     pub pension_revenue: i64,
+    /// 公的年金等所得
     #[serde(default)]
     pub pension_income: i64,
 }
 
+/// 産前産後: the due (or birth) month.
 #[derive(Clone, Debug, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ChildbirthInput {
-    /// YYYY-MM: the due (or birth) month
+    /// YYYY-MM
     pub month: String,
+    /// more than one child
     #[serde(default)]
     pub multiple: bool,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LevyMemberInput {
     pub id: String,
+    /// YYYY-MM-DD or 和暦
     pub birth_date: String,
+    /// NHI-insured at some time in the fiscal year
     pub insured: bool,
+    /// the tax obligor (擬制世帯主 when not insured)
     #[serde(default)]
     pub householder: bool,
+    /// 特定同一世帯所属者 (counts for the reduction test)
     #[serde(default)]
     pub former_insured_late_elderly: bool,
+    /// first day insured; default 1 April of the fiscal year
     #[serde(default)]
     pub insured_from: Option<String>,
+    /// last day insured; default to the year's end (NHI ends at 75)
     #[serde(default)]
     pub insured_until: Option<String>,
     #[serde(default)]
     pub income: LevyIncomeInput,
+    /// 非自発的失業者: salary income counted at 30%
     #[serde(default)]
     pub involuntary_unemployed: bool,
+    /// 旧被扶養者 (the ordinance's 減免)
     #[serde(default)]
     pub former_dependent: bool,
     #[serde(default)]
     pub childbirth: Option<ChildbirthInput>,
 }
 
-/// The household and year to assess (docs/api/calc.md).
+/// The household and the fiscal year (docs/api/calc.md).
 #[derive(Clone, Debug, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LevyRequest {
     pub fiscal_year: i32,
-    /// the ordinance profile (default: yazu)
+    /// the ordinance profile; default yazu
     #[serde(default)]
     pub municipality: Option<String>,
-    /// rates replacing the profile's, per component (a what-if)
+    /// per component (medical, elderly_support, care, child_support): rates replacing the profile's
     #[serde(default)]
     pub rates: std::collections::BTreeMap<String, LevyRatesInput>,
     pub members: Vec<LevyMemberInput>,
-    /// null | "specified" | "specified_continuing"
+    /// null, specified (特定世帯) or specified_continuing (特定継続世帯)
     #[serde(default)]
     pub specified_household: Option<String>,
 }
 
+/// One component for the year, prorated (yen).
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ComponentOut {
+    /// 所得割
     pub income_levy: i64,
+    /// 均等割 before reductions
     pub per_capita: i64,
+    /// 平等割 before reductions
     pub per_household: i64,
+    /// what the reductions took
     pub reduction: i64,
+    /// what the cap took
     pub over_cap: i64,
+    /// the part under 100 yen cut
     pub rounded_off: i64,
     pub amount: i64,
+    /// months the component applied
     pub months: u8,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InstallmentOut {
     pub number: u8,
+    /// YYYY-MM-DD
     pub due_date: String,
     pub amount: i64,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LevyResponse {
     pub fiscal_year: i32,
     pub municipality: String,
     /// the profile's figures are not confirmed from the ordinance
     pub provisional: bool,
     pub total: i64,
-    /// 7割 | 5割 | 2割, or null
+    /// 7割, 5割, 2割 or null
     pub reduction: Option<String>,
+    /// by component code
     pub components: std::collections::BTreeMap<String, ComponentOut>,
     pub installments: Vec<InstallmentOut>,
     pub explanation: Vec<String>,
