@@ -10,7 +10,7 @@ use serde::Deserialize;
 use time::{Date, Month};
 
 use crate::burden::kyu_tadashigaki;
-use crate::eligibility::{YearMonth, age_on, anniversary, is_care_levy_month, is_preschool};
+use crate::eligibility::{YearMonth, age_on, anniversary, is_care_levy_month};
 
 const LEVY_RULES: &str = include_str!("../rules/levy.toml");
 
@@ -553,12 +553,6 @@ pub fn fiscal_months(fiscal_year: i32) -> Vec<YearMonth> {
 /// Up to the first 31 March after attaining `years` (the 未就学児 and the
 /// 18-and-under tests share this form).
 fn until_march_after(birth: Date, years: i32, m: YearMonth) -> bool {
-    let Some(first) = m.first_day() else {
-        return false;
-    };
-    if years == 6 {
-        return is_preschool(birth, first) || m.last_day().is_some_and(|l| is_preschool(birth, l));
-    }
     // Attains `years` on the day before the anniversary; the first 31 March
     // on or after that day.
     let Some(attains) = anniversary(birth, years).and_then(|d| d.previous_day()) else {
@@ -633,7 +627,8 @@ fn judge_reduction(
     n: &NationalRules,
     members: &[LevyMember],
     on: Date,
-    insured_on: &dyn Fn(&LevyMember) -> bool,
+    // whether each member is insured on `on`, in the order of `members`
+    insured: &[bool],
     explanation: &mut Vec<String>,
 ) -> Option<Reduction> {
     // Ages for the pension deduction and the earner test: on 31 December of
@@ -644,14 +639,14 @@ fn judge_reduction(
         31,
     )
     .unwrap_or(on);
+    let counts = |(m, insured): &(&LevyMember, &bool)| **insured || m.former_insured_late_elderly;
     let judged: Vec<&LevyMember> = members
         .iter()
-        .filter(|m| m.householder || insured_on(m) || m.former_insured_late_elderly)
+        .zip(insured)
+        .filter(|p| p.0.householder || counts(p))
+        .map(|(m, _)| m)
         .collect();
-    let counted = judged
-        .iter()
-        .filter(|m| insured_on(m) || m.former_insured_late_elderly)
-        .count() as i64;
+    let counted = members.iter().zip(insured).filter(counts).count() as i64;
     let mut income = 0;
     let mut earners = 0;
     for m in &judged {
@@ -776,17 +771,11 @@ pub fn compute(terms: &Terms<'_>, h: &LevyHousehold) -> Result<Levy, LevyError> 
             .min()
             .unwrap_or(start)
     };
-    let index_of = |m: &LevyMember| {
-        h.members
-            .iter()
-            .position(|x| std::ptr::eq(x, m))
-            .unwrap_or(0)
-    };
     let reduction = judge_reduction(
         n,
         &h.members,
         judged_on,
-        &|m| insured_months[first_month][index_of(m)],
+        &insured_months[first_month],
         &mut explanation,
     );
     let base_of = |m: &LevyMember| -> i64 {
