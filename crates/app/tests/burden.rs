@@ -213,15 +213,10 @@ async fn a_standard_income_application_makes_a_genekinami_household_general_from
         s.import_income("kosei.csv", &bytes, Encoding::Utf8, T1)
             .await
             .unwrap();
-        let current = |rows: Vec<kokuho_store::burden::BurdenRow>, m: &str| {
-            rows.into_iter()
-                .find(|r| r.month == m && r.superseded_us.is_none())
-                .unwrap()
-        };
         let h = app.burden_history(&household).await.unwrap();
         for m in ["2026-08", "2026-11"] {
             assert_eq!(
-                current(h.clone(), m).category_70_74.as_deref(),
+                standing(&h, m).category_70_74.as_deref(),
                 Some("現役並みⅠ"),
                 "{}: {m}",
                 t.name
@@ -235,10 +230,10 @@ async fn a_standard_income_application_makes_a_genekinami_household_general_from
         assert_eq!(r.changed, 2, "{}", t.name);
         let h = app.burden_history(&household).await.unwrap();
         assert_eq!(
-            current(h.clone(), "2026-09").category_70_74.as_deref(),
+            standing(&h, "2026-09").category_70_74.as_deref(),
             Some("現役並みⅠ")
         );
-        let nov = current(h.clone(), "2026-11");
+        let nov = standing(&h, "2026-11");
         assert_eq!(nov.category_70_74.as_deref(), Some("一般"));
         assert_eq!(nov.change_reason, "standard_income_application");
         assert!(nov.reasons.contains("基準収入額適用"));
@@ -286,14 +281,7 @@ async fn an_eligibility_change_judges_the_household_again() {
             app: &app,
             actor: &sup,
         };
-        let (household, rates): (String, String) = with_db!(&t.db, |p| sqlx::query_as(
-            "SELECT household_number, copay_rates FROM burden_version WHERE month = '2026-11' \
-             AND copay_rates LIKE '%;%' AND superseded_us IS NULL ORDER BY household_number LIMIT 1"
-        )
-        .fetch_one(p)
-        .await
-        .unwrap());
-        let leaving = rates.split(':').next().unwrap().to_string();
+        let (household, leaving) = household_of_several(&t).await;
         // Left for employee insurance on 2026-09-30: lost on 2026-10-01.
         s.lose(
             &kokuho_app::eligibility::Loss {
@@ -328,6 +316,25 @@ async fn an_eligibility_change_judges_the_household_again() {
             "months before the change are left as they were"
         );
     }
+}
+
+/// Voids a period (entered in error) at T1.
+async fn void_period(s: &Session<'_>, period_id: i64) {
+    s.correct(
+        &kokuho_app::eligibility::Correction {
+            period_id,
+            acquired_on: None,
+            acquisition_reason: None,
+            lost_on: None,
+            loss_reason: None,
+            flags: None,
+            void: true,
+            note: "entered in error".into(),
+        },
+        T1,
+    )
+    .await
+    .unwrap();
 }
 
 /// The months the income import judged.
@@ -414,21 +421,7 @@ async fn a_household_change_and_a_void_judge_both_households_again() {
         // The person's period entered in error (取消): neither household counts them any more.
         let (periods, _) = s.periods(&person, None, T1).await.unwrap();
         let period = periods.last().unwrap();
-        s.correct(
-            &kokuho_app::eligibility::Correction {
-                period_id: period.period_id,
-                acquired_on: None,
-                acquisition_reason: None,
-                lost_on: None,
-                loss_reason: None,
-                flags: None,
-                void: true,
-                note: "entered in error".into(),
-            },
-            T1,
-        )
-        .await
-        .unwrap();
+        void_period(&s, period.period_id).await;
         let old = app.burden_history(&from).await.unwrap();
         let new = app.burden_history(&to).await.unwrap();
         for month in ["2026-08", "2026-09", "2026-10", "2026-11"] {
@@ -457,21 +450,7 @@ async fn a_household_change_and_a_void_judge_both_households_again() {
         let alone = AddresseeId::parse(single.split(':').next().unwrap()).unwrap();
         let (periods, _) = s.periods(&alone, None, T1).await.unwrap();
         for p in &periods {
-            s.correct(
-                &kokuho_app::eligibility::Correction {
-                    period_id: p.period_id,
-                    acquired_on: None,
-                    acquisition_reason: None,
-                    lost_on: None,
-                    loss_reason: None,
-                    flags: None,
-                    void: true,
-                    note: "entered in error".into(),
-                },
-                T1,
-            )
-            .await
-            .unwrap();
+            void_period(&s, p.period_id).await;
         }
         let household = app
             .person(alone.as_str())
