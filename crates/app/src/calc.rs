@@ -388,6 +388,7 @@ pub fn levy(req: &LevyRequest) -> Result<LevyResponse> {
                 .as_deref()
                 .map(|d| levy_date("insured_until", &m.id, d))
                 .transpose()?,
+            further_periods: vec![],
             income: LevyIncome {
                 total_income: m.income.total_income,
                 salary_revenue: m.income.salary_revenue,

@@ -30,6 +30,8 @@ pub struct IncomeReport {
     pub years: Vec<i32>,
     /// household-months whose burden categories changed as a result
     pub burden_changed: u64,
+    /// households whose booked levy was reassessed as a result
+    pub levy_booked: u64,
     /// the file's content digest (grouped hex SHA-256), for the access record
     pub digest: String,
 }

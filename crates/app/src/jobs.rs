@@ -25,13 +25,16 @@ pub enum JobKind {
     IncomeImport,
     /// 負担区分の再判定
     BurdenRecompute,
+    /// 保険税の本算定・更正
+    LevyAssessment,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 3] = [
+    pub const ALL: [JobKind; 4] = [
         JobKind::RegistryImport,
         JobKind::AgeJob,
         JobKind::IncomeImport,
+        JobKind::LevyAssessment,
     ];
 
     pub fn code(self) -> &'static str {
@@ -40,6 +43,7 @@ impl JobKind {
             JobKind::AgeJob => "age_job",
             JobKind::IncomeImport => "income_import",
             JobKind::BurdenRecompute => "burden_recompute",
+            JobKind::LevyAssessment => "levy_assessment",
         }
     }
 
@@ -53,6 +57,7 @@ impl JobKind {
             JobKind::AgeJob => "年齢到達処理（75歳到達）",
             JobKind::IncomeImport => "所得情報の取込",
             JobKind::BurdenRecompute => "負担区分の再判定",
+            JobKind::LevyAssessment => "保険税の本算定・更正",
         }
     }
 
@@ -62,6 +67,7 @@ impl JobKind {
             JobKind::RegistryImport => Permission::RegistryImport,
             JobKind::AgeJob => Permission::AgeJob,
             JobKind::IncomeImport | JobKind::BurdenRecompute => Permission::IncomeImport,
+            JobKind::LevyAssessment => Permission::LevyAssess,
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod error;
 pub mod income;
 pub mod jobs;
 pub mod leak_scan;
+pub mod levy;
 pub mod registry;
 pub mod registry_feed;
 pub mod retention;

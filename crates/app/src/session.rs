@@ -595,6 +595,21 @@ impl Session<'_> {
                 Err(e) => r = Err(e),
             }
         }
+        // Fiscal years already booked whose incomes came in: reassessed (更正).
+        if let Ok(report) = &mut r
+            && !report.already_imported
+        {
+            let years = report.years.clone();
+            for y in years {
+                match self.reassess_year(y + 1, "income_import", job, now).await {
+                    Ok(n) => report.levy_booked += n,
+                    Err(e) => {
+                        r = Err(e);
+                        break;
+                    }
+                }
+            }
+        }
         self.end_job(job, file_name, &r, |r| {
             if r.already_imported {
                 (
@@ -604,12 +619,12 @@ impl Session<'_> {
             } else {
                 (
                     format!(
-                        "{} lines: {} recorded ({} corrections), {} unchanged; burden changed for {} household-months",
-                        r.lines, r.recorded, r.corrections, r.unchanged, r.burden_changed
+                        "{} lines: {} recorded ({} corrections), {} unchanged; burden changed for {} household-months; levy reassessed for {} households",
+                        r.lines, r.recorded, r.corrections, r.unchanged, r.burden_changed, r.levy_booked
                     ),
                     format!(
-                        "{}行：新規{}件（うち修正・更正{}件）、変更なし{}件／負担区分の変更 {}世帯・月",
-                        r.lines, r.recorded, r.corrections, r.unchanged, r.burden_changed
+                        "{}行：新規{}件（うち修正・更正{}件）、変更なし{}件／負担区分の変更 {}世帯・月／保険税の更正 {}世帯",
+                        r.lines, r.recorded, r.corrections, r.unchanged, r.burden_changed, r.levy_booked
                     ),
                 )
             }
@@ -750,6 +765,184 @@ impl Session<'_> {
     /// household change alters who counts. Only months already judged are
     /// judged again. A failure is logged, not returned: the change stands,
     /// and `kokuho burden recompute` judges again.
+    /// A booked fiscal year assessed again as the records stand (更正),
+    /// where it was booked before; the number of households booked anew.
+    async fn reassess_year(
+        &self,
+        fiscal_year: i32,
+        reason: &str,
+        job: &Job,
+        now: OffsetDateTime,
+    ) -> Result<u64> {
+        if !self
+            .app
+            .assessed_years_since(fiscal_year)
+            .await?
+            .contains(&fiscal_year)
+        {
+            return Ok(0);
+        }
+        let a = crate::levy::Assessment {
+            fiscal_year,
+            on: crate::local_date(now),
+            change_reason: reason,
+        };
+        let r = self
+            .app
+            .assess_levy(
+                &a,
+                crate::levy::Scope::All,
+                &self.actor.account,
+                &job.progress,
+                now,
+            )
+            .await?;
+        Ok(r.booked)
+    }
+
+    /// The booked years from the change on, reassessed for the households
+    /// (更正 after an eligibility or household change).
+    async fn reassess_households(
+        &self,
+        households: &BTreeSet<HouseholdNumber>,
+        from: Date,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        let from_year = from.year() - i32::from(from.month() < time::Month::April);
+        let years = self.app.assessed_years_since(from_year).await?;
+        let list: Vec<String> = households.iter().map(|h| h.as_str().to_string()).collect();
+        for fiscal_year in years {
+            let a = crate::levy::Assessment {
+                fiscal_year,
+                on: crate::local_date(now),
+                change_reason: "eligibility_change",
+            };
+            self.app
+                .assess_levy(
+                    &a,
+                    crate::levy::Scope::Households(&list),
+                    &self.actor.account,
+                    &crate::jobs::Progress::none(),
+                    now,
+                )
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// The annual assessment (本算定) of every household for a fiscal year,
+    /// made on `on`, recorded as a job; run again, it books only what changed.
+    pub async fn assess_levy(
+        &self,
+        fiscal_year: i32,
+        on: Date,
+        now: OffsetDateTime,
+    ) -> Result<crate::levy::LevyReport> {
+        self.check(Permission::LevyAssess, None, &[], now).await?;
+        let job = self
+            .start_job(JobKind::LevyAssessment, &format!("{fiscal_year}年度"), now)
+            .await?;
+        self.assess_levy_as(&job, fiscal_year, on, now).await
+    }
+
+    pub async fn assess_levy_as(
+        &self,
+        job: &Job,
+        fiscal_year: i32,
+        on: Date,
+        now: OffsetDateTime,
+    ) -> Result<crate::levy::LevyReport> {
+        self.check(Permission::LevyAssess, None, &[], now).await?;
+        Self::same_kind(job, JobKind::LevyAssessment)?;
+        // The first run is the 本算定; a later one books corrections.
+        let booked_before = self
+            .app
+            .assessed_years_since(fiscal_year)
+            .await?
+            .contains(&fiscal_year);
+        let a = crate::levy::Assessment {
+            fiscal_year,
+            on,
+            change_reason: if booked_before {
+                "recompute"
+            } else {
+                "annual_assessment"
+            },
+        };
+        let r = self
+            .app
+            .assess_levy(
+                &a,
+                crate::levy::Scope::All,
+                &self.actor.account,
+                &job.progress,
+                now,
+            )
+            .await;
+        self.end_job(job, &format!("{fiscal_year}年度"), &r, |r| {
+            (
+                format!(
+                    "fiscal year {}: {} households, {} booked, difference {} yen, total {} yen",
+                    r.fiscal_year, r.households, r.booked, r.difference, r.total
+                ),
+                format!(
+                    "{}年度：{}世帯を計算、{}世帯を調定（差額 {}円）、調定額合計 {}円",
+                    r.fiscal_year, r.households, r.booked, r.difference, r.total
+                ),
+            )
+        })
+        .await?;
+        let r = r?;
+        self.log(
+            "levy_assessment",
+            &[],
+            None,
+            &format!(
+                "fiscal year {fiscal_year} on {on}: {} households, {} booked (job {})",
+                r.households, r.booked, job.id
+            ),
+            now,
+        )
+        .await?;
+        Ok(r)
+    }
+
+    /// A household's levy page: every version with its schedule and
+    /// explanation (logged with the members as subjects).
+    pub async fn household_levy(
+        &self,
+        household: &str,
+        now: OffsetDateTime,
+    ) -> Result<crate::levy::HouseholdLevy> {
+        self.check(Permission::LevyRead, None, &[], now).await?;
+        self.check(Permission::RegistryRead, None, &[], now).await?;
+        let v = self.app.household_levy(household).await?;
+        self.log(
+            "levy_view",
+            &ids(&v.household.members),
+            None,
+            &format!("household {household}"),
+            now,
+        )
+        .await?;
+        Ok(v)
+    }
+
+    /// The ordinance profile the insurer levies by, set (IT operator or
+    /// supervisor: it changes every later assessment).
+    pub async fn set_levy_profile(&self, profile: &str, now: OffsetDateTime) -> Result<()> {
+        self.check(Permission::LevyAssess, None, &[], now).await?;
+        self.app.set_levy_profile(profile).await?;
+        self.log(
+            "levy_profile",
+            &[],
+            None,
+            &format!("levy profile set to {profile}"),
+            now,
+        )
+        .await
+    }
+
     async fn rejudge_households_of(
         &self,
         person: &AddresseeId,
@@ -765,12 +958,13 @@ impl Session<'_> {
                     kokuho_domain::eligibility::YearMonth::from_date(crate::local_date(now)),
                 )
                 .await?;
-            if months.is_empty() {
-                return Ok(());
-            }
             let mut households = self.app.households_of_person_since(person, from).await?;
             households.extend(also);
-            for household in &households {
+            for household in months
+                .is_empty()
+                .then(Vec::new)
+                .unwrap_or_else(|| households.iter().collect())
+            {
                 self.app
                     .recompute_household_burden(
                         household,
@@ -781,12 +975,23 @@ impl Session<'_> {
                     )
                     .await?;
             }
-            Ok::<(), AppError>(())
+            Ok::<_, AppError>(households)
         };
-        if let Err(e) = run.await {
+        let households = match run.await {
+            Ok(h) => h,
+            Err(e) => {
+                tracing::warn!(
+                    code = e.code(),
+                    "burden categories not judged again after an eligibility change: {}",
+                    e.message_en()
+                );
+                return;
+            }
+        };
+        if let Err(e) = self.reassess_households(&households, from, now).await {
             tracing::warn!(
                 code = e.code(),
-                "burden categories not judged again after an eligibility change: {}",
+                "levy not reassessed after an eligibility change: {}",
                 e.message_en()
             );
         }

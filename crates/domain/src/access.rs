@@ -81,8 +81,15 @@ impl Role {
                 RegistryImport,
                 EligibilityExport,
                 AgeJob,
+                LevyRead,
             ],
-            Role::LevyClerk => &[RegistryRead, EligibilityRead, IncomeImport],
+            Role::LevyClerk => &[
+                RegistryRead,
+                EligibilityRead,
+                IncomeImport,
+                LevyRead,
+                LevyAssess,
+            ],
             Role::BenefitsClerk => &[RegistryRead, EligibilityRead, MyNumberLookup],
             Role::Supervisor => &[
                 RegistryRead,
@@ -97,6 +104,8 @@ impl Role {
                 EligibilityExport,
                 AgeJob,
                 IncomeImport,
+                LevyRead,
+                LevyAssess,
             ],
             Role::Auditor => &[AuditRead, RegistryRead, EligibilityRead],
             Role::Administrator => &[AccountAdmin, VaultAdmin, SystemRead, Retention],
@@ -146,10 +155,14 @@ pub enum Permission {
     Retention,
     /// import income data from the municipal tax system (所得の取込)
     IncomeImport,
+    /// see a household's NHI tax levy, its versions and schedule
+    LevyRead,
+    /// run the annual assessment (本算定) and reassessments (更正)
+    LevyAssess,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 17] = [
+    pub const ALL: [Permission; 19] = [
         Permission::RegistryRead,
         Permission::RegistryWrite,
         Permission::MyNumberLookup,
@@ -167,6 +180,8 @@ impl Permission {
         Permission::SystemRead,
         Permission::Retention,
         Permission::IncomeImport,
+        Permission::LevyRead,
+        Permission::LevyAssess,
     ];
 
     pub fn code(self) -> &'static str {
@@ -188,6 +203,8 @@ impl Permission {
             Permission::SystemRead => "system_read",
             Permission::Retention => "retention",
             Permission::IncomeImport => "income_import",
+            Permission::LevyRead => "levy_read",
+            Permission::LevyAssess => "levy_assess",
         }
     }
 
@@ -214,6 +231,8 @@ impl Permission {
             Permission::SystemRead => "稼働状況の確認",
             Permission::Retention => "保存期間を過ぎた情報の消去",
             Permission::IncomeImport => "所得情報の取込",
+            Permission::LevyRead => "保険税の照会",
+            Permission::LevyAssess => "保険税の賦課（本算定・更正）",
         }
     }
 

@@ -422,6 +422,9 @@ pub struct LevyMember {
     pub insured_from: Option<Date>,
     /// last day insured (default: to the year's end, or the day before 75)
     pub insured_until: Option<Date>,
+    /// further periods insured in the year, as (first day, last day), for
+    /// one who lost the status and acquired it again in the same household
+    pub further_periods: Vec<(Date, Option<Date>)>,
     pub income: LevyIncome,
     /// 非自発的失業者 (salary income counted at 30% this year)
     pub involuntary_unemployed: bool,
@@ -595,12 +598,17 @@ fn insured_in(fy: i32, mbr: &LevyMember, m: YearMonth) -> bool {
     let from = mbr
         .insured_from
         .unwrap_or_else(|| Date::from_calendar_date(fy, Month::April, 1).unwrap_or(Date::MIN));
-    let loss = mbr.insured_until.and_then(|u| u.next_day());
-    let loss = match (loss, anniversary(mbr.birth_date, 75)) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    };
-    YearMonth::from_date(from) <= m && loss.is_none_or(|l| m < YearMonth::from_date(l))
+    let seventy_five = anniversary(mbr.birth_date, 75);
+    std::iter::once((from, mbr.insured_until))
+        .chain(mbr.further_periods.iter().copied())
+        .any(|(from, until)| {
+            let loss = until.and_then(|u| u.next_day());
+            let loss = match (loss, seventy_five) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            YearMonth::from_date(from) <= m && loss.is_none_or(|l| m < YearMonth::from_date(l))
+        })
 }
 
 fn childbirth_exempt(n: &NationalRules, mbr: &LevyMember, m: YearMonth) -> bool {
@@ -999,6 +1007,65 @@ pub fn split(total: i64, due_dates: &[Date], unit: i64) -> Vec<Installment> {
         .collect()
 }
 
+/// A reassessment's schedule (更正): the installments due before `on` stay
+/// as they were (their notices went out and they may be paid); what the new
+/// total leaves is split over the due dates still ahead, each a multiple of
+/// `unit`, the first of them taking the remainder. When none is ahead, one
+/// more installment falls due on `extra_due` (随時の納期). The second value
+/// is what the installments already due exceed the new total by (過誤納,
+/// to be refunded or set against other tax).
+pub fn resplit(
+    total: i64,
+    previous: &[Installment],
+    due_dates: &[Date],
+    on: Date,
+    unit: i64,
+    extra_due: Date,
+) -> (Vec<Installment>, i64) {
+    let mut out: Vec<Installment> = previous
+        .iter()
+        .filter(|i| i.due_date < on)
+        .cloned()
+        .collect();
+    let fixed: i64 = out.iter().map(|i| i.amount).sum();
+    // The ordinance's due dates ahead, then any earlier extra one ahead.
+    let mut ahead: Vec<(u8, Date)> = due_dates
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| **d >= on)
+        .map(|(i, d)| ((i + 1) as u8, *d))
+        .collect();
+    for p in previous {
+        if p.due_date >= on && !ahead.iter().any(|(n, _)| *n == p.number) {
+            ahead.push((p.number, p.due_date));
+        }
+    }
+    let rest = total - fixed;
+    if ahead.is_empty() && rest > 0 {
+        let next = out
+            .iter()
+            .map(|i| i.number)
+            .max()
+            .unwrap_or(0)
+            .max(due_dates.len() as u8)
+            + 1;
+        ahead.push((next, extra_due));
+    }
+    let left = rest.max(0);
+    let split_rest = split(
+        left,
+        &ahead.iter().map(|(_, d)| *d).collect::<Vec<_>>(),
+        unit,
+    );
+    out.extend(ahead.iter().zip(split_rest).map(|((n, d), s)| Installment {
+        number: *n,
+        due_date: *d,
+        amount: s.amount,
+    }));
+    out.sort_by_key(|i| (i.due_date, i.number));
+    (out, (-rest).max(0))
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -1067,6 +1134,7 @@ mod tests {
             former_insured_late_elderly: false,
             insured_from: None,
             insured_until: None,
+            further_periods: vec![],
             income: LevyIncome {
                 total_income,
                 ..Default::default()
@@ -1421,6 +1489,133 @@ mod tests {
         assert_eq!(m.months, 4);
         assert_eq!(m.amount, hundred((179_900 + 30_000 + 20_000) * 4 / 12));
         assert!(l.explanation.iter().any(|e| e.contains("月割 4か月分")));
+    }
+
+    /// Lost in June and acquired again in September in the same household:
+    /// April–May (June, the month of the loss, is not counted) and
+    /// September–March, 9 months, not the gap.
+    #[test]
+    fn lost_and_acquired_again_in_the_year() {
+        let mut a = head(person("A", date!(1980 - 01 - 10), 3_000_000));
+        a.insured_until = Some(date!(2025 - 06 - 05));
+        a.further_periods = vec![(date!(2025 - 09 - 20), None)];
+        let l = calc(2025, vec![a], None);
+        assert_eq!(part(&l, Component::Medical).months, 9);
+        // Lost again in January: April–May and September–December.
+        let mut b = head(person("A", date!(1980 - 01 - 10), 3_000_000));
+        b.insured_until = Some(date!(2025 - 05 - 31));
+        b.further_periods = vec![(date!(2025 - 09 - 01), Some(date!(2026 - 01 - 14)))];
+        let l = calc(2025, vec![b], None);
+        assert_eq!(part(&l, Component::Medical).months, 6);
+    }
+
+    fn schedule(amounts: &[(u8, Date, i64)]) -> Vec<Installment> {
+        amounts
+            .iter()
+            .map(|(n, d, a)| Installment {
+                number: *n,
+                due_date: *d,
+                amount: *a,
+            })
+            .collect()
+    }
+
+    /// A reassessment keeps what fell due and splits the rest over what is
+    /// ahead, the first taking the remainder.
+    #[test]
+    fn reassessment_keeps_what_fell_due() {
+        let dues = [
+            date!(2026 - 07 - 31),
+            date!(2026 - 08 - 31),
+            date!(2026 - 09 - 30),
+            date!(2026 - 10 - 31),
+        ];
+        let first = split(100_000, &dues, 100);
+        assert_eq!(
+            first.iter().map(|i| i.amount).collect::<Vec<_>>(),
+            [25_000; 4]
+        );
+        // Raised to 130,000 on 15 September: July and August stay.
+        let (next, over) = resplit(
+            130_300,
+            &first,
+            &dues,
+            date!(2026 - 09 - 15),
+            100,
+            date!(2026 - 10 - 31),
+        );
+        assert_eq!(over, 0);
+        assert_eq!(
+            next,
+            schedule(&[
+                (1, dues[0], 25_000),
+                (2, dues[1], 25_000),
+                (3, dues[2], 40_200),
+                (4, dues[3], 40_100),
+            ])
+        );
+        // Lowered below what fell due: nothing more, 過誤納 the excess.
+        let (lower, over) = resplit(
+            40_000,
+            &next,
+            &dues,
+            date!(2026 - 10 - 01),
+            100,
+            date!(2026 - 11 - 30),
+        );
+        assert_eq!(over, 50_200);
+        assert_eq!(lower.iter().map(|i| i.amount).sum::<i64>(), 90_200);
+        assert_eq!(lower[3].amount, 0);
+        // After the last due date: one more installment, numbered 5.
+        let (late, _) = resplit(
+            140_300,
+            &next,
+            &dues,
+            date!(2026 - 11 - 10),
+            100,
+            date!(2026 - 12 - 31),
+        );
+        assert_eq!(late.len(), 5);
+        assert_eq!(late[4], schedule(&[(5, date!(2026 - 12 - 31), 10_000)])[0]);
+        // Assessed for the first time after two due dates: the rest only.
+        let (fresh, _) = resplit(
+            60_000,
+            &[],
+            &dues,
+            date!(2026 - 09 - 01),
+            100,
+            date!(2026 - 10 - 31),
+        );
+        assert_eq!(
+            fresh,
+            schedule(&[(3, dues[2], 30_000), (4, dues[3], 30_000)])
+        );
+    }
+
+    /// Whatever the change, the installments add up to the total unless what
+    /// fell due is already more, and what fell due never changes.
+    #[test]
+    fn resplit_adds_up() {
+        use proptest::prelude::*;
+        let dues = [
+            date!(2026 - 07 - 31),
+            date!(2026 - 08 - 31),
+            date!(2026 - 09 - 30),
+            date!(2026 - 10 - 31),
+            date!(2026 - 11 - 30),
+        ];
+        proptest!(|(first in 0i64..2_000_000, second in 0i64..2_000_000, day in 0i64..200)| {
+            let on = date!(2026 - 06 - 01) + time::Duration::days(day);
+            let a = split(first, &dues, 100);
+            let (b, over) = resplit(second, &a, &dues, on, 100, date!(2027 - 01 - 31));
+            let fixed: i64 = a.iter().filter(|i| i.due_date < on).map(|i| i.amount).sum();
+            prop_assert_eq!(b.iter().map(|i| i.amount).sum::<i64>(), second.max(fixed));
+            prop_assert_eq!(over, (fixed - second).max(0));
+            for i in a.iter().filter(|i| i.due_date < on) {
+                prop_assert!(b.contains(i));
+            }
+            prop_assert!(b.iter().all(|i| i.amount >= 0));
+        });
     }
 
     /// Turning 40 in July: 介護納付金分 from July (the month of attaining 40);

@@ -40,6 +40,7 @@ fn member(id: &str, birth: Date, total_income: i64, salary_revenue: i64) -> Levy
         former_insured_late_elderly: false,
         insured_from: None,
         insured_until: None,
+        further_periods: vec![],
         income: LevyIncome {
             total_income,
             salary_revenue,

@@ -15,6 +15,7 @@ pub mod feed;
 pub mod income;
 pub mod insurer;
 pub mod job;
+pub mod levy;
 pub mod schema;
 #[cfg(feature = "testing")]
 pub mod testing;
