@@ -727,6 +727,14 @@ pub struct HouseholdLevy {
     pub versions: Vec<ExplainedLevy>,
 }
 
+/// The ordinance's name and whether its figures are confirmed (a
+/// provisional stand-in says so on every screen that shows it).
+pub fn ordinance_status(profile: &str, fiscal_year: i64) -> Option<(String, bool, String)> {
+    let rules = rules().ok()?;
+    let o = rules.ordinance(profile, i32::try_from(fiscal_year).ok()?)?;
+    Some((o.name.clone(), o.confirmed, o.note.clone()))
+}
+
 /// What caused a version, for the staff screens.
 pub fn levy_reason_ja(code: &str) -> &str {
     match code {

@@ -193,12 +193,15 @@ async fn only_roles_that_may_run_a_kind_see_its_jobs() {
             actor: &clerk,
         };
         s.run_age_job(date!(2026 - 04 - 01), T0).await.unwrap();
-        // The levy clerk imports income: sees those jobs only.
+        // The levy clerk imports income and assesses the levy: sees those jobs only.
         let l = Session {
             app: &app,
             actor: &levy,
         };
-        assert_eq!(l.job_kinds(T0), vec![JobKind::IncomeImport]);
+        assert_eq!(
+            l.job_kinds(T0),
+            vec![JobKind::IncomeImport, JobKind::LevyAssessment]
+        );
         assert!(
             l.jobs(T0).await.unwrap().is_empty(),
             "{}: not the age job",

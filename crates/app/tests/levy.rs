@@ -86,16 +86,15 @@ async fn the_annual_assessment_books_every_household_once() {
         assert!(rows.iter().all(|x| x.1 == 1 && x.2 > 0 && x.2 % 100 == 0));
         // Eight installments each, made in June: every due date ahead, the
         // first taking the remainder, all adding up to the total.
-        let sums: Vec<(String, i64, i64)> =
-            with_db!(&t.db, |p| {
-                sqlx::query_as(
+        let sums: Vec<(String, i64, i64)> = with_db!(&t.db, |p| {
+            sqlx::query_as(
             "SELECT household_number, COUNT(*), CAST(SUM(amount) AS BIGINT) FROM levy_installment \
              WHERE fiscal_year = 2026 GROUP BY household_number ORDER BY household_number"
         )
         .fetch_all(p)
         .await
         .unwrap()
-            });
+        });
         assert_eq!(sums.len(), rows.len());
         for ((h, n, sum), (h2, _, total)) in sums.iter().zip(&rows) {
             assert_eq!((h, *n, *sum), (h2, 8, *total), "{}", t.name);

@@ -156,6 +156,12 @@ enum Command {
         #[command(subcommand)]
         action: BurdenAction,
     },
+    /// The NHI tax levy (国民健康保険税): the annual assessment, a household's
+    /// versions and schedule, the ordinance profile
+    Levy {
+        #[command(subcommand)]
+        action: LevyAction,
+    },
     /// Write a sample income file for the synthetic town (demo and benchmarks)
     IncomeSample {
         #[command(flatten)]
@@ -240,6 +246,42 @@ enum BurdenAction {
         /// 世帯番号
         #[arg(long)]
         household: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum LevyAction {
+    /// Assess every household for a fiscal year (本算定) and book the levy
+    /// with its installments; run again, it books only what changed (更正)
+    Assess {
+        #[command(flatten)]
+        db: DbArgs,
+        /// 年度, e.g. 2026
+        #[arg(long)]
+        fiscal_year: i32,
+        /// The day of the assessment (default today): installments due
+        /// before it keep what they were
+        #[arg(long)]
+        on: Option<String>,
+    },
+    /// Every version of a household's levy with its schedule and explanation
+    Show {
+        #[command(flatten)]
+        db: DbArgs,
+        /// 世帯番号
+        #[arg(long)]
+        household: String,
+        /// only this 年度
+        #[arg(long)]
+        fiscal_year: Option<i64>,
+    },
+    /// Print the ordinance profile the insurer levies by, or set it
+    Profile {
+        #[command(flatten)]
+        db: DbArgs,
+        /// a profile of the rule table (yazu, natori, …)
+        #[arg(long)]
+        set: Option<String>,
     },
 }
 
@@ -917,6 +959,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 }
             }
         }
+        Command::Levy { action } => levy_command(action).await?,
         Command::IncomeSample { db, year, out } => {
             let (app, actor) = open_session(&db).await?;
             let records = Session {
@@ -1146,6 +1189,92 @@ async fn write_feed_sample(
     Ok(())
 }
 
+async fn levy_command(action: LevyAction) -> anyhow::Result<()> {
+    let now = OffsetDateTime::now_utc();
+    match action {
+        LevyAction::Assess {
+            db,
+            fiscal_year,
+            on,
+        } => {
+            let on = match on {
+                Some(d) => kokuho_app::registry::parse_date("on", &d)?,
+                None => kokuho_app::local_date(now),
+            };
+            let (app, actor) = open_session(&db).await?;
+            let r = Session {
+                app: &app,
+                actor: &actor,
+            }
+            .assess_levy(fiscal_year, on, now)
+            .await?;
+            println!(
+                "fiscal year {}: {} households assessed, {} booked, difference {} yen, total booked {} yen",
+                r.fiscal_year, r.households, r.booked, r.difference, r.total
+            );
+        }
+        LevyAction::Show {
+            db,
+            household,
+            fiscal_year,
+        } => {
+            let (app, actor) = open_session(&db).await?;
+            let v = Session {
+                app: &app,
+                actor: &actor,
+            }
+            .household_levy(&household, now)
+            .await?;
+            for e in v
+                .versions
+                .iter()
+                .filter(|e| fiscal_year.is_none_or(|y| y == e.version.fiscal_year))
+            {
+                let x = &e.version;
+                println!(
+                    "{}年度 第{}版  {}円（差額 {:+}円{}）  {}  {}  [{}{}]",
+                    x.fiscal_year,
+                    x.version_no,
+                    x.total,
+                    x.difference,
+                    if x.overpaid > 0 {
+                        format!("、過誤納 {}円", x.overpaid)
+                    } else {
+                        String::new()
+                    },
+                    x.reduction.as_deref().unwrap_or("軽減なし"),
+                    x.assessed_on,
+                    kokuho_app::levy::levy_reason_ja(&x.change_reason),
+                    if x.superseded_us.is_some() {
+                        ", superseded"
+                    } else {
+                        ""
+                    }
+                );
+                for i in &e.installments {
+                    println!("  第{}期 {} {}円", i.installment_no, i.due_date, i.amount);
+                }
+                for line in &e.explanation {
+                    println!("  {line}");
+                }
+            }
+        }
+        LevyAction::Profile { db, set } => {
+            let (app, actor) = open_session(&db).await?;
+            if let Some(p) = set {
+                Session {
+                    app: &app,
+                    actor: &actor,
+                }
+                .set_levy_profile(&p, now)
+                .await?;
+            }
+            println!("{}", app.levy_profile().await?);
+        }
+    }
+    Ok(())
+}
+
 /// The demo's income: the tax system's file for the year that decides this
 /// month's burden categories, written beside the database and imported by
 /// the levy clerk, as a town does each June.
@@ -1176,6 +1305,20 @@ async fn demo_income(db: &Db, ring: Keyring, spec: &TownSpec, path: &Path) -> an
         "income {year} imported: {} lines; burden categories judged ({} household-months recorded)",
         r.lines, r.burden_changed
     );
+    // The 本算定 of the fiscal year that income decides, made in June.
+    let fiscal_year = year + 1;
+    let june = time::Date::from_calendar_date(fiscal_year, time::Month::June, 15)?;
+    match s.assess_levy(fiscal_year, june, now).await {
+        Ok(r) => println!(
+            "levy for fiscal year {fiscal_year} assessed: {} households booked, {} yen",
+            r.booked, r.total
+        ),
+        // A year the rule table does not hold yet: the demo goes on without.
+        Err(e @ kokuho_app::AppError::Invalid { .. }) => {
+            println!("levy for fiscal year {fiscal_year} not assessed: {e}")
+        }
+        Err(e) => return Err(e.into()),
+    }
     Ok(())
 }
 

@@ -35,6 +35,7 @@ pub fn routes() -> axum::Router<Kokuho> {
             post(start_income_import).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)),
         )
         .route("/ui/jobs/age-job", post(start_age_job))
+        .route("/ui/jobs/levy-assessment", post(start_levy_assessment))
         .route("/ui/jobs/{id}", get(job_page))
         .route("/ui/jobs/{id}/status", get(job_status))
         .route("/ui/jobs/{id}/errors.csv", get(job_errors))
@@ -88,6 +89,8 @@ struct JobsPage {
     can_import: bool,
     can_age_job: bool,
     can_import_income: bool,
+    can_assess_levy: bool,
+    fiscal_year: i32,
     today: String,
     ferr: FieldError,
     error: Option<String>,
@@ -125,7 +128,7 @@ async fn jobs_view(app: &Kokuho, user: &UiUser, problem: Option<AppError>) -> Re
         Err(e) => return forbidden(&e),
     };
     let (ferr, error) = match &problem {
-        Some(e) => FieldError::place(e, &["file", "encoding", "on"]),
+        Some(e) => FieldError::place(e, &["file", "encoding", "on", "fiscal_year", "levy_on"]),
         None => (FieldError::default(), None),
     };
     let status = problem.as_ref().map(status_of).unwrap_or(StatusCode::OK);
@@ -136,6 +139,11 @@ async fn jobs_view(app: &Kokuho, user: &UiUser, problem: Option<AppError>) -> Re
             can_import: user.may(Permission::RegistryImport),
             can_age_job: user.may(Permission::AgeJob),
             can_import_income: user.may(Permission::IncomeImport),
+            can_assess_levy: user.may(Permission::LevyAssess),
+            fiscal_year: {
+                let d = kokuho_app::local_date(now);
+                d.year() - i32::from(d.month() < time::Month::April)
+            },
             today: wareki_of(kokuho_app::local_date(now)),
             ferr,
             error,
@@ -305,6 +313,71 @@ async fn start_age_job(
         };
         if let Err(e) = s.run_age_job_as(&job, on, OffsetDateTime::now_utc()).await {
             tracing::warn!(job = job.id, code = e.code(), "age job failed");
+        }
+    });
+    Redirect::to(&format!("/ui/jobs/{id}")).into_response()
+}
+
+#[derive(Deserialize)]
+struct LevyForm {
+    csrf: String,
+    fiscal_year: String,
+    levy_on: String,
+}
+
+async fn start_levy_assessment(
+    State(app): State<Kokuho>,
+    user: UiUser,
+    Form(f): Form<LevyForm>,
+) -> Response {
+    let now = OffsetDateTime::now_utc();
+    if let Err(e) = check_form(&app, &user, &f.csrf).await {
+        return (StatusCode::FORBIDDEN, e.message_ja()).into_response();
+    }
+    let s = Session {
+        app: &app,
+        actor: &user.actor,
+    };
+    if let Err(e) = s.require(Permission::LevyAssess, now).await {
+        return forbidden(&e);
+    }
+    let Some(fiscal_year) = f
+        .fiscal_year
+        .trim()
+        .parse::<i32>()
+        .ok()
+        .filter(|y| (2000..=2100).contains(y))
+    else {
+        let e = AppError::invalid(
+            "fiscal_year",
+            "the fiscal year must be a year such as 2026",
+            "年度を西暦で入力してください（例：2026）",
+        );
+        return jobs_view(&app, &user, Some(e)).await;
+    };
+    let on = match kokuho_app::registry::parse_date("levy_on", &f.levy_on) {
+        Ok(d) => d,
+        Err(e) => return jobs_view(&app, &user, Some(e)).await,
+    };
+    let job = match s
+        .start_job(JobKind::LevyAssessment, &format!("{fiscal_year}年度"), now)
+        .await
+    {
+        Ok(j) => j,
+        Err(e) => return jobs_view(&app, &user, Some(e)).await,
+    };
+    let id = job.id;
+    let (app2, actor) = (app.clone(), user.actor.clone());
+    tokio::spawn(async move {
+        let s = Session {
+            app: &app2,
+            actor: &actor,
+        };
+        if let Err(e) = s
+            .assess_levy_as(&job, fiscal_year, on, OffsetDateTime::now_utc())
+            .await
+        {
+            tracing::warn!(job = job.id, code = e.code(), "levy assessment failed");
         }
     });
     Redirect::to(&format!("/ui/jobs/{id}")).into_response()

@@ -9,6 +9,7 @@ mod calc_api;
 mod eligibility_api;
 mod error;
 mod jobs_ui;
+mod levy_ui;
 mod ui;
 
 use std::net::SocketAddr;

@@ -38,6 +38,7 @@ pub fn routes() -> axum::Router<Kokuho> {
         .route("/ui/proposals/reject", post(proposal_reject))
         .merge(crate::jobs_ui::routes())
         .merge(crate::burden_ui::routes())
+        .merge(crate::levy_ui::routes())
         .route(
             "/static/app.css",
             get(|| async { asset("text/css; charset=utf-8", include_str!("../static/app.css")) }),
@@ -549,6 +550,7 @@ struct PersonPage {
     household: Option<HouseholdBox>,
     access_history: Option<Vec<AccessRow>>,
     burden: Vec<BurdenLine>,
+    can_read_levy: bool,
 }
 
 /// One month of the household's burden categories, for the person page.
@@ -813,6 +815,7 @@ async fn person_view(
             household,
             access_history,
             burden,
+            can_read_levy: user.may(Permission::LevyRead),
         },
         status,
     )

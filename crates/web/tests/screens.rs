@@ -13,6 +13,7 @@ use http_body_util::BodyExt;
 use kokuho_app::town::{self, TownSpec};
 use kokuho_app::{Encoding, Kokuho};
 use kokuho_store::testing::{TestDb, all_backends};
+use kokuho_store::with_db;
 use kokuho_vault::Keyring;
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -384,7 +385,7 @@ async fn the_burden_page_shows_every_version_and_records_an_application() {
             app: &app,
             actor: &supervisor,
         };
-        let chosen: Option<(String, String)> = kokuho_store::with_db!(&t.db, |p| sqlx::query_as(
+        let chosen: Option<(String, String)> = with_db!(&t.db, |p| sqlx::query_as(
             "SELECT household_number, copay_rates FROM burden_version WHERE month = $1 \
              AND copay_rates LIKE '%;%' AND superseded_us IS NULL ORDER BY household_number LIMIT 1"
         )
@@ -513,7 +514,7 @@ async fn the_burden_page_shows_every_version_and_records_an_application() {
             .await;
         assert_eq!(st, StatusCode::FORBIDDEN);
         // Every look is access-logged with the household's members.
-        let logged: Vec<(String, String, String)> = kokuho_store::with_db!(&t.db, |p| {
+        let logged: Vec<(String, String, String)> = with_db!(&t.db, |p| {
             sqlx::query_as(
             "SELECT account_name, outcome, subjects FROM access_log WHERE action = 'burden_view' ORDER BY seq"
         )
@@ -527,7 +528,7 @@ async fn the_burden_page_shows_every_version_and_records_an_application() {
                 && subjects.contains(&leaving)),
             "{logged:?}"
         );
-        let refused: i64 = kokuho_store::with_db!(&t.db, |p| {
+        let refused: i64 = with_db!(&t.db, |p| {
             sqlx::query_scalar(
             "SELECT COUNT(*) FROM access_log WHERE account_name = 'demo-levy' AND outcome = 'denied'"
         )
@@ -536,5 +537,107 @@ async fn the_burden_page_shows_every_version_and_records_an_application() {
         .unwrap()
         });
         assert!(refused >= 1, "the refused application is on record");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_annual_assessment_runs_from_the_jobs_page_and_the_levy_page_explains_it() {
+    for t in all_backends().await {
+        let (router, app) = town(&t).await;
+        let now = time::OffsetDateTime::now_utc();
+        let levy = sign_in(&router, &app, "demo-levy").await;
+        // Last year's income, as the tax system sends it in June.
+        let actor = app
+            .actor_for("demo-levy", "tester", "test", now)
+            .await
+            .unwrap();
+        let s = kokuho_app::session::Session {
+            app: &app,
+            actor: &actor,
+        };
+        let sample = s.sample_income(2025, now).await.unwrap();
+        let bytes = kokuho_formats::income::write(&sample, Encoding::Utf8).unwrap();
+        s.import_income("income.csv", &bytes, Encoding::Utf8, now)
+            .await
+            .unwrap();
+
+        let (st, _, page) = levy.get("/ui/jobs").await;
+        assert_eq!(st, StatusCode::OK);
+        assert!(page.contains(r#"id="levy-form""#), "{page}");
+        // A year that is not a year: the message stands at its field.
+        let (st, page) = levy
+            .form(
+                "/ui/jobs/levy-assessment",
+                &[("fiscal_year", "来年"), ("levy_on", "R8.6.15")],
+            )
+            .await;
+        assert_eq!(st, StatusCode::BAD_REQUEST);
+        assert!(page.contains(r#"id="fiscal_year-error""#), "{page}");
+        let (st, page) = levy
+            .form(
+                "/ui/jobs/levy-assessment",
+                &[("fiscal_year", "2026"), ("levy_on", "令和8年6月15日")],
+            )
+            .await;
+        assert_eq!(st, StatusCode::SEE_OTHER, "{page}");
+        let v = levy.wait("/ui/jobs/2").await;
+        assert_eq!(v["status"], "succeeded", "{}: {v}", t.name);
+        assert_eq!(v["subject"], "2026年度");
+        assert!(v["summary"].as_str().unwrap().contains("世帯を調定"), "{v}");
+
+        let household: String = with_db!(&t.db, |p| sqlx::query_scalar(
+            "SELECT household_number FROM levy_version WHERE reduction IS NOT NULL \
+             ORDER BY household_number LIMIT 1"
+        )
+        .fetch_one(p)
+        .await
+        .unwrap());
+        let (st, page) = levy.form("/ui/levy", &[("household", &household)]).await;
+        assert_eq!(st, StatusCode::OK, "{page}");
+        assert!(page.contains(r#"id="levy-total""#), "{page}");
+        assert!(page.contains("2026年度の年税額"));
+        assert!(page.contains("割軽減）"), "a reduced household says which");
+        assert!(page.contains("軽減判定"), "the explanation: {page}");
+        assert!(page.contains("第8期"), "the schedule");
+        assert!(page.contains("本算定"), "the cause of the version");
+        assert!(
+            page.contains(r#"id="levy-provisional""#),
+            "the stand-in rates are said to be provisional"
+        );
+
+        // The counter clerk reads it from the person page; the benefits
+        // clerk has no way there and is refused.
+        let member: String = with_db!(&t.db, |p| {
+            sqlx::query_scalar(
+            "SELECT addressee_id FROM addressee WHERE household_number = $1 ORDER BY addressee_id LIMIT 1"
+        )
+        .bind(&household)
+        .fetch_one(p)
+        .await
+        .unwrap()
+        });
+        let clerk = sign_in(&router, &app, "demo-clerk").await;
+        let (_, page) = clerk.form("/ui/person", &[("addressee_id", &member)]).await;
+        assert!(page.contains(r#"id="levy-page""#), "{page}");
+        let (st, _) = clerk.form("/ui/levy", &[("household", &household)]).await;
+        assert_eq!(st, StatusCode::OK);
+        let (_, _, page) = clerk.get("/ui/jobs").await;
+        assert!(!page.contains(r#"id="levy-form""#));
+        let (st, _) = clerk
+            .form(
+                "/ui/jobs/levy-assessment",
+                &[("fiscal_year", "2026"), ("levy_on", "2026-06-15")],
+            )
+            .await;
+        assert_eq!(st, StatusCode::FORBIDDEN);
+        let benefits = sign_in(&router, &app, "demo-benefits").await;
+        let (_, page) = benefits
+            .form("/ui/person", &[("addressee_id", &member)])
+            .await;
+        assert!(!page.contains(r#"id="levy-page""#));
+        let (st, _) = benefits
+            .form("/ui/levy", &[("household", &household)])
+            .await;
+        assert_eq!(st, StatusCode::FORBIDDEN);
     }
 }
