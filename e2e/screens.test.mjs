@@ -293,3 +293,39 @@ test("a clerk opens a household's burden history from the person page and record
   assert.match(await page.textContent("#applications"), /から適用（.*demo-clerk）/);
   await page.screenshot({ path: join(shots, "burden-applied.png"), fullPage: true });
 });
+
+test("the levy clerk reads a household's NHI tax line by line and runs the annual assessment again from the jobs page", async () => {
+  const today = new Date().toLocaleDateString("sv-SE", { timeZone: "Asia/Tokyo" });
+  const csv = execFileSync(bin, ["eligibility", "as-of", "--date", today, "--reason", "e2e", ...db], {
+    env: { ...process.env, KOKUHO_OPERATOR: "demo-clerk" },
+  }).toString().replace(/^\uFEFF/, "");
+  const rows = csv.trim().split(/\r?\n/).slice(1).map((l) => l.split(","));
+  const size = new Map();
+  for (const r of rows) size.set(r[13], (size.get(r[13]) || 0) + 1);
+  const person = rows.find((r) => size.get(r[13]) >= 2);
+  const page = await signIn("demo-levy");
+  await page.fill("#addressee_id", person[4]);
+  await page.click("#search");
+  await page.click("table.results tbody tr button.open");
+  await page.click("#levy-page");
+  await page.waitForSelector("#levy-total");
+  assert.equal(new URL(page.url()).pathname, "/ui/levy", "no household number in the URL");
+  assert.match(await page.textContent("#levy-total"), /^[\d,]+円$/);
+  assert.match(await page.textContent("#explanation"), /軽減判定/, "the reduction test explained");
+  assert.match(await page.textContent("#explanation"), /医療分.*所得割/, "each component's arithmetic");
+  assert.match(await page.textContent("#installments"), /第1期[\s\S]*第8期/, "the schedule");
+  assert.match(await page.textContent("#versions"), /本算定/);
+  assert.match(await page.textContent("#levy-provisional"), /仮の値/, "stand-in rates are flagged");
+  await page.screenshot({ path: join(shots, "levy.png"), fullPage: true });
+  const fy = (await page.textContent("#h-current")).match(/(\d{4})年度/)[1];
+
+  await page.goto(`${base}/ui/jobs`);
+  await page.fill("#fiscal_year", fy);
+  await page.fill("#levy_on", `${fy}-06-15`);
+  await page.click("#start-levy");
+  await page.waitForURL(/\/ui\/jobs\/\d+$/);
+  await page.waitForFunction(() => /正常終了|エラー|中断/.test(document.querySelector("#job-status").textContent), null, { timeout: 120_000 });
+  assert.equal(await page.textContent("#job-status"), "正常終了");
+  assert.match(await page.textContent("#job-summary"), new RegExp(`${fy}年度：\\d+世帯を計算、0世帯を調定`), "nothing changed: nothing booked");
+  await page.screenshot({ path: join(shots, "levy-job.png"), fullPage: true });
+});

@@ -532,21 +532,29 @@ impl Kokuho {
         at: i64,
     ) -> Result<Option<Booking>> {
         let fy = i64::from(a.fiscal_year);
-        let (total, reduction, parts) = if basis.members.is_empty() {
-            (0, None, [0; 4])
+        let household_of = if basis.members.is_empty() {
+            None
         } else {
-            let h = basis.household(a.fiscal_year)?;
-            let l = levy::compute(terms, &h).map_err(|e| AppError::Invalid {
-                field: "household",
-                message_en: format!("household {household}: {}: {}", e.field, e.reason),
-                message_ja: format!("世帯 {household} の保険税を計算できません：{}", e.reason_ja),
-            })?;
-            let part = |c: Component| l.components.get(&c).map_or(0, |p| p.amount);
-            (
-                l.total,
-                l.reduction.map(|r| r.label().to_string()),
-                Component::ALL.map(part),
-            )
+            Some(basis.household(a.fiscal_year)?)
+        };
+        let (total, reduction, parts) = match household_of.filter(|h| levy::insured_months(h) > 0) {
+            None => (0, None, [0; 4]),
+            Some(h) => {
+                let l = levy::compute(terms, &h).map_err(|e| AppError::Invalid {
+                    field: "household",
+                    message_en: format!("household {household}: {}: {}", e.field, e.reason),
+                    message_ja: format!(
+                        "世帯 {household} の保険税を計算できません：{}",
+                        e.reason_ja
+                    ),
+                })?;
+                let part = |c: Component| l.components.get(&c).map_or(0, |p| p.amount);
+                (
+                    l.total,
+                    l.reduction.map(|r| r.label().to_string()),
+                    Component::ALL.map(part),
+                )
+            }
         };
         let next = LevyVersionRow {
             household_number: household.to_string(),
@@ -692,6 +700,18 @@ fn explain(rules: &LevyRules, v: &LevyVersionRow) -> (Vec<String>, bool) {
     if basis.members.is_empty() {
         return (
             vec!["この年度に国保の被保険者がいないため、保険税はかかりません".into()],
+            digest != v.rules_digest,
+        );
+    }
+    if basis
+        .household(fy)
+        .is_ok_and(|h| levy::insured_months(&h) == 0)
+    {
+        return (
+            vec![
+                "この年度に保険税のかかる月がありません（資格を取得した月と喪失した月が同じ、または4月中に75歳になったなど）"
+                    .into(),
+            ],
             digest != v.rules_digest,
         );
     }

@@ -728,6 +728,22 @@ fn every_command_with_every_role() {
             ],
             P::EligibilityWrite,
         ),
+        (
+            vec![
+                "levy",
+                "assess",
+                "--fiscal-year",
+                "2026",
+                "--on",
+                "2026-06-15",
+            ],
+            P::LevyAssess,
+        ),
+        (
+            vec!["levy", "show", "--household", "0000000001"],
+            P::LevyRead,
+        ),
+        (vec!["levy", "profile", "--set", "yazu"], P::LevyAssess),
         (vec!["vault", "status"], P::VaultAdmin),
         (vec!["vault", "retire-key", "9"], P::VaultAdmin),
         (

@@ -611,6 +611,16 @@ fn insured_in(fy: i32, mbr: &LevyMember, m: YearMonth) -> bool {
         })
 }
 
+/// The months of the fiscal year in which the household has an insured
+/// member (none: nothing is levied, as for one acquired and lost in the
+/// same month or a sole member who reaches 75 in April).
+pub fn insured_months(h: &LevyHousehold) -> usize {
+    fiscal_months(h.fiscal_year)
+        .into_iter()
+        .filter(|&m| h.members.iter().any(|x| insured_in(h.fiscal_year, x, m)))
+        .count()
+}
+
 fn childbirth_exempt(n: &NationalRules, mbr: &LevyMember, m: YearMonth) -> bool {
     let Some(c) = mbr.childbirth else {
         return false;
@@ -1507,6 +1517,36 @@ mod tests {
         b.further_periods = vec![(date!(2025 - 09 - 01), Some(date!(2026 - 01 - 14)))];
         let l = calc(2025, vec![b], None);
         assert_eq!(part(&l, Component::Medical).months, 6);
+    }
+
+    /// Acquired and lost in the same month, or the sole member reaching 75
+    /// in April: no month is levied.
+    #[test]
+    fn households_without_a_levied_month() {
+        let mut a = head(person("A", date!(1980 - 01 - 10), 3_000_000));
+        a.insured_from = Some(date!(2025 - 11 - 05));
+        a.insured_until = Some(date!(2025 - 11 - 20));
+        let h = LevyHousehold {
+            fiscal_year: 2025,
+            members: vec![a],
+            specified: None,
+        };
+        assert_eq!(insured_months(&h), 0);
+        let old = head(person("B", date!(1950 - 04 - 10), 3_000_000));
+        let h = LevyHousehold {
+            fiscal_year: 2025,
+            members: vec![old],
+            specified: None,
+        };
+        assert_eq!(insured_months(&h), 0);
+        let mut a = head(person("A", date!(1980 - 01 - 10), 3_000_000));
+        a.insured_from = Some(date!(2025 - 11 - 05));
+        let h = LevyHousehold {
+            fiscal_year: 2025,
+            members: vec![a],
+            specified: None,
+        };
+        assert_eq!(insured_months(&h), 5);
     }
 
     fn schedule(amounts: &[(u8, Date, i64)]) -> Vec<Installment> {
