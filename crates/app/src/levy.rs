@@ -11,13 +11,15 @@ use std::collections::{BTreeMap, HashMap};
 
 use kokuho_domain::eligibility::YearMonth;
 use kokuho_domain::levy::{
-    self, Component, Installment, LevyHousehold, LevyIncome, LevyMember, LevyRules,
+    self, Childbirth, Component, Installment, LevyHousehold, LevyIncome, LevyMember, LevyRules,
     SpecifiedHousehold, Terms,
 };
 use kokuho_store::burden::FormerInsured;
 use kokuho_store::income::IncomeRow;
-use kokuho_store::levy::{self as repo, CurrentLevy, InstallmentRow, InsuredSpan};
-pub use kokuho_store::levy::{InstallmentRow as LevyInstallmentRow, LevyVersionRow};
+use kokuho_store::levy::{self as repo, CurrentLevy, InstallmentRow, InsuredSpan, NotificationRow};
+pub use kokuho_store::levy::{
+    InstallmentRow as LevyInstallmentRow, LevyVersionRow, NotificationRow as LevyNotificationRow,
+};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use time::{Date, Month, OffsetDateTime};
@@ -71,6 +73,17 @@ pub struct BasisMember {
     /// no line from the tax system (未申告): counted as nothing
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub unreported: bool,
+    /// 非自発的失業者 (notified): salary income at 30%
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub involuntary: bool,
+    /// 旧被扶養者 (notified)
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub former_dependent: bool,
+    /// 産前産後 (notified): the due or birth month, YYYY-MM
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub childbirth: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub multiple_birth: bool,
 }
 
 fn iso(d: Date) -> String {
@@ -114,9 +127,21 @@ impl LevyBasis {
                     pension_revenue: m.income[3],
                     pension_income: m.income[4],
                 },
-                involuntary_unemployed: false,
-                former_dependent: false,
-                childbirth: None,
+                involuntary_unemployed: m.involuntary,
+                former_dependent: m.former_dependent,
+                childbirth: match &m.childbirth {
+                    None => None,
+                    Some(month) => Some(Childbirth {
+                        month: kokuho_domain::burden::parse_month(month).ok_or_else(|| {
+                            AppError::invalid(
+                                "basis",
+                                format!("stored basis has a bad month '{month}'"),
+                                "保存された賦課の基礎に誤りがあります",
+                            )
+                        })?,
+                        multiple: m.multiple_birth,
+                    }),
+                },
             });
         }
         Ok(LevyHousehold {
@@ -219,12 +244,15 @@ fn income_figures(row: Option<&IncomeRow>) -> ([i64; 5], bool) {
 }
 
 /// The basis of one household, from what was gathered.
+#[allow(clippy::too_many_arguments)] // what one household is made of, each named
 fn basis_of(
+    fiscal_year: i32,
     g: &Gathered,
     head: Option<&String>,
     formers: &[FormerInsured],
     incomes: &HashMap<String, IncomeRow>,
     births: &HashMap<String, Date>,
+    notes: &HashMap<String, Vec<NotificationRow>>,
 ) -> LevyBasis {
     // The 賦課期日: 1 April, or the day the household first has an insured
     // member in the year (the ordinances' 賦課期日 and 月割 articles).
@@ -247,6 +275,7 @@ fn basis_of(
                 periods: periods.iter().map(|(a, b)| [iso(*a), iso(*b)]).collect(),
                 income,
                 unreported,
+                ..notified(fiscal_year, notes.get(id).map_or(&[], Vec::as_slice))
             }
         })
         .collect();
@@ -264,6 +293,7 @@ fn basis_of(
             periods: vec![],
             income,
             unreported,
+            ..Default::default()
         }
     };
     match head {
@@ -297,6 +327,48 @@ fn basis_of(
             SpecifiedHousehold::SpecifiedContinuing => "specified_continuing".to_string(),
         }),
     }
+}
+
+fn fiscal_year_of(d: Date) -> i32 {
+    d.year() - i32::from(d.month() < Month::April)
+}
+
+/// What a member's notifications make of them for the fiscal year:
+/// 非自発的失業 from the year of the day after leaving the job to the end of
+/// the next (the 特例対象被保険者等 rule of 地方税法 and the ordinances); 旧被扶養者
+/// for the year it began and the next (the ordinances' 2-year 減免 of 均等割;
+/// the 所得割 exemption is taken for the same years); 産前産後 when its months
+/// can touch the year (the domain counts them).
+fn notified(fiscal_year: i32, notes: &[NotificationRow]) -> BasisMember {
+    let mut m = BasisMember::default();
+    for n in notes {
+        let from = fiscal_year_of(n.effective_on);
+        match n.kind.as_str() {
+            "involuntary_unemployment" if (from..=from + 1).contains(&fiscal_year) => {
+                m.involuntary = true;
+            }
+            "former_dependent" if (from..=from + 1).contains(&fiscal_year) => {
+                m.former_dependent = true;
+            }
+            "childbirth" => {
+                let month = YearMonth::from_date(n.effective_on);
+                let first = YearMonth {
+                    year: fiscal_year,
+                    month: Month::January,
+                };
+                let last = YearMonth {
+                    year: fiscal_year + 1,
+                    month: Month::June,
+                };
+                if first <= month && month <= last {
+                    m.childbirth = Some(kokuho_domain::burden::format_month(month));
+                    m.multiple_birth = n.multiple_birth;
+                }
+            }
+            _ => {}
+        }
+    }
+    m
 }
 
 /// The householder on `on` from a timeline in order.
@@ -363,6 +435,7 @@ impl Kokuho {
             }
             Ok(())
         };
+        let notes = repo::notifications(&self.db, &self.insurer, None).await?;
         let (timeline, formers, current) = match scope {
             Scope::All => {
                 repo::for_each_insured_span(
@@ -470,11 +543,13 @@ impl Kokuho {
                             .min()
                             .unwrap_or(from);
                         basis_of(
+                            a.fiscal_year,
                             g,
                             head_on(timeline.get(*h), on),
                             formers.get(*h).map_or(&[], Vec::as_slice),
                             &incomes,
                             &births,
+                            &notes,
                         )
                     };
                     report.households += 1;
@@ -620,6 +695,67 @@ impl Kokuho {
         }))
     }
 
+    /// Records a notification that changes a member's levy; its number.
+    pub async fn record_levy_notification(
+        &self,
+        n: &LevyNotification,
+        actor: Actor<'_>,
+        now: OffsetDateTime,
+    ) -> Result<i64> {
+        if kokuho_store::addressee::get_person(&self.db, &self.insurer, &n.person)
+            .await?
+            .is_none()
+        {
+            return Err(AppError::NotFound {
+                what: "person",
+                message_ja: "該当する人がいません",
+            });
+        }
+        let at = to_us(now);
+        crate::eligibility::in_tx!(self.db, |tx| repo::record_notification(
+            &mut tx,
+            &self.insurer,
+            n.person.as_str(),
+            n.kind.code(),
+            n.effective_on,
+            n.multiple_birth,
+            at,
+            actor,
+        )
+        .await
+        .map_err(AppError::from))
+    }
+
+    /// Voids a notification; the person it was for.
+    pub async fn void_levy_notification(&self, id: i64) -> Result<String> {
+        crate::eligibility::in_tx!(self.db, |tx| repo::void_notification(
+            &mut tx,
+            &self.insurer,
+            id
+        )
+        .await
+        .map_err(AppError::from))?
+        .ok_or(AppError::NotFound {
+            what: "notification",
+            message_ja: "該当する届出がありません（取消済みを含む）",
+        })
+    }
+
+    /// The notifications in force of the persons named.
+    pub async fn levy_notifications_of(&self, persons: &[String]) -> Result<Vec<NotificationRow>> {
+        let mut out = Vec::new();
+        for p in persons {
+            out.extend(
+                repo::notifications(&self.db, &self.insurer, Some(p))
+                    .await?
+                    .into_values()
+                    .flatten(),
+            );
+        }
+        out.sort_by_key(|n| n.notification_id);
+        Ok(out)
+    }
+
     /// Fiscal years booked from `from_year` on: what a change at the counter
     /// must reassess.
     pub async fn assessed_years_since(&self, from_year: i32) -> Result<Vec<i32>> {
@@ -676,7 +812,13 @@ impl Kokuho {
                 rules_changed,
             });
         }
+        let members: Vec<String> = view
+            .members
+            .iter()
+            .map(|m| m.addressee_id.to_string())
+            .collect();
         Ok(HouseholdLevy {
+            notifications: self.levy_notifications_of(&members).await?,
             household: view,
             versions: explained,
         })
@@ -745,6 +887,8 @@ pub struct HouseholdLevy {
     pub household: crate::registry::HouseholdView,
     /// every version, by year then version
     pub versions: Vec<ExplainedLevy>,
+    /// the members' notifications in force (産前産後, 非自発的失業, 旧被扶養者)
+    pub notifications: Vec<NotificationRow>,
 }
 
 /// The ordinance's name and whether its figures are confirmed (a
@@ -755,6 +899,57 @@ pub fn ordinance_status(profile: &str, fiscal_year: i64) -> Option<(String, bool
     Some((o.name.clone(), o.confirmed, o.note.clone()))
 }
 
+/// The kinds of notification that change a member's levy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NotificationKind {
+    /// 産前産後: the due or birth month
+    Childbirth,
+    /// 非自発的失業: the day after leaving the job
+    InvoluntaryUnemployment,
+    /// 旧被扶養者: the day NHI was acquired
+    FormerDependent,
+}
+
+impl NotificationKind {
+    pub const ALL: [NotificationKind; 3] = [
+        NotificationKind::Childbirth,
+        NotificationKind::InvoluntaryUnemployment,
+        NotificationKind::FormerDependent,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            NotificationKind::Childbirth => "childbirth",
+            NotificationKind::InvoluntaryUnemployment => "involuntary_unemployment",
+            NotificationKind::FormerDependent => "former_dependent",
+        }
+    }
+
+    /// From the code, or its kebab-case form on the command line.
+    pub fn parse(s: &str) -> Option<NotificationKind> {
+        let s = s.trim().replace('-', "_");
+        Self::ALL.into_iter().find(|k| k.code() == s)
+    }
+
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            NotificationKind::Childbirth => "産前産後期間の届出",
+            NotificationKind::InvoluntaryUnemployment => "非自発的失業者の届出",
+            NotificationKind::FormerDependent => "旧被扶養者の届出",
+        }
+    }
+}
+
+/// A notification to record.
+#[derive(Clone, Debug)]
+pub struct LevyNotification {
+    pub person: kokuho_domain::id::AddresseeId,
+    pub kind: NotificationKind,
+    /// childbirth: any day of the due (or birth) month; the others: the day it applies from
+    pub effective_on: Date,
+    pub multiple_birth: bool,
+}
+
 /// What caused a version, for the staff screens.
 pub fn levy_reason_ja(code: &str) -> &str {
     match code {
@@ -762,6 +957,7 @@ pub fn levy_reason_ja(code: &str) -> &str {
         "eligibility_change" => "資格・世帯の異動による更正",
         "income_import" => "所得の更正による更正",
         "recompute" => "一括再計算による更正",
+        "levy_notification" => "届出（産前産後・非自発的失業・旧被扶養者）による更正",
         other => other,
     }
 }
@@ -821,7 +1017,9 @@ mod tests {
                     ["2026-10-01".into(), "2027-03-31".into()],
                 ],
                 income: [1, 2, 3, 4, 5],
-                unreported: false,
+                childbirth: Some("2026-10".into()),
+                multiple_birth: true,
+                ..Default::default()
             }],
             specified: None,
         };
@@ -831,5 +1029,39 @@ mod tests {
         assert_eq!(h.members[0].insured_from, Some(date!(2026 - 04 - 01)));
         assert_eq!(h.members[0].further_periods.len(), 1);
         assert_eq!(h.members[0].income.pension_income, 5);
+        assert!(h.members[0].childbirth.is_some_and(|c| c.multiple));
+        // A basis stored before the notifications existed still reads.
+        let old: LevyBasis = serde_json::from_str(
+            r#"{"members":[{"id":"1","birth_date":"1980-01-10","income":[0,0,0,0,0]}]}"#,
+        )
+        .unwrap();
+        assert!(!old.members[0].involuntary && old.members[0].childbirth.is_none());
+    }
+
+    /// Notifications count in the years they reach, not before or after.
+    #[test]
+    fn notifications_reach_their_years() {
+        let note = |kind: &str, on: Date| NotificationRow {
+            notification_id: 1,
+            addressee_id: "1".into(),
+            kind: kind.into(),
+            effective_on: on,
+            multiple_birth: false,
+            voided: false,
+            recorded_us: 0,
+            recorded_by: "t".into(),
+        };
+        let left = [note("involuntary_unemployment", date!(2026 - 03 - 10))];
+        assert!(notified(2025, &left).involuntary);
+        assert!(notified(2026, &left).involuntary);
+        assert!(!notified(2027, &left).involuntary);
+        assert!(!notified(2024, &left).involuntary);
+        let dep = [note("former_dependent", date!(2026 - 04 - 01))];
+        assert!(notified(2026, &dep).former_dependent && notified(2027, &dep).former_dependent);
+        assert!(!notified(2028, &dep).former_dependent);
+        let born = [note("childbirth", date!(2027 - 04 - 20))];
+        assert_eq!(notified(2026, &born).childbirth.as_deref(), Some("2027-04"));
+        assert_eq!(notified(2027, &born).childbirth.as_deref(), Some("2027-04"));
+        assert!(notified(2025, &born).childbirth.is_none());
     }
 }

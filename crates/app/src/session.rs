@@ -806,6 +806,7 @@ impl Session<'_> {
         &self,
         households: &BTreeSet<HouseholdNumber>,
         from: Date,
+        reason: &str,
         now: OffsetDateTime,
     ) -> Result<()> {
         let from_year = from.year() - i32::from(from.month() < time::Month::April);
@@ -815,7 +816,7 @@ impl Session<'_> {
             let a = crate::levy::Assessment {
                 fiscal_year,
                 on: crate::local_date(now),
-                change_reason: "eligibility_change",
+                change_reason: reason,
             };
             self.app
                 .assess_levy(
@@ -928,6 +929,67 @@ impl Session<'_> {
         Ok(v)
     }
 
+    /// Records a notification that changes a member's levy (産前産後,
+    /// 非自発的失業, 旧被扶養者) and reassesses the booked years it touches.
+    pub async fn record_levy_notification(
+        &self,
+        n: &crate::levy::LevyNotification,
+        now: OffsetDateTime,
+    ) -> Result<i64> {
+        let subject = [n.person.to_string()];
+        self.check(Permission::LevyAssess, None, &subject, now)
+            .await?;
+        let id = self
+            .app
+            .record_levy_notification(n, &self.actor.account, now)
+            .await?;
+        self.log(
+            "levy_notification",
+            &subject,
+            None,
+            &format!("{} {} (notification {id})", n.kind.code(), n.effective_on),
+            now,
+        )
+        .await?;
+        self.reassess_after_notification(&n.person, n.effective_on, now)
+            .await?;
+        Ok(id)
+    }
+
+    /// Voids a notification and reassesses what it touched.
+    pub async fn void_levy_notification(&self, id: i64, now: OffsetDateTime) -> Result<()> {
+        self.check(Permission::LevyAssess, None, &[], now).await?;
+        let person = self.app.void_levy_notification(id).await?;
+        self.log(
+            "levy_notification_void",
+            std::slice::from_ref(&person),
+            None,
+            &format!("notification {id} voided"),
+            now,
+        )
+        .await?;
+        let person =
+            AddresseeId::parse(&person).map_err(|e| AppError::from(e).for_field("person"))?;
+        // Its date is not kept at hand: every booked year since two years ago.
+        let from = crate::local_date(now)
+            .replace_year(crate::local_date(now).year() - 2)
+            .unwrap_or(crate::local_date(now));
+        self.reassess_after_notification(&person, from, now).await
+    }
+
+    async fn reassess_after_notification(
+        &self,
+        person: &AddresseeId,
+        on: Date,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        // 産前産後 reaches months before the due month: from the year before.
+        let from = on.replace_year(on.year() - 1).unwrap_or(on);
+        let households = self.app.households_of_person_since(person, from).await?;
+        self.reassess_households(&households, from, "levy_notification", now)
+            .await
+    }
+
     /// The ordinance profile the insurer levies by, set (IT operator or
     /// supervisor: it changes every later assessment).
     pub async fn set_levy_profile(&self, profile: &str, now: OffsetDateTime) -> Result<()> {
@@ -988,7 +1050,10 @@ impl Session<'_> {
                 return;
             }
         };
-        if let Err(e) = self.reassess_households(&households, from, now).await {
+        if let Err(e) = self
+            .reassess_households(&households, from, "eligibility_change", now)
+            .await
+        {
             tracing::warn!(
                 code = e.code(),
                 "levy not reassessed after an eligibility change: {}",

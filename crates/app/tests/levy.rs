@@ -340,7 +340,10 @@ async fn a_household_the_rules_cannot_assess_fails_the_whole_run() {
         let n = with_db!(&t.db, |p| {
             sqlx::query(
             "UPDATE income_version SET salary_revenue = -1 WHERE addressee_id = \
-             (SELECT MAX(e.addressee_id) FROM eligibility_version e WHERE e.lost_on IS NULL AND NOT e.voided \
+             (SELECT MAX(e.addressee_id) FROM eligibility_version e WHERE e.superseded_us IS NULL \
+              AND e.lost_on IS NULL AND NOT e.voided AND e.acquired_on <= '2026-04-01' \
+              AND e.addressee_id IN (SELECT addressee_id FROM membership_version WHERE superseded_us IS NULL \
+                  AND NOT voided AND valid_to IS NULL) \
               AND e.addressee_id IN (SELECT addressee_id FROM income_version))"
         )
         .execute(p)
@@ -351,7 +354,8 @@ async fn a_household_the_rules_cannot_assess_fails_the_whole_run() {
         assert!(n >= 1);
         let e = s.assess_levy(2026, JUNE, T0).await.unwrap_err();
         assert!(
-            matches!(&e, AppError::Invalid { field: "household", message_ja, .. } if message_ja.contains("世帯")),
+            matches!(&e, AppError::Invalid { field: "household", message_ja, message_en }
+                if message_ja.contains("負の金額") && message_en.contains("must not be negative")),
             "{e:?}"
         );
         assert_eq!(count(&t, "SELECT COUNT(*) FROM levy_version").await, 0);
@@ -431,5 +435,104 @@ async fn only_the_levy_staff_assess_and_read_the_levy() {
         )
         .await;
         assert_eq!(logged, 1, "{}", t.name);
+    }
+}
+
+#[tokio::test]
+async fn notifications_reassess_and_a_void_restores_the_amount() {
+    use kokuho_app::levy::{LevyNotification, NotificationKind};
+    use kokuho_domain::id::AddresseeId;
+    for t in all_backends().await {
+        let (app, levy_clerk, _) = town(&t, 15, "demo-levy").await;
+        let s = Session {
+            app: &app,
+            actor: &levy_clerk,
+        };
+        s.assess_levy(2026, JUNE, T0).await.unwrap();
+        // An insured salary earner of a household below every cap.
+        let (household, person): (String, String) = with_db!(&t.db, |p| {
+            sqlx::query_as(
+            "SELECT v.household_number, i.addressee_id FROM levy_version v \
+             JOIN membership_version m ON m.household_number = v.household_number AND m.superseded_us IS NULL \
+               AND NOT m.voided AND m.valid_to IS NULL \
+             JOIN eligibility_version e ON e.addressee_id = m.addressee_id AND e.superseded_us IS NULL \
+               AND NOT e.voided AND e.lost_on IS NULL AND e.acquired_on <= '2026-04-01' \
+             JOIN income_version i ON i.addressee_id = m.addressee_id AND i.income_year = 2025 \
+             WHERE v.superseded_us IS NULL AND v.total BETWEEN 150000 AND 400000 \
+               AND i.salary_income > 1000000 \
+             ORDER BY v.household_number LIMIT 1"
+        )
+        .fetch_one(p)
+        .await
+        .unwrap()
+        });
+        let before = app.household_levy(&household).await.unwrap();
+        let original = before.versions.last().unwrap().version.total;
+        let id = s
+            .record_levy_notification(
+                &LevyNotification {
+                    person: AddresseeId::parse(&person).unwrap(),
+                    kind: NotificationKind::InvoluntaryUnemployment,
+                    effective_on: date!(2026 - 05 - 01),
+                    multiple_birth: false,
+                },
+                T1,
+            )
+            .await
+            .unwrap();
+        let after = app.household_levy(&household).await.unwrap();
+        assert_eq!(after.notifications.len(), 1, "{}", t.name);
+        let v2 = &after.versions.last().unwrap().version;
+        assert_eq!(v2.change_reason, "levy_notification");
+        assert!(v2.total < original, "{}: {} < {original}", t.name, v2.total);
+        assert!(v2.basis.contains("\"involuntary\":true"));
+        // Voided: assessed again to the original amount, as a third version.
+        s.void_levy_notification(id, T1).await.unwrap();
+        let restored = app.household_levy(&household).await.unwrap();
+        assert!(restored.notifications.is_empty());
+        assert_eq!(restored.versions.len(), 3);
+        assert_eq!(restored.versions[2].version.total, original);
+        assert!(matches!(
+            s.void_levy_notification(id, T1).await,
+            Err(AppError::NotFound { .. })
+        ));
+        // 産前産後 (due in October): 4 months of her 所得割 and 均等割 exempt.
+        s.record_levy_notification(
+            &LevyNotification {
+                person: AddresseeId::parse(&person).unwrap(),
+                kind: NotificationKind::Childbirth,
+                effective_on: date!(2026 - 10 - 20),
+                multiple_birth: false,
+            },
+            T1,
+        )
+        .await
+        .unwrap();
+        let born = app.household_levy(&household).await.unwrap();
+        let last = born.versions.last().unwrap();
+        assert!(last.version.total < original, "{}", t.name);
+        assert!(last.version.basis.contains("\"childbirth\":\"2026-10\""));
+        // A benefits clerk may not record one.
+        let other = app
+            .actor_for("demo-benefits", "tester", "test", T0)
+            .await
+            .unwrap();
+        let b = Session {
+            app: &app,
+            actor: &other,
+        };
+        assert!(matches!(
+            b.record_levy_notification(
+                &LevyNotification {
+                    person: AddresseeId::parse(&person).unwrap(),
+                    kind: NotificationKind::FormerDependent,
+                    effective_on: date!(2026 - 04 - 01),
+                    multiple_birth: false,
+                },
+                T1,
+            )
+            .await,
+            Err(AppError::Forbidden { .. })
+        ));
     }
 }

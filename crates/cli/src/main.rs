@@ -275,6 +275,31 @@ enum LevyAction {
         #[arg(long)]
         fiscal_year: Option<i64>,
     },
+    /// Record a notification that changes a member's levy and reassess the
+    /// booked years it touches: childbirth (産前産後; --on any day of the due
+    /// month), involuntary-unemployment (非自発的失業; --on the day after
+    /// leaving the job), former-dependent (旧被扶養者; --on the day NHI began)
+    Notify {
+        #[command(flatten)]
+        db: DbArgs,
+        /// 宛名番号
+        #[arg(long)]
+        person: String,
+        #[arg(long)]
+        kind: String,
+        #[arg(long)]
+        on: String,
+        /// more than one child (多胎)
+        #[arg(long)]
+        multiple_birth: bool,
+    },
+    /// Void a notification (its number) and reassess what it touched
+    Void {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        notification: i64,
+    },
     /// Print the ordinance profile the insurer levies by, or set it
     Profile {
         #[command(flatten)]
@@ -1258,6 +1283,45 @@ async fn levy_command(action: LevyAction) -> anyhow::Result<()> {
                     println!("  {line}");
                 }
             }
+        }
+        LevyAction::Notify {
+            db,
+            person,
+            kind,
+            on,
+            multiple_birth,
+        } => {
+            let n = kokuho_app::levy::LevyNotification {
+                person: kokuho_domain::id::AddresseeId::parse(person.trim())
+                    .map_err(|e| kokuho_app::AppError::from(e).for_field("person"))?,
+                kind: kokuho_app::levy::NotificationKind::parse(&kind).ok_or_else(|| {
+                    kokuho_app::AppError::invalid(
+                        "kind",
+                        "kind must be childbirth, involuntary-unemployment or former-dependent",
+                        "届出の種類が違います",
+                    )
+                })?,
+                effective_on: kokuho_app::registry::parse_date("on", &on)?,
+                multiple_birth,
+            };
+            let (app, actor) = open_session(&db).await?;
+            let id = Session {
+                app: &app,
+                actor: &actor,
+            }
+            .record_levy_notification(&n, now)
+            .await?;
+            println!("notification {id} recorded; booked years reassessed");
+        }
+        LevyAction::Void { db, notification } => {
+            let (app, actor) = open_session(&db).await?;
+            Session {
+                app: &app,
+                actor: &actor,
+            }
+            .void_levy_notification(notification, now)
+            .await?;
+            println!("notification {notification} voided; booked years reassessed");
         }
         LevyAction::Profile { db, set } => {
             let (app, actor) = open_session(&db).await?;

@@ -744,6 +744,19 @@ fn every_command_with_every_role() {
             P::LevyRead,
         ),
         (vec!["levy", "profile", "--set", "yazu"], P::LevyAssess),
+        (
+            vec![
+                "levy",
+                "notify",
+                "--person",
+                "0000000001",
+                "--kind",
+                "former-dependent",
+                "--on",
+                "2026-04-01",
+            ],
+            P::LevyAssess,
+        ),
         (vec!["vault", "status"], P::VaultAdmin),
         (vec!["vault", "retire-key", "9"], P::VaultAdmin),
         (

@@ -445,3 +445,104 @@ pub async fn birth_dates(
     }
     Ok(out)
 }
+
+/// A notification that changes a member's levy (届出).
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct NotificationRow {
+    pub notification_id: i64,
+    pub addressee_id: String,
+    /// childbirth, involuntary_unemployment, former_dependent
+    pub kind: String,
+    pub effective_on: Date,
+    pub multiple_birth: bool,
+    pub voided: bool,
+    pub recorded_us: i64,
+    pub recorded_by: String,
+}
+
+/// Records a notification; its number.
+#[allow(clippy::too_many_arguments)] // one row's columns, each named
+pub async fn record_notification(
+    tx: &mut Tx,
+    insurer: &InsurerNumber,
+    addressee_id: &str,
+    kind: &str,
+    effective_on: Date,
+    multiple_birth: bool,
+    at_us: i64,
+    by: &str,
+) -> Result<i64> {
+    let id: i64 = with_tx!(tx, |t| {
+        sqlx::query_scalar(
+        "SELECT COALESCE(MAX(notification_id), 0) + 1 FROM levy_notification WHERE insurer_number = $1"
+    )
+    .bind(insurer.as_str().to_string())
+    .fetch_one(&mut *t)
+    .await?
+    });
+    with_tx!(tx, |t| {
+        sqlx::query(
+        "INSERT INTO levy_notification (insurer_number, notification_id, addressee_id, kind, effective_on, \
+         multiple_birth, voided, recorded_us, recorded_by) VALUES ($1, $2, $3, $4, $5, $6, FALSE, $7, $8)"
+    )
+    .bind(insurer.as_str().to_string())
+    .bind(id)
+    .bind(addressee_id.to_string())
+    .bind(kind.to_string())
+    .bind(effective_on)
+    .bind(multiple_birth)
+    .bind(at_us)
+    .bind(by.to_string())
+    .execute(t)
+    .await
+    .map(|_| ())?
+    });
+    Ok(id)
+}
+
+/// Voids a notification (the row stays); the person it was for, if any.
+pub async fn void_notification(
+    tx: &mut Tx,
+    insurer: &InsurerNumber,
+    id: i64,
+) -> Result<Option<String>> {
+    Ok(with_tx!(tx, |t| {
+        sqlx::query_scalar(
+        "UPDATE levy_notification SET voided = TRUE WHERE insurer_number = $1 AND notification_id = $2 \
+         AND NOT voided RETURNING addressee_id"
+    )
+    .bind(insurer.as_str().to_string())
+    .bind(id)
+    .fetch_optional(t)
+    .await?
+    }))
+}
+
+/// The notifications in force (not voided), of one person when given, by person.
+pub async fn notifications(
+    db: &Db,
+    insurer: &InsurerNumber,
+    person: Option<&str>,
+) -> Result<HashMap<String, Vec<NotificationRow>>> {
+    let filter = if person.is_some() {
+        " AND addressee_id = $2"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "SELECT notification_id, addressee_id, kind, effective_on, multiple_birth, voided, recorded_us, recorded_by \
+         FROM levy_notification WHERE insurer_number = $1 AND NOT voided{filter} ORDER BY notification_id"
+    );
+    let rows: Vec<NotificationRow> = with_db!(db, |p| {
+        let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(insurer.as_str().to_string());
+        if let Some(id) = person {
+            q = q.bind(id.to_string());
+        }
+        q.fetch_all(p).await?
+    });
+    let mut out: HashMap<String, Vec<NotificationRow>> = HashMap::new();
+    for r in rows {
+        out.entry(r.addressee_id.clone()).or_default().push(r);
+    }
+    Ok(out)
+}

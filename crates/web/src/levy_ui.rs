@@ -10,16 +10,42 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::post;
-use kokuho_app::levy::{ExplainedLevy, levy_reason_ja, ordinance_status};
+use kokuho_app::levy::{
+    ExplainedLevy, LevyNotification, NotificationKind, levy_reason_ja, ordinance_status,
+};
 use kokuho_app::session::Session;
 use kokuho_app::{AppError, Kokuho};
+use kokuho_domain::access::Permission;
 use serde::Deserialize;
 use time::OffsetDateTime;
 
-use crate::ui::{UiUser, UserBar, check_form, jst_time, refusal_page, render, wareki_of};
+use crate::ui::{
+    FieldError, UiUser, UserBar, check_form, jst_time, refusal_page, render, wareki_of,
+};
 
 pub fn routes() -> axum::Router<Kokuho> {
-    axum::Router::new().route("/ui/levy", post(levy_page))
+    axum::Router::new()
+        .route("/ui/levy", post(levy_page))
+        .route("/ui/levy/notify", post(notify))
+        .route("/ui/levy/void", post(void))
+}
+
+#[derive(Deserialize)]
+struct NotifyForm {
+    csrf: String,
+    household: String,
+    person: String,
+    kind: String,
+    effective_on: String,
+    #[serde(default)]
+    multiple_birth: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct VoidForm {
+    csrf: String,
+    household: String,
+    notification: i64,
 }
 
 #[derive(Deserialize)]
@@ -97,6 +123,21 @@ struct LevyPage {
     rules_changed: bool,
     provisional: Option<String>,
     versions: Vec<VersionLine>,
+    notifications: Vec<NoteLine>,
+    can_notify: bool,
+    members: Vec<(String, String)>,
+    kinds: Vec<(&'static str, &'static str)>,
+    ferr: FieldError,
+    error: Option<String>,
+    notice: Option<String>,
+}
+
+struct NoteLine {
+    id: i64,
+    name: String,
+    kind: String,
+    effective_on: String,
+    recorded: String,
 }
 
 fn lines(e: &ExplainedLevy) -> Vec<Line> {
@@ -114,12 +155,91 @@ async fn levy_page(State(app): State<Kokuho>, user: UiUser, Form(f): Form<PageFo
     if let Err(e) = check_form(&app, &user, &f.csrf).await {
         return refusal_page(StatusCode::FORBIDDEN, "保険税", &e);
     }
+    show(&app, &user, &f.household, &f.fiscal_year, None, None).await
+}
+
+async fn notify(State(app): State<Kokuho>, user: UiUser, Form(f): Form<NotifyForm>) -> Response {
+    if let Err(e) = check_form(&app, &user, &f.csrf).await {
+        return refusal_page(StatusCode::FORBIDDEN, "保険税", &e);
+    }
     let now = OffsetDateTime::now_utc();
     let s = Session {
         app: &app,
         actor: &user.actor,
     };
-    let v = match s.household_levy(&f.household, now).await {
+    if let Err(e) = s.require(Permission::LevyAssess, now).await {
+        return refusal_page(StatusCode::FORBIDDEN, "保険税", &e);
+    }
+    let parsed = (|| {
+        let person = kokuho_domain::id::AddresseeId::parse(f.person.trim())
+            .map_err(|e| AppError::from(e).for_field("person"))?;
+        let kind = NotificationKind::parse(&f.kind).ok_or_else(|| {
+            AppError::invalid(
+                "kind",
+                "unknown kind of notification",
+                "届出の種類を選んでください",
+            )
+        })?;
+        let effective_on = kokuho_app::registry::parse_date("effective_on", &f.effective_on)?;
+        Ok::<_, AppError>(LevyNotification {
+            person,
+            kind,
+            effective_on,
+            multiple_birth: f.multiple_birth.is_some(),
+        })
+    })();
+    let outcome = match parsed {
+        Ok(n) => s.record_levy_notification(&n, now).await.map(|id| (id, n)),
+        Err(e) => Err(e),
+    };
+    match outcome {
+        Ok((id, n)) => {
+            let notice = format!(
+                "{}（番号 {id}）を記録し、賦課済みの年度を計算し直しました。",
+                n.kind.label_ja()
+            );
+            show(&app, &user, &f.household, "", None, Some(notice)).await
+        }
+        Err(e) => show(&app, &user, &f.household, "", Some(e), None).await,
+    }
+}
+
+async fn void(State(app): State<Kokuho>, user: UiUser, Form(f): Form<VoidForm>) -> Response {
+    if let Err(e) = check_form(&app, &user, &f.csrf).await {
+        return refusal_page(StatusCode::FORBIDDEN, "保険税", &e);
+    }
+    let now = OffsetDateTime::now_utc();
+    let s = Session {
+        app: &app,
+        actor: &user.actor,
+    };
+    match s.void_levy_notification(f.notification, now).await {
+        Ok(()) => {
+            let notice = format!(
+                "届出（番号 {}）を取り消し、賦課済みの年度を計算し直しました。",
+                f.notification
+            );
+            show(&app, &user, &f.household, "", None, Some(notice)).await
+        }
+        Err(e @ AppError::Forbidden { .. }) => refusal_page(StatusCode::FORBIDDEN, "保険税", &e),
+        Err(e) => show(&app, &user, &f.household, "", Some(e), None).await,
+    }
+}
+
+async fn show(
+    app: &Kokuho,
+    user: &UiUser,
+    household: &str,
+    fiscal_year: &str,
+    problem: Option<AppError>,
+    notice: Option<String>,
+) -> Response {
+    let now = OffsetDateTime::now_utc();
+    let s = Session {
+        app,
+        actor: &user.actor,
+    };
+    let v = match s.household_levy(household, now).await {
         Ok(v) => v,
         Err(e @ AppError::Forbidden { .. }) => {
             return refusal_page(StatusCode::FORBIDDEN, "保険税", &e);
@@ -128,8 +248,7 @@ async fn levy_page(State(app): State<Kokuho>, user: UiUser, Form(f): Form<PageFo
     };
     let mut years: Vec<i64> = v.versions.iter().map(|e| e.version.fiscal_year).collect();
     years.dedup();
-    let fiscal_year = f
-        .fiscal_year
+    let fiscal_year = fiscal_year
         .trim()
         .parse::<i64>()
         .ok()
@@ -187,6 +306,39 @@ async fn levy_page(State(app): State<Kokuho>, user: UiUser, Form(f): Form<PageFo
         .collect();
     // Newest first.
     versions.reverse();
+    let (ferr, error) = match &problem {
+        Some(e) => FieldError::place(e, &["person", "kind", "effective_on"]),
+        None => (FieldError::default(), None),
+    };
+    let status = match &problem {
+        None => StatusCode::OK,
+        Some(AppError::Forbidden { .. }) => StatusCode::FORBIDDEN,
+        Some(AppError::NotFound { .. }) => StatusCode::NOT_FOUND,
+        Some(_) => StatusCode::BAD_REQUEST,
+    };
+    let notifications = v
+        .notifications
+        .iter()
+        .map(|n| NoteLine {
+            id: n.notification_id,
+            name: names
+                .get(&n.addressee_id)
+                .cloned()
+                .unwrap_or_else(|| n.addressee_id.clone()),
+            kind: NotificationKind::parse(&n.kind)
+                .map_or(n.kind.as_str(), |k| k.label_ja())
+                .to_string()
+                + if n.multiple_birth { "（多胎）" } else { "" },
+            effective_on: wareki_of(n.effective_on),
+            recorded: format!("{} {}", jst_time(n.recorded_us), n.recorded_by),
+        })
+        .collect();
+    let members = v
+        .household
+        .members
+        .iter()
+        .map(|m| (m.addressee_id.to_string(), m.name.to_string()))
+        .collect();
     let page = LevyPage {
         user: Some(user.bar()),
         csrf: user.csrf.clone(),
@@ -225,8 +377,18 @@ async fn levy_page(State(app): State<Kokuho>, user: UiUser, Form(f): Form<PageFo
         rules_changed: standing.is_some_and(|e| e.rules_changed),
         provisional,
         versions,
+        notifications,
+        can_notify: user.may(Permission::LevyAssess),
+        members,
+        kinds: NotificationKind::ALL
+            .iter()
+            .map(|k| (k.code(), k.label_ja()))
+            .collect(),
+        ferr,
+        error,
+        notice,
     };
-    render(page, StatusCode::OK)
+    render(page, status)
 }
 
 #[cfg(test)]

@@ -605,6 +605,46 @@ async fn the_annual_assessment_runs_from_the_jobs_page_and_the_levy_page_explain
             "the stand-in rates are said to be provisional"
         );
 
+        // A notification at the levy counter: a bad date stands at its
+        // field; a good one is recorded and the year reassessed.
+        assert!(page.contains(r#"id="notify-form""#));
+        let member: String = with_db!(&t.db, |p| sqlx::query_scalar(
+            "SELECT m.addressee_id FROM membership_version m WHERE m.household_number = $1 \
+             AND m.superseded_us IS NULL AND NOT m.voided ORDER BY m.addressee_id LIMIT 1"
+        )
+        .bind(&household)
+        .fetch_one(p)
+        .await
+        .unwrap());
+        let (st, page) = levy
+            .form(
+                "/ui/levy/notify",
+                &[
+                    ("household", &household),
+                    ("person", &member),
+                    ("kind", "childbirth"),
+                    ("effective_on", "令和8年13月1日"),
+                ],
+            )
+            .await;
+        assert_eq!(st, StatusCode::BAD_REQUEST);
+        assert!(page.contains(r#"id="effective_on-error""#), "{page}");
+        let (st, page) = levy
+            .form(
+                "/ui/levy/notify",
+                &[
+                    ("household", &household),
+                    ("person", &member),
+                    ("kind", "childbirth"),
+                    ("effective_on", "R8.10.20"),
+                ],
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{page}");
+        assert!(page.contains(r#"id="levy-notice""#), "{page}");
+        assert!(page.contains("産前産後期間の届出"));
+        assert!(page.contains(r#"id="notifications""#));
+
         // The counter clerk reads it from the person page; the benefits
         // clerk has no way there and is refused.
         let member: String = with_db!(&t.db, |p| {
@@ -621,6 +661,23 @@ async fn the_annual_assessment_runs_from_the_jobs_page_and_the_levy_page_explain
         assert!(page.contains(r#"id="levy-page""#), "{page}");
         let (st, _) = clerk.form("/ui/levy", &[("household", &household)]).await;
         assert_eq!(st, StatusCode::OK);
+        let (_, page) = clerk.form("/ui/levy", &[("household", &household)]).await;
+        assert!(
+            !page.contains(r#"id="notify-form""#),
+            "reads, records nothing"
+        );
+        let (st, _) = clerk
+            .form(
+                "/ui/levy/notify",
+                &[
+                    ("household", &household),
+                    ("person", &member),
+                    ("kind", "childbirth"),
+                    ("effective_on", "R8.10.20"),
+                ],
+            )
+            .await;
+        assert_eq!(st, StatusCode::FORBIDDEN);
         let (_, _, page) = clerk.get("/ui/jobs").await;
         assert!(!page.contains(r#"id="levy-form""#));
         let (st, _) = clerk
