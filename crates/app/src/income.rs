@@ -85,10 +85,14 @@ impl Kokuho {
     ) -> Result<IncomeReport> {
         let digest = kokuho_formats::registry_feed::file_digest(bytes);
         let records = format::parse(file_name, bytes, encoding)?;
+        let mut years: Vec<i32> = records.iter().map(|r| r.income_year).collect();
+        years.sort_unstable();
+        years.dedup();
         in_tx!(self.db, |tx| {
             if files::file_imported(&mut tx, &self.insurer, INCOME_KIND, &digest).await? {
                 return Ok(IncomeReport {
                     already_imported: true,
+                    years: years.clone(),
                     digest,
                     ..Default::default()
                 });
@@ -150,10 +154,7 @@ impl Kokuho {
                 report.lines += 1;
             }
             progress.complete();
-            let mut years: Vec<i32> = records.iter().map(|r| r.income_year).collect();
-            years.sort_unstable();
-            years.dedup();
-            report.years = years;
+            report.years = years.clone();
             files::record_file(
                 &mut tx,
                 &self.insurer,

@@ -482,6 +482,7 @@ impl Kokuho {
             households.entry(h.clone()).or_default();
         }
         let at = to_us(now);
+        let today = crate::local_date(now);
         let mut report = LevyReport {
             fiscal_year: a.fiscal_year,
             ..Default::default()
@@ -554,7 +555,7 @@ impl Kokuho {
                     };
                     report.households += 1;
                     let Some(booking) = self
-                        .book(a, &terms, &profile, &digest, h, b, old, actor, at)
+                        .book(a, &terms, &profile, &digest, h, b, old, actor, at, today)
                         .await?
                     else {
                         report.total += old.map_or(0, |o| o.total);
@@ -605,6 +606,7 @@ impl Kokuho {
         old: Option<&CurrentLevy>,
         actor: Actor<'_>,
         at: i64,
+        today: Date,
     ) -> Result<Option<Booking>> {
         let fy = i64::from(a.fiscal_year);
         let household_of = if basis.members.is_empty() {
@@ -670,13 +672,16 @@ impl Kokuho {
                 })
                 .collect(),
         };
+        // A reassessment never moves what fell due before today, whatever
+        // day it is told it was made.
+        let on = if old.is_some() { a.on.max(today) } else { a.on };
         let (schedule, overpaid) = levy::resplit(
             total,
             &previous,
             terms.due_dates,
-            a.on,
+            on,
             terms.installment_unit,
-            extra_due(a.on),
+            extra_due(on),
         );
         let installments = schedule
             .into_iter()
@@ -726,8 +731,8 @@ impl Kokuho {
         .map_err(AppError::from))
     }
 
-    /// Voids a notification; the person it was for.
-    pub async fn void_levy_notification(&self, id: i64) -> Result<String> {
+    /// Voids a notification; the person it was for and its date.
+    pub async fn void_levy_notification(&self, id: i64) -> Result<(String, Date)> {
         crate::eligibility::in_tx!(self.db, |tx| repo::void_notification(
             &mut tx,
             &self.insurer,

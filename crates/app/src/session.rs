@@ -596,9 +596,9 @@ impl Session<'_> {
             }
         }
         // Fiscal years already booked whose incomes came in: reassessed (更正).
-        if let Ok(report) = &mut r
-            && !report.already_imported
-        {
+        // Also when the file was imported before: a reassessment that failed
+        // then is made now (one that has nothing to change books nothing).
+        if let Ok(report) = &mut r {
             let years = report.years.clone();
             for y in years {
                 match self.reassess_year(y + 1, "income_import", job, now).await {
@@ -951,15 +951,17 @@ impl Session<'_> {
             now,
         )
         .await?;
+        // The notification stands even if the reassessment fails (the log
+        // says so; running the assessment again books it).
         self.reassess_after_notification(&n.person, n.effective_on, now)
-            .await?;
+            .await;
         Ok(id)
     }
 
     /// Voids a notification and reassesses what it touched.
     pub async fn void_levy_notification(&self, id: i64, now: OffsetDateTime) -> Result<()> {
         self.check(Permission::LevyAssess, None, &[], now).await?;
-        let person = self.app.void_levy_notification(id).await?;
+        let (person, on) = self.app.void_levy_notification(id).await?;
         self.log(
             "levy_notification_void",
             std::slice::from_ref(&person),
@@ -970,11 +972,8 @@ impl Session<'_> {
         .await?;
         let person =
             AddresseeId::parse(&person).map_err(|e| AppError::from(e).for_field("person"))?;
-        // Its date is not kept at hand: every booked year since two years ago.
-        let from = crate::local_date(now)
-            .replace_year(crate::local_date(now).year() - 2)
-            .unwrap_or(crate::local_date(now));
-        self.reassess_after_notification(&person, from, now).await
+        self.reassess_after_notification(&person, on, now).await;
+        Ok(())
     }
 
     async fn reassess_after_notification(
@@ -982,12 +981,21 @@ impl Session<'_> {
         person: &AddresseeId,
         on: Date,
         now: OffsetDateTime,
-    ) -> Result<()> {
-        // 産前産後 reaches months before the due month: from the year before.
-        let from = on.replace_year(on.year() - 1).unwrap_or(on);
-        let households = self.app.households_of_person_since(person, from).await?;
-        self.reassess_households(&households, from, "levy_notification", now)
-            .await
+    ) {
+        // 産前産後 reaches months before the due month: from a year before.
+        let from = on - time::Duration::days(366);
+        let run = async {
+            let households = self.app.households_of_person_since(person, from).await?;
+            self.reassess_households(&households, from, "levy_notification", now)
+                .await
+        };
+        if let Err(e) = run.await {
+            tracing::warn!(
+                code = e.code(),
+                "levy not reassessed after a notification: {}",
+                e.message_en()
+            );
+        }
     }
 
     /// The ordinance profile the insurer levies by, set (IT operator or

@@ -325,6 +325,40 @@ async fn a_loss_and_an_income_correction_reassess_the_household() {
                 .count(),
             1
         );
+        // The annual run again, told it is made on 15 June: nothing to book
+        // after the counter's reassessments.
+        assert_eq!(s.assess_levy(2026, JUNE, T1).await.unwrap().booked, 0);
+        // A figure changed behind the counter's back, then the run told 15
+        // June again: what fell due before today (30 November) stays.
+        with_db!(&t.db, |p| {
+            sqlx::query(
+            "UPDATE income_version SET total_income = total_income + 1000000 WHERE addressee_id = $1"
+        )
+        .bind(&head)
+        .execute(p)
+        .await
+        .unwrap()
+            .rows_affected()
+        });
+        assert_eq!(s.assess_levy(2026, JUNE, T1).await.unwrap().booked, 1);
+        let v = app.household_levy(&household).await.unwrap().versions;
+        let (prev, last) = (&v[v.len() - 2], &v[v.len() - 1]);
+        assert_eq!(last.version.change_reason, "recompute");
+        for i in prev
+            .installments
+            .iter()
+            .filter(|i| i.due_date < date!(2026 - 11 - 30))
+        {
+            assert!(
+                last.installments
+                    .contains(&kokuho_app::levy::LevyInstallmentRow {
+                        version_no: last.version.version_no,
+                        ..i.clone()
+                    }),
+                "{}: {i:?} kept",
+                t.name
+            );
+        }
     }
 }
 

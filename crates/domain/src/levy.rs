@@ -1039,11 +1039,13 @@ pub fn resplit(
         .collect();
     let fixed: i64 = out.iter().map(|i| i.amount).sum();
     // The ordinance's due dates ahead, then any earlier extra one ahead.
+    // (A number kept from before is not used again, should the ordinance's
+    // dates have moved since.)
     let mut ahead: Vec<(u8, Date)> = due_dates
         .iter()
         .enumerate()
-        .filter(|(_, d)| **d >= on)
         .map(|(i, d)| ((i + 1) as u8, *d))
+        .filter(|(n, d)| *d >= on && !out.iter().any(|o| o.number == *n))
         .collect();
     for p in previous {
         if p.due_date >= on && !ahead.iter().any(|(n, _)| *n == p.number) {
@@ -1630,6 +1632,27 @@ mod tests {
             fresh,
             schedule(&[(3, dues[2], 30_000), (4, dues[3], 30_000)])
         );
+    }
+
+    /// Due dates moved after the first booking (a corrected ordinance): the
+    /// kept installments keep their numbers and none is used twice.
+    #[test]
+    fn moved_due_dates_do_not_repeat_a_number() {
+        let before = [date!(2026 - 07 - 31), date!(2026 - 08 - 31)];
+        let moved = [date!(2026 - 07 - 31), date!(2026 - 09 - 15)];
+        let first = split(10_000, &before, 100);
+        let (next, _) = resplit(
+            12_000,
+            &first,
+            &moved,
+            date!(2026 - 09 - 05),
+            100,
+            date!(2026 - 10 - 31),
+        );
+        let mut numbers: Vec<u8> = next.iter().map(|i| i.number).collect();
+        numbers.dedup();
+        assert_eq!(numbers.len(), next.len(), "{next:?}");
+        assert_eq!(next.iter().map(|i| i.amount).sum::<i64>(), 12_000);
     }
 
     /// Whatever the change, the installments add up to the total unless what

@@ -472,6 +472,8 @@ pub async fn record_notification(
     at_us: i64,
     by: &str,
 ) -> Result<i64> {
+    // On PostgreSQL two clerks may take the same next number: the primary
+    // key refuses the second, which fails with a clear error to retry.
     let id: i64 = with_tx!(tx, |t| {
         sqlx::query_scalar(
         "SELECT COALESCE(MAX(notification_id), 0) + 1 FROM levy_notification WHERE insurer_number = $1"
@@ -480,7 +482,7 @@ pub async fn record_notification(
     .fetch_one(&mut *t)
     .await?
     });
-    with_tx!(tx, |t| {
+    let inserted: std::result::Result<(), sqlx::Error> = with_tx!(tx, |t| {
         sqlx::query(
         "INSERT INTO levy_notification (insurer_number, notification_id, addressee_id, kind, effective_on, \
          multiple_birth, voided, recorded_us, recorded_by) VALUES ($1, $2, $3, $4, $5, $6, FALSE, $7, $8)"
@@ -495,21 +497,30 @@ pub async fn record_notification(
     .bind(by.to_string())
     .execute(t)
     .await
-    .map(|_| ())?
+    .map(|_| ())
     });
-    Ok(id)
+    match inserted {
+        Ok(()) => Ok(id),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            Err(crate::StoreError::Duplicate {
+                what: "notification number (taken at the same moment; record it again)",
+            })
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
-/// Voids a notification (the row stays); the person it was for, if any.
+/// Voids a notification (the row stays); the person it was for and its
+/// date, if there was one in force.
 pub async fn void_notification(
     tx: &mut Tx,
     insurer: &InsurerNumber,
     id: i64,
-) -> Result<Option<String>> {
+) -> Result<Option<(String, Date)>> {
     Ok(with_tx!(tx, |t| {
-        sqlx::query_scalar(
+        sqlx::query_as(
         "UPDATE levy_notification SET voided = TRUE WHERE insurer_number = $1 AND notification_id = $2 \
-         AND NOT voided RETURNING addressee_id"
+         AND NOT voided RETURNING addressee_id, effective_on"
     )
     .bind(insurer.as_str().to_string())
     .bind(id)
