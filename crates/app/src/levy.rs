@@ -227,6 +227,17 @@ struct Gathered {
     insured: BTreeMap<String, (Date, Vec<(Date, Date)>)>,
 }
 
+impl Gathered {
+    /// The 賦課期日: 1 April, or the day the household first has an insured
+    /// member in the year (the ordinances' 賦課期日 and 月割 articles).
+    fn first_day(&self) -> Option<Date> {
+        self.insured
+            .values()
+            .flat_map(|(_, p)| p.iter().map(|x| x.0))
+            .min()
+    }
+}
+
 fn income_figures(row: Option<&IncomeRow>) -> ([i64; 5], bool) {
     match row {
         None => ([0; 5], true),
@@ -254,14 +265,7 @@ fn basis_of(
     births: &HashMap<String, Date>,
     notes: &HashMap<String, Vec<NotificationRow>>,
 ) -> LevyBasis {
-    // The 賦課期日: 1 April, or the day the household first has an insured
-    // member in the year (the ordinances' 賦課期日 and 月割 articles).
-    let judged_on = g
-        .insured
-        .values()
-        .flat_map(|(_, p)| p.iter().map(|x| x.0))
-        .min()
-        .unwrap_or(Date::MIN);
+    let judged_on = g.first_day().unwrap_or(Date::MIN);
     let mut members: Vec<BasisMember> = g
         .insured
         .iter()
@@ -329,10 +333,6 @@ fn basis_of(
     }
 }
 
-fn fiscal_year_of(d: Date) -> i32 {
-    d.year() - i32::from(d.month() < Month::April)
-}
-
 /// What a member's notifications make of them for the fiscal year:
 /// 非自発的失業 from the year of the day after leaving the job to the end of
 /// the next (the 特例対象被保険者等 rule of 地方税法 and the ordinances); 旧被扶養者
@@ -342,7 +342,7 @@ fn fiscal_year_of(d: Date) -> i32 {
 fn notified(fiscal_year: i32, notes: &[NotificationRow]) -> BasisMember {
     let mut m = BasisMember::default();
     for n in notes {
-        let from = fiscal_year_of(n.effective_on);
+        let from = levy::fiscal_year_of(n.effective_on);
         match n.kind.as_str() {
             "involuntary_unemployment" if (from..=from + 1).contains(&fiscal_year) => {
                 m.involuntary = true;
@@ -499,11 +499,7 @@ impl Kokuho {
                 let mut outsiders: Vec<&str> = Vec::new();
                 for (h, g) in chunk {
                     ids.extend(g.insured.keys().map(String::as_str));
-                    let on = g
-                        .insured
-                        .values()
-                        .flat_map(|p| p.1.iter().map(|x| x.0))
-                        .min();
+                    let on = g.first_day();
                     if let Some(head) = on.and_then(|on| head_on(timeline.get(*h), on))
                         && !g.insured.contains_key(head)
                     {
@@ -537,12 +533,7 @@ impl Kokuho {
                     let b = if g.insured.is_empty() {
                         LevyBasis::default()
                     } else {
-                        let on = g
-                            .insured
-                            .values()
-                            .flat_map(|p| p.1.iter().map(|x| x.0))
-                            .min()
-                            .unwrap_or(from);
+                        let on = g.first_day().unwrap_or(from);
                         basis_of(
                             a.fiscal_year,
                             g,
@@ -761,6 +752,11 @@ impl Kokuho {
         Ok(out)
     }
 
+    /// Whether any household's levy has been booked for the fiscal year.
+    pub async fn levy_year_booked(&self, fiscal_year: i32) -> Result<bool> {
+        Ok(repo::year_assessed(&self.db, &self.insurer, i64::from(fiscal_year)).await?)
+    }
+
     /// Fiscal years booked from `from_year` on: what a change at the counter
     /// must reassess.
     pub async fn assessed_years_since(&self, from_year: i32) -> Result<Vec<i32>> {
@@ -850,9 +846,10 @@ fn explain(rules: &LevyRules, v: &LevyVersionRow) -> (Vec<String>, bool) {
             digest != v.rules_digest,
         );
     }
-    if basis
-        .household(fy)
-        .is_ok_and(|h| levy::insured_months(&h) == 0)
+    let household = basis.household(fy).ok();
+    if household
+        .as_ref()
+        .is_some_and(|h| levy::insured_months(h) == 0)
     {
         return (
             vec![
@@ -862,9 +859,7 @@ fn explain(rules: &LevyRules, v: &LevyVersionRow) -> (Vec<String>, bool) {
             digest != v.rules_digest,
         );
     }
-    let lines = basis
-        .household(fy)
-        .ok()
+    let lines = household
         .and_then(|h| levy::compute(&terms, &h).ok())
         .map(|l| {
             // The schedule is the booked one, shown beside; drop the split line.

@@ -774,12 +774,7 @@ impl Session<'_> {
         job: &Job,
         now: OffsetDateTime,
     ) -> Result<u64> {
-        if !self
-            .app
-            .assessed_years_since(fiscal_year)
-            .await?
-            .contains(&fiscal_year)
-        {
+        if !self.app.levy_year_booked(fiscal_year).await? {
             return Ok(0);
         }
         let a = crate::levy::Assessment {
@@ -809,7 +804,7 @@ impl Session<'_> {
         reason: &str,
         now: OffsetDateTime,
     ) -> Result<()> {
-        let from_year = from.year() - i32::from(from.month() < time::Month::April);
+        let from_year = kokuho_domain::levy::fiscal_year_of(from);
         let years = self.app.assessed_years_since(from_year).await?;
         let list: Vec<String> = households.iter().map(|h| h.as_str().to_string()).collect();
         for fiscal_year in years {
@@ -856,11 +851,7 @@ impl Session<'_> {
         self.check(Permission::LevyAssess, None, &[], now).await?;
         Self::same_kind(job, JobKind::LevyAssessment)?;
         // The first run is the 本算定; a later one books corrections.
-        let booked_before = self
-            .app
-            .assessed_years_since(fiscal_year)
-            .await?
-            .contains(&fiscal_year);
+        let booked_before = self.app.levy_year_booked(fiscal_year).await?;
         let a = crate::levy::Assessment {
             fiscal_year,
             on,

@@ -553,6 +553,11 @@ pub fn fiscal_months(fiscal_year: i32) -> Vec<YearMonth> {
     out
 }
 
+/// The fiscal year (年度, April to March) a day falls in.
+pub fn fiscal_year_of(d: Date) -> i32 {
+    d.year() - i32::from(d.month() < Month::April)
+}
+
 /// Up to the first 31 March after attaining `years` (the 未就学児 and the
 /// 18-and-under tests share this form).
 fn until_march_after(birth: Date, years: i32, m: YearMonth) -> bool {
@@ -651,12 +656,7 @@ fn judge_reduction(
 ) -> Option<Reduction> {
     // Ages for the pension deduction and the earner test: on 31 December of
     // the income year.
-    let dec31 = Date::from_calendar_date(
-        on.year() - i32::from(on.month() < Month::April) - 1,
-        Month::December,
-        31,
-    )
-    .unwrap_or(on);
+    let dec31 = Date::from_calendar_date(fiscal_year_of(on) - 1, Month::December, 31).unwrap_or(on);
     let counts = |(m, insured): &(&LevyMember, &bool)| **insured || m.former_insured_late_elderly;
     let judged: Vec<&LevyMember> = members
         .iter()

@@ -13,6 +13,10 @@ use crate::{Db, Result, Tx, with_db, with_tx};
 /// Rows per multi-row INSERT (19 columns × 500 stays under every limit).
 const BATCH_ROWS: usize = 500;
 
+/// What a version booked: the total, the reduction, and the medical,
+/// elderly-support, care and child-support amounts.
+pub type Outcome<'a> = (i64, &'a Option<String>, [i64; 4]);
+
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct LevyVersionRow {
     pub household_number: String,
@@ -40,7 +44,7 @@ pub struct LevyVersionRow {
 impl LevyVersionRow {
     /// What was booked, without when and why: two versions with the same
     /// outcome are one.
-    pub fn outcome(&self) -> (i64, &Option<String>, [i64; 4]) {
+    pub fn outcome(&self) -> Outcome<'_> {
         (
             self.total,
             &self.reduction,
@@ -83,7 +87,8 @@ pub struct CurrentLevy {
 }
 
 impl CurrentLevy {
-    pub fn outcome(&self) -> (i64, &Option<String>, [i64; 4]) {
+    /// The same as [`LevyVersionRow::outcome`], from the summary.
+    pub fn outcome(&self) -> Outcome<'_> {
         (
             self.total,
             &self.reduction,

@@ -140,10 +140,7 @@ async fn jobs_view(app: &Kokuho, user: &UiUser, problem: Option<AppError>) -> Re
             can_age_job: user.may(Permission::AgeJob),
             can_import_income: user.may(Permission::IncomeImport),
             can_assess_levy: user.may(Permission::LevyAssess),
-            fiscal_year: {
-                let d = kokuho_app::local_date(now);
-                d.year() - i32::from(d.month() < time::Month::April)
-            },
+            fiscal_year: kokuho_domain::levy::fiscal_year_of(kokuho_app::local_date(now)),
             today: wareki_of(kokuho_app::local_date(now)),
             ferr,
             error,
