@@ -466,3 +466,296 @@ pub fn levy(req: &LevyRequest) -> Result<LevyResponse> {
         explanation,
     })
 }
+
+/// One member of the household in the month.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct HighCostMemberInput {
+    pub id: String,
+    /// YYYY-MM-DD (or 和暦)
+    pub birth_date: String,
+}
+
+/// One claim (レセプト) of the month, in yen.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct HighCostClaimInput {
+    /// how the caller names the claim (optional; default its place)
+    #[serde(default)]
+    pub reference: Option<String>,
+    pub member: String,
+    pub provider: String,
+    /// inpatient | outpatient | pharmacy
+    pub setting: String,
+    #[serde(default)]
+    pub dental: bool,
+    /// pharmacy only: the prescribing provider
+    #[serde(default)]
+    pub prescriber: Option<String>,
+    /// 療養に要した費用 (医療費)
+    pub total_cost: i64,
+    /// 一部負担金 at the copay rate, before any limit
+    pub copay: i64,
+    /// what the provider charged under a limit certificate (限度額適用) or
+    /// the 特定疾病 card; absent = the copay (特定疾病: its limit)
+    #[serde(default)]
+    pub charged: Option<i64>,
+    /// 特定疾病 (人工透析, 血友病, HIV の抗ウイルス剤)
+    #[serde(default)]
+    pub specified_disease: bool,
+    /// the 特定疾病 is 人工透析 (20,000 yen for 上位所得 under 70)
+    #[serde(default)]
+    pub dialysis: bool,
+}
+
+/// The household's month (docs/api/calc.md).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct HighCostRequest {
+    /// the service month, YYYY-MM
+    pub month: String,
+    /// ア|イ|ウ|エ|オ (needed when a member under 70 has claims)
+    #[serde(default)]
+    pub category_under_70: Option<String>,
+    /// 現役並みⅢ|現役並みⅡ|現役並みⅠ|一般|低所得Ⅱ|低所得Ⅰ (needed when a
+    /// member aged 70–74 has claims)
+    #[serde(default)]
+    pub category_70_74: Option<String>,
+    /// earlier months with a household high-cost benefit, YYYY-MM (here or
+    /// handed over from another municipality of the prefecture)
+    #[serde(default)]
+    pub prior_high_cost_months: Vec<String>,
+    pub members: Vec<HighCostMemberInput>,
+    pub claims: Vec<HighCostClaimInput>,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HighCostMemberOut {
+    pub id: String,
+    /// preschool | under_70 | 70_74
+    pub age_group: String,
+    /// the month of the 75th birthday (half individual limits)
+    pub turns_75: bool,
+    /// the member's share of the benefit
+    pub benefit: i64,
+}
+
+/// A claim unit (レセプト単位).
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HighCostUnitOut {
+    pub member: String,
+    pub provider: String,
+    /// inpatient | outpatient
+    pub setting: String,
+    pub dental: bool,
+    pub specified_disease: bool,
+    pub total_cost: i64,
+    pub copay: i64,
+    pub charged: i64,
+    /// added up in the household step
+    pub aggregated: bool,
+    pub claims: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HighCostResponse {
+    pub month: String,
+    /// the household's benefit (高額療養費)
+    pub benefit: i64,
+    /// the 多数回 limits applied
+    pub frequent_case: bool,
+    /// counts towards later 多数回
+    pub counts_as_high_cost_month: bool,
+    /// already held back by providers (limit certificate, 特定疾病)
+    pub paid_in_kind: i64,
+    /// to pay the household: benefit less what was paid in kind
+    pub refund: i64,
+    /// paid in kind beyond the benefit (to check with the providers)
+    pub in_kind_excess: i64,
+    pub members: Vec<HighCostMemberOut>,
+    pub units: Vec<HighCostUnitOut>,
+    pub steps: Vec<String>,
+    /// where the month's limits come from
+    pub source: String,
+}
+
+fn under_70_category(s: &str) -> Option<burden::Under70> {
+    use burden::Under70::*;
+    [A, I, U, E, O].into_iter().find(|c| c.label() == s)
+}
+
+fn elderly_category(s: &str) -> Option<burden::Elderly> {
+    use burden::Elderly::*;
+    [
+        Genekinami3,
+        Genekinami2,
+        Genekinami1,
+        General,
+        LowIncome2,
+        LowIncome1,
+    ]
+    .into_iter()
+    .find(|c| c.label() == s.replace("III", "Ⅲ").replace("II", "Ⅱ").replace('I', "Ⅰ"))
+}
+
+/// The household's high-cost benefit for the month, step by step.
+pub fn high_cost(req: &HighCostRequest) -> Result<HighCostResponse> {
+    use kokuho_domain::high_cost::{self, Claim, HighCostRules, Household, Setting};
+    let rules = HighCostRules::shipped().map_err(|e| AppError::Setup {
+        message_en: format!("the high-cost rule table is broken: {e}"),
+        message_ja: "高額療養費の規則表に誤りがあります".into(),
+    })?;
+    let month = burden::parse_month(&req.month).ok_or_else(|| {
+        invalid(
+            "month",
+            "month must be YYYY-MM",
+            "診療月は YYYY-MM の形式で入力してください",
+        )
+    })?;
+    let under_70 = match req.category_under_70.as_deref() {
+        None | Some("") => None,
+        Some(s) => Some(under_70_category(s).ok_or_else(|| {
+            invalid(
+                "category_under_70",
+                format!("category_under_70 {s:?} is not one of ア, イ, ウ, エ, オ"),
+                "70歳未満の適用区分はア・イ・ウ・エ・オのいずれかです",
+            )
+        })?),
+    };
+    let elderly = match req.category_70_74.as_deref() {
+        None | Some("") => None,
+        Some(s) => Some(elderly_category(s).ok_or_else(|| {
+            invalid(
+                "category_70_74",
+                format!("category_70_74 {s:?} is not one of 現役並みⅢ, 現役並みⅡ, 現役並みⅠ, 一般, 低所得Ⅱ, 低所得Ⅰ"),
+                "70〜74歳の適用区分は現役並みⅢ・Ⅱ・Ⅰ、一般、低所得Ⅱ・Ⅰのいずれかです",
+            )
+        })?),
+    };
+    let mut prior = Vec::with_capacity(req.prior_high_cost_months.len());
+    for (i, m) in req.prior_high_cost_months.iter().enumerate() {
+        prior.push(burden::parse_month(m).ok_or_else(|| {
+            invalid(
+                "prior_high_cost_months",
+                format!("prior_high_cost_months[{i}] {m:?} is not YYYY-MM"),
+                format!("過去の該当月 {m} は YYYY-MM の形式で入力してください"),
+            )
+        })?);
+    }
+    let mut members = Vec::with_capacity(req.members.len());
+    for m in &req.members {
+        let birth_date = crate::registry::parse_date("birth_date", &m.birth_date).map_err(|e| {
+            invalid(
+                "members",
+                format!("members[{}].birth_date: {}", m.id, e.message_en()),
+                format!("{}の生年月日: {}", m.id, e.message_ja()),
+            )
+        })?;
+        members.push(high_cost::Member {
+            id: m.id.clone(),
+            birth_date,
+        });
+    }
+    let mut claims = Vec::with_capacity(req.claims.len());
+    for (i, c) in req.claims.iter().enumerate() {
+        let setting = Setting::parse(&c.setting).ok_or_else(|| {
+            invalid(
+                "claims",
+                format!(
+                    "claims[{i}].setting {:?} is not inpatient, outpatient or pharmacy",
+                    c.setting
+                ),
+                format!(
+                    "{}件目のレセプトの種別は inpatient・outpatient・pharmacy のいずれかです",
+                    i + 1
+                ),
+            )
+        })?;
+        claims.push(Claim {
+            reference: c
+                .reference
+                .clone()
+                .unwrap_or_else(|| format!("claims[{i}]")),
+            member: c.member.clone(),
+            provider: c.provider.clone(),
+            setting,
+            dental: c.dental,
+            prescriber: c.prescriber.clone(),
+            total_cost: c.total_cost,
+            copay: c.copay,
+            charged: c.charged,
+            specified_disease: c.specified_disease,
+            dialysis: c.dialysis,
+        });
+    }
+    let r = high_cost::compute(
+        &rules,
+        &Household {
+            month,
+            under_70,
+            elderly,
+            prior_high_cost_months: &prior,
+            members: &members,
+            claims: &claims,
+        },
+    )
+    .map_err(|e| AppError::Invalid {
+        field: match e.field.split(['[', '.']).next().unwrap_or("") {
+            "claims" => "claims",
+            "members" => "members",
+            "category_under_70" => "category_under_70",
+            "category_70_74" => "category_70_74",
+            _ => "month",
+        },
+        message_en: e.to_string(),
+        message_ja: e.reason_ja,
+    })?;
+    Ok(HighCostResponse {
+        month: burden::format_month(r.month),
+        benefit: r.benefit,
+        frequent_case: r.frequent_case,
+        counts_as_high_cost_month: r.counts_as_high_cost_month,
+        paid_in_kind: r.paid_in_kind,
+        refund: r.refund,
+        in_kind_excess: r.in_kind_excess,
+        members: r
+            .members
+            .into_iter()
+            .map(|m| HighCostMemberOut {
+                id: m.id,
+                age_group: m.age_group.to_string(),
+                turns_75: m.turns_75,
+                benefit: m.benefit,
+            })
+            .collect(),
+        units: r
+            .units
+            .into_iter()
+            .map(|u| HighCostUnitOut {
+                member: u.member,
+                provider: u.provider,
+                setting: if u.inpatient {
+                    "inpatient"
+                } else {
+                    "outpatient"
+                }
+                .to_string(),
+                dental: u.dental,
+                specified_disease: u.specified_disease,
+                total_cost: u.total_cost,
+                copay: u.copay,
+                charged: u.charged,
+                aggregated: u.aggregated,
+                claims: u.claims,
+            })
+            .collect(),
+        steps: r.steps,
+        source: r.source,
+    })
+}

@@ -215,6 +215,9 @@ enum CalcAction {
     /// A household's NHI tax for a fiscal year (税額試算), every line explained:
     /// JSON in (standard input), JSON out (docs/api/calc.md)
     Levy,
+    /// A household's high-cost benefit (高額療養費) for a service month, step
+    /// by step: JSON in (standard input), JSON out (docs/api/calc.md)
+    HighCost,
 }
 
 #[derive(Subcommand)]
@@ -912,6 +915,9 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 CalcAction::Levy => {
                     serde_json::to_string_pretty(&kokuho_app::calc::levy(&stdin_json(&input)?)?)?
                 }
+                CalcAction::HighCost => serde_json::to_string_pretty(
+                    &kokuho_app::calc::high_cost(&stdin_json(&input)?)?,
+                )?,
             };
             println!("{out}");
         }

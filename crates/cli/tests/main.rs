@@ -924,6 +924,33 @@ fn calc_levy_reads_json_and_answers_json() {
     );
 }
 
+/// The ministry's example (区分ウ, 医療費 1,000,000 yen, 窓口 300,000 yen:
+/// 限度額 87,430, 高額療養費 212,570) through the CLI, with a pharmacy claim
+/// joined to its prescriber below the 21,000 floor.
+#[test]
+fn calc_high_cost_reads_json_and_answers_json() {
+    let input = r#"{"month": "2026-07", "category_under_70": "ウ",
+        "members": [{"id": "A", "birth_date": "1980-05-10"}],
+        "claims": [
+            {"member": "A", "provider": "P1", "setting": "inpatient", "total_cost": 1000000, "copay": 300000},
+            {"member": "A", "provider": "Q1", "setting": "pharmacy", "prescriber": "P2", "total_cost": 30000, "copay": 9000},
+            {"member": "A", "provider": "P2", "setting": "outpatient", "total_cost": 30000, "copay": 9000}
+        ]}"#;
+    let o = run_with_stdin(&["calc", "high-cost"], input);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["benefit"], 212_570);
+    assert_eq!(v["counts_as_high_cost_month"], true);
+    assert_eq!(v["units"].as_array().unwrap().len(), 2);
+    assert_eq!(v["units"][1]["copay"], 18_000);
+    assert_eq!(v["units"][1]["aggregated"], false);
+    // Bad input: exit 1 with the reason, nothing on standard output.
+    let o = run_with_stdin(&["calc", "high-cost"], &input.replace("ウ", "カ"));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(o.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("category_under_70"));
+}
+
 #[test]
 fn burden_months_are_checked_before_anything_is_opened() {
     for args in [

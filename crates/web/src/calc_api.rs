@@ -19,6 +19,7 @@ pub fn routes() -> OpenApiRouter<Kokuho> {
     OpenApiRouter::new()
         .routes(routes!(burden))
         .routes(routes!(levy))
+        .routes(routes!(high_cost))
 }
 
 /// A member's income for the year that applies to the month (yen).
@@ -170,4 +171,16 @@ async fn levy(
 ) -> Result<Json<calc::LevyResponse>, ApiError> {
     let Json(req) = body.map_err(|e| unreadable(e.body_text()))?;
     Ok(Json(calc::levy(&req)?))
+}
+
+/// A household's high-cost benefit (高額療養費) for a service month, step by
+/// step (docs/api/calc.md).
+#[utoipa::path(post, path = "/api/v1/calc/high-cost", tag = "calc", request_body = calc::HighCostRequest,
+    responses((status = 200, body = calc::HighCostResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+async fn high_cost(
+    _user: SignedIn,
+    body: Result<Json<calc::HighCostRequest>, JsonRejection>,
+) -> Result<Json<calc::HighCostResponse>, ApiError> {
+    let Json(req) = body.map_err(|e| unreadable(e.body_text()))?;
+    Ok(Json(calc::high_cost(&req)?))
 }

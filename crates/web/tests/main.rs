@@ -528,6 +528,12 @@ fn routes(id: &str, hh: &str) -> Vec<(&'static str, String, String, Option<Permi
             r#"{"fiscal_year":2025,"members":[{"id":"A","birth_date":"1980-01-01","insured":true,"householder":true}]}"#.into(),
             None,
         ),
+        (
+            "POST",
+            "/api/v1/calc/high-cost".into(),
+            r#"{"month":"2026-07","members":[],"claims":[]}"#.into(),
+            None,
+        ),
     ]
 }
 
@@ -669,6 +675,85 @@ async fn the_levy_trial_calculation() {
         };
         assert_eq!(
             call(&anon, post("/api/v1/calc/levy", &body)).await.0,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+}
+
+/// A mixed household (70–74 一般 and ウ) through the API: ① the outpatient
+/// limit, ② the 70–74 household, ③ the whole household, and the 2026-08
+/// figures for the same claims.
+#[tokio::test]
+async fn the_high_cost_trial_calculation() {
+    for t in all_backends().await {
+        let api = app(&t).await;
+        let body = |month: &str| {
+            json!({
+                "month": month,
+                "category_under_70": "ウ",
+                "category_70_74": "一般",
+                "prior_high_cost_months": [],
+                "members": [
+                    {"id": "A", "birth_date": "1980-05-10"},
+                    {"id": "B", "birth_date": "1954-03-03"},
+                    {"id": "C", "birth_date": "1955-02-02"}
+                ],
+                "claims": [
+                    {"member": "A", "provider": "P0", "setting": "inpatient", "total_cost": 500000, "copay": 150000},
+                    {"member": "B", "provider": "P1", "setting": "outpatient", "total_cost": 150000, "copay": 30000},
+                    {"member": "C", "provider": "P2", "setting": "inpatient", "total_cost": 400000, "copay": 80000}
+                ]
+            })
+            .to_string()
+        };
+        let (s, v) = call(&api, post("/api/v1/calc/high-cost", &body("2026-07"))).await;
+        assert_eq!(s, StatusCode::OK, "{}: {v}", t.name);
+        assert_eq!(v["benefit"], 12_000 + 40_400 + 119_670);
+        assert_eq!(v["refund"], v["benefit"]);
+        assert_eq!(v["frequent_case"], false);
+        let steps: Vec<&str> = v["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap())
+            .collect();
+        assert!(steps.iter().any(|s| s.starts_with("①")), "{steps:?}");
+        assert!(steps.iter().any(|s| s.starts_with("②")));
+        assert!(steps.iter().any(|s| s.starts_with("③")));
+        let shares: i64 = v["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["benefit"].as_i64().unwrap())
+            .sum();
+        assert_eq!(shares, v["benefit"].as_i64().unwrap());
+        // 2026-08: 一般 22,000 / 61,500; ウ 85,800 + (1,050,000 − 286,000) × 1%.
+        let (_, v) = call(&api, post("/api/v1/calc/high-cost", &body("2026-08"))).await;
+        assert_eq!(v["benefit"], 8_000 + 40_500 + (211_500 - 93_440));
+        // A month the table does not reach yet, and other bad input.
+        for (bad, field) in [
+            (body("2027-08"), "month"),
+            (body("2026-7"), "month"),
+            (body("2026-07").replace("一般", "普通"), "category_70_74"),
+            (
+                body("2026-07").replace("\"member\":\"B\"", "\"member\":\"Z\""),
+                "claims",
+            ),
+            (body("2026-07").replace("outpatient", "ward"), "claims"),
+        ] {
+            let (s, v) = call(&api, post("/api/v1/calc/high-cost", &bad)).await;
+            assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}: {v}");
+            assert_error(&v, field);
+        }
+        let anon = Api {
+            cookie: None,
+            csrf: None,
+            ..api.clone()
+        };
+        assert_eq!(
+            call(&anon, post("/api/v1/calc/high-cost", &body("2026-07")))
+                .await
+                .0,
             StatusCode::UNAUTHORIZED
         );
     }
