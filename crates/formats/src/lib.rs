@@ -6,6 +6,7 @@
 //! unmappable characters, never the values read: a value may be personal
 //! information.
 
+pub mod claims;
 mod csv_in;
 pub mod csv_out;
 pub mod income;
