@@ -589,6 +589,60 @@ impl<'l, R: BufRead> ClaimReader<'l, R> {
             .map_or("", String::as_str)
     }
 
+    /// A provider block's header (IR or YK): the provider of the claims
+    /// that follow. A file from the federation holds many blocks.
+    fn set_provider(&mut self, r: &Record) -> Result<(), ClaimFileError> {
+        let f = Fail {
+            file: &self.file,
+            line: r.line,
+            record: r.id(),
+        };
+        let kind_of = |k| self.field(k, r, "score_table");
+        let kind = if r.id() == "YK" {
+            FileKind::Pharmacy
+        } else {
+            match kind_of(FileKind::Medical) {
+                "1" => FileKind::Medical,
+                "3" => FileKind::Dental,
+                _ => {
+                    return Err(f.at(
+                        "score_table",
+                        "not 1 (medical) or 3 (dental)",
+                        "点数表が 1（医科）・3（歯科）ではありません",
+                    ));
+                }
+            }
+        };
+        let get = |name| self.field(kind, r, name);
+        let (pref, table, code) = (get("prefecture"), get("score_table"), get("provider_code"));
+        if pref.len() != 2 || !digits(pref) || code.len() != 7 || !digits(code) {
+            return Err(f.at(
+                "provider_code",
+                "prefecture (2 digits) and provider code (7 digits) expected",
+                "都道府県（2桁）と医療機関コード（7桁）が正しくありません",
+            ));
+        }
+        if kind == FileKind::Pharmacy && table != "4" {
+            return Err(f.at(
+                "score_table",
+                "a YK header must have 4 (pharmacy)",
+                "YKレコードの点数表は 4（調剤）です",
+            ));
+        }
+        let billing_month = month_field(&f, "billing_month", get("billing_month"))?;
+        let volume = get("volume").to_string();
+        let provider = Provider {
+            kind,
+            code: format!("{pref}{table}{code}"),
+            name: get("provider_name").to_string(),
+            billing_month,
+            payer: get("payer").to_string(),
+        };
+        self.volume = volume;
+        self.provider = Some(provider);
+        Ok(())
+    }
+
     /// Reads the header (IR or YK) if not yet read.
     fn header_read(&mut self) -> Result<(), ClaimFileError> {
         while self.provider.is_none() {
@@ -600,55 +654,7 @@ impl<'l, R: BufRead> ClaimReader<'l, R> {
             };
             match r.id() {
                 "IR" | "YK" => {
-                    let f = Fail {
-                        file: &self.file,
-                        line: r.line,
-                        record: r.id(),
-                    };
-                    let kind_of = |k| self.field(k, &r, "score_table");
-                    let kind = if r.id() == "YK" {
-                        FileKind::Pharmacy
-                    } else {
-                        match kind_of(FileKind::Medical) {
-                            "1" => FileKind::Medical,
-                            "3" => FileKind::Dental,
-                            _ => {
-                                return Err(f.at(
-                                    "score_table",
-                                    "not 1 (medical) or 3 (dental)",
-                                    "点数表が 1（医科）・3（歯科）ではありません",
-                                ));
-                            }
-                        }
-                    };
-                    let get = |name| self.field(kind, &r, name);
-                    let (pref, table, code) =
-                        (get("prefecture"), get("score_table"), get("provider_code"));
-                    if pref.len() != 2 || !digits(pref) || code.len() != 7 || !digits(code) {
-                        return Err(f.at(
-                            "provider_code",
-                            "prefecture (2 digits) and provider code (7 digits) expected",
-                            "都道府県（2桁）と医療機関コード（7桁）が正しくありません",
-                        ));
-                    }
-                    if kind == FileKind::Pharmacy && table != "4" {
-                        return Err(f.at(
-                            "score_table",
-                            "a YK header must have 4 (pharmacy)",
-                            "YKレコードの点数表は 4（調剤）です",
-                        ));
-                    }
-                    let billing_month = month_field(&f, "billing_month", get("billing_month"))?;
-                    let volume = get("volume").to_string();
-                    let provider = Provider {
-                        kind,
-                        code: format!("{pref}{table}{code}"),
-                        name: get("provider_name").to_string(),
-                        billing_month,
-                        payer: get("payer").to_string(),
-                    };
-                    self.volume = volume;
-                    self.provider = Some(provider);
+                    self.set_provider(&r)?;
                     self.header.push(r);
                 }
                 "RE" | "GO" | "HO" => {
@@ -669,21 +675,28 @@ impl<'l, R: BufRead> ClaimReader<'l, R> {
 
     fn next_claim(&mut self) -> Result<Option<Claim>, ClaimFileError> {
         self.header_read()?;
-        // The first record of the claim.
-        let first = match self.ahead.take() {
-            Some(r) => r,
-            None => loop {
-                match self.next_record()? {
+        // The first record of the claim (after a new provider's header).
+        let first = loop {
+            let r = match self.ahead.take() {
+                Some(r) => r,
+                None => match self.next_record()? {
+                    Some(r) => r,
                     None => {
                         return Err(self.fail_line(
                             "the file ends without its GO record (cut short?)",
                             "GOレコードがないままファイルが終わっています（途中で切れていませんか）",
                         ));
                     }
-                    Some(r) if self.starts_claim(&r) || r.id() == "GO" => break r,
-                    Some(r) => self.header.push(r),
+                },
+            };
+            match r.id() {
+                "IR" | "YK" => {
+                    self.set_provider(&r)?;
+                    self.header.push(r);
                 }
-            },
+                _ if self.starts_claim(&r) || r.id() == "GO" => break r,
+                _ => self.header.push(r),
+            }
         };
         if first.id() == "GO" {
             self.trailer_read(first)?;
@@ -711,10 +724,8 @@ impl<'l, R: BufRead> ClaimReader<'l, R> {
                     break;
                 }
                 Some(r) if r.id() == "IR" || r.id() == "YK" => {
-                    return Err(self.fail_line(
-                        "a second IR or YK header: one provider per file",
-                        "2つ目のIR・YKレコードがあります（1ファイル1医療機関です）",
-                    ));
+                    self.ahead = Some(r);
+                    break;
                 }
                 Some(r) => records.push(r),
             }
@@ -1243,6 +1254,31 @@ mod tests {
         assert_eq!(claims[0].records[0].prefix.as_ref().unwrap()[1], "00002");
         assert_eq!(claims[0].line, 2);
         assert_eq!(trailer.unwrap().points, 1500);
+    }
+
+    #[test]
+    fn a_file_of_many_providers_reads_each_block_with_its_provider() {
+        let mut f: Vec<&str> = MEDICAL[..11].to_vec();
+        f.extend(&PHARMACY[..3]);
+        f.extend(&DENTAL[..3]);
+        f.push("GO,4,47900,00");
+        let (claims, trailer) = read(&f);
+        let kinds: Vec<(FileKind, ClaimSetting)> = claims
+            .iter()
+            .map(|c| (c.provider.kind, c.setting))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                (FileKind::Medical, ClaimSetting::Outpatient),
+                (FileKind::Medical, ClaimSetting::Inpatient),
+                (FileKind::Pharmacy, ClaimSetting::Pharmacy),
+                (FileKind::Dental, ClaimSetting::Outpatient),
+            ]
+        );
+        assert_eq!(claims[2].provider.code, "3143456789");
+        assert_eq!(trailer.unwrap().claims, 4);
+        round_trip(&f);
     }
 
     #[test]
