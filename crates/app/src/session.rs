@@ -759,6 +759,36 @@ impl Session<'_> {
         Ok(r)
     }
 
+    /// Writes a sample month of claims for the town's insured (demo and
+    /// benchmarks); logged with the count, as it reads every insured
+    /// person's name and birth date.
+    pub async fn sample_claims(
+        &self,
+        month: kokuho_domain::eligibility::YearMonth,
+        out: impl std::io::Write,
+        now: OffsetDateTime,
+    ) -> Result<crate::town::claims_sample::ClaimsSample> {
+        self.check(Permission::ClaimsImport, None, &[], now).await?;
+        let r = self
+            .app
+            .sample_claims(month, crate::town::DEFAULT_SEED, out)
+            .await?;
+        self.log(
+            "claims_sample",
+            &[],
+            None,
+            &format!(
+                "{}: {} claims for {} insured",
+                kokuho_domain::burden::format_month(month),
+                r.claims,
+                r.insured
+            ),
+            now,
+        )
+        .await?;
+        Ok(r)
+    }
+
     /// Judges again, from the month of `from` to this month, every NHI
     /// household the person belongs to in those months, and those in
     /// `also` (which a change took the person out of): an eligibility or

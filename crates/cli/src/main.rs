@@ -156,6 +156,11 @@ enum Command {
         #[command(subcommand)]
         action: BurdenAction,
     },
+    /// Claim files (レセプト): a sample month for the town, reading a file
+    Claims {
+        #[command(subcommand)]
+        action: ClaimsAction,
+    },
     /// The NHI tax levy (国民健康保険税): the annual assessment, a household's
     /// versions and schedule, the ordinance profile
     Levy {
@@ -250,6 +255,25 @@ enum BurdenAction {
         #[arg(long)]
         household: String,
     },
+}
+
+#[derive(Subcommand)]
+enum ClaimsAction {
+    /// Write a sample month of claims for the town's insured (demo and
+    /// benchmarks), as the federation sends them (docs/formats/claims.md)
+    Sample {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The service month, YYYY-MM
+        #[arg(long)]
+        month: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Read a claim file through and report what it holds (no database):
+    /// claims per kind and setting, points, the trailer; exit 1 naming the
+    /// line, record and field of the first malformed record
+    Read { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -729,6 +753,81 @@ fn main() -> ExitCode {
     }
 }
 
+async fn claims_command(action: ClaimsAction) -> anyhow::Result<()> {
+    match action {
+        ClaimsAction::Sample { db, month, out } => {
+            let month = parse_month_arg("month", &month)?;
+            let (app, actor) = open_session(&db).await?;
+            // Written beside the target and renamed when complete: a failed
+            // run leaves no file behind.
+            let part = out.with_extension("part");
+            let file = std::fs::File::create(&part)
+                .with_context(|| format!("cannot write {}", part.display()))?;
+            let r = Session {
+                app: &app,
+                actor: &actor,
+            }
+            .sample_claims(
+                month,
+                std::io::BufWriter::new(file),
+                OffsetDateTime::now_utc(),
+            )
+            .await;
+            let r = match r {
+                Ok(r) => r,
+                Err(e) => {
+                    let _ = std::fs::remove_file(&part);
+                    return Err(e.into());
+                }
+            };
+            std::fs::rename(&part, &out)
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            println!(
+                "{}: {} claims from {} providers for {} insured",
+                out.display(),
+                r.claims,
+                r.providers,
+                r.insured
+            );
+        }
+        ClaimsAction::Read { file } => {
+            use kokuho_formats::claims::{ClaimReader, Layouts};
+            let layouts = Layouts::shipped().map_err(|e| anyhow::anyhow!(e))?;
+            let name = file.file_name().map_or_else(
+                || file.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            );
+            let input = std::fs::File::open(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let mut reader = ClaimReader::new(&name, std::io::BufReader::new(input), &layouts);
+            let mut counts: std::collections::BTreeMap<(&str, &str), (u64, i64)> =
+                std::collections::BTreeMap::new();
+            for claim in reader.by_ref() {
+                let c = claim.map_err(|e| AppError::Invalid {
+                    field: "file",
+                    message_en: e.to_string(),
+                    message_ja: e.message_ja(),
+                })?;
+                let e = counts
+                    .entry((c.provider.kind.code(), c.setting.code()))
+                    .or_default();
+                e.0 += 1;
+                e.1 += c.points;
+            }
+            for ((kind, setting), (n, points)) in &counts {
+                println!("{kind}\t{setting}\t{n} claims\t{points} points");
+            }
+            if let Some(t) = reader.trailer() {
+                println!(
+                    "GO: {} claims, {} points, volume {} (line {})",
+                    t.claims, t.points, t.volume, t.line
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
 /// A month argument, `YYYY-MM`.
 fn parse_month_arg(
     field: &'static str,
@@ -991,6 +1090,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Levy { action } => levy_command(action).await?,
+        Command::Claims { action } => claims_command(action).await?,
         Command::IncomeSample { db, year, out } => {
             let (app, actor) = open_session(&db).await?;
             let records = Session {

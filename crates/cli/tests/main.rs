@@ -630,6 +630,7 @@ fn every_command_with_every_role() {
     );
     let html = dir.path().join("r.html").display().to_string();
     let csv = dir.path().join("r.csv").display().to_string();
+    let uke = dir.path().join("c.uke").display().to_string();
     let feed = dir.path().join("feed.csv");
     std::fs::write(&feed, "event_id,event_type,event_date,notified_on,addressee_id,household_number,relationship,name,name_kana,birth_date,sex,postal_code,address,destination,previous_insurer_number\r\nX-1,name_change,2026-04-01,,0000000001,,,改名　太郎,カイメイ　タロウ,,,,,,\r\n").unwrap();
     let feed = feed.display().to_string();
@@ -756,6 +757,10 @@ fn every_command_with_every_role() {
                 "2026-04-01",
             ],
             P::LevyAssess,
+        ),
+        (
+            vec!["claims", "sample", "--month", "2026-09", "--out", &uke],
+            P::ClaimsImport,
         ),
         (vec!["vault", "status"], P::VaultAdmin),
         (vec!["vault", "retire-key", "9"], P::VaultAdmin),

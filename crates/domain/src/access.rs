@@ -90,7 +90,7 @@ impl Role {
                 LevyRead,
                 LevyAssess,
             ],
-            Role::BenefitsClerk => &[RegistryRead, EligibilityRead, MyNumberLookup],
+            Role::BenefitsClerk => &[RegistryRead, EligibilityRead, MyNumberLookup, ClaimsImport],
             Role::Supervisor => &[
                 RegistryRead,
                 RegistryWrite,
@@ -106,6 +106,7 @@ impl Role {
                 IncomeImport,
                 LevyRead,
                 LevyAssess,
+                ClaimsImport,
             ],
             Role::Auditor => &[AuditRead, RegistryRead, EligibilityRead],
             Role::Administrator => &[AccountAdmin, VaultAdmin, SystemRead, Retention],
@@ -159,10 +160,12 @@ pub enum Permission {
     LevyRead,
     /// run the annual assessment (本算定) and reassessments (更正)
     LevyAssess,
+    /// claim files: sample, import and check (レセプトの取込・点検)
+    ClaimsImport,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 19] = [
+    pub const ALL: [Permission; 20] = [
         Permission::RegistryRead,
         Permission::RegistryWrite,
         Permission::MyNumberLookup,
@@ -182,6 +185,7 @@ impl Permission {
         Permission::IncomeImport,
         Permission::LevyRead,
         Permission::LevyAssess,
+        Permission::ClaimsImport,
     ];
 
     pub fn code(self) -> &'static str {
@@ -205,6 +209,7 @@ impl Permission {
             Permission::IncomeImport => "income_import",
             Permission::LevyRead => "levy_read",
             Permission::LevyAssess => "levy_assess",
+            Permission::ClaimsImport => "claims_import",
         }
     }
 
@@ -233,6 +238,7 @@ impl Permission {
             Permission::IncomeImport => "所得情報の取込",
             Permission::LevyRead => "保険税の照会",
             Permission::LevyAssess => "保険税の賦課（本算定・更正）",
+            Permission::ClaimsImport => "レセプトの取込・点検",
         }
     }
 

@@ -511,7 +511,7 @@ impl<'l, R: BufRead> ClaimReader<'l, R> {
     fn fail_line(&self, reason: &str, ja: &str) -> ClaimFileError {
         ClaimFileError {
             file: self.file.clone(),
-            line: self.line,
+            line: self.line.max(1),
             record: String::new(),
             field: String::new(),
             reason: reason.to_string(),

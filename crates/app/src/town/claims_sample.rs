@@ -1,0 +1,410 @@
+//! A sample month of claims for the synthetic town (or a generated city),
+//! as the federation would send them: one file of provider blocks (clinics,
+//! hospitals, dental clinics, pharmacies of the prefecture), about 1.3
+//! claims per insured person — outpatient visits, about a third with a
+//! pharmacy claim from the prescription, some dental, a few inpatient stays
+//! and a few high-cost ones. Copays follow the person's age (3割, 2割 for
+//! preschool children and 70–74). Deterministic for a seed.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use kokuho_domain::burden::{AgeGroup, age_group};
+use kokuho_domain::eligibility::YearMonth;
+use kokuho_formats::claims::{ClaimWriter, FileKind, Layouts, Record};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use time::Date;
+
+use super::Random;
+use crate::{AppError, Kokuho, Result};
+
+/// The prefecture of the sample providers (鳥取県).
+const PREFECTURE: &str = "31";
+
+/// The sample providers: (kind, 医療機関コード, name, takes inpatients).
+fn providers() -> Vec<(FileKind, String, String, bool)> {
+    let mut v = Vec::new();
+    for i in 0..3u32 {
+        v.push((
+            FileKind::Medical,
+            format!("{:07}", 1_100_001 + i),
+            format!("鳥取県東部第{}病院", i + 1),
+            true,
+        ));
+    }
+    for i in 0..20u32 {
+        v.push((
+            FileKind::Medical,
+            format!("{:07}", 1_200_001 + i),
+            format!("八頭第{}診療所", i + 1),
+            false,
+        ));
+    }
+    for i in 0..8u32 {
+        v.push((
+            FileKind::Dental,
+            format!("{:07}", 3_100_001 + i),
+            format!("郡家第{}歯科医院", i + 1),
+            false,
+        ));
+    }
+    for i in 0..10u32 {
+        v.push((
+            FileKind::Pharmacy,
+            format!("{:07}", 4_100_001 + i),
+            format!("すこやか第{}薬局", i + 1),
+            false,
+        ));
+    }
+    v
+}
+
+struct Person {
+    name: String,
+    sex: i16,
+    birth: Date,
+    symbol: String,
+    number: String,
+    branch: String,
+}
+
+struct Spec {
+    person: usize,
+    inpatient: bool,
+    days: u32,
+    points: i64,
+    /// pharmacy: the prescribing provider's index
+    prescriber: Option<usize>,
+}
+
+/// What was written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClaimsSample {
+    pub insured: u64,
+    pub claims: u64,
+    pub providers: u64,
+}
+
+fn ymd(d: Date) -> String {
+    format!("{:04}{:02}{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+/// 一部負担金: the rate's share of the cost, rounded to 10 yen (10円未満
+/// 四捨五入, 国民健康保険法 第42条第2項).
+fn copay(points: i64, percent: i64) -> i64 {
+    (points * 10 * percent + 500) / 1000 * 10
+}
+
+impl Kokuho {
+    /// Writes a month of sample claims for the insured of the month (as on
+    /// its 15th) to `out`.
+    pub async fn sample_claims(
+        &self,
+        month: YearMonth,
+        seed: u64,
+        out: impl Write,
+    ) -> Result<ClaimsSample> {
+        let layouts = Layouts::shipped().map_err(|e| AppError::Setup {
+            message_en: format!("the claim layouts are broken: {e}"),
+            message_ja: "レセプトの記録レイアウト表に誤りがあります".into(),
+        })?;
+        let on = month
+            .first_day()
+            .and_then(|d| d.replace_day(15).ok())
+            .ok_or_else(|| AppError::invalid("month", "month out of range", "年月が範囲外です"))?;
+        let mut people = Vec::new();
+        kokuho_store::eligibility::for_each_insured_on(
+            &self.db,
+            &self.insurer,
+            on,
+            i64::MAX,
+            None,
+            |row| {
+                people.push(Person {
+                    name: row.name,
+                    sex: row.sex,
+                    birth: row.birth_date,
+                    symbol: row.insured_symbol.unwrap_or_default(),
+                    number: row.insured_number.unwrap_or_default(),
+                    branch: row.branch_number.unwrap_or_default(),
+                });
+                Ok(())
+            },
+        )
+        .await?;
+        let mut r = Random(ChaCha8Rng::seed_from_u64(
+            seed ^ (u64::from(month.year.unsigned_abs()) * 100 + u64::from(u8::from(month.month))),
+        ));
+        let providers = providers();
+        let pick = |r: &mut Random, kind: FileKind, inpatient: bool| {
+            let of: Vec<usize> = (0..providers.len())
+                .filter(|i| providers[*i].0 == kind && providers[*i].3 == inpatient)
+                .collect();
+            of[r.below(of.len() as u64) as usize]
+        };
+        let mut by_provider: BTreeMap<usize, Vec<Spec>> = BTreeMap::new();
+        for (i, _) in people.iter().enumerate() {
+            let visits = match r.below(100) {
+                0..45 => 0,
+                45..75 => 1,
+                75..90 => 2,
+                90..97 => 3,
+                _ => 4,
+            };
+            for _ in 0..visits {
+                let clinic = pick(&mut r, FileKind::Medical, false);
+                let days = 1 + r.below(3) as u32;
+                by_provider.entry(clinic).or_default().push(Spec {
+                    person: i,
+                    inpatient: false,
+                    days,
+                    points: r.range(250, 1_800) as i64 * i64::from(days),
+                    prescriber: None,
+                });
+                if r.chance(35) {
+                    by_provider
+                        .entry(pick(&mut r, FileKind::Pharmacy, false))
+                        .or_default()
+                        .push(Spec {
+                            person: i,
+                            inpatient: false,
+                            days: 1,
+                            points: r.range(150, 3_000) as i64,
+                            prescriber: Some(clinic),
+                        });
+                }
+            }
+            if r.chance(8) {
+                let days = 1 + r.below(2) as u32;
+                by_provider
+                    .entry(pick(&mut r, FileKind::Dental, false))
+                    .or_default()
+                    .push(Spec {
+                        person: i,
+                        inpatient: false,
+                        days,
+                        points: r.range(300, 1_500) as i64 * i64::from(days),
+                        prescriber: None,
+                    });
+            }
+            // Inpatient stays: 2 in 100 a month, one in five of them
+            // high-cost (over a million yen).
+            if r.chance(2) {
+                let high = r.chance(20);
+                by_provider
+                    .entry(pick(&mut r, FileKind::Medical, true))
+                    .or_default()
+                    .push(Spec {
+                        person: i,
+                        inpatient: true,
+                        days: 3 + r.below(25) as u32,
+                        points: if high {
+                            r.range(100_000, 600_000) as i64
+                        } else {
+                            r.range(8_000, 60_000) as i64
+                        },
+                        prescriber: None,
+                    });
+            }
+        }
+
+        let mut w = ClaimWriter::new(out);
+        let write = |w: &mut ClaimWriter<_>, rec: std::result::Result<Record, String>| {
+            let rec = rec.map_err(|e| AppError::Setup {
+                message_en: format!("the sample claim does not fit the layout: {e}"),
+                message_ja: "サンプルのレセプトがレイアウトに合いません".into(),
+            })?;
+            w.write(&rec).map_err(|e| AppError::Invalid {
+                field: "claims",
+                message_en: e.to_string(),
+                message_ja: e.message_ja(),
+            })
+        };
+        let month_text = format!("{:04}{:02}", month.year, u8::from(month.month));
+        let insurer = format!("{:>8}", self.insurer.as_str());
+        let (mut claims, mut points_all) = (0u64, 0i64);
+        for (p, specs) in &by_provider {
+            let (kind, code, name, _) = &providers[*p];
+            let table = match kind {
+                FileKind::Medical => "1",
+                FileKind::Dental => "3",
+                FileKind::Pharmacy => "4",
+            };
+            let header = if *kind == FileKind::Pharmacy {
+                "YK"
+            } else {
+                "IR"
+            };
+            write(
+                &mut w,
+                Record::named(
+                    &layouts,
+                    *kind,
+                    header,
+                    &[
+                        ("payer", "2".into()),
+                        ("prefecture", PREFECTURE.into()),
+                        ("score_table", table.into()),
+                        ("provider_code", code.clone()),
+                        ("provider_name", name.clone()),
+                        ("billing_month", month_text.clone()),
+                        ("volume", "00".into()),
+                    ],
+                ),
+            )?;
+            for (n, s) in specs.iter().enumerate() {
+                let person = &people[s.person];
+                let group = age_group(person.birth, month);
+                let percent = if group == AgeGroup::Under70 { 30 } else { 20 };
+                // レセプト種別 digit 4: 世帯主 (枝番 00/01) 1/2, 未就学者 3/4,
+                // その他 5/6, 高齢受給者 7/8; odd inpatient.
+                let base = match group {
+                    AgeGroup::Preschool => 3,
+                    AgeGroup::Elderly => 7,
+                    AgeGroup::Under70 if matches!(person.branch.as_str(), "00" | "01") => 1,
+                    AgeGroup::Under70 => 5,
+                };
+                let digit4 = if s.inpatient { base } else { base + 1 };
+                let claim_kind = format!("{table}11{digit4}");
+                let mut re = vec![
+                    ("claim_no", (n + 1).to_string()),
+                    ("claim_kind", claim_kind),
+                    ("service_month", month_text.clone()),
+                    ("name", person.name.clone()),
+                    ("sex", if person.sex == 2 { "2" } else { "1" }.to_string()),
+                    ("birth_date", ymd(person.birth)),
+                    ("benefit_rate", (100 - percent).to_string()),
+                ];
+                if s.inpatient {
+                    let admitted = month
+                        .first_day()
+                        .and_then(|d| d.replace_day(1 + r.below(10) as u8).ok())
+                        .unwrap_or(on);
+                    re.push(("admitted_on", ymd(admitted)));
+                }
+                if let Some(pr) = s.prescriber {
+                    re.push(("prescriber_prefecture", PREFECTURE.into()));
+                    re.push(("prescriber_score_table", "1".into()));
+                    re.push(("prescriber_code", providers[pr].1.clone()));
+                    re.push(("prescriber_name", providers[pr].2.clone()));
+                }
+                write(&mut w, Record::named(&layouts, *kind, "RE", &re))?;
+                write(
+                    &mut w,
+                    Record::named(
+                        &layouts,
+                        *kind,
+                        "HO",
+                        &[
+                            ("insurer_number", insurer.clone()),
+                            ("symbol", person.symbol.clone()),
+                            ("number", person.number.clone()),
+                            ("days", s.days.to_string()),
+                            ("points", s.points.to_string()),
+                            ("copay_charged", copay(s.points, percent).to_string()),
+                        ],
+                    ),
+                )?;
+                write(
+                    &mut w,
+                    Record::named(
+                        &layouts,
+                        *kind,
+                        "SN",
+                        &[
+                            ("payer_kind", "1".into()),
+                            ("confirmation_class", "01".into()),
+                            ("insurer_number", insurer.clone()),
+                            ("symbol", person.symbol.clone()),
+                            ("number", person.number.clone()),
+                            ("branch", person.branch.clone()),
+                        ],
+                    ),
+                )?;
+                if *kind != FileKind::Pharmacy {
+                    write(
+                        &mut w,
+                        Record::named(
+                            &layouts,
+                            *kind,
+                            "SY",
+                            &[
+                                ("disease_code", "0000999".into()),
+                                ("started_on", ymd(on)),
+                                ("outcome", "1".into()),
+                                ("disease_name", "その他の疾患".into()),
+                                ("main", "01".into()),
+                            ],
+                        ),
+                    )?;
+                }
+                write(
+                    &mut w,
+                    Record::named(
+                        &layouts,
+                        *kind,
+                        "IY",
+                        &[
+                            ("practice_class", "21".into()),
+                            ("burden_class", "1".into()),
+                            ("code", "620000001".into()),
+                            ("quantity", "1".into()),
+                            ("points", s.points.to_string()),
+                            ("times", "1".into()),
+                        ],
+                    ),
+                )?;
+                claims += 1;
+                points_all += s.points;
+            }
+        }
+        let last_kind = by_provider
+            .keys()
+            .last()
+            .map_or(FileKind::Medical, |p| providers[*p].0);
+        if by_provider.is_empty() {
+            // No claim this month: a header alone, so the file is still one.
+            write(
+                &mut w,
+                Record::named(
+                    &layouts,
+                    FileKind::Medical,
+                    "IR",
+                    &[
+                        ("payer", "2".into()),
+                        ("prefecture", PREFECTURE.into()),
+                        ("score_table", "1".into()),
+                        ("provider_code", providers[0].1.clone()),
+                        ("provider_name", providers[0].2.clone()),
+                        ("billing_month", month_text.clone()),
+                        ("volume", "00".into()),
+                    ],
+                ),
+            )?;
+        }
+        write(
+            &mut w,
+            Record::named(
+                &layouts,
+                last_kind,
+                "GO",
+                &[
+                    ("total_claims", claims.to_string()),
+                    ("total_points", points_all.to_string()),
+                    ("volume", "00".into()),
+                ],
+            ),
+        )?;
+        let mut out = w.into_inner();
+        out.flush().map_err(|e| AppError::Setup {
+            message_en: format!("cannot write the claims: {e}"),
+            message_ja: "レセプトを書き出せません".into(),
+        })?;
+        Ok(ClaimsSample {
+            insured: people.len() as u64,
+            claims,
+            providers: by_provider.len() as u64,
+        })
+    }
+}
