@@ -10,6 +10,7 @@ use serde::Deserialize;
 use time::{Date, Month};
 
 use crate::eligibility::{YearMonth, elderly_recipient_from, is_preschool, late_elderly_from};
+use crate::month_periods::{self, Period, PeriodError};
 
 /// The rule table shipped with this build.
 const BURDEN_RULES: &str = include_str!("../rules/burden.toml");
@@ -48,7 +49,7 @@ struct BurdenFile {
 /// gaps or overlaps, thresholds are ordered and not negative.
 #[derive(Clone, Debug)]
 pub struct BurdenRules {
-    periods: Vec<(YearMonth, Option<YearMonth>, BurdenPeriod)>,
+    periods: Vec<Period<BurdenPeriod>>,
 }
 
 /// Why a rule table or an input was refused.
@@ -65,6 +66,12 @@ fn err(field: impl Into<String>, reason: impl Into<String>, ja: impl Into<String
         field: field.into(),
         reason: reason.into(),
         reason_ja: ja.into(),
+    }
+}
+
+impl From<PeriodError> for BurdenError {
+    fn from(e: PeriodError) -> Self {
+        err(e.field, e.reason, e.reason_ja)
     }
 }
 
@@ -100,21 +107,7 @@ impl BurdenRules {
         let mut periods = Vec::new();
         for (i, p) in file.period.into_iter().enumerate() {
             let at = |f: &str| format!("period[{i}].{f}");
-            let from = parse_month(&p.from)
-                .ok_or_else(|| err(at("from"), "not YYYY-MM", "年月の形式が正しくありません"))?;
-            let until = match &p.until {
-                None => None,
-                Some(u) => Some(parse_month(u).ok_or_else(|| {
-                    err(at("until"), "not YYYY-MM", "年月の形式が正しくありません")
-                })?),
-            };
-            if until.is_some_and(|u| u < from) {
-                return Err(err(
-                    at("until"),
-                    "before from",
-                    "終了年月が開始年月より前です",
-                ));
-            }
+            let (from, until) = month_periods::bounds(i, &p.from, p.until.as_deref())?;
             let amounts = [
                 p.kyu_tadashigaki_deduction,
                 p.under70_a_over,
@@ -146,41 +139,13 @@ impl BurdenRules {
             }
             periods.push((from, until, p));
         }
-        if periods.is_empty() {
-            return Err(err("period", "no period", "期間がありません"));
-        }
-        // Each period ends where the next begins: the last month before it.
-        for i in 0..periods.len() {
-            if i + 1 < periods.len() {
-                let next_from = periods[i + 1].0;
-                if next_from <= periods[i].0 {
-                    return Err(err(
-                        format!("period[{}].from", i + 1),
-                        "periods out of order",
-                        "期間の順序が正しくありません",
-                    ));
-                }
-                match periods[i].1 {
-                    Some(u) if u.next() != next_from => {
-                        return Err(err(
-                            format!("period[{i}].until"),
-                            "gap or overlap with the next period",
-                            "次の期間との間に空きか重なりがあります",
-                        ));
-                    }
-                    _ => periods[i].1 = Some(next_from.prev()),
-                }
-            }
-        }
+        month_periods::link(&mut periods)?;
         Ok(BurdenRules { periods })
     }
 
     /// The thresholds for a month, or `None` before the first period.
     pub fn for_month(&self, m: YearMonth) -> Option<&BurdenPeriod> {
-        self.periods
-            .iter()
-            .find(|(from, until, _)| *from <= m && until.is_none_or(|u| m <= u))
-            .map(|(_, _, p)| p)
+        month_periods::find(&self.periods, m)
     }
 }
 

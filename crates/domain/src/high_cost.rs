@@ -26,8 +26,9 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use time::Date;
 
-use crate::burden::{AgeGroup, Elderly, Under70, age_group, format_month, parse_month, yen};
+use crate::burden::{AgeGroup, Elderly, Under70, age_group, format_month, yen};
 use crate::eligibility::{YearMonth, late_elderly_from};
+use crate::month_periods::{self, Period, PeriodError};
 
 /// The rule table shipped with this build.
 const HIGH_COST_RULES: &str = include_str!("../rules/high_cost.toml");
@@ -121,7 +122,7 @@ struct HighCostFile {
 /// The dated table, checked when loaded.
 #[derive(Clone, Debug)]
 pub struct HighCostRules {
-    periods: Vec<(YearMonth, Option<YearMonth>, HighCostPeriod)>,
+    periods: Vec<Period<HighCostPeriod>>,
 }
 
 /// Why a rule table or an input was refused: the field, the reason in
@@ -143,6 +144,12 @@ fn err(
         field: field.into(),
         reason: reason.into(),
         reason_ja: ja.into(),
+    }
+}
+
+impl From<PeriodError> for HighCostError {
+    fn from(e: PeriodError) -> Self {
+        err(e.field, e.reason, e.reason_ja)
     }
 }
 
@@ -252,57 +259,17 @@ impl HighCostRules {
         })?;
         let mut periods = Vec::new();
         for (i, p) in file.period.into_iter().enumerate() {
-            let at = |f: &str| format!("period[{i}].{f}");
-            let from = parse_month(&p.from)
-                .ok_or_else(|| err(at("from"), "not YYYY-MM", "年月の形式が正しくありません"))?;
-            let until = match &p.until {
-                None => None,
-                Some(u) => Some(parse_month(u).ok_or_else(|| {
-                    err(at("until"), "not YYYY-MM", "年月の形式が正しくありません")
-                })?),
-            };
-            if until.is_some_and(|u| u < from) {
-                return Err(err(
-                    at("until"),
-                    "before from",
-                    "終了年月が開始年月より前です",
-                ));
-            }
+            let (from, until) = month_periods::bounds(i, &p.from, p.until.as_deref())?;
             check_period(i, &p)?;
             periods.push((from, until, p));
         }
-        if periods.is_empty() {
-            return Err(err("period", "no period", "期間がありません"));
-        }
-        for i in 0..periods.len().saturating_sub(1) {
-            let next_from = periods[i + 1].0;
-            if next_from <= periods[i].0 {
-                return Err(err(
-                    format!("period[{}].from", i + 1),
-                    "periods out of order",
-                    "期間の順序が正しくありません",
-                ));
-            }
-            match periods[i].1 {
-                Some(u) if u.next() != next_from => {
-                    return Err(err(
-                        format!("period[{i}].until"),
-                        "gap or overlap with the next period",
-                        "次の期間との間に空きか重なりがあります",
-                    ));
-                }
-                _ => periods[i].1 = Some(next_from.prev()),
-            }
-        }
+        month_periods::link(&mut periods)?;
         Ok(HighCostRules { periods })
     }
 
     /// The limits for a service month, or `None` outside the table.
     pub fn for_month(&self, m: YearMonth) -> Option<&HighCostPeriod> {
-        self.periods
-            .iter()
-            .find(|(from, until, _)| *from <= m && until.is_none_or(|u| m <= u))
-            .map(|(_, _, p)| p)
+        month_periods::find(&self.periods, m)
     }
 }
 

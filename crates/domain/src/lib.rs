@@ -10,5 +10,6 @@ pub mod eligibility;
 pub mod high_cost;
 pub mod id;
 pub mod levy;
+pub mod month_periods;
 pub mod name;
 pub mod wareki;

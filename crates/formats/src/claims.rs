@@ -16,9 +16,8 @@ use std::io::{BufRead, Write};
 
 use encoding_rs::SHIFT_JIS;
 use kokuho_domain::eligibility::YearMonth;
-use kokuho_domain::wareki::{Era, Wareki};
 use serde::Deserialize;
-use time::{Date, Month};
+use time::Date;
 
 const LAYOUTS: &str = include_str!("../layouts/claims.toml");
 
@@ -41,6 +40,15 @@ impl FileKind {
             FileKind::Medical => "medical",
             FileKind::Dental => "dental",
             FileKind::Pharmacy => "pharmacy",
+        }
+    }
+
+    /// 点数表: 1 医科, 3 歯科, 4 調剤.
+    pub fn score_table(self) -> &'static str {
+        match self {
+            FileKind::Medical => "1",
+            FileKind::Dental => "3",
+            FileKind::Pharmacy => "4",
         }
     }
 
@@ -393,44 +401,28 @@ fn number(f: &Fail<'_>, field: &str, s: &str) -> Result<Option<i64>, ClaimFileEr
         .map_err(|_| f.at(field, "not a number", "数字ではありません"))
 }
 
-/// 和暦 era digit + YYMM (5) or 西暦 YYYYMM (6).
+/// 和暦 era digit + YYMM (5) or 西暦 YYYYMM (6): the date form with day 1.
 fn month_field(f: &Fail<'_>, field: &str, s: &str) -> Result<YearMonth, ClaimFileError> {
-    let bad = || {
-        f.at(
+    if !digits(s) || !(s.len() == 5 || s.len() == 6) {
+        return Err(f.at(
             field,
             "not a month (era digit + YYMM, or YYYYMM)",
             "年月（和暦 5桁 または 西暦 6桁）ではありません",
-        )
-    };
-    if !digits(s) {
-        return Err(bad());
+        ));
     }
-    let n = |r: std::ops::Range<usize>| s.get(r).and_then(|x| x.parse::<u16>().ok());
-    let (year, month) = match s.len() {
-        5 => {
-            let era = n(0..1)
-                .and_then(|c| Era::from_code(c as u8))
-                .ok_or_else(bad)?;
-            let w = Wareki {
-                era,
-                year: n(1..3).ok_or_else(bad)?,
-                month: n(3..5).ok_or_else(bad)? as u8,
-                day: 1,
-            };
-            let d = w.to_date().map_err(|_| bad())?;
-            (d.year(), u8::from(d.month()))
-        }
-        6 => (
-            i32::from(n(0..4).ok_or_else(bad)?),
-            n(4..6).ok_or_else(bad)? as u8,
-        ),
-        _ => return Err(bad()),
-    };
-    let month = Month::try_from(month).map_err(|_| bad())?;
-    Ok(YearMonth { year, month })
+    date_field(f, field, &format!("{s}01"))
+        .map(YearMonth::from_date)
+        .map_err(|_| {
+            f.at(
+                field,
+                "not a month (era digit + YYMM, or YYYYMM)",
+                "年月（和暦 5桁 または 西暦 6桁）ではありません",
+            )
+        })
 }
 
-/// 和暦 era digit + YYMMDD (7) or 西暦 YYYYMMDD (8).
+/// 和暦 era digit + YYMMDD (7) or 西暦 YYYYMMDD (8), as the domain's date
+/// reader takes them (no other of its forms is allowed here).
 fn date_field(f: &Fail<'_>, field: &str, s: &str) -> Result<Date, ClaimFileError> {
     let bad = || {
         f.at(
@@ -439,35 +431,10 @@ fn date_field(f: &Fail<'_>, field: &str, s: &str) -> Result<Date, ClaimFileError
             "日付（和暦 7桁 または 西暦 8桁）ではありません",
         )
     };
-    if !digits(s) {
+    if !digits(s) || !(s.len() == 7 || s.len() == 8) {
         return Err(bad());
     }
-    let n = |r: std::ops::Range<usize>| s.get(r).and_then(|x| x.parse::<u16>().ok());
-    match s.len() {
-        7 => {
-            let era = n(0..1)
-                .and_then(|c| Era::from_code(c as u8))
-                .ok_or_else(bad)?;
-            Wareki {
-                era,
-                year: n(1..3).ok_or_else(bad)?,
-                month: n(3..5).ok_or_else(bad)? as u8,
-                day: n(5..7).ok_or_else(bad)? as u8,
-            }
-            .to_date()
-            .map_err(|_| bad())
-        }
-        8 => {
-            let month = Month::try_from(n(4..6).ok_or_else(bad)? as u8).map_err(|_| bad())?;
-            Date::from_calendar_date(
-                i32::from(n(0..4).ok_or_else(bad)?),
-                month,
-                n(6..8).ok_or_else(bad)? as u8,
-            )
-            .map_err(|_| bad())
-        }
-        _ => Err(bad()),
-    }
+    kokuho_domain::wareki::parse_date(s).map_err(|_| bad())
 }
 
 fn optional_date(f: &Fail<'_>, field: &str, s: &str) -> Result<Option<Date>, ClaimFileError> {
@@ -517,6 +484,13 @@ impl<'l, R: BufRead> ClaimReader<'l, R> {
             reason: reason.to_string(),
             reason_ja: ja.to_string(),
         }
+    }
+
+    fn cut_short(&self) -> ClaimFileError {
+        self.fail_line(
+            "the file ends without its GO record (cut short?)",
+            "GOレコードがないままファイルが終わっています（途中で切れていませんか）",
+        )
     }
 
     /// The next record, or None at the end of the input.
@@ -682,10 +656,7 @@ impl<'l, R: BufRead> ClaimReader<'l, R> {
                 None => match self.next_record()? {
                     Some(r) => r,
                     None => {
-                        return Err(self.fail_line(
-                            "the file ends without its GO record (cut short?)",
-                            "GOレコードがないままファイルが終わっています（途中で切れていませんか）",
-                        ));
+                        return Err(self.cut_short());
                     }
                 },
             };
@@ -706,10 +677,7 @@ impl<'l, R: BufRead> ClaimReader<'l, R> {
         loop {
             match self.next_record()? {
                 None => {
-                    return Err(self.fail_line(
-                        "the file ends without its GO record (cut short?)",
-                        "GOレコードがないままファイルが終わっています（途中で切れていませんか）",
-                    ));
+                    return Err(self.cut_short());
                 }
                 Some(r) if r.id() == "GO" => {
                     self.ahead = Some(r);
@@ -821,11 +789,7 @@ impl<'l, R: BufRead> ClaimReader<'l, R> {
                 )
             })? as u32;
         let claim_kind = get("claim_kind").to_string();
-        let table = match kind {
-            FileKind::Medical => '1',
-            FileKind::Dental => '3',
-            FileKind::Pharmacy => '4',
-        };
+        let table = kind.score_table();
         if claim_kind.len() != 4 || !digits(&claim_kind) || !claim_kind.starts_with(table) {
             return Err(f.at(
                 "claim_kind",
@@ -1069,6 +1033,7 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
     use proptest::prelude::*;
+    use time::Month;
     use time::macros::date;
 
     fn layouts() -> Layouts {

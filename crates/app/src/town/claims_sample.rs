@@ -222,37 +222,35 @@ impl Kokuho {
             })
         };
         let month_text = format!("{:04}{:02}", month.year, u8::from(month.month));
-        let insurer = format!("{:>8}", self.insurer.as_str());
-        let (mut claims, mut points_all) = (0u64, 0i64);
-        for (p, specs) in &by_provider {
-            let (kind, code, name, _) = &providers[*p];
-            let table = match kind {
-                FileKind::Medical => "1",
-                FileKind::Dental => "3",
-                FileKind::Pharmacy => "4",
-            };
-            let header = if *kind == FileKind::Pharmacy {
+        // A provider block's header: IR (点数表 1 or 3) or YK (4).
+        let header = |p: usize| {
+            let (kind, code, name, _) = &providers[p];
+            let id = if *kind == FileKind::Pharmacy {
                 "YK"
             } else {
                 "IR"
             };
-            write(
-                &mut w,
-                Record::named(
-                    &layouts,
-                    *kind,
-                    header,
-                    &[
-                        ("payer", "2".into()),
-                        ("prefecture", PREFECTURE.into()),
-                        ("score_table", table.into()),
-                        ("provider_code", code.clone()),
-                        ("provider_name", name.clone()),
-                        ("billing_month", month_text.clone()),
-                        ("volume", "00".into()),
-                    ],
-                ),
-            )?;
+            Record::named(
+                &layouts,
+                *kind,
+                id,
+                &[
+                    ("payer", "2".into()),
+                    ("prefecture", PREFECTURE.into()),
+                    ("score_table", kind.score_table().into()),
+                    ("provider_code", code.clone()),
+                    ("provider_name", name.clone()),
+                    ("billing_month", month_text.clone()),
+                    ("volume", "00".into()),
+                ],
+            )
+        };
+        let insurer = format!("{:>8}", self.insurer.as_str());
+        let (mut claims, mut points_all) = (0u64, 0i64);
+        for (p, specs) in &by_provider {
+            let kind = &providers[*p].0;
+            let table = kind.score_table();
+            write(&mut w, header(*p))?;
             for (n, s) in specs.iter().enumerate() {
                 let person = &people[s.person];
                 let group = age_group(person.birth, month);
@@ -365,23 +363,7 @@ impl Kokuho {
             .map_or(FileKind::Medical, |p| providers[*p].0);
         if by_provider.is_empty() {
             // No claim this month: a header alone, so the file is still one.
-            write(
-                &mut w,
-                Record::named(
-                    &layouts,
-                    FileKind::Medical,
-                    "IR",
-                    &[
-                        ("payer", "2".into()),
-                        ("prefecture", PREFECTURE.into()),
-                        ("score_table", "1".into()),
-                        ("provider_code", providers[0].1.clone()),
-                        ("provider_name", providers[0].2.clone()),
-                        ("billing_month", month_text.clone()),
-                        ("volume", "00".into()),
-                    ],
-                ),
-            )?;
+            write(&mut w, header(0))?;
         }
         write(
             &mut w,
