@@ -329,3 +329,55 @@ test("the levy clerk reads a household's NHI tax line by line and runs the annua
   assert.match(await page.textContent("#job-summary"), new RegExp(`${fy}年度：\\d+世帯を計算、0世帯を調定`), "nothing changed: nothing booked");
   await page.screenshot({ path: join(shots, "levy-job.png"), fullPage: true });
 });
+
+test("the benefits clerk imports the month's claims, runs the eligibility check and reads the list", async () => {
+  // Last month's claims as the federation sends them, one with numbers no one holds.
+  const now = new Date(new Date().toLocaleString("en-US", { timeZone: "Asia/Tokyo" }));
+  const prev = new Date(now.getFullYear(), now.getMonth() - 1, 1);
+  const month = `${prev.getFullYear()}-${String(prev.getMonth() + 1).padStart(2, "0")}`;
+  const file = join(dataDir, "claims.uke");
+  execFileSync(bin, ["claims", "sample", "--month", month, "--out", file, ...db], {
+    env: { ...process.env, KOKUHO_OPERATOR: "demo-benefits" },
+  });
+  // Byte-level edit (CP932 never has a comma as a trail byte): the first
+  // HO's 番号 (field 3) and SN's (field 5).
+  let bytes = readFileSync(file);
+  for (const [id, at] of [["HO", 3], ["SN", 5]]) {
+    const start = bytes.indexOf(Buffer.from(`\r\n${id},`)) + 2;
+    const end = bytes.indexOf(Buffer.from("\r\n"), start);
+    const fields = [];
+    let from = start;
+    for (let i = start; i <= end; i++) {
+      if (i === end || bytes[i] === 0x2c) { fields.push(bytes.subarray(from, i)); from = i + 1; }
+    }
+    fields[at] = Buffer.from("99999999");
+    const line = Buffer.concat(fields.flatMap((f, i) => (i ? [Buffer.from(","), f] : [f])));
+    bytes = Buffer.concat([bytes.subarray(0, start), line, bytes.subarray(end)]);
+  }
+  writeFileSync(file, bytes);
+
+  const page = await signIn("demo-benefits");
+  await page.click("#nav-jobs");
+  await page.setInputFiles("#claims-file", file);
+  await page.click("#start-claims-import");
+  await page.waitForURL(/\/ui\/jobs\/\d+$/);
+  await page.waitForFunction(() => /正常終了|エラー|中断/.test(document.querySelector("#job-status").textContent), null, { timeout: 120_000 });
+  assert.equal(await page.textContent("#job-status"), "正常終了");
+  assert.match(await page.textContent("#job-summary"), /レセプト\d+件/);
+
+  await page.click("#nav-jobs");
+  await page.click("#start-claims-check");
+  await page.waitForURL(/\/ui\/jobs\/\d+$/);
+  await page.waitForFunction(() => /正常終了|エラー|中断/.test(document.querySelector("#job-status").textContent), null, { timeout: 120_000 });
+  assert.equal(await page.textContent("#job-status"), "正常終了");
+  assert.match(await page.textContent("#job-summary"), /資格点検\d+：レセプト\d+件のうち\d+件（返戻[1-9]/);
+
+  await page.click("#nav-claims");
+  await page.click("a.check-link");
+  await page.waitForSelector("#findings");
+  assert.match(await page.textContent("#check-summary"), /返戻 [1-9]/);
+  assert.match(await page.textContent("#findings"), /該当者なし[\s\S]*99999999/);
+  await page.screenshot({ path: join(shots, "claims-check.png"), fullPage: true });
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("#csv-utf8")]);
+  assert.match(readFileSync(await download.path(), "utf8"), /^処理年月,医療機関コード/);
+});

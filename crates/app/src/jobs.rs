@@ -27,14 +27,21 @@ pub enum JobKind {
     BurdenRecompute,
     /// 保険税の本算定・更正
     LevyAssessment,
+    /// レセプトの取込
+    ClaimsImport,
+    /// 資格点検
+    ClaimsCheck,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 4] = [
+    pub const ALL: [JobKind; 7] = [
         JobKind::RegistryImport,
         JobKind::AgeJob,
         JobKind::IncomeImport,
+        JobKind::BurdenRecompute,
         JobKind::LevyAssessment,
+        JobKind::ClaimsImport,
+        JobKind::ClaimsCheck,
     ];
 
     pub fn code(self) -> &'static str {
@@ -44,6 +51,8 @@ impl JobKind {
             JobKind::IncomeImport => "income_import",
             JobKind::BurdenRecompute => "burden_recompute",
             JobKind::LevyAssessment => "levy_assessment",
+            JobKind::ClaimsImport => "claims_import",
+            JobKind::ClaimsCheck => "claims_check",
         }
     }
 
@@ -58,6 +67,8 @@ impl JobKind {
             JobKind::IncomeImport => "所得情報の取込",
             JobKind::BurdenRecompute => "負担区分の再判定",
             JobKind::LevyAssessment => "保険税の本算定・更正",
+            JobKind::ClaimsImport => "レセプトの取込",
+            JobKind::ClaimsCheck => "資格点検",
         }
     }
 
@@ -68,6 +79,7 @@ impl JobKind {
             JobKind::AgeJob => Permission::AgeJob,
             JobKind::IncomeImport | JobKind::BurdenRecompute => Permission::IncomeImport,
             JobKind::LevyAssessment => Permission::LevyAssess,
+            JobKind::ClaimsImport | JobKind::ClaimsCheck => Permission::ClaimsImport,
         }
     }
 }
@@ -107,6 +119,11 @@ impl Progress {
             l.done
                 .store(l.total.load(Ordering::Relaxed), Ordering::Relaxed);
         }
+    }
+
+    /// (done, total) so far.
+    pub fn snapshot(&self) -> (u64, u64) {
+        self.read()
     }
 
     fn read(&self) -> (u64, u64) {

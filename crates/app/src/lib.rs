@@ -5,6 +5,7 @@ pub mod access;
 pub mod audit;
 pub mod burden;
 pub mod calc;
+pub mod claims;
 pub mod eligibility;
 pub mod error;
 pub mod income;

@@ -789,6 +789,233 @@ impl Session<'_> {
         Ok(r)
     }
 
+    /// Imports the federation's claim file, recorded as a job. `digest` and
+    /// `size` come from a first pass over the file (see
+    /// `kokuho_formats::registry_feed::stream_digest`).
+    pub async fn import_claims(
+        &self,
+        file_name: &str,
+        digest: &str,
+        size: u64,
+        input: impl std::io::BufRead,
+        now: OffsetDateTime,
+    ) -> Result<crate::claims::ClaimImportReport> {
+        let job = self
+            .start_job(JobKind::ClaimsImport, file_name, now)
+            .await?;
+        self.import_claims_as(&job, file_name, digest, size, input, now)
+            .await
+    }
+
+    pub async fn import_claims_as(
+        &self,
+        job: &Job,
+        file_name: &str,
+        digest: &str,
+        size: u64,
+        input: impl std::io::BufRead,
+        now: OffsetDateTime,
+    ) -> Result<crate::claims::ClaimImportReport> {
+        self.check(Permission::ClaimsImport, None, &[], now).await?;
+        Self::same_kind(job, JobKind::ClaimsImport)?;
+        let r = self
+            .app
+            .import_claims(
+                file_name,
+                digest,
+                size,
+                input,
+                &self.actor.account,
+                &job.progress,
+                now,
+            )
+            .await;
+        self.end_job(job, file_name, &r, |r| {
+            if r.already_imported {
+                (
+                    "imported before: nothing changed".to_string(),
+                    "取込済みのファイルです（変更なし）".to_string(),
+                )
+            } else {
+                let months: Vec<String> =
+                    r.months.iter().map(|(m, n)| format!("{m}: {n}")).collect();
+                (
+                    format!(
+                        "{} claims, {} points ({})",
+                        r.claims,
+                        r.points,
+                        months.join(", ")
+                    ),
+                    format!(
+                        "レセプト{}件、{}点（処理年月別 {}）",
+                        r.claims,
+                        r.points,
+                        months.join("、")
+                    ),
+                )
+            }
+        })
+        .await?;
+        let r = r?;
+        self.log(
+            "claims_import",
+            &[],
+            None,
+            &format!(
+                "{file_name} sha256 {}: {} claims{} (job {})",
+                r.digest,
+                r.claims,
+                if r.already_imported {
+                    ", imported before"
+                } else {
+                    ""
+                },
+                job.id
+            ),
+            now,
+        )
+        .await?;
+        Ok(r)
+    }
+
+    /// The eligibility check (資格点検) of a processing month as the records
+    /// were known at `known_at` (now when None), recorded as a job.
+    pub async fn check_claims(
+        &self,
+        billing_month: kokuho_domain::eligibility::YearMonth,
+        known_at: Option<OffsetDateTime>,
+        now: OffsetDateTime,
+    ) -> Result<crate::claims::CheckReport> {
+        let subject = crate::claims::month_key(billing_month);
+        let job = self.start_job(JobKind::ClaimsCheck, &subject, now).await?;
+        self.check_claims_as(&job, billing_month, known_at, now)
+            .await
+    }
+
+    pub async fn check_claims_as(
+        &self,
+        job: &Job,
+        billing_month: kokuho_domain::eligibility::YearMonth,
+        known_at: Option<OffsetDateTime>,
+        now: OffsetDateTime,
+    ) -> Result<crate::claims::CheckReport> {
+        self.check(Permission::ClaimsImport, None, &[], now).await?;
+        Self::same_kind(job, JobKind::ClaimsCheck)?;
+        let subject = crate::claims::month_key(billing_month);
+        let r = self
+            .app
+            .check_claims(
+                billing_month,
+                known_at.unwrap_or(now),
+                &self.actor.account,
+                &job.progress,
+                now,
+            )
+            .await;
+        self.end_job(job, &subject, &r, |r| {
+            (
+                format!(
+                    "check {}: {} claims, {} listed ({} returns, {} adjustments, {} to confirm)",
+                    r.check_id, r.claims, r.listed, r.returns, r.adjustments, r.confirmations
+                ),
+                format!(
+                    "資格点検{}：レセプト{}件のうち{}件（返戻{}・調整{}・要確認{}）",
+                    r.check_id, r.claims, r.listed, r.returns, r.adjustments, r.confirmations
+                ),
+            )
+        })
+        .await?;
+        let r = r?;
+        self.log(
+            "claims_check",
+            &[],
+            None,
+            &format!(
+                "{subject} as known at {}: check {}, {} claims against the eligibility history, {} listed (job {})",
+                r.known_at, r.check_id, r.claims, r.listed, job.id
+            ),
+            now,
+        )
+        .await?;
+        Ok(r)
+    }
+
+    /// The processing months with claims, and their checks (no personal data).
+    pub async fn claim_months(
+        &self,
+        now: OffsetDateTime,
+    ) -> Result<(
+        Vec<kokuho_store::claims::MonthSummary>,
+        Vec<kokuho_store::claims::CheckRow>,
+    )> {
+        self.check(Permission::ClaimsImport, None, &[], now).await?;
+        Ok((
+            self.app.claim_months().await?,
+            self.app.claim_checks(None).await?,
+        ))
+    }
+
+    /// A check with up to `limit` of its listed claims: names and numbers
+    /// of the persons, so the look is access-logged with them.
+    pub async fn claim_check(
+        &self,
+        check_id: i64,
+        limit: i64,
+        now: OffsetDateTime,
+    ) -> Result<(
+        kokuho_store::claims::CheckRow,
+        Vec<(
+            kokuho_store::claims::FindingRow,
+            kokuho_store::claims::ClaimRow,
+        )>,
+    )> {
+        self.check(Permission::ClaimsImport, None, &[], now).await?;
+        let (check, rows) = self.app.claim_check(check_id, limit).await?;
+        let mut subjects: Vec<String> = rows
+            .iter()
+            .filter_map(|(f, _)| f.addressee_id.clone())
+            .collect();
+        subjects.sort();
+        subjects.dedup();
+        self.log(
+            "claims_check_view",
+            &subjects,
+            None,
+            &format!("check {check_id}: {} findings shown", rows.len()),
+            now,
+        )
+        .await?;
+        Ok((check, rows))
+    }
+
+    /// A check's list as CSV, access-logged with its persons.
+    pub async fn claim_check_csv<W: Write>(
+        &self,
+        check_id: i64,
+        encoding: Encoding,
+        out: W,
+        now: OffsetDateTime,
+    ) -> Result<(W, u64)> {
+        self.check(Permission::ClaimsImport, None, &[], now).await?;
+        let (_, rows) = self.app.claim_check(check_id, i64::MAX).await?;
+        let mut subjects: Vec<String> = rows
+            .iter()
+            .filter_map(|(f, _)| f.addressee_id.clone())
+            .collect();
+        subjects.sort();
+        subjects.dedup();
+        let r = self.app.claim_check_csv(check_id, encoding, out).await?;
+        self.log(
+            "claims_check_export",
+            &subjects,
+            None,
+            &format!("check {check_id}: {} rows, {}", r.1, encoding.name()),
+            now,
+        )
+        .await?;
+        Ok(r)
+    }
+
     /// Judges again, from the month of `from` to this month, every NHI
     /// household the person belongs to in those months, and those in
     /// `also` (which a change took the person out of): an eligibility or

@@ -132,3 +132,449 @@ async fn a_sample_month_reads_back_whole_and_names_the_towns_insured() {
         assert!(matches!(e, AppError::Forbidden { .. }), "{e:?}");
     }
 }
+
+// ---------------------------------------------------------------------------
+// Import and eligibility check (資格点検)
+
+use kokuho_app::access::Actor;
+use kokuho_domain::id::AddresseeId;
+use kokuho_formats::claims::{Claim, Record};
+use kokuho_formats::text::Encoding;
+use kokuho_store::testing::TestDb;
+
+const T1: OffsetDateTime = datetime!(2026-11-24 10:00 UTC);
+const T2: OffsetDateTime = datetime!(2026-11-24 11:00 UTC);
+
+const SEPTEMBER: YearMonth = YearMonth {
+    year: 2026,
+    month: Month::September,
+};
+const OCTOBER: YearMonth = YearMonth {
+    year: 2026,
+    month: Month::October,
+};
+
+/// A town whose 2025 incomes are imported, so its months from 2026-08 have
+/// burden categories (the copay rates the check compares with).
+async fn town_with_burden(t: &TestDb, seed: u64) -> (Kokuho, Actor) {
+    let ring = Keyring::generate();
+    let spec = TownSpec::demo(1_500, seed);
+    town::generate(&t.db, &ring, &spec, T0, |_| {})
+        .await
+        .unwrap();
+    let app = Kokuho::new(t.db.clone(), Arc::new(ring), spec.insurer_number);
+    let sup = app
+        .actor_for("demo-supervisor", "tester", "test", T0)
+        .await
+        .unwrap();
+    let s = Session {
+        app: &app,
+        actor: &sup,
+    };
+    let income = s.sample_income(2025, T0).await.unwrap();
+    let bytes = kokuho_formats::income::write(&income, Encoding::Utf8).unwrap();
+    s.import_income("income-2025.csv", &bytes, Encoding::Utf8, T0)
+        .await
+        .unwrap();
+    (app, sup)
+}
+
+async fn import(
+    s: &Session<'_>,
+    name: &str,
+    bytes: &[u8],
+) -> kokuho_app::Result<kokuho_app::claims::ClaimImportReport> {
+    let (digest, size) = kokuho_formats::registry_feed::stream_digest(bytes).unwrap();
+    s.import_claims(name, &digest, size, bytes, T1).await
+}
+
+fn total_claims(app_months: &[kokuho_store::claims::MonthSummary]) -> i64 {
+    app_months.iter().map(|m| m.claims).sum()
+}
+
+#[tokio::test]
+async fn an_import_is_all_or_nothing_and_the_same_file_is_stored_once() {
+    for t in all_backends().await {
+        let (app, sup) = town_with_burden(&t, 11).await;
+        let s = Session {
+            app: &app,
+            actor: &sup,
+        };
+        let mut bytes = Vec::new();
+        let sample = s.sample_claims(SEPTEMBER, &mut bytes, T0).await.unwrap();
+
+        // A malformed record in the middle: the file names its line, record
+        // and field, and nothing is stored.
+        let text = kokuho_formats::text::decode(&bytes, Encoding::Cp932).unwrap();
+        let mut lines: Vec<String> = text.split("\r\n").map(str::to_string).collect();
+        let bad_at = lines
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.starts_with("HO,"))
+            .nth(40)
+            .unwrap()
+            .0;
+        let mut fields: Vec<String> = lines[bad_at].split(',').map(str::to_string).collect();
+        fields[5] = "12x".into(); // 合計点数
+        lines[bad_at] = fields.join(",");
+        let bad_bytes = kokuho_formats::text::encode_cp932(&lines.join("\r\n")).unwrap();
+        let e = import(&s, "bad.uke", &bad_bytes).await.unwrap_err();
+        match &e {
+            AppError::Rejected {
+                file, line, field, ..
+            } => {
+                assert_eq!(file, "bad.uke");
+                assert_eq!(*line, bad_at + 1, "{}", t.name);
+                assert_eq!(field, "HO.points");
+            }
+            other => panic!("{}: {other:?}", t.name),
+        }
+        assert!(e.message_ja().contains("行"), "{}", e.message_ja());
+        assert_eq!(app.claim_months().await.unwrap(), vec![], "{}", t.name);
+
+        // A file cut short (no GO): nothing stored either.
+        let cut = &bytes[..bytes.len() / 2];
+        assert!(import(&s, "cut.uke", cut).await.is_err());
+        assert_eq!(app.claim_months().await.unwrap(), vec![]);
+
+        // The whole file: every claim, with its file and line, under the
+        // processing month (the month after the service month).
+        let r = import(&s, "2026-10.uke", &bytes).await.unwrap();
+        assert!(!r.already_imported);
+        assert_eq!(r.claims, sample.claims, "{}", t.name);
+        assert_eq!(
+            r.months,
+            vec![("2026-10".to_string(), sample.claims as i64)]
+        );
+        let months = app.claim_months().await.unwrap();
+        assert_eq!(total_claims(&months), sample.claims as i64);
+        assert_eq!(months[0].files, 1);
+        // The first claim starts at line 2 (after its provider's header).
+        let first = kokuho_store::claims::get(&t.db, &app.insurer, &r.digest, 2)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(first.service_month, "2026-09");
+        assert!(first.end_line > first.line);
+        // Again: stored once.
+        let again = import(&s, "copy-of-2026-10.uke", &bytes).await.unwrap();
+        assert!(again.already_imported);
+        assert_eq!(
+            total_claims(&app.claim_months().await.unwrap()),
+            sample.claims as i64,
+            "{}",
+            t.name
+        );
+        // Both imports are jobs, the failures with their error reports.
+        let jobs = s.jobs(T2).await.unwrap();
+        let imports: Vec<_> = jobs
+            .iter()
+            .filter(|j| j.kind == kokuho_app::jobs::JobKind::ClaimsImport)
+            .collect();
+        assert_eq!(imports.len(), 4, "{}", t.name);
+        assert_eq!(imports.iter().filter(|j| j.status == "failed").count(), 2);
+        // The levy clerk may not import claims.
+        let levy = app
+            .actor_for("demo-levy", "tester", "test", T0)
+            .await
+            .unwrap();
+        let e = import(
+            &Session {
+                app: &app,
+                actor: &levy,
+            },
+            "x.uke",
+            &bytes,
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(e, AppError::Forbidden { .. }), "{e:?}");
+    }
+}
+
+/// The sample's claims with the file's other records, in file order.
+struct SampleFile {
+    header: Vec<Record>,
+    claims: Vec<Claim>,
+}
+
+fn read_sample(bytes: &[u8]) -> SampleFile {
+    let layouts = Layouts::shipped().unwrap();
+    let mut reader = ClaimReader::new("sample.uke", bytes, &layouts);
+    let claims: Vec<Claim> = reader.by_ref().collect::<Result<_, _>>().unwrap();
+    SampleFile {
+        header: reader.header.clone(),
+        claims,
+    }
+}
+
+fn set(claim: &mut Claim, id: &str, field: &str, value: &str) {
+    let layouts = Layouts::shipped().unwrap();
+    let kind = claim.provider.kind;
+    let pos = layouts.get(kind, id).unwrap().position(field).unwrap();
+    for r in claim.records.iter_mut().filter(|r| r.id() == id) {
+        if r.fields.len() <= pos {
+            r.fields.resize(pos + 1, String::new());
+        }
+        r.fields[pos] = value.to_string();
+    }
+}
+
+/// Marks exactly `days` as the claim's 算定日 (on its IY record).
+fn set_days(claim: &mut Claim, days: &[u8]) {
+    for d in 1..=31u8 {
+        let v = if days.contains(&d) { "1" } else { "" };
+        set(claim, "IY", &format!("day{d}"), v);
+    }
+}
+
+fn write_file(f: &SampleFile) -> Vec<u8> {
+    let mut records: Vec<&Record> = f.header.iter().collect();
+    records.extend(f.claims.iter().flat_map(|c| c.records.iter()));
+    records.sort_by_key(|r| r.line);
+    let mut w = kokuho_formats::claims::ClaimWriter::new(Vec::new());
+    for r in records {
+        w.write(r).unwrap();
+    }
+    w.into_inner()
+}
+
+fn key(c: &Claim) -> (String, u32) {
+    (c.provider.code.clone(), c.claim_no)
+}
+
+#[tokio::test]
+async fn the_check_lists_exactly_the_seeded_claims_as_known_at_the_check() {
+    use kokuho_domain::eligibility_check::Reason;
+    for t in all_backends().await {
+        let (app, sup) = town_with_burden(&t, 12).await;
+        let s = Session {
+            app: &app,
+            actor: &sup,
+        };
+        // The insured of September by their numbers.
+        let mut who: HashMap<(String, String, String), (String, time::Date)> = HashMap::new();
+        kokuho_store::eligibility::for_each_insured_on(
+            &t.db,
+            &app.insurer,
+            date!(2026 - 09 - 30),
+            i64::MAX,
+            None,
+            |row| {
+                who.insert(
+                    (
+                        row.insured_symbol.unwrap(),
+                        row.insured_number.unwrap(),
+                        row.branch_number.unwrap(),
+                    ),
+                    (row.addressee_id, row.acquired_on),
+                );
+                Ok(())
+            },
+        )
+        .await
+        .unwrap();
+        let person_of = |c: &Claim| {
+            who.get(&(
+                c.symbol.clone(),
+                c.number.clone(),
+                c.branch.clone().unwrap(),
+            ))
+            .cloned()
+        };
+
+        // The sample, as it comes, has nothing to list.
+        let mut clean = Vec::new();
+        s.sample_claims(SEPTEMBER, &mut clean, T0).await.unwrap();
+        let mut f = read_sample(&clean);
+        let persons: Vec<String> = f
+            .claims
+            .iter()
+            .map(|c| person_of(c).expect("insured all September").0)
+            .collect();
+        // Five claims of five different persons, outpatient medical, under 70.
+        let mut picked: Vec<usize> = Vec::new();
+        for (i, c) in f.claims.iter().enumerate() {
+            let under_70 = matches!(c.claim_kind.as_bytes()[3], b'2' | b'6');
+            if c.provider.kind == FileKind::Medical
+                && under_70
+                && person_of(c).unwrap().1 < date!(2026 - 01 - 01)
+                && !picked.iter().any(|j| persons[*j] == persons[i])
+            {
+                picked.push(i);
+            }
+            if picked.len() == 5 {
+                break;
+            }
+        }
+        let [rate_wrong, unknown, lost_before, lost_mid, acquired_mid] = picked[..] else {
+            panic!("{}: five claims", t.name)
+        };
+        let mut expected: HashMap<(String, u32), Vec<Reason>> = HashMap::new();
+        // 1. charged at 2割 under 70
+        set(&mut f.claims[rate_wrong], "RE", "benefit_rate", "80");
+        expected.insert(key(&f.claims[rate_wrong]), vec![Reason::CopayRateWrong]);
+        // 2. numbers no one holds
+        set(&mut f.claims[unknown], "HO", "number", "99999999");
+        set(&mut f.claims[unknown], "SN", "number", "99999999");
+        expected.insert(key(&f.claims[unknown]), vec![Reason::UnknownInsured]);
+        // 3. and 4. care on the 10th and the 20th
+        set_days(&mut f.claims[lost_mid], &[10, 20]);
+        set_days(&mut f.claims[acquired_mid], &[10, 20]);
+        let seeded = write_file(&f);
+        let r = import(&s, "2026-10.uke", &seeded).await.unwrap();
+        assert_eq!(r.claims as usize, f.claims.len());
+
+        // After T1 the registry learns: one person left NHI in August, one
+        // on 2026-09-15 (employee insurance from the 14th), one's period in
+        // fact began on 2026-09-18 (a correction).
+        let lose = |i: usize, on: time::Date| kokuho_app::eligibility::Loss {
+            addressee_id: AddresseeId::parse(&persons[i]).unwrap(),
+            reason: kokuho_domain::eligibility::LossReason::JoinedEmployeeInsurance,
+            event_on: on,
+            notified_on: Some(date!(2026 - 11 - 24)),
+            destination: None,
+            next_insurer_number: None,
+        };
+        s.lose(&lose(lost_before, date!(2026 - 08 - 20)), T2)
+            .await
+            .unwrap();
+        s.lose(&lose(lost_mid, date!(2026 - 09 - 14)), T2)
+            .await
+            .unwrap();
+        let acq = AddresseeId::parse(&persons[acquired_mid]).unwrap();
+        let (periods, _) = s.periods(&acq, None, T2).await.unwrap();
+        let period = periods.last().unwrap();
+        s.correct(
+            &kokuho_app::eligibility::Correction {
+                period_id: period.period_id,
+                acquired_on: Some(date!(2026 - 09 - 18)),
+                acquisition_reason: None,
+                lost_on: None,
+                loss_reason: None,
+                flags: None,
+                void: false,
+                note: "取得日の訂正".into(),
+            },
+            T2,
+        )
+        .await
+        .unwrap();
+        // What each of those persons' claims should show, from its days.
+        for c in &f.claims {
+            let p = person_of(c).map(|p| p.0);
+            let days: Vec<u8> = (0..31u8)
+                .filter(|d| c.service_days & (1 << d) != 0)
+                .map(|d| d + 1)
+                .collect();
+            let reason = if p.as_deref() == Some(persons[lost_before].as_str()) {
+                Some(Reason::AfterLoss)
+            } else if p.as_deref() == Some(persons[lost_mid].as_str()) {
+                days.iter().any(|d| *d >= 15).then_some(Reason::AfterLoss)
+            } else if p.as_deref() == Some(persons[acquired_mid].as_str()) {
+                days.iter()
+                    .any(|d| *d < 18)
+                    .then_some(Reason::BeforeAcquisition)
+            } else {
+                None
+            };
+            if let Some(r) = reason {
+                expected.entry(key(c)).or_default().push(r);
+            }
+        }
+        assert!(expected.len() >= 5, "{}: {expected:?}", t.name);
+
+        // Checked as known at T1 (before the registry learned): only the
+        // file's own errors.
+        let before = s.check_claims(OCTOBER, Some(T1), T2).await.unwrap();
+        let (_, rows) = s.claim_check(before.check_id, 1_000, T2).await.unwrap();
+        let mut found: HashMap<(String, u32), Vec<Reason>> = HashMap::new();
+        for (fr, c) in &rows {
+            found
+                .entry((c.provider_code.clone(), c.claim_no as u32))
+                .or_default()
+                .push(Reason::from_code(&fr.reason).unwrap());
+        }
+        let file_only: HashMap<_, _> = expected
+            .iter()
+            .filter(|(_, v)| matches!(v[..], [Reason::CopayRateWrong] | [Reason::UnknownInsured]))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        assert_eq!(found, file_only, "{}", t.name);
+
+        // As known now: every seeded claim, with its reason, and no other.
+        let now = s.check_claims(OCTOBER, None, T2).await.unwrap();
+        assert_eq!(now.claims as usize, f.claims.len());
+        let (_, rows) = s.claim_check(now.check_id, 1_000, T2).await.unwrap();
+        let mut found: HashMap<(String, u32), Vec<Reason>> = HashMap::new();
+        for (fr, c) in &rows {
+            found
+                .entry((c.provider_code.clone(), c.claim_no as u32))
+                .or_default()
+                .push(Reason::from_code(&fr.reason).unwrap());
+        }
+        assert_eq!(found, expected, "{}", t.name);
+        assert_eq!(now.listed as usize, expected.len());
+        let mid = rows
+            .iter()
+            .find(|(_, c)| (c.provider_code.clone(), c.claim_no as u32) == key(&f.claims[lost_mid]))
+            .unwrap();
+        assert!(
+            mid.0
+                .detail_ja
+                .starts_with("20日の受診は資格喪失日（令和8年9月15日）以後"),
+            "{}",
+            mid.0.detail_ja
+        );
+        assert_eq!(
+            mid.0.addressee_id.as_deref(),
+            Some(persons[lost_mid].as_str())
+        );
+
+        // The list as CSV, UTF-8 and CP932: a row per finding.
+        let (csv, n) = s
+            .claim_check_csv(now.check_id, Encoding::Utf8, Vec::new(), T2)
+            .await
+            .unwrap();
+        assert_eq!(n as usize, rows.len());
+        let text = String::from_utf8(csv).unwrap();
+        assert!(text.starts_with("処理年月,医療機関コード,医療機関名,レセプト番号"));
+        assert_eq!(text.lines().count(), rows.len() + 1);
+        assert!(text.contains("返戻,資格喪失後の受診,"), "{text}");
+        let (sjis, _) = s
+            .claim_check_csv(now.check_id, Encoding::Cp932, Vec::new(), T2)
+            .await
+            .unwrap();
+        assert_eq!(
+            kokuho_formats::text::decode(&sjis, Encoding::Cp932).unwrap(),
+            text
+        );
+        // Both checks are kept, the latest first.
+        let (months, checks) = s.claim_months(T2).await.unwrap();
+        assert_eq!(months.len(), 1);
+        assert_eq!(
+            checks.iter().map(|c| c.check_id).collect::<Vec<_>>(),
+            [now.check_id, before.check_id]
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_sample_as_sent_has_nothing_to_list() {
+    for t in all_backends().await {
+        let (app, sup) = town_with_burden(&t, 13).await;
+        let s = Session {
+            app: &app,
+            actor: &sup,
+        };
+        let mut bytes = Vec::new();
+        let sample = s.sample_claims(SEPTEMBER, &mut bytes, T0).await.unwrap();
+        import(&s, "2026-10.uke", &bytes).await.unwrap();
+        let r = s.check_claims(OCTOBER, None, T1).await.unwrap();
+        assert_eq!(r.claims, sample.claims);
+        assert_eq!(r.listed, 0, "{}: {r:?}", t.name);
+        // No claims for a month: a clear refusal.
+        let e = s.check_claims(SEPTEMBER, None, T1).await.unwrap_err();
+        assert!(matches!(e, AppError::NotFound { .. }), "{e:?}");
+    }
+}

@@ -200,7 +200,11 @@ async fn only_roles_that_may_run_a_kind_see_its_jobs() {
         };
         assert_eq!(
             l.job_kinds(T0),
-            vec![JobKind::IncomeImport, JobKind::LevyAssessment]
+            vec![
+                JobKind::IncomeImport,
+                JobKind::BurdenRecompute,
+                JobKind::LevyAssessment
+            ]
         );
         assert!(
             l.jobs(T0).await.unwrap().is_empty(),

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
+use kokuho_app::jobs::JobKind;
 use kokuho_app::registry::PersonSearch;
 use kokuho_app::session::Session;
 use kokuho_app::town::{self, TownSpec};
@@ -269,6 +270,50 @@ enum ClaimsAction {
         month: String,
         #[arg(long)]
         out: PathBuf,
+    },
+    /// Import the federation's claim file (docs/formats/claims.md): all or
+    /// nothing, the same file twice stored once; progress on standard error
+    Import {
+        #[command(flatten)]
+        db: DbArgs,
+        file: PathBuf,
+    },
+    /// The eligibility check (資格点検) of a processing month against the
+    /// eligibility history and burden categories as known at a moment;
+    /// lists the claims to return, adjust or confirm
+    Check {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The processing month (請求年月), YYYY-MM
+        #[arg(long)]
+        month: String,
+        /// As known at this moment (RFC 3339); default: now
+        #[arg(long)]
+        known_at: Option<String>,
+        /// Also write the list as CSV here
+        #[arg(long)]
+        csv: Option<PathBuf>,
+        /// utf-8 or cp932
+        #[arg(long, default_value = "utf-8")]
+        encoding: String,
+    },
+    /// The processing months with claims, and the checks run on them
+    Months {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// A check's list of claims as CSV on standard output (or --out)
+    Findings {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The check's number (from `kokuho claims months`)
+        #[arg(long)]
+        check: i64,
+        /// utf-8 or cp932
+        #[arg(long, default_value = "utf-8")]
+        encoding: String,
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Read a claim file through and report what it holds (no database):
     /// claims per kind and setting, points, the trailer; exit 1 naming the
@@ -790,6 +835,136 @@ async fn claims_command(action: ClaimsAction) -> anyhow::Result<()> {
                 r.insured
             );
         }
+        ClaimsAction::Import { db, file } => {
+            let (app, actor) = open_session(&db).await?;
+            let s = Session {
+                app: &app,
+                actor: &actor,
+            };
+            let name = file.file_name().map_or_else(
+                || file.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            );
+            let open = || {
+                std::fs::File::open(&file)
+                    .with_context(|| format!("cannot read {}", file.display()))
+            };
+            // First pass: the digest (a file imported before is known
+            // without reading it into the database again).
+            let (digest, size) =
+                kokuho_formats::registry_feed::stream_digest(std::io::BufReader::new(open()?))
+                    .with_context(|| format!("cannot read {}", file.display()))?;
+            let now = OffsetDateTime::now_utc();
+            let job = s.start_job(JobKind::ClaimsImport, &name, now).await?;
+            let watch = watch_progress(job.progress.clone(), "取込");
+            let r = s
+                .import_claims_as(
+                    &job,
+                    &name,
+                    &digest,
+                    size,
+                    std::io::BufReader::with_capacity(1 << 16, open()?),
+                    now,
+                )
+                .await;
+            watch.abort();
+            let r = r?;
+            if r.already_imported {
+                println!("{name}: imported before; nothing changed");
+            } else {
+                let months: Vec<String> =
+                    r.months.iter().map(|(m, n)| format!("{m}: {n}")).collect();
+                println!(
+                    "{name}: {} claims, {} points (processing months {})",
+                    r.claims,
+                    r.points,
+                    months.join(", ")
+                );
+            }
+        }
+        ClaimsAction::Check {
+            db,
+            month,
+            known_at,
+            csv,
+            encoding,
+        } => {
+            let month = parse_month_arg("month", &month)?;
+            let known_at = parse_known_at(known_at.as_deref())?;
+            let enc = parse_encoding(&encoding)?;
+            let (app, actor) = open_session(&db).await?;
+            let s = Session {
+                app: &app,
+                actor: &actor,
+            };
+            let now = OffsetDateTime::now_utc();
+            let subject = kokuho_app::claims::month_key(month);
+            let job = s.start_job(JobKind::ClaimsCheck, &subject, now).await?;
+            let watch = watch_progress(job.progress.clone(), "点検");
+            let r = s.check_claims_as(&job, month, known_at, now).await;
+            watch.abort();
+            let r = r?;
+            println!(
+                "check {}: {} claims of {}, {} listed: {} to return, {} to adjust, {} to confirm",
+                r.check_id,
+                r.claims,
+                r.billing_month,
+                r.listed,
+                r.returns,
+                r.adjustments,
+                r.confirmations
+            );
+            if let Some(path) = csv {
+                write_findings(&s, r.check_id, enc, &path).await?;
+            }
+        }
+        ClaimsAction::Months { db } => {
+            let (app, actor) = open_session(&db).await?;
+            let (months, checks) = Session {
+                app: &app,
+                actor: &actor,
+            }
+            .claim_months(OffsetDateTime::now_utc())
+            .await?;
+            for m in &months {
+                println!(
+                    "{}\t{} claims\t{} points\t{} files",
+                    m.billing_month, m.claims, m.points, m.files
+                );
+                for c in checks.iter().filter(|c| c.billing_month == m.billing_month) {
+                    println!(
+                        "  check {}\tas known at {}\t{} claims\t{} listed\tby {}",
+                        c.check_id,
+                        kokuho_app::eligibility::from_us(c.known_at_us),
+                        c.claims,
+                        c.listed,
+                        c.checked_by
+                    );
+                }
+            }
+        }
+        ClaimsAction::Findings {
+            db,
+            check,
+            encoding,
+            out,
+        } => {
+            let enc = parse_encoding(&encoding)?;
+            let (app, actor) = open_session(&db).await?;
+            let s = Session {
+                app: &app,
+                actor: &actor,
+            };
+            match out {
+                Some(path) => write_findings(&s, check, enc, &path).await?,
+                None => {
+                    let (bytes, _) = s
+                        .claim_check_csv(check, enc, Vec::new(), OffsetDateTime::now_utc())
+                        .await?;
+                    std::io::Write::write_all(&mut std::io::stdout(), &bytes)?;
+                }
+            }
+        }
         ClaimsAction::Read { file } => {
             use kokuho_formats::claims::{ClaimReader, Layouts};
             let layouts = Layouts::shipped().map_err(|e| anyhow::anyhow!(e))?;
@@ -843,6 +1018,56 @@ fn parse_month_arg(
 }
 
 /// An import file's name (without its folder, as the job shows it) and bytes.
+/// Writes a check's list to `path` (beside it first, renamed when whole).
+async fn write_findings(
+    s: &Session<'_>,
+    check: i64,
+    enc: kokuho_formats::text::Encoding,
+    path: &std::path::Path,
+) -> anyhow::Result<()> {
+    let part = path.with_extension("part");
+    let file =
+        std::fs::File::create(&part).with_context(|| format!("cannot write {}", part.display()))?;
+    let r = s
+        .claim_check_csv(
+            check,
+            enc,
+            std::io::BufWriter::new(file),
+            OffsetDateTime::now_utc(),
+        )
+        .await;
+    let (w, n) = match r {
+        Ok(v) => v,
+        Err(e) => {
+            let _ = std::fs::remove_file(&part);
+            return Err(e.into());
+        }
+    };
+    w.into_inner()
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {}", part.display(), e.error()))?;
+    std::fs::rename(&part, path).with_context(|| format!("cannot write {}", path.display()))?;
+    println!("{}: {n} rows", path.display());
+    Ok(())
+}
+
+/// Shows a job's progress on standard error every few seconds until aborted.
+fn watch_progress(
+    progress: kokuho_app::jobs::Progress,
+    label: &'static str,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut last = None;
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+            let (done, total) = progress.snapshot();
+            if total > 0 && last != Some(done) {
+                last = Some(done);
+                eprintln!("{label}中… {}%", done.saturating_mul(100) / total);
+            }
+        }
+    })
+}
+
 fn read_import_file(file: &std::path::Path) -> anyhow::Result<(String, Vec<u8>)> {
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     let name = file

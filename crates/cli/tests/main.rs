@@ -762,6 +762,10 @@ fn every_command_with_every_role() {
             vec!["claims", "sample", "--month", "2026-09", "--out", &uke],
             P::ClaimsImport,
         ),
+        (vec!["claims", "import", &feed], P::ClaimsImport),
+        (vec!["claims", "check", "--month", "2026-10"], P::ClaimsImport),
+        (vec!["claims", "months"], P::ClaimsImport),
+        (vec!["claims", "findings", "--check", "999"], P::ClaimsImport),
         (vec!["vault", "status"], P::VaultAdmin),
         (vec!["vault", "retire-key", "9"], P::VaultAdmin),
         (
@@ -981,4 +985,66 @@ fn burden_months_are_checked_before_anything_is_opened() {
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(err.contains("E-INPUT") && err.contains("YYYY-MM"), "{err}");
     }
+}
+
+#[test]
+fn claims_are_imported_once_and_checked_with_a_csv_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("t.db").display());
+    let keys = dir.path().join("vault.keys");
+    let keys = keys.to_str().unwrap();
+    let base = ["--database", db.as_str(), "--keyring", keys];
+    let with = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(base);
+        run(&all)
+    };
+    let o = with(&["generate", "--residents", "600"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let uke = dir.path().join("2026-10.uke");
+    let uke = uke.to_str().unwrap();
+    let o = with(&["claims", "sample", "--month", "2026-09", "--out", uke]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = with(&["claims", "import", uke]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = stdout(&o);
+    assert!(out.contains("claims") && out.contains("2026-10: "), "{out}");
+    let o = with(&["claims", "import", uke]);
+    assert!(stdout(&o).contains("imported before"), "{}", stdout(&o));
+    // A file that is not a claim file: exit 1 naming line, record and field.
+    let bad = dir.path().join("bad.uke");
+    std::fs::write(&bad, b"IR,2,31,1,1234567,,x,202610,00,0\r\nRE,1,9999\r\nGO,1,0,00\r\n").unwrap();
+    let o = with(&["claims", "import", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("bad.uke line 2, field RE.claim_kind"), "{err}");
+    let csv = dir.path().join("check.csv");
+    let o = with(&[
+        "claims",
+        "check",
+        "--month",
+        "2026-10",
+        "--csv",
+        csv.to_str().unwrap(),
+        "--encoding",
+        "cp932",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // The town has no burden categories judged (no income imported): the
+    // 70–74 members' rates are to be confirmed, the rest is right.
+    let out = stdout(&o);
+    assert!(out.starts_with("check 1: "), "{out}");
+    assert!(out.contains("0 to return, 0 to adjust"), "{out}");
+    let bytes = std::fs::read(&csv).unwrap();
+    let text = kokuho_formats::text::decode(&bytes, kokuho_formats::text::Encoding::Cp932).unwrap();
+    assert!(text.starts_with("処理年月,"), "{text}");
+    assert!(text.lines().skip(1).all(|l| l.contains(",要確認,負担割合未確認")), "{text}");
+    let o = with(&["claims", "months"]);
+    let out = stdout(&o);
+    assert!(out.starts_with("2026-10\t"), "{out}");
+    assert!(out.contains("  check 1\t"), "{out}");
+    let o = with(&["claims", "findings", "--check", "1"]);
+    assert!(stdout(&o).starts_with("処理年月,"), "{}", stdout(&o));
+    let o = with(&["claims", "findings", "--check", "7"]);
+    assert_eq!(o.status.code(), Some(1));
 }

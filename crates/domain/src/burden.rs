@@ -293,6 +293,23 @@ pub enum AgeGroup {
     Elderly,
 }
 
+/// A member's copay rate (percent) in a household-month's recorded rates
+/// ("宛名番号:3割;宛名番号:2割(高齢受給者)"), where the member is listed.
+pub fn copay_percent_in(copay_rates: &str, addressee_id: &str) -> Option<u8> {
+    copay_rates.split(';').find_map(|entry| {
+        let (id, rate) = entry.split_once(':')?;
+        if id != addressee_id {
+            return None;
+        }
+        let (tenths, _) = rate.split_once('割')?;
+        tenths
+            .parse::<u8>()
+            .ok()
+            .filter(|t| *t <= 10)
+            .map(|t| t * 10)
+    })
+}
+
 /// The member's age group in month `m`: 70–74 from the month after attaining
 /// 70 (国民健康保険法 第42条第1項第3号・第4号) until 後期高齢者医療; preschool
 /// through the first 31 March after the sixth birthday (第42条第1項第2号) —
@@ -1051,6 +1068,16 @@ mod tests {
                 .field,
             "month"
         );
+    }
+
+    #[test]
+    fn a_members_rate_is_read_from_the_recorded_rates() {
+        let rates = "0001:3割;0002:2割(高齢受給者);0003:2割(未就学)";
+        assert_eq!(copay_percent_in(rates, "0001"), Some(30));
+        assert_eq!(copay_percent_in(rates, "0002"), Some(20));
+        assert_eq!(copay_percent_in(rates, "0003"), Some(20));
+        assert_eq!(copay_percent_in(rates, "0004"), None);
+        assert_eq!(copay_percent_in("", "0001"), None);
     }
 
     proptest::proptest! {

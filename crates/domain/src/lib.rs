@@ -7,6 +7,7 @@ pub mod addressee;
 pub mod burden;
 pub mod digest_text;
 pub mod eligibility;
+pub mod eligibility_check;
 pub mod high_cost;
 pub mod id;
 pub mod levy;

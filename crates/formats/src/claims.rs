@@ -115,6 +115,15 @@ impl Layouts {
             if let Some(dup) = r.fields.iter().find(|f| !seen.insert(f.as_str())) {
                 return Err(format!("record[{i}] ({}): field {dup} twice", r.id));
             }
+            // The 算定日 columns are read as a run of 31 from day1.
+            if let Some(first) = r.fields.iter().position(|f| f == "day1") {
+                let run_ok = (1..=31).all(|d| {
+                    r.fields.get(first + d - 1).map(String::as_str) == Some(&format!("day{d}"))
+                });
+                if !run_ok {
+                    return Err(format!("record[{i}] ({}): day1 … day31 not in a run", r.id));
+                }
+            }
             for k in &r.kinds {
                 let kind = FileKind::parse(k)
                     .ok_or_else(|| format!("record[{i}].kinds: unknown kind {k}"))?;
@@ -308,6 +317,9 @@ pub struct Claim {
     pub diagnoses: Vec<Diagnosis>,
     /// pharmacy: 都道府県 + 点数表 + 医療機関コード of the prescriber
     pub prescriber: Option<String>,
+    /// 算定日: the days of the service month with a mark in the detail
+    /// records (SI, IY, TO), bit 0 for the 1st; 0 when none is marked
+    pub service_days: u32,
     pub records: Vec<Record>,
 }
 
@@ -466,6 +478,11 @@ impl<'l, R: BufRead> ClaimReader<'l, R> {
     }
 
     /// The provider of the file, once its header has been read.
+    /// The input being read (e.g. to see how far it has got).
+    pub fn input(&self) -> &R {
+        &self.input
+    }
+
     pub fn provider(&self) -> Option<&Provider> {
         self.provider.as_ref()
     }
@@ -561,6 +578,25 @@ impl<'l, R: BufRead> ClaimReader<'l, R> {
             .and_then(|l| l.position(name))
             .and_then(|i| r.fields.get(i))
             .map_or("", String::as_str)
+    }
+
+    /// The days marked in a detail record's 算定日 columns (day1 … day31, a
+    /// count of times on that day; blank or zero is no mark).
+    fn service_day_marks(&self, kind: FileKind, r: &Record) -> u32 {
+        let Some(first) = self
+            .layouts
+            .get(kind, r.id())
+            .and_then(|l| l.position("day1"))
+        else {
+            return 0;
+        };
+        r.fields
+            .iter()
+            .skip(first)
+            .take(31)
+            .enumerate()
+            .filter(|(_, v)| v.bytes().any(|b| b != b'0' && b != b' '))
+            .fold(0, |m, (i, _)| m | 1 << i)
     }
 
     /// A provider block's header (IR or YK): the provider of the claims
@@ -874,8 +910,10 @@ impl<'l, R: BufRead> ClaimReader<'l, R> {
             public_funding: vec![],
             diagnoses: vec![],
             prescriber,
+            service_days: 0,
             records: vec![],
         };
+        let month_days = service_month.last_day().map_or(31, |d| d.day());
         let mut seen_ho = false;
         for r in &records {
             let f = Fail {
@@ -928,6 +966,17 @@ impl<'l, R: BufRead> ClaimReader<'l, R> {
                         }
                         claim.branch = Some(b.to_string());
                     }
+                }
+                "SI" | "IY" | "TO" => {
+                    let marks = self.service_day_marks(kind, r);
+                    if marks >> month_days != 0 {
+                        return Err(f.at(
+                            "day",
+                            "a service day after the end of the service month",
+                            "算定日が診療年月の月末より後です",
+                        ));
+                    }
+                    claim.service_days |= marks;
                 }
                 "SY" => claim.diagnoses.push(Diagnosis {
                     code: get("disease_code").to_string(),
@@ -1146,6 +1195,30 @@ mod tests {
         for f in [MEDICAL, DENTAL, PHARMACY, INSURER] {
             round_trip(f);
         }
+    }
+
+    #[test]
+    fn service_days_come_from_the_detail_records_and_stay_in_the_month() {
+        let (claims, _) = read(MEDICAL);
+        // SI marks the 1st; IY has no day columns filled; the second claim none.
+        assert_eq!(claims[0].service_days, 1);
+        assert_eq!(claims[1].service_days, 0);
+        let mut lines = MEDICAL.to_vec();
+        let iy = format!("IY,21,1,620000001,1,20,14,,,,,,{}2,,,1", ",".repeat(15));
+        lines[6] = &iy;
+        let (claims, _) = read(&lines);
+        // days 15 and 18 (the 2 and the 1), with the SI's 1st
+        assert_eq!(claims[0].service_days, 1 | 1 << 14 | 1 << 17);
+        // September has no 31st.
+        let late = format!("IY,21,1,620000001,1,20,14,,,,,,{}1", ",".repeat(31));
+        lines[6] = &late;
+        let e = fails(&lines);
+        assert_eq!(
+            (e.line, e.record.as_str(), e.field.as_str()),
+            (7, "IY", "day")
+        );
+        let broken = "[[record]]\nid = \"SI\"\nkinds = [\"medical\"]\nprovisional = false\nfields = [\"day1\", \"day3\"]";
+        assert!(Layouts::parse(broken).unwrap_err().contains("day1"));
     }
 
     #[test]

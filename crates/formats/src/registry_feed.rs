@@ -215,6 +215,26 @@ pub fn file_digest(bytes: &[u8]) -> String {
     kokuho_domain::digest_text::grouped_hex(&Sha256::digest(bytes))
 }
 
+/// The same digest as [`file_digest`], read from a stream (a month of
+/// claims need not be held in memory to be recognised); with the length.
+pub fn stream_digest(mut input: impl std::io::Read) -> std::io::Result<(String, u64)> {
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    let mut len = 0u64;
+    loop {
+        let n = input.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        len += n as u64;
+    }
+    Ok((
+        kokuho_domain::digest_text::grouped_hex(&hasher.finalize()),
+        len,
+    ))
+}
+
 /// A problem inside one record, before the file name and line are known.
 struct CellError {
     col: Option<usize>,

@@ -9,6 +9,7 @@
 pub mod access;
 pub mod addressee;
 pub mod burden;
+pub mod claims;
 mod db;
 pub mod eligibility;
 pub mod feed;

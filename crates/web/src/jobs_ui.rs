@@ -34,6 +34,11 @@ pub fn routes() -> axum::Router<Kokuho> {
             "/ui/jobs/income-import",
             post(start_income_import).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)),
         )
+        .route(
+            "/ui/jobs/claims-import",
+            post(start_claims_import).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)),
+        )
+        .route("/ui/jobs/claims-check", post(start_claims_check))
         .route("/ui/jobs/age-job", post(start_age_job))
         .route("/ui/jobs/levy-assessment", post(start_levy_assessment))
         .route("/ui/jobs/{id}", get(job_page))
@@ -90,6 +95,9 @@ struct JobsPage {
     can_age_job: bool,
     can_import_income: bool,
     can_assess_levy: bool,
+    can_claims: bool,
+    /// the processing month the check form offers: this month
+    processing_month: String,
     fiscal_year: i32,
     today: String,
     ferr: FieldError,
@@ -128,7 +136,10 @@ async fn jobs_view(app: &Kokuho, user: &UiUser, problem: Option<AppError>) -> Re
         Err(e) => return forbidden(&e),
     };
     let (ferr, error) = match &problem {
-        Some(e) => FieldError::place(e, &["file", "encoding", "on", "fiscal_year", "levy_on"]),
+        Some(e) => FieldError::place(
+            e,
+            &["file", "encoding", "on", "fiscal_year", "levy_on", "month"],
+        ),
         None => (FieldError::default(), None),
     };
     let status = problem.as_ref().map(status_of).unwrap_or(StatusCode::OK);
@@ -140,6 +151,11 @@ async fn jobs_view(app: &Kokuho, user: &UiUser, problem: Option<AppError>) -> Re
             can_age_job: user.may(Permission::AgeJob),
             can_import_income: user.may(Permission::IncomeImport),
             can_assess_levy: user.may(Permission::LevyAssess),
+            can_claims: user.may(Permission::ClaimsImport),
+            processing_month: {
+                let d = kokuho_app::local_date(now);
+                format!("{:04}-{:02}", d.year(), u8::from(d.month()))
+            },
             fiscal_year: kokuho_domain::levy::fiscal_year_of(kokuho_app::local_date(now)),
             today: wareki_of(kokuho_app::local_date(now)),
             ferr,
@@ -214,6 +230,79 @@ async fn start_income_import(
     start_import(app, user, upload, JobKind::IncomeImport).await
 }
 
+async fn start_claims_import(
+    State(app): State<Kokuho>,
+    user: UiUser,
+    upload: Multipart,
+) -> Response {
+    start_import(app, user, upload, JobKind::ClaimsImport).await
+}
+
+#[derive(Deserialize)]
+struct ClaimsCheckForm {
+    csrf: String,
+    month: String,
+}
+
+/// Starts the eligibility check of a processing month in the background.
+async fn start_claims_check(
+    State(app): State<Kokuho>,
+    user: UiUser,
+    Form(f): Form<ClaimsCheckForm>,
+) -> Response {
+    let now = OffsetDateTime::now_utc();
+    if let Err(e) = check_form(&app, &user, &f.csrf).await {
+        return (StatusCode::FORBIDDEN, e.message_ja()).into_response();
+    }
+    let s = Session {
+        app: &app,
+        actor: &user.actor,
+    };
+    if let Err(e) = s.require(Permission::ClaimsImport, now).await {
+        return forbidden(&e);
+    }
+    let Some(month) = kokuho_domain::burden::parse_month(f.month.trim()) else {
+        let e = AppError::invalid(
+            "month",
+            "the processing month must be YYYY-MM",
+            "処理年月を 2026-10 の形で入力してください",
+        );
+        return jobs_view(&app, &user, Some(e)).await;
+    };
+    let key = kokuho_app::claims::month_key(month);
+    match app.claim_month(month).await {
+        Ok(Some(_)) => {}
+        Ok(_) => {
+            let e = AppError::invalid(
+                "month",
+                "no claims are imported for the processing month",
+                "この処理年月のレセプトは取り込まれていません",
+            );
+            return jobs_view(&app, &user, Some(e)).await;
+        }
+        Err(e) => return jobs_view(&app, &user, Some(e)).await,
+    }
+    let job = match s.start_job(JobKind::ClaimsCheck, &key, now).await {
+        Ok(j) => j,
+        Err(e) => return jobs_view(&app, &user, Some(e)).await,
+    };
+    let id = job.id;
+    let (app2, actor) = (app.clone(), user.actor.clone());
+    tokio::spawn(async move {
+        let s = Session {
+            app: &app2,
+            actor: &actor,
+        };
+        if let Err(e) = s
+            .check_claims_as(&job, month, None, OffsetDateTime::now_utc())
+            .await
+        {
+            tracing::warn!(job = job.id, code = e.code(), "claims check failed");
+        }
+    });
+    Redirect::to(&format!("/ui/jobs/{id}")).into_response()
+}
+
 /// Starts an import of an uploaded file in the background.
 async fn start_import(app: Kokuho, user: UiUser, upload: Multipart, kind: JobKind) -> Response {
     let now = OffsetDateTime::now_utc();
@@ -258,6 +347,20 @@ async fn start_import(app: Kokuho, user: UiUser, upload: Multipart, kind: JobKin
                 .import_income_as(&job, &name, &bytes, encoding, now)
                 .await
                 .map(|_| ()),
+            // Claim files are CP932 by their specification: no choice.
+            JobKind::ClaimsImport => {
+                let digest = kokuho_app::claims::file_digest(&bytes);
+                s.import_claims_as(
+                    &job,
+                    &name,
+                    &digest,
+                    bytes.len() as u64,
+                    bytes.as_slice(),
+                    now,
+                )
+                .await
+                .map(|_| ())
+            }
             _ => s
                 .import_registry_feed_as(&job, &name, &bytes, encoding, now)
                 .await

@@ -6,6 +6,7 @@ mod api;
 pub mod auth;
 mod burden_ui;
 mod calc_api;
+mod claims_ui;
 mod eligibility_api;
 mod error;
 mod jobs_ui;

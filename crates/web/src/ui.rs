@@ -38,6 +38,7 @@ pub fn routes() -> axum::Router<Kokuho> {
         .route("/ui/proposals/reject", post(proposal_reject))
         .merge(crate::jobs_ui::routes())
         .merge(crate::burden_ui::routes())
+        .merge(crate::claims_ui::routes())
         .merge(crate::levy_ui::routes())
         .route(
             "/static/app.css",
@@ -75,6 +76,8 @@ pub struct UserBar {
     pub auditor: bool,
     /// may start or follow imports and batches
     pub jobs: bool,
+    /// may import and check claims
+    pub claims: bool,
 }
 
 /// An error placed next to the field it speaks of; one that names no field
@@ -137,7 +140,10 @@ impl UiUser {
             auditor: self.actor.role == Role::Auditor,
             jobs: self.may(Permission::RegistryImport)
                 || self.may(Permission::AgeJob)
-                || self.may(Permission::IncomeImport),
+                || self.may(Permission::IncomeImport)
+                || self.may(Permission::LevyAssess)
+                || self.may(Permission::ClaimsImport),
+            claims: self.may(Permission::ClaimsImport),
         }
     }
 }

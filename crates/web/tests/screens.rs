@@ -106,6 +106,16 @@ impl Screen {
 
     /// Uploads a file as the import form does; returns the job's page address.
     async fn upload(&self, name: &str, bytes: &[u8]) -> (StatusCode, String, String) {
+        self.upload_to("/ui/jobs/registry-import", name, bytes)
+            .await
+    }
+
+    async fn upload_to(
+        &self,
+        path: &str,
+        name: &str,
+        bytes: &[u8],
+    ) -> (StatusCode, String, String) {
         let boundary = "kokuhoBoundary7MA4YWxk";
         let mut body = Vec::new();
         for (field, value) in [("csrf", self.csrf.as_str()), ("encoding", "utf-8")] {
@@ -126,7 +136,7 @@ impl Screen {
         body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
         let (s, headers, b) = self
             .send(
-                Request::post("/ui/jobs/registry-import")
+                Request::post(path)
                     .header(
                         header::CONTENT_TYPE,
                         format!("multipart/form-data; boundary={boundary}"),
@@ -696,5 +706,102 @@ async fn the_annual_assessment_runs_from_the_jobs_page_and_the_levy_page_explain
             .form("/ui/levy", &[("household", &household)])
             .await;
         assert_eq!(st, StatusCode::FORBIDDEN);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn claims_are_imported_and_checked_from_the_jobs_page_and_listed_with_reasons() {
+    for t in all_backends().await {
+        let (router, app, now) = town_with_income(&t).await;
+        let actor = app
+            .actor_for("demo-benefits", "tester", "test", now)
+            .await
+            .unwrap();
+        let s = kokuho_app::session::Session {
+            app: &app,
+            actor: &actor,
+        };
+        let month = kokuho_domain::eligibility::YearMonth {
+            year: 2026,
+            month: time::Month::September,
+        };
+        let mut bytes = Vec::new();
+        s.sample_claims(month, &mut bytes, now).await.unwrap();
+        // One claim with numbers no one holds.
+        let text = kokuho_formats::text::decode(&bytes, Encoding::Cp932).unwrap();
+        let mut lines: Vec<String> = text.split("\r\n").map(str::to_string).collect();
+        for prefix in ["HO,", "SN,"] {
+            let i = lines.iter().position(|l| l.starts_with(prefix)).unwrap();
+            let mut f: Vec<String> = lines[i].split(',').map(str::to_string).collect();
+            let at = if prefix == "HO," { 3 } else { 5 };
+            f[at] = "99999999".into();
+            lines[i] = f.join(",");
+        }
+        let bytes = kokuho_formats::text::encode_cp932(&lines.join("\r\n")).unwrap();
+
+        let benefits = sign_in(&router, &app, "demo-benefits").await;
+        let (st, _, page) = benefits.get("/ui/jobs").await;
+        assert_eq!(st, StatusCode::OK);
+        assert!(page.contains(r#"id="claims-form""#), "{page}");
+        assert!(page.contains(r#"id="nav-claims""#));
+        let (st, job, _) = benefits
+            .upload_to("/ui/jobs/claims-import", "2026-10.uke", &bytes)
+            .await;
+        assert_eq!(st, StatusCode::SEE_OTHER);
+        let v = benefits.wait(&job).await;
+        assert_eq!(v["status"], "succeeded", "{}: {v}", t.name);
+        assert!(v["summary"].as_str().unwrap().contains("レセプト"), "{v}");
+
+        // A month that is not one stands at its field; a month without
+        // claims is refused there too.
+        let (st, page) = benefits
+            .form("/ui/jobs/claims-check", &[("month", "2026-13")])
+            .await;
+        assert_eq!(st, StatusCode::BAD_REQUEST);
+        assert!(page.contains(r#"id="month-error""#), "{page}");
+        let (st, page) = benefits
+            .form("/ui/jobs/claims-check", &[("month", "2026-09")])
+            .await;
+        assert_eq!(st, StatusCode::BAD_REQUEST);
+        assert!(page.contains("取り込まれていません"), "{page}");
+        let (st, page) = benefits
+            .form("/ui/jobs/claims-check", &[("month", "2026-10")])
+            .await;
+        assert_eq!(st, StatusCode::SEE_OTHER, "{page}");
+        let v = benefits.wait("/ui/jobs/3").await;
+        assert_eq!(v["status"], "succeeded", "{}: {v}", t.name);
+
+        let (st, _, page) = benefits.get("/ui/claims").await;
+        assert_eq!(st, StatusCode::OK);
+        assert!(page.contains("令和8年10月"), "{page}");
+        assert!(page.contains(r#"href="/ui/claims/checks/1""#), "{page}");
+        let (st, _, page) = benefits.get("/ui/claims/checks/1").await;
+        assert_eq!(st, StatusCode::OK, "{page}");
+        assert!(page.contains("うち<strong>1件</strong>：返戻 1"), "{page}");
+        assert!(page.contains("該当者なし"), "{page}");
+        assert!(page.contains("99999999"));
+        let (st, headers, csv) = benefits
+            .get("/ui/claims/checks/1/list.csv?encoding=utf-8")
+            .await;
+        assert_eq!(st, StatusCode::OK);
+        assert!(
+            headers
+                .iter()
+                .any(|(k, v)| k == "content-disposition" && v.contains("check-1-utf-8.csv")),
+            "{headers:?}"
+        );
+        assert!(csv.starts_with("処理年月,医療機関コード"), "{csv}");
+        assert_eq!(csv.lines().count(), 2);
+
+        // Others may not look.
+        for account in ["demo-levy", "demo-clerk"] {
+            let other = sign_in(&router, &app, account).await;
+            let (st, _, _) = other.get("/ui/claims").await;
+            assert_eq!(st, StatusCode::FORBIDDEN, "{account}");
+            let (st, _, _) = other.get("/ui/claims/checks/1").await;
+            assert_eq!(st, StatusCode::FORBIDDEN, "{account}");
+            let (st, _, _) = other.get("/ui/claims/checks/1/list.csv").await;
+            assert_eq!(st, StatusCode::FORBIDDEN, "{account}");
+        }
     }
 }

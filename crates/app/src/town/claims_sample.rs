@@ -3,8 +3,11 @@
 //! hospitals, dental clinics, pharmacies of the prefecture), about 1.3
 //! claims per insured person — outpatient visits, about a third with a
 //! pharmacy claim from the prescription, some dental, a few inpatient stays
-//! and a few high-cost ones. Copays follow the person's age (3割, 2割 for
-//! preschool children and 70–74). Deterministic for a seed.
+//! and a few high-cost ones. Copays follow the copay rate judged for the
+//! person's household and month (by age where the month is not judged: 3割,
+//! 2割 for preschool children and 70–74); the days of care (算定日) fall on
+//! days the person is insured; the claims are billed (請求年月) the month
+//! after the service month. Deterministic for a seed.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -61,6 +64,10 @@ fn providers() -> Vec<(FileKind, String, String, bool)> {
 }
 
 struct Person {
+    /// copay rate, percent
+    percent: i64,
+    /// the days of the month the person is insured (first, last)
+    insured: (u8, u8),
     name: String,
     sex: i16,
     birth: Date,
@@ -76,6 +83,8 @@ struct Spec {
     points: i64,
     /// pharmacy: the prescribing provider's index
     prescriber: Option<usize>,
+    /// 算定日, bit 0 for the 1st
+    service_days: u32,
 }
 
 /// What was written.
@@ -88,6 +97,30 @@ pub struct ClaimsSample {
 
 fn ymd(d: Date) -> String {
     format!("{:04}{:02}{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+/// `n` distinct days (at most the span's) within the insured days, as 算定日 bits.
+fn scatter(r: &mut Random, (from, to): (u8, u8), n: u32) -> u32 {
+    let width = u32::from(to.saturating_sub(from)) + 1;
+    let mut bits = 0u32;
+    for _ in 0..n.min(width) {
+        // the next free day from a random start
+        let mut d = r.below(u64::from(width)) as u32;
+        while bits & (1 << (u32::from(from) - 1 + d)) != 0 {
+            d = (d + 1) % width;
+        }
+        bits |= 1 << (u32::from(from) - 1 + d);
+    }
+    bits
+}
+
+/// A stay of `n` days from a random day in the first part of the insured
+/// days, cut at their end.
+fn stay(r: &mut Random, (from, to): (u8, u8), n: u32) -> u32 {
+    let start = u32::from(from) + r.below(u64::from(to.saturating_sub(from)).min(9) + 1) as u32;
+    (start..=u32::from(to))
+        .take(n as usize)
+        .fold(0, |b, d| b | 1 << (d - 1))
 }
 
 /// 一部負担金: the rate's share of the cost, rounded to 10 yen (10円未満
@@ -113,6 +146,16 @@ impl Kokuho {
             .first_day()
             .and_then(|d| d.replace_day(15).ok())
             .ok_or_else(|| AppError::invalid("month", "month out of range", "年月が範囲外です"))?;
+        let (first, last) = (
+            month.first_day().unwrap_or(on),
+            month.last_day().unwrap_or(on),
+        );
+        let rates = kokuho_store::burden::current_for_month(
+            &self.db,
+            &self.insurer,
+            &crate::claims::month_key(month),
+        )
+        .await?;
         let mut people = Vec::new();
         kokuho_store::eligibility::for_each_insured_on(
             &self.db,
@@ -121,7 +164,25 @@ impl Kokuho {
             i64::MAX,
             None,
             |row| {
+                let group = age_group(row.birth_date, month);
+                let judged = row
+                    .household_number
+                    .as_ref()
+                    .and_then(|h| rates.get(h))
+                    .and_then(|b| {
+                        kokuho_domain::burden::copay_percent_in(&b.copay_rates, &row.addressee_id)
+                    });
+                let percent =
+                    judged.map_or(if group == AgeGroup::Under70 { 30 } else { 20 }, i64::from);
+                let from = row.acquired_on.max(first).day();
+                let to = row
+                    .lost_on
+                    .and_then(|l| l.previous_day())
+                    .map_or(last, |l| l.min(last))
+                    .day();
                 people.push(Person {
+                    percent,
+                    insured: (from, to),
                     name: row.name,
                     sex: row.sex,
                     birth: row.birth_date,
@@ -144,7 +205,8 @@ impl Kokuho {
             of[r.below(of.len() as u64) as usize]
         };
         let mut by_provider: BTreeMap<usize, Vec<Spec>> = BTreeMap::new();
-        for (i, _) in people.iter().enumerate() {
+        for (i, person) in people.iter().enumerate() {
+            let span = person.insured;
             let visits = match r.below(100) {
                 0..45 => 0,
                 45..75 => 1,
@@ -154,15 +216,20 @@ impl Kokuho {
             };
             for _ in 0..visits {
                 let clinic = pick(&mut r, FileKind::Medical, false);
-                let days = 1 + r.below(3) as u32;
+                let n = 1 + r.below(3) as u32;
+                let service_days = scatter(&mut r, span, n);
+                let days = service_days.count_ones();
                 by_provider.entry(clinic).or_default().push(Spec {
                     person: i,
                     inpatient: false,
                     days,
                     points: r.range(250, 1_800) as i64 * i64::from(days),
                     prescriber: None,
+                    service_days,
                 });
                 if r.chance(35) {
+                    // Dispensed on the first day of the visit.
+                    let on = service_days & service_days.wrapping_neg();
                     by_provider
                         .entry(pick(&mut r, FileKind::Pharmacy, false))
                         .or_default()
@@ -172,11 +239,14 @@ impl Kokuho {
                             days: 1,
                             points: r.range(150, 3_000) as i64,
                             prescriber: Some(clinic),
+                            service_days: on,
                         });
                 }
             }
             if r.chance(8) {
-                let days = 1 + r.below(2) as u32;
+                let n = 1 + r.below(2) as u32;
+                let service_days = scatter(&mut r, span, n);
+                let days = service_days.count_ones();
                 by_provider
                     .entry(pick(&mut r, FileKind::Dental, false))
                     .or_default()
@@ -186,25 +256,29 @@ impl Kokuho {
                         days,
                         points: r.range(300, 1_500) as i64 * i64::from(days),
                         prescriber: None,
+                        service_days,
                     });
             }
             // Inpatient stays: 2 in 100 a month, one in five of them
             // high-cost (over a million yen).
             if r.chance(2) {
                 let high = r.chance(20);
+                let n = 3 + r.below(25) as u32;
+                let service_days = stay(&mut r, span, n);
                 by_provider
                     .entry(pick(&mut r, FileKind::Medical, true))
                     .or_default()
                     .push(Spec {
                         person: i,
                         inpatient: true,
-                        days: 3 + r.below(25) as u32,
+                        days: service_days.count_ones(),
                         points: if high {
                             r.range(100_000, 600_000) as i64
                         } else {
                             r.range(8_000, 60_000) as i64
                         },
                         prescriber: None,
+                        service_days,
                     });
             }
         }
@@ -222,6 +296,9 @@ impl Kokuho {
             })
         };
         let month_text = format!("{:04}{:02}", month.year, u8::from(month.month));
+        let billed = month.next();
+        let billing_text = format!("{:04}{:02}", billed.year, u8::from(billed.month));
+        let day_names: Vec<String> = (1..=31).map(|d| format!("day{d}")).collect();
         // A provider block's header: IR (点数表 1 or 3) or YK (4).
         let header = |p: usize| {
             let (kind, code, name, _) = &providers[p];
@@ -240,7 +317,7 @@ impl Kokuho {
                     ("score_table", kind.score_table().into()),
                     ("provider_code", code.clone()),
                     ("provider_name", name.clone()),
-                    ("billing_month", month_text.clone()),
+                    ("billing_month", billing_text.clone()),
                     ("volume", "00".into()),
                 ],
             )
@@ -254,16 +331,17 @@ impl Kokuho {
             for (n, s) in specs.iter().enumerate() {
                 let person = &people[s.person];
                 let group = age_group(person.birth, month);
-                let percent = if group == AgeGroup::Under70 { 30 } else { 20 };
+                let percent = person.percent;
                 // レセプト種別 digit 4: 世帯主 (枝番 00/01) 1/2, 未就学者 3/4,
-                // その他 5/6, 高齢受給者 7/8; odd inpatient.
+                // その他 5/6, 高齢受給者 一般・低所得 7/8, 7割給付 9/0; odd inpatient.
                 let base = match group {
                     AgeGroup::Preschool => 3,
+                    AgeGroup::Elderly if percent == 30 => 9,
                     AgeGroup::Elderly => 7,
                     AgeGroup::Under70 if matches!(person.branch.as_str(), "00" | "01") => 1,
                     AgeGroup::Under70 => 5,
                 };
-                let digit4 = if s.inpatient { base } else { base + 1 };
+                let digit4 = if s.inpatient { base } else { (base + 1) % 10 };
                 let claim_kind = format!("{table}11{digit4}");
                 let mut re = vec![
                     ("claim_no", (n + 1).to_string()),
@@ -277,7 +355,10 @@ impl Kokuho {
                 if s.inpatient {
                     let admitted = month
                         .first_day()
-                        .and_then(|d| d.replace_day(1 + r.below(10) as u8).ok())
+                        .and_then(|d| {
+                            d.replace_day(1 + s.service_days.trailing_zeros() as u8)
+                                .ok()
+                        })
                         .unwrap_or(on);
                     re.push(("admitted_on", ymd(admitted)));
                 }
@@ -337,22 +418,20 @@ impl Kokuho {
                         ),
                     )?;
                 }
-                write(
-                    &mut w,
-                    Record::named(
-                        &layouts,
-                        *kind,
-                        "IY",
-                        &[
-                            ("practice_class", "21".into()),
-                            ("burden_class", "1".into()),
-                            ("code", "620000001".into()),
-                            ("quantity", "1".into()),
-                            ("points", s.points.to_string()),
-                            ("times", "1".into()),
-                        ],
-                    ),
-                )?;
+                let mut iy: Vec<(&str, String)> = vec![
+                    ("practice_class", "21".into()),
+                    ("burden_class", "1".into()),
+                    ("code", "620000001".into()),
+                    ("quantity", "1".into()),
+                    ("points", s.points.to_string()),
+                    ("times", s.days.to_string()),
+                ];
+                iy.extend(
+                    (0..31)
+                        .filter(|d| s.service_days & (1 << d) != 0)
+                        .map(|d| (day_names[d].as_str(), "1".to_string())),
+                );
+                write(&mut w, Record::named(&layouts, *kind, "IY", &iy))?;
                 claims += 1;
                 points_all += s.points;
             }
