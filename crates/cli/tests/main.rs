@@ -763,9 +763,15 @@ fn every_command_with_every_role() {
             P::ClaimsImport,
         ),
         (vec!["claims", "import", &feed], P::ClaimsImport),
-        (vec!["claims", "check", "--month", "2026-10"], P::ClaimsImport),
+        (
+            vec!["claims", "check", "--month", "2026-10"],
+            P::ClaimsImport,
+        ),
         (vec!["claims", "months"], P::ClaimsImport),
-        (vec!["claims", "findings", "--check", "999"], P::ClaimsImport),
+        (
+            vec!["claims", "findings", "--check", "999"],
+            P::ClaimsImport,
+        ),
         (vec!["vault", "status"], P::VaultAdmin),
         (vec!["vault", "retire-key", "9"], P::VaultAdmin),
         (
@@ -1013,7 +1019,11 @@ fn claims_are_imported_once_and_checked_with_a_csv_list() {
     assert!(stdout(&o).contains("imported before"), "{}", stdout(&o));
     // A file that is not a claim file: exit 1 naming line, record and field.
     let bad = dir.path().join("bad.uke");
-    std::fs::write(&bad, b"IR,2,31,1,1234567,,x,202610,00,0\r\nRE,1,9999\r\nGO,1,0,00\r\n").unwrap();
+    std::fs::write(
+        &bad,
+        b"IR,2,31,1,1234567,,x,202610,00,0\r\nRE,1,9999\r\nGO,1,0,00\r\n",
+    )
+    .unwrap();
     let o = with(&["claims", "import", bad.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
@@ -1038,7 +1048,12 @@ fn claims_are_imported_once_and_checked_with_a_csv_list() {
     let bytes = std::fs::read(&csv).unwrap();
     let text = kokuho_formats::text::decode(&bytes, kokuho_formats::text::Encoding::Cp932).unwrap();
     assert!(text.starts_with("処理年月,"), "{text}");
-    assert!(text.lines().skip(1).all(|l| l.contains(",要確認,負担割合未確認")), "{text}");
+    assert!(
+        text.lines()
+            .skip(1)
+            .all(|l| l.contains(",要確認,負担割合未確認")),
+        "{text}"
+    );
     let o = with(&["claims", "months"]);
     let out = stdout(&o);
     assert!(out.starts_with("2026-10\t"), "{out}");

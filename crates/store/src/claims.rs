@@ -128,16 +128,15 @@ pub async fn for_each_service_month(
     billing_month: &str,
     mut each: impl FnMut(String) -> Result<()>,
 ) -> Result<()> {
-    let months: Vec<String> =
-        with_db!(db, |p| {
-            sqlx::query_scalar(
+    let months: Vec<String> = with_db!(db, |p| {
+        sqlx::query_scalar(
         "SELECT DISTINCT service_month FROM claim WHERE insurer_number = $1 AND billing_month = $2"
     )
     .bind(insurer.as_str().to_string())
     .bind(billing_month.to_string())
     .fetch_all(p)
     .await?
-        });
+    });
     months.into_iter().try_for_each(&mut each)
 }
 
@@ -166,7 +165,8 @@ pub async fn record_file_months(
     insurer: &InsurerNumber,
     file_digest: &str,
 ) -> Result<Vec<(String, i64)>> {
-    with_tx!(tx, |c| sqlx::query(
+    with_tx!(tx, |c| {
+        sqlx::query(
         "INSERT INTO claim_file_month (insurer_number, file_digest, billing_month, claims, points) \
          SELECT insurer_number, file_digest, billing_month, COUNT(*), CAST(COALESCE(SUM(points), 0) AS BIGINT) \
          FROM claim WHERE insurer_number = $1 AND file_digest = $2 \
@@ -176,15 +176,18 @@ pub async fn record_file_months(
     .bind(file_digest.to_string())
     .execute(c)
     .await
-    .map(|_| ())?);
-    Ok(with_tx!(tx, |c| sqlx::query_as(
+    .map(|_| ())?
+    });
+    Ok(with_tx!(tx, |c| {
+        sqlx::query_as(
         "SELECT billing_month, claims FROM claim_file_month WHERE insurer_number = $1 AND file_digest = $2 \
          ORDER BY billing_month"
     )
     .bind(insurer.as_str().to_string())
     .bind(file_digest.to_string())
     .fetch_all(c)
-    .await?))
+    .await?
+    }))
 }
 
 /// A processing month's imported claims: the month, how many claims, from
