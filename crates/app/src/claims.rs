@@ -7,9 +7,10 @@
 //! as it was known at a chosen time, and records the claims to return,
 //! adjust or confirm, each with its reasons.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::io::BufRead;
 
+use kokuho_domain::burden::{format_month, parse_month};
 use kokuho_domain::eligibility::YearMonth;
 use kokuho_domain::eligibility_check::{self as rule, ClaimFacts, HeldNumber, InsuredFacts};
 use kokuho_formats::claims::{Claim, ClaimFileError, ClaimReader, Layouts};
@@ -41,19 +42,6 @@ pub struct ClaimImportReport {
     pub digest: String,
 }
 
-/// "YYYY-MM"
-pub fn month_key(m: YearMonth) -> String {
-    format!("{:04}-{:02}", m.year, u8::from(m.month))
-}
-
-fn parse_month_key(s: &str) -> Option<YearMonth> {
-    let (y, m) = s.split_once('-')?;
-    Some(YearMonth {
-        year: y.parse().ok()?,
-        month: time::Month::try_from(m.parse::<u8>().ok()?).ok()?,
-    })
-}
-
 fn rejected(e: ClaimFileError) -> AppError {
     AppError::Rejected {
         file: e.file.to_string(),
@@ -80,14 +68,14 @@ fn row_of(c: &Claim, digest: &str) -> ClaimRow {
         file_digest: digest.to_string(),
         line: c.line as i64,
         end_line: c.records.last().map_or(c.line, |r| r.line) as i64,
-        billing_month: month_key(c.provider.billing_month),
+        billing_month: format_month(c.provider.billing_month),
         provider_kind: c.provider.kind.code().to_string(),
         provider_code: c.provider.code.clone(),
         provider_name: c.provider.name.clone(),
         claim_no: i64::from(c.claim_no),
         claim_kind: c.claim_kind.clone(),
         setting: c.setting.code().to_string(),
-        service_month: month_key(c.service_month),
+        service_month: format_month(c.service_month),
         name: c.name.clone(),
         sex: c.sex.clone(),
         birth_date: c.birth_date,
@@ -192,7 +180,6 @@ impl Snapshot {
                         birth_date: h.birth_date,
                         periods: vec![],
                         numbers: vec![],
-                        copay_percent: None,
                     },
                     households: vec![],
                 });
@@ -268,7 +255,9 @@ impl Snapshot {
             Some(d) => *from <= d && to.is_none_or(|t| d < t),
             None => *from <= last && to.is_none_or(|t| t > first),
         })?;
-        let rates = self.rates.get(&(household.2.clone(), month_key(month)))?;
+        let rates = self
+            .rates
+            .get(&(household.2.clone(), format_month(month)))?;
         kokuho_domain::burden::copay_percent_in(rates, &p.addressee_id)
     }
 }
@@ -290,7 +279,6 @@ impl Kokuho {
         now: OffsetDateTime,
     ) -> Result<ClaimImportReport> {
         let layouts = layouts()?;
-        let mut input = Some(input);
         in_tx!(self.db, |tx| {
             if files::file_imported(&mut tx, &self.insurer, CLAIMS_KIND, digest).await? {
                 return Ok(ClaimImportReport {
@@ -299,13 +287,6 @@ impl Kokuho {
                     ..Default::default()
                 });
             }
-            let Some(input) = input.take() else {
-                return Err(AppError::invalid(
-                    "file",
-                    "read twice",
-                    "ファイルを2回読みました",
-                ));
-            };
             progress.set_total(size);
             let mut reader = ClaimReader::new(
                 file_name,
@@ -341,16 +322,6 @@ impl Kokuho {
                     break;
                 }
             }
-            if reader.trailer().is_none() {
-                // The reader reports a file cut short itself; this is a guard.
-                return Err(AppError::Rejected {
-                    file: file_name.to_string(),
-                    line: 0,
-                    field: "GO".into(),
-                    reason_en: "the file has no GO record".into(),
-                    reason_ja: "GOレコード（ファイルの終わり）がありません".into(),
-                });
-            }
             report.months = repo::record_file_months(&mut tx, &self.insurer, digest).await?;
             files::record_file(
                 &mut tx,
@@ -379,7 +350,7 @@ impl Kokuho {
         progress: &Progress,
         now: OffsetDateTime,
     ) -> Result<CheckReport> {
-        let month = month_key(billing_month);
+        let month = format_month(billing_month);
         let summary = repo::months(&self.db, &self.insurer, Some(&month))
             .await?
             .into_iter()
@@ -391,13 +362,7 @@ impl Kokuho {
         progress.set_total(summary.claims as u64);
         let known_at_us = to_us(known_at);
         // The service months the claims are for: their burden categories.
-        let mut service_months = BTreeSet::new();
-        repo::for_each_service_month(&self.db, &self.insurer, &month, |m| {
-            service_months.insert(m);
-            Ok(())
-        })
-        .await?;
-        let service_months: Vec<String> = service_months.into_iter().collect();
+        let service_months = repo::service_months(&self.db, &self.insurer, &month).await?;
         let snap = Snapshot::load(self, &service_months, known_at_us).await?;
         let insurer = self.insurer.as_str().to_string();
         let mut findings: Vec<FindingRow> = Vec::new();
@@ -407,7 +372,7 @@ impl Kokuho {
             if claims % 10_000 == 0 {
                 progress.set_done(claims);
             }
-            let Some(service_month) = parse_month_key(&c.service_month) else {
+            let Some(service_month) = parse_month(&c.service_month) else {
                 return Err(kokuho_store::StoreError::Corrupt {
                     table: "claim",
                     column: "service_month",
@@ -426,11 +391,9 @@ impl Kokuho {
                 claim_kind: &c.claim_kind,
             };
             let person = snap.resolve(&c).map(|i| &snap.persons[i]);
-            let mut facts_of_person = person.map(|p| p.facts.clone());
-            if let (Some(f), Some(p)) = (facts_of_person.as_mut(), person) {
-                f.copay_percent = snap.copay_percent(p, service_month, facts.service_days);
-            }
-            let found = rule::check(&facts, &insurer, facts_of_person.as_ref());
+            let rate =
+                person.and_then(|p| snap.copay_percent(p, service_month, facts.service_days));
+            let found = rule::check(&facts, &insurer, person.map(|p| &p.facts), rate);
             if !found.is_empty() {
                 listed += 1;
             }
@@ -492,7 +455,7 @@ impl Kokuho {
 
     /// One processing month's claims, if any were imported.
     pub async fn claim_month(&self, m: YearMonth) -> Result<Option<repo::MonthSummary>> {
-        let key = month_key(m);
+        let key = format_month(m);
         Ok(repo::months(&self.db, &self.insurer, Some(&key))
             .await?
             .into_iter()
@@ -501,7 +464,7 @@ impl Kokuho {
 
     /// The checks of a month (or all), latest first.
     pub async fn claim_checks(&self, billing_month: Option<YearMonth>) -> Result<Vec<CheckRow>> {
-        let m = billing_month.map(month_key);
+        let m = billing_month.map(format_month);
         Ok(repo::checks(&self.db, &self.insurer, m.as_deref()).await?)
     }
 
@@ -528,50 +491,61 @@ impl Kokuho {
     ) -> Result<HashMap<(String, String), i64>> {
         Ok(repo::finding_counts(&self.db, &self.insurer, check_id).await?)
     }
+}
 
-    /// Writes a check's list of claims to return, adjust or confirm as CSV.
-    pub async fn claim_check_csv<W: std::io::Write>(
-        &self,
-        check_id: i64,
-        encoding: Encoding,
-        out: W,
-    ) -> Result<(W, u64)> {
-        let (check, rows) = self.claim_check(check_id, i64::MAX).await?;
-        let csv_error = |e: kokuho_formats::csv_out::CsvError| AppError::Invalid {
-            field: "encoding",
-            message_en: e.to_string(),
-            message_ja: e.message_ja(),
-        };
-        let mut w = kokuho_formats::csv_out::CsvWriter::new(out, encoding, &FINDINGS_HEADER)
-            .map_err(csv_error)?;
-        for (f, c) in &rows {
-            let reason = rule::Reason::from_code(&f.reason);
-            let action = reason.map(rule::Reason::action);
-            w.write_row(&[
-                check.billing_month.clone(),
-                c.provider_code.clone(),
-                c.provider_name.clone(),
-                c.claim_no.to_string(),
-                c.service_month.clone(),
-                c.claim_kind.clone(),
-                c.claim_insurer.clone(),
-                c.insured_symbol.clone(),
-                c.insured_number.clone(),
-                c.branch_number.clone().unwrap_or_default(),
-                c.name.clone(),
-                c.birth_date.to_string(),
-                action.map_or(f.action.clone(), |a| a.label_ja().to_string()),
-                reason.map_or(f.reason.clone(), |r| r.label_ja().to_string()),
-                f.detail_ja.clone(),
-                f.addressee_id.clone().unwrap_or_default(),
-                c.file_digest.clone(),
-                c.line.to_string(),
-            ])
-            .map_err(csv_error)?;
-        }
-        let n = rows.len() as u64;
-        Ok((w.finish().map_err(csv_error)?, n))
+/// The persons a check's rows name, each once (the subjects of the access
+/// record when the list is seen or saved).
+pub fn listed_persons(rows: &[(FindingRow, ClaimRow)]) -> Vec<String> {
+    let mut ids: Vec<String> = rows
+        .iter()
+        .filter_map(|(f, _)| f.addressee_id.clone())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+/// Writes a check's list of claims to return, adjust or confirm as CSV.
+pub fn write_check_csv<W: std::io::Write>(
+    check: &CheckRow,
+    rows: &[(FindingRow, ClaimRow)],
+    encoding: Encoding,
+    out: W,
+) -> Result<(W, u64)> {
+    let csv_error = |e: kokuho_formats::csv_out::CsvError| AppError::Invalid {
+        field: "encoding",
+        message_en: e.to_string(),
+        message_ja: e.message_ja(),
+    };
+    let mut w = kokuho_formats::csv_out::CsvWriter::new(out, encoding, &FINDINGS_HEADER)
+        .map_err(csv_error)?;
+    for (f, c) in rows {
+        let reason = rule::Reason::from_code(&f.reason);
+        let action = reason.map(rule::Reason::action);
+        w.write_row(&[
+            check.billing_month.clone(),
+            c.provider_code.clone(),
+            c.provider_name.clone(),
+            c.claim_no.to_string(),
+            c.service_month.clone(),
+            c.claim_kind.clone(),
+            c.claim_insurer.clone(),
+            c.insured_symbol.clone(),
+            c.insured_number.clone(),
+            c.branch_number.clone().unwrap_or_default(),
+            c.name.clone(),
+            c.birth_date.to_string(),
+            action.map_or(f.action.clone(), |a| a.label_ja().to_string()),
+            reason.map_or(f.reason.clone(), |r| r.label_ja().to_string()),
+            f.detail_ja.clone(),
+            f.addressee_id.clone().unwrap_or_default(),
+            c.file_digest.clone(),
+            c.line.to_string(),
+        ])
+        .map_err(csv_error)?;
     }
+    let n = rows.len() as u64;
+    Ok((w.finish().map_err(csv_error)?, n))
 }
 
 /// The columns of a check's CSV (Japanese headings: the list goes to staff

@@ -886,7 +886,7 @@ impl Session<'_> {
         known_at: Option<OffsetDateTime>,
         now: OffsetDateTime,
     ) -> Result<crate::claims::CheckReport> {
-        let subject = crate::claims::month_key(billing_month);
+        let subject = kokuho_domain::burden::format_month(billing_month);
         let job = self.start_job(JobKind::ClaimsCheck, &subject, now).await?;
         self.check_claims_as(&job, billing_month, known_at, now)
             .await
@@ -901,7 +901,7 @@ impl Session<'_> {
     ) -> Result<crate::claims::CheckReport> {
         self.check(Permission::ClaimsImport, None, &[], now).await?;
         Self::same_kind(job, JobKind::ClaimsCheck)?;
-        let subject = crate::claims::month_key(billing_month);
+        let subject = kokuho_domain::burden::format_month(billing_month);
         let r = self
             .app
             .check_claims(
@@ -971,15 +971,9 @@ impl Session<'_> {
     )> {
         self.check(Permission::ClaimsImport, None, &[], now).await?;
         let (check, rows) = self.app.claim_check(check_id, limit).await?;
-        let mut subjects: Vec<String> = rows
-            .iter()
-            .filter_map(|(f, _)| f.addressee_id.clone())
-            .collect();
-        subjects.sort();
-        subjects.dedup();
         self.log(
             "claims_check_view",
-            &subjects,
+            &crate::claims::listed_persons(&rows),
             None,
             &format!("check {check_id}: {} findings shown", rows.len()),
             now,
@@ -997,17 +991,11 @@ impl Session<'_> {
         now: OffsetDateTime,
     ) -> Result<(W, u64)> {
         self.check(Permission::ClaimsImport, None, &[], now).await?;
-        let (_, rows) = self.app.claim_check(check_id, i64::MAX).await?;
-        let mut subjects: Vec<String> = rows
-            .iter()
-            .filter_map(|(f, _)| f.addressee_id.clone())
-            .collect();
-        subjects.sort();
-        subjects.dedup();
-        let r = self.app.claim_check_csv(check_id, encoding, out).await?;
+        let (check, rows) = self.app.claim_check(check_id, i64::MAX).await?;
+        let r = crate::claims::write_check_csv(&check, &rows, encoding, out)?;
         self.log(
             "claims_check_export",
-            &subjects,
+            &crate::claims::listed_persons(&rows),
             None,
             &format!("check {check_id}: {} rows, {}", r.1, encoding.name()),
             now,

@@ -45,27 +45,7 @@ async fn a_sample_month_reads_back_whole_and_names_the_towns_insured() {
         let mut bytes = Vec::new();
         let r = s.sample_claims(month, &mut bytes, T0).await.unwrap();
         // The insured of the month, by (symbol, number, branch).
-        let mut insured = HashMap::new();
-        kokuho_store::eligibility::for_each_insured_on(
-            &t.db,
-            &spec.insurer_number,
-            date!(2026 - 09 - 15),
-            i64::MAX,
-            None,
-            |row| {
-                insured.insert(
-                    (
-                        row.insured_symbol.unwrap(),
-                        row.insured_number.unwrap(),
-                        row.branch_number.unwrap(),
-                    ),
-                    row.birth_date,
-                );
-                Ok(())
-            },
-        )
-        .await
-        .unwrap();
+        let insured = insured_on(&t.db, &spec.insurer_number, date!(2026 - 09 - 15)).await;
         assert_eq!(r.insured as usize, insured.len(), "{}", t.name);
 
         let layouts = Layouts::shipped().unwrap();
@@ -97,8 +77,8 @@ async fn a_sample_month_reads_back_whole_and_names_the_towns_insured() {
                 c.branch.clone().unwrap(),
             );
             let birth = insured.get(&key).expect("an insured person of the town");
-            assert_eq!(c.birth_date, *birth);
-            let rate = if age_group(*birth, month) == AgeGroup::Under70 {
+            assert_eq!(c.birth_date, birth.birth_date);
+            let rate = if age_group(birth.birth_date, month) == AgeGroup::Under70 {
                 70
             } else {
                 80
@@ -153,6 +133,27 @@ const OCTOBER: YearMonth = YearMonth {
     year: 2026,
     month: Month::October,
 };
+
+/// Everyone insured on `on`, by (symbol, number, 枝番).
+async fn insured_on(
+    db: &kokuho_store::Db,
+    insurer: &kokuho_domain::id::InsurerNumber,
+    on: time::Date,
+) -> HashMap<(String, String, String), kokuho_store::eligibility::InsuredRow> {
+    let mut by_numbers = HashMap::new();
+    kokuho_store::eligibility::for_each_insured_on(db, insurer, on, i64::MAX, None, |row| {
+        let key = (
+            row.insured_symbol.clone().unwrap(),
+            row.insured_number.clone().unwrap(),
+            row.branch_number.clone().unwrap(),
+        );
+        by_numbers.insert(key, row);
+        Ok(())
+    })
+    .await
+    .unwrap();
+    by_numbers
+}
 
 /// A town whose 2025 incomes are imported, so its months from 2026-08 have
 /// burden categories (the copay rates the check compares with).
@@ -353,34 +354,14 @@ async fn the_check_lists_exactly_the_seeded_claims_as_known_at_the_check() {
             actor: &sup,
         };
         // The insured of September by their numbers.
-        let mut who: HashMap<(String, String, String), (String, time::Date)> = HashMap::new();
-        kokuho_store::eligibility::for_each_insured_on(
-            &t.db,
-            &app.insurer,
-            date!(2026 - 09 - 30),
-            i64::MAX,
-            None,
-            |row| {
-                who.insert(
-                    (
-                        row.insured_symbol.unwrap(),
-                        row.insured_number.unwrap(),
-                        row.branch_number.unwrap(),
-                    ),
-                    (row.addressee_id, row.acquired_on),
-                );
-                Ok(())
-            },
-        )
-        .await
-        .unwrap();
+        let who = insured_on(&t.db, &app.insurer, date!(2026 - 09 - 30)).await;
         let person_of = |c: &Claim| {
             who.get(&(
                 c.symbol.clone(),
                 c.number.clone(),
                 c.branch.clone().unwrap(),
             ))
-            .cloned()
+            .map(|r| (r.addressee_id.clone(), r.acquired_on))
         };
 
         // The sample, as it comes, has nothing to list.

@@ -898,7 +898,7 @@ async fn claims_command(action: ClaimsAction) -> anyhow::Result<()> {
                 actor: &actor,
             };
             let now = OffsetDateTime::now_utc();
-            let subject = kokuho_app::claims::month_key(month);
+            let subject = kokuho_domain::burden::format_month(month);
             let job = s.start_job(JobKind::ClaimsCheck, &subject, now).await?;
             let watch = watch_progress(job.progress.clone(), "点検");
             let r = s.check_claims_as(&job, month, known_at, now).await;

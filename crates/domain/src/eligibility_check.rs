@@ -52,9 +52,6 @@ pub struct InsuredFacts {
     /// insured [acquired, lost), corrections applied, voided periods left out
     pub periods: Vec<(Date, Option<Date>)>,
     pub numbers: Vec<HeldNumber>,
-    /// the copay rate (percent) judged for the person and the service month
-    /// with the household's burden categories, where the month was judged
-    pub copay_percent: Option<u8>,
 }
 
 /// Why a claim is listed.
@@ -268,8 +265,15 @@ fn insured_on(periods: &[(Date, Option<Date>)], d: Date) -> bool {
 
 /// Checks one claim. `insurer` is this insurer's number; `person` is what
 /// the registry knew of the person the claim's numbers lead to (None when
-/// they lead to no one).
-pub fn check(claim: &ClaimFacts<'_>, insurer: &str, person: Option<&InsuredFacts>) -> Vec<Finding> {
+/// they lead to no one); `copay_percent` the rate judged for the person and
+/// the service month with the household's burden categories, where the
+/// month was judged.
+pub fn check(
+    claim: &ClaimFacts<'_>,
+    insurer: &str,
+    person: Option<&InsuredFacts>,
+    copay_percent: Option<u8>,
+) -> Vec<Finding> {
     let mut out = Vec::new();
     if claim.insurer_number != insurer {
         out.push(Finding::new(
@@ -287,21 +291,14 @@ pub fn check(claim: &ClaimFacts<'_>, insurer: &str, person: Option<&InsuredFacts
         ));
         return out;
     };
-    let (Some(first), Some(last)) = (
-        claim.service_month.first_day(),
-        claim.service_month.last_day(),
-    ) else {
-        return out;
-    };
-    let month: Vec<Date> = std::iter::successors(Some(first), |d| d.next_day())
-        .take_while(|d| *d <= last)
-        .collect();
     let marked = service_dates(claim.service_month, claim.service_days);
 
     // Insured on the days of care: the marked days, or, where the claim
     // marks none, any day of the month (then a month with a change in it
     // cannot be settled from the records).
     let days: Vec<Date> = if marked.is_empty() {
+        // every day of the month (the bits past its end name no date)
+        let month = service_dates(claim.service_month, u32::MAX);
         let insured: Vec<Date> = month
             .iter()
             .copied()
@@ -396,7 +393,7 @@ pub fn check(claim: &ClaimFacts<'_>, insurer: &str, person: Option<&InsuredFacts
         ));
     }
 
-    let expected = p.copay_percent.or(match group {
+    let expected = copay_percent.or(match group {
         AgeGroup::Preschool => Some(20),
         AgeGroup::Under70 => Some(30),
         AgeGroup::Elderly => None,
@@ -505,12 +502,16 @@ mod tests {
                 number: "1001".into(),
                 branch: Some("01".into()),
             }],
-            copay_percent: Some(30),
         }
     }
 
+    /// The reasons listed for a claim, the month judged at 3割.
     fn reasons(c: &ClaimFacts<'_>, p: Option<&InsuredFacts>) -> Vec<Reason> {
-        check(c, "319012", p)
+        reasons_at(c, p, Some(30))
+    }
+
+    fn reasons_at(c: &ClaimFacts<'_>, p: Option<&InsuredFacts>, rate: Option<u8>) -> Vec<Reason> {
+        check(c, "319012", p, rate)
             .into_iter()
             .map(|f| f.reason)
             .collect()
@@ -518,7 +519,7 @@ mod tests {
 
     #[test]
     fn a_right_claim_is_not_listed() {
-        assert!(check(&claim(), "319012", Some(&person())).is_empty());
+        assert!(check(&claim(), "319012", Some(&person()), Some(30)).is_empty());
     }
 
     #[test]
@@ -535,7 +536,7 @@ mod tests {
         let mut p = person();
         // lost on the 20th: the 20th is the first day without status
         p.periods = vec![(date!(2020 - 04 - 01), Some(date!(2026 - 09 - 20)))];
-        let f = check(&claim(), "319012", Some(&p));
+        let f = check(&claim(), "319012", Some(&p), Some(30));
         assert_eq!(f.len(), 1);
         // the 10th was insured, the 20th was not: only the 20th named
         assert_eq!(f[0].reason, Reason::AfterLoss);
@@ -590,7 +591,7 @@ mod tests {
                 branch: Some("01".into()),
             },
         ];
-        let f = check(&claim(), "319012", Some(&p));
+        let f = check(&claim(), "319012", Some(&p), Some(30));
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].reason, Reason::NumberChanged);
         assert!(
@@ -620,7 +621,6 @@ mod tests {
         // 70–74 in 現役並み (3割) billed as 一般 (kind 1118, 2割)
         let mut p = person();
         p.birth_date = date!(1955 - 03 - 15);
-        p.copay_percent = Some(30);
         let mut c = claim();
         c.birth_date = p.birth_date;
         c.benefit_rate = None;
@@ -632,20 +632,18 @@ mod tests {
         c.claim_kind = "1112";
         assert_eq!(reasons(&c, Some(&p)), [Reason::ClaimKindWrong]);
         // no burden categories for the month: cannot be confirmed
-        p.copay_percent = None;
         c.claim_kind = "1118";
-        assert_eq!(reasons(&c, Some(&p)), [Reason::RateUnconfirmed]);
+        assert_eq!(reasons_at(&c, Some(&p), None), [Reason::RateUnconfirmed]);
         // a preschool child at 2割 by age alone
         let mut child = person();
         child.birth_date = date!(2022 - 01 - 01);
-        child.copay_percent = None;
         let mut c = claim();
         c.birth_date = child.birth_date;
         c.claim_kind = "1114";
         c.benefit_rate = Some(80);
-        assert!(reasons(&c, Some(&child)).is_empty());
+        assert!(reasons_at(&c, Some(&child), None).is_empty());
         c.benefit_rate = Some(70);
-        assert_eq!(reasons(&c, Some(&child)), [Reason::CopayRateWrong]);
+        assert_eq!(reasons_at(&c, Some(&child), None), [Reason::CopayRateWrong]);
     }
 
     #[test]
@@ -691,7 +689,7 @@ mod tests {
                 .into_iter()
                 .filter(|d| !insured_on(&periods, *d))
                 .collect();
-            let f = check(&c, "319012", Some(&p));
+            let f = check(&c, "319012", Some(&p), Some(30));
             let listed = f.iter().any(|f| matches!(
                 f.reason,
                 Reason::BeforeAcquisition | Reason::AfterLoss | Reason::NotInsuredOnDays

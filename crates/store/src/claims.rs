@@ -122,22 +122,19 @@ pub async fn for_each_in_month(
 }
 
 /// The service months (YYYY-MM) the claims of a processing month are for.
-pub async fn for_each_service_month(
+pub async fn service_months(
     db: &Db,
     insurer: &InsurerNumber,
     billing_month: &str,
-    mut each: impl FnMut(String) -> Result<()>,
-) -> Result<()> {
-    let months: Vec<String> = with_db!(db, |p| {
-        sqlx::query_scalar(
-        "SELECT DISTINCT service_month FROM claim WHERE insurer_number = $1 AND billing_month = $2"
+) -> Result<Vec<String>> {
+    Ok(with_db!(db, |p| sqlx::query_scalar(
+        "SELECT DISTINCT service_month FROM claim WHERE insurer_number = $1 AND billing_month = $2 \
+         ORDER BY service_month"
     )
     .bind(insurer.as_str().to_string())
     .bind(billing_month.to_string())
     .fetch_all(p)
-    .await?
-    });
-    months.into_iter().try_for_each(&mut each)
+    .await?))
 }
 
 /// One claim by its source.

@@ -251,16 +251,13 @@ async fn start_claims_check(
     Form(f): Form<ClaimsCheckForm>,
 ) -> Response {
     let now = OffsetDateTime::now_utc();
-    if let Err(e) = check_form(&app, &user, &f.csrf).await {
-        return (StatusCode::FORBIDDEN, e.message_ja()).into_response();
+    if let Err(refused) = form_allowed(&app, &user, &f.csrf, Permission::ClaimsImport, now).await {
+        return refused;
     }
     let s = Session {
         app: &app,
         actor: &user.actor,
     };
-    if let Err(e) = s.require(Permission::ClaimsImport, now).await {
-        return forbidden(&e);
-    }
     let Some(month) = kokuho_domain::burden::parse_month(f.month.trim()) else {
         let e = AppError::invalid(
             "month",
@@ -269,7 +266,7 @@ async fn start_claims_check(
         );
         return jobs_view(&app, &user, Some(e)).await;
     };
-    let key = kokuho_app::claims::month_key(month);
+    let key = kokuho_domain::burden::format_month(month);
     match app.claim_month(month).await {
         Ok(Some(_)) => {}
         Ok(_) => {
@@ -301,6 +298,27 @@ async fn start_claims_check(
         }
     });
     Redirect::to(&format!("/ui/jobs/{id}")).into_response()
+}
+
+/// A form's token and the actor's permission, checked in that order (a
+/// forged form is refused before anything else is said).
+async fn form_allowed(
+    app: &Kokuho,
+    user: &UiUser,
+    csrf: &str,
+    permission: Permission,
+    now: OffsetDateTime,
+) -> Result<(), Response> {
+    check_form(app, user, csrf)
+        .await
+        .map_err(|e| (StatusCode::FORBIDDEN, e.message_ja()).into_response())?;
+    Session {
+        app,
+        actor: &user.actor,
+    }
+    .require(permission, now)
+    .await
+    .map_err(|e| forbidden(&e))
 }
 
 /// Starts an import of an uploaded file in the background.
@@ -386,16 +404,13 @@ async fn start_age_job(
     Form(f): Form<AgeJobForm>,
 ) -> Response {
     let now = OffsetDateTime::now_utc();
-    if let Err(e) = check_form(&app, &user, &f.csrf).await {
-        return (StatusCode::FORBIDDEN, e.message_ja()).into_response();
+    if let Err(refused) = form_allowed(&app, &user, &f.csrf, Permission::AgeJob, now).await {
+        return refused;
     }
     let s = Session {
         app: &app,
         actor: &user.actor,
     };
-    if let Err(e) = s.require(Permission::AgeJob, now).await {
-        return forbidden(&e);
-    }
     let on = match kokuho_app::registry::parse_date("on", &f.on) {
         Ok(d) => d,
         Err(e) => return jobs_view(&app, &user, Some(e)).await,
@@ -431,16 +446,13 @@ async fn start_levy_assessment(
     Form(f): Form<LevyForm>,
 ) -> Response {
     let now = OffsetDateTime::now_utc();
-    if let Err(e) = check_form(&app, &user, &f.csrf).await {
-        return (StatusCode::FORBIDDEN, e.message_ja()).into_response();
+    if let Err(refused) = form_allowed(&app, &user, &f.csrf, Permission::LevyAssess, now).await {
+        return refused;
     }
     let s = Session {
         app: &app,
         actor: &user.actor,
     };
-    if let Err(e) = s.require(Permission::LevyAssess, now).await {
-        return forbidden(&e);
-    }
     let Some(fiscal_year) = f
         .fiscal_year
         .trim()

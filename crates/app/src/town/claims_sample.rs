@@ -153,7 +153,7 @@ impl Kokuho {
         let rates = kokuho_store::burden::current_for_month(
             &self.db,
             &self.insurer,
-            &crate::claims::month_key(month),
+            &kokuho_domain::burden::format_month(month),
         )
         .await?;
         let mut people = Vec::new();
