@@ -381,3 +381,42 @@ test("the benefits clerk imports the month's claims, runs the eligibility check 
   const [download] = await Promise.all([page.waitForEvent("download"), page.click("#csv-utf8")]);
   assert.match(readFileSync(await download.path(), "utf8"), /^処理年月,医療機関コード/);
 });
+
+test("the benefits clerk runs the month's high-cost benefit and shows a household how it was reached", async () => {
+  // Last month's claims were imported and checked by the test before.
+  const page = await signIn("demo-benefits");
+  await page.click("#nav-jobs");
+  await page.click("#start-high-cost-run");
+  await page.waitForURL(/\/ui\/jobs\/\d+$/);
+  await page.waitForFunction(() => /正常終了|エラー|中断/.test(document.querySelector("#job-status").textContent), null, { timeout: 120_000 });
+  assert.equal(await page.textContent("#job-status"), "正常終了");
+  assert.match(await page.textContent("#job-summary"), /支給対象[1-9]\d*世帯/);
+
+  await page.click("#nav-claims");
+  await page.click("#high-cost-runs a.run-link");
+  await page.waitForSelector("#decisions");
+  assert.match(await page.textContent("#run-summary"), /支給対象[1-9]\d*世帯/);
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("#decisions-csv-utf8")]);
+  assert.match(readFileSync(await download.path(), "utf8"), /^世帯番号,世帯主宛名番号,診療年月/);
+  await page.screenshot({ path: join(shots, "high-cost-run.png"), fullPage: true });
+
+  // The household with the largest refund: its calculation, step by step.
+  await page.click("#decisions .household-link");
+  await page.waitForSelector("article.decision-version.standing");
+  const decision = await page.textContent("article.decision-version.standing");
+  assert.match(decision, /高額療養費 [\d,]+円/);
+  assert.match(decision, /限度額/);
+  assert.match(decision, /レセプト単位/);
+  assert.match(await page.textContent("#high-cost-months"), /当保険者の決定/);
+  // A month handed over from this insurer itself is refused, next to the field.
+  await page.fill("#month", "2026-06");
+  await page.fill("#from_insurer", "319012");
+  await page.click("#record-handed-over");
+  assert.match(await page.textContent("#from_insurer-error"), /他の保険者/);
+  await page.fill("#month", "2026-06");
+  await page.fill("#from_insurer", "310011");
+  await page.click("#record-handed-over");
+  assert.match(await page.textContent("#high-cost-notice"), /引継の該当月として記録/);
+  assert.match(await page.textContent("#high-cost-months"), /他市町村からの引継[\s\S]*310011/);
+  await page.screenshot({ path: join(shots, "high-cost-household.png"), fullPage: true });
+});

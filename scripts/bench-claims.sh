@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark (not a test): a month of about 1,500,000 claims for a large city
-# — the import of the federation's file, the eligibility check (資格点検) —
+# — the import of the federation's file, the eligibility check (資格点検), the
+# high-cost run (高額療養費) —
 # on SQLite with the release binary, with peak memory, and the database's
 # raw bulk-insert rate for the same rows for comparison.
 # Usage: scripts/bench-claims.sh [RESIDENTS]   (default 6,000,000: about
@@ -45,6 +46,9 @@ touch "$work/claims-2026-10.imported"
 echo "== eligibility check of 2026-10, with the CSV of the listed claims"
 /usr/bin/time -f "$fmt" env KOKUHO_OPERATOR=demo-benefits "$bin" claims check "${keys[@]}" \
   --month 2026-10 --csv "$work/check-2026-10.csv"
+echo "== high-cost run of service month 2026-09 (every household, decisions booked)"
+/usr/bin/time -f "$fmt" env KOKUHO_OPERATOR=demo-benefits "$bin" high-cost run "${keys[@]}" \
+  --month 2026-09 --csv "$work/high-cost-2026-09.csv"
 echo "== raw bulk insert of the same rows into a fresh database"
 rm -f "$work/raw.db" "$work/raw.db-wal" "$work/raw.db-shm"
 cargo bench -q -p kokuho-store --bench claims_raw_write -- --from "$db" --to "sqlite://$work/raw.db"

@@ -586,22 +586,11 @@ pub struct HighCostResponse {
 }
 
 fn under_70_category(s: &str) -> Option<burden::Under70> {
-    use burden::Under70::*;
-    [A, I, U, E, O].into_iter().find(|c| c.label() == s)
+    burden::Under70::from_label(s)
 }
 
 fn elderly_category(s: &str) -> Option<burden::Elderly> {
-    use burden::Elderly::*;
-    [
-        Genekinami3,
-        Genekinami2,
-        Genekinami1,
-        General,
-        LowIncome2,
-        LowIncome1,
-    ]
-    .into_iter()
-    .find(|c| c.label() == s.replace("III", "Ⅲ").replace("II", "Ⅱ").replace('I', "Ⅰ"))
+    burden::Elderly::from_label(s)
 }
 
 /// The household's high-cost benefit for the month, step by step.

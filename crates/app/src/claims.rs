@@ -151,22 +151,22 @@ pub struct CheckReport {
 
 /// The registry as known at the check: who holds which numbers when, their
 /// periods, birth dates, and the copay rates judged for the months.
-struct Snapshot {
-    persons: Vec<PersonSnap>,
+pub(crate) struct Snapshot {
+    pub(crate) persons: Vec<PersonSnap>,
     by_branch: HashMap<(String, String, String), usize>,
     by_number: HashMap<(String, String), Vec<usize>>,
     rates: HashMap<(String, String), String>,
 }
 
-struct PersonSnap {
-    addressee_id: String,
-    facts: InsuredFacts,
+pub(crate) struct PersonSnap {
+    pub(crate) addressee_id: String,
+    pub(crate) facts: InsuredFacts,
     /// (from, to, household) of each membership
     households: Vec<(Date, Option<Date>, String)>,
 }
 
 impl Snapshot {
-    async fn load(k: &Kokuho, months: &[String], known_at_us: i64) -> Result<Snapshot> {
+    pub(crate) async fn load(k: &Kokuho, months: &[String], known_at_us: i64) -> Result<Snapshot> {
         let held = repo::held_numbers_known_at(&k.db, &k.insurer, known_at_us).await?;
         let mut index: HashMap<String, usize> = HashMap::new();
         let mut persons: Vec<PersonSnap> = Vec::new();
@@ -229,7 +229,7 @@ impl Snapshot {
     /// The person a claim's numbers lead to: by 枝番 where the claim has
     /// one; otherwise the household's member with the claim's birth date
     /// (or its only member).
-    fn resolve(&self, c: &ClaimRow) -> Option<usize> {
+    pub(crate) fn resolve(&self, c: &ClaimRow) -> Option<usize> {
         let (sym, num) = (c.insured_symbol.clone(), c.insured_number.clone());
         match &c.branch_number {
             Some(b) => self.by_branch.get(&(sym, num, b.clone())).copied(),
@@ -244,20 +244,29 @@ impl Snapshot {
         }
     }
 
-    /// The copay rate judged for the person in the month, from the burden
-    /// categories of the household they were in (on the first day of care,
-    /// or the first day of the month they were a member).
-    fn copay_percent(&self, p: &PersonSnap, month: YearMonth, days: u32) -> Option<u8> {
+    /// The household a claim's care falls in: the one the person was a
+    /// member of on the first day of care, or (no day marked) the first of
+    /// the month's memberships.
+    pub(crate) fn household_on(p: &PersonSnap, month: YearMonth, days: u32) -> Option<&str> {
         let first = month.first_day()?;
         let last = month.last_day()?;
         let day = rule::service_dates(month, days).first().copied();
-        let household = p.households.iter().find(|(from, to, _)| match day {
-            Some(d) => *from <= d && to.is_none_or(|t| d < t),
-            None => *from <= last && to.is_none_or(|t| t > first),
-        })?;
+        p.households
+            .iter()
+            .find(|(from, to, _)| match day {
+                Some(d) => *from <= d && to.is_none_or(|t| d < t),
+                None => *from <= last && to.is_none_or(|t| t > first),
+            })
+            .map(|h| h.2.as_str())
+    }
+
+    /// The copay rate judged for the person in the month, from the burden
+    /// categories of the household the care falls in.
+    fn copay_percent(&self, p: &PersonSnap, month: YearMonth, days: u32) -> Option<u8> {
+        let household = Self::household_on(p, month, days)?;
         let rates = self
             .rates
-            .get(&(household.2.clone(), format_month(month)))?;
+            .get(&(household.to_string(), format_month(month)))?;
         kokuho_domain::burden::copay_percent_in(rates, &p.addressee_id)
     }
 }

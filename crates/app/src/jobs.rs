@@ -31,10 +31,12 @@ pub enum JobKind {
     ClaimsImport,
     /// 資格点検
     ClaimsCheck,
+    /// 高額療養費の計算（月次）
+    HighCostRun,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 7] = [
+    pub const ALL: [JobKind; 8] = [
         JobKind::RegistryImport,
         JobKind::AgeJob,
         JobKind::IncomeImport,
@@ -42,6 +44,7 @@ impl JobKind {
         JobKind::LevyAssessment,
         JobKind::ClaimsImport,
         JobKind::ClaimsCheck,
+        JobKind::HighCostRun,
     ];
 
     pub fn code(self) -> &'static str {
@@ -53,6 +56,7 @@ impl JobKind {
             JobKind::LevyAssessment => "levy_assessment",
             JobKind::ClaimsImport => "claims_import",
             JobKind::ClaimsCheck => "claims_check",
+            JobKind::HighCostRun => "high_cost_run",
         }
     }
 
@@ -69,6 +73,7 @@ impl JobKind {
             JobKind::LevyAssessment => "保険税の本算定・更正",
             JobKind::ClaimsImport => "レセプトの取込",
             JobKind::ClaimsCheck => "資格点検",
+            JobKind::HighCostRun => "高額療養費の計算",
         }
     }
 
@@ -80,6 +85,7 @@ impl JobKind {
             JobKind::IncomeImport | JobKind::BurdenRecompute => Permission::IncomeImport,
             JobKind::LevyAssessment => Permission::LevyAssess,
             JobKind::ClaimsImport | JobKind::ClaimsCheck => Permission::ClaimsImport,
+            JobKind::HighCostRun => Permission::HighCost,
         }
     }
 }

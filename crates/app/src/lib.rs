@@ -8,6 +8,7 @@ pub mod calc;
 pub mod claims;
 pub mod eligibility;
 pub mod error;
+pub mod high_cost;
 pub mod income;
 pub mod jobs;
 pub mod leak_scan;

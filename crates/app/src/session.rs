@@ -1004,6 +1004,215 @@ impl Session<'_> {
         Ok(r)
     }
 
+    /// The monthly high-cost run (高額療養費) of a service month as the
+    /// records were known at `known_at` (now when None), recorded as a job.
+    pub async fn run_high_cost(
+        &self,
+        service_month: kokuho_domain::eligibility::YearMonth,
+        known_at: Option<OffsetDateTime>,
+        now: OffsetDateTime,
+    ) -> Result<crate::high_cost::HighCostRunReport> {
+        let subject = kokuho_domain::burden::format_month(service_month);
+        let job = self.start_job(JobKind::HighCostRun, &subject, now).await?;
+        self.run_high_cost_as(&job, service_month, known_at, now)
+            .await
+    }
+
+    pub async fn run_high_cost_as(
+        &self,
+        job: &Job,
+        service_month: kokuho_domain::eligibility::YearMonth,
+        known_at: Option<OffsetDateTime>,
+        now: OffsetDateTime,
+    ) -> Result<crate::high_cost::HighCostRunReport> {
+        self.check(Permission::HighCost, None, &[], now).await?;
+        Self::same_kind(job, JobKind::HighCostRun)?;
+        let subject = kokuho_domain::burden::format_month(service_month);
+        let known_at = known_at.unwrap_or(now);
+        let r = self
+            .app
+            .run_high_cost(
+                service_month,
+                known_at,
+                &self.actor.account,
+                &job.progress,
+                now,
+            )
+            .await;
+        self.end_job(job, &subject, &r, |r| {
+            (
+                format!(
+                    "run {}: {} claims ({} left out), {} households with a benefit of {} yen ({} to refund), {} decisions booked",
+                    r.run_id, r.claims, r.left_out, r.households, r.benefit, r.refund, r.booked
+                ),
+                format!(
+                    "計算{}：レセプト{}件（除外{}件）、支給対象{}世帯・高額療養費{}円（うち償還{}円）、決定{}件を記録",
+                    r.run_id, r.claims, r.left_out, r.households, r.benefit, r.refund, r.booked
+                ),
+            )
+        })
+        .await?;
+        let r = r?;
+        self.log(
+            "high_cost_run",
+            &[],
+            None,
+            &format!(
+                "service month {subject} as known at {known_at}: run {}, {} claims, {} households with a benefit, {} decisions booked (job {})",
+                r.run_id, r.claims, r.households, r.booked, job.id
+            ),
+            now,
+        )
+        .await?;
+        Ok(r)
+    }
+
+    /// The high-cost runs, the latest first (no personal data).
+    pub async fn high_cost_runs(
+        &self,
+        now: OffsetDateTime,
+    ) -> Result<Vec<kokuho_store::high_cost::RunRow>> {
+        self.check(Permission::HighCost, None, &[], now).await?;
+        self.app.high_cost_runs(None).await
+    }
+
+    /// A run with up to `limit` of the decisions it booked, access-logged
+    /// with their payees.
+    pub async fn high_cost_run(
+        &self,
+        run_id: i64,
+        limit: i64,
+        now: OffsetDateTime,
+    ) -> Result<(
+        kokuho_store::high_cost::RunRow,
+        Vec<kokuho_store::high_cost::DecisionRow>,
+    )> {
+        self.check(Permission::HighCost, None, &[], now).await?;
+        let (run, rows) = self.app.high_cost_run(run_id, limit).await?;
+        self.log(
+            "high_cost_run_view",
+            &crate::high_cost::payees(&rows),
+            None,
+            &format!("run {run_id}: {} decisions shown", rows.len()),
+            now,
+        )
+        .await?;
+        Ok((run, rows))
+    }
+
+    /// A run's decisions as CSV, access-logged with their payees.
+    pub async fn high_cost_run_csv<W: Write>(
+        &self,
+        run_id: i64,
+        encoding: Encoding,
+        out: W,
+        now: OffsetDateTime,
+    ) -> Result<(W, u64)> {
+        self.check(Permission::HighCost, None, &[], now).await?;
+        let (_, rows) = self.app.high_cost_run(run_id, i64::MAX).await?;
+        let w = crate::high_cost::write_decisions_csv(&rows, encoding, out)?;
+        self.log(
+            "high_cost_export",
+            &crate::high_cost::payees(&rows),
+            None,
+            &format!("run {run_id}: {} rows, {}", rows.len(), encoding.name()),
+            now,
+        )
+        .await?;
+        Ok((w, rows.len() as u64))
+    }
+
+    /// A household's high-cost history: every decision version and its
+    /// months, access-logged with the persons in it.
+    pub async fn household_high_cost(
+        &self,
+        household: &str,
+        now: OffsetDateTime,
+    ) -> Result<(
+        Vec<kokuho_store::high_cost::DecisionRow>,
+        Vec<kokuho_store::high_cost::MonthRow>,
+    )> {
+        self.check(Permission::HighCost, None, &[], now).await?;
+        let (decisions, months) = self.app.household_high_cost(household).await?;
+        self.log(
+            "high_cost_view",
+            &crate::high_cost::persons_of(&decisions),
+            None,
+            &format!(
+                "household {household}: {} decision versions, {} months",
+                decisions.len(),
+                months.len()
+            ),
+            now,
+        )
+        .await?;
+        Ok((decisions, months))
+    }
+
+    /// Records a month handed over from another municipality (引継).
+    pub async fn record_handed_over_month(
+        &self,
+        household: &str,
+        service_month: kokuho_domain::eligibility::YearMonth,
+        from_insurer: &str,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        self.check(Permission::HighCost, None, &[], now).await?;
+        self.app
+            .record_handed_over_month(
+                household,
+                service_month,
+                from_insurer,
+                &self.actor.account,
+                now,
+            )
+            .await?;
+        self.log(
+            "high_cost_month",
+            &[],
+            None,
+            &format!(
+                "household {household}: {} handed over from {from_insurer}",
+                kokuho_domain::burden::format_month(service_month)
+            ),
+            now,
+        )
+        .await
+    }
+
+    /// Voids a handed-over month entered in error.
+    pub async fn void_handed_over_month(
+        &self,
+        household: &str,
+        service_month: kokuho_domain::eligibility::YearMonth,
+        from_insurer: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<u64> {
+        self.check(Permission::HighCost, None, &[], now).await?;
+        let n = self
+            .app
+            .void_handed_over_month(
+                household,
+                service_month,
+                from_insurer,
+                &self.actor.account,
+                now,
+            )
+            .await?;
+        self.log(
+            "high_cost_month_void",
+            &[],
+            None,
+            &format!(
+                "household {household}: {} handed over, {n} voided",
+                kokuho_domain::burden::format_month(service_month)
+            ),
+            now,
+        )
+        .await?;
+        Ok(n)
+    }
+
     /// Judges again, from the month of `from` to this month, every NHI
     /// household the person belongs to in those months, and those in
     /// `also` (which a change took the person out of): an eligibility or

@@ -90,7 +90,13 @@ impl Role {
                 LevyRead,
                 LevyAssess,
             ],
-            Role::BenefitsClerk => &[RegistryRead, EligibilityRead, MyNumberLookup, ClaimsImport],
+            Role::BenefitsClerk => &[
+                RegistryRead,
+                EligibilityRead,
+                MyNumberLookup,
+                ClaimsImport,
+                HighCost,
+            ],
             Role::Supervisor => &[
                 RegistryRead,
                 RegistryWrite,
@@ -107,6 +113,7 @@ impl Role {
                 LevyRead,
                 LevyAssess,
                 ClaimsImport,
+                HighCost,
             ],
             Role::Auditor => &[AuditRead, RegistryRead, EligibilityRead],
             Role::Administrator => &[AccountAdmin, VaultAdmin, SystemRead, Retention],
@@ -162,10 +169,12 @@ pub enum Permission {
     LevyAssess,
     /// claim files: sample, import and check (レセプトの取込・点検)
     ClaimsImport,
+    /// the monthly high-cost run and households' high-cost history (高額療養費)
+    HighCost,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 20] = [
+    pub const ALL: [Permission; 21] = [
         Permission::RegistryRead,
         Permission::RegistryWrite,
         Permission::MyNumberLookup,
@@ -186,6 +195,7 @@ impl Permission {
         Permission::LevyRead,
         Permission::LevyAssess,
         Permission::ClaimsImport,
+        Permission::HighCost,
     ];
 
     pub fn code(self) -> &'static str {
@@ -210,6 +220,7 @@ impl Permission {
             Permission::LevyRead => "levy_read",
             Permission::LevyAssess => "levy_assess",
             Permission::ClaimsImport => "claims_import",
+            Permission::HighCost => "high_cost",
         }
     }
 
@@ -239,6 +250,7 @@ impl Permission {
             Permission::LevyRead => "保険税の照会",
             Permission::LevyAssess => "保険税の賦課（本算定・更正）",
             Permission::ClaimsImport => "レセプトの取込・点検",
+            Permission::HighCost => "高額療養費の計算・照会",
         }
     }
 

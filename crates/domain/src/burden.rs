@@ -222,6 +222,13 @@ pub enum Under70 {
 }
 
 impl Under70 {
+    pub const ALL: [Under70; 5] = [Under70::A, Under70::I, Under70::U, Under70::E, Under70::O];
+
+    /// The category its label names (ア … オ).
+    pub fn from_label(s: &str) -> Option<Under70> {
+        Self::ALL.into_iter().find(|c| c.label() == s)
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Under70::A => "ア",
@@ -245,6 +252,22 @@ pub enum Elderly {
 }
 
 impl Elderly {
+    pub const ALL: [Elderly; 6] = [
+        Elderly::Genekinami3,
+        Elderly::Genekinami2,
+        Elderly::Genekinami1,
+        Elderly::General,
+        Elderly::LowIncome2,
+        Elderly::LowIncome1,
+    ];
+
+    /// The category its label names (現役並みⅢ … 低所得Ⅰ; Roman numerals
+    /// typed as ASCII letters are read too).
+    pub fn from_label(s: &str) -> Option<Elderly> {
+        let s = s.replace("III", "Ⅲ").replace("II", "Ⅱ").replace('I', "Ⅰ");
+        Self::ALL.into_iter().find(|c| c.label() == s)
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Elderly::Genekinami3 => "現役並みⅢ",

@@ -67,6 +67,9 @@ pub enum Reason {
     AfterLoss,
     /// 資格のない日の受診 (between two periods, or on days on both sides)
     NotInsuredOnDays,
+    /// 75歳到達後の受診: from the 75th birthday the person is insured by
+    /// 後期高齢者医療, whatever the NHI record still says
+    LateElderly,
     /// 記号・番号・枝番誤り: the person held other numbers on those days
     NumberChanged,
     /// 生年月日相違
@@ -82,12 +85,13 @@ pub enum Reason {
 }
 
 impl Reason {
-    pub const ALL: [Reason; 11] = [
+    pub const ALL: [Reason; 12] = [
         Reason::OtherInsurer,
         Reason::UnknownInsured,
         Reason::BeforeAcquisition,
         Reason::AfterLoss,
         Reason::NotInsuredOnDays,
+        Reason::LateElderly,
         Reason::NumberChanged,
         Reason::BirthDateDiffers,
         Reason::CopayRateWrong,
@@ -103,6 +107,7 @@ impl Reason {
             Reason::BeforeAcquisition => "before_acquisition",
             Reason::AfterLoss => "after_loss",
             Reason::NotInsuredOnDays => "not_insured_on_days",
+            Reason::LateElderly => "late_elderly",
             Reason::NumberChanged => "number_changed",
             Reason::BirthDateDiffers => "birth_date_differs",
             Reason::CopayRateWrong => "copay_rate_wrong",
@@ -123,6 +128,7 @@ impl Reason {
             Reason::BeforeAcquisition => "資格取得前の受診",
             Reason::AfterLoss => "資格喪失後の受診",
             Reason::NotInsuredOnDays => "資格のない日の受診",
+            Reason::LateElderly => "75歳到達後の受診（後期高齢者医療）",
             Reason::NumberChanged => "記号・番号・枝番誤り",
             Reason::BirthDateDiffers => "生年月日相違",
             Reason::CopayRateWrong => "負担割合誤り",
@@ -140,6 +146,7 @@ impl Reason {
             | Reason::BeforeAcquisition
             | Reason::AfterLoss
             | Reason::NotInsuredOnDays
+            | Reason::LateElderly
             | Reason::CopayRateWrong
             | Reason::ClaimKindWrong => Action::Return,
             Reason::NumberChanged => Action::Adjustment,
@@ -230,9 +237,14 @@ pub fn service_dates(month: YearMonth, days: u32) -> Vec<Date> {
 /// else the one its レセプト種別 implies (digit 4: 3/4 未就学者 and 7/8
 /// 高齢受給者一般・低所得 2割; 9/0 高齢受給者7割給付 and the rest 3割).
 pub fn charged_percent(claim: &ClaimFacts<'_>) -> u8 {
-    match claim.benefit_rate {
+    percent_charged(claim.benefit_rate, claim.claim_kind)
+}
+
+/// [`charged_percent`] from the two fields it reads.
+pub fn percent_charged(benefit_rate: Option<u8>, claim_kind: &str) -> u8 {
+    match benefit_rate {
         Some(r) => 100 - r.min(100),
-        None => match claim.claim_kind.as_bytes().get(3) {
+        None => match claim_kind.as_bytes().get(3) {
             Some(b'3' | b'4' | b'7' | b'8') => 20,
             _ => 30,
         },
@@ -292,6 +304,32 @@ pub fn check(
         return out;
     };
     let marked = service_dates(claim.service_month, claim.service_days);
+
+    // From the 75th birthday the person is insured by 後期高齢者医療
+    // (高齢者の医療の確保に関する法律 第52条第1号), even before the age job
+    // records the loss: care on those days is not NHI's. A claim marking no
+    // day is one only when the whole month is past the birthday.
+    if let Some(d75) = crate::eligibility::late_elderly_from(p.birth_date) {
+        let late = if marked.is_empty() {
+            claim
+                .service_month
+                .first_day()
+                .is_some_and(|first| first >= d75)
+        } else {
+            marked.iter().any(|d| *d >= d75)
+        };
+        if late {
+            out.push(Finding::new(
+                Reason::LateElderly,
+                format!("care on or after the 75th birthday ({d75}): insured by 後期高齢者医療"),
+                format!(
+                    "75歳の誕生日（{}）以後の受診です（後期高齢者医療の被保険者）",
+                    ja_date(d75)
+                ),
+            ));
+            return out;
+        }
+    }
 
     // Insured on the days of care: the marked days, or, where the claim
     // marks none, any day of the month (then a month with a change in it
@@ -520,6 +558,36 @@ mod tests {
     #[test]
     fn a_right_claim_is_not_listed() {
         assert!(check(&claim(), "319012", Some(&person()), Some(30)).is_empty());
+    }
+
+    #[test]
+    fn care_from_the_75th_birthday_is_returned_though_the_record_still_runs() {
+        // 75 on 2026-09-20: the 10th is NHI's, the 20th 後期高齢者医療's.
+        let mut c = claim();
+        let mut p = person();
+        c.birth_date = date!(1951 - 09 - 20);
+        p.birth_date = date!(1951 - 09 - 20);
+        c.benefit_rate = Some(80);
+        c.claim_kind = "1118";
+        let f = check(&c, "319012", Some(&p), Some(20));
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].reason, Reason::LateElderly);
+        assert_eq!(f[0].reason.action(), Action::Return);
+        assert!(
+            f[0].detail_ja.contains("令和8年9月20日"),
+            "{}",
+            f[0].detail_ja
+        );
+        // 75 on the 21st: both days are NHI's
+        c.birth_date = date!(1951 - 09 - 21);
+        p.birth_date = date!(1951 - 09 - 21);
+        assert!(reasons_at(&c, Some(&p), Some(20)).is_empty());
+        // no day marked: only a month wholly past the birthday is listed
+        c.service_days = 0;
+        assert!(!reasons_at(&c, Some(&p), Some(20)).contains(&Reason::LateElderly));
+        c.birth_date = date!(1951 - 09 - 01);
+        p.birth_date = date!(1951 - 09 - 01);
+        assert_eq!(reasons_at(&c, Some(&p), Some(20)), [Reason::LateElderly]);
     }
 
     #[test]

@@ -35,7 +35,7 @@ const HIGH_COST_RULES: &str = include_str!("../rules/high_cost.toml");
 
 /// The largest amount accepted on one claim (yen): far above any real
 /// claim, low enough that sums of a month's claims cannot overflow.
-const MAX_CLAIM_YEN: i64 = 10_000_000_000;
+pub const MAX_CLAIM_YEN: i64 = 10_000_000_000;
 
 /// One limit: `base`, plus 1% of the total cost above `over`.
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
@@ -279,6 +279,31 @@ impl HighCostRules {
 /// あるときはこれを一円に切り上げる」).
 pub fn one_percent_rounded(yen: i64) -> i64 {
     (yen.max(0) + 50) / 100
+}
+
+/// The copay (一部負担金) of a claim: its total cost at the rate charged,
+/// to ten yen — under 5 yen dropped, 5 yen or more counted as ten
+/// (国民健康保険法 第42条の2: 「五円未満の端数があるときは、これを切り捨て、
+/// 五円以上十円未満の端数があるときは、これを十円に切り上げる」).
+pub fn copay_of(total_cost: i64, percent: u8) -> i64 {
+    let exact = i128::from(total_cost.max(0)) * i128::from(percent.min(100));
+    // exact is in hundredths of a yen; ten yen is 1,000 of them.
+    let tens = (exact + 500) / 1000;
+    (tens * 10) as i64
+}
+
+/// Whether a claim's レセプト特記事項 (two-digit codes run together) mark it
+/// as 特定疾病, and whether with the 20,000 yen limit of 人工透析 for 上位所得
+/// (`02` 長: 10,000 yen; `16` 長2: 20,000 yen; docs/formats/claims.md —
+/// the two codes are PROVISIONAL there).
+pub fn specified_disease_of(notes: &str) -> (bool, bool) {
+    let codes: Vec<&str> = notes
+        .as_bytes()
+        .chunks(2)
+        .filter_map(|c| std::str::from_utf8(c).ok())
+        .collect();
+    let high = codes.contains(&"16");
+    (high || codes.contains(&"02"), high)
 }
 
 /// The amount of a limit for a total cost: the 多数回 figure in a frequent
@@ -1030,6 +1055,28 @@ mod tests {
     }
 
     #[test]
+    fn copay_is_rounded_to_ten_yen_half_up_at_five() {
+        // 1,234 points = 12,340 yen at 3割 = 3,702 → 3,700; 1,235 points →
+        // 3,705 → 3,710; 2割 of 12,345 = 2,469 → 2,470.
+        assert_eq!(copay_of(12_340, 30), 3_700);
+        assert_eq!(copay_of(12_350, 30), 3_710);
+        assert_eq!(copay_of(12_345, 20), 2_470);
+        assert_eq!(copay_of(12_320, 30), 3_700);
+        assert_eq!(copay_of(0, 30), 0);
+        assert_eq!(copay_of(1_000_000, 30), 300_000);
+        assert_eq!(copay_of(1_000_000, 0), 0);
+    }
+
+    #[test]
+    fn specified_disease_marks_are_read_from_the_notes() {
+        assert_eq!(specified_disease_of(""), (false, false));
+        assert_eq!(specified_disease_of("02"), (true, false));
+        assert_eq!(specified_disease_of("0116"), (true, true));
+        // a 0 and a 2 of two codes run together are not 02
+        assert_eq!(specified_disease_of("1020"), (false, false));
+    }
+
+    #[test]
     fn shipped_table_loads_and_ends_before_the_2027_revision() {
         let r = rules();
         assert_eq!(r.for_month(ym(2018, 7)), None);
@@ -1480,6 +1527,21 @@ mod tests {
                 c
             });
         proptest::collection::vec(one, 0..12)
+    }
+
+    proptest! {
+        #[test]
+        fn a_copay_is_the_nearest_ten_yen_with_five_rounded_up(
+            cost in 0i64..=MAX_CLAIM_YEN,
+            percent in prop::sample::select(vec![0u8, 10, 20, 30, 100]),
+        ) {
+            let c = copay_of(cost, percent);
+            // exact copay in hundredths of a yen
+            let exact = i128::from(cost) * i128::from(percent);
+            prop_assert_eq!(c % 10, 0);
+            let diff = i128::from(c) * 100 - exact;
+            prop_assert!((-499..=500).contains(&diff), "{} {} {}", cost, percent, c);
+        }
     }
 
     proptest! {

@@ -481,3 +481,98 @@ pub async fn copay_rates_known_at(
     }
     Ok(out)
 }
+
+/// Calls `each` for every claim of a service month, whatever month it was
+/// billed in, streaming, in file and line order.
+pub async fn for_each_of_service_month(
+    db: &Db,
+    insurer: &InsurerNumber,
+    service_month: &str,
+    mut each: impl FnMut(ClaimRow) -> Result<()>,
+) -> Result<u64> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM claim WHERE insurer_number = $1 AND service_month = $2 \
+         ORDER BY file_digest, line"
+    );
+    let mut n = 0;
+    with_db!(db, |p| {
+        let mut rows = sqlx::query_as::<_, ClaimRow>(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(insurer.as_str().to_string())
+            .bind(service_month.to_string())
+            .fetch(p);
+        while let Some(row) = rows.try_next().await? {
+            each(row)?;
+            n += 1;
+        }
+    });
+    Ok(n)
+}
+
+/// The processing months (YYYY-MM) that brought claims of a service month.
+pub async fn billing_months_of(
+    db: &Db,
+    insurer: &InsurerNumber,
+    service_month: &str,
+) -> Result<Vec<String>> {
+    Ok(with_db!(db, |p| sqlx::query_scalar(
+        "SELECT DISTINCT billing_month FROM claim WHERE insurer_number = $1 AND service_month = $2 \
+         ORDER BY billing_month"
+    )
+    .bind(insurer.as_str().to_string())
+    .bind(service_month.to_string())
+    .fetch_all(p)
+    .await?))
+}
+
+/// The claims (file digest, line) a check listed to return.
+pub async fn returned_in_check(
+    db: &Db,
+    insurer: &InsurerNumber,
+    check_id: i64,
+) -> Result<Vec<(String, i64)>> {
+    Ok(with_db!(db, |p| {
+        sqlx::query_as(
+        "SELECT DISTINCT file_digest, line FROM claim_finding WHERE insurer_number = $1 AND check_id = $2 \
+         AND action = 'return'"
+    )
+    .bind(insurer.as_str().to_string())
+    .bind(check_id)
+    .fetch_all(p)
+    .await?
+    }))
+}
+
+/// A household-month's burden categories as known at `known_at_us`.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct CategoriesRow {
+    pub household_number: String,
+    pub category_under_70: Option<String>,
+    pub category_70_74: Option<String>,
+    pub copay_rates: String,
+}
+
+/// Every household's burden categories for a month as known at
+/// `known_at_us`.
+pub async fn categories_known_at(
+    db: &Db,
+    insurer: &InsurerNumber,
+    month: &str,
+    known_at_us: i64,
+) -> Result<HashMap<String, CategoriesRow>> {
+    let rows: Vec<CategoriesRow> = with_db!(db, |p| {
+        sqlx::query_as(
+        "SELECT household_number, category_under_70, category_70_74, copay_rates FROM burden_version \
+         WHERE insurer_number = $1 AND month = $2 AND recorded_us <= $3 \
+         AND (superseded_us IS NULL OR superseded_us > $3)"
+    )
+    .bind(insurer.as_str().to_string())
+    .bind(month.to_string())
+    .bind(known_at_us)
+    .fetch_all(p)
+    .await?
+    });
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.household_number.clone(), r))
+        .collect())
+}

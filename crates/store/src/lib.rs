@@ -13,6 +13,7 @@ pub mod claims;
 mod db;
 pub mod eligibility;
 pub mod feed;
+pub mod high_cost;
 pub mod income;
 pub mod insurer;
 pub mod job;

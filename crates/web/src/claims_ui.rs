@@ -49,6 +49,8 @@ struct CheckLine {
 struct ClaimsPage {
     user: Option<UserBar>,
     months: Vec<MonthLine>,
+    /// the high-cost runs, for those who may see them
+    runs: Option<Vec<crate::high_cost_ui::RunLine>>,
 }
 
 struct FindingLine {
@@ -106,6 +108,14 @@ async fn claims_page(State(app): State<Kokuho>, user: UiUser) -> Response {
         Ok(v) => v,
         Err(e) => return refused(&e),
     };
+    let runs = if user.may(kokuho_domain::access::Permission::HighCost) {
+        match s.high_cost_runs(OffsetDateTime::now_utc()).await {
+            Ok(r) => Some(r.iter().map(crate::high_cost_ui::run_line).collect()),
+            Err(e) => return refused(&e),
+        }
+    } else {
+        None
+    };
     let months = months
         .into_iter()
         .map(|m| MonthLine {
@@ -131,6 +141,7 @@ async fn claims_page(State(app): State<Kokuho>, user: UiUser) -> Response {
         ClaimsPage {
             user: Some(user.bar()),
             months,
+            runs,
         },
         StatusCode::OK,
     )

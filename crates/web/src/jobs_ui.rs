@@ -39,6 +39,7 @@ pub fn routes() -> axum::Router<Kokuho> {
             post(start_claims_import).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)),
         )
         .route("/ui/jobs/claims-check", post(start_claims_check))
+        .route("/ui/jobs/high-cost-run", post(start_high_cost_run))
         .route("/ui/jobs/age-job", post(start_age_job))
         .route("/ui/jobs/levy-assessment", post(start_levy_assessment))
         .route("/ui/jobs/{id}", get(job_page))
@@ -96,8 +97,11 @@ struct JobsPage {
     can_import_income: bool,
     can_assess_levy: bool,
     can_claims: bool,
+    can_high_cost: bool,
     /// the processing month the check form offers: this month
     processing_month: String,
+    /// the service month the high-cost form offers: last month
+    service_month: String,
     fiscal_year: i32,
     today: String,
     ferr: FieldError,
@@ -138,7 +142,15 @@ async fn jobs_view(app: &Kokuho, user: &UiUser, problem: Option<AppError>) -> Re
     let (ferr, error) = match &problem {
         Some(e) => FieldError::place(
             e,
-            &["file", "encoding", "on", "fiscal_year", "levy_on", "month"],
+            &[
+                "file",
+                "encoding",
+                "on",
+                "fiscal_year",
+                "levy_on",
+                "month",
+                "service_month",
+            ],
         ),
         None => (FieldError::default(), None),
     };
@@ -152,10 +164,15 @@ async fn jobs_view(app: &Kokuho, user: &UiUser, problem: Option<AppError>) -> Re
             can_import_income: user.may(Permission::IncomeImport),
             can_assess_levy: user.may(Permission::LevyAssess),
             can_claims: user.may(Permission::ClaimsImport),
+            can_high_cost: user.may(Permission::HighCost),
             processing_month: {
                 let d = kokuho_app::local_date(now);
                 format!("{:04}-{:02}", d.year(), u8::from(d.month()))
             },
+            service_month: kokuho_domain::burden::format_month(
+                kokuho_domain::eligibility::YearMonth::from_date(kokuho_app::local_date(now))
+                    .prev(),
+            ),
             fiscal_year: kokuho_domain::levy::fiscal_year_of(kokuho_app::local_date(now)),
             today: wareki_of(kokuho_app::local_date(now)),
             ferr,
@@ -295,6 +312,56 @@ async fn start_claims_check(
             .await
         {
             tracing::warn!(job = job.id, code = e.code(), "claims check failed");
+        }
+    });
+    Redirect::to(&format!("/ui/jobs/{id}")).into_response()
+}
+
+#[derive(Deserialize)]
+struct HighCostRunForm {
+    csrf: String,
+    service_month: String,
+}
+
+/// Starts the monthly high-cost run of a service month in the background.
+async fn start_high_cost_run(
+    State(app): State<Kokuho>,
+    user: UiUser,
+    Form(f): Form<HighCostRunForm>,
+) -> Response {
+    let now = OffsetDateTime::now_utc();
+    if let Err(refused) = form_allowed(&app, &user, &f.csrf, Permission::HighCost, now).await {
+        return refused;
+    }
+    let s = Session {
+        app: &app,
+        actor: &user.actor,
+    };
+    let Some(month) = kokuho_domain::burden::parse_month(f.service_month.trim()) else {
+        let e = AppError::invalid(
+            "service_month",
+            "the service month must be YYYY-MM",
+            "診療年月を 2026-10 の形で入力してください",
+        );
+        return jobs_view(&app, &user, Some(e)).await;
+    };
+    let key = kokuho_domain::burden::format_month(month);
+    let job = match s.start_job(JobKind::HighCostRun, &key, now).await {
+        Ok(j) => j,
+        Err(e) => return jobs_view(&app, &user, Some(e)).await,
+    };
+    let id = job.id;
+    let (app2, actor) = (app.clone(), user.actor.clone());
+    tokio::spawn(async move {
+        let s = Session {
+            app: &app2,
+            actor: &actor,
+        };
+        if let Err(e) = s
+            .run_high_cost_as(&job, month, None, OffsetDateTime::now_utc())
+            .await
+        {
+            tracing::warn!(job = job.id, code = e.code(), "high-cost run failed");
         }
     });
     Redirect::to(&format!("/ui/jobs/{id}")).into_response()

@@ -9,6 +9,7 @@ mod calc_api;
 mod claims_ui;
 mod eligibility_api;
 mod error;
+mod high_cost_ui;
 mod jobs_ui;
 mod levy_ui;
 mod ui;

@@ -39,6 +39,7 @@ pub fn routes() -> axum::Router<Kokuho> {
         .merge(crate::jobs_ui::routes())
         .merge(crate::burden_ui::routes())
         .merge(crate::claims_ui::routes())
+        .merge(crate::high_cost_ui::routes())
         .merge(crate::levy_ui::routes())
         .route(
             "/static/app.css",
@@ -557,6 +558,7 @@ struct PersonPage {
     access_history: Option<Vec<AccessRow>>,
     burden: Vec<BurdenLine>,
     can_read_levy: bool,
+    can_high_cost: bool,
 }
 
 /// One month of the household's burden categories, for the person page.
@@ -822,6 +824,7 @@ async fn person_view(
             access_history,
             burden,
             can_read_levy: user.may(Permission::LevyRead),
+            can_high_cost: user.may(Permission::HighCost),
         },
         status,
     )

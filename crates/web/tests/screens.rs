@@ -793,9 +793,70 @@ async fn claims_are_imported_and_checked_from_the_jobs_page_and_listed_with_reas
         assert!(csv.starts_with("処理年月,医療機関コード"), "{csv}");
         assert_eq!(csv.lines().count(), 2);
 
-        // Others may not look.
+        // The month's high-cost run from the jobs page, its decisions, and a
+        // household's history with the calculation.
+        let (st, page) = benefits
+            .form("/ui/jobs/high-cost-run", &[("service_month", "2026-9x")])
+            .await;
+        assert_eq!(st, StatusCode::BAD_REQUEST);
+        assert!(page.contains(r#"id="service_month-error""#), "{page}");
+        let (st, page) = benefits
+            .form("/ui/jobs/high-cost-run", &[("service_month", "2026-09")])
+            .await;
+        assert_eq!(st, StatusCode::SEE_OTHER, "{page}");
+        let v = benefits.wait("/ui/jobs/4").await;
+        assert_eq!(v["status"], "succeeded", "{}: {v}", t.name);
+        assert!(v["summary"].as_str().unwrap().contains("支給対象"), "{v}");
+        let (_, _, page) = benefits.get("/ui/claims").await;
+        assert!(page.contains(r#"href="/ui/high-cost/runs/1""#), "{page}");
+        let (st, _, page) = benefits.get("/ui/high-cost/runs/1").await;
+        assert_eq!(st, StatusCode::OK, "{page}");
+        assert!(page.contains(r#"id="decisions""#), "{page}");
+        let (st, _, csv) = benefits
+            .get("/ui/high-cost/runs/1/decisions.csv?encoding=utf-8")
+            .await;
+        assert_eq!(st, StatusCode::OK);
+        let household = csv
+            .lines()
+            .nth(1)
+            .and_then(|l| l.split(',').next())
+            .expect("a decision")
+            .to_string();
+        let (st, page) = benefits
+            .form("/ui/high-cost", &[("household", &household)])
+            .await;
+        assert_eq!(st, StatusCode::OK, "{page}");
+        assert!(page.contains("decision-version standing"), "{page}");
+        assert!(page.contains("限度額"), "{page}");
+        let (st, page) = benefits
+            .form(
+                "/ui/high-cost/handed-over",
+                &[
+                    ("household", &household),
+                    ("month", "2026-06"),
+                    ("from_insurer", "12"),
+                ],
+            )
+            .await;
+        assert_eq!(st, StatusCode::BAD_REQUEST);
+        assert!(page.contains(r#"id="from_insurer-error""#), "{page}");
+
+        // Others may not look (each signs in once: a TOTP code is not
+        // accepted twice).
         for account in ["demo-levy", "demo-clerk"] {
             let other = sign_in(&router, &app, account).await;
+            let (st, _, _) = other.get("/ui/high-cost/runs/1").await;
+            assert_eq!(st, StatusCode::FORBIDDEN, "{account}");
+            let (st, _, _) = other.get("/ui/high-cost/runs/1/decisions.csv").await;
+            assert_eq!(st, StatusCode::FORBIDDEN, "{account}");
+            let (st, _) = other
+                .form("/ui/high-cost", &[("household", &household)])
+                .await;
+            assert_eq!(st, StatusCode::FORBIDDEN, "{account}");
+            let (st, _) = other
+                .form("/ui/jobs/high-cost-run", &[("service_month", "2026-09")])
+                .await;
+            assert_eq!(st, StatusCode::FORBIDDEN, "{account}");
             let (st, _, _) = other.get("/ui/claims").await;
             assert_eq!(st, StatusCode::FORBIDDEN, "{account}");
             let (st, _, _) = other.get("/ui/claims/checks/1").await;

@@ -174,12 +174,21 @@ impl Kokuho {
                     });
                 let percent =
                     judged.map_or(if group == AgeGroup::Under70 { 30 } else { 20 }, i64::from);
-                let from = row.acquired_on.max(first).day();
-                let to = row
-                    .lost_on
-                    .and_then(|l| l.previous_day())
-                    .map_or(last, |l| l.min(last))
-                    .day();
+                let from = row.acquired_on.max(first);
+                // Care from the 75th birthday is 後期高齢者医療's, even where
+                // the age job has not yet recorded the loss.
+                let to = [
+                    row.lost_on,
+                    kokuho_domain::eligibility::late_elderly_from(row.birth_date),
+                ]
+                .into_iter()
+                .flatten()
+                .filter_map(|d| d.previous_day())
+                .fold(last, |a, b| a.min(b));
+                if to < from {
+                    return Ok(());
+                }
+                let (from, to) = (from.day(), to.day());
                 people.push(Person {
                     percent,
                     insured: (from, to),
