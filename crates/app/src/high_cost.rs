@@ -100,6 +100,19 @@ pub struct LeftOut {
     pub claim: String,
     pub member: String,
     pub reason: String,
+    #[serde(default)]
+    pub kind: LeftOutKind,
+}
+
+/// Why a claim was left out.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeftOutKind {
+    /// the eligibility check returned it
+    #[default]
+    Returned,
+    /// 公費: settled with the public payer, for a clerk to look at
+    PublicFunding,
 }
 
 /// A string table: claims repeat a few thousand providers and a few months.
@@ -211,13 +224,41 @@ impl Kokuho {
         if billing_months.is_empty() {
             return Err(no_claims(&month));
         }
+        let known_at_us = to_us(known_at);
+        // A run as known before the month's last run would book decisions
+        // on older records over newer ones.
+        if let Some(last) = repo::runs(&self.db, &self.insurer, Some(&month))
+            .await?
+            .into_iter()
+            .map(|r| r.known_at_us)
+            .max()
+            && known_at_us < last
+        {
+            return Err(AppError::Conflict {
+                message_en: format!(
+                    "{month} was run as known at a later time ({}); a run as known earlier would replace newer decisions",
+                    crate::eligibility::from_us(last)
+                ),
+                message_ja: format!(
+                    "{month}診療分は、より新しい時点の記録で計算済みです。それより前の時点では計算できません"
+                ),
+            });
+        }
         let mut returned: HashMap<(String, i64), i64> = HashMap::new();
         let mut checks_used = Vec::new();
         for bm in &billing_months {
+            let claims_now = claims_repo::months(&self.db, &self.insurer, Some(bm))
+                .await?
+                .into_iter()
+                .map(|m| m.claims)
+                .sum::<i64>();
+            // The latest check made by the run's time; it must have read
+            // every claim the month has now (a file imported after it was
+            // never checked).
             let Some(check) = claims_repo::checks(&self.db, &self.insurer, Some(bm))
                 .await?
                 .into_iter()
-                .next()
+                .find(|c| c.checked_us <= known_at_us)
             else {
                 return Err(AppError::Conflict {
                     message_en: format!(
@@ -228,6 +269,18 @@ impl Kokuho {
                     ),
                 });
             };
+            if check.claims != claims_now {
+                return Err(AppError::Conflict {
+                    message_en: format!(
+                        "processing month {bm} has {claims_now} claims but its check {} read {}: a file came after the check; check again first",
+                        check.check_id, check.claims
+                    ),
+                    message_ja: format!(
+                        "処理年月 {bm} のレセプトは{claims_now}件ですが、資格点検{}は{}件で行われています（点検の後に取り込んだファイルがあります）。先に資格点検をやり直してください",
+                        check.check_id, check.claims
+                    ),
+                });
+            }
             checks_used.push(format!("{bm}:{}", check.check_id));
             for key in
                 claims_repo::returned_in_check(&self.db, &self.insurer, check.check_id).await?
@@ -238,7 +291,6 @@ impl Kokuho {
 
         let total = repo::claims_of_month(&self.db, &self.insurer, &month).await?;
         progress.set_total(total as u64);
-        let known_at_us = to_us(known_at);
         let snap = Snapshot::load(self, std::slice::from_ref(&month), known_at_us).await?;
         let categories =
             claims_repo::categories_known_at(&self.db, &self.insurer, &month, known_at_us).await?;
@@ -277,6 +329,7 @@ impl Kokuho {
                     claim: reference,
                     member,
                     reason: format!("資格点検{check_id}で返戻とされたため除外"),
+                    kind: LeftOutKind::Returned,
                 });
                 return Ok(());
             }
@@ -286,6 +339,7 @@ impl Kokuho {
                     claim: reference,
                     member,
                     reason: "公費併用のレセプトのため計算から除外（要確認）".into(),
+                    kind: LeftOutKind::PublicFunding,
                 });
                 return Ok(());
             }
@@ -332,6 +386,7 @@ impl Kokuho {
             &self.insurer,
             &format_month(from),
             &format_month(to),
+            known_at_us,
         )
         .await?;
 
@@ -408,7 +463,9 @@ impl Kokuho {
             let r = match result {
                 Ok(r) => r,
                 Err(e) => {
-                    refused.push((household, e.to_string(), e.reason_ja));
+                    // the reason only: the field names a member's 宛名番号, and the
+                    // message becomes the job's summary
+                    refused.push((household, e.reason, e.reason_ja));
                     continue;
                 }
             };
@@ -459,12 +516,6 @@ impl Kokuho {
             };
             computed.insert(household, (r, basis));
         }
-        // Households with only left-out claims keep them for a withdrawal.
-        let left_only: HashMap<String, Vec<LeftOut>> = by_household
-            .iter()
-            .filter(|(_, hm)| hm.claims.is_empty())
-            .map(|(h, hm)| (households.name(*h).to_string(), hm.left_out.clone()))
-            .collect();
         if !refused.is_empty() {
             refused.sort();
             let n = refused.len();
@@ -497,7 +548,14 @@ impl Kokuho {
             .map(|(h, _)| h.clone())
             .collect();
         with_benefit.sort();
-        let heads = repo::householders_on(&self.db, &self.insurer, last_day, &with_benefit).await?;
+        let heads = repo::householders_on(
+            &self.db,
+            &self.insurer,
+            last_day,
+            &with_benefit,
+            known_at_us,
+        )
+        .await?;
 
         let recorded_us = to_us(now);
         let report = in_tx!(self.db, |tx| {
@@ -527,7 +585,18 @@ impl Kokuho {
             for household in households_sorted {
                 let (r, basis) = &computed[household];
                 let before = current.get(household);
-                if r.benefit == 0 && before.is_none_or(|b| b.benefit == 0 && b.refund == 0) {
+                // A month without benefit is booked only where a clerk must
+                // look: a provider held back more than the limit, or a 公費
+                // claim was left out; or it withdraws an earlier benefit.
+                let worth_a_look = r.in_kind_excess > 0
+                    || basis
+                        .left_out
+                        .iter()
+                        .any(|l| l.kind == LeftOutKind::PublicFunding);
+                if r.benefit == 0
+                    && !worth_a_look
+                    && before.is_none_or(|b| b.benefit == 0 && b.refund == 0)
+                {
                     continue;
                 }
                 if r.benefit > 0 {
@@ -548,7 +617,7 @@ impl Kokuho {
                         basis.left_out.len()
                     ));
                 }
-                if r.benefit == 0 {
+                if r.benefit == 0 && before.is_some_and(|b| b.benefit != 0 || b.refund != 0) {
                     review.push("再計算で支給額がなくなりました（返戻・月遅れ請求等）".into());
                 }
                 let row = DecisionRow {
@@ -589,10 +658,7 @@ impl Kokuho {
             for b in gone {
                 let basis = Basis {
                     source: source.clone(),
-                    left_out: left_only
-                        .get(&b.household_number)
-                        .cloned()
-                        .unwrap_or_default(),
+                    left_out: Vec::new(),
                     steps: vec!["この月の計算に含めるレセプトがなくなりました".into()],
                     ..Default::default()
                 };
@@ -701,6 +767,8 @@ impl Kokuho {
         &self,
         household: &str,
     ) -> Result<(Vec<DecisionRow>, Vec<MonthRow>)> {
+        let number = kokuho_domain::addressee::HouseholdNumber::parse(household)?;
+        let household = number.as_str();
         let decisions = repo::household_decisions(&self.db, &self.insurer, household).await?;
         let months = repo::household_months(&self.db, &self.insurer, household).await?;
         Ok((decisions, months))
@@ -745,7 +813,7 @@ impl Kokuho {
             repo::record_month(
                 &mut tx,
                 &self.insurer,
-                household,
+                number.as_str(),
                 &month,
                 "handed_over",
                 Some(from_insurer),
@@ -768,11 +836,12 @@ impl Kokuho {
         now: OffsetDateTime,
     ) -> Result<u64> {
         let month = format_month(service_month);
+        let number = kokuho_domain::addressee::HouseholdNumber::parse(household)?;
         in_tx!(self.db, |tx| {
             let n = repo::void_months(
                 &mut tx,
                 &self.insurer,
-                household,
+                number.as_str(),
                 &month,
                 "handed_over",
                 from_insurer,

@@ -1167,9 +1167,10 @@ impl Session<'_> {
                 now,
             )
             .await?;
+        let members = self.app.household(household).await?.members;
         self.log(
             "high_cost_month",
-            &[],
+            &ids(&members),
             None,
             &format!(
                 "household {household}: {} handed over from {from_insurer}",
@@ -1199,9 +1200,10 @@ impl Session<'_> {
                 now,
             )
             .await?;
+        let members = self.app.household(household).await?.members;
         self.log(
             "high_cost_month_void",
-            &[],
+            &ids(&members),
             None,
             &format!(
                 "household {household}: {} handed over, {n} voided",

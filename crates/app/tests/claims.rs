@@ -676,8 +676,43 @@ async fn the_monthly_run_books_each_households_benefit_once_and_again_only_on_ch
         let check = s.check_claims(OCTOBER, None, T1).await.unwrap();
         assert_eq!(check.returns, 1, "{}: {check:?}", t.name);
 
+        // A file of the same processing month imported after the check (one
+        // claim of a third household): the run waits for a new check.
+        let other = f
+            .claims
+            .iter()
+            .position(|c| {
+                c.provider.kind == FileKind::Medical
+                    && ![&target_household, &returned_household].contains(&&household_of(c))
+            })
+            .unwrap();
+        let mut extra = SampleFile {
+            header: f.header.clone(),
+            claims: vec![f.claims[other].clone()],
+        };
+        let layouts = Layouts::shipped().unwrap();
+        let at = layouts
+            .get(FileKind::Medical, "GO")
+            .unwrap()
+            .position("total_claims")
+            .unwrap();
+        for r in extra.header.iter_mut().filter(|r| r.id() == "GO") {
+            r.fields[at] = "1".into();
+        }
+        set_total_points(&mut extra);
+        import(&s, "2026-10-late.uke", &write_file(&extra))
+            .await
+            .unwrap();
+        let e = s.run_high_cost(SEPTEMBER, None, T1).await.unwrap_err();
+        assert!(
+            matches!(&e, AppError::Conflict { message_en, .. } if message_en.contains("check again")),
+            "{e:?}"
+        );
+        let check = s.check_claims(OCTOBER, None, T1).await.unwrap();
+        assert_eq!(check.claims as usize, f.claims.len() + 1);
+
         let r = s.run_high_cost(SEPTEMBER, None, T1).await.unwrap();
-        assert_eq!(r.claims + r.left_out, f.claims.len() as u64);
+        assert_eq!(r.claims + r.left_out, f.claims.len() as u64 + 1);
         assert_eq!(r.left_out, 1);
         let (run, rows) = s.high_cost_run(r.run_id, i64::MAX, T1).await.unwrap();
         assert_eq!(run.booked as usize, rows.len());
@@ -712,6 +747,9 @@ async fn the_monthly_run_books_each_households_benefit_once_and_again_only_on_ch
         // The same run again books nothing.
         let again = s.run_high_cost(SEPTEMBER, None, T1).await.unwrap();
         assert_eq!((again.booked, again.benefit), (0, r.benefit));
+        // As known before that run: refused (older records over newer).
+        let e = s.run_high_cost(SEPTEMBER, Some(T0), T2).await.unwrap_err();
+        assert!(matches!(e, AppError::Conflict { .. }), "{e:?}");
 
         // Three months handed over from another municipality: 多数回 from
         // the fourth, ウ 44,400 — the next version, with the difference.

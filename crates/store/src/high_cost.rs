@@ -292,23 +292,26 @@ pub async fn household_decisions(
         .await?))
 }
 
-/// Every household's high-cost months (not voided) in [from, to], by
-/// household, each month once whatever its sources.
+/// Every household's high-cost months in [from, to] as known at
+/// `known_at_us` (recorded by then, not voided by then), by household, each
+/// month once whatever its sources.
 pub async fn months_between(
     db: &Db,
     insurer: &InsurerNumber,
     from: &str,
     to: &str,
+    known_at_us: i64,
 ) -> Result<HashMap<String, Vec<String>>> {
     let rows: Vec<(String, String)> = with_db!(db, |c| {
         sqlx::query_as(
         "SELECT DISTINCT household_number, service_month FROM high_cost_month WHERE insurer_number = $1 \
-         AND service_month >= $2 AND service_month <= $3 AND voided_us IS NULL \
-         ORDER BY household_number, service_month"
+         AND service_month >= $2 AND service_month <= $3 AND recorded_us <= $4 \
+         AND (voided_us IS NULL OR voided_us > $4) ORDER BY household_number, service_month"
     )
     .bind(insurer.as_str().to_string())
     .bind(from.to_string())
     .bind(to.to_string())
+    .bind(known_at_us)
     .fetch_all(c)
     .await?
     });
@@ -428,12 +431,13 @@ pub async fn void_months(
 }
 
 /// The householder (宛名番号) of each of the households named on `on`, as
-/// last recorded; households without one are absent.
+/// last recorded by `known_at_us`; households without one are absent.
 pub async fn householders_on(
     db: &Db,
     insurer: &InsurerNumber,
     on: time::Date,
     households: &[String],
+    known_at_us: i64,
 ) -> Result<HashMap<String, String>> {
     let mut out = HashMap::new();
     for chunk in households.chunks(BATCH_ROWS) {
@@ -445,6 +449,8 @@ pub async fn householders_on(
             q.push_bind(insurer.as_str().to_string())
                 .push(" AND valid_from <= ")
                 .push_bind(on)
+                .push(" AND recorded_us <= ")
+                .push_bind(known_at_us)
                 .push(" AND household_number IN (");
             let mut list = q.separated(", ");
             for h in chunk {

@@ -17,6 +17,7 @@ use kokuho_app::high_cost::basis_of;
 use kokuho_app::high_cost::{DecisionRow, RunRow};
 use kokuho_app::session::Session;
 use kokuho_app::{AppError, Kokuho};
+use kokuho_domain::access::Permission;
 use serde::Deserialize;
 use time::OffsetDateTime;
 
@@ -450,13 +451,18 @@ async fn show(
         app,
         actor: &user.actor,
     };
-    // The high-cost permission first: the household's members are read
-    // (and logged) only for one who may see its benefits.
-    let (decisions, months) = match s.household_high_cost(household, now).await {
+    // Both permissions first, then the household (a number that is none is
+    // refused before anything is read or logged as seen).
+    for p in [Permission::HighCost, Permission::RegistryRead] {
+        if let Err(e) = s.require(p, now).await {
+            return refused(&e);
+        }
+    }
+    let view = match s.household(household, now).await {
         Ok(v) => v,
         Err(e) => return refused(&e),
     };
-    let view = match s.household(household, now).await {
+    let (decisions, months) = match s.household_high_cost(household, now).await {
         Ok(v) => v,
         Err(e) => return refused(&e),
     };
