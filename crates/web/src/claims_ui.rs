@@ -5,8 +5,8 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::get;
 use kokuho_app::Encoding;
 use kokuho_app::session::Session;
@@ -15,7 +15,7 @@ use kokuho_domain::eligibility_check::{Action, Reason};
 use serde::Deserialize;
 use time::OffsetDateTime;
 
-use crate::ui::{UiUser, UserBar, jst_time, refusal_page, render, wareki_of};
+use crate::ui::{UiUser, UserBar, csv_download, jst_time, refusal_page, render, wareki_of};
 
 /// Findings shown on one screen; the CSV has them all.
 const SHOWN: i64 = 500;
@@ -249,30 +249,7 @@ async fn check_csv(
         .claim_check_csv(id, encoding, Vec::new(), OffsetDateTime::now_utc())
         .await
     {
-        Ok((bytes, _)) => (
-            [
-                (
-                    header::CONTENT_TYPE,
-                    format!(
-                        "text/csv; charset={}",
-                        if encoding == Encoding::Cp932 {
-                            "Shift_JIS"
-                        } else {
-                            "utf-8"
-                        }
-                    ),
-                ),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!(
-                        "attachment; filename=\"check-{id}-{}.csv\"",
-                        encoding.name()
-                    ),
-                ),
-            ],
-            bytes,
-        )
-            .into_response(),
+        Ok((bytes, _)) => csv_download(bytes, encoding, &format!("check-{id}")),
         Err(e) => refused(&e),
     }
 }

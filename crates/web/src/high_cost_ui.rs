@@ -9,8 +9,8 @@ use std::collections::HashMap;
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::{get, post};
 use kokuho_app::Encoding;
 use kokuho_app::high_cost::basis_of;
@@ -22,7 +22,10 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 use crate::burden_ui::wareki_month;
-use crate::ui::{FieldError, UiUser, UserBar, check_form, jst_time, refusal_page, render};
+use crate::levy_ui::{signed_yen, yen};
+use crate::ui::{
+    FieldError, UiUser, UserBar, check_form, csv_download, jst_time, refusal_page, render,
+};
 
 /// Decisions shown on one screen; the CSV has them all.
 const SHOWN: i64 = 500;
@@ -34,27 +37,6 @@ pub fn routes() -> axum::Router<Kokuho> {
         .route("/ui/high-cost/handed-over/void", post(void_handed_over))
         .route("/ui/high-cost/runs/{id}", get(run_page))
         .route("/ui/high-cost/runs/{id}/decisions.csv", get(run_csv))
-}
-
-/// Yen with thousands separators: 1,234,500円.
-pub(crate) fn yen(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    format!("{}{}円", if n < 0 { "−" } else { "" }, out)
-}
-
-fn signed_yen(n: i64) -> String {
-    if n > 0 {
-        format!("+{}", yen(n))
-    } else {
-        yen(n)
-    }
 }
 
 /// A run as the claims page lists it.
@@ -213,30 +195,7 @@ async fn run_csv(
         .high_cost_run_csv(id, encoding, Vec::new(), OffsetDateTime::now_utc())
         .await
     {
-        Ok((bytes, _)) => (
-            [
-                (
-                    header::CONTENT_TYPE,
-                    format!(
-                        "text/csv; charset={}",
-                        if encoding == Encoding::Cp932 {
-                            "Shift_JIS"
-                        } else {
-                            "utf-8"
-                        }
-                    ),
-                ),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!(
-                        "attachment; filename=\"high-cost-{id}-{}.csv\"",
-                        encoding.name()
-                    ),
-                ),
-            ],
-            bytes,
-        )
-            .into_response(),
+        Ok((bytes, _)) => csv_download(bytes, encoding, &format!("high-cost-{id}")),
         Err(e) => refused(&e),
     }
 }

@@ -58,7 +58,7 @@ struct PageForm {
 }
 
 /// Yen with thousands separators: 1,234,500円.
-fn yen(n: i64) -> String {
+pub(crate) fn yen(n: i64) -> String {
     let digits = n.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
@@ -70,7 +70,7 @@ fn yen(n: i64) -> String {
     format!("{}{}円", if n < 0 { "−" } else { "" }, out)
 }
 
-fn signed_yen(n: i64) -> String {
+pub(crate) fn signed_yen(n: i64) -> String {
     if n > 0 {
         format!("+{}", yen(n))
     } else {

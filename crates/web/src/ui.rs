@@ -208,6 +208,27 @@ pub(crate) fn refusal_page(status: StatusCode, title: &str, e: &AppError) -> Res
         .into_response()
 }
 
+/// A CSV download in the encoding it was written in, saved as
+/// `{stem}-{encoding}.csv`.
+pub(crate) fn csv_download(bytes: Vec<u8>, encoding: kokuho_app::Encoding, stem: &str) -> Response {
+    let charset = if encoding == kokuho_app::Encoding::Cp932 {
+        "Shift_JIS"
+    } else {
+        "utf-8"
+    };
+    (
+        [
+            (header::CONTENT_TYPE, format!("text/csv; charset={charset}")),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{stem}-{}.csv\"", encoding.name()),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
 pub(crate) fn render(t: impl Template, status: StatusCode) -> Response {
     match t.render() {
         Ok(html) => (status, Html(html)).into_response(),
