@@ -475,6 +475,11 @@ pub struct HighCostMemberInput {
     pub id: String,
     /// YYYY-MM-DD (or 和暦)
     pub birth_date: String,
+    /// YYYY-MM-DD: the day the member joined NHI as the dependant of an
+    /// employee-insured who moved to 後期高齢者医療 (half individual limits
+    /// that month unless it is the 1st)
+    #[serde(default)]
+    pub joined_as_dependant_on: Option<String>,
 }
 
 /// One claim (レセプト) of the month, in yen.
@@ -540,8 +545,14 @@ pub struct HighCostMemberOut {
     pub age_group: String,
     /// the month of the 75th birthday (half individual limits)
     pub turns_75: bool,
+    /// the month of joining as the dependant of an employee moved to
+    /// 後期高齢者医療 (half individual limits, half 合算 floor under 70)
+    pub dependant_half: bool,
     /// the member's share of the benefit
     pub benefit: i64,
+    /// 70–74: the outpatient copay still borne after the month's benefits
+    /// (what the annual outpatient cap adds up)
+    pub outpatient_left: i64,
 }
 
 /// A claim unit (レセプト単位).
@@ -646,9 +657,26 @@ pub fn high_cost(req: &HighCostRequest) -> Result<HighCostResponse> {
                 format!("{}の生年月日: {}", m.id, e.message_ja()),
             )
         })?;
+        let joined_as_dependant_on = match m.joined_as_dependant_on.as_deref() {
+            None | Some("") => None,
+            Some(d) => Some(
+                crate::registry::parse_date("joined_as_dependant_on", d).map_err(|e| {
+                    invalid(
+                        "members",
+                        format!(
+                            "members[{}].joined_as_dependant_on: {}",
+                            m.id,
+                            e.message_en()
+                        ),
+                        format!("{}の加入日: {}", m.id, e.message_ja()),
+                    )
+                })?,
+            ),
+        };
         members.push(high_cost::Member {
             id: m.id.clone(),
             birth_date,
+            joined_as_dependant_on,
         });
     }
     let mut claims = Vec::with_capacity(req.claims.len());
@@ -720,7 +748,9 @@ pub fn high_cost(req: &HighCostRequest) -> Result<HighCostResponse> {
                 id: m.id,
                 age_group: m.age_group.to_string(),
                 turns_75: m.turns_75,
+                dependant_half: m.dependant_half,
                 benefit: m.benefit,
+                outpatient_left: m.outpatient_left,
             })
             .collect(),
         units: r

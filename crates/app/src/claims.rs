@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::io::BufRead;
 
 use kokuho_domain::burden::{format_month, parse_month};
-use kokuho_domain::eligibility::YearMonth;
+use kokuho_domain::eligibility::{AcquisitionReason, YearMonth};
 use kokuho_domain::eligibility_check::{self as rule, ClaimFacts, HeldNumber, InsuredFacts};
 use kokuho_formats::claims::{Claim, ClaimFileError, ClaimReader, Layouts};
 use kokuho_formats::text::Encoding;
@@ -161,6 +161,9 @@ pub(crate) struct Snapshot {
 pub(crate) struct PersonSnap {
     pub(crate) addressee_id: String,
     pub(crate) facts: InsuredFacts,
+    /// the days the person joined as the dependant of an employee who moved
+    /// to 後期高齢者医療 (half high-cost limits that month)
+    pub(crate) dependant_joins: Vec<Date>,
     /// (from, to, household) of each membership
     households: Vec<(Date, Option<Date>, String)>,
 }
@@ -181,6 +184,7 @@ impl Snapshot {
                         periods: vec![],
                         numbers: vec![],
                     },
+                    dependant_joins: vec![],
                     households: vec![],
                 });
                 persons.len() - 1
@@ -212,9 +216,14 @@ impl Snapshot {
                 branch: h.branch_number,
             });
         }
-        for (id, from, to) in repo::periods_known_at(&k.db, &k.insurer, known_at_us).await? {
+        let dependant = AcquisitionReason::DependantOfLateElderly.code();
+        for (id, from, to, reason) in repo::periods_known_at(&k.db, &k.insurer, known_at_us).await?
+        {
             if let Some(i) = index.get(&id) {
                 persons[*i].facts.periods.push((from, to));
+                if reason == dependant {
+                    persons[*i].dependant_joins.push(from);
+                }
             }
         }
         let rates = repo::copay_rates_known_at(&k.db, &k.insurer, months, known_at_us).await?;
@@ -242,6 +251,14 @@ impl Snapshot {
                     .or_else(|| (members.len() == 1).then(|| members[0]))
             }
         }
+    }
+
+    /// The household the person was a member of on `day`.
+    pub(crate) fn household_at(p: &PersonSnap, day: Date) -> Option<&str> {
+        p.households
+            .iter()
+            .find(|(from, to, _)| *from <= day && to.is_none_or(|t| day < t))
+            .map(|h| h.2.as_str())
     }
 
     /// The household a claim's care falls in: the one the person was a

@@ -22,6 +22,7 @@ use kokuho_domain::eligibility::YearMonth;
 use kokuho_domain::eligibility_check::percent_charged;
 use kokuho_domain::high_cost::{self as rule, HighCostRules, Household, Setting};
 use kokuho_store::StoreError;
+use kokuho_store::annual_outpatient::{self as annual_repo, OutpatientMonthRow};
 use kokuho_store::claims as claims_repo;
 use kokuho_store::high_cost as repo;
 /// The run, decision and month rows, as the screens read them.
@@ -75,7 +76,14 @@ pub struct BasisMember {
     /// preschool | under_70 | 70_74
     pub age_group: String,
     pub turns_75: bool,
+    /// joined this month as the dependant of an employee moved to 後期
+    #[serde(default)]
+    pub dependant_half: bool,
     pub benefit: i64,
+    /// 70–74: the outpatient copay left after the month's benefits (the
+    /// annual outpatient cap adds it up)
+    #[serde(default)]
+    pub outpatient_left: i64,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -419,6 +427,12 @@ impl Kokuho {
                     rule::Member {
                         id: p.addressee_id.clone(),
                         birth_date: p.facts.birth_date,
+                        joined_as_dependant_on: p
+                            .dependant_joins
+                            .iter()
+                            .copied()
+                            .filter(|d| *d <= last_day)
+                            .max(),
                     }
                 })
                 .collect();
@@ -485,7 +499,9 @@ impl Kokuho {
                             .unwrap_or_default(),
                         age_group: m.age_group.to_string(),
                         turns_75: m.turns_75,
+                        dependant_half: m.dependant_half,
                         benefit: m.benefit,
+                        outpatient_left: m.outpatient_left,
                     })
                     .collect(),
                 units: r
@@ -557,9 +573,38 @@ impl Kokuho {
         )
         .await?;
 
+        // What the month left each member aged 70–74 to bear for outpatient
+        // care, for the annual outpatient cap.
+        let mut outpatient_rows: Vec<OutpatientMonthRow> = Vec::new();
+        for (household, (r, basis)) in &computed {
+            for m in r.members.iter().filter(|m| m.age_group == "70_74") {
+                let outpatient: i64 = r
+                    .units
+                    .iter()
+                    .filter(|u| u.member == m.id && !u.inpatient)
+                    .map(|u| u.bears)
+                    .sum();
+                if outpatient > 0 {
+                    outpatient_rows.push(OutpatientMonthRow {
+                        run_id: 0,
+                        service_month: month.clone(),
+                        addressee_id: m.id.clone(),
+                        household_number: household.clone(),
+                        category_70_74: basis.category_70_74.clone(),
+                        outpatient,
+                        outpatient_left: m.outpatient_left,
+                    });
+                }
+            }
+        }
+
         let recorded_us = to_us(now);
         let report = in_tx!(self.db, |tx| {
             let run_id = repo::next_run_id(&mut tx, &self.insurer).await?;
+            for r in &mut outpatient_rows {
+                r.run_id = run_id;
+            }
+            annual_repo::insert_months(&mut tx, &self.insurer, &outpatient_rows).await?;
             let current = repo::current_decisions(&mut tx, &self.insurer, &month).await?;
             let decided = repo::decided_months(&mut tx, &self.insurer, &month).await?;
             let mut report = HighCostRunReport {

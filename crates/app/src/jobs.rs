@@ -33,10 +33,12 @@ pub enum JobKind {
     ClaimsCheck,
     /// 高額療養費の計算（月次）
     HighCostRun,
+    /// 外来年間合算の計算（年次）
+    AnnualOutpatientRun,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 8] = [
+    pub const ALL: [JobKind; 9] = [
         JobKind::RegistryImport,
         JobKind::AgeJob,
         JobKind::IncomeImport,
@@ -45,6 +47,7 @@ impl JobKind {
         JobKind::ClaimsImport,
         JobKind::ClaimsCheck,
         JobKind::HighCostRun,
+        JobKind::AnnualOutpatientRun,
     ];
 
     pub fn code(self) -> &'static str {
@@ -57,6 +60,7 @@ impl JobKind {
             JobKind::ClaimsImport => "claims_import",
             JobKind::ClaimsCheck => "claims_check",
             JobKind::HighCostRun => "high_cost_run",
+            JobKind::AnnualOutpatientRun => "annual_outpatient_run",
         }
     }
 
@@ -74,6 +78,7 @@ impl JobKind {
             JobKind::ClaimsImport => "レセプトの取込",
             JobKind::ClaimsCheck => "資格点検",
             JobKind::HighCostRun => "高額療養費の計算",
+            JobKind::AnnualOutpatientRun => "外来年間合算の計算",
         }
     }
 
@@ -85,7 +90,7 @@ impl JobKind {
             JobKind::IncomeImport | JobKind::BurdenRecompute => Permission::IncomeImport,
             JobKind::LevyAssessment => Permission::LevyAssess,
             JobKind::ClaimsImport | JobKind::ClaimsCheck => Permission::ClaimsImport,
-            JobKind::HighCostRun => Permission::HighCost,
+            JobKind::HighCostRun | JobKind::AnnualOutpatientRun => Permission::HighCost,
         }
     }
 }

@@ -2,6 +2,7 @@
 //! the vault. Web and CLI are thin shells over this crate.
 
 pub mod access;
+pub mod annual_outpatient;
 pub mod audit;
 pub mod burden;
 pub mod calc;

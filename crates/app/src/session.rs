@@ -1067,6 +1067,118 @@ impl Session<'_> {
         Ok(r)
     }
 
+    /// The yearly run of the annual outpatient cap (外来年間合算) as a job.
+    pub async fn run_annual_outpatient(
+        &self,
+        year: i32,
+        known_at: Option<OffsetDateTime>,
+        now: OffsetDateTime,
+    ) -> Result<crate::annual_outpatient::AnnualRunReport> {
+        let job = self
+            .start_job(JobKind::AnnualOutpatientRun, &year.to_string(), now)
+            .await?;
+        self.run_annual_outpatient_as(&job, year, known_at, now)
+            .await
+    }
+
+    pub async fn run_annual_outpatient_as(
+        &self,
+        job: &Job,
+        year: i32,
+        known_at: Option<OffsetDateTime>,
+        now: OffsetDateTime,
+    ) -> Result<crate::annual_outpatient::AnnualRunReport> {
+        self.check(Permission::HighCost, None, &[], now).await?;
+        Self::same_kind(job, JobKind::AnnualOutpatientRun)?;
+        let subject = year.to_string();
+        let known_at = known_at.unwrap_or(now);
+        let r = self
+            .app
+            .run_annual_outpatient(year, known_at, &self.actor.account, &job.progress, now)
+            .await;
+        self.end_job(job, &subject, &r, |r| {
+            (
+                format!(
+                    "run {}: {} persons aged 70-74 with outpatient care, {} with a benefit of {} yen, {} not insured on the base date, {} decisions booked",
+                    r.run_id, r.persons, r.with_benefit, r.benefit, r.not_insured_on_base_date, r.booked
+                ),
+                format!(
+                    "計算{}：外来受診のある70〜74歳{}人、支給対象{}人・{}円、基準日に資格のない方{}人、決定{}件を記録",
+                    r.run_id, r.persons, r.with_benefit, r.benefit, r.not_insured_on_base_date, r.booked
+                ),
+            )
+        })
+        .await?;
+        let r = r?;
+        self.log(
+            "annual_outpatient_run",
+            &[],
+            None,
+            &format!(
+                "year {subject} as known at {known_at}: run {}, {} persons, {} with a benefit, {} decisions booked (job {})",
+                r.run_id, r.persons, r.with_benefit, r.booked, job.id
+            ),
+            now,
+        )
+        .await?;
+        Ok(r)
+    }
+
+    /// The annual outpatient runs, the latest first (no personal data).
+    pub async fn annual_outpatient_runs(
+        &self,
+        now: OffsetDateTime,
+    ) -> Result<Vec<kokuho_store::annual_outpatient::AnnualRunRow>> {
+        self.check(Permission::HighCost, None, &[], now).await?;
+        self.app.annual_outpatient_runs().await
+    }
+
+    /// An annual run with up to `limit` of its decisions, access-logged with
+    /// the persons and payees.
+    pub async fn annual_outpatient_run(
+        &self,
+        run_id: i64,
+        limit: i64,
+        now: OffsetDateTime,
+    ) -> Result<(
+        kokuho_store::annual_outpatient::AnnualRunRow,
+        Vec<kokuho_store::annual_outpatient::AnnualDecisionRow>,
+    )> {
+        self.check(Permission::HighCost, None, &[], now).await?;
+        let (run, rows) = self.app.annual_outpatient_run(run_id, limit).await?;
+        self.log(
+            "annual_outpatient_run_view",
+            &crate::annual_outpatient::persons_of(&rows),
+            None,
+            &format!("run {run_id}: {} decisions shown", rows.len()),
+            now,
+        )
+        .await?;
+        Ok((run, rows))
+    }
+
+    /// An annual run's decisions as CSV, access-logged.
+    pub async fn annual_outpatient_run_csv<W: Write>(
+        &self,
+        run_id: i64,
+        encoding: Encoding,
+        out: W,
+        now: OffsetDateTime,
+    ) -> Result<(W, u64)> {
+        self.check(Permission::HighCost, None, &[], now).await?;
+        let (_, rows) = self.app.annual_outpatient_run(run_id, i64::MAX).await?;
+        let w = crate::annual_outpatient::write_decisions_csv(&rows, encoding, out)?;
+        self.log(
+            "annual_outpatient_export",
+            &crate::annual_outpatient::persons_of(&rows),
+            None,
+            &format!("run {run_id}: {} rows, {}", rows.len(), encoding.name()),
+            now,
+        )
+        .await?;
+        Ok((w, rows.len() as u64))
+    }
+
     /// The high-cost runs, the latest first (no personal data).
     pub async fn high_cost_runs(
         &self,

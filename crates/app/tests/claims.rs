@@ -744,6 +744,49 @@ async fn the_monthly_run_books_each_households_benefit_once_and_again_only_on_ch
                 .any(|d| d.household_number == returned_household)
         );
 
+        // Every member aged 70–74 with outpatient care has the month's
+        // outpatient copay and what the benefit left, for the annual cap.
+        let outpatient =
+            kokuho_store::annual_outpatient::months_of_runs(&t.db, &app.insurer, &[r.run_id])
+                .await
+                .unwrap();
+        let elderly_outpatient: std::collections::HashSet<String> = f
+            .claims
+            .iter()
+            .filter(|c| {
+                c.setting != ClaimSetting::Inpatient
+                    && c.public_funding.is_empty()
+                    && age_group(c.birth_date, SEPTEMBER) == AgeGroup::Elderly
+                    && who.contains_key(&(
+                        c.symbol.clone(),
+                        c.number.clone(),
+                        c.branch.clone().unwrap(),
+                    ))
+            })
+            .map(|c| {
+                who[&(
+                    c.symbol.clone(),
+                    c.number.clone(),
+                    c.branch.clone().unwrap(),
+                )]
+                    .addressee_id
+                    .clone()
+            })
+            .collect();
+        assert!(!outpatient.is_empty());
+        assert_eq!(
+            outpatient
+                .iter()
+                .map(|o| o.addressee_id.clone())
+                .collect::<std::collections::HashSet<_>>(),
+            elderly_outpatient,
+            "{}",
+            t.name
+        );
+        assert!(outpatient.iter().all(|o| 0 <= o.outpatient_left
+            && o.outpatient_left <= o.outpatient
+            && o.service_month == "2026-09"));
+
         // The same run again books nothing.
         let again = s.run_high_cost(SEPTEMBER, None, T1).await.unwrap();
         assert_eq!((again.booked, again.benefit), (0, r.benefit));
@@ -847,5 +890,207 @@ async fn the_monthly_run_books_each_households_benefit_once_and_again_only_on_ch
         assert_eq!(n as usize, rows.len());
         let text = kokuho_formats::text::decode(&bytes, Encoding::Cp932).unwrap();
         assert!(text.contains(&target_household) && text.contains("207060"));
+    }
+}
+
+/// The annual outpatient cap over a year's monthly runs: the months the
+/// monthly runs left, the base date's category and insurance, the payee,
+/// versions on change, and the refusals.
+#[tokio::test]
+async fn the_annual_outpatient_run_pays_what_passes_the_years_cap() {
+    use kokuho_store::annual_outpatient::{self as annual, OutpatientMonthRow};
+    use kokuho_store::high_cost::{self as runs, RunRow};
+    const BASE: time::Date = date!(2027 - 07 - 31);
+    const AFTER: OffsetDateTime = datetime!(2027-09-01 09:00 UTC);
+    const LATER: OffsetDateTime = datetime!(2027-10-01 09:00 UTC);
+    for t in all_backends().await {
+        let (app, sup) = town_with_burden(&t, 15).await;
+        let s = Session {
+            app: &app,
+            actor: &sup,
+        };
+        // July 2027's burden categories (the import judged up to its day).
+        s.recompute_burden(
+            &[YearMonth {
+                year: 2027,
+                month: Month::July,
+            }],
+            T1,
+        )
+        .await
+        .unwrap();
+        // A person aged 70–74 on the base date, insured then, in a household
+        // of 一般 in July 2027.
+        let categories =
+            kokuho_store::claims::categories_known_at(&t.db, &app.insurer, "2027-07", i64::MAX)
+                .await
+                .unwrap();
+        let on_base = insured_on(&t.db, &app.insurer, BASE).await;
+        let target = on_base
+            .values()
+            .filter(|r| {
+                let age = kokuho_domain::eligibility::age_on(r.birth_date, BASE);
+                (70..75).contains(&age)
+                    && r.household_number.as_ref().is_some_and(|h| {
+                        categories.get(h).and_then(|c| c.category_70_74.as_deref()) == Some("一般")
+                    })
+            })
+            .min_by_key(|r| r.addressee_id.clone())
+            .expect("a person aged 70–74 of 一般 on the base date")
+            .clone();
+        // A person whose insurance ended before the base date.
+        let left = kokuho_store::claims::periods_known_at(&t.db, &app.insurer, i64::MAX)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|(id, _, to, _)| {
+                to.is_some_and(|d| d <= BASE) && !on_base.values().any(|r| &r.addressee_id == id)
+            })
+            .map(|(id, ..)| id)
+            .min()
+            .expect("a person who left before the base date");
+
+        // The twelve monthly runs, as if run: August as 現役並みⅠ, then
+        // 一般 with 24,000 of outpatient copays of which 22,000 are left.
+        let months: Vec<String> = (0..12)
+            .map(|i| {
+                let mut m = YearMonth {
+                    year: 2026,
+                    month: Month::August,
+                };
+                for _ in 0..i {
+                    m = m.next();
+                }
+                kokuho_domain::burden::format_month(m)
+            })
+            .collect();
+        let book_month = |run_id: i64, month: String, left_now: i64| {
+            let (db, insurer) = (t.db.clone(), app.insurer.clone());
+            let (target, gone) = (target.clone(), left.clone());
+            async move {
+                let mut tx = db.begin().await.unwrap();
+                runs::insert_run(
+                    &mut tx,
+                    &insurer,
+                    &RunRow {
+                        run_id,
+                        service_month: month.clone(),
+                        known_at_us: 0,
+                        rules_source: "test".into(),
+                        ran_us: kokuho_app::eligibility::to_us(T1),
+                        ran_by: "tester".into(),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap();
+                let august = month == "2026-08";
+                annual::insert_months(
+                    &mut tx,
+                    &insurer,
+                    &[
+                        OutpatientMonthRow {
+                            run_id,
+                            service_month: month.clone(),
+                            addressee_id: target.addressee_id.clone(),
+                            household_number: target.household_number.clone().unwrap(),
+                            category_70_74: Some(if august { "現役並みⅠ" } else { "一般" }.into()),
+                            outpatient: if august { 60_000 } else { 24_000 },
+                            outpatient_left: if august { 60_000 } else { left_now },
+                        },
+                        OutpatientMonthRow {
+                            run_id,
+                            service_month: month,
+                            addressee_id: gone,
+                            household_number: "0000000000".into(),
+                            category_70_74: Some("一般".into()),
+                            outpatient: 30_000,
+                            outpatient_left: 22_000,
+                        },
+                    ],
+                )
+                .await
+                .unwrap();
+                tx.commit().await.unwrap();
+            }
+        };
+        for (i, m) in months.iter().enumerate().take(11) {
+            book_month(i as i64 + 1, m.clone(), 22_000).await;
+        }
+
+        // Before the base date has passed: refused.
+        let e = s
+            .run_annual_outpatient(2026, None, datetime!(2027-07-31 12:00 UTC))
+            .await
+            .unwrap_err();
+        assert!(matches!(e, AppError::Conflict { .. }), "{e:?}");
+        // A month without its monthly run: refused, naming it.
+        let e = s
+            .run_annual_outpatient(2026, None, AFTER)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&e, AppError::Conflict { message_en, .. } if message_en.contains("2027-07")),
+            "{e:?}"
+        );
+        assert!(s.annual_outpatient_runs(AFTER).await.unwrap().is_empty());
+        book_month(12, months[11].clone(), 22_000).await;
+
+        let r = s.run_annual_outpatient(2026, None, AFTER).await.unwrap();
+        assert_eq!((r.persons, r.with_benefit), (2, 1), "{}: {r:?}", t.name);
+        assert_eq!(r.not_insured_on_base_date, 1);
+        let (run, rows) = s.annual_outpatient_run(r.run_id, 100, AFTER).await.unwrap();
+        assert_eq!(run.booked, 2);
+        // 2026-08 as 現役並みⅠ does not count: 22,000 × 11 = 242,000, less
+        // the 2026-08 year's cap for 一般, 216,000.
+        let d = rows
+            .iter()
+            .find(|d| d.addressee_id == target.addressee_id)
+            .unwrap();
+        assert_eq!((d.counted, d.cap, d.benefit), (242_000, 216_000, 26_000));
+        assert_eq!(d.category_70_74.as_deref(), Some("一般"));
+        assert_eq!(d.household_number, target.household_number);
+        assert!(d.householder_id.is_some());
+        assert!(d.review.is_empty());
+        let basis = kokuho_app::annual_outpatient::basis_of(d);
+        assert_eq!(basis.months.len(), 12);
+        assert!(!basis.months[0].counted && basis.months[1].counted);
+        assert!(basis.steps.join("\n").contains("216,000"));
+        // The one who left: nothing paid here, listed for the certificate.
+        let g = rows.iter().find(|d| d.addressee_id == left).unwrap();
+        assert_eq!(g.benefit, 0);
+        assert!(g.review.contains("自己負担額証明書"), "{}", g.review);
+        // The view was access-logged with the persons.
+        let mut csv = Vec::new();
+        let (_, n) = s
+            .annual_outpatient_run_csv(r.run_id, Encoding::Cp932, &mut csv, AFTER)
+            .await
+            .unwrap();
+        assert_eq!(n, 2);
+        let text = kokuho_formats::text::decode(&csv, Encoding::Cp932).unwrap();
+        assert!(text.contains("26000"), "{text}");
+
+        // The same again books nothing.
+        let again = s.run_annual_outpatient(2026, None, AFTER).await.unwrap();
+        assert_eq!((again.booked, again.benefit), (0, 26_000));
+        // A later monthly run of July left less (a claim returned): the next
+        // version with the difference.
+        book_month(13, months[11].clone(), 10_000).await;
+        let third = s.run_annual_outpatient(2026, None, LATER).await.unwrap();
+        assert_eq!(third.booked, 1);
+        let (_, rows) = s
+            .annual_outpatient_run(third.run_id, 100, LATER)
+            .await
+            .unwrap();
+        assert_eq!(
+            (rows[0].version_no, rows[0].benefit, rows[0].difference),
+            (2, 14_000, -12_000)
+        );
+        // As known before the latest annual run: refused.
+        let e = s
+            .run_annual_outpatient(2026, Some(AFTER), LATER)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, AppError::Conflict { .. }), "{e:?}");
     }
 }

@@ -353,6 +353,45 @@ enum HighCostAction {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// The annual outpatient cap (外来年間合算) of a year, August to July:
+    /// for each person aged 70–74 of 一般 or 低所得 on 31 July, the
+    /// outpatient copays the monthly runs left above the year's cap
+    Annual {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The year of the period's August (2025: 2025-08 to 2026-07);
+        /// default: the last year whose 31 July has passed
+        #[arg(long)]
+        year: Option<i32>,
+        /// As known at this moment (RFC 3339); default: now
+        #[arg(long)]
+        known_at: Option<String>,
+        /// Also write the decisions booked as CSV here
+        #[arg(long)]
+        csv: Option<PathBuf>,
+        /// utf-8 or cp932
+        #[arg(long, default_value = "utf-8")]
+        encoding: String,
+    },
+    /// The annual outpatient runs, the latest first
+    AnnualRuns {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// The decisions an annual outpatient run booked, as CSV on standard
+    /// output (or --out)
+    AnnualDecisions {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The run's number (from `kokuho high-cost annual-runs`)
+        #[arg(long)]
+        run: i64,
+        /// utf-8 or cp932
+        #[arg(long, default_value = "utf-8")]
+        encoding: String,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// The decisions a run booked, as CSV on standard output (or --out)
     Decisions {
         #[command(flatten)]
@@ -647,7 +686,7 @@ enum EligibilityAction {
         db: DbArgs,
         #[arg(long)]
         addressee_id: String,
-        /// move_in, left_employee_insurance, birth, public_assistance_ended, foreign_residence_started, left_late_elderly, ex_officio, other
+        /// move_in, left_employee_insurance, dependant_of_late_elderly, birth, public_assistance_ended, foreign_residence_started, left_late_elderly, ex_officio, other
         #[arg(long)]
         reason: String,
         /// The date of the event (和暦 or ISO)
@@ -1139,6 +1178,83 @@ async fn high_cost_command(action: HighCostAction) -> anyhow::Result<()> {
                 write_decisions(&s, r.run_id, enc, &path).await?;
             }
         }
+        HighCostAction::Annual {
+            db,
+            year,
+            known_at,
+            csv,
+            encoding,
+        } => {
+            let known_at = parse_known_at(known_at.as_deref())?;
+            let enc = parse_encoding(&encoding)?;
+            let (app, actor) = open_session(&db).await?;
+            let s = Session {
+                app: &app,
+                actor: &actor,
+            };
+            let now = OffsetDateTime::now_utc();
+            let year = year.unwrap_or_else(|| {
+                kokuho_app::annual_outpatient::last_closed_year(kokuho_app::local_date(now))
+            });
+            let job = s
+                .start_job(JobKind::AnnualOutpatientRun, &year.to_string(), now)
+                .await?;
+            let watch = watch_progress(job.progress.clone(), "計算");
+            let r = s.run_annual_outpatient_as(&job, year, known_at, now).await;
+            watch.abort();
+            let r = r?;
+            println!(
+                "run {}: year {}-08 to {}-07, {} persons aged 70-74 with outpatient care, {} with a benefit: {} yen; {} not insured on the base date; {} decisions booked",
+                r.run_id,
+                r.year,
+                r.year + 1,
+                r.persons,
+                r.with_benefit,
+                r.benefit,
+                r.not_insured_on_base_date,
+                r.booked
+            );
+            if let Some(path) = csv {
+                write_annual_decisions(&s, r.run_id, enc, Some(&path)).await?;
+            }
+        }
+        HighCostAction::AnnualRuns { db } => {
+            let (app, actor) = open_session(&db).await?;
+            let runs = Session {
+                app: &app,
+                actor: &actor,
+            }
+            .annual_outpatient_runs(OffsetDateTime::now_utc())
+            .await?;
+            for r in &runs {
+                println!(
+                    "run {}\t{}-08 to {}-07\tas known at {}\t{} persons\t{} with a benefit\t{} yen\t{} booked\tby {}",
+                    r.run_id,
+                    r.year,
+                    r.year + 1,
+                    kokuho_app::eligibility::from_us(r.known_at_us),
+                    r.persons,
+                    r.with_benefit,
+                    r.benefit,
+                    r.booked,
+                    r.ran_by
+                );
+            }
+        }
+        HighCostAction::AnnualDecisions {
+            db,
+            run,
+            encoding,
+            out,
+        } => {
+            let enc = parse_encoding(&encoding)?;
+            let (app, actor) = open_session(&db).await?;
+            let s = Session {
+                app: &app,
+                actor: &actor,
+            };
+            write_annual_decisions(&s, run, enc, out.as_deref()).await?;
+        }
         HighCostAction::Runs { db } => {
             let (app, actor) = open_session(&db).await?;
             let runs = Session {
@@ -1281,6 +1397,31 @@ async fn high_cost_command(action: HighCostAction) -> anyhow::Result<()> {
             )
             .await?;
             println!("household {household}: {n} handed-over month(s) voided");
+        }
+    }
+    Ok(())
+}
+
+/// An annual run's decisions as CSV to `path` (written beside it first,
+/// renamed when whole) or standard output.
+async fn write_annual_decisions(
+    s: &Session<'_>,
+    run: i64,
+    enc: kokuho_formats::text::Encoding,
+    path: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    let (bytes, n) = s
+        .annual_outpatient_run_csv(run, enc, Vec::new(), OffsetDateTime::now_utc())
+        .await?;
+    match path {
+        None => std::io::Write::write_all(&mut std::io::stdout(), &bytes)?,
+        Some(path) => {
+            let part = path.with_extension("part");
+            std::fs::write(&part, &bytes)
+                .with_context(|| format!("cannot write {}", part.display()))?;
+            std::fs::rename(&part, path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            println!("{}: {n} decisions", path.display());
         }
     }
     Ok(())

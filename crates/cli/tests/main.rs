@@ -768,6 +768,12 @@ fn every_command_with_every_role() {
             P::ClaimsImport,
         ),
         (vec!["claims", "months"], P::ClaimsImport),
+        (vec!["high-cost", "runs"], P::HighCost),
+        (vec!["high-cost", "annual-runs"], P::HighCost),
+        (
+            vec!["high-cost", "annual-decisions", "--run", "999"],
+            P::HighCost,
+        ),
         (
             vec!["claims", "findings", "--check", "999"],
             P::ClaimsImport,

@@ -123,12 +123,17 @@ pub enum AcquisitionReason {
     LeftLateElderly,
     ExOfficio,
     Other,
+    /// 社保離脱 of a dependant (被扶養者) whose employee-insured moved to
+    /// 後期高齢者医療 at 75: the high-cost limits of the month are halved
+    /// (docs/high-cost.md).
+    DependantOfLateElderly,
 }
 
 impl AcquisitionReason {
-    pub const ALL: [AcquisitionReason; 8] = [
+    pub const ALL: [AcquisitionReason; 9] = [
         AcquisitionReason::MoveIn,
         AcquisitionReason::LeftEmployeeInsurance,
+        AcquisitionReason::DependantOfLateElderly,
         AcquisitionReason::Birth,
         AcquisitionReason::PublicAssistanceEnded,
         AcquisitionReason::ForeignResidenceStarted,
@@ -146,6 +151,7 @@ impl AcquisitionReason {
             AcquisitionReason::PublicAssistanceEnded => "public_assistance_ended",
             AcquisitionReason::ForeignResidenceStarted => "foreign_residence_started",
             AcquisitionReason::LeftLateElderly => "left_late_elderly",
+            AcquisitionReason::DependantOfLateElderly => "dependant_of_late_elderly",
             AcquisitionReason::ExOfficio => "ex_officio",
             AcquisitionReason::Other => "other",
         }
@@ -163,6 +169,7 @@ impl AcquisitionReason {
             AcquisitionReason::PublicAssistanceEnded => "生活保護廃止",
             AcquisitionReason::ForeignResidenceStarted => "外国人の在留開始",
             AcquisitionReason::LeftLateElderly => "後期高齢者医療離脱",
+            AcquisitionReason::DependantOfLateElderly => "社保離脱（被保険者の後期高齢者医療加入）",
             AcquisitionReason::ExOfficio => "職権",
             AcquisitionReason::Other => "その他",
         }
@@ -277,6 +284,10 @@ pub fn acquisition_date(reason: AcquisitionReason, event_on: Date) -> Date {
         // 第7条 with 第6条第1号〜第8号: event_on is the employee-insurance
         // loss date (the day after the last day of employment).
         AcquisitionReason::LeftEmployeeInsurance => event_on,
+        // The same, the loss being the employee's 75th birthday (高齢者の
+        // 医療の確保に関する法律 第52条: the employee's 後期 starts that day
+        // and the dependant's status ends with it).
+        AcquisitionReason::DependantOfLateElderly => event_on,
         // 第7条: a newborn has an address from birth.
         AcquisitionReason::Birth => event_on,
         // 第7条 with 第6条第9号: the day assistance ends (廃止日).

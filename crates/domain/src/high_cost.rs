@@ -50,6 +50,10 @@ pub struct Limit {
     /// 70–74 一般・低所得: the individual outpatient limit
     #[serde(default)]
     pub outpatient: Option<i64>,
+    /// 70–74 一般・低所得: the annual outpatient cap (外来年間合算, 年間上限)
+    /// of the year (August to July) whose August falls in the period
+    #[serde(default)]
+    pub annual_outpatient: Option<i64>,
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
@@ -175,12 +179,27 @@ fn check_period(i: usize, p: &HighCostPeriod) -> Result<(), HighCostError> {
         .map(|(n, l)| (format!("under_70.{n}"), *l))
         .chain(elderly.iter().map(|(n, l)| (format!("elderly.{n}"), *l)))
     {
-        let amounts = [Some(l.base), l.over, l.frequent, l.outpatient];
+        let amounts = [
+            Some(l.base),
+            l.over,
+            l.frequent,
+            l.outpatient,
+            l.annual_outpatient,
+        ];
         if amounts.iter().flatten().any(|a| *a <= 0) {
             return Err(err(
                 at(&name),
                 "amounts must be positive",
                 "金額は正の数です",
+            ));
+        }
+        if l.annual_outpatient.is_some()
+            && l.outpatient.is_none_or(|o| Some(o) > l.annual_outpatient)
+        {
+            return Err(err(
+                at(&name),
+                "an annual outpatient cap needs an outpatient limit not above it",
+                "外来年間合算の上限は、外来の限度額がある区分に、その額以上で定めます",
             ));
         }
         if l.frequent.is_some_and(|f| f > l.base) || l.outpatient.is_some_and(|o| o > l.base) {
@@ -310,12 +329,32 @@ pub fn specified_disease_of(notes: &str) -> (bool, bool) {
 /// month where the category has one, else `base` plus the 1% part. `half`
 /// halves base, threshold and 多数回 figure (the month of the 75th
 /// birthday; every shipped figure is even, so nothing is lost).
-fn limit_amount(l: &Limit, total_cost: i64, frequent: bool, half: bool) -> (i64, String) {
-    let h = |x: i64| if half { x / 2 } else { x };
-    let halved = if half {
-        "（75歳到達月のため2分の1）"
-    } else {
-        ""
+/// Why an individual limit is halved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Half {
+    Whole,
+    /// the month of the 75th birthday
+    TurnsSeventyFive,
+    /// the month of joining as a dependant of an employee moved to 後期
+    Dependant,
+}
+
+impl Half {
+    fn of(turns_75: bool, dependant: bool) -> Half {
+        match (turns_75, dependant) {
+            (true, _) => Half::TurnsSeventyFive,
+            (false, true) => Half::Dependant,
+            (false, false) => Half::Whole,
+        }
+    }
+}
+
+fn limit_amount(l: &Limit, total_cost: i64, frequent: bool, half: Half) -> (i64, String) {
+    let h = |x: i64| if half == Half::Whole { x } else { x / 2 };
+    let halved = match half {
+        Half::Whole => "",
+        Half::TurnsSeventyFive => "（75歳到達月のため2分の1）",
+        Half::Dependant => "（後期高齢者医療へ移った方の被扶養者だった方の加入月のため2分の1）",
     };
     if frequent && let Some(f) = l.frequent {
         return (h(f), format!("{}円（多数回該当）{halved}", yen(h(f))));
@@ -396,6 +435,13 @@ pub struct Claim {
 pub struct Member {
     pub id: String,
     pub birth_date: Date,
+    /// The day the member joined NHI as the dependant (被扶養者) of an
+    /// employee-insured who moved to 後期高齢者医療 at 75 (社保離脱). In
+    /// that month, when the day is not the 1st, the member's individual
+    /// limits are half and, under 70, the 合算 floor is half (国民健康保険法
+    /// 施行令 第29条の2・第29条の3 as amended by 平成20年政令第357号; the
+    /// paragraphs are not yet read here: docs/high-cost.md).
+    pub joined_as_dependant_on: Option<Date>,
 }
 
 /// The household's month, as the caller knows it.
@@ -464,7 +510,14 @@ pub struct MemberBenefit {
     pub age_group: &'static str,
     /// the month of the 75th birthday (half individual limits)
     pub turns_75: bool,
+    /// the month of joining as the dependant of an employee who moved to
+    /// 後期高齢者医療 (half individual limits, half 合算 floor under 70)
+    pub dependant_half: bool,
     pub benefit: i64,
+    /// 70–74: the outpatient copay the member still bears after the
+    /// month's benefits, which the annual outpatient cap (外来年間合算)
+    /// adds up; 0 under 70
+    pub outpatient_left: i64,
 }
 
 /// What the household's month comes to.
@@ -521,6 +574,22 @@ fn apportion(total: i64, bore: &BTreeMap<String, i64>) -> BTreeMap<String, i64> 
     out
 }
 
+/// The part of a benefit `share`, paid on a member's `whole` borne amount,
+/// that falls on its outpatient `part`: in proportion, rounded to the
+/// nearest yen (half up). The annual outpatient cap takes the member's
+/// outpatient copay less the month's benefits on it (「当該者に係る支給額を
+/// 控除した額」, 保保発1204第2号 第1(4)); the notice's rule for a household
+/// benefit has not been read here, so the proportion is provisional
+/// (docs/high-cost.md).
+pub fn outpatient_part(share: i64, part: i64, whole: i64) -> i64 {
+    if share <= 0 || part <= 0 || whole <= 0 {
+        return 0;
+    }
+    let (s, p, w) = (i128::from(share), i128::from(part), i128::from(whole));
+    let v = (2 * s * p + w) / (2 * w);
+    i64::try_from(v).unwrap_or(0).min(part)
+}
+
 fn months_list(ms: &[YearMonth]) -> String {
     ms.iter()
         .map(|m| format_month(*m))
@@ -543,7 +612,9 @@ pub fn compute(rules: &HighCostRules, h: &Household<'_>) -> Result<HighCost, Hig
     };
 
     // Members: age group in the month, the 75th birthday month.
-    let mut members: BTreeMap<&str, (AgeGroup, bool)> = BTreeMap::new();
+    // (age group, turns 75 this month, joined this month as a dependant of
+    // an employee moved to 後期)
+    let mut members: BTreeMap<&str, (AgeGroup, bool, bool)> = BTreeMap::new();
     for m in h.members {
         let late = late_elderly_from(m.birth_date);
         if m.birth_date > last {
@@ -561,8 +632,16 @@ pub fn compute(rules: &HighCostRules, h: &Household<'_>) -> Result<HighCost, Hig
             ));
         }
         let turns_75 = late.is_some_and(|d| first < d && d <= last);
+        // Not when the employee's 75th birthday (the day the dependant
+        // joins) is the 1st: the whole month is then 後期 for the employee.
+        let dependant = m
+            .joined_as_dependant_on
+            .is_some_and(|d| first < d && d <= last);
         if members
-            .insert(m.id.as_str(), (age_group(m.birth_date, month), turns_75))
+            .insert(
+                m.id.as_str(),
+                (age_group(m.birth_date, month), turns_75, dependant),
+            )
             .is_some()
         {
             return Err(err(
@@ -725,10 +804,14 @@ pub fn compute(rules: &HighCostRules, h: &Household<'_>) -> Result<HighCost, Hig
         )
     };
     steps.push(head);
-    for (id, (_, t75)) in &members {
+    for (id, (_, t75, dependant)) in &members {
         if *t75 {
             steps.push(format!(
                 "{id} はこの月に75歳の誕生日を迎えるため、個人単位の限度額は2分の1です（世帯の限度額はそのまま）。"
+            ));
+        } else if *dependant {
+            steps.push(format!(
+                "{id} は後期高齢者医療へ移った被用者保険の被保険者の被扶養者だった方で、この月に国保へ加入したため、個人単位の限度額と合算の基準額は2分の1です（世帯の限度額はそのまま）。"
             ));
         }
     }
@@ -779,10 +862,12 @@ pub fn compute(rules: &HighCostRules, h: &Household<'_>) -> Result<HighCost, Hig
     // What each 70–74 member bears, outpatient and inpatient.
     let elderly_ids: Vec<&str> = members
         .iter()
-        .filter(|(_, (g, _))| *g == AgeGroup::Elderly)
+        .filter(|(_, (g, _, _))| *g == AgeGroup::Elderly)
         .map(|(id, _)| *id)
         .collect();
     let mut remaining: BTreeMap<String, i64> = BTreeMap::new();
+    // what each 70–74 member still bears of the outpatient copay
+    let mut outpatient_left: BTreeMap<String, i64> = BTreeMap::new();
     let mut elderly_cost = 0;
     let mut counts = false;
     if let (Some(cat), true) = (h.elderly, has_elderly) {
@@ -795,46 +880,56 @@ pub fn compute(rules: &HighCostRules, h: &Household<'_>) -> Result<HighCost, Hig
             if outpatient + inpatient == 0 {
                 continue;
             }
-            let turns_75 = members[id].1;
+            let (_, turns_75, dependant) = members[id];
+            let half = Half::of(turns_75, dependant);
+            let halved = half != Half::Whole;
             // Step 1: the individual outpatient limit.
             let mut out_left = outpatient;
             if let (Some(o), true) = (l.outpatient, outpatient > 0) {
-                let lim = if turns_75 { o / 2 } else { o };
+                let lim = if halved { o / 2 } else { o };
                 let b = (outpatient - lim).max(0);
                 out_left -= b;
                 steps.push(format!(
                     "① 70〜74歳の外来（個人単位）{id}：外来の負担 {}円、限度額 {}円{} → 支給 {}円",
                     yen(outpatient),
                     yen(lim),
-                    if turns_75 { "（2分の1）" } else { "" },
+                    if halved { "（2分の1）" } else { "" },
                     yen(b)
                 ));
                 add_benefit(id, b, &mut benefit_of);
             }
             let mut left = out_left + inpatient;
-            // Step 1b: the month of the 75th birthday, the member's own
+            // Step 1b: the month of the 75th birthday (or of joining as a
+            // dependant of an employee moved to 後期), the member's own
             // limit at half.
-            if turns_75 {
+            if halved {
                 let own_cost: i64 = mine().map(|u| u.total_cost).sum();
-                let (lim, how) = limit_amount(l, own_cost, frequent, true);
+                let (lim, how) = limit_amount(l, own_cost, frequent, half);
                 let b = (left - lim).max(0);
                 steps.push(format!(
-                    "①' 75歳到達月の個人単位 {id}：負担 {}円、限度額 {how} → 支給 {}円",
+                    "①' {}の個人単位 {id}：負担 {}円、限度額 {how} → 支給 {}円",
+                    if turns_75 {
+                        "75歳到達月"
+                    } else {
+                        "加入月"
+                    },
                     yen(left),
                     yen(b)
                 ));
                 if b > 0 {
                     counts = true;
                 }
+                out_left -= outpatient_part(b, out_left, left);
                 left -= b;
                 add_benefit(id, b, &mut benefit_of);
             }
             remaining.insert(id.to_string(), left);
+            outpatient_left.insert(id.to_string(), out_left);
         }
         // Step 2: the 70–74 household.
         let bore: i64 = remaining.values().sum();
         if bore > 0 {
-            let (lim, how) = limit_amount(l, elderly_cost, frequent, false);
+            let (lim, how) = limit_amount(l, elderly_cost, frequent, Half::Whole);
             let b = (bore - lim).max(0);
             steps.push(format!(
                 "② 70〜74歳の世帯：負担の合計 {}円（外来の支給後と入院）、限度額 {how} → 支給 {}円",
@@ -845,7 +940,11 @@ pub fn compute(rules: &HighCostRules, h: &Household<'_>) -> Result<HighCost, Hig
                 counts = true;
                 for (id, s) in apportion(b, &remaining) {
                     add_benefit(&id, s, &mut benefit_of);
-                    *remaining.entry(id).or_default() -= s;
+                    let bore = remaining.entry(id.clone()).or_default();
+                    if let Some(o) = outpatient_left.get_mut(&id) {
+                        *o -= outpatient_part(s, *o, *bore);
+                    }
+                    *bore -= s;
                 }
             }
         }
@@ -855,18 +954,24 @@ pub fn compute(rules: &HighCostRules, h: &Household<'_>) -> Result<HighCost, Hig
     // more.
     if let (Some(cat), true) = (h.under_70, has_under) {
         let floor = r.aggregation_floor;
+        // a dependant who joined from a 後期 employee this month: half floor
+        let floor_of = |member: &str| {
+            if members[member].2 { floor / 2 } else { floor }
+        };
         let mut bore: BTreeMap<String, i64> = remaining.clone();
         let mut cost = elderly_cost;
+        let mut own_cost: BTreeMap<String, i64> = BTreeMap::new();
         let mut any = false;
         for u in units.values_mut() {
             if members[u.member.as_str()].0 == AgeGroup::Elderly {
                 u.aggregated = true;
                 continue;
             }
-            if u.bears >= floor {
+            if u.bears >= floor_of(&u.member) {
                 u.aggregated = true;
                 any = true;
                 *bore.entry(u.member.clone()).or_default() += u.bears;
+                *own_cost.entry(u.member.clone()).or_default() += u.total_cost;
                 cost += u.total_cost;
             }
         }
@@ -879,9 +984,9 @@ pub fn compute(rules: &HighCostRules, h: &Household<'_>) -> Result<HighCost, Hig
                     u.label(),
                     yen(u.bears),
                     if u.aggregated {
-                        "（合算）"
+                        "（合算）".to_string()
                     } else {
-                        "（21,000円未満のため合算しません）"
+                        format!("（{}円未満のため合算しません）", yen(floor_of(&u.member)))
                     }
                 )
             })
@@ -890,9 +995,30 @@ pub fn compute(rules: &HighCostRules, h: &Household<'_>) -> Result<HighCost, Hig
             "70歳未満のレセプト単位：{}",
             under_units.join("、")
         ));
+        // Step 3a: such a dependant's own units first, at half the limit.
+        for (id, own) in &own_cost {
+            if !members[id.as_str()].2 {
+                continue;
+            }
+            let Some(mine) = bore.get_mut(id) else {
+                continue;
+            };
+            let (lim, how) = limit_amount(r.under_70(cat), *own, frequent, Half::Dependant);
+            let b = (*mine - lim).max(0);
+            steps.push(format!(
+                "③' 加入月の個人単位 {id}：合算対象の負担 {}円、限度額 {how} → 支給 {}円",
+                yen(*mine),
+                yen(b)
+            ));
+            if b > 0 {
+                counts = true;
+                *mine -= b;
+                add_benefit(id, b, &mut benefit_of);
+            }
+        }
         if any {
             let total: i64 = bore.values().sum();
-            let (lim, how) = limit_amount(r.under_70(cat), cost, frequent, false);
+            let (lim, how) = limit_amount(r.under_70(cat), cost, frequent, Half::Whole);
             let b = (total - lim).max(0);
             let from_elderly: i64 = remaining.values().sum();
             steps.push(format!(
@@ -910,6 +1036,9 @@ pub fn compute(rules: &HighCostRules, h: &Household<'_>) -> Result<HighCost, Hig
                 counts = true;
                 for (id, s) in apportion(b, &bore) {
                     add_benefit(&id, s, &mut benefit_of);
+                    if let (Some(o), Some(w)) = (outpatient_left.get_mut(&id), bore.get(&id)) {
+                        *o -= outpatient_part(s, *o, *w);
+                    }
                 }
             }
         } else {
@@ -966,11 +1095,13 @@ pub fn compute(rules: &HighCostRules, h: &Household<'_>) -> Result<HighCost, Hig
         in_kind_excess,
         members: members
             .iter()
-            .map(|(id, (g, t75))| MemberBenefit {
+            .map(|(id, (g, t75, dependant))| MemberBenefit {
                 id: id.to_string(),
                 age_group: group_name(*g),
                 turns_75: *t75,
+                dependant_half: *dependant,
                 benefit: benefit_of.get(*id).copied().unwrap_or(0),
+                outpatient_left: outpatient_left.get(*id).copied().unwrap_or(0),
             })
             .collect(),
         units: units.into_values().collect(),
@@ -1003,6 +1134,16 @@ mod tests {
         Member {
             id: id.into(),
             birth_date: birth,
+            joined_as_dependant_on: None,
+        }
+    }
+
+    /// A member who joined NHI on `joined` as the dependant of an employee
+    /// who moved to 後期高齢者医療 that day.
+    fn dependant(id: &str, birth: Date, joined: Date) -> Member {
+        Member {
+            joined_as_dependant_on: Some(joined),
+            ..member(id, birth)
         }
     }
 
@@ -1378,6 +1519,111 @@ mod tests {
     }
 
     #[test]
+    fn a_dependant_joining_when_the_employee_moves_to_late_elderly_has_half_limits_that_month() {
+        // Under 70, ウ (2018-08 table): the employee turned 75 on 15 May
+        // 2025; the dependant joined NHI that day. Own limit at half:
+        // 40,050 + (500,000 − 133,500) × 1% = 43,715 (さいたま市「高額療養費
+        // の75歳到達月特例」: ウ 40,050 + (医療費 − 133,500) × 1%).
+        let d = dependant("D", ADULT, date!(2025 - 05 - 15));
+        let c = [claim("D", "P1", Setting::Inpatient, 500_000, 150_000)];
+        let r = run(
+            ym(2025, 5),
+            Some(Under70::U),
+            None,
+            &[],
+            std::slice::from_ref(&d),
+            &c,
+        );
+        assert!(r.members[0].dependant_half);
+        assert_eq!(r.benefit, 150_000 - 43_715);
+        assert!(r.counts_as_high_cost_month);
+        assert!(r.steps.iter().any(|s| s.contains("③' 加入月の個人単位 D")));
+        // The next month, and a join on the 1st, have whole limits:
+        // 80,100 + (500,000 − 267,000) × 1% = 82,430.
+        let r = run(ym(2025, 6), Some(Under70::U), None, &[], &[d], &c);
+        assert!(!r.members[0].dependant_half);
+        assert_eq!(r.benefit, 150_000 - 82_430);
+        let first = dependant("D", ADULT, date!(2025 - 05 - 01));
+        let r = run(ym(2025, 5), Some(Under70::U), None, &[], &[first], &c);
+        assert_eq!(r.benefit, 150_000 - 82_430);
+
+        // The 合算 floor is half (10,500): D's unit of 12,000 joins A's
+        // 90,000; the household limit stays whole: 80,100 + (340,000 −
+        // 267,000) × 1% = 80,830 → 102,000 − 80,830.
+        let m = [
+            member("A", ADULT),
+            dependant("D", ADULT, date!(2025 - 05 - 15)),
+        ];
+        let c = [
+            claim("A", "P1", Setting::Inpatient, 300_000, 90_000),
+            claim("D", "P2", Setting::Outpatient, 40_000, 12_000),
+        ];
+        let r = run(ym(2025, 5), Some(Under70::U), None, &[], &m, &c);
+        assert_eq!(r.benefit, 102_000 - 80_830);
+        // … where 12,000 alone would stay out: 90,000 − 80,430.
+        let m = [member("A", ADULT), member("D", ADULT)];
+        let r = run(ym(2025, 5), Some(Under70::U), None, &[], &m, &c);
+        assert_eq!(r.benefit, 90_000 - 80_430);
+        // Just under the half floor stays out even for the dependant.
+        let m = [
+            member("A", ADULT),
+            dependant("D", ADULT, date!(2025 - 05 - 15)),
+        ];
+        let c = [
+            claim("A", "P1", Setting::Inpatient, 300_000, 90_000),
+            claim("D", "P2", Setting::Outpatient, 34_900, 10_470),
+        ];
+        let r = run(ym(2025, 5), Some(Under70::U), None, &[], &m, &c);
+        assert_eq!(r.benefit, 90_000 - 80_430);
+
+        // Aged 70–74 (一般): the outpatient limit 18,000 at half.
+        let d = dependant("E", date!(1953 - 01 - 01), date!(2025 - 05 - 10));
+        let c = [claim("E", "P1", Setting::Outpatient, 100_000, 20_000)];
+        let r = run(ym(2025, 5), None, Some(Elderly::General), &[], &[d], &c);
+        assert_eq!(r.benefit, 20_000 - 9_000);
+    }
+
+    #[test]
+    fn the_outpatient_left_after_the_months_benefits_is_what_the_annual_cap_adds_up() {
+        // 一般 (2018-08 table), the two-step example of ダイヤモンド・オンライン
+        // 「高額療養費の計算方法」: 花子 outpatient 16,000 + 10,000, 太郎
+        // inpatient 57,600. ① 花子 26,000 − 18,000 → 8,000; ② 57,600 +
+        // 18,000 = 75,600 − 57,600 → 18,000, of which 花子's share
+        // 18,000 × 18,000 / 75,600 = 4,285 falls on her outpatient copay.
+        let m = [
+            member("H", date!(1953 - 01 - 01)),
+            member("T", date!(1952 - 01 - 01)),
+        ];
+        let c = [
+            claim("H", "P1", Setting::Outpatient, 80_000, 16_000),
+            claim("H", "P2", Setting::Outpatient, 50_000, 10_000),
+            claim("T", "P3", Setting::Inpatient, 288_000, 57_600),
+        ];
+        let r = run(ym(2025, 5), None, Some(Elderly::General), &[], &m, &c);
+        assert_eq!(r.benefit, 26_000);
+        assert_eq!(benefit_of(&r, "H"), 8_000 + 4_285);
+        let h = r.members.iter().find(|m| m.id == "H").unwrap();
+        assert_eq!(h.outpatient_left, 26_000 - 8_000 - 4_285);
+        // 太郎 had no outpatient care.
+        let t = r.members.iter().find(|m| m.id == "T").unwrap();
+        assert_eq!(t.outpatient_left, 0);
+        // Without a benefit the whole outpatient copay is left.
+        let c = [claim("H", "P1", Setting::Outpatient, 60_000, 12_000)];
+        let r = run(ym(2025, 5), None, Some(Elderly::General), &[], &m, &c);
+        assert_eq!(r.members[0].outpatient_left, 12_000);
+    }
+
+    #[test]
+    fn outpatient_part_is_proportional_and_never_more_than_the_part() {
+        assert_eq!(outpatient_part(18_000, 18_000, 75_600), 4_286);
+        assert_eq!(outpatient_part(100, 0, 500), 0);
+        assert_eq!(outpatient_part(100, 500, 500), 100);
+        assert_eq!(outpatient_part(0, 500, 500), 0);
+        assert_eq!(outpatient_part(1, 1, 2), 1);
+        assert_eq!(outpatient_part(1, 1, 3), 0);
+    }
+
+    #[test]
     fn month_of_the_75th_birthday_halves_the_persons_limits() {
         // Turns 75 on 15 July 2026: NHI until the 14th.
         let m = [member("D", date!(1951 - 07 - 15))];
@@ -1552,10 +1798,12 @@ mod tests {
             e in 0usize..6,
             prior in proptest::collection::vec(0u8..12, 0..6),
             july in any::<bool>(),
+            joined in any::<bool>(),
         ) {
             let month = if july { ym(2026, 7) } else { ym(2026, 9) };
+            let a_joined = if july { date!(2026 - 07 - 20) } else { date!(2026 - 09 - 20) };
             let members = [
-                member("A", ADULT),
+                if joined { dependant("A", ADULT, a_joined) } else { member("A", ADULT) },
                 member("B", date!(2022 - 06 - 01)),
                 member("C", date!(1954 - 03 - 03)),
                 member("D", if july { date!(1951 - 07 - 15) } else { date!(1951 - 09 - 15) }),
@@ -1590,6 +1838,29 @@ mod tests {
             prop_assert!(h(&[]).benefit <= r.benefit || !r.frequent_case);
             if r.frequent_case {
                 prop_assert!(h(&[]).benefit <= r.benefit);
+            }
+            // What the annual outpatient cap adds up stays within the
+            // member's outpatient copays.
+            for m in &r.members {
+                let out: i64 = claims
+                    .iter()
+                    .filter(|c| c.member == m.id && c.setting != Setting::Inpatient)
+                    .map(|c| c.copay)
+                    .sum();
+                prop_assert!((0..=out).contains(&m.outpatient_left), "{:?} {}", m, out);
+            }
+            // Halving for a joining dependant never lowers the benefit.
+            if joined {
+                let whole = [member("A", ADULT), members[1].clone(), members[2].clone(), members[3].clone()];
+                let w = compute(&rules(), &Household {
+                    month,
+                    under_70: Some(under),
+                    elderly: Some(elderly),
+                    prior_high_cost_months: &prior,
+                    members: &whole,
+                    claims: &claims,
+                }).unwrap();
+                prop_assert!(w.benefit <= r.benefit, "{} > {}", w.benefit, r.benefit);
             }
         }
     }

@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod addressee;
+pub mod annual_outpatient;
 pub mod burden;
 pub mod digest_text;
 pub mod eligibility;

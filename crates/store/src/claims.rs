@@ -404,10 +404,10 @@ pub async fn periods_known_at(
     db: &Db,
     insurer: &InsurerNumber,
     known_at_us: i64,
-) -> Result<Vec<(String, Date, Option<Date>)>> {
+) -> Result<Vec<(String, Date, Option<Date>, String)>> {
     Ok(with_db!(db, |p| {
         sqlx::query_as(
-        "SELECT addressee_id, acquired_on, lost_on FROM eligibility_version \
+        "SELECT addressee_id, acquired_on, lost_on, acquisition_reason FROM eligibility_version \
          WHERE insurer_number = $1 AND recorded_us <= $2 AND (superseded_us IS NULL OR superseded_us > $2) \
          AND NOT voided ORDER BY addressee_id, acquired_on"
     )

@@ -8,6 +8,7 @@
 
 pub mod access;
 pub mod addressee;
+pub mod annual_outpatient;
 pub mod burden;
 pub mod claims;
 mod db;

@@ -51,6 +51,8 @@ struct ClaimsPage {
     months: Vec<MonthLine>,
     /// the high-cost runs, for those who may see them
     runs: Option<Vec<crate::high_cost_ui::RunLine>>,
+    /// the annual outpatient runs, for those who may see them
+    annual_runs: Option<Vec<crate::annual_outpatient_ui::AnnualRunLine>>,
 }
 
 struct FindingLine {
@@ -108,13 +110,24 @@ async fn claims_page(State(app): State<Kokuho>, user: UiUser) -> Response {
         Ok(v) => v,
         Err(e) => return refused(&e),
     };
-    let runs = if user.may(kokuho_domain::access::Permission::HighCost) {
-        match s.high_cost_runs(OffsetDateTime::now_utc()).await {
-            Ok(r) => Some(r.iter().map(crate::high_cost_ui::run_line).collect()),
-            Err(e) => return refused(&e),
+    let (runs, annual_runs) = if user.may(kokuho_domain::access::Permission::HighCost) {
+        let now = OffsetDateTime::now_utc();
+        match (
+            s.high_cost_runs(now).await,
+            s.annual_outpatient_runs(now).await,
+        ) {
+            (Ok(r), Ok(a)) => (
+                Some(r.iter().map(crate::high_cost_ui::run_line).collect()),
+                Some(
+                    a.iter()
+                        .map(crate::annual_outpatient_ui::run_line)
+                        .collect(),
+                ),
+            ),
+            (Err(e), _) | (_, Err(e)) => return refused(&e),
         }
     } else {
-        None
+        (None, None)
     };
     let months = months
         .into_iter()
@@ -142,6 +155,7 @@ async fn claims_page(State(app): State<Kokuho>, user: UiUser) -> Response {
             user: Some(user.bar()),
             months,
             runs,
+            annual_runs,
         },
         StatusCode::OK,
     )

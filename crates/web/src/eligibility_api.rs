@@ -170,7 +170,7 @@ async fn person_eligibility(
 #[derive(Deserialize, ToSchema)]
 pub struct AcquisitionRequest {
     pub addressee_id: String,
-    /// move_in, left_employee_insurance, birth, public_assistance_ended, foreign_residence_started, left_late_elderly, ex_officio, other
+    /// move_in, left_employee_insurance, dependant_of_late_elderly, birth, public_assistance_ended, foreign_residence_started, left_late_elderly, ex_officio, other
     pub reason: String,
     /// The date of the event (和暦 or ISO)
     pub event_date: String,

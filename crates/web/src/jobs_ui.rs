@@ -40,6 +40,10 @@ pub fn routes() -> axum::Router<Kokuho> {
         )
         .route("/ui/jobs/claims-check", post(start_claims_check))
         .route("/ui/jobs/high-cost-run", post(start_high_cost_run))
+        .route(
+            "/ui/jobs/annual-outpatient-run",
+            post(start_annual_outpatient_run),
+        )
         .route("/ui/jobs/age-job", post(start_age_job))
         .route("/ui/jobs/levy-assessment", post(start_levy_assessment))
         .route("/ui/jobs/{id}", get(job_page))
@@ -102,6 +106,8 @@ struct JobsPage {
     processing_month: String,
     /// the service month the high-cost form offers: last month
     service_month: String,
+    /// the year the annual outpatient form offers: the last closed one
+    annual_year: i32,
     fiscal_year: i32,
     today: String,
     ferr: FieldError,
@@ -150,6 +156,7 @@ async fn jobs_view(app: &Kokuho, user: &UiUser, problem: Option<AppError>) -> Re
                 "levy_on",
                 "month",
                 "service_month",
+                "year",
             ],
         ),
         None => (FieldError::default(), None),
@@ -173,6 +180,9 @@ async fn jobs_view(app: &Kokuho, user: &UiUser, problem: Option<AppError>) -> Re
                 kokuho_domain::eligibility::YearMonth::from_date(kokuho_app::local_date(now))
                     .prev(),
             ),
+            annual_year: kokuho_app::annual_outpatient::last_closed_year(kokuho_app::local_date(
+                now,
+            )),
             fiscal_year: kokuho_domain::levy::fiscal_year_of(kokuho_app::local_date(now)),
             today: wareki_of(kokuho_app::local_date(now)),
             ferr,
@@ -362,6 +372,68 @@ async fn start_high_cost_run(
             .await
         {
             tracing::warn!(job = job.id, code = e.code(), "high-cost run failed");
+        }
+    });
+    Redirect::to(&format!("/ui/jobs/{id}")).into_response()
+}
+
+#[derive(Deserialize)]
+struct AnnualOutpatientRunForm {
+    csrf: String,
+    year: String,
+}
+
+/// Starts the yearly annual outpatient run (外来年間合算) in the background.
+async fn start_annual_outpatient_run(
+    State(app): State<Kokuho>,
+    user: UiUser,
+    Form(f): Form<AnnualOutpatientRunForm>,
+) -> Response {
+    let now = OffsetDateTime::now_utc();
+    if let Err(refused) = form_allowed(&app, &user, &f.csrf, Permission::HighCost, now).await {
+        return refused;
+    }
+    let s = Session {
+        app: &app,
+        actor: &user.actor,
+    };
+    let Some(year) = f
+        .year
+        .trim()
+        .parse::<i32>()
+        .ok()
+        .filter(|y| (2017..=9998).contains(y))
+    else {
+        let e = AppError::invalid(
+            "year",
+            "the year must be the year of the period's August, e.g. 2025",
+            "年度は計算期間の始まる8月の年（例：2025）で入力してください",
+        );
+        return jobs_view(&app, &user, Some(e)).await;
+    };
+    let job = match s
+        .start_job(JobKind::AnnualOutpatientRun, &year.to_string(), now)
+        .await
+    {
+        Ok(j) => j,
+        Err(e) => return jobs_view(&app, &user, Some(e)).await,
+    };
+    let id = job.id;
+    let (app2, actor) = (app.clone(), user.actor.clone());
+    tokio::spawn(async move {
+        let s = Session {
+            app: &app2,
+            actor: &actor,
+        };
+        if let Err(e) = s
+            .run_annual_outpatient_as(&job, year, None, OffsetDateTime::now_utc())
+            .await
+        {
+            tracing::warn!(
+                job = job.id,
+                code = e.code(),
+                "annual outpatient run failed"
+            );
         }
     });
     Redirect::to(&format!("/ui/jobs/{id}")).into_response()

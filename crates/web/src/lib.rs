@@ -2,6 +2,7 @@
 //! OpenAPI document. Handlers only translate between HTTP and the use cases
 //! of `kokuho-app`.
 
+mod annual_outpatient_ui;
 mod api;
 pub mod auth;
 mod burden_ui;

@@ -727,6 +727,40 @@ async fn the_high_cost_trial_calculation() {
             .map(|m| m["benefit"].as_i64().unwrap())
             .sum();
         assert_eq!(shares, v["benefit"].as_i64().unwrap());
+        // What the month leaves B to bear for outpatient care (the annual
+        // cap adds it up): 30,000 − ① 12,000 − B's part of ② (40,400 ×
+        // 18,000 / 98,000 = 7,420) − of ③ (119,670 × 10,580 / 207,600 =
+        // 6,098).
+        let b = v["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["id"] == "B")
+            .unwrap();
+        assert_eq!(b["outpatient_left"], 30_000 - 12_000 - 7_420 - 6_098);
+        // A dependant who joined on the 15th when the employee moved to
+        // 後期: A's own limit at half, ウ 40,050 + (500,000 − 133,500) × 1%.
+        let dependant = json!({
+            "month": "2026-07",
+            "category_under_70": "ウ",
+            "members": [{"id": "A", "birth_date": "1980-05-10", "joined_as_dependant_on": "2026-07-15"}],
+            "claims": [{"member": "A", "provider": "P0", "setting": "inpatient", "total_cost": 500000, "copay": 150000}]
+        })
+        .to_string();
+        let (s, v) = call(&api, post("/api/v1/calc/high-cost", &dependant)).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["benefit"], 150_000 - 43_715);
+        assert_eq!(v["members"][0]["dependant_half"], true);
+        let (s, v) = call(
+            &api,
+            post(
+                "/api/v1/calc/high-cost",
+                &dependant.replace("2026-07-15", "2026-07-x"),
+            ),
+        )
+        .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+        assert_error(&v, "members");
         // 2026-08: 一般 22,000 / 61,500; ウ 85,800 + (1,050,000 − 286,000) × 1%.
         let (_, v) = call(&api, post("/api/v1/calc/high-cost", &body("2026-08"))).await;
         assert_eq!(v["benefit"], 8_000 + 40_500 + (211_500 - 93_440));

@@ -841,6 +841,66 @@ async fn claims_are_imported_and_checked_from_the_jobs_page_and_listed_with_reas
         assert_eq!(st, StatusCode::BAD_REQUEST);
         assert!(page.contains(r#"id="from_insurer-error""#), "{page}");
 
+        // The annual outpatient cap from the jobs page: a bad year is
+        // refused next to the field; a year whose months have no monthly
+        // run fails naming them; with its twelve runs it is made.
+        let (st, page) = benefits
+            .form("/ui/jobs/annual-outpatient-run", &[("year", "R7")])
+            .await;
+        assert_eq!(st, StatusCode::BAD_REQUEST);
+        assert!(page.contains(r#"id="year-error""#), "{page}");
+        let (st, page) = benefits
+            .form("/ui/jobs/annual-outpatient-run", &[("year", "2025")])
+            .await;
+        assert_eq!(st, StatusCode::SEE_OTHER, "{page}");
+        let v = benefits.wait("/ui/jobs/5").await;
+        assert_eq!(v["status"], "failed", "{v}");
+        assert!(v["summary"].as_str().unwrap().contains("2025-08"), "{v}");
+        {
+            let mut tx = t.db.begin().await.unwrap();
+            for (i, m) in [
+                "2025-08", "2025-09", "2025-10", "2025-11", "2025-12", "2026-01", "2026-02",
+                "2026-03", "2026-04", "2026-05", "2026-06", "2026-07",
+            ]
+            .iter()
+            .enumerate()
+            {
+                kokuho_store::high_cost::insert_run(
+                    &mut tx,
+                    &app.insurer,
+                    &kokuho_store::high_cost::RunRow {
+                        run_id: 100 + i as i64,
+                        service_month: m.to_string(),
+                        rules_source: "test".into(),
+                        ran_by: "tester".into(),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap();
+            }
+            tx.commit().await.unwrap();
+        }
+        let (st, page) = benefits
+            .form("/ui/jobs/annual-outpatient-run", &[("year", "2025")])
+            .await;
+        assert_eq!(st, StatusCode::SEE_OTHER, "{page}");
+        let v = benefits.wait("/ui/jobs/6").await;
+        assert_eq!(v["status"], "succeeded", "{v}");
+        let (_, _, page) = benefits.get("/ui/claims").await;
+        assert!(
+            page.contains(r#"href="/ui/high-cost/annual-runs/1""#),
+            "{page}"
+        );
+        let (st, _, page) = benefits.get("/ui/high-cost/annual-runs/1").await;
+        assert_eq!(st, StatusCode::OK, "{page}");
+        assert!(page.contains(r#"id="annual-summary""#), "{page}");
+        let (st, _, csv) = benefits
+            .get("/ui/high-cost/annual-runs/1/decisions.csv?encoding=utf-8")
+            .await;
+        assert_eq!(st, StatusCode::OK);
+        assert!(csv.starts_with("宛名番号,年度"), "{csv}");
+
         // Others may not look (each signs in once: a TOTP code is not
         // accepted twice).
         for account in ["demo-levy", "demo-clerk"] {
@@ -848,6 +908,17 @@ async fn claims_are_imported_and_checked_from_the_jobs_page_and_listed_with_reas
             let (st, _, _) = other.get("/ui/high-cost/runs/1").await;
             assert_eq!(st, StatusCode::FORBIDDEN, "{account}");
             let (st, _, _) = other.get("/ui/high-cost/runs/1/decisions.csv").await;
+            assert_eq!(st, StatusCode::FORBIDDEN, "{account}");
+            for path in [
+                "/ui/high-cost/annual-runs/1",
+                "/ui/high-cost/annual-runs/1/decisions.csv",
+            ] {
+                let (st, _, _) = other.get(path).await;
+                assert_eq!(st, StatusCode::FORBIDDEN, "{account} {path}");
+            }
+            let (st, _) = other
+                .form("/ui/jobs/annual-outpatient-run", &[("year", "2025")])
+                .await;
             assert_eq!(st, StatusCode::FORBIDDEN, "{account}");
             let (st, _) = other
                 .form("/ui/high-cost", &[("household", &household)])

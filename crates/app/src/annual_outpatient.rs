@@ -1,0 +1,590 @@
+//! The yearly run of the annual outpatient cap (外来年間合算): after 31 July,
+//! every person aged 70–74 with outpatient care in August to July is taken
+//! from what the monthly high-cost runs left them to bear, and the part
+//! above the year's cap is booked as a decision for the benefits workflow.
+//! The calculation is the domain's ([`rule::compute`]); this module finds
+//! its inputs as known at the run, books the decisions (versioned, as the
+//! monthly ones) and keeps the run.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+
+use kokuho_domain::annual_outpatient::{self as rule, AnnualPerson, OutpatientMonth};
+use kokuho_domain::burden::{Elderly, format_month, parse_month};
+use kokuho_domain::eligibility::late_elderly_from;
+use kokuho_domain::high_cost::HighCostRules;
+use kokuho_store::annual_outpatient::{self as repo, OutpatientMonthRow};
+pub use kokuho_store::annual_outpatient::{AnnualDecisionRow, AnnualRunRow};
+use kokuho_store::claims as claims_repo;
+use kokuho_store::high_cost as high_cost_repo;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::claims::Snapshot;
+use crate::eligibility::{Actor, in_tx, to_us};
+use crate::jobs::Progress;
+use crate::{AppError, Kokuho, Result};
+
+/// What a yearly run did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct AnnualRunReport {
+    pub run_id: i64,
+    /// the year of its August
+    pub year: i32,
+    /// persons aged 70–74 with outpatient care in the year
+    pub persons: u64,
+    pub with_benefit: u64,
+    pub benefit: i64,
+    /// persons not insured here on the base date (left, died, turned 75)
+    /// whose outpatient copays pass the cap: listed for a clerk
+    pub not_insured_on_base_date: u64,
+    pub booked: u64,
+}
+
+/// The calculation of a person's year as stored with the decision.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnnualBasis {
+    /// 31 July, YYYY-MM-DD
+    pub base_date: String,
+    pub base_category: Option<String>,
+    pub insured_on_base_date: bool,
+    pub months: Vec<AnnualBasisMonth>,
+    pub steps: Vec<String>,
+    pub source: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnnualBasisMonth {
+    pub month: String,
+    pub category: Option<String>,
+    pub outpatient: i64,
+    pub outpatient_left: i64,
+    pub counted: bool,
+    /// the monthly high-cost run the amounts come from
+    pub run_id: i64,
+}
+
+fn invalid_year(year: i32) -> AppError {
+    AppError::Invalid {
+        field: "year",
+        message_en: format!("year {year} is out of range"),
+        message_ja: format!("{year}年度は範囲外です"),
+    }
+}
+
+impl Kokuho {
+    /// Computes the annual outpatient benefit of the year that starts in
+    /// August `year`, as the records were known at `known_at`, and books the
+    /// decisions that are new or changed — all or nothing.
+    pub async fn run_annual_outpatient(
+        &self,
+        year: i32,
+        known_at: OffsetDateTime,
+        actor: Actor<'_>,
+        progress: &Progress,
+        now: OffsetDateTime,
+    ) -> Result<AnnualRunReport> {
+        let rules = HighCostRules::shipped().map_err(|e| AppError::Setup {
+            message_en: format!("the high-cost rule table is broken: {e}"),
+            message_ja: "高額療養費の規則表に誤りがあります".into(),
+        })?;
+        let (first, last) = rule::year_months(year).ok_or_else(|| invalid_year(year))?;
+        let base_date = last.last_day().ok_or_else(|| invalid_year(year))?;
+        let period = rules.for_month(first).ok_or_else(|| AppError::Invalid {
+            field: "year",
+            message_en: format!("no high-cost limits for {}", format_month(first)),
+            message_ja: format!("{}診療分の限度額表がありません", format_month(first)),
+        })?;
+        let source = period.source.clone();
+        let known_at_us = to_us(known_at);
+        // The year is over on its base date; July's claims come later still.
+        if known_at.date() <= base_date {
+            return Err(AppError::Conflict {
+                message_en: format!(
+                    "the year {}–{} ends on {base_date}: run it after that day",
+                    format_month(first),
+                    format_month(last)
+                ),
+                message_ja: format!(
+                    "計算期間（{}〜{}）は基準日 {base_date} に終わります。その翌日以降に計算してください",
+                    format_month(first),
+                    format_month(last)
+                ),
+            });
+        }
+        if let Some(later) = repo::runs(&self.db, &self.insurer)
+            .await?
+            .into_iter()
+            .filter(|r| r.year == i64::from(year))
+            .map(|r| r.known_at_us)
+            .max()
+            && known_at_us < later
+        {
+            return Err(AppError::Conflict {
+                message_en: format!(
+                    "the year {year} was run as known at a later time ({}); a run as known earlier would replace newer decisions",
+                    crate::eligibility::from_us(later)
+                ),
+                message_ja: format!(
+                    "{year}年度は、より新しい時点の記録で計算済みです。それより前の時点では計算できません"
+                ),
+            });
+        }
+
+        // Each month's latest monthly run made by the run's time.
+        let mut month_runs: Vec<(String, i64)> = Vec::new();
+        let mut missing: Vec<String> = Vec::new();
+        let mut m = first;
+        loop {
+            let key = format_month(m);
+            match high_cost_repo::runs(&self.db, &self.insurer, Some(&key))
+                .await?
+                .into_iter()
+                .find(|r| r.ran_us <= known_at_us)
+            {
+                Some(r) => month_runs.push((key, r.run_id)),
+                None => missing.push(key),
+            }
+            if m == last {
+                break;
+            }
+            m = m.next();
+        }
+        if !missing.is_empty() {
+            return Err(AppError::Conflict {
+                message_en: format!(
+                    "the monthly high-cost run is missing for {}: run those months first",
+                    missing.join(", ")
+                ),
+                message_ja: format!(
+                    "高額療養費の月次計算がまだの月があります（{}）。先に月次計算を行ってください",
+                    missing.join("、")
+                ),
+            });
+        }
+        let run_ids: Vec<i64> = month_runs.iter().map(|(_, r)| *r).collect();
+        let rows = repo::months_of_runs(&self.db, &self.insurer, &run_ids).await?;
+        let mut by_person: BTreeMap<String, Vec<OutpatientMonthRow>> = BTreeMap::new();
+        for r in rows {
+            by_person.entry(r.addressee_id.clone()).or_default().push(r);
+        }
+        progress.set_total(by_person.len() as u64);
+
+        let snap = Snapshot::load(self, &[], known_at_us).await?;
+        let index: HashMap<&str, usize> = snap
+            .persons
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.addressee_id.as_str(), i))
+            .collect();
+        let categories = claims_repo::categories_known_at(
+            &self.db,
+            &self.insurer,
+            &format_month(last),
+            known_at_us,
+        )
+        .await?;
+
+        struct Computed {
+            household: Option<String>,
+            result: rule::Annual,
+            basis: AnnualBasis,
+            review: Vec<String>,
+        }
+        let mut computed: BTreeMap<String, Computed> = BTreeMap::new();
+        let mut refused: Vec<(String, String)> = Vec::new();
+        for (done, (person, rows)) in by_person.iter().enumerate() {
+            if done % 1000 == 0 {
+                progress.set_done(done as u64);
+            }
+            let p = index.get(person.as_str()).map(|i| &snap.persons[*i]);
+            let insured = p.is_some_and(|p| {
+                p.facts
+                    .periods
+                    .iter()
+                    .any(|(from, to)| *from <= base_date && to.is_none_or(|t| base_date < t))
+            }) && p.is_some_and(|p| {
+                late_elderly_from(p.facts.birth_date).is_none_or(|d| base_date < d)
+            });
+            let household = p
+                .and_then(|p| Snapshot::household_at(p, base_date))
+                .map(str::to_string);
+            let base_category = if insured {
+                household
+                    .as_ref()
+                    .and_then(|h| categories.get(h))
+                    .and_then(|c| c.category_70_74.as_deref())
+                    .and_then(Elderly::from_label)
+            } else {
+                // Not ours to pay: the latest month's category shows whether
+                // the copays pass the cap, for the clerk's list.
+                rows.iter()
+                    .filter_map(|r| r.category_70_74.as_deref())
+                    .next_back()
+                    .and_then(Elderly::from_label)
+            };
+            let months: Vec<OutpatientMonth> = rows
+                .iter()
+                .filter_map(|r| {
+                    Some(OutpatientMonth {
+                        month: parse_month(&r.service_month)?,
+                        category: r.category_70_74.as_deref().and_then(Elderly::from_label),
+                        outpatient: r.outpatient,
+                        outpatient_left: r.outpatient_left,
+                    })
+                })
+                .collect();
+            let result = match rule::compute(
+                &rules,
+                &AnnualPerson {
+                    year,
+                    base_category,
+                    months: &months,
+                },
+            ) {
+                Ok(r) => r,
+                Err(e) => {
+                    refused.push((e.reason, e.reason_ja));
+                    continue;
+                }
+            };
+            let mut review = Vec::new();
+            let mut steps = result.steps.clone();
+            if !insured {
+                if result.benefit == 0 {
+                    continue;
+                }
+                review.push(format!(
+                    "基準日（{base_date}）にこの保険者の被保険者ではありません（資格喪失・死亡・75歳到達）。支給は基準日の保険者が計算します：外来の負担の合計{}円について自己負担額証明書の交付対象です",
+                    result.counted
+                ));
+                steps.push(
+                    "基準日に国保の被保険者でないため、ここでは支給しません（自己負担額証明書の交付対象）。"
+                        .into(),
+                );
+            }
+            let run_of = |month: &str| {
+                month_runs
+                    .iter()
+                    .find(|(m, _)| m == month)
+                    .map_or(0, |(_, r)| *r)
+            };
+            let basis = AnnualBasis {
+                base_date: base_date.to_string(),
+                base_category: base_category.map(|c| c.label().to_string()),
+                insured_on_base_date: insured,
+                months: result
+                    .months
+                    .iter()
+                    .map(|m| {
+                        let key = format_month(m.month);
+                        AnnualBasisMonth {
+                            run_id: run_of(&key),
+                            month: key,
+                            category: m.category.map(|c| c.label().to_string()),
+                            outpatient: m.outpatient,
+                            outpatient_left: m.outpatient_left,
+                            counted: m.counted,
+                        }
+                    })
+                    .collect(),
+                steps,
+                source: result.source.clone(),
+            };
+            computed.insert(
+                person.clone(),
+                Computed {
+                    household,
+                    result,
+                    basis,
+                    review,
+                },
+            );
+        }
+        if !refused.is_empty() {
+            refused.sort();
+            let n = refused.len();
+            let shown: Vec<_> = refused.iter().take(5).collect();
+            return Err(AppError::Conflict {
+                message_en: format!(
+                    "{n} person(s) could not be computed for the year {year}, nothing booked: {}",
+                    shown
+                        .iter()
+                        .map(|(en, _)| en.as_str())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
+                message_ja: format!(
+                    "{year}年度で{n}人を計算できなかったため、何も記録していません：{}",
+                    shown
+                        .iter()
+                        .map(|(_, ja)| ja.as_str())
+                        .collect::<Vec<_>>()
+                        .join("／")
+                ),
+            });
+        }
+
+        // The payee: the householder on the base date.
+        let mut households: Vec<String> = computed
+            .values()
+            .filter(|c| c.result.benefit > 0)
+            .filter_map(|c| c.household.clone())
+            .collect();
+        households.sort();
+        households.dedup();
+        let heads = high_cost_repo::householders_on(
+            &self.db,
+            &self.insurer,
+            base_date,
+            &households,
+            known_at_us,
+        )
+        .await?;
+
+        let recorded_us = to_us(now);
+        let year_key = i64::from(year);
+        let months_read = month_runs
+            .iter()
+            .map(|(m, r)| format!("{m}:{r}"))
+            .collect::<Vec<_>>()
+            .join(";");
+        let persons = by_person.len() as u64;
+        let report = in_tx!(self.db, |tx| {
+            let run_id = repo::next_run_id(&mut tx, &self.insurer).await?;
+            let current = repo::current_decisions(&mut tx, &self.insurer, year_key).await?;
+            let mut report = AnnualRunReport {
+                run_id,
+                year,
+                persons,
+                ..Default::default()
+            };
+            let mut new_rows: Vec<AnnualDecisionRow> = Vec::new();
+            let mut closing: Vec<(String, i64)> = Vec::new();
+            for (person, c) in &computed {
+                let before = current.get(person);
+                let insured = c.basis.insured_on_base_date;
+                let pays = if insured { c.result.benefit } else { 0 };
+                if pays == 0 && c.review.is_empty() && before.is_none_or(|b| b.benefit == 0) {
+                    continue;
+                }
+                if pays > 0 {
+                    report.with_benefit += 1;
+                    report.benefit += pays;
+                }
+                if !insured {
+                    report.not_insured_on_base_date += 1;
+                }
+                let mut review = c.review.clone();
+                if pays == 0 && before.is_some_and(|b| b.benefit != 0) {
+                    review.push("再計算で支給額がなくなりました".into());
+                }
+                let row = AnnualDecisionRow {
+                    addressee_id: person.clone(),
+                    year: year_key,
+                    version_no: before.map_or(1, |b| b.version_no + 1),
+                    run_id,
+                    household_number: c.household.clone(),
+                    householder_id: c
+                        .household
+                        .as_ref()
+                        .and_then(|h| heads.get(h).cloned())
+                        .or_else(|| before.and_then(|b| b.householder_id.clone())),
+                    category_70_74: c.basis.base_category.clone(),
+                    counted: c.result.counted,
+                    cap: c.result.cap.unwrap_or(0),
+                    benefit: pays,
+                    difference: pays - before.map_or(0, |b| b.benefit),
+                    review: review.join("\n"),
+                    basis: serde_json::to_string(&c.basis).unwrap_or_default(),
+                    recorded_us,
+                    recorded_by: actor.to_string(),
+                    superseded_us: None,
+                };
+                if before.is_some_and(|b| b.outcome() == row.outcome()) {
+                    continue;
+                }
+                if let Some(b) = before {
+                    closing.push((b.addressee_id.clone(), b.version_no));
+                }
+                new_rows.push(row);
+            }
+            // A person with a benefit before who has no outpatient month now
+            // (claims returned): the benefit is withdrawn.
+            let mut gone: Vec<&AnnualDecisionRow> = current
+                .values()
+                .filter(|b| !computed.contains_key(&b.addressee_id) && b.benefit != 0)
+                .collect();
+            gone.sort_by(|a, b| a.addressee_id.cmp(&b.addressee_id));
+            for b in gone {
+                closing.push((b.addressee_id.clone(), b.version_no));
+                new_rows.push(AnnualDecisionRow {
+                    version_no: b.version_no + 1,
+                    run_id,
+                    counted: 0,
+                    benefit: 0,
+                    difference: -b.benefit,
+                    review: "再計算で支給額がなくなりました".into(),
+                    basis: serde_json::to_string(&AnnualBasis {
+                        base_date: base_date.to_string(),
+                        steps: vec!["この年度に合算する外来の負担がなくなりました".into()],
+                        source: source.clone(),
+                        ..Default::default()
+                    })
+                    .unwrap_or_default(),
+                    recorded_us,
+                    recorded_by: actor.to_string(),
+                    superseded_us: None,
+                    ..b.clone()
+                });
+            }
+            report.booked = new_rows.len() as u64;
+            repo::supersede(&mut tx, &self.insurer, year_key, &closing, recorded_us).await?;
+            repo::insert_decisions(&mut tx, &self.insurer, &new_rows).await?;
+            repo::insert_run(
+                &mut tx,
+                &self.insurer,
+                &AnnualRunRow {
+                    run_id,
+                    year: year_key,
+                    known_at_us,
+                    persons: persons as i64,
+                    with_benefit: report.with_benefit as i64,
+                    booked: report.booked as i64,
+                    benefit: report.benefit,
+                    months: months_read.clone(),
+                    rules_source: source.clone(),
+                    ran_us: recorded_us,
+                    ran_by: actor.to_string(),
+                },
+            )
+            .await?;
+            Ok(report)
+        })?;
+        progress.complete();
+        Ok(report)
+    }
+
+    /// Every annual outpatient run, the latest first.
+    pub async fn annual_outpatient_runs(&self) -> Result<Vec<AnnualRunRow>> {
+        Ok(repo::runs(&self.db, &self.insurer).await?)
+    }
+
+    /// A run and the decisions it booked (the largest benefit first).
+    pub async fn annual_outpatient_run(
+        &self,
+        run_id: i64,
+        limit: i64,
+    ) -> Result<(AnnualRunRow, Vec<AnnualDecisionRow>)> {
+        let run = repo::run(&self.db, &self.insurer, run_id)
+            .await?
+            .ok_or(AppError::NotFound {
+                what: "annual outpatient run",
+                message_ja: "この外来年間合算の計算はありません",
+            })?;
+        let rows = repo::decisions_of_run(&self.db, &self.insurer, run_id, limit).await?;
+        Ok((run, rows))
+    }
+
+    /// A person's annual outpatient decisions, every version.
+    pub async fn person_annual_outpatient(
+        &self,
+        addressee_id: &str,
+    ) -> Result<Vec<AnnualDecisionRow>> {
+        Ok(repo::person_decisions(&self.db, &self.insurer, addressee_id).await?)
+    }
+}
+
+/// The persons a list of decisions is about (each person and payee), for
+/// the access log.
+pub fn persons_of(rows: &[AnnualDecisionRow]) -> Vec<String> {
+    let mut ids: Vec<String> = rows
+        .iter()
+        .flat_map(|r| std::iter::once(r.addressee_id.clone()).chain(r.householder_id.clone()))
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+pub const DECISIONS_HEADER: [&str; 12] = [
+    "宛名番号",
+    "年度（8月〜翌7月）",
+    "版",
+    "世帯番号（基準日）",
+    "世帯主宛名番号（支給先）",
+    "基準日の適用区分",
+    "外来の負担の合計",
+    "年間の上限",
+    "支給額",
+    "前回との差額",
+    "要確認",
+    "計算番号",
+];
+
+/// Writes decisions as CSV in the encoding asked for (UTF-8 or CP932).
+pub fn write_decisions_csv<W: Write>(
+    rows: &[AnnualDecisionRow],
+    encoding: kokuho_formats::text::Encoding,
+    out: W,
+) -> Result<W> {
+    let csv_error = |e: kokuho_formats::csv_out::CsvError| AppError::Invalid {
+        field: "encoding",
+        message_en: e.to_string(),
+        message_ja: e.message_ja(),
+    };
+    let mut w = kokuho_formats::csv_out::CsvWriter::new(out, encoding, &DECISIONS_HEADER)
+        .map_err(csv_error)?;
+    for r in rows {
+        w.write_row(&[
+            r.addressee_id.clone(),
+            r.year.to_string(),
+            r.version_no.to_string(),
+            r.household_number.clone().unwrap_or_default(),
+            r.householder_id.clone().unwrap_or_default(),
+            r.category_70_74.clone().unwrap_or_default(),
+            r.counted.to_string(),
+            r.cap.to_string(),
+            r.benefit.to_string(),
+            r.difference.to_string(),
+            r.review.replace('\n', "／"),
+            r.run_id.to_string(),
+        ])
+        .map_err(csv_error)?;
+    }
+    w.finish().map_err(csv_error)
+}
+
+/// The basis of a decision as stored, read back for the screen.
+pub fn basis_of(row: &AnnualDecisionRow) -> AnnualBasis {
+    serde_json::from_str(&row.basis).unwrap_or_default()
+}
+
+/// The year (of its August) a date's computation belongs to: the last year
+/// whose base date has passed.
+pub fn last_closed_year(today: time::Date) -> i32 {
+    if today.month() as u8 >= 8 {
+        today.year() - 1
+    } else {
+        today.year() - 2
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    #[test]
+    fn the_last_closed_year_is_the_one_whose_31_july_has_passed() {
+        assert_eq!(last_closed_year(date!(2026 - 11 - 25)), 2025);
+        assert_eq!(last_closed_year(date!(2026 - 08 - 01)), 2025);
+        assert_eq!(last_closed_year(date!(2026 - 07 - 31)), 2024);
+    }
+
+    #[test]
+    fn months_of_a_year_run_from_august_to_july() {
+        let months = rule::year_months(2025).map(|(a, b)| (format_month(a), format_month(b)));
+        assert_eq!(months, Some(("2025-08".into(), "2026-07".into())));
+    }
+}
