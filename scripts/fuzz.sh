@@ -12,14 +12,23 @@ targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   targets=(claim_file registry_feed income_file)
 fi
-command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+if ! command -v cargo-fuzz >/dev/null; then
+  echo "== installing cargo-fuzz from crates.io"
+  cargo install cargo-fuzz --locked
+fi
 cd fuzz
 for t in "${targets[@]}"; do
   mkdir -p "corpus/$t"
   cp -n seeds/"$t"/* "corpus/$t/" 2>/dev/null || true
   echo "== $t for ${secs}s"
-  cargo fuzz run -s none "$t" "corpus/$t" -- -max_total_time="$secs" -max_len=8192 -timeout=10 2>&1 |
-    grep -E '^(#[0-9]+\s+DONE|Done|==|SUMMARY|thread|panicked|Failing input|.*artifact)' || true
+  status=0
+  cargo fuzz run -s none "$t" "corpus/$t" -- -max_total_time="$secs" -max_len=8192 -timeout=10 \
+    >"fuzz-$t.log" 2>&1 || status=$?
+  grep -E '^(#[0-9]+\s+DONE|Done|SUMMARY|thread|panicked|Failing input|.*artifact)' "fuzz-$t.log" || true
+  if [ "$status" -ne 0 ]; then
+    echo "!! $t: cargo fuzz exited with $status (log: fuzz/fuzz-$t.log)" >&2
+    exit 1
+  fi
   if ls "artifacts/$t"/crash-* "artifacts/$t"/timeout-* >/dev/null 2>&1; then
     echo "!! $t: failing inputs in fuzz/artifacts/$t" >&2
     exit 1

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 
 use kokuho_domain::annual_outpatient::{self as rule, AnnualPerson, OutpatientMonth};
-use kokuho_domain::burden::{Elderly, format_month, parse_month};
+use kokuho_domain::burden::{Elderly, format_month, parse_month, yen};
 use kokuho_domain::eligibility::late_elderly_from;
 use kokuho_domain::high_cost::HighCostRules;
 use kokuho_store::annual_outpatient::{self as repo, OutpatientMonthRow};
@@ -98,7 +98,7 @@ impl Kokuho {
         let source = period.source.clone();
         let known_at_us = to_us(known_at);
         // The year is over on its base date; July's claims come later still.
-        if known_at.date() <= base_date {
+        if crate::local_date(known_at) <= base_date {
             return Err(AppError::Conflict {
                 message_en: format!(
                     "the year {}–{} ends on {base_date}: run it after that day",
@@ -131,34 +131,59 @@ impl Kokuho {
             });
         }
 
-        // Each month's latest monthly run made by the run's time.
+        // Each month's latest monthly run made by the run's time. It must
+        // have kept its outpatient months, and still hold: no claim of the
+        // month came after it, no processing month was checked again since.
         let mut month_runs: Vec<(String, i64)> = Vec::new();
         let mut missing: Vec<String> = Vec::new();
+        let mut stale: Vec<String> = Vec::new();
         let mut m = first;
         loop {
             let key = format_month(m);
-            match high_cost_repo::runs(&self.db, &self.insurer, Some(&key))
+            let run = high_cost_repo::runs(&self.db, &self.insurer, Some(&key))
                 .await?
                 .into_iter()
-                .find(|r| r.ran_us <= known_at_us)
-            {
-                Some(r) => month_runs.push((key, r.run_id)),
+                .find(|r| r.ran_us <= known_at_us);
+            match run {
                 None => missing.push(key),
+                Some(r) if !r.outpatient_recorded => stale.push(key),
+                Some(r) => {
+                    let claims_now =
+                        high_cost_repo::claims_of_month(&self.db, &self.insurer, &key).await?;
+                    let mut current = claims_now == r.claims + r.left_out;
+                    for used in r.checks.split(';').filter(|c| !c.is_empty()) {
+                        let Some((bm, id)) = used.split_once(':') else {
+                            continue;
+                        };
+                        let latest = claims_repo::checks(&self.db, &self.insurer, Some(bm))
+                            .await?
+                            .into_iter()
+                            .find(|c| c.checked_us <= known_at_us)
+                            .map(|c| c.check_id.to_string());
+                        current &= latest.as_deref() == Some(id);
+                    }
+                    if current {
+                        month_runs.push((key, r.run_id));
+                    } else {
+                        stale.push(key);
+                    }
+                }
             }
             if m == last {
                 break;
             }
             m = m.next();
         }
-        if !missing.is_empty() {
+        if !missing.is_empty() || !stale.is_empty() {
+            let all: Vec<String> = missing.iter().chain(&stale).cloned().collect();
             return Err(AppError::Conflict {
                 message_en: format!(
-                    "the monthly high-cost run is missing for {}: run those months first",
-                    missing.join(", ")
+                    "the monthly high-cost run is missing or out of date for {} (no run; a run from before the annual cap was kept, or claims or a check came after it): run those months first",
+                    all.join(", ")
                 ),
                 message_ja: format!(
-                    "高額療養費の月次計算がまだの月があります（{}）。先に月次計算を行ってください",
-                    missing.join("、")
+                    "高額療養費の月次計算がまだの月、またはその後にレセプトの取込・資格点検があった月があります（{}）。先にその月の月次計算を行ってください",
+                    all.join("、")
                 ),
             });
         }
@@ -216,12 +241,7 @@ impl Kokuho {
                     .and_then(|c| c.category_70_74.as_deref())
                     .and_then(Elderly::from_label)
             } else {
-                // Not ours to pay: the latest month's category shows whether
-                // the copays pass the cap, for the clerk's list.
-                rows.iter()
-                    .filter_map(|r| r.category_70_74.as_deref())
-                    .next_back()
-                    .and_then(Elderly::from_label)
+                None
             };
             let months: Vec<OutpatientMonth> = rows
                 .iter()
@@ -250,18 +270,56 @@ impl Kokuho {
             };
             let mut review = Vec::new();
             let mut steps = result.steps.clone();
+            let base_ja = ja_date(base_date);
             if !insured {
-                if result.benefit == 0 {
+                // Not ours to pay; the months that count are what another
+                // insurer (or the heirs' application) needs.
+                if result.counted == 0 {
                     continue;
                 }
+                steps.pop();
+                let death = p.and_then(|p| {
+                    p.losses
+                        .iter()
+                        .filter(|(on, _)| *on <= base_date)
+                        .max_by_key(|(on, _)| *on)
+                        .filter(|(_, why)| why == "death")
+                        .map(|(on, _)| *on)
+                });
+                let line = match death {
+                    Some(on) => format!(
+                        "死亡により資格を喪失（{}）：死亡日を基準日として、相続人の申請により支給を計算します（要確認）。合算する外来の負担 {}円",
+                        ja_date(on),
+                        yen(result.counted)
+                    ),
+                    None => format!(
+                        "基準日（{base_ja}）にこの保険者の被保険者ではありません（資格喪失・75歳到達）：支給は基準日の保険者が計算します。合算する外来の負担 {}円 について自己負担額証明書の交付対象です",
+                        yen(result.counted)
+                    ),
+                };
+                steps.push(format!("{line}。"));
+                review.push(line);
+            } else if base_category.is_none() && result.counted > 0 {
                 review.push(format!(
-                    "基準日（{base_date}）にこの保険者の被保険者ではありません（資格喪失・死亡・75歳到達）。支給は基準日の保険者が計算します：外来の負担の合計{}円について自己負担額証明書の交付対象です",
-                    result.counted
+                    "基準日（{base_ja}）の世帯の70〜74歳の適用区分が判定されていません：負担区分を判定してから計算し直してください"
                 ));
-                steps.push(
-                    "基準日に国保の被保険者でないため、ここでは支給しません（自己負担額証明書の交付対象）。"
-                        .into(),
-                );
+            } else if result.eligible && result.counted > 0 {
+                // Joined during the year: the months before were insured
+                // elsewhere, which a 自己負担額証明書 would add.
+                let covered_from_start = p.is_some_and(|p| {
+                    first.first_day().is_some_and(|d| {
+                        p.facts
+                            .periods
+                            .iter()
+                            .any(|(from, to)| *from <= d && to.is_none_or(|t| d < t))
+                    })
+                });
+                if !covered_from_start {
+                    review.push(
+                        "計算期間の途中で加入した方です：加入前の医療保険の自己負担額証明書の提出があれば、その額も合算の対象です（要確認）"
+                            .to_string(),
+                    );
+                }
             }
             let run_of = |month: &str| {
                 month_runs
@@ -365,7 +423,10 @@ impl Kokuho {
                 let before = current.get(person);
                 let insured = c.basis.insured_on_base_date;
                 let pays = if insured { c.result.benefit } else { 0 };
-                if pays == 0 && c.review.is_empty() && before.is_none_or(|b| b.benefit == 0) {
+                if pays == 0
+                    && c.review.is_empty()
+                    && before.is_none_or(|b| b.benefit == 0 && b.review.is_empty())
+                {
                     continue;
                 }
                 if pays > 0 {
@@ -378,6 +439,9 @@ impl Kokuho {
                 let mut review = c.review.clone();
                 if pays == 0 && before.is_some_and(|b| b.benefit != 0) {
                     review.push("再計算で支給額がなくなりました".into());
+                }
+                if review.is_empty() && pays == 0 && before.is_some_and(|b| !b.review.is_empty()) {
+                    review.push("前回の確認事項は解消しました（支給はありません）".into());
                 }
                 let row = AnnualDecisionRow {
                     addressee_id: person.clone(),
@@ -413,7 +477,10 @@ impl Kokuho {
             // (claims returned): the benefit is withdrawn.
             let mut gone: Vec<&AnnualDecisionRow> = current
                 .values()
-                .filter(|b| !computed.contains_key(&b.addressee_id) && b.benefit != 0)
+                .filter(|b| {
+                    !computed.contains_key(&b.addressee_id)
+                        && (b.benefit != 0 || !b.review.is_empty())
+                })
                 .collect();
             gone.sort_by(|a, b| a.addressee_id.cmp(&b.addressee_id));
             for b in gone {
@@ -424,7 +491,11 @@ impl Kokuho {
                     counted: 0,
                     benefit: 0,
                     difference: -b.benefit,
-                    review: "再計算で支給額がなくなりました".into(),
+                    review: if b.benefit != 0 {
+                        "再計算で支給額がなくなりました".into()
+                    } else {
+                        "前回の確認事項は解消しました（合算する外来の負担がなくなりました）".into()
+                    },
                     basis: serde_json::to_string(&AnnualBasis {
                         base_date: base_date.to_string(),
                         steps: vec!["この年度に合算する外来の負担がなくなりました".into()],
@@ -470,7 +541,8 @@ impl Kokuho {
         Ok(repo::runs(&self.db, &self.insurer).await?)
     }
 
-    /// A run and the decisions it booked (the largest benefit first).
+    /// A run, and the standing decisions of its year (the largest benefit
+    /// first): a re-run that changed nothing still shows who is paid.
     pub async fn annual_outpatient_run(
         &self,
         run_id: i64,
@@ -482,17 +554,15 @@ impl Kokuho {
                 what: "annual outpatient run",
                 message_ja: "この外来年間合算の計算はありません",
             })?;
-        let rows = repo::decisions_of_run(&self.db, &self.insurer, run_id, limit).await?;
+        let rows = repo::current_of_year(&self.db, &self.insurer, run.year, limit).await?;
         Ok((run, rows))
     }
+}
 
-    /// A person's annual outpatient decisions, every version.
-    pub async fn person_annual_outpatient(
-        &self,
-        addressee_id: &str,
-    ) -> Result<Vec<AnnualDecisionRow>> {
-        Ok(repo::person_decisions(&self.db, &self.insurer, addressee_id).await?)
-    }
+/// A date as the staff screens write it (和暦, or the ISO date if out of
+/// the era table).
+fn ja_date(d: time::Date) -> String {
+    kokuho_domain::wareki::format_date(d).unwrap_or_else(|_| d.to_string())
 }
 
 /// The persons a list of decisions is about (each person and payee), for

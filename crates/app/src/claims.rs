@@ -164,6 +164,8 @@ pub(crate) struct PersonSnap {
     /// the days the person joined as the dependant of an employee who moved
     /// to 後期高齢者医療 (half high-cost limits that month)
     pub(crate) dependant_joins: Vec<Date>,
+    /// each loss: the loss date and its reason code
+    pub(crate) losses: Vec<(Date, String)>,
     /// (from, to, household) of each membership
     households: Vec<(Date, Option<Date>, String)>,
 }
@@ -185,6 +187,7 @@ impl Snapshot {
                         numbers: vec![],
                     },
                     dependant_joins: vec![],
+                    losses: vec![],
                     households: vec![],
                 });
                 persons.len() - 1
@@ -217,12 +220,17 @@ impl Snapshot {
             });
         }
         let dependant = AcquisitionReason::DependantOfLateElderly.code();
-        for (id, from, to, reason) in repo::periods_known_at(&k.db, &k.insurer, known_at_us).await?
+        for (id, from, to, reason, loss) in
+            repo::periods_known_at(&k.db, &k.insurer, known_at_us).await?
         {
             if let Some(i) = index.get(&id) {
-                persons[*i].facts.periods.push((from, to));
+                let p = &mut persons[*i];
+                p.facts.periods.push((from, to));
                 if reason == dependant {
-                    persons[*i].dependant_joins.push(from);
+                    p.dependant_joins.push(from);
+                }
+                if let (Some(to), Some(loss)) = (to, loss) {
+                    p.losses.push((to, loss));
                 }
             }
         }

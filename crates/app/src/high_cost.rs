@@ -50,6 +50,9 @@ pub struct HighCostRunReport {
     pub booked: u64,
     pub benefit: i64,
     pub refund: i64,
+    /// later service months already run whose 多数回 this run may change
+    /// (a household's high-cost month recorded or voided): run them again
+    pub later_months_to_rerun: Vec<String>,
 }
 
 /// How a decision was reached, kept with it (JSON) and shown on the
@@ -598,6 +601,20 @@ impl Kokuho {
             }
         }
 
+        // The eleven months after this one that have been run.
+        let mut later_run_months = Vec::new();
+        let mut later = service_month;
+        for _ in 0..11 {
+            later = later.next();
+            let key = format_month(later);
+            if !repo::runs(&self.db, &self.insurer, Some(&key))
+                .await?
+                .is_empty()
+            {
+                later_run_months.push(key);
+            }
+        }
+
         let recorded_us = to_us(now);
         let report = in_tx!(self.db, |tx| {
             let run_id = repo::next_run_id(&mut tx, &self.insurer).await?;
@@ -730,8 +747,10 @@ impl Kokuho {
             repo::supersede(&mut tx, &self.insurer, &month, &closing, recorded_us).await?;
             repo::insert_decisions(&mut tx, &self.insurer, &new_rows).await?;
             // The households' high-cost months follow their decisions.
+            let mut counts_changed = false;
             for row in &new_rows {
                 let has = decided.contains(&row.household_number);
+                counts_changed |= row.counts_as_high_cost_month != has;
                 if row.counts_as_high_cost_month && !has {
                     repo::record_month(
                         &mut tx,
@@ -759,6 +778,11 @@ impl Kokuho {
                     .await?;
                 }
             }
+            // A month that starts or stops counting changes the 多数回 of
+            // the eleven after it: those already run are named for a re-run.
+            if counts_changed {
+                report.later_months_to_rerun = later_run_months.clone();
+            }
             repo::insert_run(
                 &mut tx,
                 &self.insurer,
@@ -776,6 +800,7 @@ impl Kokuho {
                     rules_source: source.clone(),
                     ran_us: recorded_us,
                     ran_by: actor.to_string(),
+                    outpatient_recorded: true,
                 },
             )
             .await?;

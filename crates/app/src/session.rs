@@ -1040,13 +1040,27 @@ impl Session<'_> {
             )
             .await;
         self.end_job(job, &subject, &r, |r| {
+            let (rerun_en, rerun_ja) = if r.later_months_to_rerun.is_empty() {
+                (String::new(), String::new())
+            } else {
+                (
+                    format!(
+                        "; the high-cost months changed: run {} again (多数回)",
+                        r.later_months_to_rerun.join(", ")
+                    ),
+                    format!(
+                        "。該当月が変わったため、{} の計算をやり直してください（多数回）",
+                        r.later_months_to_rerun.join("、")
+                    ),
+                )
+            };
             (
                 format!(
-                    "run {}: {} claims ({} left out), {} households with a benefit of {} yen ({} to refund), {} decisions booked",
+                    "run {}: {} claims ({} left out), {} households with a benefit of {} yen ({} to refund), {} decisions booked{rerun_en}",
                     r.run_id, r.claims, r.left_out, r.households, r.benefit, r.refund, r.booked
                 ),
                 format!(
-                    "計算{}：レセプト{}件（除外{}件）、支給対象{}世帯・高額療養費{}円（うち償還{}円）、決定{}件を記録",
+                    "計算{}：レセプト{}件（除外{}件）、支給対象{}世帯・高額療養費{}円（うち償還{}円）、決定{}件を記録{rerun_ja}",
                     r.run_id, r.claims, r.left_out, r.households, r.benefit, r.refund, r.booked
                 ),
             )
@@ -1133,8 +1147,8 @@ impl Session<'_> {
         self.app.annual_outpatient_runs().await
     }
 
-    /// An annual run with up to `limit` of its decisions, access-logged with
-    /// the persons and payees.
+    /// An annual run with up to `limit` of its year's standing decisions,
+    /// access-logged with the persons and payees.
     pub async fn annual_outpatient_run(
         &self,
         run_id: i64,

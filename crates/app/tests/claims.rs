@@ -882,6 +882,35 @@ async fn the_monthly_run_books_each_households_benefit_once_and_again_only_on_ch
         .unwrap_err();
         assert!(matches!(e, AppError::Forbidden { .. }), "{e:?}");
 
+        // August run after September: a month that starts counting names
+        // September for a re-run (its 多数回 may change); a re-run that
+        // changes no count names none.
+        let august = YearMonth {
+            year: 2026,
+            month: Month::August,
+        };
+        let mut bytes = Vec::new();
+        s.sample_claims(august, &mut bytes, T0).await.unwrap();
+        let mut fa = read_sample(&bytes);
+        let i = fa
+            .claims
+            .iter()
+            .position(|c| {
+                c.provider.kind == FileKind::Medical
+                    && matches!(c.claim_kind.as_bytes()[3], b'2')
+                    && age_group(c.birth_date, august) == AgeGroup::Under70
+            })
+            .unwrap();
+        set(&mut fa.claims[i], "HO", "points", "100000");
+        set(&mut fa.claims[i], "HO", "copay_charged", "300000");
+        set_total_points(&mut fa);
+        import(&s, "2026-09.uke", &write_file(&fa)).await.unwrap();
+        s.check_claims(august.next(), None, T2).await.unwrap();
+        let r8 = s.run_high_cost(august, None, T2).await.unwrap();
+        assert_eq!(r8.later_months_to_rerun, ["2026-09"], "{}", t.name);
+        let again = s.run_high_cost(august, None, T2).await.unwrap();
+        assert!(again.later_months_to_rerun.is_empty());
+
         // The CSV carries every decision of the run.
         let (bytes, n) = s
             .high_cost_run_csv(r.run_id, Encoding::Cp932, Vec::new(), T2)
@@ -926,8 +955,14 @@ async fn the_annual_outpatient_run_pays_what_passes_the_years_cap() {
                 .await
                 .unwrap();
         let on_base = insured_on(&t.db, &app.insurer, BASE).await;
+        let from_start = insured_on(&t.db, &app.insurer, date!(2026 - 08 - 01)).await;
         let target = on_base
             .values()
+            .filter(|r| {
+                from_start
+                    .values()
+                    .any(|f| f.addressee_id == r.addressee_id)
+            })
             .filter(|r| {
                 let age = kokuho_domain::eligibility::age_on(r.birth_date, BASE);
                 (70..75).contains(&age)
@@ -939,16 +974,17 @@ async fn the_annual_outpatient_run_pays_what_passes_the_years_cap() {
             .expect("a person aged 70–74 of 一般 on the base date")
             .clone();
         // A person whose insurance ended before the base date.
-        let left = kokuho_store::claims::periods_known_at(&t.db, &app.insurer, i64::MAX)
-            .await
-            .unwrap()
-            .into_iter()
-            .filter(|(id, _, to, _)| {
-                to.is_some_and(|d| d <= BASE) && !on_base.values().any(|r| &r.addressee_id == id)
-            })
-            .map(|(id, ..)| id)
-            .min()
-            .expect("a person who left before the base date");
+        let (left, _, _, _, left_why) =
+            kokuho_store::claims::periods_known_at(&t.db, &app.insurer, i64::MAX)
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|(id, _, to, _, _)| {
+                    to.is_some_and(|d| d <= BASE)
+                        && !on_base.values().any(|r| &r.addressee_id == id)
+                })
+                .min()
+                .expect("a person who left before the base date");
 
         // The twelve monthly runs, as if run: August as 現役並みⅠ, then
         // 一般 with 24,000 of outpatient copays of which 22,000 are left.
@@ -964,58 +1000,67 @@ async fn the_annual_outpatient_run_pays_what_passes_the_years_cap() {
                 kokuho_domain::burden::format_month(m)
             })
             .collect();
-        let book_month = |run_id: i64, month: String, left_now: i64| {
-            let (db, insurer) = (t.db.clone(), app.insurer.clone());
-            let (target, gone) = (target.clone(), left.clone());
-            async move {
-                let mut tx = db.begin().await.unwrap();
-                runs::insert_run(
-                    &mut tx,
-                    &insurer,
-                    &RunRow {
-                        run_id,
-                        service_month: month.clone(),
-                        known_at_us: 0,
-                        rules_source: "test".into(),
-                        ran_us: kokuho_app::eligibility::to_us(T1),
-                        ran_by: "tester".into(),
-                        ..Default::default()
-                    },
-                )
-                .await
-                .unwrap();
-                let august = month == "2026-08";
-                annual::insert_months(
-                    &mut tx,
-                    &insurer,
-                    &[
-                        OutpatientMonthRow {
+        // `claims`: what the run read of the month (a count that no longer
+        // matches the month's claims makes the run out of date).
+        let book_month =
+            |run_id: i64, month: String, left_now: i64, recorded: bool, claims: i64| {
+                let (db, insurer) = (t.db.clone(), app.insurer.clone());
+                let (target, gone) = (target.clone(), left.clone());
+                async move {
+                    let mut tx = db.begin().await.unwrap();
+                    runs::insert_run(
+                        &mut tx,
+                        &insurer,
+                        &RunRow {
                             run_id,
                             service_month: month.clone(),
-                            addressee_id: target.addressee_id.clone(),
-                            household_number: target.household_number.clone().unwrap(),
-                            category_70_74: Some(if august { "現役並みⅠ" } else { "一般" }.into()),
-                            outpatient: if august { 60_000 } else { 24_000 },
-                            outpatient_left: if august { 60_000 } else { left_now },
+                            known_at_us: 0,
+                            rules_source: "test".into(),
+                            ran_us: kokuho_app::eligibility::to_us(T1),
+                            ran_by: "tester".into(),
+                            outpatient_recorded: recorded,
+                            claims,
+                            ..Default::default()
                         },
-                        OutpatientMonthRow {
-                            run_id,
-                            service_month: month,
-                            addressee_id: gone,
-                            household_number: "0000000000".into(),
-                            category_70_74: Some("一般".into()),
-                            outpatient: 30_000,
-                            outpatient_left: 22_000,
-                        },
-                    ],
-                )
-                .await
-                .unwrap();
-                tx.commit().await.unwrap();
-            }
-        };
+                    )
+                    .await
+                    .unwrap();
+                    let august = month == "2026-08";
+                    annual::insert_months(
+                        &mut tx,
+                        &insurer,
+                        &[
+                            OutpatientMonthRow {
+                                run_id,
+                                service_month: month.clone(),
+                                addressee_id: target.addressee_id.clone(),
+                                household_number: target.household_number.clone().unwrap(),
+                                category_70_74: Some(
+                                    if august { "現役並みⅠ" } else { "一般" }.into(),
+                                ),
+                                outpatient: if august { 60_000 } else { 24_000 },
+                                outpatient_left: if august { 60_000 } else { left_now },
+                            },
+                            OutpatientMonthRow {
+                                run_id,
+                                service_month: month,
+                                addressee_id: gone,
+                                household_number: "0000000000".into(),
+                                category_70_74: Some("一般".into()),
+                                outpatient: 30_000,
+                                outpatient_left: 22_000,
+                            },
+                        ],
+                    )
+                    .await
+                    .unwrap();
+                    tx.commit().await.unwrap();
+                }
+            };
+        // November 2026 as run before the annual cap was built (no
+        // outpatient months kept).
         for (i, m) in months.iter().enumerate().take(11) {
-            book_month(i as i64 + 1, m.clone(), 22_000).await;
+            book_month(i as i64 + 1, m.clone(), 22_000, i != 3, 0).await;
         }
 
         // Before the base date has passed: refused.
@@ -1024,17 +1069,20 @@ async fn the_annual_outpatient_run_pays_what_passes_the_years_cap() {
             .await
             .unwrap_err();
         assert!(matches!(e, AppError::Conflict { .. }), "{e:?}");
-        // A month without its monthly run: refused, naming it.
+        // A month without its monthly run, and one whose run kept no
+        // outpatient months: refused, naming both.
         let e = s
             .run_annual_outpatient(2026, None, AFTER)
             .await
             .unwrap_err();
         assert!(
-            matches!(&e, AppError::Conflict { message_en, .. } if message_en.contains("2027-07")),
+            matches!(&e, AppError::Conflict { message_en, .. }
+                if message_en.contains("2027-07") && message_en.contains("2026-11")),
             "{e:?}"
         );
         assert!(s.annual_outpatient_runs(AFTER).await.unwrap().is_empty());
-        book_month(12, months[11].clone(), 22_000).await;
+        book_month(12, months[11].clone(), 22_000, true, 0).await;
+        book_month(20, months[3].clone(), 22_000, true, 0).await;
 
         let r = s.run_annual_outpatient(2026, None, AFTER).await.unwrap();
         assert_eq!((r.persons, r.with_benefit), (2, 1), "{}: {r:?}", t.name);
@@ -1056,10 +1104,17 @@ async fn the_annual_outpatient_run_pays_what_passes_the_years_cap() {
         assert_eq!(basis.months.len(), 12);
         assert!(!basis.months[0].counted && basis.months[1].counted);
         assert!(basis.steps.join("\n").contains("216,000"));
-        // The one who left: nothing paid here, listed for the certificate.
+        // The one who left: nothing paid here, listed for the certificate
+        // (or, after a death, for the heirs' application).
         let g = rows.iter().find(|d| d.addressee_id == left).unwrap();
-        assert_eq!(g.benefit, 0);
-        assert!(g.review.contains("自己負担額証明書"), "{}", g.review);
+        assert_eq!((g.benefit, g.counted), (0, 22_000 * 12));
+        assert_eq!(g.category_70_74, None);
+        let expected = if left_why.as_deref() == Some("death") {
+            "相続人"
+        } else {
+            "自己負担額証明書"
+        };
+        assert!(g.review.contains(expected), "{}", g.review);
         // The view was access-logged with the persons.
         let mut csv = Vec::new();
         let (_, n) = s
@@ -1073,9 +1128,20 @@ async fn the_annual_outpatient_run_pays_what_passes_the_years_cap() {
         // The same again books nothing.
         let again = s.run_annual_outpatient(2026, None, AFTER).await.unwrap();
         assert_eq!((again.booked, again.benefit), (0, 26_000));
-        // A later monthly run of July left less (a claim returned): the next
+        // A July run that no longer matches the month's claims (one came
+        // after it): refused until July is run again.
+        book_month(13, months[11].clone(), 22_000, true, 1).await;
+        let e = s
+            .run_annual_outpatient(2026, None, LATER)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&e, AppError::Conflict { message_en, .. } if message_en.contains("2027-07")),
+            "{e:?}"
+        );
+        // July run again, leaving less (a claim returned): the next
         // version with the difference.
-        book_month(13, months[11].clone(), 10_000).await;
+        book_month(14, months[11].clone(), 10_000, true, 0).await;
         let third = s.run_annual_outpatient(2026, None, LATER).await.unwrap();
         assert_eq!(third.booked, 1);
         let (_, rows) = s

@@ -1174,6 +1174,12 @@ async fn high_cost_command(action: HighCostAction) -> anyhow::Result<()> {
                 r.refund,
                 r.booked
             );
+            if !r.later_months_to_rerun.is_empty() {
+                println!(
+                    "the household high-cost months changed: run {} again (their 多数回 may change)",
+                    r.later_months_to_rerun.join(", ")
+                );
+            }
             if let Some(path) = csv {
                 write_decisions(&s, r.run_id, enc, &path).await?;
             }

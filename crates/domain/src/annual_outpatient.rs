@@ -28,7 +28,8 @@ pub struct OutpatientMonth {
     pub outpatient_left: i64,
 }
 
-/// A person's year, as the caller knows it.
+/// A person's year, as the caller knows it. A month may come more than once:
+/// a person who changed household in the month has a part in each.
 #[derive(Clone, Debug)]
 pub struct AnnualPerson<'a> {
     /// the year of the August the period starts with
@@ -55,7 +56,8 @@ pub struct Annual {
     pub year: i32,
     /// 一般 or 低所得 on the base date
     pub eligible: bool,
-    /// the outpatient copays left, of the months that count
+    /// the outpatient copays left, of the months that count (added up
+    /// whether or not the person is eligible: another insurer may need it)
     pub counted: i64,
     /// the year's cap for the base date's category
     pub cap: Option<i64>,
@@ -117,13 +119,6 @@ pub fn compute(rules: &HighCostRules, p: &AnnualPerson<'_>) -> Result<Annual, Hi
                 ),
             ));
         }
-        if months.iter().any(|c| c.month == m.month) {
-            return Err(err(
-                &at("month"),
-                "the same month twice",
-                "同じ月が2回あります",
-            ));
-        }
         if !(0..=m.outpatient).contains(&m.outpatient_left)
             || m.outpatient > crate::high_cost::MAX_CLAIM_YEN
         {
@@ -159,26 +154,6 @@ pub fn compute(rules: &HighCostRules, p: &AnnualPerson<'_>) -> Result<Annual, Hi
     let cap = p
         .base_category
         .and_then(|c| period.elderly(c).annual_outpatient);
-    let Some(cap_amount) = cap else {
-        steps.push(match p.base_category {
-            Some(c) => format!(
-                "基準日の適用区分は {} のため、外来年間合算の対象ではありません（一般・低所得の方が対象です）。",
-                c.label()
-            ),
-            None => "基準日の70〜74歳の適用区分がないため、外来年間合算の対象ではありません。"
-                .to_string(),
-        });
-        return Ok(Annual {
-            year: p.year,
-            eligible: false,
-            counted: 0,
-            cap: None,
-            benefit: 0,
-            months,
-            steps,
-            source: period.source.clone(),
-        });
-    };
     let mut counted = 0i64;
     for m in &months {
         let cat = m.category.map_or("区分なし", |c| c.label());
@@ -198,6 +173,26 @@ pub fn compute(rules: &HighCostRules, p: &AnnualPerson<'_>) -> Result<Annual, Hi
             ));
         }
     }
+    let Some(cap_amount) = cap else {
+        steps.push(match p.base_category {
+            Some(c) => format!(
+                "基準日の適用区分は {} のため、外来年間合算の対象ではありません（一般・低所得の方が対象です）。",
+                c.label()
+            ),
+            None => "基準日の70〜74歳の適用区分がないため、外来年間合算の対象ではありません。"
+                .to_string(),
+        });
+        return Ok(Annual {
+            year: p.year,
+            eligible: false,
+            counted,
+            cap: None,
+            benefit: 0,
+            months,
+            steps,
+            source: period.source.clone(),
+        });
+    };
     let benefit = (counted - cap_amount).max(0);
     steps.push(format!(
         "合計 {}円、年間の上限 {}円（基準日の区分 {}）→ 支給 {}円",
@@ -365,12 +360,13 @@ mod tests {
         };
         let e = run(&[month(2025, 7, Elderly::General, 1)]).unwrap_err();
         assert_eq!(e.field, "months[0].month");
-        let e = run(&[
+        // A month in two parts (a household change): both count.
+        let r = run(&[
             month(2025, 9, Elderly::General, 1),
-            month(2025, 9, Elderly::General, 1),
+            month(2025, 9, Elderly::General, 2),
         ])
-        .unwrap_err();
-        assert_eq!(e.field, "months[1].month");
+        .unwrap();
+        assert_eq!(r.counted, 3);
         let mut m = month(2025, 9, Elderly::General, 10);
         m.outpatient_left = 11;
         assert_eq!(run(&[m]).unwrap_err().field, "months[0].outpatient_left");
@@ -404,6 +400,7 @@ mod tests {
             } else {
                 prop_assert_eq!(r.benefit, 0);
                 prop_assert!(!r.eligible);
+                prop_assert_eq!(r.counted, counted);
             }
         }
     }

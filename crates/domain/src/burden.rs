@@ -368,7 +368,7 @@ pub fn kyu_tadashigaki(total_income: i64, deduction: i64) -> i64 {
     (total_income - deduction).max(0)
 }
 
-pub(crate) fn yen(n: i64) -> String {
+pub fn yen(n: i64) -> String {
     let s = n.abs().to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {

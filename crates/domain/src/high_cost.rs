@@ -325,10 +325,6 @@ pub fn specified_disease_of(notes: &str) -> (bool, bool) {
     (high || codes.contains(&"02"), high)
 }
 
-/// The amount of a limit for a total cost: the 多数回 figure in a frequent
-/// month where the category has one, else `base` plus the 1% part. `half`
-/// halves base, threshold and 多数回 figure (the month of the 75th
-/// birthday; every shipped figure is even, so nothing is lost).
 /// Why an individual limit is halved.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Half {
@@ -349,6 +345,11 @@ impl Half {
     }
 }
 
+/// The amount of a limit for a total cost: the 多数回 figure in a frequent
+/// month where the category has one, else `base` plus the 1% part. `half`
+/// halves base, threshold and 多数回 figure (the month of the 75th
+/// birthday, or of joining as a 後期 employee's dependant; every shipped
+/// figure is even, so nothing is lost).
 fn limit_amount(l: &Limit, total_cost: i64, frequent: bool, half: Half) -> (i64, String) {
     let h = |x: i64| if half == Half::Whole { x } else { x / 2 };
     let halved = match half {
@@ -1043,8 +1044,13 @@ pub fn compute(rules: &HighCostRules, h: &Household<'_>) -> Result<HighCost, Hig
             }
         } else {
             steps.push(format!(
-                "③ 世帯合算：70歳未満の方に {}円以上のレセプト単位がないため、合算しません",
-                yen(floor)
+                "③ 世帯合算：70歳未満の方に {}円以上のレセプト単位がないため、合算しません{}",
+                yen(floor),
+                if members.values().any(|m| m.0 != AgeGroup::Elderly && m.2) {
+                    format!("（加入月の方は {}円以上）", yen(floor / 2))
+                } else {
+                    String::new()
+                }
             ));
         }
     } else {

@@ -292,6 +292,26 @@ pub async fn decisions_of_run(
         .await?))
 }
 
+/// The standing decision of each person of a year, the largest benefit
+/// first; `limit` at most.
+pub async fn current_of_year(
+    db: &Db,
+    insurer: &InsurerNumber,
+    year: i64,
+    limit: i64,
+) -> Result<Vec<AnnualDecisionRow>> {
+    let sql = format!(
+        "SELECT {DECISION_COLUMNS} FROM annual_outpatient_decision WHERE insurer_number = $1 AND year = $2 \
+         AND superseded_us IS NULL ORDER BY benefit DESC, addressee_id LIMIT $3"
+    );
+    Ok(with_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(insurer.as_str().to_string())
+        .bind(year)
+        .bind(limit)
+        .fetch_all(p)
+        .await?))
+}
+
 /// Every version of a person's decisions, the latest year and version
 /// first.
 pub async fn person_decisions(

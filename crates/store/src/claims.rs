@@ -404,10 +404,10 @@ pub async fn periods_known_at(
     db: &Db,
     insurer: &InsurerNumber,
     known_at_us: i64,
-) -> Result<Vec<(String, Date, Option<Date>, String)>> {
+) -> Result<Vec<PeriodRow>> {
     Ok(with_db!(db, |p| {
         sqlx::query_as(
-        "SELECT addressee_id, acquired_on, lost_on, acquisition_reason FROM eligibility_version \
+        "SELECT addressee_id, acquired_on, lost_on, acquisition_reason, loss_reason FROM eligibility_version \
          WHERE insurer_number = $1 AND recorded_us <= $2 AND (superseded_us IS NULL OR superseded_us > $2) \
          AND NOT voided ORDER BY addressee_id, acquired_on"
     )
@@ -417,6 +417,10 @@ pub async fn periods_known_at(
     .await?
     }))
 }
+
+/// An insured period: (宛名番号, acquired, lost, acquisition reason, loss
+/// reason).
+pub type PeriodRow = (String, Date, Option<Date>, String, Option<String>);
 
 /// A stretch in which a person was a member of an NHI household, with the
 /// household's symbol and number and the person's 枝番 there.

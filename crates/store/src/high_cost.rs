@@ -28,10 +28,13 @@ pub struct RunRow {
     pub rules_source: String,
     pub ran_us: i64,
     pub ran_by: String,
+    /// the run kept its members' outpatient months (the annual outpatient
+    /// cap); runs made before that was built did not
+    pub outpatient_recorded: bool,
 }
 
 const RUN_COLUMNS: &str = "run_id, service_month, known_at_us, claims, left_out, households, booked, benefit, \
-    refund, checks, rules_source, ran_us, ran_by";
+    refund, checks, rules_source, ran_us, ran_by, outpatient_recorded";
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, sqlx::FromRow)]
 pub struct DecisionRow {
@@ -111,8 +114,8 @@ pub async fn insert_run(tx: &mut Tx, insurer: &InsurerNumber, r: &RunRow) -> Res
     with_tx!(tx, |c| {
         sqlx::query(
             "INSERT INTO high_cost_run (insurer_number, run_id, service_month, known_at_us, claims, left_out, \
-             households, booked, benefit, refund, checks, rules_source, ran_us, ran_by) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+             households, booked, benefit, refund, checks, rules_source, ran_us, ran_by, outpatient_recorded) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
         )
         .bind(insurer.as_str().to_string())
         .bind(r.run_id)
@@ -128,6 +131,7 @@ pub async fn insert_run(tx: &mut Tx, insurer: &InsurerNumber, r: &RunRow) -> Res
         .bind(r.rules_source.clone())
         .bind(r.ran_us)
         .bind(r.ran_by.clone())
+        .bind(r.outpatient_recorded)
         .execute(c)
         .await
         .map(|_| ())?

@@ -71,6 +71,8 @@ struct DecisionLine {
     difference: String,
     review: String,
     steps: Vec<String>,
+    /// booked by the run shown (else by an earlier one, and standing)
+    booked_here: bool,
 }
 
 #[derive(Template)]
@@ -121,6 +123,7 @@ async fn run_page(State(app): State<Kokuho>, user: UiUser, Path(id): Path<i64>) 
             difference: signed_yen(d.difference),
             review: d.review.replace('\n', "／"),
             steps: basis_of(d).steps,
+            booked_here: d.run_id == run.run_id,
         })
         .collect();
     render(

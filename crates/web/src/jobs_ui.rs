@@ -402,7 +402,7 @@ async fn start_annual_outpatient_run(
         .trim()
         .parse::<i32>()
         .ok()
-        .filter(|y| (2017..=9998).contains(y))
+        .filter(|y| (2018..=9998).contains(y))
     else {
         let e = AppError::invalid(
             "year",

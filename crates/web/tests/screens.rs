@@ -873,6 +873,7 @@ async fn claims_are_imported_and_checked_from_the_jobs_page_and_listed_with_reas
                         service_month: m.to_string(),
                         rules_source: "test".into(),
                         ran_by: "tester".into(),
+                        outpatient_recorded: true,
                         ..Default::default()
                     },
                 )

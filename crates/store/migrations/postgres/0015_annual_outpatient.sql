@@ -5,7 +5,10 @@
 --
 -- Every monthly high-cost run writes, for each member aged 70–74 with
 -- outpatient care, what the month left them to bear; the year adds up the
--- rows of each month's latest run.
+-- rows of each month's latest run. A run made before this migration wrote
+-- none: the flag tells, and the yearly run asks for such a month again.
+ALTER TABLE high_cost_run ADD COLUMN outpatient_recorded BOOLEAN NOT NULL DEFAULT FALSE;
+
 CREATE TABLE outpatient_month (
     insurer_number TEXT NOT NULL,
     run_id BIGINT NOT NULL,
@@ -17,7 +20,8 @@ CREATE TABLE outpatient_month (
     outpatient BIGINT NOT NULL,
     -- what is left after the month's high-cost benefit
     outpatient_left BIGINT NOT NULL,
-    PRIMARY KEY (insurer_number, run_id, addressee_id)
+    -- a person who changed household in the month has a row in each
+    PRIMARY KEY (insurer_number, run_id, addressee_id, household_number)
 );
 
 CREATE INDEX outpatient_month_by_person ON outpatient_month (insurer_number, addressee_id, service_month);
