@@ -419,4 +419,17 @@ test("the benefits clerk runs the month's high-cost benefit and shows a househol
   assert.match(await page.textContent("#high-cost-notice"), /引継の該当月として記録/);
   assert.match(await page.textContent("#high-cost-months"), /他市町村からの引継[\s\S]*310011/);
   await page.screenshot({ path: join(shots, "high-cost-household.png"), fullPage: true });
+
+  // The annual outpatient cap of the last closed year: the demo has run
+  // only one month, so the job stops and names the months still to run.
+  await page.click("#nav-jobs");
+  await page.fill("#year", "R7");
+  await page.click("#start-annual-outpatient-run");
+  assert.match(await page.textContent("#year-error"), /8月の年/);
+  await page.fill("#year", "2025");
+  await page.click("#start-annual-outpatient-run");
+  await page.waitForURL(/\/ui\/jobs\/\d+$/);
+  await page.waitForFunction(() => /正常終了|エラー|中断/.test(document.querySelector("#job-status").textContent), null, { timeout: 120_000 });
+  assert.equal(await page.textContent("#job-status"), "エラー（変更なし）");
+  assert.match(await page.textContent("#job-summary"), /月次計算がまだの月[\s\S]*2025-08/);
 });

@@ -50,6 +50,9 @@ pub struct HighCostRunReport {
     pub booked: u64,
     pub benefit: i64,
     pub refund: i64,
+    /// households not computed because their month has no burden category
+    /// for an age group with claims: booked for a clerk, not failing the run
+    pub without_category: u64,
     /// later service months already run whose 多数回 this run may change
     /// (a household's high-cost month recorded or voided): run them again
     pub later_months_to_rerun: Vec<String>,
@@ -404,6 +407,7 @@ impl Kokuho {
         // Every household's month.
         let mut computed: HashMap<String, (rule::HighCost, Basis)> = HashMap::new();
         let mut refused: Vec<(String, String, String)> = Vec::new();
+        let mut uncategorised: Vec<(String, String, Vec<LeftOut>)> = Vec::new();
         let empty = Vec::new();
         for (hid, hm) in &by_household {
             let household = households.name(*hid).to_string();
@@ -479,6 +483,13 @@ impl Kokuho {
             );
             let r = match result {
                 Ok(r) => r,
+                // A household-month without the category its claims need
+                // (e.g. formed and dissolved within the month) is listed for a
+                // clerk; it does not hold back every other household.
+                Err(e) if e.field == "category_under_70" || e.field == "category_70_74" => {
+                    uncategorised.push((household, e.reason_ja, hm.left_out.clone()));
+                    continue;
+                }
                 Err(e) => {
                     // the reason only: the field names a member's 宛名番号, and the
                     // message becomes the job's summary
@@ -708,12 +719,41 @@ impl Kokuho {
                 };
                 book(row, before);
             }
+            uncategorised.sort_by(|a, b| a.0.cmp(&b.0));
+            for (household, reason_ja, left_out) in &uncategorised {
+                report.without_category += 1;
+                let before = current.get(household);
+                let basis = Basis {
+                    source: source.clone(),
+                    left_out: left_out.clone(),
+                    steps: vec![format!("計算していません：{reason_ja}")],
+                    ..Default::default()
+                };
+                let row = DecisionRow {
+                    household_number: household.clone(),
+                    service_month: month.clone(),
+                    version_no: before.map_or(1, |b| b.version_no + 1),
+                    run_id,
+                    householder_id: before.and_then(|b| b.householder_id.clone()),
+                    difference: -before.map_or(0, |b| b.refund),
+                    review: format!(
+                        "この月の適用区分が判定されていないため計算していません（{reason_ja}）：負担区分を判定してから再計算してください"
+                    ),
+                    basis: serde_json::to_string(&basis).unwrap_or_default(),
+                    recorded_us,
+                    recorded_by: actor.to_string(),
+                    ..Default::default()
+                };
+                book(row, before);
+            }
             // Households with a benefit before whose month now has no claim
             // left to compute: the benefit is withdrawn.
             let mut gone: Vec<&DecisionRow> = current
                 .values()
                 .filter(|b| {
-                    !computed.contains_key(&b.household_number) && (b.benefit != 0 || b.refund != 0)
+                    !computed.contains_key(&b.household_number)
+                        && !uncategorised.iter().any(|u| u.0 == b.household_number)
+                        && (b.benefit != 0 || b.refund != 0)
                 })
                 .collect();
             gone.sort_by(|a, b| a.household_number.cmp(&b.household_number));

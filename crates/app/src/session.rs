@@ -1040,7 +1040,7 @@ impl Session<'_> {
             )
             .await;
         self.end_job(job, &subject, &r, |r| {
-            let (rerun_en, rerun_ja) = if r.later_months_to_rerun.is_empty() {
+            let (mut rerun_en, mut rerun_ja) = if r.later_months_to_rerun.is_empty() {
                 (String::new(), String::new())
             } else {
                 (
@@ -1054,6 +1054,16 @@ impl Session<'_> {
                     ),
                 )
             };
+            if r.without_category > 0 {
+                rerun_en += &format!(
+                    "; {} household(s) not computed for want of a burden category (listed for review)",
+                    r.without_category
+                );
+                rerun_ja += &format!(
+                    "。適用区分が判定されていない{}世帯は計算せず、要確認として記録しました",
+                    r.without_category
+                );
+            }
             (
                 format!(
                     "run {}: {} claims ({} left out), {} households with a benefit of {} yen ({} to refund), {} decisions booked{rerun_en}",

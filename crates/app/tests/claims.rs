@@ -911,6 +911,35 @@ async fn the_monthly_run_books_each_households_benefit_once_and_again_only_on_ch
         let again = s.run_high_cost(august, None, T2).await.unwrap();
         assert!(again.later_months_to_rerun.is_empty());
 
+        // A household whose September has no burden category (formed and
+        // gone within a month, say): listed for review, the others booked.
+        let lone = f
+            .claims
+            .iter()
+            .map(&household_of)
+            .find(|h| ![&target_household, &returned_household].contains(&h))
+            .unwrap();
+        kokuho_store::with_db!(&t.db, |p| sqlx::query(
+            "DELETE FROM burden_version WHERE household_number = $1 AND month = '2026-09'"
+        )
+        .bind(lone.clone())
+        .execute(p)
+        .await
+        .map(|_| ())
+        .unwrap());
+        let r9 = s.run_high_cost(SEPTEMBER, None, T2).await.unwrap();
+        assert_eq!(r9.without_category, 1, "{}", t.name);
+        let (decisions, _) = s.household_high_cost(&lone, T2).await.unwrap();
+        assert!(
+            decisions[0].review.contains("適用区分が判定されていない"),
+            "{:?}",
+            decisions[0]
+        );
+        assert_eq!(decisions[0].benefit, 0);
+        // The same again books nothing new for it.
+        let again = s.run_high_cost(SEPTEMBER, None, T2).await.unwrap();
+        assert_eq!((again.without_category, again.booked), (1, 0));
+
         // The CSV carries every decision of the run.
         let (bytes, n) = s
             .high_cost_run_csv(r.run_id, Encoding::Cp932, Vec::new(), T2)

@@ -1174,6 +1174,12 @@ async fn high_cost_command(action: HighCostAction) -> anyhow::Result<()> {
                 r.refund,
                 r.booked
             );
+            if r.without_category > 0 {
+                println!(
+                    "{} household(s) not computed: no burden category for the month (listed for review)",
+                    r.without_category
+                );
+            }
             if !r.later_months_to_rerun.is_empty() {
                 println!(
                     "the household high-cost months changed: run {} again (their 多数回 may change)",
