@@ -404,7 +404,11 @@ impl Kokuho {
         )
         .await?;
 
-        // Every household's month.
+        // Every household's month. Only those the run may book are kept
+        // whole (a benefit, a point for a clerk, or a standing decision to
+        // compare with): a city's month has far more households without.
+        let standing = repo::current_decision_households(&self.db, &self.insurer, &month).await?;
+        let mut outpatient_rows: Vec<OutpatientMonthRow> = Vec::new();
         let mut computed: HashMap<String, (rule::HighCost, Basis)> = HashMap::new();
         let mut refused: Vec<(String, String, String)> = Vec::new();
         let mut uncategorised: Vec<(String, String, Vec<LeftOut>)> = Vec::new();
@@ -497,6 +501,37 @@ impl Kokuho {
                     continue;
                 }
             };
+            // What the month left each member aged 70–74 to bear for
+            // outpatient care, for the annual outpatient cap.
+            for m in r.members.iter().filter(|m| m.age_group == "70_74") {
+                let outpatient: i64 = r
+                    .units
+                    .iter()
+                    .filter(|u| u.member == m.id && !u.inpatient)
+                    .map(|u| u.bears)
+                    .sum();
+                if outpatient > 0 {
+                    outpatient_rows.push(OutpatientMonthRow {
+                        run_id: 0,
+                        service_month: month.clone(),
+                        addressee_id: m.id.clone(),
+                        household_number: household.clone(),
+                        category_70_74: elderly.map(|c| c.label().to_string()),
+                        outpatient,
+                        outpatient_left: m.outpatient_left,
+                    });
+                }
+            }
+            let keep = r.benefit > 0
+                || r.in_kind_excess > 0
+                || hm
+                    .left_out
+                    .iter()
+                    .any(|l| l.kind == LeftOutKind::PublicFunding)
+                || standing.contains(&household);
+            if !keep {
+                continue;
+            }
             let basis = Basis {
                 category_under_70: under_70.map(|c| c.label().to_string()),
                 category_70_74: elderly.map(|c| c.label().to_string()),
@@ -586,31 +621,6 @@ impl Kokuho {
             known_at_us,
         )
         .await?;
-
-        // What the month left each member aged 70–74 to bear for outpatient
-        // care, for the annual outpatient cap.
-        let mut outpatient_rows: Vec<OutpatientMonthRow> = Vec::new();
-        for (household, (r, basis)) in &computed {
-            for m in r.members.iter().filter(|m| m.age_group == "70_74") {
-                let outpatient: i64 = r
-                    .units
-                    .iter()
-                    .filter(|u| u.member == m.id && !u.inpatient)
-                    .map(|u| u.bears)
-                    .sum();
-                if outpatient > 0 {
-                    outpatient_rows.push(OutpatientMonthRow {
-                        run_id: 0,
-                        service_month: month.clone(),
-                        addressee_id: m.id.clone(),
-                        household_number: household.clone(),
-                        category_70_74: basis.category_70_74.clone(),
-                        outpatient,
-                        outpatient_left: m.outpatient_left,
-                    });
-                }
-            }
-        }
 
         // The eleven months after this one that have been run.
         let mut later_run_months = Vec::new();

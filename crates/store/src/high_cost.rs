@@ -194,6 +194,25 @@ pub async fn current_decisions(
         .collect())
 }
 
+/// The households with a standing decision for a service month.
+pub async fn current_decision_households(
+    db: &Db,
+    insurer: &InsurerNumber,
+    service_month: &str,
+) -> Result<HashSet<String>> {
+    let rows: Vec<String> = with_db!(db, |p| {
+        sqlx::query_scalar(
+        "SELECT household_number FROM high_cost_decision WHERE insurer_number = $1 AND service_month = $2 \
+         AND superseded_us IS NULL"
+    )
+    .bind(insurer.as_str().to_string())
+    .bind(service_month.to_string())
+    .fetch_all(p)
+    .await?
+    });
+    Ok(rows.into_iter().collect())
+}
+
 /// Closes the current version of each (household, version) of a month.
 pub async fn supersede(
     tx: &mut Tx,
