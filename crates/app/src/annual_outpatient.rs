@@ -12,7 +12,6 @@ use std::io::Write;
 use kokuho_domain::annual_outpatient::{self as rule, AnnualPerson, OutpatientMonth};
 use kokuho_domain::burden::{Elderly, format_month, parse_month, yen};
 use kokuho_domain::eligibility::late_elderly_from;
-use kokuho_domain::high_cost::HighCostRules;
 use kokuho_store::annual_outpatient::{self as repo, OutpatientMonthRow};
 pub use kokuho_store::annual_outpatient::{AnnualDecisionRow, AnnualRunRow};
 use kokuho_store::claims as claims_repo;
@@ -84,10 +83,7 @@ impl Kokuho {
         progress: &Progress,
         now: OffsetDateTime,
     ) -> Result<AnnualRunReport> {
-        let rules = HighCostRules::shipped().map_err(|e| AppError::Setup {
-            message_en: format!("the high-cost rule table is broken: {e}"),
-            message_ja: "高額療養費の規則表に誤りがあります".into(),
-        })?;
+        let rules = crate::high_cost::shipped_rules()?;
         let (first, last) = rule::year_months(year).ok_or_else(|| invalid_year(year))?;
         let base_date = last.last_day().ok_or_else(|| invalid_year(year))?;
         let period = rules.for_month(first).ok_or_else(|| AppError::Invalid {

@@ -606,11 +606,8 @@ fn elderly_category(s: &str) -> Option<burden::Elderly> {
 
 /// The household's high-cost benefit for the month, step by step.
 pub fn high_cost(req: &HighCostRequest) -> Result<HighCostResponse> {
-    use kokuho_domain::high_cost::{self, Claim, HighCostRules, Household, Setting};
-    let rules = HighCostRules::shipped().map_err(|e| AppError::Setup {
-        message_en: format!("the high-cost rule table is broken: {e}"),
-        message_ja: "高額療養費の規則表に誤りがあります".into(),
-    })?;
+    use kokuho_domain::high_cost::{self, Claim, Household, Setting};
+    let rules = crate::high_cost::shipped_rules()?;
     let month = burden::parse_month(&req.month).ok_or_else(|| {
         invalid(
             "month",

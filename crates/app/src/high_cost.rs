@@ -191,6 +191,14 @@ fn window_before(m: YearMonth) -> (YearMonth, YearMonth) {
     (from, m.prev())
 }
 
+/// The shipped high-cost rule table; a broken one is a set-up error.
+pub(crate) fn shipped_rules() -> Result<HighCostRules> {
+    HighCostRules::shipped().map_err(|e| AppError::Setup {
+        message_en: format!("the high-cost rule table is broken: {e}"),
+        message_ja: "高額療養費の規則表に誤りがあります".into(),
+    })
+}
+
 /// Why a run left nothing to compute.
 fn no_claims(month: &str) -> AppError {
     AppError::Conflict {
@@ -211,10 +219,7 @@ impl Kokuho {
         progress: &Progress,
         now: OffsetDateTime,
     ) -> Result<HighCostRunReport> {
-        let rules = HighCostRules::shipped().map_err(|e| AppError::Setup {
-            message_en: format!("the high-cost rule table is broken: {e}"),
-            message_ja: "高額療養費の規則表に誤りがあります".into(),
-        })?;
+        let rules = shipped_rules()?;
         let month = format_month(service_month);
         let period = rules
             .for_month(service_month)
@@ -503,24 +508,16 @@ impl Kokuho {
             };
             // What the month left each member aged 70–74 to bear for
             // outpatient care, for the annual outpatient cap.
-            for m in r.members.iter().filter(|m| m.age_group == "70_74") {
-                let outpatient: i64 = r
-                    .units
-                    .iter()
-                    .filter(|u| u.member == m.id && !u.inpatient)
-                    .map(|u| u.bears)
-                    .sum();
-                if outpatient > 0 {
-                    outpatient_rows.push(OutpatientMonthRow {
-                        run_id: 0,
-                        service_month: month.clone(),
-                        addressee_id: m.id.clone(),
-                        household_number: household.clone(),
-                        category_70_74: elderly.map(|c| c.label().to_string()),
-                        outpatient,
-                        outpatient_left: m.outpatient_left,
-                    });
-                }
+            for m in r.members.iter().filter(|m| m.outpatient > 0) {
+                outpatient_rows.push(OutpatientMonthRow {
+                    run_id: 0,
+                    service_month: month.clone(),
+                    addressee_id: m.id.clone(),
+                    household_number: household.clone(),
+                    category_70_74: elderly.map(|c| c.label().to_string()),
+                    outpatient: m.outpatient,
+                    outpatient_left: m.outpatient_left,
+                });
             }
             let keep = r.benefit > 0
                 || r.in_kind_excess > 0

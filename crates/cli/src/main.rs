@@ -1414,29 +1414,56 @@ async fn high_cost_command(action: HighCostAction) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// An annual run's decisions as CSV to `path` (written beside it first,
-/// renamed when whole) or standard output.
+/// A CSV file being written: beside its path first.
+type CsvFile = std::io::BufWriter<std::fs::File>;
+
+/// Writes a CSV to `path` through `write`: into `path.part` first, renamed
+/// when whole, removed when the writing fails; prints how many `noun`.
+async fn save_csv(
+    path: &std::path::Path,
+    noun: &str,
+    write: impl AsyncFnOnce(CsvFile) -> kokuho_app::Result<(CsvFile, u64)>,
+) -> anyhow::Result<()> {
+    let part = path.with_extension("part");
+    let file =
+        std::fs::File::create(&part).with_context(|| format!("cannot write {}", part.display()))?;
+    let (w, n) = match write(std::io::BufWriter::new(file)).await {
+        Ok(v) => v,
+        Err(e) => {
+            let _ = std::fs::remove_file(&part);
+            return Err(e.into());
+        }
+    };
+    w.into_inner()
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {}", part.display(), e.error()))?;
+    std::fs::rename(&part, path).with_context(|| format!("cannot write {}", path.display()))?;
+    println!("{}: {n} {noun}", path.display());
+    Ok(())
+}
+
+/// An annual run's decisions as CSV to `path`, or standard output.
 async fn write_annual_decisions(
     s: &Session<'_>,
     run: i64,
     enc: kokuho_formats::text::Encoding,
     path: Option<&std::path::Path>,
 ) -> anyhow::Result<()> {
-    let (bytes, n) = s
-        .annual_outpatient_run_csv(run, enc, Vec::new(), OffsetDateTime::now_utc())
-        .await?;
+    let now = OffsetDateTime::now_utc();
     match path {
-        None => std::io::Write::write_all(&mut std::io::stdout(), &bytes)?,
         Some(path) => {
-            let part = path.with_extension("part");
-            std::fs::write(&part, &bytes)
-                .with_context(|| format!("cannot write {}", part.display()))?;
-            std::fs::rename(&part, path)
-                .with_context(|| format!("cannot write {}", path.display()))?;
-            println!("{}: {n} decisions", path.display());
+            save_csv(path, "decisions", async |w| {
+                s.annual_outpatient_run_csv(run, enc, w, now).await
+            })
+            .await
+        }
+        None => {
+            let (bytes, _) = s
+                .annual_outpatient_run_csv(run, enc, Vec::new(), now)
+                .await?;
+            std::io::Write::write_all(&mut std::io::stdout(), &bytes)?;
+            Ok(())
         }
     }
-    Ok(())
 }
 
 async fn write_decisions(
@@ -1445,29 +1472,11 @@ async fn write_decisions(
     enc: kokuho_formats::text::Encoding,
     path: &std::path::Path,
 ) -> anyhow::Result<()> {
-    let part = path.with_extension("part");
-    let file =
-        std::fs::File::create(&part).with_context(|| format!("cannot write {}", part.display()))?;
-    let r = s
-        .high_cost_run_csv(
-            run,
-            enc,
-            std::io::BufWriter::new(file),
-            OffsetDateTime::now_utc(),
-        )
-        .await;
-    let (w, n) = match r {
-        Ok(v) => v,
-        Err(e) => {
-            let _ = std::fs::remove_file(&part);
-            return Err(e.into());
-        }
-    };
-    w.into_inner()
-        .map_err(|e| anyhow::anyhow!("cannot write {}: {}", part.display(), e.error()))?;
-    std::fs::rename(&part, path).with_context(|| format!("cannot write {}", path.display()))?;
-    println!("{}: {n} decisions", path.display());
-    Ok(())
+    save_csv(path, "decisions", async |w| {
+        s.high_cost_run_csv(run, enc, w, OffsetDateTime::now_utc())
+            .await
+    })
+    .await
 }
 
 async fn write_findings(
@@ -1476,29 +1485,11 @@ async fn write_findings(
     enc: kokuho_formats::text::Encoding,
     path: &std::path::Path,
 ) -> anyhow::Result<()> {
-    let part = path.with_extension("part");
-    let file =
-        std::fs::File::create(&part).with_context(|| format!("cannot write {}", part.display()))?;
-    let r = s
-        .claim_check_csv(
-            check,
-            enc,
-            std::io::BufWriter::new(file),
-            OffsetDateTime::now_utc(),
-        )
-        .await;
-    let (w, n) = match r {
-        Ok(v) => v,
-        Err(e) => {
-            let _ = std::fs::remove_file(&part);
-            return Err(e.into());
-        }
-    };
-    w.into_inner()
-        .map_err(|e| anyhow::anyhow!("cannot write {}: {}", part.display(), e.error()))?;
-    std::fs::rename(&part, path).with_context(|| format!("cannot write {}", path.display()))?;
-    println!("{}: {n} rows", path.display());
-    Ok(())
+    save_csv(path, "rows", async |w| {
+        s.claim_check_csv(check, enc, w, OffsetDateTime::now_utc())
+            .await
+    })
+    .await
 }
 
 /// Shows a job's progress on standard error every few seconds until aborted.

@@ -515,6 +515,9 @@ pub struct MemberBenefit {
     /// 後期高齢者医療 (half individual limits, half 合算 floor under 70)
     pub dependant_half: bool,
     pub benefit: i64,
+    /// 70–74: the member's outpatient copays (after 特定疾病 limits); 0
+    /// under 70
+    pub outpatient: i64,
     /// 70–74: the outpatient copay the member still bears after the
     /// month's benefits, which the annual outpatient cap (外来年間合算)
     /// adds up; 0 under 70
@@ -869,6 +872,7 @@ pub fn compute(rules: &HighCostRules, h: &Household<'_>) -> Result<HighCost, Hig
     let mut remaining: BTreeMap<String, i64> = BTreeMap::new();
     // what each 70–74 member still bears of the outpatient copay
     let mut outpatient_left: BTreeMap<String, i64> = BTreeMap::new();
+    let mut outpatient_of: BTreeMap<String, i64> = BTreeMap::new();
     let mut elderly_cost = 0;
     let mut counts = false;
     if let (Some(cat), true) = (h.elderly, has_elderly) {
@@ -925,6 +929,7 @@ pub fn compute(rules: &HighCostRules, h: &Household<'_>) -> Result<HighCost, Hig
                 add_benefit(id, b, &mut benefit_of);
             }
             remaining.insert(id.to_string(), left);
+            outpatient_of.insert(id.to_string(), outpatient);
             outpatient_left.insert(id.to_string(), out_left);
         }
         // Step 2: the 70–74 household.
@@ -1107,6 +1112,7 @@ pub fn compute(rules: &HighCostRules, h: &Household<'_>) -> Result<HighCost, Hig
                 turns_75: *t75,
                 dependant_half: *dependant,
                 benefit: benefit_of.get(*id).copied().unwrap_or(0),
+                outpatient: outpatient_of.get(*id).copied().unwrap_or(0),
                 outpatient_left: outpatient_left.get(*id).copied().unwrap_or(0),
             })
             .collect(),
@@ -1854,6 +1860,7 @@ mod tests {
                     .map(|c| c.copay)
                     .sum();
                 prop_assert!((0..=out).contains(&m.outpatient_left), "{:?} {}", m, out);
+                prop_assert!(m.outpatient_left <= m.outpatient && m.outpatient <= out, "{:?} {}", m, out);
             }
             // Halving for a joining dependant never lowers the benefit.
             if joined {

@@ -7,17 +7,14 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
-use kokuho_app::Encoding;
 use kokuho_app::annual_outpatient::{AnnualRunRow, basis_of};
 use kokuho_app::session::Session;
 use kokuho_app::{AppError, Kokuho};
-use serde::Deserialize;
 use time::OffsetDateTime;
 
 use crate::burden_ui::wareki_month;
 use crate::levy_ui::{signed_yen, yen};
-use crate::ui::UiUser;
-use crate::ui::{UserBar, csv_download, jst_time, refusal_page, render};
+use crate::ui::{CsvQuery, UiUser, UserBar, csv_download, jst_time, render};
 
 /// Decisions shown on one screen; the CSV has them all.
 const SHOWN: i64 = 500;
@@ -86,13 +83,7 @@ struct RunPage {
 }
 
 fn refused(e: &AppError) -> Response {
-    let status = match e {
-        AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
-        AppError::NotFound { .. } => StatusCode::NOT_FOUND,
-        AppError::Invalid { .. } => StatusCode::BAD_REQUEST,
-        _ => StatusCode::INTERNAL_SERVER_ERROR,
-    };
-    refusal_page(status, "外来年間合算", e)
+    crate::high_cost_ui::refused_as("外来年間合算", e)
 }
 
 async fn run_page(State(app): State<Kokuho>, user: UiUser, Path(id): Path<i64>) -> Response {
@@ -138,12 +129,6 @@ async fn run_page(State(app): State<Kokuho>, user: UiUser, Path(id): Path<i64>) 
     )
 }
 
-#[derive(Deserialize)]
-struct CsvQuery {
-    #[serde(default)]
-    encoding: Option<String>,
-}
-
 async fn run_csv(
     State(app): State<Kokuho>,
     user: UiUser,
@@ -154,11 +139,7 @@ async fn run_csv(
         app: &app,
         actor: &user.actor,
     };
-    let encoding = q
-        .encoding
-        .as_deref()
-        .and_then(Encoding::parse)
-        .unwrap_or(Encoding::Utf8);
+    let encoding = q.encoding();
     match s
         .annual_outpatient_run_csv(id, encoding, Vec::new(), OffsetDateTime::now_utc())
         .await

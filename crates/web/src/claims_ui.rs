@@ -8,14 +8,14 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
-use kokuho_app::Encoding;
 use kokuho_app::session::Session;
 use kokuho_app::{AppError, Kokuho};
 use kokuho_domain::eligibility_check::{Action, Reason};
-use serde::Deserialize;
 use time::OffsetDateTime;
 
-use crate::ui::{UiUser, UserBar, csv_download, jst_time, refusal_page, render, wareki_of};
+use crate::ui::{
+    CsvQuery, UiUser, UserBar, csv_download, jst_time, refusal_page, render, wareki_of,
+};
 
 /// Findings shown on one screen; the CSV has them all.
 const SHOWN: i64 = 500;
@@ -238,12 +238,6 @@ async fn check_page(State(app): State<Kokuho>, user: UiUser, Path(id): Path<i64>
     )
 }
 
-#[derive(Deserialize)]
-struct CsvQuery {
-    #[serde(default)]
-    encoding: Option<String>,
-}
-
 async fn check_csv(
     State(app): State<Kokuho>,
     user: UiUser,
@@ -254,11 +248,7 @@ async fn check_csv(
         app: &app,
         actor: &user.actor,
     };
-    let encoding = q
-        .encoding
-        .as_deref()
-        .and_then(Encoding::parse)
-        .unwrap_or(Encoding::Utf8);
+    let encoding = q.encoding();
     match s
         .claim_check_csv(id, encoding, Vec::new(), OffsetDateTime::now_utc())
         .await

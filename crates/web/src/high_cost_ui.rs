@@ -12,7 +12,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
-use kokuho_app::Encoding;
 use kokuho_app::high_cost::basis_of;
 use kokuho_app::high_cost::{DecisionRow, RunRow};
 use kokuho_app::session::Session;
@@ -24,7 +23,7 @@ use time::OffsetDateTime;
 use crate::burden_ui::wareki_month;
 use crate::levy_ui::{signed_yen, yen};
 use crate::ui::{
-    FieldError, UiUser, UserBar, check_form, csv_download, jst_time, refusal_page, render,
+    CsvQuery, FieldError, UiUser, UserBar, check_form, csv_download, jst_time, refusal_page, render,
 };
 
 /// Decisions shown on one screen; the CSV has them all.
@@ -109,13 +108,18 @@ struct RunPage {
 }
 
 fn refused(e: &AppError) -> Response {
+    refused_as("高額療養費", e)
+}
+
+/// A high-cost screen's refusal page under its own title.
+pub(crate) fn refused_as(title: &str, e: &AppError) -> Response {
     let status = match e {
         AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
         AppError::NotFound { .. } => StatusCode::NOT_FOUND,
         AppError::Invalid { .. } => StatusCode::BAD_REQUEST,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     };
-    refusal_page(status, "高額療養費", e)
+    refusal_page(status, title, e)
 }
 
 async fn run_page(State(app): State<Kokuho>, user: UiUser, Path(id): Path<i64>) -> Response {
@@ -170,12 +174,6 @@ async fn run_page(State(app): State<Kokuho>, user: UiUser, Path(id): Path<i64>) 
     )
 }
 
-#[derive(Deserialize)]
-struct CsvQuery {
-    #[serde(default)]
-    encoding: Option<String>,
-}
-
 async fn run_csv(
     State(app): State<Kokuho>,
     user: UiUser,
@@ -186,11 +184,7 @@ async fn run_csv(
         app: &app,
         actor: &user.actor,
     };
-    let encoding = q
-        .encoding
-        .as_deref()
-        .and_then(Encoding::parse)
-        .unwrap_or(Encoding::Utf8);
+    let encoding = q.encoding();
     match s
         .high_cost_run_csv(id, encoding, Vec::new(), OffsetDateTime::now_utc())
         .await

@@ -9,7 +9,8 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use kokuho_app::Encoding;
-use kokuho_app::jobs::{JobKind, JobView};
+use kokuho_app::access::Actor;
+use kokuho_app::jobs::{Job, JobKind, JobView};
 use kokuho_app::session::Session;
 use kokuho_app::{AppError, Kokuho};
 use kokuho_domain::access::Permission;
@@ -281,10 +282,6 @@ async fn start_claims_check(
     if let Err(refused) = form_allowed(&app, &user, &f.csrf, Permission::ClaimsImport, now).await {
         return refused;
     }
-    let s = Session {
-        app: &app,
-        actor: &user.actor,
-    };
     let Some(month) = kokuho_domain::burden::parse_month(f.month.trim()) else {
         let e = AppError::invalid(
             "month",
@@ -306,25 +303,24 @@ async fn start_claims_check(
         }
         Err(e) => return jobs_view(&app, &user, Some(e)).await,
     }
-    let job = match s.start_job(JobKind::ClaimsCheck, &key, now).await {
-        Ok(j) => j,
-        Err(e) => return jobs_view(&app, &user, Some(e)).await,
-    };
-    let id = job.id;
-    let (app2, actor) = (app.clone(), user.actor.clone());
-    tokio::spawn(async move {
-        let s = Session {
-            app: &app2,
-            actor: &actor,
-        };
-        if let Err(e) = s
+    start_in_background(
+        &app,
+        &user,
+        JobKind::ClaimsCheck,
+        &key,
+        now,
+        "claims check failed",
+        move |app, actor, job| async move {
+            Session {
+                app: &app,
+                actor: &actor,
+            }
             .check_claims_as(&job, month, None, OffsetDateTime::now_utc())
             .await
-        {
-            tracing::warn!(job = job.id, code = e.code(), "claims check failed");
-        }
-    });
-    Redirect::to(&format!("/ui/jobs/{id}")).into_response()
+            .map(|_| ())
+        },
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -343,10 +339,6 @@ async fn start_high_cost_run(
     if let Err(refused) = form_allowed(&app, &user, &f.csrf, Permission::HighCost, now).await {
         return refused;
     }
-    let s = Session {
-        app: &app,
-        actor: &user.actor,
-    };
     let Some(month) = kokuho_domain::burden::parse_month(f.service_month.trim()) else {
         let e = AppError::invalid(
             "service_month",
@@ -356,25 +348,24 @@ async fn start_high_cost_run(
         return jobs_view(&app, &user, Some(e)).await;
     };
     let key = kokuho_domain::burden::format_month(month);
-    let job = match s.start_job(JobKind::HighCostRun, &key, now).await {
-        Ok(j) => j,
-        Err(e) => return jobs_view(&app, &user, Some(e)).await,
-    };
-    let id = job.id;
-    let (app2, actor) = (app.clone(), user.actor.clone());
-    tokio::spawn(async move {
-        let s = Session {
-            app: &app2,
-            actor: &actor,
-        };
-        if let Err(e) = s
+    start_in_background(
+        &app,
+        &user,
+        JobKind::HighCostRun,
+        &key,
+        now,
+        "high-cost run failed",
+        move |app, actor, job| async move {
+            Session {
+                app: &app,
+                actor: &actor,
+            }
             .run_high_cost_as(&job, month, None, OffsetDateTime::now_utc())
             .await
-        {
-            tracing::warn!(job = job.id, code = e.code(), "high-cost run failed");
-        }
-    });
-    Redirect::to(&format!("/ui/jobs/{id}")).into_response()
+            .map(|_| ())
+        },
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -393,10 +384,6 @@ async fn start_annual_outpatient_run(
     if let Err(refused) = form_allowed(&app, &user, &f.csrf, Permission::HighCost, now).await {
         return refused;
     }
-    let s = Session {
-        app: &app,
-        actor: &user.actor,
-    };
     let Some(year) = f
         .year
         .trim()
@@ -411,29 +398,56 @@ async fn start_annual_outpatient_run(
         );
         return jobs_view(&app, &user, Some(e)).await;
     };
-    let job = match s
-        .start_job(JobKind::AnnualOutpatientRun, &year.to_string(), now)
-        .await
-    {
-        Ok(j) => j,
-        Err(e) => return jobs_view(&app, &user, Some(e)).await,
-    };
-    let id = job.id;
-    let (app2, actor) = (app.clone(), user.actor.clone());
-    tokio::spawn(async move {
-        let s = Session {
-            app: &app2,
-            actor: &actor,
-        };
-        if let Err(e) = s
+    start_in_background(
+        &app,
+        &user,
+        JobKind::AnnualOutpatientRun,
+        &year.to_string(),
+        now,
+        "annual outpatient run failed",
+        move |app, actor, job| async move {
+            Session {
+                app: &app,
+                actor: &actor,
+            }
             .run_annual_outpatient_as(&job, year, None, OffsetDateTime::now_utc())
             .await
-        {
-            tracing::warn!(
-                job = job.id,
-                code = e.code(),
-                "annual outpatient run failed"
-            );
+            .map(|_| ())
+        },
+    )
+    .await
+}
+
+/// Starts a job of `kind` for `subject` as the user's and runs `work` with it
+/// in the background: the user goes to the job's page, or back to the jobs
+/// page with why it could not start. The outcome is recorded on the job;
+/// the log gets `failed` with the error's code.
+async fn start_in_background<W, F>(
+    app: &Kokuho,
+    user: &UiUser,
+    kind: JobKind,
+    subject: &str,
+    now: OffsetDateTime,
+    failed: &'static str,
+    work: W,
+) -> Response
+where
+    W: FnOnce(Kokuho, Actor, Job) -> F + Send + 'static,
+    F: Future<Output = kokuho_app::Result<()>> + Send + 'static,
+{
+    let s = Session {
+        app,
+        actor: &user.actor,
+    };
+    let job = match s.start_job(kind, subject, now).await {
+        Ok(j) => j,
+        Err(e) => return jobs_view(app, user, Some(e)).await,
+    };
+    let id = job.id;
+    let run = work(app.clone(), user.actor.clone(), job);
+    tokio::spawn(async move {
+        if let Err(e) = run.await {
+            tracing::warn!(job = id, code = e.code(), "{failed}");
         }
     });
     Redirect::to(&format!("/ui/jobs/{id}")).into_response()
@@ -546,30 +560,28 @@ async fn start_age_job(
     if let Err(refused) = form_allowed(&app, &user, &f.csrf, Permission::AgeJob, now).await {
         return refused;
     }
-    let s = Session {
-        app: &app,
-        actor: &user.actor,
-    };
     let on = match kokuho_app::registry::parse_date("on", &f.on) {
         Ok(d) => d,
         Err(e) => return jobs_view(&app, &user, Some(e)).await,
     };
-    let job = match s.start_job(JobKind::AgeJob, &on.to_string(), now).await {
-        Ok(j) => j,
-        Err(e) => return jobs_view(&app, &user, Some(e)).await,
-    };
-    let id = job.id;
-    let (app2, actor) = (app.clone(), user.actor.clone());
-    tokio::spawn(async move {
-        let s = Session {
-            app: &app2,
-            actor: &actor,
-        };
-        if let Err(e) = s.run_age_job_as(&job, on, OffsetDateTime::now_utc()).await {
-            tracing::warn!(job = job.id, code = e.code(), "age job failed");
-        }
-    });
-    Redirect::to(&format!("/ui/jobs/{id}")).into_response()
+    start_in_background(
+        &app,
+        &user,
+        JobKind::AgeJob,
+        &on.to_string(),
+        now,
+        "age job failed",
+        move |app, actor, job| async move {
+            Session {
+                app: &app,
+                actor: &actor,
+            }
+            .run_age_job_as(&job, on, OffsetDateTime::now_utc())
+            .await
+            .map(|_| ())
+        },
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -588,10 +600,6 @@ async fn start_levy_assessment(
     if let Err(refused) = form_allowed(&app, &user, &f.csrf, Permission::LevyAssess, now).await {
         return refused;
     }
-    let s = Session {
-        app: &app,
-        actor: &user.actor,
-    };
     let Some(fiscal_year) = f
         .fiscal_year
         .trim()
@@ -610,28 +618,24 @@ async fn start_levy_assessment(
         Ok(d) => d,
         Err(e) => return jobs_view(&app, &user, Some(e)).await,
     };
-    let job = match s
-        .start_job(JobKind::LevyAssessment, &format!("{fiscal_year}年度"), now)
-        .await
-    {
-        Ok(j) => j,
-        Err(e) => return jobs_view(&app, &user, Some(e)).await,
-    };
-    let id = job.id;
-    let (app2, actor) = (app.clone(), user.actor.clone());
-    tokio::spawn(async move {
-        let s = Session {
-            app: &app2,
-            actor: &actor,
-        };
-        if let Err(e) = s
+    start_in_background(
+        &app,
+        &user,
+        JobKind::LevyAssessment,
+        &format!("{fiscal_year}年度"),
+        now,
+        "levy assessment failed",
+        move |app, actor, job| async move {
+            Session {
+                app: &app,
+                actor: &actor,
+            }
             .assess_levy_as(&job, fiscal_year, on, OffsetDateTime::now_utc())
             .await
-        {
-            tracing::warn!(job = job.id, code = e.code(), "levy assessment failed");
-        }
-    });
-    Redirect::to(&format!("/ui/jobs/{id}")).into_response()
+            .map(|_| ())
+        },
+    )
+    .await
 }
 
 /// Read without touching the session: while a SQLite import holds the

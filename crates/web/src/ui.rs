@@ -209,6 +209,22 @@ pub(crate) fn refusal_page(status: StatusCode, title: &str, e: &AppError) -> Res
         .into_response()
 }
 
+/// `?encoding=utf-8|cp932` of a CSV download (UTF-8 when absent or unknown).
+#[derive(Deserialize)]
+pub(crate) struct CsvQuery {
+    #[serde(default)]
+    encoding: Option<String>,
+}
+
+impl CsvQuery {
+    pub(crate) fn encoding(&self) -> kokuho_app::Encoding {
+        self.encoding
+            .as_deref()
+            .and_then(kokuho_app::Encoding::parse)
+            .unwrap_or(kokuho_app::Encoding::Utf8)
+    }
+}
+
 /// A CSV download in the encoding it was written in, saved as
 /// `{stem}-{encoding}.csv`.
 pub(crate) fn csv_download(bytes: Vec<u8>, encoding: kokuho_app::Encoding, stem: &str) -> Response {
