@@ -11,7 +11,7 @@ use std::io::Write;
 
 use kokuho_domain::annual_outpatient::{self as rule, AnnualPerson, OutpatientMonth};
 use kokuho_domain::burden::{Elderly, format_month, parse_month, yen};
-use kokuho_domain::eligibility::late_elderly_from;
+use kokuho_domain::eligibility::{YearMonth, late_elderly_from};
 use kokuho_store::annual_outpatient::{self as repo, OutpatientMonthRow};
 pub use kokuho_store::annual_outpatient::{AnnualDecisionRow, AnnualRunRow};
 use kokuho_store::claims as claims_repo;
@@ -71,7 +71,73 @@ fn invalid_year(year: i32) -> AppError {
     }
 }
 
+/// Each month's latest monthly high-cost run made by a time.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct MonthRuns {
+    /// (month, run) of the months whose latest run holds
+    pub current: Vec<(String, i64)>,
+    /// months without a run
+    pub missing: Vec<String>,
+    /// months whose latest run did not keep what is asked (made before
+    /// that was built)
+    pub not_recorded: Vec<String>,
+    /// (month, run) of the months whose latest run is out of date: a claim
+    /// of the month came after it, or a processing month it used was
+    /// checked again since
+    pub stale: Vec<(String, i64)>,
+}
+
 impl Kokuho {
+    /// The latest monthly run of each month from `first` to `last` made by
+    /// `known_at_us`, sorted into those that hold and those that do not.
+    pub(crate) async fn latest_month_runs(
+        &self,
+        first: YearMonth,
+        last: YearMonth,
+        known_at_us: i64,
+        recorded: impl Fn(&high_cost_repo::RunRow) -> bool,
+    ) -> Result<MonthRuns> {
+        let mut out = MonthRuns::default();
+        let mut m = first;
+        loop {
+            let key = format_month(m);
+            let run = high_cost_repo::runs(&self.db, &self.insurer, Some(&key))
+                .await?
+                .into_iter()
+                .find(|r| r.ran_us <= known_at_us);
+            match run {
+                None => out.missing.push(key),
+                Some(r) if !recorded(&r) => out.not_recorded.push(key),
+                Some(r) => {
+                    let claims_now =
+                        high_cost_repo::claims_of_month(&self.db, &self.insurer, &key).await?;
+                    let mut current = claims_now == r.claims + r.left_out;
+                    for used in r.checks.split(';').filter(|c| !c.is_empty()) {
+                        let Some((bm, id)) = used.split_once(':') else {
+                            continue;
+                        };
+                        let latest = claims_repo::checks(&self.db, &self.insurer, Some(bm))
+                            .await?
+                            .into_iter()
+                            .find(|c| c.checked_us <= known_at_us)
+                            .map(|c| c.check_id.to_string());
+                        current &= latest.as_deref() == Some(id);
+                    }
+                    if current {
+                        out.current.push((key, r.run_id));
+                    } else {
+                        out.stale.push((key, r.run_id));
+                    }
+                }
+            }
+            if m >= last {
+                break;
+            }
+            m = m.next();
+        }
+        Ok(out)
+    }
+
     /// Computes the annual outpatient benefit of the year that starts in
     /// August `year`, as the records were known at `known_at`, and books the
     /// decisions that are new or changed — all or nothing.
@@ -128,48 +194,17 @@ impl Kokuho {
         }
 
         // Each month's latest monthly run made by the run's time. It must
-        // have kept its outpatient months, and still hold: no claim of the
-        // month came after it, no processing month was checked again since.
-        let mut month_runs: Vec<(String, i64)> = Vec::new();
-        let mut missing: Vec<String> = Vec::new();
-        let mut stale: Vec<String> = Vec::new();
-        let mut m = first;
-        loop {
-            let key = format_month(m);
-            let run = high_cost_repo::runs(&self.db, &self.insurer, Some(&key))
-                .await?
-                .into_iter()
-                .find(|r| r.ran_us <= known_at_us);
-            match run {
-                None => missing.push(key),
-                Some(r) if !r.outpatient_recorded => stale.push(key),
-                Some(r) => {
-                    let claims_now =
-                        high_cost_repo::claims_of_month(&self.db, &self.insurer, &key).await?;
-                    let mut current = claims_now == r.claims + r.left_out;
-                    for used in r.checks.split(';').filter(|c| !c.is_empty()) {
-                        let Some((bm, id)) = used.split_once(':') else {
-                            continue;
-                        };
-                        let latest = claims_repo::checks(&self.db, &self.insurer, Some(bm))
-                            .await?
-                            .into_iter()
-                            .find(|c| c.checked_us <= known_at_us)
-                            .map(|c| c.check_id.to_string());
-                        current &= latest.as_deref() == Some(id);
-                    }
-                    if current {
-                        month_runs.push((key, r.run_id));
-                    } else {
-                        stale.push(key);
-                    }
-                }
-            }
-            if m == last {
-                break;
-            }
-            m = m.next();
-        }
+        // have kept its outpatient months, and still hold.
+        let runs = self
+            .latest_month_runs(first, last, known_at_us, |r| r.outpatient_recorded)
+            .await?;
+        let month_runs = runs.current;
+        let missing = runs.missing;
+        let stale: Vec<String> = runs
+            .not_recorded
+            .into_iter()
+            .chain(runs.stale.into_iter().map(|(m, _)| m))
+            .collect();
         if !missing.is_empty() || !stale.is_empty() {
             let all: Vec<String> = missing.iter().chain(&stale).cloned().collect();
             return Err(AppError::Conflict {

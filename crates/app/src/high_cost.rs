@@ -27,6 +27,7 @@ use kokuho_store::claims as claims_repo;
 use kokuho_store::high_cost as repo;
 /// The run, decision and month rows, as the screens read them.
 pub use kokuho_store::high_cost::{DecisionRow, MonthRow, RunRow};
+use kokuho_store::yearly_cap::{self as yearly_repo, BorneMonthRow};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -414,6 +415,7 @@ impl Kokuho {
         // compare with): a city's month has far more households without.
         let standing = repo::current_decision_households(&self.db, &self.insurer, &month).await?;
         let mut outpatient_rows: Vec<OutpatientMonthRow> = Vec::new();
+        let mut borne_rows: Vec<BorneMonthRow> = Vec::new();
         let mut computed: HashMap<String, (rule::HighCost, Basis)> = HashMap::new();
         let mut refused: Vec<(String, String, String)> = Vec::new();
         let mut uncategorised: Vec<(String, String, Vec<LeftOut>)> = Vec::new();
@@ -517,6 +519,19 @@ impl Kokuho {
                     category_70_74: elderly.map(|c| c.label().to_string()),
                     outpatient: m.outpatient,
                     outpatient_left: m.outpatient_left,
+                });
+            }
+            // What the month left each member to bear, for the yearly cap.
+            for m in &r.members {
+                borne_rows.push(BorneMonthRow {
+                    run_id: 0,
+                    service_month: month.clone(),
+                    addressee_id: m.id.clone(),
+                    household_number: household.clone(),
+                    age_group: m.age_group.to_string(),
+                    bears: m.bears,
+                    aggregated: m.aggregated,
+                    limit_benefit: m.limit_benefit,
                 });
             }
             let keep = r.benefit > 0
@@ -640,6 +655,10 @@ impl Kokuho {
                 r.run_id = run_id;
             }
             annual_repo::insert_months(&mut tx, &self.insurer, &outpatient_rows).await?;
+            for r in &mut borne_rows {
+                r.run_id = run_id;
+            }
+            yearly_repo::insert_months(&mut tx, &self.insurer, &borne_rows).await?;
             let current = repo::current_decisions(&mut tx, &self.insurer, &month).await?;
             let decided = repo::decided_months(&mut tx, &self.insurer, &month).await?;
             let mut report = HighCostRunReport {
@@ -848,6 +867,7 @@ impl Kokuho {
                     ran_us: recorded_us,
                     ran_by: actor.to_string(),
                     outpatient_recorded: true,
+                    borne_recorded: true,
                 },
             )
             .await?;

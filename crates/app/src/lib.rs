@@ -20,6 +20,7 @@ pub mod retention;
 pub mod session;
 pub mod town;
 pub mod vault_admin;
+pub mod yearly_cap;
 
 /// The records use cases return, for the shells to render.
 pub mod records {

@@ -1203,6 +1203,63 @@ impl Session<'_> {
         Ok((w, rows.len() as u64))
     }
 
+    /// The yearly cap's statement of a year so far (試算, provisional
+    /// while the rule table says so), with at most `limit` households and
+    /// leavers; access-logged with the persons shown.
+    pub async fn yearly_cap_position(
+        &self,
+        year: i32,
+        limit: usize,
+        now: OffsetDateTime,
+    ) -> Result<crate::yearly_cap::YearlyCapPosition> {
+        self.check(Permission::HighCost, None, &[], now).await?;
+        let p = self.app.yearly_cap_position(year, now).await?;
+        let p = p.truncated(limit);
+        self.log(
+            "yearly_cap_view",
+            &p.persons(),
+            None,
+            &format!(
+                "year {year} as of {}: {} of {} households, {} of {} leavers shown",
+                p.as_of,
+                p.households.len(),
+                p.households_total,
+                p.leavers.len(),
+                p.leavers_total
+            ),
+            now,
+        )
+        .await?;
+        Ok(p)
+    }
+
+    /// The yearly cap's statement as CSV (every household), access-logged.
+    pub async fn yearly_cap_csv<W: Write>(
+        &self,
+        year: i32,
+        encoding: Encoding,
+        out: W,
+        now: OffsetDateTime,
+    ) -> Result<(W, u64)> {
+        self.check(Permission::HighCost, None, &[], now).await?;
+        let p = self.app.yearly_cap_position(year, now).await?;
+        let w = crate::yearly_cap::write_position_csv(&p, encoding, out)?;
+        let rows = (p.households.len() + p.leavers.len()) as u64;
+        self.log(
+            "yearly_cap_export",
+            &p.persons(),
+            None,
+            &format!(
+                "year {year} as of {}: {rows} rows, {}",
+                p.as_of,
+                encoding.name()
+            ),
+            now,
+        )
+        .await?;
+        Ok((w, rows))
+    }
+
     /// The high-cost runs, the latest first (no personal data).
     pub async fn high_cost_runs(
         &self,

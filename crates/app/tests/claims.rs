@@ -1189,3 +1189,143 @@ async fn the_annual_outpatient_run_pays_what_passes_the_years_cap() {
         assert!(matches!(e, AppError::Conflict { .. }), "{e:?}");
     }
 }
+
+/// The yearly cap's statement (年間上限, provisional) from a real month: a
+/// household of category ウ with one outpatient stay of 50,000,000 yen
+/// bears 85,800 + 1% = 582,940 after the monthly benefit, past the year's
+/// 530,000; a household whose only claim is an under-70 unit below 21,000
+/// counts nothing under the shipped reading. Nothing is booked.
+#[tokio::test]
+async fn the_yearly_cap_statement_adds_up_what_the_monthly_runs_left() {
+    for t in all_backends().await {
+        let (app, sup) = town_with_burden(&t, 14).await;
+        let s = Session {
+            app: &app,
+            actor: &sup,
+        };
+        let who = insured_on(&t.db, &app.insurer, date!(2026 - 09 - 30)).await;
+        let categories =
+            kokuho_store::claims::categories_known_at(&t.db, &app.insurer, "2026-09", i64::MAX)
+                .await
+                .unwrap();
+        let mut clean = Vec::new();
+        s.sample_claims(SEPTEMBER, &mut clean, T0).await.unwrap();
+        let mut f = read_sample(&clean);
+        let row_of = |c: &Claim| {
+            who.get(&(
+                c.symbol.clone(),
+                c.number.clone(),
+                c.branch.clone().unwrap(),
+            ))
+            .unwrap()
+            .clone()
+        };
+        let household_of = |c: &Claim| row_of(c).household_number.unwrap();
+        let mut claims_of: HashMap<String, usize> = HashMap::new();
+        for c in &f.claims {
+            *claims_of.entry(household_of(c)).or_default() += 1;
+        }
+        let alone_under_70 = |c: &Claim| {
+            c.provider.kind == FileKind::Medical
+                && matches!(c.claim_kind.as_bytes()[3], b'2')
+                && claims_of[&household_of(c)] == 1
+                && age_group(row_of(c).birth_date, SEPTEMBER) == AgeGroup::Under70
+        };
+        let target = f
+            .claims
+            .iter()
+            .position(|c| {
+                alone_under_70(c)
+                    && categories[&household_of(c)].category_under_70.as_deref() == Some("ウ")
+            })
+            .expect("a household of category ウ with one claim");
+        let small = f
+            .claims
+            .iter()
+            .position(|c| alone_under_70(c) && household_of(c) != household_of(&f.claims[target]))
+            .unwrap();
+        // 5,000,000 points = 50,000,000 yen; the provider held the charge
+        // to the limit (限度額適用認定証): 85,800 + (50,000,000 − 286,000) × 1%.
+        set(&mut f.claims[target], "HO", "points", "5000000");
+        set(&mut f.claims[target], "HO", "copay_charged", "582940");
+        // 1,000 points = 10,000 yen, 3,000 borne: below the 合算 floor.
+        set(&mut f.claims[small], "HO", "points", "1000");
+        set(&mut f.claims[small], "HO", "copay_charged", "3000");
+        set_total_points(&mut f);
+        import(&s, "2026-10.uke", &write_file(&f)).await.unwrap();
+        s.check_claims(OCTOBER, None, T1).await.unwrap();
+        let run = s.run_high_cost(SEPTEMBER, None, T1).await.unwrap();
+
+        let p = s.yearly_cap_position(2026, usize::MAX, T2).await.unwrap();
+        assert!(p.applies && p.provisional, "{}", t.name);
+        assert_eq!(p.unit.as_deref(), Some("household"));
+        assert_eq!(p.as_of, "2026-11-24");
+        let states: Vec<(&str, &str)> = p
+            .months
+            .iter()
+            .map(|m| (m.month.as_str(), m.state))
+            .collect();
+        assert_eq!(
+            states,
+            [
+                ("2026-08", "missing"),
+                ("2026-09", "used"),
+                ("2026-10", "missing"),
+                ("2026-11", "missing")
+            ]
+        );
+        assert_eq!(p.months[1].run_id, Some(run.run_id));
+        let h = p
+            .households
+            .iter()
+            .find(|h| h.household_number == household_of(&f.claims[target]))
+            .unwrap();
+        assert_eq!(
+            (h.counted, h.cap, h.benefit, h.to_cap),
+            (582_940, Some(530_000), 52_940, Some(0)),
+            "{}: {:?}",
+            t.name,
+            h.steps
+        );
+        // the largest excess first
+        assert_eq!(p.households[0].household_number, h.household_number);
+        assert!(
+            !p.households
+                .iter()
+                .any(|h| h.household_number == household_of(&f.claims[small]))
+        );
+        assert_eq!(p.households_total as usize, p.households.len());
+        assert_eq!(
+            p.benefit_total,
+            p.households.iter().map(|h| h.benefit).sum::<i64>()
+        );
+        // Nothing booked: the monthly decisions are the run's alone.
+        let (_, rows) = s.high_cost_run(run.run_id, i64::MAX, T2).await.unwrap();
+        assert_eq!(rows.len() as u64, run.booked);
+
+        // The CSV has a row a household and the access log names them.
+        let (bytes, n) = s
+            .yearly_cap_csv(2026, Encoding::Utf8, Vec::new(), T2)
+            .await
+            .unwrap();
+        assert_eq!(n as usize, p.households.len() + p.leavers.len());
+        let text = String::from_utf8(bytes).unwrap();
+        assert!(text.contains(&format!("{},", h.household_number)));
+        assert!(text.contains("582940,530000,0,52940,"), "{text}");
+        let logged: i64 = kokuho_store::with_db!(&t.db, |p| {
+            sqlx::query_scalar(
+            "SELECT COUNT(*) FROM access_log WHERE action IN ('yearly_cap_view', 'yearly_cap_export') \
+             AND outcome = 'allowed'"
+        )
+        .fetch_one(p)
+        .await
+        .unwrap()
+        });
+        assert_eq!(logged, 2, "{}", t.name);
+
+        // A year not yet begun is refused; one before the revision has no cap.
+        assert!(s.yearly_cap_position(2027, 10, T2).await.is_err());
+        let before = s.yearly_cap_position(2025, 10, T2).await.unwrap();
+        assert!(!before.applies && before.households.is_empty());
+    }
+}

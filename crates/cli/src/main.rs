@@ -373,6 +373,28 @@ enum HighCostAction {
         #[arg(long, default_value = "utf-8")]
         encoding: String,
     },
+    /// The yearly cap (年間上限, from the 2026-08 year) so far: each
+    /// household's copays left by the monthly runs against its cap. A
+    /// statement only: the cap's reading is provisional and nothing is
+    /// booked (docs/high-cost.md)
+    YearlyCap {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The year of the period's August (2026: 2026-08 to 2027-07);
+        /// default: the year today falls in
+        #[arg(long)]
+        year: Option<i32>,
+        /// Households to print, the largest excess first, then the nearest
+        /// to their cap
+        #[arg(long, default_value_t = 20)]
+        top: usize,
+        /// Write every household as CSV here
+        #[arg(long)]
+        csv: Option<PathBuf>,
+        /// utf-8 or cp932
+        #[arg(long, default_value = "utf-8")]
+        encoding: String,
+    },
     /// The annual outpatient runs, the latest first
     AnnualRuns {
         #[command(flatten)]
@@ -1230,6 +1252,37 @@ async fn high_cost_command(action: HighCostAction) -> anyhow::Result<()> {
                 write_annual_decisions(&s, r.run_id, enc, Some(&path)).await?;
             }
         }
+        HighCostAction::YearlyCap {
+            db,
+            year,
+            top,
+            csv,
+            encoding,
+        } => {
+            let enc = parse_encoding(&encoding)?;
+            let (app, actor) = open_session(&db).await?;
+            let s = Session {
+                app: &app,
+                actor: &actor,
+            };
+            let now = OffsetDateTime::now_utc();
+            let year = year.unwrap_or_else(|| {
+                let today = kokuho_app::local_date(now);
+                if today.month() as u8 >= 8 {
+                    today.year()
+                } else {
+                    today.year() - 1
+                }
+            });
+            let p = s.yearly_cap_position(year, top, now).await?;
+            print_yearly_cap(&p);
+            if let Some(path) = csv {
+                save_csv(&path, "rows", async |w| {
+                    s.yearly_cap_csv(year, enc, w, now).await
+                })
+                .await?;
+            }
+        }
         HighCostAction::AnnualRuns { db } => {
             let (app, actor) = open_session(&db).await?;
             let runs = Session {
@@ -1439,6 +1492,63 @@ async fn save_csv(
     std::fs::rename(&part, path).with_context(|| format!("cannot write {}", path.display()))?;
     println!("{}: {n} {noun}", path.display());
     Ok(())
+}
+
+/// The yearly cap's statement on standard output.
+fn print_yearly_cap(p: &kokuho_app::yearly_cap::YearlyCapPosition) {
+    println!(
+        "yearly cap, year {}-08 to {}-07, households and categories as of {}",
+        p.year,
+        p.year + 1,
+        p.as_of
+    );
+    if !p.applies {
+        println!("no yearly cap for this year (from the year 2026-08 to 2027-07)");
+        return;
+    }
+    if p.provisional {
+        println!(
+            "PROVISIONAL: the reading of the cap (unit: {}) is not yet confirmed from the order; nothing is booked",
+            p.unit.as_deref().unwrap_or("")
+        );
+    }
+    println!(
+        "{} households with copays counted, {} past their cap: {} yen over (provisional); {} persons left with copays counted; {} households without a category",
+        p.households_total,
+        p.over_cap,
+        p.benefit_total,
+        p.leavers_total,
+        p.uncategorised.len()
+    );
+    for m in &p.months {
+        println!(
+            "  {}\t{}{}",
+            m.month,
+            m.state,
+            m.run_id.map(|r| format!("\trun {r}")).unwrap_or_default()
+        );
+    }
+    for h in &p.households {
+        println!(
+            "household {}\tcounted {}\tcap {}\tto cap {}\tover {}\t{}",
+            h.household_number,
+            h.counted,
+            h.cap.map(|c| c.to_string()).unwrap_or_default(),
+            h.to_cap.map(|c| c.to_string()).unwrap_or_default(),
+            h.benefit,
+            h.members
+                .iter()
+                .map(|m| format!("{}:{}", m.addressee_id, m.counted))
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+    }
+    for l in &p.leavers {
+        println!("left\t{}\tcounted {}", l.addressee_id, l.counted);
+    }
+    for (h, why) in &p.uncategorised {
+        println!("no category\t{h}\t{why}");
+    }
 }
 
 /// An annual run's decisions as CSV to `path`, or standard output.

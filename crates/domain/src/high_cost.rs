@@ -54,6 +54,34 @@ pub struct Limit {
     /// of the year (August to July) whose August falls in the period
     #[serde(default)]
     pub annual_outpatient: Option<i64>,
+    /// the yearly cap (年間上限) of the 2026-08 revision on what the
+    /// monthly benefits left, for the year (August to July) whose August
+    /// falls in the period; how it is counted is the period's `yearly_cap`
+    #[serde(default)]
+    pub yearly: Option<i64>,
+}
+
+/// How the yearly cap (年間上限) is counted. The order's text was not read
+/// here: the reading shipped is provisional and says so on every result
+/// (docs/high-cost.md); the real reading is a change of this data.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct YearlyCapReading {
+    /// not yet confirmed from the order (令和8年政令第240号) or its notice
+    pub provisional: bool,
+    /// `household`: the members of the household on the base date, as
+    /// 高額介護合算 (70–74 members first with their cap, then the whole
+    /// household with the under-70 cap); `person`: each person alone
+    pub unit: YearlyCapUnit,
+    /// under 70, a month's claim units below the 合算 floor count too
+    pub below_floor_counts: bool,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum YearlyCapUnit {
+    Household,
+    Person,
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
@@ -88,6 +116,9 @@ pub struct HighCostPeriod {
     pub aggregation_floor: i64,
     pub specified_disease: i64,
     pub specified_disease_dialysis_high_income: i64,
+    /// how the yearly cap is counted, where the period's limits have one
+    #[serde(default)]
+    pub yearly_cap: Option<YearlyCapReading>,
     pub under_70: Under70Limits,
     pub elderly: ElderlyLimits,
 }
@@ -185,6 +216,7 @@ fn check_period(i: usize, p: &HighCostPeriod) -> Result<(), HighCostError> {
             l.frequent,
             l.outpatient,
             l.annual_outpatient,
+            l.yearly,
         ];
         if amounts.iter().flatten().any(|a| *a <= 0) {
             return Err(err(
@@ -231,6 +263,32 @@ fn check_period(i: usize, p: &HighCostPeriod) -> Result<(), HighCostError> {
             at("limits"),
             "the 1% part belongs to a, i, u and genekinami; the outpatient limit to general and low income",
             "1%加算と外来限度額の有無が区分に合いません",
+        ));
+    }
+    // The yearly cap: for every category or none, with its reading, and
+    // never below the monthly limit.
+    let yearly: Vec<Option<i64>> = under
+        .iter()
+        .map(|(_, l)| l.yearly)
+        .chain(elderly.iter().map(|(_, l)| l.yearly))
+        .collect();
+    let all = yearly.iter().all(Option::is_some);
+    if !(all || yearly.iter().all(Option::is_none)) || all != p.yearly_cap.is_some() {
+        return Err(err(
+            at("yearly_cap"),
+            "a yearly cap needs an amount for every category and its reading (yearly_cap)",
+            "年間上限は、すべての区分の金額と計算方法（yearly_cap）をそろえて定めます",
+        ));
+    }
+    if under
+        .iter()
+        .chain(elderly.iter())
+        .any(|(_, l)| l.yearly.is_some_and(|y| y < l.base))
+    {
+        return Err(err(
+            at("yearly_cap"),
+            "a yearly cap is below the monthly limit",
+            "年間上限が月の限度額より低くなっています",
         ));
     }
     let bases: Vec<i64> = under.iter().map(|(_, l)| l.base).collect();
@@ -522,6 +580,15 @@ pub struct MemberBenefit {
     /// month's benefits, which the annual outpatient cap (外来年間合算)
     /// adds up; 0 under 70
     pub outpatient_left: i64,
+    /// the copays the member bears after 特定疾病 limits, every unit
+    pub bears: i64,
+    /// … of the units added up in the household's steps (under 70: at
+    /// least the 合算 floor; 70–74: all)
+    pub aggregated: i64,
+    /// the member's share of the benefit of steps ①–③ (the limits), i.e.
+    /// without the 特定疾病 step: `aggregated − limit_benefit` is what the
+    /// month left the member to bear of what was added up
+    pub limit_benefit: i64,
 }
 
 /// What the household's month comes to.
@@ -560,7 +627,7 @@ fn group_name(g: AgeGroup) -> &'static str {
 /// yen left over to the largest (first by id on a tie) so the shares add
 /// up to the benefit. The household's benefit is paid to the householder;
 /// the shares are for the records and statistics per person.
-fn apportion(total: i64, bore: &BTreeMap<String, i64>) -> BTreeMap<String, i64> {
+pub(crate) fn apportion(total: i64, bore: &BTreeMap<String, i64>) -> BTreeMap<String, i64> {
     let sum: i64 = bore.values().sum();
     let mut out: BTreeMap<String, i64> = BTreeMap::new();
     if total <= 0 || sum <= 0 {
@@ -751,6 +818,8 @@ pub fn compute(rules: &HighCostRules, h: &Household<'_>) -> Result<HighCost, Hig
 
     let mut steps = Vec::new();
     let mut benefit_of: BTreeMap<String, i64> = BTreeMap::new();
+    // the 特定疾病 step's part of each member's benefit
+    let mut specified_of: BTreeMap<String, i64> = BTreeMap::new();
 
     // Categories the claims need.
     let has_under = units
@@ -848,6 +917,7 @@ pub fn compute(rules: &HighCostRules, h: &Household<'_>) -> Result<HighCost, Hig
             yen(b)
         ));
         add_benefit(&u.member, b, &mut benefit_of);
+        add_benefit(&u.member, b, &mut specified_of);
     }
     for u in units.values() {
         steps.push(format!(
@@ -1114,6 +1184,18 @@ pub fn compute(rules: &HighCostRules, h: &Household<'_>) -> Result<HighCost, Hig
                 benefit: benefit_of.get(*id).copied().unwrap_or(0),
                 outpatient: outpatient_of.get(*id).copied().unwrap_or(0),
                 outpatient_left: outpatient_left.get(*id).copied().unwrap_or(0),
+                bears: units
+                    .values()
+                    .filter(|u| u.member == *id)
+                    .map(|u| u.bears)
+                    .sum(),
+                aggregated: units
+                    .values()
+                    .filter(|u| u.member == *id && u.aggregated)
+                    .map(|u| u.bears)
+                    .sum(),
+                limit_benefit: benefit_of.get(*id).copied().unwrap_or(0)
+                    - specified_of.get(*id).copied().unwrap_or(0),
             })
             .collect(),
         units: units.into_values().collect(),
@@ -1862,6 +1944,14 @@ mod tests {
                 prop_assert!((0..=out).contains(&m.outpatient_left), "{:?} {}", m, out);
                 prop_assert!(m.outpatient_left <= m.outpatient && m.outpatient <= out, "{:?} {}", m, out);
             }
+            // What the yearly cap adds up: the month's benefit on the
+            // limits comes out of what was added up, never more.
+            for m in &r.members {
+                prop_assert!(0 <= m.limit_benefit && m.limit_benefit <= m.aggregated, "{:?}", m);
+                prop_assert!(m.aggregated <= m.bears && m.benefit >= m.limit_benefit, "{:?}", m);
+            }
+            prop_assert_eq!(r.members.iter().map(|m| m.bears).sum::<i64>(),
+                r.units.iter().map(|u| u.bears).sum::<i64>());
             // Halving for a joining dependant never lowers the benefit.
             if joined {
                 let whole = [member("A", ADULT), members[1].clone(), members[2].clone(), members[3].clone()];

@@ -15,3 +15,4 @@ pub mod levy;
 pub mod month_periods;
 pub mod name;
 pub mod wareki;
+pub mod yearly_cap;

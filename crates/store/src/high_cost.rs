@@ -31,10 +31,13 @@ pub struct RunRow {
     /// the run kept its members' outpatient months (the annual outpatient
     /// cap); runs made before that was built did not
     pub outpatient_recorded: bool,
+    /// the run kept what each person bore in each household-month (the
+    /// yearly cap); runs made before that was built did not
+    pub borne_recorded: bool,
 }
 
 const RUN_COLUMNS: &str = "run_id, service_month, known_at_us, claims, left_out, households, booked, benefit, \
-    refund, checks, rules_source, ran_us, ran_by, outpatient_recorded";
+    refund, checks, rules_source, ran_us, ran_by, outpatient_recorded, borne_recorded";
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, sqlx::FromRow)]
 pub struct DecisionRow {
@@ -114,8 +117,8 @@ pub async fn insert_run(tx: &mut Tx, insurer: &InsurerNumber, r: &RunRow) -> Res
     with_tx!(tx, |c| {
         sqlx::query(
             "INSERT INTO high_cost_run (insurer_number, run_id, service_month, known_at_us, claims, left_out, \
-             households, booked, benefit, refund, checks, rules_source, ran_us, ran_by, outpatient_recorded) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+             households, booked, benefit, refund, checks, rules_source, ran_us, ran_by, outpatient_recorded, \
+             borne_recorded) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
         )
         .bind(insurer.as_str().to_string())
         .bind(r.run_id)
@@ -132,6 +135,7 @@ pub async fn insert_run(tx: &mut Tx, insurer: &InsurerNumber, r: &RunRow) -> Res
         .bind(r.ran_us)
         .bind(r.ran_by.clone())
         .bind(r.outpatient_recorded)
+        .bind(r.borne_recorded)
         .execute(c)
         .await
         .map(|_| ())?

@@ -23,6 +23,7 @@ pub mod schema;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod vault;
+pub mod yearly_cap;
 
 pub use db::{Backend, Db, Tx, connect};
 

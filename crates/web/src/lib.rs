@@ -14,6 +14,7 @@ mod high_cost_ui;
 mod jobs_ui;
 mod levy_ui;
 mod ui;
+mod yearly_cap_ui;
 
 use std::net::SocketAddr;
 

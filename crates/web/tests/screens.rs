@@ -874,6 +874,7 @@ async fn claims_are_imported_and_checked_from_the_jobs_page_and_listed_with_reas
                         rules_source: "test".into(),
                         ran_by: "tester".into(),
                         outpatient_recorded: true,
+                        borne_recorded: true,
                         ..Default::default()
                     },
                 )
@@ -902,6 +903,27 @@ async fn claims_are_imported_and_checked_from_the_jobs_page_and_listed_with_reas
         assert_eq!(st, StatusCode::OK);
         assert!(csv.starts_with("宛名番号,年度"), "{csv}");
 
+        // The yearly cap's statement of the 2026 year, from the claims
+        // page: provisional, September's run used, the household with the
+        // decision among those with copays counted; a bad year refused.
+        assert!(page_has_yearly_form(&benefits).await);
+        let (st, _, page) = benefits.get("/ui/high-cost/yearly-cap?year=2026").await;
+        assert_eq!(st, StatusCode::OK, "{page}");
+        assert!(page.contains(r#"id="yearly-provisional""#), "{page}");
+        assert!(page.contains("令和8年9月：月次計算の結果を使用"), "{page}");
+        assert!(page.contains(&format!("<td>{household}</td>")), "{page}");
+        let (st, _, csv) = benefits
+            .get("/ui/high-cost/yearly-cap.csv?year=2026&encoding=utf-8")
+            .await;
+        assert_eq!(st, StatusCode::OK);
+        assert!(csv.starts_with("世帯番号,世帯主宛名番号"), "{csv}");
+        assert!(csv.contains(&format!("\n{household},")), "{csv}");
+        let (st, _, page) = benefits.get("/ui/high-cost/yearly-cap?year=R8").await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{page}");
+        assert!(page.contains("西暦4桁"), "{page}");
+        let (_, _, page) = benefits.get("/ui/high-cost/yearly-cap?year=2025").await;
+        assert!(page.contains(r#"id="yearly-none""#), "{page}");
+
         // Others may not look (each signs in once: a TOTP code is not
         // accepted twice).
         for account in ["demo-levy", "demo-clerk"] {
@@ -913,6 +935,8 @@ async fn claims_are_imported_and_checked_from_the_jobs_page_and_listed_with_reas
             for path in [
                 "/ui/high-cost/annual-runs/1",
                 "/ui/high-cost/annual-runs/1/decisions.csv",
+                "/ui/high-cost/yearly-cap?year=2026",
+                "/ui/high-cost/yearly-cap.csv?year=2026",
             ] {
                 let (st, _, _) = other.get(path).await;
                 assert_eq!(st, StatusCode::FORBIDDEN, "{account} {path}");
@@ -937,4 +961,10 @@ async fn claims_are_imported_and_checked_from_the_jobs_page_and_listed_with_reas
             assert_eq!(st, StatusCode::FORBIDDEN, "{account}");
         }
     }
+}
+
+/// The claims page offers the yearly cap's statement.
+async fn page_has_yearly_form(user: &Screen) -> bool {
+    let (_, _, page) = user.get("/ui/claims").await;
+    page.contains(r#"action="/ui/high-cost/yearly-cap""#)
 }
