@@ -432,4 +432,16 @@ test("the benefits clerk runs the month's high-cost benefit and shows a househol
   await page.waitForFunction(() => /正常終了|エラー|中断/.test(document.querySelector("#job-status").textContent), null, { timeout: 120_000 });
   assert.equal(await page.textContent("#job-status"), "エラー（変更なし）");
   assert.match(await page.textContent("#job-summary"), /月次計算がまだの月[\s\S]*2025-08/);
+
+  // The yearly cap (年間上限) of the year today falls in, from the claims
+  // page: a provisional statement that uses last month's run.
+  await page.click("#nav-claims");
+  await page.click("#yearly-show");
+  await page.waitForSelector("#yearly-summary");
+  assert.match(await page.textContent("#yearly-provisional"), /暫定の試算/);
+  assert.match(await page.textContent("#yearly-months"), /月次計算の結果を使用/);
+  assert.match(await page.textContent("#yearly-summary"), /合算する負担のある世帯 [1-9]/);
+  await page.screenshot({ path: join(shots, "yearly-cap.png"), fullPage: true });
+  const [yearly] = await Promise.all([page.waitForEvent("download"), page.click("#yearly-csv-utf8")]);
+  assert.match(readFileSync(await yearly.path(), "utf8"), /^世帯番号,世帯主宛名番号/);
 });
