@@ -1,5 +1,6 @@
 //! kokuho's file formats: text encodings, the CSV export writer and the
-//! resident-registry change feed (住基異動ファイル).
+//! resident-registry change feed (住基異動ファイル), the claim files (レセプト)
+//! and the bank-transfer file (全銀 総合振込).
 //!
 //! This crate reads and writes bytes; it knows nothing of the database.
 //! Errors name lines, fields and positions but, apart from dates and single
@@ -12,6 +13,7 @@ pub mod csv_out;
 pub mod income;
 pub mod registry_feed;
 pub mod text;
+pub mod zengin;
 
 pub use csv_out::{CsvError, CsvWriter};
 pub use text::{DecodeError, EncodeError, Encoding};
