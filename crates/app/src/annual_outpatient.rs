@@ -85,6 +85,9 @@ pub(crate) struct MonthRuns {
     /// of the month came after it, or a processing month it used was
     /// checked again since
     pub stale: Vec<(String, i64)>,
+    /// (month, households) of the runs read (current or stale) that left
+    /// households out of what they kept (`borne_left_out`)
+    pub borne_left_out: Vec<(String, Vec<String>)>,
 }
 
 impl Kokuho {
@@ -109,6 +112,12 @@ impl Kokuho {
                 None => out.missing.push(key),
                 Some(r) if !recorded(&r) => out.not_recorded.push(key),
                 Some(r) => {
+                    if !r.borne_left_out.is_empty() {
+                        out.borne_left_out.push((
+                            key.clone(),
+                            r.borne_left_out.split(';').map(str::to_string).collect(),
+                        ));
+                    }
                     let claims_now =
                         high_cost_repo::claims_of_month(&self.db, &self.insurer, &key).await?;
                     let mut current = claims_now == r.claims + r.left_out;
@@ -200,11 +209,12 @@ impl Kokuho {
             .await?;
         let month_runs = runs.current;
         let missing = runs.missing;
-        let stale: Vec<String> = runs
+        let mut stale: Vec<String> = runs
             .not_recorded
             .into_iter()
             .chain(runs.stale.into_iter().map(|(m, _)| m))
             .collect();
+        stale.sort();
         if !missing.is_empty() || !stale.is_empty() {
             let all: Vec<String> = missing.iter().chain(&stale).cloned().collect();
             return Err(AppError::Conflict {

@@ -648,6 +648,11 @@ impl Kokuho {
             }
         }
 
+        // Households whose month could not be computed kept no borne rows:
+        // the yearly cap's statement names them.
+        let mut borne_left_out: Vec<&str> = uncategorised.iter().map(|u| u.0.as_str()).collect();
+        borne_left_out.sort_unstable();
+        let borne_left_out = borne_left_out.join(";");
         let recorded_us = to_us(now);
         let report = in_tx!(self.db, |tx| {
             let run_id = repo::next_run_id(&mut tx, &self.insurer).await?;
@@ -868,6 +873,7 @@ impl Kokuho {
                     ran_by: actor.to_string(),
                     outpatient_recorded: true,
                     borne_recorded: true,
+                    borne_left_out: borne_left_out.clone(),
                 },
             )
             .await?;

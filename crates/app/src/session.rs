@@ -1233,18 +1233,20 @@ impl Session<'_> {
         Ok(p)
     }
 
-    /// The yearly cap's statement as CSV (every household), access-logged.
+    /// The yearly cap's statement as CSV (every household), access-logged;
+    /// with the statement written, for a caller that also shows it.
     pub async fn yearly_cap_csv<W: Write>(
         &self,
         year: i32,
         encoding: Encoding,
         out: W,
         now: OffsetDateTime,
-    ) -> Result<(W, u64)> {
+    ) -> Result<(W, u64, crate::yearly_cap::YearlyCapPosition)> {
         self.check(Permission::HighCost, None, &[], now).await?;
         let p = self.app.yearly_cap_position(year, now).await?;
         let w = crate::yearly_cap::write_position_csv(&p, encoding, out)?;
-        let rows = (p.households.len() + p.leavers.len()) as u64;
+        let rows =
+            (p.households.len() + p.leavers.len() + p.uncategorised.len() + p.refused.len()) as u64;
         self.log(
             "yearly_cap_export",
             &p.persons(),
@@ -1257,7 +1259,7 @@ impl Session<'_> {
             now,
         )
         .await?;
-        Ok((w, rows))
+        Ok((w, rows, p))
     }
 
     /// The high-cost runs, the latest first (no personal data).

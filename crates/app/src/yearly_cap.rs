@@ -38,6 +38,9 @@ pub struct PositionMonth {
     /// missing (no run) | not_recorded (the run is from before the yearly
     /// cap was kept: run the month again)
     pub state: &'static str,
+    /// households the month's run could not compute (no burden category):
+    /// not counted for that month
+    pub left_out: Vec<String>,
 }
 
 /// A member of a household as the year stands.
@@ -58,8 +61,8 @@ pub struct PositionHousehold {
     pub category_under_70: Option<String>,
     pub category_70_74: Option<String>,
     pub counted: i64,
-    /// the cap the household is held to last (under 70's where it has an
-    /// under-70 member, else 70–74's)
+    /// the cap of the last comparison (the whole household's under-70 cap
+    /// where it has one, else the 70–74 cap)
     pub cap: Option<i64>,
     /// what passes the cap so far (provisional)
     pub benefit: i64,
@@ -94,9 +97,14 @@ pub struct YearlyCapPosition {
     /// the nearest to their cap
     pub households: Vec<PositionHousehold>,
     pub leavers: Vec<PositionLeaver>,
-    /// households whose category on the day is not judged: (household,
-    /// reason)
+    /// households not counted: whose category on the day is not judged,
+    /// or whose month a run could not compute — (household, reason)
     pub uncategorised: Vec<(String, String)>,
+    /// households the calculation refused: (household, reason)
+    pub refused: Vec<(String, String)>,
+    /// months whose run is out of date (claims or a check after it), whose
+    /// figures are in the totals
+    pub stale_months: Vec<String>,
     /// households with anything counted (before any truncation)
     pub households_total: u64,
     /// … of which past their cap
@@ -179,12 +187,20 @@ impl Kokuho {
         let runs = self
             .latest_month_runs(first, until, known_at_us, |r| r.borne_recorded)
             .await?;
+        let left_out_of = |m: &str| {
+            runs.borne_left_out
+                .iter()
+                .find(|(k, _)| k == m)
+                .map(|(_, h)| h.clone())
+                .unwrap_or_default()
+        };
         let mut months: Vec<PositionMonth> = Vec::new();
         for (m, r) in &runs.current {
             months.push(PositionMonth {
                 month: m.clone(),
                 run_id: Some(*r),
                 state: "used",
+                left_out: left_out_of(m),
             });
         }
         for (m, r) in &runs.stale {
@@ -192,6 +208,7 @@ impl Kokuho {
                 month: m.clone(),
                 run_id: Some(*r),
                 state: "stale",
+                left_out: left_out_of(m),
             });
         }
         for m in &runs.missing {
@@ -199,6 +216,7 @@ impl Kokuho {
                 month: m.clone(),
                 run_id: None,
                 state: "missing",
+                left_out: Vec::new(),
             });
         }
         for m in &runs.not_recorded {
@@ -206,6 +224,7 @@ impl Kokuho {
                 month: m.clone(),
                 run_id: None,
                 state: "not_recorded",
+                left_out: Vec::new(),
             });
         }
         months.sort_by(|a, b| a.month.cmp(&b.month));
@@ -225,6 +244,8 @@ impl Kokuho {
             households: Vec::new(),
             leavers: Vec::new(),
             uncategorised: Vec::new(),
+            refused: Vec::new(),
+            stale_months: runs.stale.iter().map(|(m, _)| m.clone()).collect(),
             households_total: 0,
             over_cap: 0,
             benefit_total: 0,
@@ -242,7 +263,7 @@ impl Kokuho {
             by_person.entry(r.addressee_id.clone()).or_default().push(r);
         }
         let annual: HashMap<String, i64> =
-            annual_repo::current_of_year(&self.db, &self.insurer, i64::from(year), i64::MAX)
+            annual_repo::of_year_known_at(&self.db, &self.insurer, i64::from(year), known_at_us)
                 .await?
                 .into_iter()
                 .map(|d| (d.addressee_id, d.benefit))
@@ -304,11 +325,12 @@ impl Kokuho {
                 }
                 _ => {
                     let below = reading.as_ref().is_some_and(|r| r.below_floor_counts);
-                    let counted: i64 = months.iter().map(|b| b.left(below)).sum();
+                    let counted: i64 = months.iter().map(|b| b.left(below)).sum::<i64>()
+                        - annual.get(&id).copied().unwrap_or(0);
                     if counted > 0 {
                         position.leavers.push(PositionLeaver {
                             addressee_id: id.clone(),
-                            counted: counted - annual.get(&id).copied().unwrap_or(0).min(counted),
+                            counted,
                         });
                     }
                 }
@@ -346,28 +368,27 @@ impl Kokuho {
                 },
             ) {
                 Ok(y) => y,
-                Err(e) => {
+                Err(e) if e.field.starts_with("category_") => {
                     position.uncategorised.push((number.clone(), e.reason_ja));
+                    continue;
+                }
+                Err(e) => {
+                    position.refused.push((number.clone(), e.reason_ja));
                     continue;
                 }
             };
             if y.counted == 0 {
                 continue;
             }
-            let cap = if y.members.iter().any(|m| !m.elderly && m.counted > 0) {
-                y.cap_under_70
-            } else {
-                y.cap_70_74
-            };
             position.households.push(PositionHousehold {
                 household_number: number.clone(),
                 householder_id: heads.get(number).cloned(),
                 category_under_70: under_70.map(|c| c.label().to_string()),
                 category_70_74: elderly.map(|c| c.label().to_string()),
                 counted: y.counted,
-                cap,
+                cap: y.cap,
                 benefit: y.benefit,
-                to_cap: cap.map(|c| (c - y.counted).max(0)),
+                to_cap: y.to_cap,
                 members: y
                     .members
                     .iter()
@@ -396,6 +417,17 @@ impl Kokuho {
                 .cmp(&a.counted)
                 .then(a.addressee_id.cmp(&b.addressee_id))
         });
+        for m in &position.months {
+            for h in &m.left_out {
+                position.uncategorised.push((
+                    h.clone(),
+                    format!(
+                        "{}の月次計算で負担区分がなく計算できなかった世帯です（その月は合算していません）",
+                        m.month
+                    ),
+                ));
+            }
+        }
         position.households_total = position.households.len() as u64;
         position.over_cap = position.households.iter().filter(|h| h.benefit > 0).count() as u64;
         position.benefit_total = position.households.iter().map(|h| h.benefit).sum();
@@ -431,7 +463,17 @@ pub fn write_position_csv<W: Write>(
     };
     let mut w = kokuho_formats::csv_out::CsvWriter::new(out, encoding, &POSITION_HEADER)
         .map_err(csv_error)?;
-    let year = format!("{}年8月〜{}年7月（{}時点）", p.year, p.year + 1, p.as_of);
+    let year = if p.stale_months.is_empty() {
+        format!("{}年8月〜{}年7月（{}時点）", p.year, p.year + 1, p.as_of)
+    } else {
+        format!(
+            "{}年8月〜{}年7月（{}時点、古い月次計算の月：{}）",
+            p.year,
+            p.year + 1,
+            p.as_of,
+            p.stale_months.join("・")
+        )
+    };
     let basis = if p.provisional {
         "暫定（支給しません）"
     } else {
@@ -470,6 +512,22 @@ pub fn write_position_csv<W: Write>(
             String::new(),
             year.clone(),
             "資格喪失者（自己負担額証明書の対象）".to_string(),
+        ])
+        .map_err(csv_error)?;
+    }
+    for (h, why) in p.uncategorised.iter().chain(&p.refused) {
+        w.write_row(&[
+            h.clone(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            year.clone(),
+            format!("合算していません：{why}"),
         ])
         .map_err(csv_error)?;
     }

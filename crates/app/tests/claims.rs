@@ -939,6 +939,25 @@ async fn the_monthly_run_books_each_households_benefit_once_and_again_only_on_ch
         // The same again books nothing new for it.
         let again = s.run_high_cost(SEPTEMBER, None, T2).await.unwrap();
         assert_eq!((again.without_category, again.booked), (1, 0));
+        // It kept no borne rows: the run names it, and the yearly cap's
+        // statement lists it as not counted for the month.
+        let (run9, _) = s.high_cost_run(again.run_id, 0, T2).await.unwrap();
+        assert_eq!(run9.borne_left_out, lone);
+        let statement = s.yearly_cap_position(2026, 0, T2).await.unwrap();
+        let september = statement
+            .months
+            .iter()
+            .find(|m| m.month == "2026-09")
+            .unwrap();
+        assert_eq!(september.left_out, std::slice::from_ref(&lone));
+        assert!(
+            statement
+                .uncategorised
+                .iter()
+                .any(|(h, why)| *h == lone && why.contains("2026-09")),
+            "{:?}",
+            statement.uncategorised
+        );
 
         // The CSV carries every decision of the run.
         let (bytes, n) = s
@@ -1304,11 +1323,15 @@ async fn the_yearly_cap_statement_adds_up_what_the_monthly_runs_left() {
         assert_eq!(rows.len() as u64, run.booked);
 
         // The CSV has a row a household and the access log names them.
-        let (bytes, n) = s
+        let (bytes, n, whole) = s
             .yearly_cap_csv(2026, Encoding::Utf8, Vec::new(), T2)
             .await
             .unwrap();
-        assert_eq!(n as usize, p.households.len() + p.leavers.len());
+        assert_eq!(whole, p);
+        assert_eq!(
+            n as usize,
+            p.households.len() + p.leavers.len() + p.uncategorised.len() + p.refused.len()
+        );
         let text = String::from_utf8(bytes).unwrap();
         assert!(text.contains(&format!("{},", h.household_number)));
         assert!(text.contains("582940,530000,0,52940,"), "{text}");

@@ -1274,13 +1274,21 @@ async fn high_cost_command(action: HighCostAction) -> anyhow::Result<()> {
                     today.year() - 1
                 }
             });
-            let p = s.yearly_cap_position(year, top, now).await?;
-            print_yearly_cap(&p);
-            if let Some(path) = csv {
-                save_csv(&path, "rows", async |w| {
-                    s.yearly_cap_csv(year, enc, w, now).await
-                })
-                .await?;
+            match csv {
+                // one statement for both: the file has every household
+                Some(path) => {
+                    let mut shown = None;
+                    save_csv(&path, "rows", async |w| {
+                        let (w, n, p) = s.yearly_cap_csv(year, enc, w, now).await?;
+                        shown = Some(p.truncated(top));
+                        Ok((w, n))
+                    })
+                    .await?;
+                    if let Some(p) = shown {
+                        print_yearly_cap(&p);
+                    }
+                }
+                None => print_yearly_cap(&s.yearly_cap_position(year, top, now).await?),
             }
         }
         HighCostAction::AnnualRuns { db } => {
@@ -1513,12 +1521,12 @@ fn print_yearly_cap(p: &kokuho_app::yearly_cap::YearlyCapPosition) {
         );
     }
     println!(
-        "{} households with copays counted, {} past their cap: {} yen over (provisional); {} persons left with copays counted; {} households without a category",
+        "{} households with copays counted, {} past their cap: {} yen over (provisional); {} persons left with copays counted; {} households not counted",
         p.households_total,
         p.over_cap,
         p.benefit_total,
         p.leavers_total,
-        p.uncategorised.len()
+        p.uncategorised.len() + p.refused.len()
     );
     for m in &p.months {
         println!(
@@ -1547,7 +1555,16 @@ fn print_yearly_cap(p: &kokuho_app::yearly_cap::YearlyCapPosition) {
         println!("left\t{}\tcounted {}", l.addressee_id, l.counted);
     }
     for (h, why) in &p.uncategorised {
-        println!("no category\t{h}\t{why}");
+        println!("not counted\t{h}\t{why}");
+    }
+    for (h, why) in &p.refused {
+        println!("refused\t{h}\t{why}");
+    }
+    if !p.stale_months.is_empty() {
+        println!(
+            "out of date (claims or a check after the run; run again): {}",
+            p.stale_months.join(", ")
+        );
     }
 }
 

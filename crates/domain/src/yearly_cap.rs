@@ -78,7 +78,10 @@ pub struct YearHousehold<'a> {
 pub struct MemberYear {
     pub id: String,
     pub elderly: bool,
-    /// what the months left, less the annual outpatient benefit
+    /// what the months as 70–74 left, less the annual outpatient benefit
+    pub counted_elderly: i64,
+    /// what the months under 70 left
+    pub counted_under: i64,
     pub counted: i64,
     pub benefit: i64,
 }
@@ -94,6 +97,11 @@ pub struct YearlyCap {
     pub unit: Option<YearlyCapUnit>,
     pub cap_70_74: Option<i64>,
     pub cap_under_70: Option<i64>,
+    /// the cap of the last comparison (② where made, else ①; under the
+    /// person reading, the person nearest to their cap)
+    pub cap: Option<i64>,
+    /// what that comparison has left before its cap, 0 once past it
+    pub to_cap: Option<i64>,
     /// everything counted, every member
     pub counted: i64,
     pub benefit: i64,
@@ -136,6 +144,8 @@ pub fn compute(rules: &HighCostRules, h: &YearHousehold<'_>) -> Result<YearlyCap
             unit: None,
             cap_70_74: None,
             cap_under_70: None,
+            cap: None,
+            to_cap: None,
             counted: 0,
             benefit: 0,
             members: Vec::new(),
@@ -150,10 +160,11 @@ pub fn compute(rules: &HighCostRules, h: &YearHousehold<'_>) -> Result<YearlyCap
         );
     }
 
-    // What each member's months left.
+    // What each member's months left, apart by the months as 70–74 and
+    // the months under 70.
     let mut members: Vec<MemberYear> = Vec::with_capacity(h.members.len());
     for (i, m) in h.members.iter().enumerate() {
-        let mut left_sum = 0i64;
+        let (mut as_elderly, mut as_under) = (0i64, 0i64);
         let mut months: Vec<&BorneMonth> = m.months.iter().collect();
         months.sort_by_key(|b| b.month);
         for (j, b) in months.iter().enumerate() {
@@ -177,11 +188,20 @@ pub fn compute(rules: &HighCostRules, h: &YearHousehold<'_>) -> Result<YearlyCap
             }
             let left = b.left(reading.below_floor_counts);
             let base = left + b.limit_benefit;
-            left_sum += left;
+            if b.elderly {
+                as_elderly += left;
+            } else {
+                as_under += left;
+            }
             steps.push(format!(
-                "{} {}：負担 {}円{}、月の高額療養費 {}円 → 残り {}円",
+                "{} {}（{}）：負担 {}円{}、月の高額療養費 {}円 → 残り {}円",
                 m.id,
                 format_month(b.month),
+                if b.elderly {
+                    "70〜74歳"
+                } else {
+                    "70歳未満"
+                },
                 yen(b.bears),
                 if base < b.bears {
                     format!("（うち合算の対象 {}円）", yen(base))
@@ -199,86 +219,97 @@ pub fn compute(rules: &HighCostRules, h: &YearHousehold<'_>) -> Result<YearlyCap
                 "外来年間合算の支給額が範囲外です",
             ));
         }
-        let counted = (left_sum - m.annual_outpatient).max(0);
+        // The annual outpatient benefit is on the months as 70–74.
+        let counted_elderly = (as_elderly - m.annual_outpatient).max(0);
         if m.annual_outpatient > 0 {
             steps.push(format!(
-                "{}：外来年間合算の支給 {}円 を差し引き {}円",
+                "{}：外来年間合算の支給 {}円 を差し引き、70〜74歳の月の分 {}円",
                 m.id,
                 yen(m.annual_outpatient),
-                yen(counted)
+                yen(counted_elderly)
             ));
         }
         members.push(MemberYear {
             id: m.id.clone(),
             elderly: m.elderly,
-            counted,
+            counted_elderly,
+            counted_under: as_under,
+            counted: counted_elderly + as_under,
             benefit: 0,
         });
     }
 
     let cap_70_74 = h.elderly.and_then(|c| period.elderly(c).yearly);
     let cap_under_70 = h.under_70.and_then(|c| period.under_70(c).yearly);
-    let has_elderly = members.iter().any(|m| m.elderly && m.counted > 0);
-    let has_under = members.iter().any(|m| !m.elderly && m.counted > 0);
-    if has_elderly && cap_70_74.is_none() {
-        return Err(err(
-            "category_70_74",
-            "no 70–74 category on the base date",
-            "基準日の70〜74歳の適用区分が判定されていません",
-        ));
-    }
-    if has_under && cap_under_70.is_none() {
-        return Err(err(
-            "category_under_70",
-            "no under-70 category on the base date",
-            "基準日の70歳未満の適用区分が判定されていません",
-        ));
-    }
     let counted: i64 = members.iter().map(|m| m.counted).sum();
-    let cap_of = |m: &MemberYear| if m.elderly { cap_70_74 } else { cap_under_70 };
-    let label_of = |m: &MemberYear| {
-        if m.elderly {
-            h.elderly.map_or("", Elderly::label)
-        } else {
-            h.under_70.map_or("", Under70::label)
-        }
-    };
-
     let mut benefit_of: BTreeMap<String, i64> = BTreeMap::new();
+    // the last comparison made: (its cap, what it compared)
+    let mut last_step: Option<(i64, i64)> = None;
     match reading.unit {
         YearlyCapUnit::Person => {
             steps.push("個人単位で数えます。".into());
-            for m in &members {
-                let Some(cap) = cap_of(m).filter(|_| m.counted > 0) else {
-                    continue;
+            for m in members.iter().filter(|m| m.counted > 0) {
+                let (cap, label) = if m.elderly {
+                    (cap_70_74, h.elderly.map_or("", Elderly::label))
+                } else {
+                    (cap_under_70, h.under_70.map_or("", Under70::label))
+                };
+                let Some(cap) = cap else {
+                    return Err(no_category(m.elderly));
                 };
                 let b = (m.counted - cap).max(0);
                 steps.push(format!(
-                    "{}：合計 {}円、年間上限 {}円（{}）→ {}円",
+                    "{}：合計 {}円、年間上限 {}円（{label}）→ {}円",
                     m.id,
                     yen(m.counted),
                     yen(cap),
-                    label_of(m),
                     yen(b)
                 ));
                 *benefit_of.entry(m.id.clone()).or_default() += b;
+                // the person nearest to their cap stands for the household
+                if last_step.is_none_or(|(c, v)| cap - m.counted < c - v) {
+                    last_step = Some((cap, m.counted));
+                }
             }
         }
         YearlyCapUnit::Household => {
             steps.push("基準日の世帯の世帯員の分を合算します。".into());
-            // ① the members aged 70–74, with the 70–74 cap
+            let elderly_sum: i64 = members.iter().map(|m| m.counted_elderly).sum();
+            let under_sum: i64 = members.iter().map(|m| m.counted_under).sum();
+            if elderly_sum > 0 && cap_70_74.is_none() {
+                return Err(no_category(true));
+            }
+            // A household of 70–74 members alone on the base date has no
+            // under-70 category: a member's months before 70 join step ①.
+            let whole_in_first = cap_under_70.is_none() && cap_70_74.is_some();
+            if under_sum > 0 && !whole_in_first && cap_under_70.is_none() {
+                return Err(no_category(false));
+            }
             let mut left_of: BTreeMap<String, i64> =
                 members.iter().map(|m| (m.id.clone(), m.counted)).collect();
-            if let (true, Some(cap)) = (has_elderly, cap_70_74) {
+            // ① the months as 70–74, with the 70–74 cap
+            if let Some(cap) = cap_70_74.filter(|_| elderly_sum > 0 || whole_in_first) {
                 let bore: BTreeMap<String, i64> = members
                     .iter()
-                    .filter(|m| m.elderly)
-                    .map(|m| (m.id.clone(), m.counted))
+                    .map(|m| {
+                        let part = if whole_in_first {
+                            m.counted
+                        } else {
+                            m.counted_elderly
+                        };
+                        (m.id.clone(), part)
+                    })
+                    .filter(|(_, v)| *v > 0)
                     .collect();
                 let sum: i64 = bore.values().sum();
                 let b = (sum - cap).max(0);
                 steps.push(format!(
-                    "① 70〜74歳の方：合計 {}円、年間上限 {}円（{}）→ {}円",
+                    "① {}：合計 {}円、年間上限 {}円（{}）→ {}円",
+                    if whole_in_first {
+                        "世帯全体（基準日に70〜74歳の方だけの世帯）"
+                    } else {
+                        "70〜74歳の月の分"
+                    },
                     yen(sum),
                     yen(cap),
                     h.elderly.map_or("", Elderly::label),
@@ -290,16 +321,17 @@ pub fn compute(rules: &HighCostRules, h: &YearHousehold<'_>) -> Result<YearlyCap
                         *l -= s;
                     }
                 }
+                last_step = Some((cap, sum));
             }
             // ② the whole household, with the under-70 cap
-            if let (true, Some(cap)) = (has_under, cap_under_70) {
+            if let Some(cap) = cap_under_70.filter(|_| under_sum > 0 || elderly_sum > 0) {
                 let sum: i64 = left_of.values().sum();
                 let b = (sum - cap).max(0);
                 steps.push(format!(
                     "② 世帯全体：合計 {}円{}、年間上限 {}円（{}）→ {}円",
                     yen(sum),
-                    if has_elderly {
-                        "（70〜74歳の方は①の後の額）"
+                    if elderly_sum > 0 {
+                        "（70〜74歳の月の分は①の後の額）"
                     } else {
                         ""
                     },
@@ -310,6 +342,7 @@ pub fn compute(rules: &HighCostRules, h: &YearHousehold<'_>) -> Result<YearlyCap
                 for (id, s) in apportion(b, &left_of) {
                     *benefit_of.entry(id).or_default() += s;
                 }
+                last_step = Some((cap, sum));
             }
         }
     }
@@ -325,12 +358,30 @@ pub fn compute(rules: &HighCostRules, h: &YearHousehold<'_>) -> Result<YearlyCap
         unit: Some(reading.unit),
         cap_70_74,
         cap_under_70,
+        cap: last_step.map(|(c, _)| c),
+        to_cap: last_step.map(|(c, v)| (c - v).max(0)),
         counted,
         benefit,
         members,
         steps,
         source: period.source.clone(),
     })
+}
+
+fn no_category(elderly: bool) -> HighCostError {
+    if elderly {
+        err(
+            "category_70_74",
+            "no 70–74 category on the base date",
+            "基準日の70〜74歳の適用区分が判定されていません",
+        )
+    } else {
+        err(
+            "category_under_70",
+            "no under-70 category on the base date",
+            "基準日の70歳未満の適用区分が判定されていません",
+        )
+    }
 }
 
 #[cfg(test)]
@@ -512,6 +563,81 @@ mod tests {
         )
         .unwrap();
         assert_eq!(p.benefit, 60_000 + 10_000);
+    }
+
+    #[test]
+    fn what_is_left_before_the_cap_is_that_of_the_last_step() {
+        // ① 240,000 − 180,000 = 60,000 over; ② 180,000 + 25,000 = 205,000
+        // against オ's 290,000: 85,000 left.
+        let old = year_of(20_000, 20_000, 0, true);
+        let mut young = year_of(0, 0, 0, false);
+        young[0].bears = 25_000;
+        young[0].aggregated = 25_000;
+        let members = [member("E", true, &old), member("Y", false, &young)];
+        let y = compute(
+            &rules(),
+            &YearHousehold {
+                year: 2026,
+                under_70: Some(Under70::O),
+                elderly: Some(Elderly::LowIncome1),
+                members: &members,
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            (y.benefit, y.cap, y.to_cap),
+            (60_000, Some(290_000), Some(85_000))
+        );
+    }
+
+    #[test]
+    fn months_before_70_are_not_held_to_the_70_74_cap() {
+        // Turned 70 in the year: six months under 70 at 50,000 (300,000),
+        // six as 70–74 一般 at 50,000 (300,000). With an under-70 member
+        // (ウ) in the household the 70–74 step takes only the latter.
+        let mut months = year_of(50_000, 50_000, 0, true);
+        for b in &mut months[..6] {
+            b.elderly = false;
+        }
+        let none = year_of(0, 0, 0, false);
+        let members = [member("E", true, &months), member("Y", false, &none)];
+        let y = compute(
+            &rules(),
+            &YearHousehold {
+                year: 2026,
+                under_70: Some(Under70::U),
+                elderly: Some(Elderly::General),
+                members: &members,
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            (y.members[0].counted_elderly, y.members[0].counted_under),
+            (300_000, 300_000)
+        );
+        // ① 300,000 < 530,000; ② 600,000 − 530,000
+        assert_eq!(y.benefit, 70_000);
+        assert!(
+            y.steps
+                .iter()
+                .any(|s| s.starts_with("① 70〜74歳の月の分：合計 300,000円"))
+        );
+        // Alone (no under-70 category on the base date) every month joins ①.
+        let alone = [member("E", true, &months)];
+        let y = compute(
+            &rules(),
+            &YearHousehold {
+                year: 2026,
+                under_70: None,
+                elderly: Some(Elderly::General),
+                members: &alone,
+            },
+        )
+        .unwrap();
+        assert_eq!((y.benefit, y.cap), (70_000, Some(530_000)));
+        assert!(y.steps.iter().any(|s| {
+            s.starts_with("① 世帯全体（基準日に70〜74歳の方だけの世帯）：合計 600,000円")
+        }));
     }
 
     #[test]

@@ -312,6 +312,25 @@ pub async fn current_of_year(
         .await?))
 }
 
+/// The decision of each person of a year as it stood at `known_at_us`.
+pub async fn of_year_known_at(
+    db: &Db,
+    insurer: &InsurerNumber,
+    year: i64,
+    known_at_us: i64,
+) -> Result<Vec<AnnualDecisionRow>> {
+    let sql = format!(
+        "SELECT {DECISION_COLUMNS} FROM annual_outpatient_decision WHERE insurer_number = $1 AND year = $2 \
+         AND recorded_us <= $3 AND (superseded_us IS NULL OR superseded_us > $3) ORDER BY addressee_id"
+    );
+    Ok(with_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(insurer.as_str().to_string())
+        .bind(year)
+        .bind(known_at_us)
+        .fetch_all(p)
+        .await?))
+}
+
 /// Every version of a person's decisions, the latest year and version
 /// first.
 pub async fn person_decisions(

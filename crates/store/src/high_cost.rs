@@ -34,10 +34,14 @@ pub struct RunRow {
     /// the run kept what each person bore in each household-month (the
     /// yearly cap); runs made before that was built did not
     pub borne_recorded: bool,
+    /// the households whose month the run could not compute (no burden
+    /// category, or refused), `;`-separated: they kept no `borne_month` rows
+    pub borne_left_out: String,
 }
 
 const RUN_COLUMNS: &str = "run_id, service_month, known_at_us, claims, left_out, households, booked, benefit, \
-    refund, checks, rules_source, ran_us, ran_by, outpatient_recorded, borne_recorded";
+    refund, checks, rules_source, ran_us, ran_by, outpatient_recorded, borne_recorded, \
+    borne_left_out";
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, sqlx::FromRow)]
 pub struct DecisionRow {
@@ -118,7 +122,8 @@ pub async fn insert_run(tx: &mut Tx, insurer: &InsurerNumber, r: &RunRow) -> Res
         sqlx::query(
             "INSERT INTO high_cost_run (insurer_number, run_id, service_month, known_at_us, claims, left_out, \
              households, booked, benefit, refund, checks, rules_source, ran_us, ran_by, outpatient_recorded, \
-             borne_recorded) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+             borne_recorded, borne_left_out) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
+             $15, $16, $17)",
         )
         .bind(insurer.as_str().to_string())
         .bind(r.run_id)
@@ -136,6 +141,7 @@ pub async fn insert_run(tx: &mut Tx, insurer: &InsurerNumber, r: &RunRow) -> Res
         .bind(r.ran_by.clone())
         .bind(r.outpatient_recorded)
         .bind(r.borne_recorded)
+        .bind(r.borne_left_out.clone())
         .execute(c)
         .await
         .map(|_| ())?

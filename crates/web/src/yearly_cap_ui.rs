@@ -68,6 +68,8 @@ impl YearQuery {
 struct MonthLine {
     month: String,
     state: &'static str,
+    /// households the month's run could not compute
+    left_out: usize,
 }
 
 struct HouseholdLine {
@@ -100,6 +102,8 @@ struct Page {
     leavers: Vec<(String, String)>,
     leavers_total: u64,
     uncategorised: Vec<(String, String)>,
+    refused: Vec<(String, String)>,
+    stale: bool,
     source: String,
 }
 
@@ -134,6 +138,7 @@ fn page_of(user: &UiUser, p: YearlyCapPosition) -> Page {
             .map(|m| MonthLine {
                 month: wareki_month(&m.month),
                 state: state_label(m.state),
+                left_out: m.left_out.len(),
             })
             .collect(),
         households: p
@@ -171,6 +176,8 @@ fn page_of(user: &UiUser, p: YearlyCapPosition) -> Page {
             .collect(),
         leavers_total: p.leavers_total,
         uncategorised: p.uncategorised.clone(),
+        refused: p.refused.clone(),
+        stale: !p.stale_months.is_empty(),
         source: p.source,
     }
 }
@@ -211,7 +218,7 @@ async fn csv(State(app): State<Kokuho>, user: UiUser, Query(q): Query<YearQuery>
         .yearly_cap_csv(year, encoding, Vec::new(), OffsetDateTime::now_utc())
         .await
     {
-        Ok((bytes, _)) => csv_download(bytes, encoding, &format!("yearly-cap-{year}")),
+        Ok((bytes, _, _)) => csv_download(bytes, encoding, &format!("yearly-cap-{year}")),
         Err(e) => refused(&e),
     }
 }

@@ -5,8 +5,11 @@
 -- Every monthly high-cost run writes, for each person with claims in each
 -- household-month, what they bore, what of it was added up and their share
 -- of the benefit on the limits; a year reads the rows of each month's latest
--- run. A run made before this migration wrote none: the flag tells.
+-- run. A run made before this migration wrote none: the flag tells. A
+-- household-month the run could not compute (no burden category, or refused)
+-- has no rows: the run names those households in borne_left_out.
 ALTER TABLE high_cost_run ADD COLUMN borne_recorded BOOLEAN NOT NULL DEFAULT FALSE;
+ALTER TABLE high_cost_run ADD COLUMN borne_left_out TEXT NOT NULL DEFAULT '';
 
 CREATE TABLE borne_month (
     insurer_number TEXT NOT NULL,
