@@ -5,6 +5,7 @@
 pub mod access;
 pub mod addressee;
 pub mod annual_outpatient;
+pub mod bank_account;
 pub mod burden;
 pub mod digest_text;
 pub mod eligibility;
