@@ -1352,3 +1352,164 @@ async fn the_yearly_cap_statement_adds_up_what_the_monthly_runs_left() {
         assert!(!before.applies && before.households.is_empty());
     }
 }
+
+/// The month a person joins NHI as the dependant of an employee who moved
+/// to 後期高齢者医療 (acquisition reason dependant_of_late_elderly, not on
+/// the 1st), through a real monthly run: their individual limit is half
+/// (under 70: base ÷ 2 + 1% over the half threshold), and the run's
+/// calculation says so.
+#[tokio::test]
+async fn a_dependant_joining_when_the_employee_moves_to_late_elderly_has_half_limits() {
+    use kokuho_app::eligibility::{Acquisition, Flags};
+    use kokuho_domain::addressee::HouseholdNumber;
+    use kokuho_domain::burden::Under70;
+    use kokuho_domain::eligibility::AcquisitionReason;
+    use kokuho_domain::high_cost::{HighCostRules, one_percent_rounded};
+    for t in all_backends().await {
+        let (app, sup) = town_with_burden(&t, 14).await;
+        let s = Session {
+            app: &app,
+            actor: &sup,
+        };
+        let who = insured_on(&t.db, &app.insurer, date!(2026 - 09 - 30)).await;
+        let categories =
+            kokuho_store::claims::categories_known_at(&t.db, &app.insurer, "2026-09", i64::MAX)
+                .await
+                .unwrap();
+        let mut clean = Vec::new();
+        s.sample_claims(SEPTEMBER, &mut clean, T0).await.unwrap();
+        let mut f = read_sample(&clean);
+        let row_of = |c: &Claim| {
+            who.get(&(
+                c.symbol.clone(),
+                c.number.clone(),
+                c.branch.clone().unwrap(),
+            ))
+            .unwrap()
+            .clone()
+        };
+        let household_of = |c: &Claim| row_of(c).household_number.unwrap();
+        let mut claims_of: HashMap<String, usize> = HashMap::new();
+        for c in &f.claims {
+            *claims_of.entry(household_of(c)).or_default() += 1;
+        }
+        // A household of category ウ whose only claim is an under-70
+        // member's outpatient claim: that claim becomes the newcomer's.
+        let target = f
+            .claims
+            .iter()
+            .position(|c| {
+                c.provider.kind == FileKind::Medical
+                    && matches!(c.claim_kind.as_bytes()[3], b'2' | b'6')
+                    && claims_of[&household_of(c)] == 1
+                    && age_group(row_of(c).birth_date, SEPTEMBER) == AgeGroup::Under70
+                    && categories[&household_of(c)].category_under_70.as_deref() == Some("ウ")
+            })
+            .expect("a household of category ウ with one claim");
+        let household = household_of(&f.claims[target]);
+
+        // Someone of working age not insured here joins that household on
+        // 2026-09-15 as the dependant of an employee who turned 75.
+        let newcomer: String = kokuho_store::with_db!(&t.db, |p| {
+            sqlx::query_scalar(
+            "SELECT a.addressee_id FROM addressee a WHERE a.insurer_number = $1 \
+             AND a.removed_on IS NULL AND a.birth_date BETWEEN '1970-01-01' AND '1995-12-31' \
+             AND NOT EXISTS (SELECT 1 FROM eligibility_version e WHERE e.insurer_number = a.insurer_number \
+             AND e.addressee_id = a.addressee_id) ORDER BY a.addressee_id LIMIT 1"
+        )
+        .bind(app.insurer.as_str().to_string())
+        .fetch_one(p)
+        .await
+        .unwrap()
+        });
+        let id = kokuho_domain::id::AddresseeId::parse(&newcomer).unwrap();
+        let person = kokuho_store::addressee::get_person(&t.db, &app.insurer, &id)
+            .await
+            .unwrap()
+            .unwrap();
+        s.acquire(
+            &Acquisition {
+                addressee_id: id.clone(),
+                reason: AcquisitionReason::DependantOfLateElderly,
+                event_on: date!(2026 - 09 - 15),
+                notified_on: Some(date!(2026 - 09 - 20)),
+                household_number: Some(HouseholdNumber::parse(&household).unwrap()),
+                previous_insurer_number: None,
+                flags: Flags::default(),
+            },
+            T0,
+        )
+        .await
+        .unwrap();
+        let now_insured = insured_on(&t.db, &app.insurer, date!(2026 - 09 - 30)).await;
+        let (_, row) = now_insured
+            .iter()
+            .find(|(_, r)| r.addressee_id == newcomer)
+            .expect("the newcomer is insured at the end of September");
+        let (symbol, number, branch) = (
+            row.insured_symbol.clone().unwrap(),
+            row.insured_number.clone().unwrap(),
+            row.branch_number.clone().unwrap(),
+        );
+
+        // Their claim: 100,000 points = 1,000,000 yen, 300,000 charged.
+        let c = &mut f.claims[target];
+        set(c, "RE", "name", person.name.as_str());
+        set(
+            c,
+            "RE",
+            "birth_date",
+            &person.birth_date.to_string().replace('-', ""),
+        );
+        set(c, "RE", "sex", &person.sex.code().to_string());
+        set(c, "HO", "symbol", &symbol);
+        set(c, "HO", "number", &number);
+        set(c, "SN", "symbol", &symbol);
+        set(c, "SN", "number", &number);
+        set(c, "SN", "branch", &branch);
+        set(c, "HO", "points", "100000");
+        set(c, "HO", "copay_charged", "300000");
+        // care after the acquisition
+        set_days(c, &[20, 21]);
+        for id in ["SI", "TO"] {
+            for d in 1..=31u8 {
+                if c.records.iter().any(|r| r.id() == id) {
+                    set(c, id, &format!("day{d}"), "");
+                }
+            }
+        }
+        set_total_points(&mut f);
+        import(&s, "2026-10.uke", &write_file(&f)).await.unwrap();
+        let check = s.check_claims(OCTOBER, None, T1).await.unwrap();
+        let findings: Vec<(String, String)> = kokuho_store::with_db!(&t.db, |p| sqlx::query_as(
+            "SELECT reason, detail_en FROM claim_finding WHERE insurer_number = $1"
+        )
+        .bind(app.insurer.as_str().to_string())
+        .fetch_all(p)
+        .await
+        .unwrap());
+        assert_eq!(check.returns, 0, "{}: {findings:?}", t.name);
+        let r = s.run_high_cost(SEPTEMBER, None, T1).await.unwrap();
+        assert_eq!(r.left_out, 0, "{}: {check:?}", t.name);
+
+        let (decisions, _) = s.household_high_cost(&household, T1).await.unwrap();
+        let d = &decisions[0];
+        let basis = kokuho_app::high_cost::basis_of(d);
+        let member = basis
+            .members
+            .iter()
+            .find(|m| m.id == newcomer)
+            .expect("the newcomer in the calculation");
+        assert!(member.dependant_half, "{:?}", basis.members);
+        // The half limit of the household's category that month.
+        let rules = HighCostRules::shipped().unwrap();
+        let cat = Under70::from_label(basis.category_under_70.as_deref().unwrap()).unwrap();
+        let l = rules.for_month(SEPTEMBER).unwrap().under_70(cat);
+        let half = l.base / 2 + l.over.map_or(0, |o| one_percent_rounded(1_000_000 - o / 2));
+        assert_eq!(d.benefit, 300_000 - half, "{}: {:?}", t.name, basis.steps);
+        if cat == Under70::U {
+            // 42,900 + (1,000,000 − 143,000) × 1% = 51,470 (whole: 92,940)
+            assert_eq!(d.benefit, 248_530);
+        }
+    }
+}
