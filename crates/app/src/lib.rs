@@ -14,6 +14,7 @@ pub mod income;
 pub mod jobs;
 pub mod leak_scan;
 pub mod levy;
+pub mod payment_account;
 pub mod registry;
 pub mod registry_feed;
 pub mod retention;

@@ -1262,6 +1262,58 @@ impl Session<'_> {
         Ok((w, rows, p))
     }
 
+    /// Checks and keeps a bank account for a person (口座の登録),
+    /// access-logged with the person.
+    pub async fn register_account(
+        &self,
+        input: &crate::payment_account::AccountInput,
+        now: OffsetDateTime,
+    ) -> Result<crate::payment_account::AccountView> {
+        let subject = [input.addressee_id.clone()];
+        self.check(Permission::PaymentAccount, None, &subject, now)
+            .await?;
+        let v = self
+            .app
+            .register_account(input, &self.actor.account, now)
+            .await?;
+        self.log(
+            "bank_account_write",
+            &subject,
+            None,
+            &format!("account {} ({})", v.account_id, v.source),
+            now,
+        )
+        .await?;
+        Ok(v)
+    }
+
+    /// A person's accounts, access-logged; numbers whole only for a role
+    /// that may see them (the log says so).
+    pub async fn accounts_of(
+        &self,
+        addressee_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<Vec<crate::payment_account::AccountView>> {
+        let subject = [addressee_id.to_string()];
+        self.check(Permission::PaymentAccount, None, &subject, now)
+            .await?;
+        let whole = self.actor.role.may(Permission::PaymentAccountReveal);
+        let v = self.app.accounts_of(addressee_id, whole).await?;
+        self.log(
+            "bank_account_view",
+            &subject,
+            None,
+            &format!(
+                "{} accounts, numbers {}",
+                v.len(),
+                if whole { "whole" } else { "masked" }
+            ),
+            now,
+        )
+        .await?;
+        Ok(v)
+    }
+
     /// The high-cost runs, the latest first (no personal data).
     pub async fn high_cost_runs(
         &self,

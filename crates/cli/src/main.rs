@@ -168,6 +168,12 @@ enum Command {
         #[command(subcommand)]
         action: HighCostAction,
     },
+    /// Bank accounts benefits are paid into (口座): the 公金受取口座 or an
+    /// application's account, checked for the transfer file
+    PaymentAccount {
+        #[command(subcommand)]
+        action: PaymentAccountAction,
+    },
     /// The NHI tax levy (国民健康保険税): the annual assessment, a household's
     /// versions and schedule, the ordinance profile
     Levy {
@@ -325,6 +331,48 @@ enum ClaimsAction {
     /// claims per kind and setting, points, the trailer; exit 1 naming the
     /// line, record and field of the first malformed record
     Read { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum PaymentAccountAction {
+    /// Check and keep a person's account (ends their current account of the
+    /// same source)
+    Add {
+        #[command(flatten)]
+        db: DbArgs,
+        /// 宛名番号
+        #[arg(long)]
+        person: String,
+        /// public-funds (公金受取口座) or application
+        #[arg(long)]
+        source: String,
+        /// 金融機関コード (4 digits)
+        #[arg(long)]
+        bank: String,
+        /// 支店コード (3 digits)
+        #[arg(long)]
+        branch: String,
+        /// 預金種目: 1 普通, 2 当座, 4 貯蓄, 9 その他
+        #[arg(long, default_value = "1")]
+        r#type: String,
+        /// 口座番号 (up to 7 digits)
+        #[arg(long)]
+        number: String,
+        /// 口座名義 in kana
+        #[arg(long)]
+        holder: String,
+        /// The day it was confirmed (YYYY-MM-DD); default: today
+        #[arg(long)]
+        confirmed_on: Option<String>,
+    },
+    /// A person's accounts (numbers masked unless the role may see them)
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+        /// 宛名番号
+        #[arg(long)]
+        person: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -1161,6 +1209,96 @@ fn parse_month_arg(
 
 /// An import file's name (without its folder, as the job shows it) and bytes.
 /// Writes a check's list to `path` (beside it first, renamed when whole).
+async fn payment_account_command(action: PaymentAccountAction) -> anyhow::Result<()> {
+    use kokuho_app::payment_account::{AccountInput, AccountSource};
+    use kokuho_domain::bank_account::{AccountType, BankAccount};
+    let now = OffsetDateTime::now_utc();
+    match action {
+        PaymentAccountAction::Add {
+            db,
+            person,
+            source,
+            bank,
+            branch,
+            r#type,
+            number,
+            holder,
+            confirmed_on,
+        } => {
+            let source = AccountSource::parse(&source)
+                .ok_or_else(|| anyhow::anyhow!("--source: public-funds or application"))?;
+            let account_type = r#type
+                .trim()
+                .chars()
+                .next()
+                .filter(|_| r#type.trim().len() == 1)
+                .and_then(AccountType::from_code)
+                .ok_or_else(|| anyhow::anyhow!("--type: 1, 2, 4 or 9"))?;
+            let confirmed_on = match confirmed_on {
+                Some(d) => parse_date_arg("confirmed_on", &d)?,
+                None => kokuho_app::local_date(now),
+            };
+            let (app, actor) = open_session(&db).await?;
+            let v = Session {
+                app: &app,
+                actor: &actor,
+            }
+            .register_account(
+                &AccountInput {
+                    addressee_id: person,
+                    source,
+                    account: BankAccount {
+                        bank_code: bank,
+                        branch_code: branch,
+                        account_type,
+                        number,
+                        holder,
+                    },
+                    confirmed_on,
+                },
+                now,
+            )
+            .await?;
+            println!(
+                "account {} kept: {} {}-{} {} {} {} (confirmed {})",
+                v.account_id,
+                v.source_label,
+                v.bank_code,
+                v.branch_code,
+                v.account_type,
+                v.number,
+                v.holder_transfer,
+                v.confirmed_on
+            );
+        }
+        PaymentAccountAction::List { db, person } => {
+            let (app, actor) = open_session(&db).await?;
+            let accounts = Session {
+                app: &app,
+                actor: &actor,
+            }
+            .accounts_of(&person, now)
+            .await?;
+            for v in &accounts {
+                println!(
+                    "{}\t{}\t{}\t{}-{}\t{}\t{}\t{}\tconfirmed {}\tby {}",
+                    v.account_id,
+                    if v.current { "current" } else { "ended" },
+                    v.source_label,
+                    v.bank_code,
+                    v.branch_code,
+                    v.account_type,
+                    v.number,
+                    v.holder_transfer,
+                    v.confirmed_on,
+                    v.recorded_by
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
 async fn high_cost_command(action: HighCostAction) -> anyhow::Result<()> {
     match action {
         HighCostAction::Run {
@@ -1886,6 +2024,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Levy { action } => levy_command(action).await?,
         Command::Claims { action } => claims_command(action).await?,
         Command::HighCost { action } => high_cost_command(action).await?,
+        Command::PaymentAccount { action } => payment_account_command(action).await?,
         Command::IncomeSample { db, year, out } => {
             let (app, actor) = open_session(&db).await?;
             let records = Session {

@@ -96,6 +96,7 @@ impl Role {
                 MyNumberLookup,
                 ClaimsImport,
                 HighCost,
+                PaymentAccount,
             ],
             Role::Supervisor => &[
                 RegistryRead,
@@ -114,6 +115,8 @@ impl Role {
                 LevyAssess,
                 ClaimsImport,
                 HighCost,
+                PaymentAccount,
+                PaymentAccountReveal,
             ],
             Role::Auditor => &[AuditRead, RegistryRead, EligibilityRead],
             Role::Administrator => &[AccountAdmin, VaultAdmin, SystemRead, Retention],
@@ -171,10 +174,15 @@ pub enum Permission {
     ClaimsImport,
     /// the monthly high-cost run and households' high-cost history (高額療養費)
     HighCost,
+    /// register and see the bank accounts benefits are paid into (口座),
+    /// account numbers masked to their last digits
+    PaymentAccount,
+    /// see an account number whole (checking a payment run)
+    PaymentAccountReveal,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 21] = [
+    pub const ALL: [Permission; 23] = [
         Permission::RegistryRead,
         Permission::RegistryWrite,
         Permission::MyNumberLookup,
@@ -196,6 +204,8 @@ impl Permission {
         Permission::LevyAssess,
         Permission::ClaimsImport,
         Permission::HighCost,
+        Permission::PaymentAccount,
+        Permission::PaymentAccountReveal,
     ];
 
     pub fn code(self) -> &'static str {
@@ -221,6 +231,8 @@ impl Permission {
             Permission::LevyAssess => "levy_assess",
             Permission::ClaimsImport => "claims_import",
             Permission::HighCost => "high_cost",
+            Permission::PaymentAccount => "payment_account",
+            Permission::PaymentAccountReveal => "payment_account_reveal",
         }
     }
 
@@ -251,6 +263,8 @@ impl Permission {
             Permission::LevyAssess => "保険税の賦課（本算定・更正）",
             Permission::ClaimsImport => "レセプトの取込・点検",
             Permission::HighCost => "高額療養費の計算・照会",
+            Permission::PaymentAccount => "振込口座の登録・照会",
+            Permission::PaymentAccountReveal => "口座番号の全桁表示",
         }
     }
 
