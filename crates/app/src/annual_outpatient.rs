@@ -11,7 +11,7 @@ use std::io::Write;
 
 use kokuho_domain::annual_outpatient::{self as rule, AnnualPerson, OutpatientMonth};
 use kokuho_domain::burden::{Elderly, format_month, parse_month, yen};
-use kokuho_domain::eligibility::{YearMonth, late_elderly_from};
+use kokuho_domain::eligibility::YearMonth;
 use kokuho_store::annual_outpatient::{self as repo, OutpatientMonthRow};
 pub use kokuho_store::annual_outpatient::{AnnualDecisionRow, AnnualRunRow};
 use kokuho_store::claims as claims_repo;
@@ -264,14 +264,7 @@ impl Kokuho {
                 progress.set_done(done as u64);
             }
             let p = index.get(person.as_str()).map(|i| &snap.persons[*i]);
-            let insured = p.is_some_and(|p| {
-                p.facts
-                    .periods
-                    .iter()
-                    .any(|(from, to)| *from <= base_date && to.is_none_or(|t| base_date < t))
-            }) && p.is_some_and(|p| {
-                late_elderly_from(p.facts.birth_date).is_none_or(|d| base_date < d)
-            });
+            let insured = p.is_some_and(|p| Snapshot::insured_on(p, base_date));
             let household = p
                 .and_then(|p| Snapshot::household_at(p, base_date))
                 .map(str::to_string);
@@ -674,11 +667,7 @@ pub fn basis_of(row: &AnnualDecisionRow) -> AnnualBasis {
 /// The year (of its August) a date's computation belongs to: the last year
 /// whose base date has passed.
 pub fn last_closed_year(today: time::Date) -> i32 {
-    if today.month() as u8 >= 8 {
-        today.year() - 1
-    } else {
-        today.year() - 2
-    }
+    crate::yearly_cap::year_of(today) - 1
 }
 
 #[cfg(test)]

@@ -262,6 +262,16 @@ impl Snapshot {
     }
 
     /// The household the person was a member of on `day`.
+    /// Insured here on `day`: within a period, and not yet in 後期高齢者医療.
+    pub(crate) fn insured_on(p: &PersonSnap, day: Date) -> bool {
+        p.facts
+            .periods
+            .iter()
+            .any(|(from, to)| *from <= day && to.is_none_or(|t| day < t))
+            && kokuho_domain::eligibility::late_elderly_from(p.facts.birth_date)
+                .is_none_or(|d| day < d)
+    }
+
     pub(crate) fn household_at(p: &PersonSnap, day: Date) -> Option<&str> {
         p.households
             .iter()

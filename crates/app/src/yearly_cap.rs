@@ -15,7 +15,7 @@ use std::io::Write;
 
 use kokuho_domain::annual_outpatient::year_months;
 use kokuho_domain::burden::{AgeGroup, Elderly, Under70, age_group, format_month, parse_month};
-use kokuho_domain::eligibility::{YearMonth, late_elderly_from};
+use kokuho_domain::eligibility::YearMonth;
 use kokuho_domain::high_cost::YearlyCapUnit;
 use kokuho_domain::yearly_cap::{self as rule, BorneMonth, YearHousehold, YearMember};
 use kokuho_store::annual_outpatient as annual_repo;
@@ -141,6 +141,15 @@ impl YearlyCapPosition {
         self.households.truncate(n);
         self.leavers.truncate(n);
         self
+    }
+}
+
+/// The year (of its August) a day falls in: August to July.
+pub fn year_of(day: time::Date) -> i32 {
+    if day.month() as u8 >= 8 {
+        day.year()
+    } else {
+        day.year() - 1
     }
 }
 
@@ -306,13 +315,7 @@ impl Kokuho {
                 })
                 .collect();
             let p = index.get(id.as_str()).map(|i| &snap.persons[*i]);
-            let insured = p.is_some_and(|p| {
-                p.facts
-                    .periods
-                    .iter()
-                    .any(|(from, to)| *from <= as_of && to.is_none_or(|t| as_of < t))
-                    && late_elderly_from(p.facts.birth_date).is_none_or(|d| as_of < d)
-            });
+            let insured = p.is_some_and(|p| Snapshot::insured_on(p, as_of));
             let household = p.and_then(|p| Snapshot::household_at(p, as_of));
             match (insured, household, p) {
                 (true, Some(h), Some(p)) => {
@@ -532,4 +535,25 @@ pub fn write_position_csv<W: Write>(
         .map_err(csv_error)?;
     }
     w.finish().map_err(csv_error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::year_of;
+    use time::macros::date;
+
+    #[test]
+    fn a_day_falls_in_the_year_of_the_august_before_it() {
+        assert_eq!(year_of(date!(2026 - 08 - 01)), 2026);
+        assert_eq!(year_of(date!(2027 - 07 - 31)), 2026);
+        assert_eq!(year_of(date!(2026 - 11 - 25)), 2026);
+        assert_eq!(
+            crate::annual_outpatient::last_closed_year(date!(2026 - 11 - 25)),
+            2025
+        );
+        assert_eq!(
+            crate::annual_outpatient::last_closed_year(date!(2026 - 07 - 31)),
+            2024
+        );
+    }
 }

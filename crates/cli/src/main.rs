@@ -1404,14 +1404,8 @@ async fn high_cost_command(action: HighCostAction) -> anyhow::Result<()> {
                 actor: &actor,
             };
             let now = OffsetDateTime::now_utc();
-            let year = year.unwrap_or_else(|| {
-                let today = kokuho_app::local_date(now);
-                if today.month() as u8 >= 8 {
-                    today.year()
-                } else {
-                    today.year() - 1
-                }
-            });
+            let year = year
+                .unwrap_or_else(|| kokuho_app::yearly_cap::year_of(kokuho_app::local_date(now)));
             match csv {
                 // one statement for both: the file has every household
                 Some(path) => {

@@ -44,14 +44,9 @@ impl YearQuery {
             .map(str::trim)
             .filter(|y| !y.is_empty())
         {
-            None => {
-                let today = kokuho_app::local_date(OffsetDateTime::now_utc());
-                Ok(if today.month() as u8 >= 8 {
-                    today.year()
-                } else {
-                    today.year() - 1
-                })
-            }
+            None => Ok(kokuho_app::yearly_cap::year_of(kokuho_app::local_date(
+                OffsetDateTime::now_utc(),
+            ))),
             Some(y) => y
                 .parse::<i32>()
                 .ok()
