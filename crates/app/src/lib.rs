@@ -4,6 +4,7 @@
 pub mod access;
 pub mod annual_outpatient;
 pub mod audit;
+pub mod benefit;
 pub mod burden;
 pub mod calc;
 pub mod claims;
@@ -15,6 +16,7 @@ pub mod jobs;
 pub mod leak_scan;
 pub mod levy;
 pub mod payment_account;
+pub mod payment_run;
 pub mod registry;
 pub mod registry_feed;
 pub mod retention;

@@ -1978,3 +1978,386 @@ impl Session<'_> {
             .await
     }
 }
+
+/// Benefits and payments (給付・支払).
+impl Session<'_> {
+    /// Receives and checks a benefit application (給付の申請受付),
+    /// access-logged with the insured person and the payee.
+    pub async fn receive_application(
+        &self,
+        input: &crate::benefit::ApplicationInput,
+        now: OffsetDateTime,
+    ) -> Result<crate::benefit::ApplicationView> {
+        self.check(Permission::BenefitApply, None, &[], now).await?;
+        let v = self
+            .app
+            .receive_application(input, &self.actor.account, now)
+            .await?;
+        self.log(
+            "benefit_application_write",
+            &[v.addressee_id.clone(), v.payee_id.clone()],
+            None,
+            &format!(
+                "application {} {} {} yen",
+                v.application_id, v.kind, v.amount
+            ),
+            now,
+        )
+        .await?;
+        Ok(v)
+    }
+
+    /// Decides an application (支給・不支給決定), access-logged.
+    pub async fn decide_application(
+        &self,
+        application_id: i64,
+        decision: &crate::benefit::Decision,
+        decided_on: Date,
+        now: OffsetDateTime,
+    ) -> Result<crate::benefit::ApplicationView> {
+        self.check(Permission::BenefitDecide, None, &[], now)
+            .await?;
+        let v = self
+            .app
+            .decide_application(
+                application_id,
+                decision,
+                decided_on,
+                &self.actor.account,
+                now,
+            )
+            .await?;
+        self.log(
+            "benefit_decision",
+            &[v.addressee_id.clone(), v.payee_id.clone()],
+            None,
+            &format!("application {application_id}: {}", v.status),
+            now,
+        )
+        .await?;
+        Ok(v)
+    }
+
+    /// One application, access-logged.
+    pub async fn application(
+        &self,
+        application_id: i64,
+        now: OffsetDateTime,
+    ) -> Result<crate::benefit::ApplicationView> {
+        self.check(Permission::BenefitApply, None, &[], now).await?;
+        let v = self.app.application_view(application_id).await?;
+        self.log(
+            "benefit_view",
+            &[v.addressee_id.clone(), v.payee_id.clone()],
+            None,
+            &format!("application {application_id}"),
+            now,
+        )
+        .await?;
+        Ok(v)
+    }
+
+    /// The supervisor's decision queue, access-logged with the persons.
+    pub async fn decision_queue(
+        &self,
+        limit: i64,
+        now: OffsetDateTime,
+    ) -> Result<Vec<crate::benefit::ApplicationView>> {
+        self.check(Permission::BenefitApply, None, &[], now).await?;
+        let v = self.app.decision_queue(limit).await?;
+        let persons: BTreeSet<String> = v
+            .iter()
+            .flat_map(|a| [a.addressee_id.clone(), a.payee_id.clone()])
+            .collect();
+        self.log(
+            "benefit_view",
+            &persons.into_iter().collect::<Vec<_>>(),
+            None,
+            &format!("decision queue: {} applications", v.len()),
+            now,
+        )
+        .await?;
+        Ok(v)
+    }
+
+    /// A person's benefit history, access-logged.
+    pub async fn benefit_history(
+        &self,
+        addressee_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<Vec<crate::benefit::BenefitLine>> {
+        let subject = [addressee_id.to_string()];
+        self.check(Permission::BenefitApply, None, &subject, now)
+            .await?;
+        let v = self.app.benefit_history(addressee_id).await?;
+        self.log(
+            "benefit_view",
+            &subject,
+            None,
+            &format!("history: {} applications", v.len()),
+            now,
+        )
+        .await?;
+        Ok(v)
+    }
+
+    /// Records the town's bank contract (振込依頼人), a supervisor's act.
+    pub async fn set_bank_contract(
+        &self,
+        c: &crate::payment_run::BankContract,
+        now: OffsetDateTime,
+    ) -> Result<i64> {
+        self.check(Permission::PaymentApprove, None, &[], now)
+            .await?;
+        let v = self
+            .app
+            .set_bank_contract(c, &self.actor.account, now)
+            .await?;
+        self.log(
+            "payment_contract_write",
+            &[],
+            None,
+            &format!("version {v}"),
+            now,
+        )
+        .await?;
+        Ok(v)
+    }
+
+    async fn payees_of_run(&self, run_id: i64) -> Result<Vec<String>> {
+        let (_, rows) = self.app.payment_run(run_id).await?;
+        let set: BTreeSet<String> = rows.into_iter().map(|p| p.payee_id).collect();
+        Ok(set.into_iter().collect())
+    }
+
+    /// Makes a payment run, access-logged with its payees.
+    pub async fn create_payment_run(
+        &self,
+        due_by: Date,
+        pay_on: Date,
+        now: OffsetDateTime,
+    ) -> Result<crate::payment_run::RunView> {
+        self.check(Permission::PaymentRun, None, &[], now).await?;
+        let v = self
+            .app
+            .create_payment_run(due_by, pay_on, &self.actor.account, now)
+            .await?;
+        let payees = self.payees_of_run(v.run_id).await?;
+        self.log(
+            "payment_run_create",
+            &payees,
+            None,
+            &format!(
+                "run {}: {} transfers, {} yen, pay on {}",
+                v.run_id, v.transfers, v.total, v.pay_on
+            ),
+            now,
+        )
+        .await?;
+        Ok(v)
+    }
+
+    /// Approves a run (never its creator).
+    pub async fn approve_payment_run(
+        &self,
+        run_id: i64,
+        now: OffsetDateTime,
+    ) -> Result<crate::payment_run::RunView> {
+        self.check(Permission::PaymentApprove, None, &[], now)
+            .await?;
+        let v = self
+            .app
+            .approve_payment_run(run_id, &self.actor.account, now)
+            .await?;
+        self.log(
+            "payment_run_approve",
+            &[],
+            None,
+            &format!("run {run_id}"),
+            now,
+        )
+        .await?;
+        Ok(v)
+    }
+
+    /// Cancels a run not yet approved.
+    pub async fn cancel_payment_run(
+        &self,
+        run_id: i64,
+        now: OffsetDateTime,
+    ) -> Result<crate::payment_run::RunView> {
+        self.check(Permission::PaymentRun, None, &[], now).await?;
+        let v = self
+            .app
+            .cancel_payment_run(run_id, &self.actor.account, now)
+            .await?;
+        self.log(
+            "payment_run_cancel",
+            &[],
+            None,
+            &format!("run {run_id}"),
+            now,
+        )
+        .await?;
+        Ok(v)
+    }
+
+    /// Writes an approved run's transfer file (whole account numbers go
+    /// into it), access-logged with its payees and the file's digest.
+    pub async fn write_payment_file(
+        &self,
+        run_id: i64,
+        now: OffsetDateTime,
+    ) -> Result<(Vec<u8>, crate::payment_run::RunView)> {
+        self.check(Permission::PaymentRun, None, &[], now).await?;
+        let (bytes, v) = self
+            .app
+            .write_payment_file(run_id, &self.actor.account, now)
+            .await?;
+        let payees = self.payees_of_run(run_id).await?;
+        self.log(
+            "payment_file_export",
+            &payees,
+            None,
+            &format!(
+                "run {run_id}: {} bytes, sha256 {}",
+                bytes.len(),
+                v.file_sha256.clone().unwrap_or_default()
+            ),
+            now,
+        )
+        .await?;
+        Ok((bytes, v))
+    }
+
+    /// The bank took the file: the run's transfers are paid.
+    pub async fn mark_payment_run_sent(
+        &self,
+        run_id: i64,
+        now: OffsetDateTime,
+    ) -> Result<crate::payment_run::RunView> {
+        self.check(Permission::PaymentRun, None, &[], now).await?;
+        let v = self
+            .app
+            .mark_payment_run_sent(run_id, &self.actor.account, now)
+            .await?;
+        self.log("payment_run_sent", &[], None, &format!("run {run_id}"), now)
+            .await?;
+        Ok(v)
+    }
+
+    /// The file failed: its transfers go back to the queue.
+    pub async fn mark_payment_run_failed(
+        &self,
+        run_id: i64,
+        reason: &str,
+        now: OffsetDateTime,
+    ) -> Result<crate::payment_run::RunView> {
+        self.check(Permission::PaymentRun, None, &[], now).await?;
+        let v = self
+            .app
+            .mark_payment_run_failed(run_id, reason, &self.actor.account, now)
+            .await?;
+        self.log(
+            "payment_run_failed",
+            &[],
+            None,
+            &format!("run {run_id}"),
+            now,
+        )
+        .await?;
+        Ok(v)
+    }
+
+    /// Transfers the bank returned go back to the queue.
+    pub async fn return_transfers(
+        &self,
+        run_id: i64,
+        application_ids: &[i64],
+        reason: &str,
+        now: OffsetDateTime,
+    ) -> Result<(crate::payment_run::RunView, u64)> {
+        self.check(Permission::PaymentRun, None, &[], now).await?;
+        let v = self
+            .app
+            .return_transfers(run_id, application_ids, reason, &self.actor.account, now)
+            .await?;
+        self.log(
+            "payment_returned",
+            &[],
+            None,
+            &format!("run {run_id}: {} transfers returned", v.1),
+            now,
+        )
+        .await?;
+        Ok(v)
+    }
+
+    /// The runs (no personal data).
+    pub async fn payment_runs(
+        &self,
+        limit: i64,
+        now: OffsetDateTime,
+    ) -> Result<Vec<crate::payment_run::RunView>> {
+        self.check(Permission::PaymentRun, None, &[], now).await?;
+        self.app.payment_runs(limit).await
+    }
+
+    /// A run's payment list, access-logged with its payees; numbers whole
+    /// only for a role that may see them.
+    pub async fn payment_list(
+        &self,
+        run_id: i64,
+        now: OffsetDateTime,
+    ) -> Result<(
+        crate::payment_run::RunView,
+        Vec<crate::payment_run::PaymentView>,
+    )> {
+        self.check(Permission::PaymentRun, None, &[], now).await?;
+        let whole = self.actor.role.may(Permission::PaymentAccountReveal);
+        let (run, rows) = self.app.payment_run(run_id).await?;
+        let payees: BTreeSet<String> = rows.iter().map(|p| p.payee_id.clone()).collect();
+        self.log(
+            "payment_list_view",
+            &payees.into_iter().collect::<Vec<_>>(),
+            None,
+            &format!(
+                "run {run_id}: {} transfers, numbers {}",
+                rows.len(),
+                if whole { "whole" } else { "masked" }
+            ),
+            now,
+        )
+        .await?;
+        Ok((
+            run,
+            rows.iter()
+                .map(|p| crate::payment_run::payment_view(p, whole))
+                .collect(),
+        ))
+    }
+
+    /// A run's payment list as CSV, access-logged.
+    pub async fn payment_list_csv<W: Write>(
+        &self,
+        run_id: i64,
+        encoding: Encoding,
+        out: W,
+        now: OffsetDateTime,
+    ) -> Result<(W, u64)> {
+        self.check(Permission::PaymentRun, None, &[], now).await?;
+        let whole = self.actor.role.may(Permission::PaymentAccountReveal);
+        let (_, rows) = self.app.payment_run(run_id).await?;
+        let w = crate::payment_run::write_payment_list_csv(&rows, whole, encoding, out)?;
+        let payees: BTreeSet<String> = rows.iter().map(|p| p.payee_id.clone()).collect();
+        self.log(
+            "payment_list_export",
+            &payees.into_iter().collect::<Vec<_>>(),
+            None,
+            &format!("run {run_id}: {} rows, {}", rows.len(), encoding.name()),
+            now,
+        )
+        .await?;
+        Ok((w, rows.len() as u64))
+    }
+}

@@ -174,6 +174,18 @@ enum Command {
         #[command(subcommand)]
         action: PaymentAccountAction,
     },
+    /// Benefit applications (給付の申請): receive and check one, the
+    /// supervisor's decision, the queue, a person's history
+    Benefits {
+        #[command(subcommand)]
+        action: BenefitsAction,
+    },
+    /// Payments (支払): the transfer file's name check, payment runs, the
+    /// town's bank contract
+    Payments {
+        #[command(subcommand)]
+        action: PaymentsAction,
+    },
     /// The NHI tax levy (国民健康保険税): the annual assessment, a household's
     /// versions and schedule, the ordinance profile
     Levy {
@@ -331,6 +343,257 @@ enum ClaimsAction {
     /// claims per kind and setting, points, the trailer; exit 1 naming the
     /// line, record and field of the first malformed record
     Read { file: PathBuf },
+}
+
+// Parsed once per run: the size of a variant does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Subcommand)]
+enum BenefitsAction {
+    /// Receive and check an application; prints its number as the last line
+    /// (exit 1 naming the reason when refused: nothing is kept)
+    Apply {
+        #[command(flatten)]
+        db: DbArgs,
+        /// high-cost-benefit, reimbursement, childbirth-grant, funeral-grant,
+        /// transport-benefit
+        #[arg(long)]
+        kind: String,
+        /// 宛名番号 of the insured person the event is about (the mother, the
+        /// deceased, the patient); not for high-cost-benefit
+        #[arg(long)]
+        person: Option<String>,
+        /// The event's day (birth, death, care, transport; YYYY-MM-DD)
+        #[arg(long)]
+        on: Option<String>,
+        /// The day received (YYYY-MM-DD); default: today
+        #[arg(long)]
+        received_on: Option<String>,
+        /// Who applied and their relation (申請者)
+        #[arg(long)]
+        applicant: String,
+        /// The documents shown
+        #[arg(long, default_value = "")]
+        documents: String,
+        /// 宛名番号 of the payee; default the householder (葬祭費: required)
+        #[arg(long)]
+        payee: Option<String>,
+        /// Pay into the application's account, not the 公金受取口座
+        #[arg(long)]
+        application_account: bool,
+        /// 療養費: appliance, judo-therapy, acupuncture-massage, overseas, other
+        #[arg(long)]
+        r#type: Option<String>,
+        /// 療養費: the checked cost (費用額); 移送費: what was paid
+        #[arg(long)]
+        cost: Option<i64>,
+        /// 療養費: the receipt's or provider's reference
+        #[arg(long, default_value = "")]
+        reference: String,
+        /// 移送費: the cost of the most economical usual route
+        #[arg(long)]
+        economical: Option<i64>,
+        /// 出産育児一時金: children born
+        #[arg(long, default_value_t = 1)]
+        children: u8,
+        /// 出産育児一時金: weeks of pregnancy (and --days)
+        #[arg(long)]
+        weeks: Option<u32>,
+        #[arg(long, default_value_t = 0)]
+        days: u32,
+        /// 出産育児一時金: the facility takes part in 産科医療補償制度
+        #[arg(long)]
+        compensation: bool,
+        /// 出産育児一時金: what was paid to the facility directly (直接支払制度)
+        #[arg(long, default_value_t = 0)]
+        paid_directly: i64,
+        /// 葬祭費: the funeral's day
+        #[arg(long)]
+        funeral_on: Option<String>,
+        /// 高額療養費: the household and service month (YYYY-MM)
+        #[arg(long)]
+        household: Option<String>,
+        #[arg(long)]
+        month: Option<String>,
+    },
+    /// Decide an application: --pay, or --refuse REASON (a supervisor other
+    /// than the clerk who received it)
+    Decide {
+        #[command(flatten)]
+        db: DbArgs,
+        id: i64,
+        #[arg(long, conflicts_with = "refuse")]
+        pay: bool,
+        #[arg(long)]
+        refuse: Option<String>,
+        /// The decision's day (YYYY-MM-DD); default: today
+        #[arg(long)]
+        on: Option<String>,
+    },
+    /// Applications awaiting a decision, the oldest first
+    Queue {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+    },
+    /// One application with how its amount was reached
+    Show {
+        #[command(flatten)]
+        db: DbArgs,
+        id: i64,
+    },
+    /// A person's applications and where each payment stands
+    History {
+        #[command(flatten)]
+        db: DbArgs,
+        /// 宛名番号
+        #[arg(long)]
+        person: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum PaymentsAction {
+    /// Print a name as the transfer file will carry it, or exit 1 naming
+    /// the character it cannot carry (no database)
+    ZenginName {
+        text: String,
+        /// Write the long vowel mark as ｰ (for a bank that takes it)
+        #[arg(long)]
+        half_width_long_vowel: bool,
+    },
+    /// Payment runs
+    Run {
+        #[command(subcommand)]
+        action: RunAction,
+    },
+    /// The town's bank contract (振込依頼人) the transfer file is written for
+    Contract {
+        #[command(subcommand)]
+        action: ContractAction,
+    },
+}
+
+// Parsed once per run: the size of a variant does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Subcommand)]
+enum ContractAction {
+    /// Record the contract (a supervisor); a new version replaces the last
+    Set {
+        #[command(flatten)]
+        db: DbArgs,
+        /// 振込依頼人コード (10 digits, from the bank)
+        #[arg(long)]
+        requester_code: String,
+        /// 振込依頼人名 (kana)
+        #[arg(long)]
+        requester_name: String,
+        #[arg(long)]
+        bank: String,
+        #[arg(long, default_value = "")]
+        bank_name: String,
+        #[arg(long)]
+        branch: String,
+        #[arg(long, default_value = "")]
+        branch_name: String,
+        /// 預金種目: 1 普通, 2 当座
+        #[arg(long, default_value = "1")]
+        r#type: String,
+        #[arg(long)]
+        number: String,
+        /// 新規コード as the bank's manual says
+        #[arg(long, default_value = "0")]
+        new_code: String,
+        /// 振込指定区分: 7 電信扱, 8 文書扱
+        #[arg(long, default_value = "7")]
+        transfer_class: String,
+        /// Records without CR LF (a transmission that wants none)
+        #[arg(long)]
+        no_line_breaks: bool,
+    },
+    /// The contract in force
+    Show {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum RunAction {
+    /// Gather the decided, unpaid benefits due by D into a run; prints the
+    /// run's id as the last line, or exits 1 when there is nothing to pay
+    Create {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Benefits decided on or before this day (YYYY-MM-DD)
+        #[arg(long)]
+        date: String,
+        /// The transfer day (振込指定日); default: the --date
+        #[arg(long)]
+        pay_on: Option<String>,
+    },
+    /// Approve a run (a supervisor, never the account that created it)
+    Approve {
+        #[command(flatten)]
+        db: DbArgs,
+        id: i64,
+    },
+    /// Cancel a run not yet approved (its benefits go back to the queue)
+    Cancel {
+        #[command(flatten)]
+        db: DbArgs,
+        id: i64,
+    },
+    /// Write an approved run's 全銀 総合振込 file
+    File {
+        #[command(flatten)]
+        db: DbArgs,
+        id: i64,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// The bank took the file: every transfer is paid
+    Sent {
+        #[command(flatten)]
+        db: DbArgs,
+        id: i64,
+    },
+    /// The file failed: every transfer goes back to the queue
+    Failed {
+        #[command(flatten)]
+        db: DbArgs,
+        id: i64,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Transfers of a sent run the bank returned (振込不能・組戻し): back to
+    /// the queue
+    Return {
+        #[command(flatten)]
+        db: DbArgs,
+        id: i64,
+        /// 受付番号 of each returned transfer
+        #[arg(long = "application", required = true)]
+        applications: Vec<i64>,
+        #[arg(long)]
+        reason: String,
+    },
+    /// The runs, the latest first
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// A run's payment list (numbers masked unless the role may see them);
+    /// --csv FILE writes it as CSV
+    Show {
+        #[command(flatten)]
+        db: DbArgs,
+        id: i64,
+        #[arg(long)]
+        csv: Option<PathBuf>,
+        #[arg(long, default_value = "utf-8")]
+        encoding: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -1780,10 +2043,546 @@ fn read_import_file(file: &std::path::Path) -> anyhow::Result<(String, Vec<u8>)>
 
 /// Prints an error for a person at a terminal: Japanese first, then the
 /// English detail and code.
+fn print_application(v: &kokuho_app::benefit::ApplicationView) {
+    println!(
+        "application {}: {} for {} (event {}), payee {}, {} yen — {}{}",
+        v.application_id,
+        v.kind_label,
+        v.addressee_id,
+        v.event_on,
+        v.payee_id,
+        v.amount,
+        v.status,
+        if v.provisional { " 【暫定】" } else { "" }
+    );
+    for step in &v.steps {
+        println!("  {step}");
+    }
+    println!("  rule: {}", v.rule);
+    if let Some(r) = &v.decision_reason {
+        println!("  reason: {r}");
+    }
+}
+
+async fn benefits_command(action: BenefitsAction) -> anyhow::Result<()> {
+    use kokuho_app::benefit::{ApplicationInput, Decision, EventInput};
+    use kokuho_domain::benefit::{BenefitKind, ReimbursementType};
+    let now = OffsetDateTime::now_utc();
+    let today = kokuho_app::local_date(now);
+    match action {
+        BenefitsAction::Apply {
+            db,
+            kind,
+            person,
+            on,
+            received_on,
+            applicant,
+            documents,
+            payee,
+            application_account,
+            r#type,
+            cost,
+            reference,
+            economical,
+            children,
+            weeks,
+            days,
+            compensation,
+            paid_directly,
+            funeral_on,
+            household,
+            month,
+        } => {
+            let kind = BenefitKind::parse(&kind).ok_or_else(|| {
+                AppError::invalid(
+                    "kind",
+                    "kind must be high-cost-benefit, reimbursement, childbirth-grant, funeral-grant or transport-benefit",
+                    "給付の種類が正しくありません",
+                )
+            })?;
+            let need = |field: &'static str, v: Option<String>| -> anyhow::Result<String> {
+                v.filter(|s| !s.trim().is_empty()).ok_or_else(|| {
+                    AppError::invalid(
+                        field,
+                        format!("--{} is required", field.replace('_', "-")),
+                        format!("{field} を入力してください"),
+                    )
+                    .into()
+                })
+            };
+            let need_yen = |field: &'static str, v: Option<i64>| -> anyhow::Result<i64> {
+                v.ok_or_else(|| {
+                    AppError::invalid(
+                        field,
+                        format!("--{field} is required"),
+                        format!("{field} を入力してください"),
+                    )
+                    .into()
+                })
+            };
+            let event = match kind {
+                BenefitKind::HighCostBenefit => EventInput::HighCost {
+                    household_number: need("household", household)?,
+                    service_month: parse_month_arg("month", &need("month", month)?)?,
+                },
+                _ => {
+                    let on = parse_date_arg("on", &need("on", on)?)?;
+                    match kind {
+                        BenefitKind::ChildbirthGrant => EventInput::Childbirth {
+                            born_on: on,
+                            children,
+                            gestation_days: weeks
+                                .ok_or_else(|| {
+                                    AppError::invalid(
+                                        "weeks",
+                                        "--weeks (of pregnancy) is required",
+                                        "妊娠週数を入力してください",
+                                    )
+                                })?
+                                .saturating_mul(7)
+                                .saturating_add(days),
+                            compensation_covered: compensation,
+                            paid_directly,
+                        },
+                        BenefitKind::FuneralGrant => EventInput::Funeral {
+                            died_on: on,
+                            funeral_on: match funeral_on {
+                                Some(d) => parse_date_arg("funeral_on", &d)?,
+                                None => on,
+                            },
+                        },
+                        BenefitKind::Reimbursement => EventInput::Reimbursement {
+                            kind: ReimbursementType::parse(&need("type", r#type)?).ok_or_else(|| {
+                                AppError::invalid(
+                                    "type",
+                                    "--type must be appliance, judo-therapy, acupuncture-massage, overseas or other",
+                                    "療養費の種類が正しくありません",
+                                )
+                            })?,
+                            service_on: on,
+                            cost: need_yen("cost", cost)?,
+                            reference,
+                        },
+                        _ => EventInput::Transport {
+                            moved_on: on,
+                            paid: need_yen("cost", cost)?,
+                            economical: need_yen("economical", economical)?,
+                        },
+                    }
+                }
+            };
+            let received_on = match received_on {
+                Some(d) => parse_date_arg("received_on", &d)?,
+                None => today,
+            };
+            let (app, actor) = open_session(&db).await?;
+            let v = Session {
+                app: &app,
+                actor: &actor,
+            }
+            .receive_application(
+                &ApplicationInput {
+                    addressee_id: person.unwrap_or_default(),
+                    event,
+                    received_on,
+                    applicant,
+                    documents,
+                    payee_id: payee,
+                    application_account,
+                },
+                now,
+            )
+            .await?;
+            print_application(&v);
+            println!("{}", v.application_id);
+        }
+        BenefitsAction::Decide {
+            db,
+            id,
+            pay,
+            refuse,
+            on,
+        } => {
+            let decision = match (pay, refuse) {
+                (true, None) => Decision::Pay,
+                (false, Some(reason)) => Decision::Refuse { reason },
+                _ => {
+                    return Err(AppError::invalid(
+                        "decision",
+                        "give --pay or --refuse REASON",
+                        "支給（--pay）か不支給（--refuse 理由）を指定してください",
+                    )
+                    .into());
+                }
+            };
+            let on = match on {
+                Some(d) => parse_date_arg("on", &d)?,
+                None => today,
+            };
+            let (app, actor) = open_session(&db).await?;
+            let v = Session {
+                app: &app,
+                actor: &actor,
+            }
+            .decide_application(id, &decision, on, now)
+            .await?;
+            print_application(&v);
+        }
+        BenefitsAction::Queue { db, limit } => {
+            let (app, actor) = open_session(&db).await?;
+            let v = Session {
+                app: &app,
+                actor: &actor,
+            }
+            .decision_queue(limit, now)
+            .await?;
+            for a in &v {
+                println!(
+                    "{}\t{}\t{}\t{}\treceived {} by {}\t{} yen{}",
+                    a.application_id,
+                    a.kind_label,
+                    a.addressee_id,
+                    a.event_on,
+                    a.received_on,
+                    a.received_by,
+                    a.amount,
+                    if a.provisional { "\t【暫定】" } else { "" }
+                );
+            }
+            println!("{} awaiting a decision", v.len());
+        }
+        BenefitsAction::Show { db, id } => {
+            let (app, actor) = open_session(&db).await?;
+            let v = Session {
+                app: &app,
+                actor: &actor,
+            }
+            .application(id, now)
+            .await?;
+            print_application(&v);
+        }
+        BenefitsAction::History { db, person } => {
+            let (app, actor) = open_session(&db).await?;
+            let v = Session {
+                app: &app,
+                actor: &actor,
+            }
+            .benefit_history(&person, now)
+            .await?;
+            for l in &v {
+                let a = &l.application;
+                println!(
+                    "{}\t{}\t{}\t{} yen\t{}\t{}",
+                    a.application_id,
+                    a.kind_label,
+                    a.event_on,
+                    a.amount,
+                    a.status,
+                    l.payment
+                        .map(|(run, s)| format!("run {run}: {s}"))
+                        .unwrap_or_default()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn print_run(v: &kokuho_app::payment_run::RunView) {
+    println!(
+        "run {}: {} — due by {}, pay on {}, {} transfers, {} yen{}{}",
+        v.run_id,
+        v.status_label,
+        v.due_by,
+        v.pay_on,
+        v.transfers,
+        v.total,
+        if v.without_account > 0 {
+            format!(
+                ", {} decided benefits without an account left out",
+                v.without_account
+            )
+        } else {
+            String::new()
+        },
+        v.file_sha256
+            .as_deref()
+            .map(|h| format!(", file sha256 {h}"))
+            .unwrap_or_default()
+    );
+}
+
+async fn payments_command(action: PaymentsAction) -> anyhow::Result<ExitCode> {
+    use kokuho_domain::bank_account::{AccountType, LongVowel, to_transfer_kana};
+    let now = OffsetDateTime::now_utc();
+    match action {
+        PaymentsAction::ZenginName {
+            text,
+            half_width_long_vowel,
+        } => {
+            let lv = if half_width_long_vowel {
+                LongVowel::HalfWidthMark
+            } else {
+                LongVowel::Hyphen
+            };
+            match to_transfer_kana(&text, lv) {
+                Ok(name) => println!("{name}"),
+                Err(e) => {
+                    eprintln!("エラー: {}", e.message_ja());
+                    eprintln!("error [invalid] name: {e}");
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+        }
+        PaymentsAction::Contract { action } => match action {
+            ContractAction::Set {
+                db,
+                requester_code,
+                requester_name,
+                bank,
+                bank_name,
+                branch,
+                branch_name,
+                r#type,
+                number,
+                new_code,
+                transfer_class,
+                no_line_breaks,
+            } => {
+                let account_type = r#type
+                    .trim()
+                    .chars()
+                    .next()
+                    .filter(|_| r#type.trim().len() == 1)
+                    .and_then(AccountType::from_code)
+                    .ok_or_else(|| {
+                        AppError::invalid(
+                            "type",
+                            "--type: 1, 2, 4 or 9",
+                            "預金種目が正しくありません",
+                        )
+                    })?;
+                let transfer_class = match transfer_class.trim() {
+                    "7" => kokuho_formats::zengin::TransferClass::Telegraphic,
+                    "8" => kokuho_formats::zengin::TransferClass::Document,
+                    _ => {
+                        return Err(AppError::invalid(
+                            "transfer_class",
+                            "--transfer-class: 7 (電信扱) or 8 (文書扱)",
+                            "振込指定区分は7か8です",
+                        )
+                        .into());
+                    }
+                };
+                let new_code = new_code.trim().chars().next().unwrap_or('?');
+                let (app, actor) = open_session(&db).await?;
+                let v = Session {
+                    app: &app,
+                    actor: &actor,
+                }
+                .set_bank_contract(
+                    &kokuho_app::payment_run::BankContract {
+                        requester_code,
+                        requester_name,
+                        bank_code: bank,
+                        bank_name,
+                        branch_code: branch,
+                        branch_name,
+                        account_type,
+                        account_number: number,
+                        new_code,
+                        transfer_class,
+                        line_breaks: !no_line_breaks,
+                    },
+                    now,
+                )
+                .await?;
+                println!("bank contract version {v} recorded");
+            }
+            ContractAction::Show { db } => {
+                let (app, actor) = open_session(&db).await?;
+                Session {
+                    app: &app,
+                    actor: &actor,
+                }
+                .require(kokuho_domain::access::Permission::PaymentRun, now)
+                .await?;
+                match app.bank_contract().await? {
+                    Some(c) => println!(
+                        "version {}: requester {} {}, {} {} / {} {}, type {} number {}, 新規コード {}, 振込指定区分 {}, line breaks {}, by {}",
+                        c.version_no,
+                        c.requester_code,
+                        c.requester_name,
+                        c.bank_code,
+                        c.bank_name,
+                        c.branch_code,
+                        c.branch_name,
+                        c.account_type,
+                        c.account_number,
+                        c.new_code,
+                        c.transfer_class,
+                        c.line_breaks,
+                        c.recorded_by
+                    ),
+                    None => println!("no bank contract recorded"),
+                }
+            }
+        },
+        PaymentsAction::Run { action } => match action {
+            RunAction::Create { db, date, pay_on } => {
+                let due_by = parse_date_arg("date", &date)?;
+                let pay_on = match pay_on {
+                    Some(d) => parse_date_arg("pay_on", &d)?,
+                    None => due_by,
+                };
+                let (app, actor) = open_session(&db).await?;
+                let v = Session {
+                    app: &app,
+                    actor: &actor,
+                }
+                .create_payment_run(due_by, pay_on, now)
+                .await?;
+                print_run(&v);
+                println!("{}", v.run_id);
+            }
+            RunAction::Approve { db, id } => {
+                let (app, actor) = open_session(&db).await?;
+                let v = Session {
+                    app: &app,
+                    actor: &actor,
+                }
+                .approve_payment_run(id, now)
+                .await?;
+                print_run(&v);
+            }
+            RunAction::Cancel { db, id } => {
+                let (app, actor) = open_session(&db).await?;
+                let v = Session {
+                    app: &app,
+                    actor: &actor,
+                }
+                .cancel_payment_run(id, now)
+                .await?;
+                print_run(&v);
+            }
+            RunAction::File { db, id, out } => {
+                let (app, actor) = open_session(&db).await?;
+                let (bytes, v) = Session {
+                    app: &app,
+                    actor: &actor,
+                }
+                .write_payment_file(id, now)
+                .await?;
+                // beside the target first, renamed when whole
+                let part = out.with_extension("part");
+                std::fs::write(&part, &bytes)
+                    .with_context(|| format!("cannot write {}", part.display()))?;
+                std::fs::rename(&part, &out)
+                    .with_context(|| format!("cannot write {}", out.display()))?;
+                print_run(&v);
+                println!("{}: {} bytes", out.display(), bytes.len());
+            }
+            RunAction::Sent { db, id } => {
+                let (app, actor) = open_session(&db).await?;
+                let v = Session {
+                    app: &app,
+                    actor: &actor,
+                }
+                .mark_payment_run_sent(id, now)
+                .await?;
+                print_run(&v);
+            }
+            RunAction::Failed { db, id, reason } => {
+                let (app, actor) = open_session(&db).await?;
+                let v = Session {
+                    app: &app,
+                    actor: &actor,
+                }
+                .mark_payment_run_failed(id, &reason, now)
+                .await?;
+                print_run(&v);
+            }
+            RunAction::Return {
+                db,
+                id,
+                applications,
+                reason,
+            } => {
+                let (app, actor) = open_session(&db).await?;
+                let (v, n) = Session {
+                    app: &app,
+                    actor: &actor,
+                }
+                .return_transfers(id, &applications, &reason, now)
+                .await?;
+                print_run(&v);
+                println!("{n} transfers back in the queue");
+            }
+            RunAction::List { db } => {
+                let (app, actor) = open_session(&db).await?;
+                let v = Session {
+                    app: &app,
+                    actor: &actor,
+                }
+                .payment_runs(100, now)
+                .await?;
+                for r in &v {
+                    print_run(r);
+                }
+            }
+            RunAction::Show {
+                db,
+                id,
+                csv,
+                encoding,
+            } => {
+                let (app, actor) = open_session(&db).await?;
+                let session = Session {
+                    app: &app,
+                    actor: &actor,
+                };
+                if let Some(path) = csv {
+                    let enc = parse_encoding(&encoding)?;
+                    save_csv(&path, "transfers", async |w| {
+                        session.payment_list_csv(id, enc, w, now).await
+                    })
+                    .await?;
+                } else {
+                    let (run, rows) = session.payment_list(id, now).await?;
+                    print_run(&run);
+                    for p in &rows {
+                        println!(
+                            "{}\t{}\t{}\t{}\t{}-{}\t{}\t{}\t{}\t{}\t{}",
+                            p.line,
+                            p.application_id,
+                            p.kind_label,
+                            p.payee_id,
+                            p.bank_code,
+                            p.branch_code,
+                            p.account_type,
+                            p.number,
+                            p.holder_transfer,
+                            p.amount,
+                            p.outcome
+                        );
+                    }
+                }
+            }
+        },
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn report(e: &anyhow::Error) {
     if let Some(app) = e.downcast_ref::<AppError>() {
         eprintln!("エラー: {}", app.message_ja());
-        eprintln!("error [{}]: {}", app.code(), app.message_en());
+        match app {
+            // the field named in English too, for the operator's log
+            AppError::Invalid { field, .. } => {
+                eprintln!("error [{}] {field}: {}", app.code(), app.message_en());
+            }
+            _ => eprintln!("error [{}]: {}", app.code(), app.message_en()),
+        }
     } else {
         eprintln!("error: {e:#}");
     }
@@ -2019,6 +2818,8 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Claims { action } => claims_command(action).await?,
         Command::HighCost { action } => high_cost_command(action).await?,
         Command::PaymentAccount { action } => payment_account_command(action).await?,
+        Command::Benefits { action } => benefits_command(action).await?,
+        Command::Payments { action } => return payments_command(action).await,
         Command::IncomeSample { db, year, out } => {
             let (app, actor) = open_session(&db).await?;
             let records = Session {
@@ -2504,6 +3305,19 @@ async fn demo(data_dir: &Path, listen: SocketAddr, residents: u64) -> anyhow::Re
             &data_dir.join("claims-sample.uke"),
         )
         .await?;
+        let b = kokuho_app::town::benefits_sample::demo_benefits(
+            &Kokuho::new(
+                db.clone(),
+                Arc::new(ring.clone()),
+                spec.insurer_number.clone(),
+            ),
+            OffsetDateTime::now_utc(),
+        )
+        .await?;
+        println!(
+            "benefits: {} applications received, {} decided to pay (waiting for a payment run)",
+            b.received, b.decided
+        );
         db.checkpoint().await?;
     } else {
         println!(

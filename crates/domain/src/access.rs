@@ -97,6 +97,8 @@ impl Role {
                 ClaimsImport,
                 HighCost,
                 PaymentAccount,
+                BenefitApply,
+                PaymentRun,
             ],
             Role::Supervisor => &[
                 RegistryRead,
@@ -117,6 +119,10 @@ impl Role {
                 HighCost,
                 PaymentAccount,
                 PaymentAccountReveal,
+                BenefitApply,
+                BenefitDecide,
+                PaymentRun,
+                PaymentApprove,
             ],
             Role::Auditor => &[AuditRead, RegistryRead, EligibilityRead],
             Role::Administrator => &[AccountAdmin, VaultAdmin, SystemRead, Retention],
@@ -179,10 +185,20 @@ pub enum Permission {
     PaymentAccount,
     /// see an account number whole (checking a payment run)
     PaymentAccountReveal,
+    /// receive and check benefit applications, see benefit histories
+    /// (給付の申請受付・審査)
+    BenefitApply,
+    /// decide benefit applications (給付の支給・不支給決定)
+    BenefitDecide,
+    /// make payment runs, write their transfer files, record what the bank
+    /// did (支払の作成・振込ファイル)
+    PaymentRun,
+    /// approve payment runs (支払の承認)
+    PaymentApprove,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 23] = [
+    pub const ALL: [Permission; 27] = [
         Permission::RegistryRead,
         Permission::RegistryWrite,
         Permission::MyNumberLookup,
@@ -206,6 +222,10 @@ impl Permission {
         Permission::HighCost,
         Permission::PaymentAccount,
         Permission::PaymentAccountReveal,
+        Permission::BenefitApply,
+        Permission::BenefitDecide,
+        Permission::PaymentRun,
+        Permission::PaymentApprove,
     ];
 
     pub fn code(self) -> &'static str {
@@ -233,6 +253,10 @@ impl Permission {
             Permission::HighCost => "high_cost",
             Permission::PaymentAccount => "payment_account",
             Permission::PaymentAccountReveal => "payment_account_reveal",
+            Permission::BenefitApply => "benefit_apply",
+            Permission::BenefitDecide => "benefit_decide",
+            Permission::PaymentRun => "payment_run",
+            Permission::PaymentApprove => "payment_approve",
         }
     }
 
@@ -265,7 +289,25 @@ impl Permission {
             Permission::HighCost => "高額療養費の計算・照会",
             Permission::PaymentAccount => "振込口座の登録・照会",
             Permission::PaymentAccountReveal => "口座番号の全桁表示",
+            Permission::BenefitApply => "給付の申請受付・審査",
+            Permission::BenefitDecide => "給付の支給・不支給決定",
+            Permission::PaymentRun => "支払の作成・振込ファイルの作成",
+            Permission::PaymentApprove => "支払の承認",
         }
+    }
+
+    /// Whether only a role gives this permission, never a contractor's
+    /// grant: the town's own acts (decisions, approvals, whole account
+    /// numbers) and the administration of accounts and keys.
+    pub fn role_only(self) -> bool {
+        matches!(
+            self,
+            Permission::AccountAdmin
+                | Permission::VaultAdmin
+                | Permission::PaymentAccountReveal
+                | Permission::BenefitDecide
+                | Permission::PaymentApprove
+        )
     }
 
     /// Whether using this permission needs a stated purpose each time.
@@ -292,6 +334,7 @@ pub struct Grant {
 pub fn allowed(role: Role, grants: &[Grant], p: Permission, today: time::Date) -> bool {
     role.may(p)
         || (role == Role::Contractor
+            && !p.role_only()
             && grants
                 .iter()
                 .any(|g| g.permission == p && g.valid_from <= today && today <= g.valid_until))

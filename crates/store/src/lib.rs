@@ -10,6 +10,7 @@ pub mod access;
 pub mod addressee;
 pub mod annual_outpatient;
 pub mod bank_account;
+pub mod benefit;
 pub mod burden;
 pub mod claims;
 mod db;

@@ -7,6 +7,7 @@
 //! same seed and spec give the same town whatever version of `rand` is in
 //! the build.
 
+pub mod benefits_sample;
 pub mod claims_sample;
 pub mod data;
 pub mod feed_sample;

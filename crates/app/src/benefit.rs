@@ -1,0 +1,668 @@
+//! Benefit applications and decisions (給付の申請・決定), one workflow for
+//! every kind: received and checked together (the person insured on the
+//! event's day, the amount by the rules of that day, the two years of
+//! 国民健康保険法 第110条, no second application for one event) — refused
+//! with the reason and nothing kept when any check fails; then decided by a
+//! supervisor other than the clerk who received it (支給, or 不支給 with the
+//! reason); then paid by a payment run (`payment_run`).
+//!
+//! Who is paid: the householder (国民健康保険法 第54条, 第57条の2, 第58条 pay
+//! the 世帯主), except 葬祭費, which goes to whoever held the funeral.
+
+use kokuho_domain::benefit::{self as rule, BenefitKind, BenefitRules, Event, ReimbursementType};
+use kokuho_domain::burden::{copay_percent_in, format_month};
+use kokuho_domain::eligibility::YearMonth;
+use kokuho_domain::id::AddresseeId;
+use kokuho_store::benefit::{self as repo, ApplicationRow};
+use kokuho_store::eligibility::{self as elig, NOW};
+use serde::Serialize;
+use time::{Date, OffsetDateTime};
+
+use crate::eligibility::{Actor, in_tx, to_us};
+use crate::{AppError, Kokuho, Result, local_date};
+
+/// The event of an application, as the clerk enters it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EventInput {
+    Childbirth {
+        born_on: Date,
+        children: u8,
+        gestation_days: u32,
+        compensation_covered: bool,
+        paid_directly: i64,
+    },
+    Funeral {
+        died_on: Date,
+        funeral_on: Date,
+    },
+    Reimbursement {
+        kind: ReimbursementType,
+        service_on: Date,
+        /// the cost as the fee schedule gives it, after the clerk's check
+        cost: i64,
+        /// what tells two applications for the same day apart (the
+        /// receipt's or the provider's number)
+        reference: String,
+    },
+    Transport {
+        moved_on: Date,
+        paid: i64,
+        economical: i64,
+    },
+    /// 高額療養費 of a household's service month, as the monthly run
+    /// decided it
+    HighCost {
+        household_number: String,
+        service_month: YearMonth,
+    },
+}
+
+/// An application as received at the counter.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApplicationInput {
+    /// the insured person the event is about (宛名番号); for 高額療養費
+    /// the householder is taken from the run's decision and this is ignored
+    pub addressee_id: String,
+    pub event: EventInput,
+    pub received_on: Date,
+    /// who applied, and how they relate to the insured person
+    pub applicant: String,
+    /// the documents shown (領収書, 会葬礼状, 合意文書 …)
+    pub documents: String,
+    /// who is paid (宛名番号): by default the householder on the event's
+    /// day; 葬祭費 must name who held the funeral
+    pub payee_id: Option<String>,
+    /// the payee chose the application's account over the 公金受取口座
+    pub application_account: bool,
+}
+
+/// An application as screens and the command line show it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ApplicationView {
+    pub application_id: i64,
+    pub kind: &'static str,
+    pub kind_label: String,
+    pub addressee_id: String,
+    pub household_number: Option<String>,
+    pub event_on: Date,
+    pub received_on: Date,
+    pub applicant: String,
+    pub documents: String,
+    pub payee_id: String,
+    pub application_account: bool,
+    pub amount: i64,
+    pub steps: Vec<String>,
+    pub rule: String,
+    pub provisional: bool,
+    pub received_by: String,
+    /// 審査待ち, 支給決定, 不支給決定
+    pub status: &'static str,
+    pub decision_reason: Option<String>,
+    pub decided_on: Option<Date>,
+    pub decided_by: Option<String>,
+}
+
+pub(crate) fn view(r: &ApplicationRow) -> ApplicationView {
+    let kind = BenefitKind::parse(&r.kind);
+    let sub = r.subtype.as_deref().and_then(ReimbursementType::parse);
+    ApplicationView {
+        application_id: r.application_id,
+        kind: kind.map_or("", BenefitKind::code),
+        kind_label: match (kind, sub) {
+            (Some(k), Some(s)) => format!("{}（{}）", k.label(), s.label()),
+            (Some(k), None) => k.label().to_string(),
+            _ => r.kind.clone(),
+        },
+        addressee_id: r.addressee_id.clone(),
+        household_number: r.household_number.clone(),
+        event_on: r.event_on,
+        received_on: r.received_on,
+        applicant: r.applicant.clone(),
+        documents: r.documents.clone(),
+        payee_id: r.payee_id.clone(),
+        application_account: r.application_account,
+        amount: r.amount,
+        steps: r.basis.lines().map(str::to_string).collect(),
+        rule: r.rule.clone(),
+        provisional: r.provisional,
+        received_by: r.received_by.clone(),
+        status: match r.decision.as_deref() {
+            None => "審査待ち",
+            Some("pay") => "支給決定",
+            Some(_) => "不支給決定",
+        },
+        decision_reason: r.decision_reason.clone(),
+        decided_on: r.decided_on,
+        decided_by: r.decided_by.clone(),
+    }
+}
+
+/// A supervisor's decision.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// 支給
+    Pay,
+    /// 不支給, with the reason the notice will give
+    Refuse { reason: String },
+}
+
+fn invalid(field: &'static str, en: impl Into<String>, ja: impl Into<String>) -> AppError {
+    AppError::invalid(field, en, ja)
+}
+
+fn insured_on(periods: &[elig::PeriodVersion], day: Date) -> bool {
+    periods
+        .iter()
+        .any(|p| p.acquired_on <= day && p.lost_on.is_none_or(|l| day < l))
+}
+
+impl Kokuho {
+    /// The household a person belonged to on a day (as known now).
+    async fn household_of_on(&self, person: &AddresseeId, day: Date) -> Result<Option<String>> {
+        in_tx!(self.db, |tx| {
+            let ms = elig::memberships_of_person(&mut tx, &self.insurer, person, NOW).await?;
+            Ok(ms
+                .into_iter()
+                .find(|m| m.valid_from <= day && m.valid_to.is_none_or(|t| day < t))
+                .map(|m| m.household_number.to_string()))
+        })
+    }
+
+    async fn householder_on(&self, household: &str, day: Date) -> Result<Option<String>> {
+        Ok(kokuho_store::high_cost::householders_on(
+            &self.db,
+            &self.insurer,
+            day,
+            &[household.to_string()],
+            NOW,
+        )
+        .await?
+        .remove(household))
+    }
+
+    /// Receives and checks an application; kept only when every check
+    /// passes (awaiting the supervisor's decision).
+    pub async fn receive_application(
+        &self,
+        input: &ApplicationInput,
+        actor: Actor<'_>,
+        now: OffsetDateTime,
+    ) -> Result<ApplicationView> {
+        let rules = BenefitRules::shipped().map_err(|e| AppError::Setup {
+            message_en: e.to_string(),
+            message_ja: "給付の規則表が読めません".into(),
+        })?;
+        let today = local_date(now);
+        if input.received_on > today {
+            return Err(invalid(
+                "received_on",
+                "the day received is in the future",
+                "受付日が未来の日付です",
+            ));
+        }
+        if input.applicant.trim().is_empty() {
+            return Err(invalid(
+                "applicant",
+                "the applicant is required",
+                "申請者を入力してください",
+            ));
+        }
+        // The event, the person it is about, its household and the key
+        // that makes a second application for it a duplicate.
+        let (event, person, household, key, subtype) = match &input.event {
+            EventInput::HighCost {
+                household_number,
+                service_month,
+            } => {
+                let month = format_month(*service_month);
+                let decision = kokuho_store::high_cost::household_decisions(
+                    &self.db,
+                    &self.insurer,
+                    household_number,
+                )
+                .await?
+                .into_iter()
+                .find(|d| d.service_month == month && d.superseded_us.is_none())
+                .ok_or_else(|| {
+                    invalid(
+                        "service_month",
+                        "no high-cost decision for the household and month: run the month first",
+                        "この世帯・診療月の高額療養費の計算結果がありません（先に月次計算を実行してください）",
+                    )
+                })?;
+                let first = service_month.first_day().ok_or_else(|| {
+                    invalid("service_month", "not a month", "診療月が正しくありません")
+                })?;
+                let householder = decision.householder_id.clone().ok_or_else(|| {
+                    invalid(
+                        "household_number",
+                        "the household has no householder on record",
+                        "世帯主が登録されていません",
+                    )
+                })?;
+                (
+                    Event::HighCost {
+                        service_month_first_day: first,
+                        refund: decision.refund,
+                        rule: format!(
+                            "高額療養費 月次計算 第{}回 (決定 第{}版)",
+                            decision.run_id, decision.version_no
+                        ),
+                    },
+                    AddresseeId::parse(&householder)?,
+                    Some(household_number.clone()),
+                    format!("high_cost_benefit:{household_number}:{month}"),
+                    None,
+                )
+            }
+            other => {
+                let person = AddresseeId::parse(&input.addressee_id)?.to_owned();
+                let (event, key, subtype) = match other {
+                    EventInput::Childbirth {
+                        born_on,
+                        children,
+                        gestation_days,
+                        compensation_covered,
+                        paid_directly,
+                    } => (
+                        Event::Childbirth {
+                            born_on: *born_on,
+                            children: *children,
+                            gestation_days: *gestation_days,
+                            compensation_covered: *compensation_covered,
+                            paid_directly: *paid_directly,
+                        },
+                        format!("childbirth_grant:{person}:{born_on}"),
+                        None,
+                    ),
+                    EventInput::Funeral {
+                        died_on,
+                        funeral_on,
+                    } => (
+                        Event::Funeral {
+                            died_on: *died_on,
+                            funeral_on: *funeral_on,
+                        },
+                        format!("funeral_grant:{person}"),
+                        None,
+                    ),
+                    EventInput::Reimbursement {
+                        kind,
+                        service_on,
+                        cost,
+                        reference,
+                    } => {
+                        let household = self.household_of_on(&person, *service_on).await?;
+                        let percent = match household {
+                            Some(h) => kokuho_store::burden::current(
+                                &self.db,
+                                &self.insurer,
+                                &h,
+                                &format_month(YearMonth::from_date(*service_on)),
+                            )
+                            .await?
+                            .and_then(|b| copay_percent_in(&b.copay_rates, person.as_str())),
+                            None => None,
+                        }
+                        .ok_or_else(|| {
+                            invalid(
+                                "service_on",
+                                "no copay rate judged for the person's household in that month: judge the burden categories first",
+                                "その月の負担区分（負担割合）が判定されていません（先に負担区分を判定してください）",
+                            )
+                        })?;
+                        (
+                            Event::Reimbursement {
+                                kind: *kind,
+                                service_on: *service_on,
+                                cost: *cost,
+                                copay_percent: percent,
+                            },
+                            format!(
+                                "reimbursement:{person}:{}:{service_on}:{}",
+                                kind.code(),
+                                reference.trim()
+                            ),
+                            Some(kind.code().to_string()),
+                        )
+                    }
+                    EventInput::Transport {
+                        moved_on,
+                        paid,
+                        economical,
+                    } => (
+                        Event::Transport {
+                            moved_on: *moved_on,
+                            paid: *paid,
+                            economical: *economical,
+                        },
+                        format!("transport_benefit:{person}:{moved_on}"),
+                        None,
+                    ),
+                    EventInput::HighCost { .. } => unreachable_high_cost()?,
+                };
+                let household = self.household_of_on(&person, event.insured_on()).await?;
+                (event, person, household, key, subtype)
+            }
+        };
+        let day = event.insured_on();
+        if input.received_on < day {
+            return Err(invalid(
+                "received_on",
+                "received before the event",
+                "受付日が支給事由の日より前です",
+            ));
+        }
+        let last = rule::last_day_to_apply(event.lapse_from());
+        if input.received_on > last {
+            return Err(invalid(
+                "received_on",
+                format!("the right lapsed after {last} (two years, 国民健康保険法 第110条)"),
+                format!("時効（2年）により請求できません（請求期限 {last}）"),
+            ));
+        }
+        kokuho_store::addressee::get_person(&self.db, &self.insurer, &person)
+            .await?
+            .ok_or(AppError::NotFound {
+                what: "person",
+                message_ja: "該当する宛名がありません",
+            })?;
+        let periods = elig::periods_of_person_db(&self.db, &self.insurer, &person, NOW).await?;
+        if !insured_on(&periods, day) {
+            return Err(invalid(
+                "addressee_id",
+                format!("the person was not insured here on {day}"),
+                format!("{day} に国保の被保険者ではありません"),
+            ));
+        }
+        let amount = rule::amount(&rules, &event).map_err(|e| AppError::Invalid {
+            field: e.field,
+            message_en: e.reason,
+            message_ja: e.reason_ja,
+        })?;
+        let payee = match (&input.payee_id, event.kind()) {
+            (Some(p), _) if !p.trim().is_empty() => AddresseeId::parse(p.trim())
+                .map_err(|e| AppError::from(e).for_field("payee_id"))?
+                .to_owned(),
+            (_, BenefitKind::FuneralGrant) => {
+                return Err(invalid(
+                    "payee_id",
+                    "葬祭費 is paid to whoever held the funeral: name them",
+                    "葬祭費は葬祭を行った方に支給します。受取人を指定してください",
+                ));
+            }
+            _ => {
+                let hh = household.as_deref().ok_or_else(|| {
+                    invalid(
+                        "addressee_id",
+                        "the person belonged to no household on the day",
+                        "その日の世帯が見つかりません",
+                    )
+                })?;
+                let holder = self.householder_on(hh, day).await?.ok_or_else(|| {
+                    invalid(
+                        "payee_id",
+                        "the household has no householder on record: name the payee",
+                        "世帯主が登録されていません。受取人を指定してください",
+                    )
+                })?;
+                AddresseeId::parse(&holder)?.to_owned()
+            }
+        };
+        kokuho_store::addressee::get_person(&self.db, &self.insurer, &payee)
+            .await?
+            .ok_or(AppError::NotFound {
+                what: "payee",
+                message_ja: "受取人の宛名がありません",
+            })?;
+        let facts = facts_json(&input.event, &event);
+        let at = to_us(now);
+        let row = in_tx!(self.db, |tx| {
+            if let Some(earlier) = repo::live_for_event(&mut tx, &self.insurer, &key).await? {
+                return Err(AppError::Conflict {
+                    message_en: format!(
+                        "application {earlier} is already for the same event (awaiting its decision or decided to pay)"
+                    ),
+                    message_ja: format!("同じ支給事由の申請（受付番号 {earlier}）があります"),
+                });
+            }
+            let row = ApplicationRow {
+                application_id: repo::next_application_id(&mut tx, &self.insurer).await?,
+                kind: event.kind().code().to_string(),
+                subtype: subtype.clone(),
+                addressee_id: person.to_string(),
+                household_number: household.clone(),
+                event_on: day,
+                event_key: key.clone(),
+                facts: facts.clone(),
+                received_on: input.received_on,
+                applicant: input.applicant.trim().to_string(),
+                documents: input.documents.trim().to_string(),
+                payee_id: payee.to_string(),
+                application_account: input.application_account,
+                amount: amount.amount,
+                basis: amount.steps.join("\n"),
+                rule: amount.rule.clone(),
+                provisional: amount.provisional,
+                received_us: at,
+                received_by: actor.to_string(),
+                decision: None,
+                decision_reason: None,
+                decided_on: None,
+                decided_us: None,
+                decided_by: None,
+            };
+            repo::insert_application(&mut tx, &self.insurer, &row)
+                .await
+                .map_err(|e| match e {
+                    kokuho_store::StoreError::Duplicate { .. } => AppError::Conflict {
+                        message_en: "an application for the same event was received meanwhile"
+                            .into(),
+                        message_ja: "同じ支給事由の申請があります".into(),
+                    },
+                    other => other.into(),
+                })?;
+            Ok::<_, AppError>(row)
+        })?;
+        Ok(view(&row))
+    }
+
+    /// Decides an application awaiting its decision. The supervisor who
+    /// decides is never the clerk who received it.
+    pub async fn decide_application(
+        &self,
+        application_id: i64,
+        decision: &Decision,
+        decided_on: Date,
+        actor: Actor<'_>,
+        now: OffsetDateTime,
+    ) -> Result<ApplicationView> {
+        let app = self.application(application_id).await?;
+        if app.decision.is_some() {
+            return Err(AppError::Conflict {
+                message_en: format!("application {application_id} is already decided"),
+                message_ja: "この申請は決定済みです".into(),
+            });
+        }
+        if app.received_by == actor {
+            return Err(AppError::Conflict {
+                message_en: "the clerk who received an application cannot decide it".into(),
+                message_ja: "受付した職員は決定できません（別の職員が決定してください）".into(),
+            });
+        }
+        if decided_on < app.received_on || decided_on > local_date(now) {
+            return Err(invalid(
+                "decided_on",
+                "the decision's day is before the application or in the future",
+                "決定日が受付日より前か、未来の日付です",
+            ));
+        }
+        let (code, reason) = match decision {
+            Decision::Pay => ("pay", None),
+            Decision::Refuse { reason } if !reason.trim().is_empty() => {
+                ("refuse", Some(reason.trim()))
+            }
+            Decision::Refuse { .. } => {
+                return Err(invalid(
+                    "reason",
+                    "a refusal needs its reason",
+                    "不支給の理由を入力してください",
+                ));
+            }
+        };
+        let at = to_us(now);
+        in_tx!(self.db, |tx| {
+            let n = repo::decide(
+                &mut tx,
+                &self.insurer,
+                application_id,
+                code,
+                reason,
+                decided_on,
+                at,
+                actor,
+            )
+            .await?;
+            if n == 0 {
+                return Err(AppError::Conflict {
+                    message_en: format!("application {application_id} was decided meanwhile"),
+                    message_ja: "この申請は決定済みです".into(),
+                });
+            }
+            Ok::<_, AppError>(())
+        })?;
+        Ok(view(&self.application(application_id).await?))
+    }
+
+    pub(crate) async fn application(&self, application_id: i64) -> Result<ApplicationRow> {
+        repo::application(&self.db, &self.insurer, application_id)
+            .await?
+            .ok_or(AppError::NotFound {
+                what: "application",
+                message_ja: "該当する申請がありません",
+            })
+    }
+
+    /// One application.
+    pub async fn application_view(&self, application_id: i64) -> Result<ApplicationView> {
+        Ok(view(&self.application(application_id).await?))
+    }
+
+    /// The decision queue: applications awaiting a decision, oldest first.
+    pub async fn decision_queue(&self, limit: i64) -> Result<Vec<ApplicationView>> {
+        Ok(repo::awaiting_decision(&self.db, &self.insurer, limit)
+            .await?
+            .iter()
+            .map(view)
+            .collect())
+    }
+
+    /// A person's benefit history: applications about them or paid to
+    /// them, the latest first, each with where its payment stands.
+    pub async fn benefit_history(&self, addressee_id: &str) -> Result<Vec<BenefitLine>> {
+        let id = AddresseeId::parse(addressee_id)?;
+        let rows = repo::of_person(&self.db, &self.insurer, id.as_str()).await?;
+        let ids: Vec<i64> = rows.iter().map(|r| r.application_id).collect();
+        let states = repo::payment_states(&self.db, &self.insurer, &ids).await?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                let last = states
+                    .iter()
+                    .filter(|s| s.0 == r.application_id)
+                    .max_by_key(|s| s.1);
+                BenefitLine {
+                    application: view(r),
+                    payment: last.map(|s| (s.1, outcome_label(&s.2))),
+                }
+            })
+            .collect())
+    }
+}
+
+/// An application with where its payment stands: the latest run it was in
+/// and that transfer's outcome.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BenefitLine {
+    pub application: ApplicationView,
+    pub payment: Option<(i64, &'static str)>,
+}
+
+pub fn outcome_label(outcome: &str) -> &'static str {
+    match outcome {
+        "pending" => "支払処理中",
+        "paid" => "支払済み",
+        "returned" => "振込不能（再支払待ち）",
+        "cancelled" => "取消（再支払待ち）",
+        _ => "不明",
+    }
+}
+
+fn unreachable_high_cost<T>() -> Result<T> {
+    Err(invalid(
+        "kind",
+        "high-cost applications are taken above",
+        "申請の種類が正しくありません",
+    ))
+}
+
+/// The event's facts as kept with the application (no personal numbers).
+fn facts_json(input: &EventInput, event: &Event) -> String {
+    let v = match (input, event) {
+        (
+            EventInput::Childbirth {
+                born_on,
+                children,
+                gestation_days,
+                compensation_covered,
+                paid_directly,
+            },
+            _,
+        ) => serde_json::json!({
+            "born_on": born_on.to_string(), "children": children, "gestation_days": gestation_days,
+            "compensation_covered": compensation_covered, "paid_directly": paid_directly,
+        }),
+        (
+            EventInput::Funeral {
+                died_on,
+                funeral_on,
+            },
+            _,
+        ) => {
+            serde_json::json!({"died_on": died_on.to_string(), "funeral_on": funeral_on.to_string()})
+        }
+        (
+            EventInput::Reimbursement {
+                kind,
+                service_on,
+                cost,
+                reference,
+            },
+            Event::Reimbursement { copay_percent, .. },
+        ) => serde_json::json!({
+            "type": kind.code(), "service_on": service_on.to_string(), "cost": cost,
+            "reference": reference, "copay_percent": copay_percent,
+        }),
+        (
+            EventInput::Transport {
+                moved_on,
+                paid,
+                economical,
+            },
+            _,
+        ) => {
+            serde_json::json!({"moved_on": moved_on.to_string(), "paid": paid, "economical": economical})
+        }
+        (
+            EventInput::HighCost {
+                household_number,
+                service_month,
+            },
+            _,
+        ) => {
+            serde_json::json!({"household_number": household_number, "service_month": format_month(*service_month)})
+        }
+        _ => serde_json::json!({}),
+    };
+    v.to_string()
+}

@@ -1,0 +1,869 @@
+//! Benefit applications, decisions and payment runs on both backends: each
+//! kind's amount from the rules of its date, every refusal named with
+//! nothing kept, the supervisor's decision (never by the receiving clerk),
+//! the payment run from creation to the bank's answer — its 全銀 file
+//! checked byte for byte against a hand-made one and read back — and a
+//! property test that no sequence of operations pays a benefit twice or
+//! loses one.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+
+use kokuho_app::access::Actor;
+use kokuho_app::benefit::{ApplicationInput, Decision, EventInput};
+use kokuho_app::payment_account::{AccountInput, AccountSource};
+use kokuho_app::session::Session;
+use kokuho_app::town::{self, TownSpec};
+use kokuho_app::{AppError, Kokuho};
+use kokuho_domain::bank_account::{AccountType, BankAccount};
+use kokuho_domain::benefit::ReimbursementType;
+use kokuho_store::eligibility::InsuredRow;
+use kokuho_store::testing::{TestDb, all_backends};
+use kokuho_vault::Keyring;
+use time::macros::{date, datetime};
+use time::{Date, OffsetDateTime};
+
+const T0: OffsetDateTime = datetime!(2026-11-25 01:00 UTC);
+const DAY: Date = date!(2026 - 10 - 15);
+
+async fn town(t: &TestDb) -> Kokuho {
+    let ring = Keyring::generate();
+    let spec = TownSpec::demo(300, 21);
+    town::generate(&t.db, &ring, &spec, T0, |_| {})
+        .await
+        .unwrap();
+    Kokuho::new(t.db.clone(), Arc::new(ring), spec.insurer_number)
+}
+
+struct Actors {
+    clerk: Actor,
+    sup: Actor,
+    levy: Actor,
+}
+
+async fn actors(app: &Kokuho) -> Actors {
+    let a = |n: &'static str| app.actor_for(n, "tester", "test", T0);
+    Actors {
+        clerk: a("demo-benefits").await.unwrap(),
+        sup: a("demo-supervisor").await.unwrap(),
+        levy: a("demo-levy").await.unwrap(),
+    }
+}
+
+/// Persons insured on `DAY`, in a household, in addressee order.
+async fn insured(app: &Kokuho) -> Vec<InsuredRow> {
+    let mut v = Vec::new();
+    app.for_each_insured_on(DAY, None, |r| {
+        if r.household_number.is_some() {
+            v.push(r);
+        }
+        Ok(())
+    })
+    .await
+    .unwrap();
+    v.sort_by(|a, b| a.addressee_id.cmp(&b.addressee_id));
+    v
+}
+
+fn input(person: &str, event: EventInput) -> ApplicationInput {
+    ApplicationInput {
+        addressee_id: person.to_string(),
+        event,
+        received_on: date!(2026 - 11 - 20),
+        applicant: "本人".into(),
+        documents: "領収書".into(),
+        payee_id: None,
+        application_account: false,
+    }
+}
+
+fn birth(on: Date) -> EventInput {
+    EventInput::Childbirth {
+        born_on: on,
+        children: 1,
+        gestation_days: 280,
+        compensation_covered: true,
+        paid_directly: 0,
+    }
+}
+
+fn transport(paid: i64) -> EventInput {
+    EventInput::Transport {
+        moved_on: DAY,
+        paid,
+        economical: 1_000_000,
+    }
+}
+
+async fn count(t: &TestDb, table: &str) -> i64 {
+    kokuho_store::with_db!(&t.db, |p| sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT COUNT(*) FROM {table}"
+    )))
+    .fetch_one(p)
+    .await
+    .unwrap())
+}
+
+async fn account(s: &Session<'_>, person: &str, number: &str, holder: &str) {
+    s.register_account(
+        &AccountInput {
+            addressee_id: person.to_string(),
+            source: AccountSource::PublicFunds,
+            account: BankAccount {
+                bank_code: "0166".into(),
+                branch_code: "201".into(),
+                account_type: AccountType::Ordinary,
+                number: number.into(),
+                holder: holder.into(),
+            },
+            confirmed_on: date!(2026 - 11 - 01),
+        },
+        T0,
+    )
+    .await
+    .unwrap();
+}
+
+fn field_of(e: &AppError) -> &'static str {
+    match e {
+        AppError::Invalid { field, .. } => field,
+        AppError::Conflict { .. } => "(conflict)",
+        AppError::Forbidden { .. } => "(forbidden)",
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn applications_are_checked_then_decided_by_another_supervisor() {
+    for t in all_backends().await {
+        let app = town(&t).await;
+        let a = actors(&app).await;
+        let clerk = Session {
+            app: &app,
+            actor: &a.clerk,
+        };
+        let sup = Session {
+            app: &app,
+            actor: &a.sup,
+        };
+        let people = insured(&app).await;
+        let p = people[0].addressee_id.clone();
+
+        // 出産育児一時金 by the date's rule: 500,000 now; the rule recorded.
+        let v = clerk
+            .receive_application(&input(&p, birth(DAY)), T0)
+            .await
+            .unwrap();
+        assert_eq!(v.amount, 500_000);
+        assert!(v.rule.contains("2023-04-01"), "{}", v.rule);
+        assert_eq!(v.status, "審査待ち");
+        // paid to the householder of the day
+        assert!(!v.payee_id.is_empty());
+
+        // Refusals, each named, nothing kept.
+        let before = count(&t, "benefit_application").await;
+        let refusals: Vec<(ApplicationInput, &str)> = vec![
+            // a second application for the same birth
+            (input(&p, birth(DAY)), "(conflict)"),
+            // an amount outside the rules
+            (input(&p, transport(-5)), "paid"),
+            // before 85 days of pregnancy
+            (
+                input(
+                    &p,
+                    EventInput::Childbirth {
+                        born_on: date!(2026 - 10 - 16),
+                        children: 1,
+                        gestation_days: 60,
+                        compensation_covered: false,
+                        paid_directly: 0,
+                    },
+                ),
+                "gestation_days",
+            ),
+            // 葬祭費 without who held the funeral
+            (
+                input(
+                    &p,
+                    EventInput::Funeral {
+                        died_on: DAY,
+                        funeral_on: DAY,
+                    },
+                ),
+                "payee_id",
+            ),
+            // not insured on the day (before the person was born)
+            (
+                input(&p, transport(1000))
+                    .with_day(people[0].birth_date - time::Duration::days(30)),
+                "addressee_id",
+            ),
+            // two years passed (国民健康保険法 第110条)
+            (
+                ApplicationInput {
+                    received_on: date!(2026 - 11 - 20),
+                    ..input(
+                        &p,
+                        EventInput::Transport {
+                            moved_on: date!(2024 - 11 - 19),
+                            paid: 1000,
+                            economical: 1000,
+                        },
+                    )
+                },
+                "received_on",
+            ),
+            // a high-cost month without a run's decision
+            (
+                input(
+                    "",
+                    EventInput::HighCost {
+                        household_number: people[0].household_number.clone().unwrap(),
+                        service_month: kokuho_domain::burden::parse_month("2026-01").unwrap(),
+                    },
+                ),
+                "service_month",
+            ),
+        ];
+        for (i, want) in refusals {
+            let e = clerk.receive_application(&i, T0).await.unwrap_err();
+            assert_eq!(field_of(&e), want, "{e:?}");
+        }
+        assert_eq!(count(&t, "benefit_application").await, before);
+
+        // The levy clerk may not receive; the benefits clerk may not decide.
+        let levy = Session {
+            app: &app,
+            actor: &a.levy,
+        };
+        let e = levy
+            .receive_application(&input(&p, transport(100)), T0)
+            .await
+            .unwrap_err();
+        assert_eq!(field_of(&e), "(forbidden)");
+        let e = clerk
+            .decide_application(v.application_id, &Decision::Pay, date!(2026 - 11 - 25), T0)
+            .await
+            .unwrap_err();
+        assert_eq!(field_of(&e), "(forbidden)");
+
+        // The supervisor who received an application cannot decide it.
+        let own = sup
+            .receive_application(&input(&people[1].addressee_id, transport(2_400)), T0)
+            .await
+            .unwrap();
+        assert_eq!(own.amount, 2_400);
+        let e = sup
+            .decide_application(
+                own.application_id,
+                &Decision::Pay,
+                date!(2026 - 11 - 25),
+                T0,
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(field_of(&e), "(conflict)");
+
+        // A refusal needs its reason; once refused, the event may be
+        // applied for again.
+        let e = sup
+            .decide_application(
+                v.application_id,
+                &Decision::Refuse { reason: " ".into() },
+                date!(2026 - 11 - 25),
+                T0,
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(field_of(&e), "reason");
+        let refused = sup
+            .decide_application(
+                v.application_id,
+                &Decision::Refuse {
+                    reason: "他の保険者から支給済み".into(),
+                },
+                date!(2026 - 11 - 25),
+                T0,
+            )
+            .await
+            .unwrap();
+        assert_eq!(refused.status, "不支給決定");
+        let again = clerk
+            .receive_application(&input(&p, birth(DAY)), T0)
+            .await
+            .unwrap();
+        let paid = sup
+            .decide_application(
+                again.application_id,
+                &Decision::Pay,
+                date!(2026 - 11 - 25),
+                T0,
+            )
+            .await
+            .unwrap();
+        assert_eq!(paid.status, "支給決定");
+        assert_eq!(paid.decided_by.as_deref(), Some("demo-supervisor"));
+        // decided once only
+        let e = sup
+            .decide_application(
+                again.application_id,
+                &Decision::Pay,
+                date!(2026 - 11 - 25),
+                T0,
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(field_of(&e), "(conflict)");
+
+        // The history shows both, the queue the one left.
+        let h = clerk.benefit_history(&p, T0).await.unwrap();
+        assert!(h.len() >= 2);
+        let q = sup.decision_queue(50, T0).await.unwrap();
+        assert_eq!(
+            q.iter().map(|a| a.application_id).collect::<Vec<_>>(),
+            vec![own.application_id]
+        );
+        // every write and read access-logged
+        let logged: i64 = kokuho_store::with_db!(&t.db, |c| {
+            sqlx::query_scalar(
+            "SELECT COUNT(*) FROM access_log WHERE action IN ('benefit_application_write', 'benefit_decision', 'benefit_view')"
+        )
+        .fetch_one(c)
+        .await
+        .unwrap()
+        });
+        assert!(logged >= 7, "{logged}");
+    }
+}
+
+trait WithDay {
+    fn with_day(self, d: Date) -> Self;
+}
+
+impl WithDay for ApplicationInput {
+    fn with_day(mut self, d: Date) -> Self {
+        if let EventInput::Transport { moved_on, .. } = &mut self.event {
+            *moved_on = d;
+        }
+        self.received_on = d + time::Duration::days(3);
+        self
+    }
+}
+
+#[tokio::test]
+async fn reimbursement_uses_the_persons_copay_rate_of_the_month() {
+    for t in all_backends().await {
+        let app = town(&t).await;
+        let a = actors(&app).await;
+        let clerk = Session {
+            app: &app,
+            actor: &a.clerk,
+        };
+        let people = insured(&app).await;
+        let first = clerk
+            .receive_application(
+                &input(
+                    &people[0].addressee_id,
+                    EventInput::Reimbursement {
+                        kind: ReimbursementType::JudoTherapy,
+                        service_on: DAY,
+                        cost: 12_345,
+                        reference: "接骨院A".into(),
+                    },
+                ),
+                T0,
+            )
+            .await
+            .unwrap_err();
+        // no copay rate judged yet for the month: refused, named
+        assert_eq!(field_of(&first), "service_on");
+        Session {
+            app: &app,
+            actor: &a.sup,
+        }
+        .recompute_burden(
+            &[kokuho_domain::burden::parse_month("2026-10").unwrap()],
+            T0,
+        )
+        .await
+        .unwrap();
+        let mut done = false;
+        for r in people.iter().take(40) {
+            let v = clerk
+                .receive_application(
+                    &input(
+                        &r.addressee_id,
+                        EventInput::Reimbursement {
+                            kind: ReimbursementType::JudoTherapy,
+                            service_on: DAY,
+                            cost: 12_345,
+                            reference: "接骨院A".into(),
+                        },
+                    ),
+                    T0,
+                )
+                .await;
+            match v {
+                Ok(v) => {
+                    // 3割: 12,345 − 3,700 (3,703.5 to ten yen); 2割: − 2,470
+                    assert!(
+                        v.amount == 8_645 || v.amount == 9_875,
+                        "{} {:?}",
+                        v.amount,
+                        v.steps
+                    );
+                    assert!(v.kind_label.contains("柔道整復"));
+                    done = true;
+                    break;
+                }
+                Err(AppError::Invalid { field, .. }) => assert_eq!(field, "service_on"),
+                Err(e) => panic!("{e:?}"),
+            }
+        }
+        assert!(done, "no person had a copay rate for {DAY}");
+    }
+}
+
+/// The file a run of three transfers must give, built by hand field by
+/// field (docs/formats/zengin.md), not by the writer.
+fn expected_file(pay_on: Date, lines: &[(&str, &str, &str, i64, i64)]) -> Vec<u8> {
+    fn num(v: impl ToString, n: usize) -> String {
+        format!("{:0>n$}", v.to_string())
+    }
+    fn text(v: &str, n: usize) -> String {
+        let w = v.chars().count();
+        format!("{v}{}", " ".repeat(n - w))
+    }
+    let mut recs = vec![format!(
+        "1210{}{}{:02}{:02}0166{}201{}2{}{}",
+        num("3190120001", 10),
+        text("ﾔｽﾞﾁﾖｳ ｺｸﾐﾝｹﾝｺｳﾎｹﾝ", 40),
+        u8::from(pay_on.month()),
+        pay_on.day(),
+        text("ﾄﾂﾄﾘｷﾞﾝｺｳ", 15),
+        text("ｺｵｹﾞ", 15),
+        "1234567",
+        " ".repeat(17)
+    )];
+    let mut total = 0;
+    for (branch, number, name, amount, app_id) in lines {
+        total += amount;
+        recs.push(format!(
+            "20166{}{branch}{}00001{number}{}{}0{}{}7 {}",
+            " ".repeat(15),
+            " ".repeat(15),
+            text(name, 30),
+            num(amount, 10),
+            num(app_id, 10),
+            num(0, 10),
+            " ".repeat(7)
+        ));
+    }
+    recs.push(format!(
+        "8{}{}{}",
+        num(lines.len(), 6),
+        num(total, 12),
+        " ".repeat(101)
+    ));
+    recs.push(format!("9{}", " ".repeat(119)));
+    let mut out = Vec::new();
+    for r in recs {
+        assert_eq!(r.chars().count(), 120, "{r}");
+        for c in r.chars() {
+            let u = c as u32;
+            out.push(if (0xFF61..=0xFF9F).contains(&u) {
+                (u - 0xFF61 + 0xA1) as u8
+            } else {
+                u8::try_from(u).unwrap()
+            });
+        }
+        out.extend_from_slice(b"\r\n");
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_payment_run_pays_each_decided_benefit_once() {
+    for t in all_backends().await {
+        let app = town(&t).await;
+        let a = actors(&app).await;
+        let clerk = Session {
+            app: &app,
+            actor: &a.clerk,
+        };
+        let sup = Session {
+            app: &app,
+            actor: &a.sup,
+        };
+        sup.set_bank_contract(&town::benefits_sample::demo_contract(), T0)
+            .await
+            .unwrap();
+        // Three households' benefits, each payee with a 公金受取口座 of a
+        // known name; a fourth decided benefit has no account.
+        let people = insured(&app).await;
+        let mut households = std::collections::BTreeSet::new();
+        let mut chosen = Vec::new();
+        for r in &people {
+            if households.insert(r.household_number.clone()) {
+                chosen.push(r.addressee_id.clone());
+            }
+            if chosen.len() == 4 {
+                break;
+            }
+        }
+        let names = ["ヤマダ　タロウ", "キョウコ・ロー", "ｻﾄｳ ﾊﾅｺ"];
+        let mut ids = Vec::new();
+        for (i, p) in chosen.iter().enumerate() {
+            let v = clerk
+                .receive_application(&input(p, transport(10_000 + i as i64 * 1_111)), T0)
+                .await
+                .unwrap();
+            if i < 3 {
+                account(&clerk, &v.payee_id, &format!("{}", 1_000 + i), names[i]).await;
+            }
+            sup.decide_application(v.application_id, &Decision::Pay, date!(2026 - 11 - 24), T0)
+                .await
+                .unwrap();
+            ids.push(v.application_id);
+        }
+
+        // Not yet due on the 23rd: nothing to pay, no run made.
+        let e = clerk
+            .create_payment_run(date!(2026 - 11 - 23), date!(2026 - 11 - 30), T0)
+            .await
+            .unwrap_err();
+        assert_eq!(field_of(&e), "(conflict)");
+        assert_eq!(count(&t, "payment_run").await, 0);
+
+        let run = clerk
+            .create_payment_run(date!(2026 - 11 - 25), date!(2026 - 11 - 30), T0)
+            .await
+            .unwrap();
+        assert_eq!((run.transfers, run.total), (3, 10_000 + 11_111 + 12_222));
+        assert_eq!(run.without_account, 1);
+        // made twice: the second finds nothing
+        let e = clerk
+            .create_payment_run(date!(2026 - 11 - 25), date!(2026 - 11 - 30), T0)
+            .await
+            .unwrap_err();
+        assert_eq!(field_of(&e), "(conflict)");
+
+        // No file before approval; the creator cannot approve (nor can the
+        // benefits clerk at all); the supervisor can.
+        let e = clerk.write_payment_file(run.run_id, T0).await.unwrap_err();
+        assert_eq!(field_of(&e), "(conflict)");
+        let e = clerk.approve_payment_run(run.run_id, T0).await.unwrap_err();
+        assert_eq!(field_of(&e), "(forbidden)");
+        let approved = sup.approve_payment_run(run.run_id, T0).await.unwrap();
+        assert_eq!(approved.approved_by.as_deref(), Some("demo-supervisor"));
+        let e = clerk.cancel_payment_run(run.run_id, T0).await.unwrap_err();
+        assert_eq!(field_of(&e), "(conflict)");
+
+        let (bytes, written) = clerk.write_payment_file(run.run_id, T0).await.unwrap();
+        let want = expected_file(
+            date!(2026 - 11 - 30),
+            &[
+                ("201", "0001000", "ﾔﾏﾀﾞ ﾀﾛｳ", 10_000, ids[0]),
+                ("201", "0001001", "ｷﾖｳｺ.ﾛ-", 11_111, ids[1]),
+                ("201", "0001002", "ｻﾄｳ ﾊﾅｺ", 12_222, ids[2]),
+            ],
+        );
+        for (i, (got, exp)) in bytes.chunks(122).zip(want.chunks(122)).enumerate() {
+            assert_eq!(
+                got,
+                exp,
+                "record {}:\n got {:?}\nwant {:?}",
+                i + 1,
+                String::from_utf8_lossy(got),
+                String::from_utf8_lossy(exp)
+            );
+        }
+        assert_eq!(bytes, want);
+        assert_eq!(written.file_bytes, Some(bytes.len() as i64));
+        // read back: the same payments
+        let read = kokuho_formats::zengin::read("run", &bytes, 2026).unwrap();
+        assert_eq!(read.total_count, 3);
+        assert_eq!(
+            read.transfers
+                .iter()
+                .map(|t| (t.customer_code1 as i64, t.amount))
+                .collect::<Vec<_>>(),
+            vec![(ids[0], 10_000), (ids[1], 11_111), (ids[2], 12_222)]
+        );
+        // written again: the same bytes
+        let (again, _) = clerk.write_payment_file(run.run_id, T0).await.unwrap();
+        assert_eq!(again, bytes);
+
+        // The list masks numbers for the clerk, not for the supervisor.
+        let (_, list) = clerk.payment_list(run.run_id, T0).await.unwrap();
+        assert_eq!(list[0].number, "****000");
+        let (_, list) = sup.payment_list(run.run_id, T0).await.unwrap();
+        assert_eq!(list[0].number, "0001000");
+        let (csv, n) = clerk
+            .payment_list_csv(
+                run.run_id,
+                kokuho_formats::text::Encoding::Utf8,
+                Vec::new(),
+                T0,
+            )
+            .await
+            .unwrap();
+        assert_eq!(n, 3);
+        let csv = String::from_utf8(csv).unwrap();
+        assert!(csv.contains("移送費") && csv.contains("****001"), "{csv}");
+        assert!(!csv.contains("0001001"));
+
+        // Sent: all paid. One returned by the bank goes back to the queue,
+        // and the next run pays it, and only it.
+        let sent = clerk.mark_payment_run_sent(run.run_id, T0).await.unwrap();
+        assert_eq!(sent.status, "sent");
+        let e = clerk
+            .return_transfers(run.run_id, &[ids[3]], "口座なし", T0)
+            .await
+            .unwrap_err();
+        assert_eq!(field_of(&e), "application");
+        let (_, n) = clerk
+            .return_transfers(run.run_id, &[ids[1]], "口座解約済み", T0)
+            .await
+            .unwrap();
+        assert_eq!(n, 1);
+        let run2 = clerk
+            .create_payment_run(date!(2026 - 11 - 25), date!(2026 - 12 - 01), T0)
+            .await
+            .unwrap();
+        assert_eq!((run2.transfers, run2.total), (1, 11_111));
+
+        // Cancelled before approval: back to the queue.
+        clerk.cancel_payment_run(run2.run_id, T0).await.unwrap();
+        let run3 = clerk
+            .create_payment_run(date!(2026 - 11 - 25), date!(2026 - 12 - 01), T0)
+            .await
+            .unwrap();
+        assert_eq!(run3.transfers, 1);
+        // A failed file: back to the queue again.
+        sup.approve_payment_run(run3.run_id, T0).await.unwrap();
+        clerk.write_payment_file(run3.run_id, T0).await.unwrap();
+        let e = clerk
+            .mark_payment_run_failed(run3.run_id, "", T0)
+            .await
+            .unwrap_err();
+        assert_eq!(field_of(&e), "reason");
+        clerk
+            .mark_payment_run_failed(run3.run_id, "伝送エラー", T0)
+            .await
+            .unwrap();
+        let e = clerk
+            .mark_payment_run_sent(run3.run_id, T0)
+            .await
+            .unwrap_err();
+        assert_eq!(field_of(&e), "(conflict)");
+        let run4 = clerk
+            .create_payment_run(date!(2026 - 11 - 25), date!(2026 - 12 - 01), T0)
+            .await
+            .unwrap();
+        assert_eq!(run4.transfers, 1);
+
+        // Each benefit paid at most once across every run.
+        let twice: i64 = kokuho_store::with_db!(&t.db, |c| {
+            sqlx::query_scalar(
+            "SELECT COUNT(*) FROM (SELECT application_id FROM payment WHERE outcome IN ('pending', 'paid') \
+             GROUP BY application_id HAVING COUNT(*) > 1) x"
+        )
+        .fetch_one(c)
+        .await
+        .unwrap()
+        });
+        assert_eq!(twice, 0);
+        // the history tells where each payment stands
+        let h = clerk.benefit_history(&chosen[1], T0).await.unwrap();
+        assert!(
+            h.iter()
+                .any(|l| l.payment == Some((run4.run_id, "支払処理中"))),
+            "{h:?}"
+        );
+        // the database itself refuses a second live transfer of a benefit
+        let dup = kokuho_store::with_db!(&t.db, |c| {
+            sqlx::query(
+            "INSERT INTO payment (insurer_number, run_id, application_id, line, payee_id, account_id, bank_code, \
+             branch_code, account_type, number, holder_transfer, amount, outcome) \
+             SELECT insurer_number, 99, application_id, 1, payee_id, account_id, bank_code, branch_code, \
+             account_type, number, holder_transfer, amount, 'pending' FROM payment WHERE run_id = $1"
+        )
+        .bind(run4.run_id)
+        .execute(c)
+        .await
+        .map(|_| ())
+        });
+        assert!(dup.is_err());
+    }
+}
+
+mod never_twice {
+    //! Whatever sequence of decide / run / cancel / approve / write / send /
+    //! fail / return operations, no benefit is paid twice and none is lost:
+    //! every decided benefit is paid once, or waiting in the queue, or in
+    //! exactly one live run.
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        Decide(usize),
+        Create,
+        Approve(usize),
+        Cancel(usize),
+        Write(usize),
+        Sent(usize),
+        Failed(usize),
+        Return(usize, usize),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            (0..6usize).prop_map(Op::Decide),
+            Just(Op::Create),
+            (0..4usize).prop_map(Op::Approve),
+            (0..4usize).prop_map(Op::Cancel),
+            (0..4usize).prop_map(Op::Write),
+            (0..4usize).prop_map(Op::Sent),
+            (0..4usize).prop_map(Op::Failed),
+            ((0..4usize), (0..6usize)).prop_map(|(r, a)| Op::Return(r, a)),
+        ]
+    }
+
+    async fn check(ops: Vec<Op>) {
+        let t = kokuho_store::testing::sqlite().await;
+        let app = town(&t).await;
+        let a = actors(&app).await;
+        let clerk = Session {
+            app: &app,
+            actor: &a.clerk,
+        };
+        let sup = Session {
+            app: &app,
+            actor: &a.sup,
+        };
+        sup.set_bank_contract(&town::benefits_sample::demo_contract(), T0)
+            .await
+            .unwrap();
+        let people = insured(&app).await;
+        let mut apps = Vec::new();
+        for (i, r) in people.iter().take(6).enumerate() {
+            let v = clerk
+                .receive_application(&input(&r.addressee_id, transport(1_000 + i as i64)), T0)
+                .await
+                .unwrap();
+            if clerk.accounts_of(&v.payee_id, T0).await.unwrap().is_empty() {
+                account(&clerk, &v.payee_id, &format!("{}", 500 + i), "テスト").await;
+            }
+            apps.push(v.application_id);
+        }
+        let mut decided = std::collections::BTreeSet::new();
+        let mut runs: Vec<i64> = Vec::new();
+        let run_of = |runs: &Vec<i64>, i: usize| runs.get(i % runs.len().max(1)).copied();
+        for op in ops {
+            // every operation either does what it says or is refused
+            // without changing anything; refusals are expected here
+            match op {
+                Op::Decide(i) => {
+                    if sup
+                        .decide_application(apps[i], &Decision::Pay, date!(2026 - 11 - 25), T0)
+                        .await
+                        .is_ok()
+                    {
+                        decided.insert(i);
+                    }
+                }
+                Op::Create => {
+                    if let Ok(r) = clerk
+                        .create_payment_run(date!(2026 - 11 - 25), date!(2026 - 11 - 30), T0)
+                        .await
+                    {
+                        runs.push(r.run_id);
+                    }
+                }
+                Op::Approve(r) => {
+                    if let Some(r) = run_of(&runs, r) {
+                        let _ = sup.approve_payment_run(r, T0).await;
+                    }
+                }
+                Op::Cancel(r) => {
+                    if let Some(r) = run_of(&runs, r) {
+                        let _ = clerk.cancel_payment_run(r, T0).await;
+                    }
+                }
+                Op::Write(r) => {
+                    if let Some(r) = run_of(&runs, r) {
+                        let _ = clerk.write_payment_file(r, T0).await;
+                    }
+                }
+                Op::Sent(r) => {
+                    if let Some(r) = run_of(&runs, r) {
+                        let _ = clerk.mark_payment_run_sent(r, T0).await;
+                    }
+                }
+                Op::Failed(r) => {
+                    if let Some(r) = run_of(&runs, r) {
+                        let _ = clerk.mark_payment_run_failed(r, "不能", T0).await;
+                    }
+                }
+                Op::Return(r, i) => {
+                    if let Some(r) = run_of(&runs, r) {
+                        let _ = clerk.return_transfers(r, &[apps[i]], "不能", T0).await;
+                    }
+                }
+            }
+            // after every step: each decided benefit is live (pending or
+            // paid) in at most one run; undecided ones in none
+            let rows: Vec<(i64, String)> =
+                kokuho_store::with_db!(&t.db, |c| {
+                    sqlx::query_as(
+                "SELECT application_id, outcome FROM payment WHERE outcome IN ('pending', 'paid')"
+            )
+            .fetch_all(c)
+            .await
+            .unwrap()
+                });
+            for (i, id) in apps.iter().enumerate() {
+                let live = rows.iter().filter(|r| r.0 == *id).count();
+                assert!(live <= 1, "benefit {id} live in {live} runs");
+                if !decided.contains(&i) {
+                    assert_eq!(live, 0);
+                }
+            }
+        }
+        // none lost: a last run takes every decided benefit not yet paid,
+        // once a pending run is settled or cancelled
+        for r in &runs {
+            let _ = clerk.cancel_payment_run(*r, T0).await;
+            let _ = sup.approve_payment_run(*r, T0).await;
+            let _ = clerk.write_payment_file(*r, T0).await;
+            let _ = clerk.mark_payment_run_sent(*r, T0).await;
+        }
+        let _ = clerk
+            .create_payment_run(date!(2026 - 11 - 25), date!(2026 - 11 - 30), T0)
+            .await;
+        let rows: Vec<(i64, String)> = kokuho_store::with_db!(&t.db, |c| sqlx::query_as(
+            "SELECT application_id, outcome FROM payment WHERE outcome IN ('pending', 'paid')"
+        )
+        .fetch_all(c)
+        .await
+        .unwrap());
+        for (i, id) in apps.iter().enumerate() {
+            let live = rows.iter().filter(|r| r.0 == *id).count();
+            assert_eq!(live, usize::from(decided.contains(&i)), "benefit {id}");
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+        #[test]
+        fn no_benefit_is_paid_twice_or_lost(ops in proptest::collection::vec(op(), 1..40)) {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap()
+                .block_on(check(ops));
+        }
+    }
+}

@@ -1,0 +1,839 @@
+//! Cash benefits (給付): the kinds an application can be for, the event
+//! each is about, and the amount the rules of the event's date give —
+//! explained step by step, with the rule it used. Pure: the caller gives
+//! the dates, the checked costs and the person's copay rate; the amounts
+//! set by rule come from the dated table `rules/benefits.toml`.
+//!
+//! The legal sources (docs/benefits.md):
+//! - 療養費 (reimbursement): 国民健康保険法 第54条 — the cost as the insurer
+//!   would have paid it, less the copay at the person's rate;
+//! - 移送費 (transport_benefit): 同 第54条の4 — the cost of the most
+//!   economical usual route, never more than was paid;
+//! - 出産育児一時金 (childbirth_grant) and 葬祭費 (funeral_grant): 同
+//!   第58条第1項, the amounts the town's ordinance sets;
+//! - 高額療養費 (high_cost_benefit): 同 第57条の2, the monthly run's
+//!   decision (`high_cost`);
+//! - the right lapses two years after it arises (同 第110条第1項).
+
+use serde::Deserialize;
+use time::Date;
+
+use crate::burden::yen;
+use crate::high_cost::copay_of;
+use crate::wareki::parse_date;
+
+/// The rule table shipped with this build.
+const BENEFIT_RULES: &str = include_str!("../rules/benefits.toml");
+
+/// The largest cost accepted on one application (yen).
+pub const MAX_APPLICATION_YEN: i64 = 100_000_000;
+
+/// What an application asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum BenefitKind {
+    /// 高額療養費
+    HighCostBenefit,
+    /// 療養費
+    Reimbursement,
+    /// 出産育児一時金
+    ChildbirthGrant,
+    /// 葬祭費
+    FuneralGrant,
+    /// 移送費
+    TransportBenefit,
+}
+
+impl BenefitKind {
+    pub const ALL: [BenefitKind; 5] = [
+        BenefitKind::HighCostBenefit,
+        BenefitKind::Reimbursement,
+        BenefitKind::ChildbirthGrant,
+        BenefitKind::FuneralGrant,
+        BenefitKind::TransportBenefit,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            BenefitKind::HighCostBenefit => "high_cost_benefit",
+            BenefitKind::Reimbursement => "reimbursement",
+            BenefitKind::ChildbirthGrant => "childbirth_grant",
+            BenefitKind::FuneralGrant => "funeral_grant",
+            BenefitKind::TransportBenefit => "transport_benefit",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<BenefitKind> {
+        let s = s.trim().replace('-', "_");
+        Self::ALL.into_iter().find(|k| k.code() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            BenefitKind::HighCostBenefit => "高額療養費",
+            BenefitKind::Reimbursement => "療養費",
+            BenefitKind::ChildbirthGrant => "出産育児一時金",
+            BenefitKind::FuneralGrant => "葬祭費",
+            BenefitKind::TransportBenefit => "移送費",
+        }
+    }
+}
+
+/// 療養費 by what was paid for in full.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ReimbursementType {
+    /// 治療用装具 (補装具: コルセット, 弾性着衣 …)
+    Appliance,
+    /// 柔道整復 (接骨院・整骨院)
+    JudoTherapy,
+    /// はり・きゅう・あん摩マッサージ
+    AcupunctureMassage,
+    /// 海外療養費
+    Overseas,
+    /// やむを得ず保険証等なしで受診した等, その他
+    Other,
+}
+
+impl ReimbursementType {
+    pub const ALL: [ReimbursementType; 5] = [
+        ReimbursementType::Appliance,
+        ReimbursementType::JudoTherapy,
+        ReimbursementType::AcupunctureMassage,
+        ReimbursementType::Overseas,
+        ReimbursementType::Other,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            ReimbursementType::Appliance => "appliance",
+            ReimbursementType::JudoTherapy => "judo_therapy",
+            ReimbursementType::AcupunctureMassage => "acupuncture_massage",
+            ReimbursementType::Overseas => "overseas",
+            ReimbursementType::Other => "other",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ReimbursementType> {
+        let s = s.trim().replace('-', "_");
+        Self::ALL.into_iter().find(|k| k.code() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ReimbursementType::Appliance => "治療用装具",
+            ReimbursementType::JudoTherapy => "柔道整復",
+            ReimbursementType::AcupunctureMassage => "はり・きゅう・マッサージ",
+            ReimbursementType::Overseas => "海外療養費",
+            ReimbursementType::Other => "その他の療養費",
+        }
+    }
+}
+
+/// The facts an application gives, as checked by the clerk.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// 出産育児一時金: the birth (or a stillbirth or miscarriage after 85
+    /// days of pregnancy), how many children, whether covered by 産科医療補償
+    /// 制度, and what the insurer already paid the facility (直接支払制度)
+    Childbirth {
+        born_on: Date,
+        children: u8,
+        gestation_days: u32,
+        compensation_covered: bool,
+        paid_directly: i64,
+    },
+    /// 葬祭費: the death and the funeral
+    Funeral { died_on: Date, funeral_on: Date },
+    /// 療養費: the care, its cost as the insurer's fee schedule gives it
+    /// (after the clerk's check), the person's copay rate on the day
+    Reimbursement {
+        kind: ReimbursementType,
+        service_on: Date,
+        cost: i64,
+        copay_percent: u8,
+    },
+    /// 移送費: what the transport cost, and what the most economical usual
+    /// route would have cost
+    Transport {
+        moved_on: Date,
+        paid: i64,
+        economical: i64,
+    },
+    /// 高額療養費: the run's decision for a household and service month
+    HighCost {
+        service_month_first_day: Date,
+        refund: i64,
+        rule: String,
+    },
+}
+
+impl Event {
+    pub fn kind(&self) -> BenefitKind {
+        match self {
+            Event::Childbirth { .. } => BenefitKind::ChildbirthGrant,
+            Event::Funeral { .. } => BenefitKind::FuneralGrant,
+            Event::Reimbursement { .. } => BenefitKind::Reimbursement,
+            Event::Transport { .. } => BenefitKind::TransportBenefit,
+            Event::HighCost { .. } => BenefitKind::HighCostBenefit,
+        }
+    }
+
+    /// The day eligibility is checked on: the person must be insured then.
+    pub fn insured_on(&self) -> Date {
+        match self {
+            Event::Childbirth { born_on, .. } => *born_on,
+            Event::Funeral { died_on, .. } => *died_on,
+            Event::Reimbursement { service_on, .. } => *service_on,
+            Event::Transport { moved_on, .. } => *moved_on,
+            Event::HighCost {
+                service_month_first_day,
+                ..
+            } => *service_month_first_day,
+        }
+    }
+
+    /// The day from which the two years of 第110条 run: the day after the
+    /// right arose (the birth, the funeral, the payment of the care; for
+    /// 高額療養費 the first day of the month after the service month).
+    pub fn lapse_from(&self) -> Date {
+        let next = |d: Date| d.next_day().unwrap_or(d);
+        match self {
+            Event::Childbirth { born_on, .. } => next(*born_on),
+            Event::Funeral { funeral_on, .. } => next(*funeral_on),
+            Event::Reimbursement { service_on, .. } => next(*service_on),
+            Event::Transport { moved_on, .. } => next(*moved_on),
+            Event::HighCost {
+                service_month_first_day,
+                ..
+            } => first_of_next_month(*service_month_first_day),
+        }
+    }
+}
+
+fn first_of_next_month(d: Date) -> Date {
+    let (y, m) = match d.month() {
+        time::Month::December => (d.year().saturating_add(1), time::Month::January),
+        m => (d.year(), m.next()),
+    };
+    Date::from_calendar_date(y, m, 1).unwrap_or(d)
+}
+
+/// The last day an application for a right arising on `from` may be made:
+/// two years (国民健康保険法 第110条第1項 「二年を経過したときは、時効によつて
+/// 消滅する」).
+pub fn last_day_to_apply(from: Date) -> Date {
+    let y = from.year().saturating_add(2);
+    // 民法 第143条第2項: the day before the corresponding day; where the
+    // last month has no such day (29 Feb), that month's last day.
+    match Date::from_calendar_date(y, from.month(), from.day()) {
+        Ok(same) => same.previous_day().unwrap_or(same),
+        Err(_) => Date::from_calendar_date(y, from.month(), 28).unwrap_or(from),
+    }
+}
+
+/// An amount with how it was reached.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Amount {
+    pub amount: i64,
+    /// one line a step, in Japanese
+    pub steps: Vec<String>,
+    /// the rule used: the table's period and source, or the formula's law
+    pub rule: String,
+    /// the rule's figure is not yet confirmed from its source
+    pub provisional: bool,
+}
+
+/// Why an application's amount cannot be given; never a panic.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {reason}")]
+pub struct BenefitError {
+    pub field: &'static str,
+    pub reason: String,
+    pub reason_ja: String,
+}
+
+fn refuse(field: &'static str, reason: impl Into<String>, ja: impl Into<String>) -> BenefitError {
+    BenefitError {
+        field,
+        reason: reason.into(),
+        reason_ja: ja.into(),
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+struct ChildbirthRow {
+    from: String,
+    covered: i64,
+    uncovered: i64,
+    source: String,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+struct FuneralRow {
+    from: String,
+    amount: i64,
+    #[serde(default)]
+    provisional: bool,
+    source: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BenefitFile {
+    childbirth_grant: Vec<ChildbirthRow>,
+    funeral_grant: Vec<FuneralRow>,
+}
+
+/// One period of a rule: from a day, with its figures.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dated<T> {
+    pub from: Date,
+    pub figures: T,
+    pub source: String,
+    pub provisional: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChildbirthFigures {
+    pub covered: i64,
+    pub uncovered: i64,
+}
+
+/// The benefit rules, checked at load.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BenefitRules {
+    pub childbirth_grant: Vec<Dated<ChildbirthFigures>>,
+    pub funeral_grant: Vec<Dated<i64>>,
+}
+
+/// Why the table was refused: the field and the reason.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("rules/benefits.toml: {field}: {reason}")]
+pub struct RulesError {
+    pub field: String,
+    pub reason: String,
+}
+
+fn dated<T>(
+    table: &str,
+    rows: Vec<(String, T, String, bool)>,
+    positive: impl Fn(&T) -> bool,
+) -> Result<Vec<Dated<T>>, RulesError> {
+    let mut out: Vec<Dated<T>> = Vec::new();
+    for (i, (from, figures, source, provisional)) in rows.into_iter().enumerate() {
+        let at = |f: &str| format!("{table}[{i}].{f}");
+        let from = parse_date(&from).map_err(|e| RulesError {
+            field: at("from"),
+            reason: e.to_string(),
+        })?;
+        if out.last().is_some_and(|p| p.from >= from) {
+            return Err(RulesError {
+                field: at("from"),
+                reason: "periods must be in order of their first day".into(),
+            });
+        }
+        if source.trim().is_empty() {
+            return Err(RulesError {
+                field: at("source"),
+                reason: "every period names its source".into(),
+            });
+        }
+        if !positive(&figures) {
+            return Err(RulesError {
+                field: at("amount"),
+                reason: "amounts must be positive".into(),
+            });
+        }
+        out.push(Dated {
+            from,
+            figures,
+            source,
+            provisional,
+        });
+    }
+    if out.is_empty() {
+        return Err(RulesError {
+            field: table.to_string(),
+            reason: "no period".into(),
+        });
+    }
+    Ok(out)
+}
+
+fn in_force<T>(periods: &[Dated<T>], on: Date) -> Option<&Dated<T>> {
+    periods.iter().rev().find(|p| p.from <= on)
+}
+
+impl BenefitRules {
+    /// The table shipped with this build; a broken table fails every test.
+    pub fn shipped() -> Result<BenefitRules, RulesError> {
+        BenefitRules::parse(BENEFIT_RULES)
+    }
+
+    pub fn parse(text: &str) -> Result<BenefitRules, RulesError> {
+        let file: BenefitFile = toml::from_str(text).map_err(|e| RulesError {
+            field: "(file)".into(),
+            reason: e.to_string(),
+        })?;
+        let childbirth_grant = dated(
+            "childbirth_grant",
+            file.childbirth_grant
+                .into_iter()
+                .map(|r| {
+                    (
+                        r.from,
+                        ChildbirthFigures {
+                            covered: r.covered,
+                            uncovered: r.uncovered,
+                        },
+                        r.source,
+                        false,
+                    )
+                })
+                .collect(),
+            |f| f.uncovered > 0 && f.covered >= f.uncovered && f.covered <= MAX_APPLICATION_YEN,
+        )?;
+        let funeral_grant = dated(
+            "funeral_grant",
+            file.funeral_grant
+                .into_iter()
+                .map(|r| (r.from, r.amount, r.source, r.provisional))
+                .collect(),
+            |a| *a > 0 && *a <= MAX_APPLICATION_YEN,
+        )?;
+        Ok(BenefitRules {
+            childbirth_grant,
+            funeral_grant,
+        })
+    }
+}
+
+/// 妊娠85日 (4か月) 以上: a stillbirth or miscarriage from then is a birth
+/// for the grant (昭和36年7月5日 保険発第63号 as applied to NHI).
+pub const GRANT_FROM_GESTATION_DAYS: u32 = 85;
+/// 産科医療補償制度 covers births of 22 weeks of pregnancy or more.
+pub const COMPENSATION_FROM_GESTATION_DAYS: u32 = 22 * 7;
+
+fn check_yen(field: &'static str, v: i64) -> Result<(), BenefitError> {
+    if (0..=MAX_APPLICATION_YEN).contains(&v) {
+        Ok(())
+    } else {
+        Err(refuse(
+            field,
+            format!("amount outside 0..={MAX_APPLICATION_YEN}"),
+            format!(
+                "金額は0円以上{}円以下で入力してください",
+                yen(MAX_APPLICATION_YEN)
+            ),
+        ))
+    }
+}
+
+/// The amount of an application's event, by the rules of its date.
+/// `Ok` with amount 0 never happens: nothing to pay is an error naming why.
+pub fn amount(rules: &BenefitRules, event: &Event) -> Result<Amount, BenefitError> {
+    let out = match event {
+        Event::Childbirth {
+            born_on,
+            children,
+            gestation_days,
+            compensation_covered,
+            paid_directly,
+        } => {
+            check_yen("paid_directly", *paid_directly)?;
+            if *children == 0 || *children > 9 {
+                return Err(refuse(
+                    "children",
+                    "children must be 1 to 9",
+                    "出生児数は1〜9で入力してください",
+                ));
+            }
+            if *gestation_days < GRANT_FROM_GESTATION_DAYS {
+                return Err(refuse(
+                    "gestation_days",
+                    "a birth before 85 days of pregnancy is not a birth for the grant",
+                    "妊娠85日（4か月）未満の出産は出産育児一時金の対象になりません",
+                ));
+            }
+            let p = in_force(&rules.childbirth_grant, *born_on).ok_or_else(|| {
+                refuse(
+                    "born_on",
+                    "no childbirth grant rule for the date",
+                    "出生日に適用される支給額の定めがありません",
+                )
+            })?;
+            let covered =
+                *compensation_covered && *gestation_days >= COMPENSATION_FROM_GESTATION_DAYS;
+            let each = if covered {
+                p.figures.covered
+            } else {
+                p.figures.uncovered
+            };
+            let grant = each * i64::from(*children);
+            let mut steps = vec![format!(
+                "出生日 {born_on}: 1児あたり {}円（{}）",
+                yen(each),
+                if covered {
+                    "産科医療補償制度の対象"
+                } else if *compensation_covered {
+                    "妊娠22週未満のため産科医療補償制度の加算なし"
+                } else {
+                    "産科医療補償制度の対象外"
+                }
+            )];
+            if *children > 1 {
+                steps.push(format!("{children}児: {}円", yen(grant)));
+            }
+            let amount = grant - paid_directly;
+            if *paid_directly > 0 {
+                steps.push(format!(
+                    "直接支払制度で医療機関へ支払済み {}円を差し引き: {}円",
+                    yen(*paid_directly),
+                    yen(amount.max(0))
+                ));
+            }
+            if amount <= 0 {
+                return Err(refuse(
+                    "paid_directly",
+                    "the grant was paid to the facility in full: nothing is left to pay",
+                    "直接支払制度で全額を支払済みのため、差額はありません",
+                ));
+            }
+            Amount {
+                amount,
+                steps,
+                rule: format!("benefits.toml childbirth_grant {}: {}", p.from, p.source),
+                provisional: p.provisional,
+            }
+        }
+        Event::Funeral {
+            died_on,
+            funeral_on,
+        } => {
+            if funeral_on < died_on {
+                return Err(refuse(
+                    "funeral_on",
+                    "the funeral is before the death",
+                    "葬祭日が死亡日より前です",
+                ));
+            }
+            let p = in_force(&rules.funeral_grant, *died_on).ok_or_else(|| {
+                refuse(
+                    "died_on",
+                    "no funeral grant rule for the date",
+                    "死亡日に適用される支給額の定めがありません",
+                )
+            })?;
+            Amount {
+                amount: p.figures,
+                steps: vec![format!(
+                    "死亡日 {died_on}: 葬祭費 {}円{}",
+                    yen(p.figures),
+                    if p.provisional { "【暫定】" } else { "" }
+                )],
+                rule: format!("benefits.toml funeral_grant {}: {}", p.from, p.source),
+                provisional: p.provisional,
+            }
+        }
+        Event::Reimbursement {
+            kind,
+            service_on,
+            cost,
+            copay_percent,
+        } => {
+            check_yen("cost", *cost)?;
+            if *copay_percent > 100 {
+                return Err(refuse(
+                    "copay_percent",
+                    "copay rate above 100%",
+                    "負担割合が正しくありません",
+                ));
+            }
+            let copay = copay_of(*cost, *copay_percent);
+            let amount = cost - copay;
+            if amount <= 0 {
+                return Err(refuse(
+                    "cost",
+                    "nothing is left after the copay",
+                    "一部負担金相当額を差し引くと支給額がありません",
+                ));
+            }
+            Amount {
+                amount,
+                steps: vec![
+                    format!(
+                        "{} {service_on}: 保険適用の費用額 {}円",
+                        kind.label(),
+                        yen(*cost)
+                    ),
+                    format!(
+                        "一部負担金相当額（{}割、10円未満四捨五入）{}円を差し引き: {}円",
+                        copay_percent / 10,
+                        yen(copay),
+                        yen(amount)
+                    ),
+                ],
+                rule: "国民健康保険法 第54条 (療養費), 第42条の2 (端数)".into(),
+                provisional: false,
+            }
+        }
+        Event::Transport {
+            moved_on,
+            paid,
+            economical,
+        } => {
+            check_yen("paid", *paid)?;
+            check_yen("economical", *economical)?;
+            let amount = (*paid).min(*economical);
+            if amount <= 0 {
+                return Err(refuse(
+                    "paid",
+                    "no transport cost",
+                    "移送に要した費用がありません",
+                ));
+            }
+            Amount {
+                amount,
+                steps: vec![
+                    format!(
+                        "移送日 {moved_on}: 支払った費用 {}円、最も経済的な通常の経路・方法による費用 {}円",
+                        yen(*paid),
+                        yen(*economical)
+                    ),
+                    format!("少ない方: {}円", yen(amount)),
+                ],
+                rule: "国民健康保険法 第54条の4 (移送費)".into(),
+                provisional: false,
+            }
+        }
+        Event::HighCost {
+            service_month_first_day,
+            refund,
+            rule,
+        } => {
+            check_yen("refund", *refund)?;
+            if *refund <= 0 {
+                return Err(refuse(
+                    "service_month",
+                    "the month's decision has nothing to refund",
+                    "この診療月の高額療養費の決定に支給額がありません",
+                ));
+            }
+            Amount {
+                amount: *refund,
+                steps: vec![format!(
+                    "診療月 {}-{:02}: 月次計算の決定による支給額 {}円",
+                    service_month_first_day.year(),
+                    u8::from(service_month_first_day.month()),
+                    yen(*refund)
+                )],
+                rule: format!("国民健康保険法 第57条の2; {rule}"),
+                provisional: false,
+            }
+        }
+    };
+    Ok(out)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    fn rules() -> BenefitRules {
+        BenefitRules::shipped().unwrap()
+    }
+
+    fn birth(on: Date, covered: bool, days: u32, children: u8, direct: i64) -> Event {
+        Event::Childbirth {
+            born_on: on,
+            children,
+            gestation_days: days,
+            compensation_covered: covered,
+            paid_directly: direct,
+        }
+    }
+
+    #[test]
+    fn childbirth_grant_changes_on_2023_04_01() {
+        // 健康保険法施行令 第36条: 420,000 (408,000 + 12,000) to 2023-03-31,
+        // 500,000 (488,000 + 12,000) from 2023-04-01.
+        let r = rules();
+        let before = amount(&r, &birth(date!(2023 - 03 - 31), true, 280, 1, 0)).unwrap();
+        let after = amount(&r, &birth(date!(2023 - 04 - 01), true, 280, 1, 0)).unwrap();
+        assert_eq!(before.amount, 420_000);
+        assert_eq!(after.amount, 500_000);
+        assert!(after.rule.contains("2023-04-01"), "{}", after.rule);
+        let before = amount(&r, &birth(date!(2023 - 03 - 31), false, 280, 1, 0)).unwrap();
+        let after = amount(&r, &birth(date!(2023 - 04 - 01), false, 280, 1, 0)).unwrap();
+        assert_eq!((before.amount, after.amount), (408_000, 488_000));
+    }
+
+    #[test]
+    fn childbirth_grant_earlier_periods() {
+        let r = rules();
+        let at = |d, c| amount(&r, &birth(d, c, 280, 1, 0)).unwrap().amount;
+        assert_eq!(at(date!(2014 - 12 - 31), false), 390_000);
+        assert_eq!(at(date!(2015 - 01 - 01), false), 404_000);
+        assert_eq!(at(date!(2021 - 12 - 31), false), 404_000);
+        assert_eq!(at(date!(2022 - 01 - 01), false), 408_000);
+        assert_eq!(at(date!(2014 - 12 - 31), true), 420_000);
+        let err = amount(&r, &birth(date!(2009 - 09 - 30), true, 280, 1, 0)).unwrap_err();
+        assert_eq!(err.field, "born_on");
+    }
+
+    #[test]
+    fn childbirth_twins_gestation_and_direct_payment() {
+        let r = rules();
+        let d = date!(2026 - 05 - 10);
+        assert_eq!(
+            amount(&r, &birth(d, true, 260, 2, 0)).unwrap().amount,
+            1_000_000
+        );
+        // under 22 weeks: no 産科医療補償 addition even at a participating facility
+        assert_eq!(
+            amount(&r, &birth(d, true, 153, 1, 0)).unwrap().amount,
+            488_000
+        );
+        assert_eq!(
+            amount(&r, &birth(d, true, 154, 1, 0)).unwrap().amount,
+            500_000
+        );
+        // from 85 days of pregnancy only
+        assert_eq!(
+            amount(&r, &birth(d, true, 84, 1, 0)).unwrap_err().field,
+            "gestation_days"
+        );
+        assert_eq!(
+            amount(&r, &birth(d, true, 85, 1, 0)).unwrap().amount,
+            488_000
+        );
+        // 直接支払制度: the difference to the mother, nothing when paid in full
+        let diff = amount(&r, &birth(d, true, 280, 1, 465_000)).unwrap();
+        assert_eq!(diff.amount, 35_000);
+        assert!(diff.steps.iter().any(|s| s.contains("直接支払制度")));
+        assert_eq!(
+            amount(&r, &birth(d, true, 280, 1, 500_000))
+                .unwrap_err()
+                .field,
+            "paid_directly"
+        );
+        assert_eq!(
+            amount(&r, &birth(d, true, 280, 0, 0)).unwrap_err().field,
+            "children"
+        );
+    }
+
+    #[test]
+    fn funeral_grant_is_the_towns_provisional_amount() {
+        let r = rules();
+        let a = amount(
+            &r,
+            &Event::Funeral {
+                died_on: date!(2026 - 10 - 01),
+                funeral_on: date!(2026 - 10 - 03),
+            },
+        )
+        .unwrap();
+        assert_eq!(a.amount, 30_000);
+        assert!(a.provisional);
+        assert!(a.steps[0].contains("【暫定】"));
+        let bad = amount(
+            &r,
+            &Event::Funeral {
+                died_on: date!(2026 - 10 - 03),
+                funeral_on: date!(2026 - 10 - 01),
+            },
+        )
+        .unwrap_err();
+        assert_eq!(bad.field, "funeral_on");
+    }
+
+    #[test]
+    fn reimbursement_is_cost_less_copay_to_ten_yen() {
+        let r = rules();
+        let ev = |cost, pct| Event::Reimbursement {
+            kind: ReimbursementType::JudoTherapy,
+            service_on: date!(2026 - 09 - 15),
+            cost,
+            copay_percent: pct,
+        };
+        // 12,345 × 30% = 3,703.5 → 3,700 (under 5 yen dropped) → 8,645
+        assert_eq!(amount(&r, &ev(12_345, 30)).unwrap().amount, 8_645);
+        // 12,355 × 30% = 3,706.5 → 3,710 → 8,645
+        assert_eq!(amount(&r, &ev(12_355, 30)).unwrap().amount, 8_645);
+        // 20%: 50,000 → 40,000
+        assert_eq!(amount(&r, &ev(50_000, 20)).unwrap().amount, 40_000);
+        assert_eq!(amount(&r, &ev(-1, 30)).unwrap_err().field, "cost");
+        assert_eq!(
+            amount(&r, &ev(MAX_APPLICATION_YEN + 1, 30))
+                .unwrap_err()
+                .field,
+            "cost"
+        );
+    }
+
+    #[test]
+    fn transport_pays_the_economical_route_at_most() {
+        let r = rules();
+        let ev = |paid, economical| Event::Transport {
+            moved_on: date!(2026 - 09 - 15),
+            paid,
+            economical,
+        };
+        assert_eq!(amount(&r, &ev(30_000, 18_000)).unwrap().amount, 18_000);
+        assert_eq!(amount(&r, &ev(12_000, 18_000)).unwrap().amount, 12_000);
+        assert_eq!(amount(&r, &ev(0, 18_000)).unwrap_err().field, "paid");
+    }
+
+    #[test]
+    fn two_years_to_apply() {
+        // a right arising on 2024-03-01 lapses after 2026-02-28
+        assert_eq!(
+            last_day_to_apply(date!(2024 - 03 - 01)),
+            date!(2026 - 02 - 28)
+        );
+        assert_eq!(
+            last_day_to_apply(date!(2024 - 02 - 29)),
+            date!(2026 - 02 - 28)
+        );
+        let hc = Event::HighCost {
+            service_month_first_day: date!(2026 - 12 - 01),
+            refund: 1,
+            rule: String::new(),
+        };
+        assert_eq!(hc.lapse_from(), date!(2027 - 01 - 01));
+    }
+
+    #[test]
+    fn table_refuses_disorder_and_missing_sources() {
+        let good = BENEFIT_RULES;
+        assert!(BenefitRules::parse(good).is_ok());
+        let swapped = good.replacen("2015-01-01", "2008-01-01", 1);
+        assert_eq!(
+            BenefitRules::parse(&swapped).unwrap_err().field,
+            "childbirth_grant[1].from"
+        );
+        let zero = good.replacen("amount = 30000", "amount = 0", 1);
+        assert_eq!(
+            BenefitRules::parse(&zero).unwrap_err().field,
+            "funeral_grant[0].amount"
+        );
+    }
+
+    #[test]
+    fn kinds_round_trip() {
+        for k in BenefitKind::ALL {
+            assert_eq!(BenefitKind::parse(k.code()), Some(k));
+        }
+        for t in ReimbursementType::ALL {
+            assert_eq!(ReimbursementType::parse(t.code()), Some(t));
+        }
+        assert_eq!(
+            BenefitKind::parse("childbirth-grant"),
+            Some(BenefitKind::ChildbirthGrant)
+        );
+    }
+}
