@@ -445,3 +445,48 @@ test("the benefits clerk runs the month's high-cost benefit and shows a househol
   const [yearly] = await Promise.all([page.waitForEvent("download"), page.click("#yearly-csv-utf8")]);
   assert.match(readFileSync(await yearly.path(), "utf8"), /^世帯番号,世帯主宛名番号/);
 });
+
+test("benefits: a refused intake names why; the supervisor decides; a payment run is made, approved by another, written and sent", async () => {
+  const today = new Date(Date.now() + 9 * 3600 * 1000).toISOString().slice(0, 10);
+  const clerk = await signIn("demo-benefits");
+  await clerk.click("#nav-benefits");
+  await clerk.locator("details:has(#apply-transport_benefit) > summary").click();
+  await clerk.fill("#tr-person", "9999999999");
+  await clerk.fill("#tr-on", today);
+  await clerk.fill("#tr-cost", "1000");
+  await clerk.fill("#tr-economical", "1000");
+  await clerk.fill("#tr-applicant", "本人");
+  await clerk.click("#apply-transport_benefit button[type=submit]");
+  assert.match(await clerk.textContent("#benefit-error"), /宛名がありません/);
+  assert.equal(await clerk.locator(".decide-pay").count(), 0, "a clerk has no decision buttons");
+
+  const sup = await signIn("demo-supervisor");
+  await sup.goto(`${base}/ui/benefits`);
+  const waiting = await sup.locator("#decision-queue tbody tr").count();
+  assert.ok(waiting >= 1, "the demo town has an application waiting");
+  await sup.locator(".decide-pay").first().click();
+  assert.match(await sup.textContent("#benefit-notice"), /支給決定/);
+  await sup.screenshot({ path: join(shots, "benefits.png"), fullPage: true });
+
+  await clerk.click("#nav-payments");
+  await clerk.fill("#run-date", today);
+  await clerk.click("#create-run button[type=submit]");
+  assert.match(await clerk.textContent("#payment-notice"), /支払 第1回を作成しました：[1-9]\d* 件/);
+  await clerk.click("a[href='/ui/payments/1']");
+  assert.match(await clerk.textContent("#payment-list"), /\*\*\*\*\d{3}/, "numbers masked for the clerk");
+  assert.equal(await clerk.locator("#approve-run").count(), 0);
+
+  await sup.goto(`${base}/ui/payments/1`);
+  await sup.click("#approve-run");
+  assert.match(await sup.textContent("#payment-notice"), /承認しました/);
+
+  await clerk.goto(`${base}/ui/payments/1`);
+  const [file] = await Promise.all([clerk.waitForEvent("download"), clerk.click("#write-file")]);
+  const bytes = readFileSync(await file.path());
+  assert.equal(bytes.length % 122, 0, "fixed 120-byte records with CR LF");
+  assert.equal(String.fromCharCode(bytes[0], bytes[1], bytes[2]), "121", "a 総合振込 header");
+  await clerk.goto(`${base}/ui/payments/1`);
+  await clerk.click("#mark-sent");
+  assert.match(await clerk.textContent("#run-status"), /送信済み/);
+  await clerk.screenshot({ path: join(shots, "payment-run.png"), fullPage: true });
+});

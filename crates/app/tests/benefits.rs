@@ -815,15 +815,14 @@ mod never_twice {
             }
             // after every step: each decided benefit is live (pending or
             // paid) in at most one run; undecided ones in none
-            let rows: Vec<(i64, String)> =
-                kokuho_store::with_db!(&t.db, |c| {
-                    sqlx::query_as(
+            let rows: Vec<(i64, String)> = kokuho_store::with_db!(&t.db, |c| {
+                sqlx::query_as(
                 "SELECT application_id, outcome FROM payment WHERE outcome IN ('pending', 'paid')"
             )
             .fetch_all(c)
             .await
             .unwrap()
-                });
+            });
             for (i, id) in apps.iter().enumerate() {
                 let live = rows.iter().filter(|r| r.0 == *id).count();
                 assert!(live <= 1, "benefit {id} live in {live} runs");

@@ -737,7 +737,7 @@ mod tests {
             },
         )
         .unwrap();
-        assert_eq!(a.amount, 30_000);
+        assert_eq!(a.amount, 20_000);
         assert!(a.provisional);
         assert!(a.steps[0].contains("【暫定】"));
         let bad = amount(
@@ -816,7 +816,7 @@ mod tests {
             BenefitRules::parse(&swapped).unwrap_err().field,
             "childbirth_grant[1].from"
         );
-        let zero = good.replacen("amount = 30000", "amount = 0", 1);
+        let zero = good.replacen("amount = 20000", "amount = 0", 1);
         assert_eq!(
             BenefitRules::parse(&zero).unwrap_err().field,
             "funeral_grant[0].amount"

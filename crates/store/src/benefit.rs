@@ -630,15 +630,14 @@ pub async fn settings(db: &Db, insurer: &InsurerNumber) -> Result<Option<Setting
 /// Records a new version of the bank contract (its number is taken here).
 pub async fn insert_settings(tx: &mut Tx, insurer: &InsurerNumber, r: &SettingsRow) -> Result<i64> {
     let ins = insurer.as_str().to_string();
-    let version: i64 =
-        with_tx!(tx, |c| {
-            sqlx::query_scalar(
+    let version: i64 = with_tx!(tx, |c| {
+        sqlx::query_scalar(
         "SELECT COALESCE(MAX(version_no), 0) + 1 FROM payment_settings WHERE insurer_number = $1"
     )
     .bind(ins.clone())
     .fetch_one(&mut *c)
     .await?
-        });
+    });
     let sql = format!(
         "INSERT INTO payment_settings (insurer_number, {SETTINGS_COLUMNS}) VALUES \
          ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"

@@ -5,6 +5,7 @@
 mod annual_outpatient_ui;
 mod api;
 pub mod auth;
+mod benefits_ui;
 mod burden_ui;
 mod calc_api;
 mod claims_ui;

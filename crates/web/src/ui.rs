@@ -42,6 +42,7 @@ pub fn routes() -> axum::Router<Kokuho> {
         .merge(crate::high_cost_ui::routes())
         .merge(crate::annual_outpatient_ui::routes())
         .merge(crate::yearly_cap_ui::routes())
+        .merge(crate::benefits_ui::routes())
         .merge(crate::levy_ui::routes())
         .route(
             "/static/app.css",
@@ -81,6 +82,8 @@ pub struct UserBar {
     pub jobs: bool,
     /// may import and check claims
     pub claims: bool,
+    /// may receive benefit applications or make payment runs
+    pub benefits: bool,
 }
 
 /// An error placed next to the field it speaks of; one that names no field
@@ -113,6 +116,11 @@ impl FieldError {
 
     pub fn at(&self, f: &str) -> Option<&str> {
         self.is(f).then_some(self.message.as_str())
+    }
+
+    /// The field and its message, whichever field it is.
+    pub fn any(&self) -> Option<(&str, &str)> {
+        self.field.as_deref().map(|f| (f, self.message.as_str()))
     }
 }
 
@@ -147,6 +155,7 @@ impl UiUser {
                 || self.may(Permission::LevyAssess)
                 || self.may(Permission::ClaimsImport),
             claims: self.may(Permission::ClaimsImport),
+            benefits: self.may(Permission::BenefitApply) || self.may(Permission::PaymentRun),
         }
     }
 }

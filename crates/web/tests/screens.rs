@@ -968,3 +968,175 @@ async fn page_has_yearly_form(user: &Screen) -> bool {
     let (_, _, page) = user.get("/ui/claims").await;
     page.contains(r#"action="/ui/high-cost/yearly-cap""#)
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_benefit_goes_from_the_counter_to_the_transfer_file_on_screen() {
+    use kokuho_app::payment_account::{AccountInput, AccountSource};
+    use kokuho_domain::bank_account::{AccountType, BankAccount};
+    for t in all_backends().await {
+        let (router, app) = town(&t).await;
+        let now = time::OffsetDateTime::now_utc();
+        let today = kokuho_app::local_date(now);
+        let day = today - time::Duration::days(20);
+        let mut person = None;
+        app.for_each_insured_on(day, None, |r| {
+            if person.is_none() && r.household_number.is_some() {
+                person = Some(r.addressee_id.clone());
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+        let person = person.unwrap();
+        let clerk = sign_in(&router, &app, "demo-benefits").await;
+        let sup = sign_in(&router, &app, "demo-supervisor").await;
+        let levy = sign_in(&router, &app, "demo-levy").await;
+
+        let (s, _, b) = clerk.get("/ui/benefits").await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        assert!(b.contains("決定待ちの申請（0 件）"), "{b}");
+        let (s, _, _) = levy.get("/ui/benefits").await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+
+        // A cost that is not a number: refused, named, nothing kept.
+        let on = day.to_string();
+        let (s, b) = clerk
+            .form(
+                "/ui/benefits/apply",
+                &[
+                    ("kind", "transport_benefit"),
+                    ("addressee_id", &person),
+                    ("on", &on),
+                    ("cost", "abc"),
+                    ("economical", "5000"),
+                    ("applicant", "本人"),
+                ],
+            )
+            .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
+        assert!(b.contains("金額は半角数字"), "{b}");
+        let (s, b) = clerk
+            .form(
+                "/ui/benefits/apply",
+                &[
+                    ("kind", "transport_benefit"),
+                    ("addressee_id", &person),
+                    ("on", &on),
+                    ("cost", "7,200"),
+                    ("economical", "5000"),
+                    ("applicant", "本人"),
+                ],
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        assert!(b.contains("受付番号 1：移送費 5,000円"), "{b}");
+        // the clerk sees the queue but no decision buttons
+        assert!(
+            b.contains("application-1") && !b.contains("decide-pay"),
+            "{b}"
+        );
+
+        // The supervisor decides from the queue.
+        let (_, _, b) = sup.get("/ui/benefits").await;
+        assert!(b.contains("decide-pay"), "{b}");
+        let (s, b) = sup
+            .form("/ui/benefits/decide", &[("id", "1"), ("decision", "pay")])
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        assert!(b.contains("受付番号 1：支給決定"), "{b}");
+
+        // Nowhere to pay yet: the run is refused and says so.
+        let today_s = today.to_string();
+        let (s, b) = clerk
+            .form("/ui/payments/create", &[("date", &today_s)])
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{b}");
+        assert!(b.contains("口座のないもの 1 件"), "{b}");
+
+        let v = app.application_view(1).await.unwrap();
+        app.register_account(
+            &AccountInput {
+                addressee_id: v.payee_id.clone(),
+                source: AccountSource::PublicFunds,
+                account: BankAccount {
+                    bank_code: "0166".into(),
+                    branch_code: "201".into(),
+                    account_type: AccountType::Ordinary,
+                    number: "7654321".into(),
+                    holder: "ヤマダ タロウ".into(),
+                },
+                confirmed_on: today,
+            },
+            "demo-benefits",
+            now,
+        )
+        .await
+        .unwrap();
+        app.set_bank_contract(
+            &kokuho_app::town::benefits_sample::demo_contract(),
+            "demo-supervisor",
+            now,
+        )
+        .await
+        .unwrap();
+        let (s, b) = clerk
+            .form("/ui/payments/create", &[("date", &today_s)])
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        assert!(b.contains("支払 第1回を作成しました：1 件 5,000円"), "{b}");
+
+        // The clerk sees the list masked and cannot approve; the supervisor
+        // sees the whole number and approves.
+        let (_, _, b) = clerk.get("/ui/payments/1").await;
+        assert!(b.contains("****321") && !b.contains("7654321"), "{b}");
+        assert!(!b.contains("approve-run"));
+        let (s, b) = clerk
+            .form("/ui/payments/1/action", &[("action", "approve")])
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{b}");
+        let (_, _, b) = sup.get("/ui/payments/1").await;
+        assert!(b.contains("7654321") && b.contains("approve-run"), "{b}");
+        let (s, b) = sup
+            .form("/ui/payments/1/action", &[("action", "approve")])
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        assert!(
+            b.contains("承認しました") && b.contains("write-file"),
+            "{b}"
+        );
+
+        // The transfer file comes as a download: header, one transfer,
+        // trailer, end.
+        let (s, headers, body) = clerk
+            .send(
+                Request::post("/ui/payments/1/file")
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .body(Body::from(format!("csrf={}", clerk.csrf)))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(
+            headers
+                .iter()
+                .any(|(k, v)| k == "content-disposition" && v.contains("zengin-run-1.txt"))
+        );
+        // (the kana bytes are not UTF-8: count the records, not the bytes)
+        assert_eq!(body.matches("\r\n").count(), 4);
+        assert!(body.starts_with("1210") && body.contains("\r\n8000001000000005000"));
+        let (s, b) = clerk
+            .form("/ui/payments/1/action", &[("action", "sent")])
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        assert!(b.contains("送信済み") && b.contains("支払済み"), "{b}");
+        let (s, _, csv) = clerk.get("/ui/payments/1/list.csv").await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(csv.contains("移送費") && csv.contains("****321"), "{csv}");
+
+        // The history shows where the payment stands.
+        let (_, b) = clerk
+            .form("/ui/benefits/history", &[("person", &person)])
+            .await;
+        assert!(b.contains("支払 第1回：支払済み"), "{b}");
+    }
+}
