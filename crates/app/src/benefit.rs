@@ -367,8 +367,11 @@ impl Kokuho {
                 what: "person",
                 message_ja: "該当する宛名がありません",
             })?;
+        // 高額療養費 goes to the householder, who may be a 擬制世帯主 (not
+        // insured): the run already placed each claim with an insured
+        // member, so only the other kinds check the person here.
         let periods = elig::periods_of_person_db(&self.db, &self.insurer, &person, NOW).await?;
-        if !insured_on(&periods, day) {
+        if !matches!(event, Event::HighCost { .. }) && !insured_on(&periods, day) {
             return Err(invalid(
                 "addressee_id",
                 format!("the person was not insured here on {day}"),

@@ -866,3 +866,68 @@ mod never_twice {
         }
     }
 }
+
+#[tokio::test]
+async fn a_high_cost_application_takes_the_runs_decision() {
+    use kokuho_domain::burden::parse_month;
+    for t in all_backends().await {
+        let ring = Keyring::generate();
+        let spec = TownSpec::demo(1500, 21);
+        town::generate(&t.db, &ring, &spec, T0, |_| {})
+            .await
+            .unwrap();
+        let app = Kokuho::new(t.db.clone(), Arc::new(ring), spec.insurer_number);
+        let a = actors(&app).await;
+        let sup = Session {
+            app: &app,
+            actor: &a.sup,
+        };
+        let clerk = Session {
+            app: &app,
+            actor: &a.clerk,
+        };
+        let september = parse_month("2026-09").unwrap();
+        sup.recompute_burden(&[september], T0).await.unwrap();
+        let mut bytes = Vec::new();
+        sup.sample_claims(september, &mut bytes, T0).await.unwrap();
+        let (digest, size) =
+            kokuho_formats::registry_feed::stream_digest(bytes.as_slice()).unwrap();
+        sup.import_claims("2026-10.uke", &digest, size, bytes.as_slice(), T0)
+            .await
+            .unwrap();
+        sup.check_claims(parse_month("2026-10").unwrap(), None, T0)
+            .await
+            .unwrap();
+        let run = sup.run_high_cost(september, None, T0).await.unwrap();
+        let decision =
+            kokuho_store::high_cost::decisions_of_run(&app.db, &app.insurer, run.run_id, 1)
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|d| d.refund > 0)
+                .expect("a household with a refund in the sample month");
+        let input = ApplicationInput {
+            addressee_id: String::new(),
+            event: EventInput::HighCost {
+                household_number: decision.household_number.clone(),
+                service_month: september,
+            },
+            received_on: date!(2026 - 11 - 20),
+            applicant: "世帯主".into(),
+            documents: "申請書".into(),
+            payee_id: None,
+            application_account: false,
+        };
+        let v = clerk.receive_application(&input, T0).await.unwrap();
+        assert_eq!(v.amount, decision.refund);
+        assert_eq!(Some(v.payee_id.clone()), decision.householder_id);
+        assert!(
+            v.rule.contains(&format!("第{}回", run.run_id)),
+            "{}",
+            v.rule
+        );
+        // one application per household and month
+        let e = clerk.receive_application(&input, T0).await.unwrap_err();
+        assert_eq!(field_of(&e), "(conflict)");
+    }
+}

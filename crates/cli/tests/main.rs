@@ -45,6 +45,8 @@ fn help_is_english_for_every_subcommand() {
         "household",
         "vault",
         "openapi",
+        "benefits",
+        "payments",
     ] {
         assert!(text.contains(sub), "{sub} listed");
         let o = run(&[sub, "--help"]);
@@ -67,6 +69,24 @@ fn help_is_english_for_every_subcommand() {
     assert!(
         stdout(&o).contains("--database"),
         "data commands take --database"
+    );
+}
+
+#[test]
+fn payments_zengin_name_prints_the_name_or_names_the_character() {
+    let o = run(&["payments", "zengin-name", "ヤマダ　タロウ"]);
+    assert!(o.status.success());
+    assert_eq!(stdout(&o).trim_end(), "ﾔﾏﾀﾞ ﾀﾛｳ");
+    let o = run(&["payments", "zengin-name", "キョウコ・ロー"]);
+    assert_eq!(stdout(&o).trim_end(), "ｷﾖｳｺ.ﾛ-");
+    let o = run(&["payments", "zengin-name", "--half-width-long-vowel", "ロー"]);
+    assert_eq!(stdout(&o).trim_end(), "ﾛｰ");
+    let o = run(&["payments", "zengin-name", "ヤマ田"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("「田」") && err.contains("position 3"),
+        "{err}"
     );
 }
 
@@ -800,6 +820,47 @@ fn every_command_with_every_role() {
             P::AuditRead,
         ),
         (vec!["pia", "threshold"], P::AuditRead),
+        (vec!["benefits", "queue"], P::BenefitApply),
+        (
+            vec![
+                "benefits",
+                "apply",
+                "--kind",
+                "transport-benefit",
+                "--person",
+                "0000999999",
+                "--on",
+                "2026-10-01",
+                "--cost",
+                "100",
+                "--economical",
+                "100",
+                "--applicant",
+                "本人",
+            ],
+            P::BenefitApply,
+        ),
+        (
+            vec!["benefits", "decide", "999999", "--pay"],
+            P::BenefitDecide,
+        ),
+        (vec!["payments", "run", "list"], P::PaymentRun),
+        (
+            vec![
+                "payments",
+                "run",
+                "create",
+                "--date",
+                "2000-01-01",
+                "--pay-on",
+                "2099-01-01",
+            ],
+            P::PaymentRun,
+        ),
+        (
+            vec!["payments", "run", "approve", "999999"],
+            P::PaymentApprove,
+        ),
         (vec!["retention", "run", "--dry-run"], P::Retention),
         (
             vec!["account", "set", "block_untrained_handlers", "false"],

@@ -55,6 +55,10 @@ CREATE UNIQUE INDEX benefit_application_event ON benefit_application (insurer_nu
 CREATE INDEX benefit_application_by_payee ON benefit_application (insurer_number, payee_id);
 CREATE INDEX benefit_application_by_person ON benefit_application (insurer_number, addressee_id);
 
+-- The account a payment goes to: a person's current account of a source,
+-- found for each of a run's benefits.
+CREATE INDEX bank_account_current ON bank_account (insurer_number, addressee_id, source, account_id);
+
 -- A payment run: the decided, unpaid benefits due by a day, paid on a day.
 -- created → approved (by a supervisor who did not create it) → written (the
 -- transfer file) → sent or failed; cancelled only before approval.
