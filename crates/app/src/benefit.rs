@@ -49,6 +49,16 @@ pub enum EventInput {
         paid: i64,
         economical: i64,
     },
+    /// 食事療養標準負担額差額: meals of one stay paid at the general charge
+    /// by a low-income person (the category comes from the household's
+    /// burden categories of the month)
+    MealDifference {
+        first_meal_on: Date,
+        last_meal_on: Date,
+        meals: u32,
+        /// over 90 days of stay in the last twelve months (長期該当)
+        long_stay: bool,
+    },
     /// 高額療養費 of a household's service month, as the monthly run
     /// decided it
     HighCost {
@@ -157,6 +167,79 @@ fn insured_on(periods: &[elig::PeriodVersion], day: Date) -> bool {
 }
 
 impl Kokuho {
+    /// The reduced meal charge a person was due on a day: from the
+    /// household's burden categories of the month — under 70 オ or 70–74
+    /// 低所得Ⅱ: 住民税非課税 (長期 when the stay passed 90 days); 70–74
+    /// 低所得Ⅰ. Anyone else paid the general charge rightly.
+    async fn meal_category(
+        &self,
+        person: &AddresseeId,
+        day: Date,
+        long_stay: bool,
+    ) -> Result<kokuho_domain::benefit::MealCategory> {
+        use kokuho_domain::benefit::MealCategory;
+        use kokuho_domain::burden::{Elderly, Under70};
+        let p = kokuho_store::addressee::get_person(&self.db, &self.insurer, person)
+            .await?
+            .ok_or(AppError::NotFound {
+                what: "person",
+                message_ja: "該当する宛名がありません",
+            })?;
+        let household = self.household_of_on(person, day).await?;
+        let burden = match household {
+            Some(h) => {
+                kokuho_store::burden::current(
+                    &self.db,
+                    &self.insurer,
+                    &h,
+                    &format_month(YearMonth::from_date(day)),
+                )
+                .await?
+            }
+            None => None,
+        }
+        .ok_or_else(|| {
+            invalid(
+                "first_meal_on",
+                "no burden categories judged for the person's household in that month",
+                "その月の負担区分が判定されていません（先に負担区分を判定してください）",
+            )
+        })?;
+        let seventy =
+            kokuho_domain::eligibility::anniversary(p.birth_date, 70).is_some_and(|d| d <= day);
+        let low = if seventy {
+            match burden
+                .category_70_74
+                .as_deref()
+                .and_then(Elderly::from_label)
+            {
+                Some(Elderly::LowIncome1) => Some(MealCategory::LowIncome1),
+                Some(Elderly::LowIncome2) => Some(MealCategory::NonTaxable),
+                _ => None,
+            }
+        } else {
+            match burden
+                .category_under_70
+                .as_deref()
+                .and_then(Under70::from_label)
+            {
+                Some(Under70::O) => Some(MealCategory::NonTaxable),
+                _ => None,
+            }
+        };
+        let c = low.ok_or_else(|| {
+            invalid(
+                "first_meal_on",
+                "the person was not low-income that month: the general charge was due",
+                "その月は住民税非課税世帯等に該当しないため、差額はありません",
+            )
+        })?;
+        Ok(match (c, long_stay) {
+            (MealCategory::NonTaxable, true) => MealCategory::NonTaxableLong,
+            (c, _) => c,
+        })
+    }
+
     /// The household a person belonged to on a day (as known now).
     async fn household_of_on(&self, person: &AddresseeId, day: Date) -> Result<Option<String>> {
         in_tx!(self.db, |tx| {
@@ -339,6 +422,26 @@ impl Kokuho {
                         format!("transport_benefit:{person}:{moved_on}"),
                         None,
                     ),
+                    EventInput::MealDifference {
+                        first_meal_on,
+                        last_meal_on,
+                        meals,
+                        long_stay,
+                    } => {
+                        let category = self
+                            .meal_category(&person, *first_meal_on, *long_stay)
+                            .await?;
+                        (
+                            Event::MealDifference {
+                                first_meal_on: *first_meal_on,
+                                last_meal_on: *last_meal_on,
+                                meals: *meals,
+                                category,
+                            },
+                            format!("meal_difference:{person}:{first_meal_on}"),
+                            None,
+                        )
+                    }
                     EventInput::HighCost { .. } => unreachable_high_cost()?,
                 };
                 let household = self.household_of_on(&person, event.insured_on()).await?;
@@ -656,6 +759,18 @@ fn facts_json(input: &EventInput, event: &Event) -> String {
         ) => {
             serde_json::json!({"moved_on": moved_on.to_string(), "paid": paid, "economical": economical})
         }
+        (
+            EventInput::MealDifference {
+                first_meal_on,
+                last_meal_on,
+                meals,
+                long_stay,
+            },
+            Event::MealDifference { category, .. },
+        ) => serde_json::json!({
+            "first_meal_on": first_meal_on.to_string(), "last_meal_on": last_meal_on.to_string(),
+            "meals": meals, "long_stay": long_stay, "category": category.label(),
+        }),
         (
             EventInput::HighCost {
                 household_number,

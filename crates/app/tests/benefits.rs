@@ -887,7 +887,22 @@ async fn a_high_cost_application_takes_the_runs_decision() {
             actor: &a.clerk,
         };
         let september = parse_month("2026-09").unwrap();
-        sup.recompute_burden(&[september], T0).await.unwrap();
+        let may = parse_month("2026-05").unwrap();
+        for year in [2024, 2025] {
+            let income = sup.sample_income(year, T0).await.unwrap();
+            let bytes =
+                kokuho_formats::income::write(&income, kokuho_formats::text::Encoding::Utf8)
+                    .unwrap();
+            sup.import_income(
+                &format!("income-{year}.csv"),
+                &bytes,
+                kokuho_formats::text::Encoding::Utf8,
+                T0,
+            )
+            .await
+            .unwrap();
+        }
+        sup.recompute_burden(&[may, september], T0).await.unwrap();
         let mut bytes = Vec::new();
         sup.sample_claims(september, &mut bytes, T0).await.unwrap();
         let (digest, size) =
@@ -929,5 +944,80 @@ async fn a_high_cost_application_takes_the_runs_decision() {
         // one application per household and month
         let e = clerk.receive_application(&input, T0).await.unwrap_err();
         assert_eq!(field_of(&e), "(conflict)");
+
+        // 食事療養標準負担額差額 for a member of a 住民税非課税 (オ) household
+        // in May 2026: (510 − 240) a meal; a household of another category
+        // paid the general charge rightly; meals from 2026-06-01 wait for
+        // the FY2026 charges.
+        let households: Vec<(String, Option<String>)> = kokuho_store::with_db!(&t.db, |c| {
+            sqlx::query_as(
+                "SELECT household_number, category_under_70 FROM burden_version \
+                 WHERE month = '2026-05' AND superseded_us IS NULL ORDER BY household_number",
+            )
+            .fetch_all(c)
+            .await
+            .unwrap()
+        });
+        let mut members = Vec::new();
+        app.for_each_insured_on(date!(2026 - 05 - 10), None, |r| {
+            if (date!(2026 - 05 - 10) - r.birth_date).whole_days() < 365 * 69 {
+                members.push(r);
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+        let member_of = |cat: &str| {
+            members
+                .iter()
+                .find(|m| {
+                    households.iter().any(|(h, c)| {
+                        Some(h) == m.household_number.as_ref() && c.as_deref() == Some(cat)
+                    })
+                })
+                .map(|m| m.addressee_id.clone())
+        };
+        let meals = |person: &str, from: Date, to: Date, n: u32| ApplicationInput {
+            addressee_id: person.to_string(),
+            event: EventInput::MealDifference {
+                first_meal_on: from,
+                last_meal_on: to,
+                meals: n,
+                long_stay: false,
+            },
+            received_on: date!(2026 - 11 - 20),
+            applicant: "本人".into(),
+            documents: "領収書".into(),
+            payee_id: None,
+            application_account: false,
+        };
+        let low = member_of("オ").expect("an オ household in May");
+        let v = clerk
+            .receive_application(
+                &meals(&low, date!(2026 - 05 - 10), date!(2026 - 05 - 14), 12),
+                T0,
+            )
+            .await
+            .unwrap();
+        assert_eq!(v.amount, (510 - 240) * 12, "{:?}", v.steps);
+        assert!(v.steps[0].contains("住民税非課税"));
+        let e = clerk
+            .receive_application(
+                &meals(&low, date!(2026 - 06 - 01), date!(2026 - 06 - 03), 9),
+                T0,
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(field_of(&e), "first_meal_on");
+        if let Some(other) = member_of("ア").or_else(|| member_of("ウ")) {
+            let e = clerk
+                .receive_application(
+                    &meals(&other, date!(2026 - 05 - 10), date!(2026 - 05 - 11), 3),
+                    T0,
+                )
+                .await
+                .unwrap_err();
+            assert!(e.message_ja().contains("該当しない"), "{e:?}");
+        }
     }
 }

@@ -355,7 +355,7 @@ enum BenefitsAction {
         #[command(flatten)]
         db: DbArgs,
         /// high-cost-benefit, reimbursement, childbirth-grant, funeral-grant,
-        /// transport-benefit
+        /// transport-benefit, meal-difference
         #[arg(long)]
         kind: String,
         /// 宛名番号 of the insured person the event is about (the mother, the
@@ -409,6 +409,15 @@ enum BenefitsAction {
         /// 葬祭費: the funeral's day
         #[arg(long)]
         funeral_on: Option<String>,
+        /// 食事療養標準負担額差額: the last meal's day (--on: the first's)
+        #[arg(long)]
+        until: Option<String>,
+        /// 食事療養標準負担額差額: meals paid at the general charge
+        #[arg(long)]
+        meals: Option<u32>,
+        /// 食事療養標準負担額差額: over 90 days of stay in twelve months
+        #[arg(long)]
+        long_stay: bool,
         /// 高額療養費: the household and service month (YYYY-MM)
         #[arg(long)]
         household: Option<String>,
@@ -2090,13 +2099,16 @@ async fn benefits_command(action: BenefitsAction) -> anyhow::Result<()> {
             compensation,
             paid_directly,
             funeral_on,
+            until,
+            meals,
+            long_stay,
             household,
             month,
         } => {
             let kind = BenefitKind::parse(&kind).ok_or_else(|| {
                 AppError::invalid(
                     "kind",
-                    "kind must be high-cost-benefit, reimbursement, childbirth-grant, funeral-grant or transport-benefit",
+                    "kind must be high-cost-benefit, reimbursement, childbirth-grant, funeral-grant, transport-benefit or meal-difference",
                     "給付の種類が正しくありません",
                 )
             })?;
@@ -2162,6 +2174,21 @@ async fn benefits_command(action: BenefitsAction) -> anyhow::Result<()> {
                             service_on: on,
                             cost: need_yen("cost", cost)?,
                             reference,
+                        },
+                        BenefitKind::MealDifference => EventInput::MealDifference {
+                            first_meal_on: on,
+                            last_meal_on: match until {
+                                Some(d) => parse_date_arg("until", &d)?,
+                                None => on,
+                            },
+                            meals: meals.ok_or_else(|| {
+                                AppError::invalid(
+                                    "meals",
+                                    "--meals is required",
+                                    "食数を入力してください",
+                                )
+                            })?,
+                            long_stay,
                         },
                         _ => EventInput::Transport {
                             moved_on: on,

@@ -41,15 +41,18 @@ pub enum BenefitKind {
     FuneralGrant,
     /// 移送費
     TransportBenefit,
+    /// 食事療養標準負担額差額
+    MealDifference,
 }
 
 impl BenefitKind {
-    pub const ALL: [BenefitKind; 5] = [
+    pub const ALL: [BenefitKind; 6] = [
         BenefitKind::HighCostBenefit,
         BenefitKind::Reimbursement,
         BenefitKind::ChildbirthGrant,
         BenefitKind::FuneralGrant,
         BenefitKind::TransportBenefit,
+        BenefitKind::MealDifference,
     ];
 
     pub fn code(self) -> &'static str {
@@ -59,6 +62,7 @@ impl BenefitKind {
             BenefitKind::ChildbirthGrant => "childbirth_grant",
             BenefitKind::FuneralGrant => "funeral_grant",
             BenefitKind::TransportBenefit => "transport_benefit",
+            BenefitKind::MealDifference => "meal_difference",
         }
     }
 
@@ -74,6 +78,7 @@ impl BenefitKind {
             BenefitKind::ChildbirthGrant => "出産育児一時金",
             BenefitKind::FuneralGrant => "葬祭費",
             BenefitKind::TransportBenefit => "移送費",
+            BenefitKind::MealDifference => "食事療養標準負担額差額",
         }
     }
 }
@@ -128,6 +133,27 @@ impl ReimbursementType {
     }
 }
 
+/// Which reduced meal charge a low-income person was due.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MealCategory {
+    /// 住民税非課税 (under 70 オ, 70–74 低所得Ⅱ), 90 days or less
+    NonTaxable,
+    /// the same, over 90 days of stay in the last twelve months (長期該当)
+    NonTaxableLong,
+    /// 70–74 低所得Ⅰ
+    LowIncome1,
+}
+
+impl MealCategory {
+    pub fn label(self) -> &'static str {
+        match self {
+            MealCategory::NonTaxable => "住民税非課税（90日以内）",
+            MealCategory::NonTaxableLong => "住民税非課税（長期該当）",
+            MealCategory::LowIncome1 => "低所得Ⅰ",
+        }
+    }
+}
+
 /// The facts an application gives, as checked by the clerk.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
@@ -158,6 +184,13 @@ pub enum Event {
         paid: i64,
         economical: i64,
     },
+    /// 食事療養標準負担額差額: meals of one stay paid at the general charge
+    MealDifference {
+        first_meal_on: Date,
+        last_meal_on: Date,
+        meals: u32,
+        category: MealCategory,
+    },
     /// 高額療養費: the run's decision for a household and service month
     HighCost {
         service_month_first_day: Date,
@@ -174,6 +207,7 @@ impl Event {
             Event::Reimbursement { .. } => BenefitKind::Reimbursement,
             Event::Transport { .. } => BenefitKind::TransportBenefit,
             Event::HighCost { .. } => BenefitKind::HighCostBenefit,
+            Event::MealDifference { .. } => BenefitKind::MealDifference,
         }
     }
 
@@ -184,6 +218,7 @@ impl Event {
             Event::Funeral { died_on, .. } => *died_on,
             Event::Reimbursement { service_on, .. } => *service_on,
             Event::Transport { moved_on, .. } => *moved_on,
+            Event::MealDifference { first_meal_on, .. } => *first_meal_on,
             Event::HighCost {
                 service_month_first_day,
                 ..
@@ -201,6 +236,7 @@ impl Event {
             Event::Funeral { funeral_on, .. } => next(*funeral_on),
             Event::Reimbursement { service_on, .. } => next(*service_on),
             Event::Transport { moved_on, .. } => next(*moved_on),
+            Event::MealDifference { last_meal_on, .. } => next(*last_meal_on),
             Event::HighCost {
                 service_month_first_day,
                 ..
@@ -278,11 +314,49 @@ struct FuneralRow {
     source: String,
 }
 
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+struct MealRow {
+    from: String,
+    #[serde(default)]
+    unknown: bool,
+    #[serde(default)]
+    general: Option<i64>,
+    #[serde(default)]
+    non_taxable: Option<i64>,
+    #[serde(default)]
+    non_taxable_long: Option<i64>,
+    #[serde(default)]
+    low_income1: Option<i64>,
+    source: String,
+}
+
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct BenefitFile {
     childbirth_grant: Vec<ChildbirthRow>,
     funeral_grant: Vec<FuneralRow>,
+    meal_charge: Vec<MealRow>,
+}
+
+/// The charges per meal of one period; `None` where the period's figures
+/// are not known yet (meals then are refused, not priced).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MealCharges {
+    pub general: i64,
+    pub non_taxable: i64,
+    pub non_taxable_long: i64,
+    pub low_income1: i64,
+}
+
+impl MealCharges {
+    fn of(self, c: MealCategory) -> i64 {
+        match c {
+            MealCategory::NonTaxable => self.non_taxable,
+            MealCategory::NonTaxableLong => self.non_taxable_long,
+            MealCategory::LowIncome1 => self.low_income1,
+        }
+    }
 }
 
 /// One period of a rule: from a day, with its figures.
@@ -305,6 +379,7 @@ pub struct ChildbirthFigures {
 pub struct BenefitRules {
     pub childbirth_grant: Vec<Dated<ChildbirthFigures>>,
     pub funeral_grant: Vec<Dated<i64>>,
+    pub meal_charge: Vec<Dated<Option<MealCharges>>>,
 }
 
 /// Why the table was refused: the field and the reason.
@@ -402,9 +477,54 @@ impl BenefitRules {
                 .collect(),
             |a| *a > 0 && *a <= MAX_APPLICATION_YEN,
         )?;
+        let meal_charge = dated(
+            "meal_charge",
+            file.meal_charge
+                .into_iter()
+                .map(|r| {
+                    let figures =
+                        match (r.general, r.non_taxable, r.non_taxable_long, r.low_income1) {
+                            (
+                                Some(general),
+                                Some(non_taxable),
+                                Some(non_taxable_long),
+                                Some(low_income1),
+                            ) if !r.unknown => Some(Some(MealCharges {
+                                general,
+                                non_taxable,
+                                non_taxable_long,
+                                low_income1,
+                            })),
+                            (None, None, None, None) if r.unknown => Some(None),
+                            // figures and `unknown` disagree: refused below
+                            _ => None,
+                        };
+                    (r.from, figures, r.source, false)
+                })
+                .collect(),
+            |f| match f {
+                Some(Some(m)) => {
+                    m.low_income1 > 0
+                        && m.non_taxable_long >= m.low_income1
+                        && m.non_taxable >= m.non_taxable_long
+                        && m.general > m.non_taxable
+                }
+                Some(None) => true,
+                None => false,
+            },
+        )?
+        .into_iter()
+        .map(|d| Dated {
+            from: d.from,
+            figures: d.figures.flatten(),
+            source: d.source,
+            provisional: d.provisional,
+        })
+        .collect();
         Ok(BenefitRules {
             childbirth_grant,
             funeral_grant,
+            meal_charge,
         })
     }
 }
@@ -607,6 +727,69 @@ pub fn amount(rules: &BenefitRules, event: &Event) -> Result<Amount, BenefitErro
                 provisional: false,
             }
         }
+        Event::MealDifference {
+            first_meal_on,
+            last_meal_on,
+            meals,
+            category,
+        } => {
+            if last_meal_on < first_meal_on {
+                return Err(refuse(
+                    "last_meal_on",
+                    "the last meal is before the first",
+                    "最後の食事の日が最初の食事の日より前です",
+                ));
+            }
+            let days = (*last_meal_on - *first_meal_on).whole_days() + 1;
+            if *meals == 0 || i64::from(*meals) > days * 3 {
+                return Err(refuse(
+                    "meals",
+                    format!("meals must be 1 to three a day ({} for the stay)", days * 3),
+                    format!("食数は1から1日3食まで（この期間は{}食まで）です", days * 3),
+                ));
+            }
+            let first = in_force(&rules.meal_charge, *first_meal_on).ok_or_else(|| {
+                refuse(
+                    "first_meal_on",
+                    "no meal charge for the date",
+                    "食事の日に適用される標準負担額の定めがありません",
+                )
+            })?;
+            let last = in_force(&rules.meal_charge, *last_meal_on);
+            if last.map(|p| p.from) != Some(first.from) {
+                return Err(refuse(
+                    "last_meal_on",
+                    "the meals cross a change of the charge: apply for each period",
+                    "期間の途中で標準負担額が変わります。変更日の前後に分けて申請してください",
+                ));
+            }
+            let charges = first.figures.ok_or_else(|| {
+                refuse(
+                    "first_meal_on",
+                    format!("the meal charges from {} are not confirmed yet", first.from),
+                    format!(
+                        "{} からの標準負担額が未確認のため計算できません（規則表の更新を待ってください）",
+                        first.from
+                    ),
+                )
+            })?;
+            let each = charges.general - charges.of(*category);
+            let amount = each * i64::from(*meals);
+            Amount {
+                amount,
+                steps: vec![
+                    format!(
+                        "{first_meal_on}〜{last_meal_on}: 一般の標準負担額 1食 {}円、{} 1食 {}円",
+                        yen(charges.general),
+                        category.label(),
+                        yen(charges.of(*category))
+                    ),
+                    format!("差額 1食 {}円 × {meals}食 = {}円", yen(each), yen(amount)),
+                ],
+                rule: format!("benefits.toml meal_charge {}: {}", first.from, first.source),
+                provisional: false,
+            }
+        }
         Event::HighCost {
             service_month_first_day,
             refund,
@@ -786,6 +969,88 @@ mod tests {
         assert_eq!(amount(&r, &ev(30_000, 18_000)).unwrap().amount, 18_000);
         assert_eq!(amount(&r, &ev(12_000, 18_000)).unwrap().amount, 12_000);
         assert_eq!(amount(&r, &ev(0, 18_000)).unwrap_err().field, "paid");
+    }
+
+    #[test]
+    fn meal_difference_by_the_charges_of_the_meals_dates() {
+        let r = rules();
+        let ev = |from, to, meals, category| Event::MealDifference {
+            first_meal_on: from,
+            last_meal_on: to,
+            meals,
+            category,
+        };
+        // 2025-04-01 to 2026-05-31: 510 − 240 = 270 a meal
+        let a = amount(
+            &r,
+            &ev(
+                date!(2025 - 10 - 01),
+                date!(2025 - 10 - 10),
+                30,
+                MealCategory::NonTaxable,
+            ),
+        )
+        .unwrap();
+        assert_eq!(a.amount, 270 * 30);
+        // before and after 2024-06-01 and 2025-04-01
+        let one = |d, c| amount(&r, &ev(d, d, 1, c)).unwrap().amount;
+        assert_eq!(
+            one(date!(2024 - 05 - 31), MealCategory::NonTaxable),
+            460 - 210
+        );
+        assert_eq!(
+            one(date!(2024 - 06 - 01), MealCategory::NonTaxable),
+            490 - 230
+        );
+        assert_eq!(
+            one(date!(2025 - 03 - 31), MealCategory::LowIncome1),
+            490 - 110
+        );
+        assert_eq!(
+            one(date!(2025 - 04 - 01), MealCategory::LowIncome1),
+            510 - 110
+        );
+        assert_eq!(
+            one(date!(2025 - 04 - 01), MealCategory::NonTaxableLong),
+            510 - 190
+        );
+        // a stay across a change is applied for in two parts
+        let e = amount(
+            &r,
+            &ev(
+                date!(2025 - 03 - 30),
+                date!(2025 - 04 - 02),
+                6,
+                MealCategory::NonTaxable,
+            ),
+        )
+        .unwrap_err();
+        assert_eq!(e.field, "last_meal_on");
+        // the FY2026 charges are not known: refused, not priced at the old ones
+        let e = amount(
+            &r,
+            &ev(
+                date!(2026 - 06 - 01),
+                date!(2026 - 06 - 03),
+                9,
+                MealCategory::NonTaxable,
+            ),
+        )
+        .unwrap_err();
+        assert_eq!(e.field, "first_meal_on");
+        assert!(e.reason_ja.contains("未確認"));
+        // at most three meals a day
+        let e = amount(
+            &r,
+            &ev(
+                date!(2025 - 10 - 01),
+                date!(2025 - 10 - 02),
+                7,
+                MealCategory::NonTaxable,
+            ),
+        )
+        .unwrap_err();
+        assert_eq!(e.field, "meals");
     }
 
     #[test]

@@ -117,7 +117,10 @@ struct BenefitsPage {
     reimbursement_types: Vec<(&'static str, &'static str)>,
 }
 
-const FIELDS: [&str; 14] = [
+const FIELDS: [&str; 17] = [
+    "first_meal_on",
+    "last_meal_on",
+    "meals",
     "addressee_id",
     "payee_id",
     "received_on",
@@ -240,6 +243,12 @@ struct ApplyForm {
     #[serde(default)]
     economical: String,
     #[serde(default)]
+    until: String,
+    #[serde(default)]
+    meals: String,
+    #[serde(default)]
+    long_stay: Option<String>,
+    #[serde(default)]
     household: String,
     #[serde(default)]
     month: String,
@@ -317,6 +326,25 @@ fn input_of(f: &ApplyForm) -> Result<ApplicationInput, AppError> {
             cost: yen_field("cost", &f.cost, None)?,
             reference: f.reference.trim().to_string(),
         },
+        BenefitKind::MealDifference => {
+            let first = date_field("first_meal_on", &f.on)?;
+            EventInput::MealDifference {
+                first_meal_on: first,
+                last_meal_on: if f.until.trim().is_empty() {
+                    first
+                } else {
+                    date_field("last_meal_on", &f.until)?
+                },
+                meals: f.meals.trim().parse().map_err(|_| {
+                    AppError::invalid(
+                        "meals",
+                        "meals: a number",
+                        "食数を半角数字で入力してください",
+                    )
+                })?,
+                long_stay: f.long_stay.is_some(),
+            }
+        }
         BenefitKind::TransportBenefit => EventInput::Transport {
             moved_on: date_field("service_on", &f.on)?,
             paid: yen_field("paid", &f.cost, None)?,

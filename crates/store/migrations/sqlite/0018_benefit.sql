@@ -10,7 +10,7 @@ CREATE TABLE benefit_application (
     insurer_number TEXT NOT NULL,
     application_id INTEGER NOT NULL,
     kind TEXT NOT NULL CHECK (kind IN ('high_cost_benefit', 'reimbursement', 'childbirth_grant',
-        'funeral_grant', 'transport_benefit')),
+        'funeral_grant', 'transport_benefit', 'meal_difference')),
     -- 療養費's type (appliance, judo_therapy, acupuncture_massage, overseas, other)
     subtype TEXT,
     -- the insured person the event is about (宛名番号): the mother, the
