@@ -891,7 +891,7 @@ impl Kokuho {
         self.authorize(by, Permission::AccountAdmin, None, &[], now)
             .await?;
         let ok = match name {
-            BLOCK_UNTRAINED => matches!(value, "true" | "false"),
+            BLOCK_UNTRAINED | crate::benefit::SIMPLIFIED_ROUTE => matches!(value, "true" | "false"),
             crate::retention::REMOVED_PERSON_YEARS => {
                 value.parse::<i32>().is_ok_and(|y| (1..=150).contains(&y))
             }
@@ -903,8 +903,8 @@ impl Kokuho {
         if !ok {
             return Err(AppError::invalid(
                 "setting",
-                "settings: block_untrained_handlers = true|false, retention_removed_person_years = 1..150, retention_session_days = 1..3650",
-                "設定できる項目: block_untrained_handlers（true / false）、retention_removed_person_years（年数）、retention_session_days（日数）",
+                "settings: block_untrained_handlers = true|false, high_cost_simplified_route = true|false, retention_removed_person_years = 1..150, retention_session_days = 1..3650",
+                "設定できる項目: block_untrained_handlers（true / false）、high_cost_simplified_route（true / false）、retention_removed_person_years（年数）、retention_session_days（日数）",
             ));
         }
         repo::set_setting(&self.db, &self.insurer, name, value, &by.account).await?;

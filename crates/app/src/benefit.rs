@@ -84,6 +84,27 @@ pub struct ApplicationInput {
     pub payee_id: Option<String>,
     /// the payee chose the application's account over the 公金受取口座
     pub application_account: bool,
+    /// 高額療養費: the householder asks for the simplified route — later
+    /// months applied for by the monthly batch (where the town takes it)
+    pub simplified_route: bool,
+}
+
+/// The town setting that takes the simplified route for 高額療養費
+/// (申請簡素化): `true` or `false` (the default).
+pub const SIMPLIFIED_ROUTE: &str = "high_cost_simplified_route";
+
+/// What the simplified route's batch did for a service month.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct SimplifiedReport {
+    pub households: usize,
+    /// applications made (awaiting the supervisor's decision)
+    pub created: Vec<i64>,
+    /// households already applied for that month
+    pub already: usize,
+    /// households with nothing to refund (or no decision) that month
+    pub nothing: usize,
+    /// households refused by a check, with the reason
+    pub refused: Vec<(String, String)>,
 }
 
 /// An application as screens and the command line show it.
@@ -521,6 +542,20 @@ impl Kokuho {
                 what: "payee",
                 message_ja: "受取人の宛名がありません",
             })?;
+        let simplified = match (&input.event, input.simplified_route) {
+            (_, false) => None,
+            (EventInput::HighCost { service_month, .. }, true) => {
+                self.simplified_route_taken().await?;
+                Some(format_month(*service_month))
+            }
+            (_, true) => {
+                return Err(invalid(
+                    "simplified_route",
+                    "the simplified route is for 高額療養費 only",
+                    "申請簡素化は高額療養費のみです",
+                ));
+            }
+        };
         let facts = facts_json(&input.event, &event);
         let at = to_us(now);
         let row = in_tx!(self.db, |tx| {
@@ -568,9 +603,143 @@ impl Kokuho {
                     },
                     other => other.into(),
                 })?;
+            if let (Some(from_month), Some(h)) = (&simplified, &household) {
+                repo::add_simplified(
+                    &mut tx,
+                    &self.insurer,
+                    &repo::SimplifiedRow {
+                        household_number: h.clone(),
+                        seq: 0,
+                        from_month: from_month.clone(),
+                        consented_on: input.received_on,
+                        application_id: Some(row.application_id),
+                        recorded_us: at,
+                        recorded_by: actor.to_string(),
+                        ended_us: None,
+                        ended_by: None,
+                    },
+                )
+                .await?;
+            }
             Ok::<_, AppError>(row)
         })?;
         Ok(view(&row))
+    }
+
+    /// Refuses unless the town takes the simplified route.
+    async fn simplified_route_taken(&self) -> Result<()> {
+        let on = kokuho_store::access::setting(&self.db, &self.insurer, SIMPLIFIED_ROUTE)
+            .await?
+            .as_deref()
+            == Some("true");
+        if on {
+            Ok(())
+        } else {
+            Err(invalid(
+                "simplified_route",
+                "the town does not take the simplified route (setting high_cost_simplified_route)",
+                "この保険者は高額療養費の申請簡素化を採用していません",
+            ))
+        }
+    }
+
+    /// Puts a household on the simplified route from a service month (its
+    /// 申出書, without an application); whether it was added (false when it
+    /// is on it already).
+    pub async fn register_simplified_route(
+        &self,
+        household: &str,
+        from_month: YearMonth,
+        consented_on: Date,
+        actor: Actor<'_>,
+        now: OffsetDateTime,
+    ) -> Result<bool> {
+        self.simplified_route_taken().await?;
+        if consented_on > local_date(now) {
+            return Err(invalid(
+                "consented_on",
+                "the day of the request is in the future",
+                "申出日が未来の日付です",
+            ));
+        }
+        self.household(household).await?;
+        let at = to_us(now);
+        in_tx!(self.db, |tx| Ok::<_, AppError>(
+            repo::add_simplified(
+                &mut tx,
+                &self.insurer,
+                &repo::SimplifiedRow {
+                    household_number: household.trim().to_string(),
+                    seq: 0,
+                    from_month: format_month(from_month),
+                    consented_on,
+                    application_id: None,
+                    recorded_us: at,
+                    recorded_by: actor.to_string(),
+                    ended_us: None,
+                    ended_by: None,
+                },
+            )
+            .await?
+        ))
+    }
+
+    /// The households on the simplified route.
+    pub async fn simplified_route_households(&self) -> Result<Vec<repo::SimplifiedRow>> {
+        Ok(repo::simplified_current(&self.db, &self.insurer).await?)
+    }
+
+    /// The simplified route's batch for a service month: for every household
+    /// on the route from that month or before, the month's 高額療養費 is
+    /// applied for as at the counter (the same checks; the supervisor still
+    /// decides). Run again, it makes nothing twice.
+    pub async fn apply_simplified_route(
+        &self,
+        month: YearMonth,
+        actor: Actor<'_>,
+        now: OffsetDateTime,
+    ) -> Result<SimplifiedReport> {
+        self.simplified_route_taken().await?;
+        let key = format_month(month);
+        let mut r = SimplifiedReport::default();
+        for h in self.simplified_route_households().await? {
+            if h.from_month > key {
+                continue;
+            }
+            r.households += 1;
+            let input = ApplicationInput {
+                addressee_id: String::new(),
+                event: EventInput::HighCost {
+                    household_number: h.household_number.clone(),
+                    service_month: month,
+                },
+                received_on: local_date(now),
+                applicant: "世帯主（申請簡素化）".into(),
+                documents: match h.application_id {
+                    Some(a) => format!(
+                        "申請簡素化の申出（受付番号 {a} の申請時, {}）",
+                        h.consented_on
+                    ),
+                    None => format!("申請簡素化の申出書（{}）", h.consented_on),
+                },
+                payee_id: None,
+                application_account: false,
+                simplified_route: false,
+            };
+            match self.receive_application(&input, actor, now).await {
+                Ok(v) => r.created.push(v.application_id),
+                Err(AppError::Conflict { .. }) => r.already += 1,
+                Err(AppError::Invalid {
+                    field: "service_month",
+                    ..
+                }) => r.nothing += 1,
+                Err(e @ (AppError::Invalid { .. } | AppError::NotFound { .. })) => {
+                    r.refused.push((h.household_number.clone(), e.message_ja()));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(r)
     }
 
     /// Decides an application awaiting its decision. The supervisor who

@@ -2038,6 +2038,76 @@ impl Session<'_> {
         Ok(v)
     }
 
+    /// Puts a household on the simplified route (申請簡素化).
+    pub async fn register_simplified_route(
+        &self,
+        household: &str,
+        from_month: kokuho_domain::eligibility::YearMonth,
+        consented_on: Date,
+        now: OffsetDateTime,
+    ) -> Result<bool> {
+        self.check(Permission::BenefitApply, None, &[], now).await?;
+        let added = self
+            .app
+            .register_simplified_route(
+                household,
+                from_month,
+                consented_on,
+                &self.actor.account,
+                now,
+            )
+            .await?;
+        self.log(
+            "benefit_simplified_route",
+            &[],
+            None,
+            &format!(
+                "household {household} from {}: {}",
+                kokuho_domain::burden::format_month(from_month),
+                if added { "added" } else { "already" }
+            ),
+            now,
+        )
+        .await?;
+        Ok(added)
+    }
+
+    /// The households on the simplified route (household numbers only).
+    pub async fn simplified_route_households(
+        &self,
+        now: OffsetDateTime,
+    ) -> Result<Vec<kokuho_store::benefit::SimplifiedRow>> {
+        self.check(Permission::BenefitApply, None, &[], now).await?;
+        self.app.simplified_route_households().await
+    }
+
+    /// The simplified route's batch for a service month, access-logged.
+    pub async fn apply_simplified_route(
+        &self,
+        month: kokuho_domain::eligibility::YearMonth,
+        now: OffsetDateTime,
+    ) -> Result<crate::benefit::SimplifiedReport> {
+        self.check(Permission::BenefitApply, None, &[], now).await?;
+        let r = self
+            .app
+            .apply_simplified_route(month, &self.actor.account, now)
+            .await?;
+        self.log(
+            "benefit_simplified_run",
+            &[],
+            None,
+            &format!(
+                "month {}: {} households, applications {:?}",
+                kokuho_domain::burden::format_month(month),
+                r.households,
+                r.created
+            ),
+            now,
+        )
+        .await?;
+        Ok(r)
+    }
+
     /// One application, access-logged.
     pub async fn application(
         &self,

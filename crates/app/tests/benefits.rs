@@ -74,6 +74,7 @@ fn input(person: &str, event: EventInput) -> ApplicationInput {
         documents: "領収書".into(),
         payee_id: None,
         application_account: false,
+        simplified_route: false,
     }
 }
 
@@ -914,13 +915,19 @@ async fn a_high_cost_application_takes_the_runs_decision() {
             .await
             .unwrap();
         let run = sup.run_high_cost(september, None, T0).await.unwrap();
-        let decision =
-            kokuho_store::high_cost::decisions_of_run(&app.db, &app.insurer, run.run_id, 1)
+        let refunds: Vec<_> =
+            kokuho_store::high_cost::decisions_of_run(&app.db, &app.insurer, run.run_id, 20)
                 .await
                 .unwrap()
                 .into_iter()
-                .find(|d| d.refund > 0)
-                .expect("a household with a refund in the sample month");
+                .filter(|d| d.refund > 0)
+                .collect();
+        assert!(
+            refunds.len() >= 3,
+            "households with a refund: {}",
+            refunds.len()
+        );
+        let decision = refunds[0].clone();
         let input = ApplicationInput {
             addressee_id: String::new(),
             event: EventInput::HighCost {
@@ -932,6 +939,7 @@ async fn a_high_cost_application_takes_the_runs_decision() {
             documents: "申請書".into(),
             payee_id: None,
             application_account: false,
+            simplified_route: false,
         };
         let v = clerk.receive_application(&input, T0).await.unwrap();
         assert_eq!(v.amount, decision.refund);
@@ -944,6 +952,82 @@ async fn a_high_cost_application_takes_the_runs_decision() {
         // one application per household and month
         let e = clerk.receive_application(&input, T0).await.unwrap_err();
         assert_eq!(field_of(&e), "(conflict)");
+
+        // The simplified route: refused while the town does not take it.
+        let hc = |d: &kokuho_store::high_cost::DecisionRow, simplified| ApplicationInput {
+            event: EventInput::HighCost {
+                household_number: d.household_number.clone(),
+                service_month: september,
+            },
+            simplified_route: simplified,
+            ..input.clone()
+        };
+        let e = clerk
+            .receive_application(&hc(&refunds[1], true), T0)
+            .await
+            .unwrap_err();
+        assert_eq!(field_of(&e), "simplified_route");
+        let admin = app
+            .actor_for("demo-admin", "tester", "test", T0)
+            .await
+            .unwrap();
+        app.set_setting(&admin, kokuho_app::benefit::SIMPLIFIED_ROUTE, "true", T0)
+            .await
+            .unwrap();
+        // one household asks with its application, another by the form
+        let with = clerk
+            .receive_application(&hc(&refunds[1], true), T0)
+            .await
+            .unwrap();
+        assert!(
+            clerk
+                .register_simplified_route(
+                    &refunds[2].household_number,
+                    september,
+                    date!(2026 - 11 - 01),
+                    T0
+                )
+                .await
+                .unwrap()
+        );
+        assert!(
+            !clerk
+                .register_simplified_route(
+                    &refunds[1].household_number,
+                    september,
+                    date!(2026 - 11 - 01),
+                    T0
+                )
+                .await
+                .unwrap(),
+            "already on the route"
+        );
+        let r = clerk.apply_simplified_route(september, T0).await.unwrap();
+        assert_eq!(
+            (r.households, r.created.len(), r.already),
+            (2, 1, 1),
+            "{r:?}"
+        );
+        let made = clerk.application(r.created[0], T0).await.unwrap();
+        assert_eq!(made.amount, refunds[2].refund);
+        assert_eq!(
+            made.household_number.as_deref(),
+            Some(refunds[2].household_number.as_str())
+        );
+        assert!(made.documents.contains("申出書"));
+        assert_ne!(made.application_id, with.application_id);
+        // run again: nothing twice
+        let again = clerk.apply_simplified_route(september, T0).await.unwrap();
+        assert_eq!((again.created.len(), again.already), (0, 2));
+        // the supervisor decides them as any other
+        sup.decide_application(
+            made.application_id,
+            &Decision::Pay,
+            date!(2026 - 11 - 25),
+            T0,
+        )
+        .await
+        .unwrap();
 
         // 食事療養標準負担額差額 for a member of a 住民税非課税 (オ) household
         // in May 2026: (510 − 240) a meal; a household of another category
@@ -990,6 +1074,7 @@ async fn a_high_cost_application_takes_the_runs_decision() {
             documents: "領収書".into(),
             payee_id: None,
             application_account: false,
+            simplified_route: false,
         };
         let low = member_of("オ").expect("an オ household in May");
         let v = clerk

@@ -423,13 +423,24 @@ enum BenefitsAction {
         household: Option<String>,
         #[arg(long)]
         month: Option<String>,
+        /// 高額療養費: the householder asks for the simplified route (later
+        /// months applied for by `benefits simplified-route run`)
+        #[arg(long)]
+        simplified_route: bool,
     },
-    /// Decide an application: --pay, or --refuse REASON (a supervisor other
-    /// than the clerk who received it)
+    /// 高額療養費 by the simplified route (申請簡素化, where the town takes
+    /// it: setting high_cost_simplified_route)
+    SimplifiedRoute {
+        #[command(subcommand)]
+        action: SimplifiedAction,
+    },
+    /// Decide applications: --pay, or --refuse REASON (a supervisor other
+    /// than the clerk who received them); each id decided on its own
     Decide {
         #[command(flatten)]
         db: DbArgs,
-        id: i64,
+        #[arg(required = true)]
+        ids: Vec<i64>,
         #[arg(long, conflicts_with = "refuse")]
         pay: bool,
         #[arg(long)]
@@ -458,6 +469,36 @@ enum BenefitsAction {
         /// 宛名番号
         #[arg(long)]
         person: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum SimplifiedAction {
+    /// Put a household on the route from a service month (its 申出書)
+    Add {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        household: String,
+        /// The first service month covered (YYYY-MM)
+        #[arg(long)]
+        from: String,
+        /// The day of the request (YYYY-MM-DD); default: today
+        #[arg(long)]
+        consented_on: Option<String>,
+    },
+    /// The households on the route
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Apply for a service month's 高額療養費 of every household on the
+    /// route (the supervisor still decides); run again, nothing is made twice
+    Run {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        month: String,
     },
 }
 
@@ -2104,6 +2145,7 @@ async fn benefits_command(action: BenefitsAction) -> anyhow::Result<()> {
             long_stay,
             household,
             month,
+            simplified_route,
         } => {
             let kind = BenefitKind::parse(&kind).ok_or_else(|| {
                 AppError::invalid(
@@ -2216,6 +2258,7 @@ async fn benefits_command(action: BenefitsAction) -> anyhow::Result<()> {
                     documents,
                     payee_id: payee,
                     application_account,
+                    simplified_route,
                 },
                 now,
             )
@@ -2223,9 +2266,79 @@ async fn benefits_command(action: BenefitsAction) -> anyhow::Result<()> {
             print_application(&v);
             println!("{}", v.application_id);
         }
+        BenefitsAction::SimplifiedRoute { action } => match action {
+            SimplifiedAction::Add {
+                db,
+                household,
+                from,
+                consented_on,
+            } => {
+                let from = parse_month_arg("from", &from)?;
+                let consented_on = match consented_on {
+                    Some(d) => parse_date_arg("consented_on", &d)?,
+                    None => today,
+                };
+                let (app, actor) = open_session(&db).await?;
+                let added = Session {
+                    app: &app,
+                    actor: &actor,
+                }
+                .register_simplified_route(&household, from, consented_on, now)
+                .await?;
+                println!(
+                    "household {household}: {}",
+                    if added {
+                        "on the simplified route"
+                    } else {
+                        "already on the simplified route"
+                    }
+                );
+            }
+            SimplifiedAction::List { db } => {
+                let (app, actor) = open_session(&db).await?;
+                for h in (Session {
+                    app: &app,
+                    actor: &actor,
+                })
+                .simplified_route_households(now)
+                .await?
+                {
+                    println!(
+                        "{}\tfrom {}\tasked {}\t{}\tby {}",
+                        h.household_number,
+                        h.from_month,
+                        h.consented_on,
+                        h.application_id
+                            .map(|a| format!("with application {a}"))
+                            .unwrap_or_else(|| "by form".into()),
+                        h.recorded_by
+                    );
+                }
+            }
+            SimplifiedAction::Run { db, month } => {
+                let month = parse_month_arg("month", &month)?;
+                let (app, actor) = open_session(&db).await?;
+                let r = Session {
+                    app: &app,
+                    actor: &actor,
+                }
+                .apply_simplified_route(month, now)
+                .await?;
+                println!(
+                    "{} households on the route: {} applications made (awaiting decision), {} already applied, {} with nothing to refund",
+                    r.households,
+                    r.created.len(),
+                    r.already,
+                    r.nothing
+                );
+                for (h, why) in &r.refused {
+                    println!("  household {h}: {why}");
+                }
+            }
+        },
         BenefitsAction::Decide {
             db,
-            id,
+            ids,
             pay,
             refuse,
             on,
@@ -2247,13 +2360,14 @@ async fn benefits_command(action: BenefitsAction) -> anyhow::Result<()> {
                 None => today,
             };
             let (app, actor) = open_session(&db).await?;
-            let v = Session {
+            let s = Session {
                 app: &app,
                 actor: &actor,
+            };
+            for id in ids {
+                let v = s.decide_application(id, &decision, on, now).await?;
+                print_application(&v);
             }
-            .decide_application(id, &decision, on, now)
-            .await?;
-            print_application(&v);
         }
         BenefitsAction::Queue { db, limit } => {
             let (app, actor) = open_session(&db).await?;

@@ -663,3 +663,75 @@ pub async fn insert_settings(tx: &mut Tx, insurer: &InsurerNumber, r: &SettingsR
         .map(|_| ())?);
     Ok(version)
 }
+
+// ------------------------------------------------- simplified route
+
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct SimplifiedRow {
+    pub household_number: String,
+    pub seq: i64,
+    pub from_month: String,
+    pub consented_on: Date,
+    pub application_id: Option<i64>,
+    pub recorded_us: i64,
+    pub recorded_by: String,
+    pub ended_us: Option<i64>,
+    pub ended_by: Option<String>,
+}
+
+const SIMPLIFIED_COLUMNS: &str = "household_number, seq, from_month, consented_on, application_id, \
+    recorded_us, recorded_by, ended_us, ended_by";
+
+/// The households on the simplified route now.
+pub async fn simplified_current(db: &Db, insurer: &InsurerNumber) -> Result<Vec<SimplifiedRow>> {
+    let sql = format!(
+        "SELECT {SIMPLIFIED_COLUMNS} FROM high_cost_simplified WHERE insurer_number = $1 \
+         AND ended_us IS NULL ORDER BY household_number"
+    );
+    Ok(with_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(insurer.as_str().to_string())
+        .fetch_all(p)
+        .await?))
+}
+
+/// Puts a household on the simplified route unless it is on it already;
+/// whether it was added.
+pub async fn add_simplified(
+    tx: &mut Tx,
+    insurer: &InsurerNumber,
+    r: &SimplifiedRow,
+) -> Result<bool> {
+    let ins = insurer.as_str().to_string();
+    let (current, seq): (i64, i64) = with_tx!(tx, |c| {
+        sqlx::query_as(
+        "SELECT CAST(COALESCE(SUM(CASE WHEN ended_us IS NULL THEN 1 ELSE 0 END), 0) AS BIGINT), \
+         COALESCE(MAX(seq), 0) + 1 FROM high_cost_simplified WHERE insurer_number = $1 AND household_number = $2"
+    )
+    .bind(ins.clone())
+    .bind(r.household_number.clone())
+    .fetch_one(&mut *c)
+    .await?
+    });
+    if current > 0 {
+        return Ok(false);
+    }
+    let sql = format!(
+        "INSERT INTO high_cost_simplified (insurer_number, {SIMPLIFIED_COLUMNS}) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+    );
+    with_tx!(tx, |c| sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(ins.clone())
+        .bind(r.household_number.clone())
+        .bind(seq)
+        .bind(r.from_month.clone())
+        .bind(r.consented_on)
+        .bind(r.application_id)
+        .bind(r.recorded_us)
+        .bind(r.recorded_by.clone())
+        .bind(r.ended_us)
+        .bind(r.ended_by.clone())
+        .execute(&mut *c)
+        .await
+        .map(|_| ())?);
+    Ok(true)
+}

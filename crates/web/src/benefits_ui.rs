@@ -243,6 +243,8 @@ struct ApplyForm {
     #[serde(default)]
     economical: String,
     #[serde(default)]
+    simplified_route: Option<String>,
+    #[serde(default)]
     until: String,
     #[serde(default)]
     meals: String,
@@ -363,6 +365,7 @@ fn input_of(f: &ApplyForm) -> Result<ApplicationInput, AppError> {
         documents: f.documents.clone(),
         payee_id: Some(f.payee_id.trim().to_string()).filter(|p| !p.is_empty()),
         application_account: f.application_account.is_some(),
+        simplified_route: f.simplified_route.is_some(),
     })
 }
 

@@ -145,6 +145,7 @@ pub async fn demo_benefits(app: &Kokuho, now: OffsetDateTime) -> Result<DemoBene
             documents: "領収書・申請書".into(),
             payee_id: None,
             application_account: false,
+            simplified_route: false,
         };
         match c.receive_application(&input, now).await {
             Ok(v) => {

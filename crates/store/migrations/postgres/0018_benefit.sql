@@ -138,3 +138,23 @@ CREATE TABLE payment_settings (
     recorded_by TEXT NOT NULL,
     PRIMARY KEY (insurer_number, version_no)
 );
+
+-- 高額療養費 by the simplified route (申請簡素化), where the town takes it: a
+-- household that asked for it (with its first application, or by a
+-- separate form) has later months' benefits applied for by the monthly
+-- batch. Ended, never deleted.
+CREATE TABLE high_cost_simplified (
+    insurer_number TEXT NOT NULL,
+    household_number TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    -- the first service month covered (YYYY-MM)
+    from_month TEXT NOT NULL,
+    consented_on DATE NOT NULL,
+    -- the application it was asked for with, if any
+    application_id BIGINT,
+    recorded_us BIGINT NOT NULL,
+    recorded_by TEXT NOT NULL,
+    ended_us BIGINT,
+    ended_by TEXT,
+    PRIMARY KEY (insurer_number, household_number, seq)
+);
