@@ -337,6 +337,17 @@ impl Kokuho {
                 let first = service_month.first_day().ok_or_else(|| {
                     invalid("service_month", "not a month", "診療月が正しくありません")
                 })?;
+                let already =
+                    repo::high_cost_applied(&self.db, &self.insurer, household_number, first)
+                        .await?;
+                if already > 0 && already == decision.refund {
+                    return Err(AppError::Conflict {
+                        message_en: format!(
+                            "the household's {month} was applied for in full already"
+                        ),
+                        message_ja: "この世帯・診療月の高額療養費は申請済みです".into(),
+                    });
+                }
                 let householder = decision.householder_id.clone().ok_or_else(|| {
                     invalid(
                         "household_number",
@@ -348,6 +359,7 @@ impl Kokuho {
                     Event::HighCost {
                         service_month_first_day: first,
                         refund: decision.refund,
+                        already,
                         rule: format!(
                             "高額療養費 月次計算 第{}回 (決定 第{}版)",
                             decision.run_id, decision.version_no
@@ -355,7 +367,12 @@ impl Kokuho {
                     },
                     AddresseeId::parse(&householder)?,
                     Some(household_number.clone()),
-                    format!("high_cost_benefit:{household_number}:{month}"),
+                    // one application per version of the month's decision:
+                    // a later run's version is applied for by its difference
+                    format!(
+                        "high_cost_benefit:{household_number}:{month}:v{}",
+                        decision.version_no
+                    ),
                     None,
                 )
             }

@@ -953,6 +953,37 @@ async fn a_high_cost_application_takes_the_runs_decision() {
         let e = clerk.receive_application(&input, T0).await.unwrap_err();
         assert_eq!(field_of(&e), "(conflict)");
 
+        // A later run books a new version of the month's decision (a late
+        // claim raised the refund by 1,234 yen): applied for, it pays the
+        // difference only; the same version again is a duplicate.
+        let mut v2 = decision.clone();
+        v2.version_no += 1;
+        v2.refund += 1_234;
+        v2.difference = 1_234;
+        let mut tx = app.db.begin().await.unwrap();
+        kokuho_store::high_cost::supersede(
+            &mut tx,
+            &app.insurer,
+            &decision.service_month,
+            &[(decision.household_number.clone(), decision.version_no)],
+            1,
+        )
+        .await
+        .unwrap();
+        kokuho_store::high_cost::insert_decisions(&mut tx, &app.insurer, &[v2.clone()])
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let more = clerk.receive_application(&input, T0).await.unwrap();
+        assert_eq!(more.amount, 1_234, "{:?}", more.steps);
+        assert!(
+            more.steps.iter().any(|l| l.contains("申請済み")),
+            "{:?}",
+            more.steps
+        );
+        let e = clerk.receive_application(&input, T0).await.unwrap_err();
+        assert_eq!(field_of(&e), "(conflict)");
+
         // The simplified route: refused while the town does not take it.
         let hc = |d: &kokuho_store::high_cost::DecisionRow, simplified| ApplicationInput {
             event: EventInput::HighCost {

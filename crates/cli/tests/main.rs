@@ -821,7 +821,10 @@ fn every_command_with_every_role() {
         ),
         (vec!["pia", "threshold"], P::AuditRead),
         (vec!["benefits", "queue"], P::BenefitApply),
-        (vec!["benefits", "simplified-route", "list"], P::BenefitApply),
+        (
+            vec!["benefits", "simplified-route", "list"],
+            P::BenefitApply,
+        ),
         (
             vec![
                 "benefits",

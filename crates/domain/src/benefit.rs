@@ -191,10 +191,13 @@ pub enum Event {
         meals: u32,
         category: MealCategory,
     },
-    /// 高額療養費: the run's decision for a household and service month
+    /// 高額療養費: the run's decision for a household and service month, and
+    /// what was already applied for that month (an earlier version of the
+    /// decision: a later run's new version pays the difference)
     HighCost {
         service_month_first_day: Date,
         refund: i64,
+        already: i64,
         rule: String,
     },
 }
@@ -793,9 +796,11 @@ pub fn amount(rules: &BenefitRules, event: &Event) -> Result<Amount, BenefitErro
         Event::HighCost {
             service_month_first_day,
             refund,
+            already,
             rule,
         } => {
             check_yen("refund", *refund)?;
+            check_yen("already", *already)?;
             if *refund <= 0 {
                 return Err(refuse(
                     "service_month",
@@ -803,14 +808,39 @@ pub fn amount(rules: &BenefitRules, event: &Event) -> Result<Amount, BenefitErro
                     "この診療月の高額療養費の決定に支給額がありません",
                 ));
             }
+            let amount = refund - already;
+            if amount < 0 {
+                // a later run lowered the benefit: what was paid above it is
+                // to be returned (返納), which is not built
+                return Err(refuse(
+                    "service_month",
+                    "the month's decision is now below what was applied for: a recovery (返納) is needed, not a payment",
+                    "この診療月の決定額が申請済みの額を下回りました（返納金の処理が必要です）",
+                ));
+            }
+            if amount == 0 {
+                return Err(refuse(
+                    "service_month",
+                    "the month's decision was applied for in full already",
+                    "この診療月の高額療養費は申請済みです",
+                ));
+            }
+            let mut steps = vec![format!(
+                "診療月 {}-{:02}: 月次計算の決定による支給額 {}円",
+                service_month_first_day.year(),
+                u8::from(service_month_first_day.month()),
+                yen(*refund)
+            )];
+            if *already > 0 {
+                steps.push(format!(
+                    "申請済みの {}円を差し引き、追加の支給額 {}円",
+                    yen(*already),
+                    yen(amount)
+                ));
+            }
             Amount {
-                amount: *refund,
-                steps: vec![format!(
-                    "診療月 {}-{:02}: 月次計算の決定による支給額 {}円",
-                    service_month_first_day.year(),
-                    u8::from(service_month_first_day.month()),
-                    yen(*refund)
-                )],
+                amount,
+                steps,
                 rule: format!("国民健康保険法 第57条の2; {rule}"),
                 provisional: false,
             }
@@ -1054,6 +1084,33 @@ mod tests {
     }
 
     #[test]
+    fn a_later_decision_pays_the_difference_only() {
+        let r = rules();
+        let ev = |refund, already| Event::HighCost {
+            service_month_first_day: date!(2026 - 09 - 01),
+            refund,
+            already,
+            rule: "run".into(),
+        };
+        assert_eq!(amount(&r, &ev(12_000, 0)).unwrap().amount, 12_000);
+        let more = amount(&r, &ev(12_000, 10_000)).unwrap();
+        assert_eq!(more.amount, 2_000);
+        assert!(more.steps[1].contains("申請済み"));
+        assert!(
+            amount(&r, &ev(12_000, 12_000))
+                .unwrap_err()
+                .reason_ja
+                .contains("申請済み")
+        );
+        assert!(
+            amount(&r, &ev(9_000, 12_000))
+                .unwrap_err()
+                .reason_ja
+                .contains("返納")
+        );
+    }
+
+    #[test]
     fn two_years_to_apply() {
         // a right arising on 2024-03-01 lapses after 2026-02-28
         assert_eq!(
@@ -1067,6 +1124,7 @@ mod tests {
         let hc = Event::HighCost {
             service_month_first_day: date!(2026 - 12 - 01),
             refund: 1,
+            already: 0,
             rule: String::new(),
         };
         assert_eq!(hc.lapse_from(), date!(2027 - 01 - 01));

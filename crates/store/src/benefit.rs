@@ -735,3 +735,23 @@ pub async fn add_simplified(
         .map(|_| ())?);
     Ok(true)
 }
+
+/// What was applied for a household's 高額療養費 of a service month (its
+/// first day) and is awaiting its decision or decided to pay.
+pub async fn high_cost_applied(
+    db: &Db,
+    insurer: &InsurerNumber,
+    household: &str,
+    month_first_day: Date,
+) -> Result<i64> {
+    Ok(with_db!(db, |p| sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM benefit_application \
+         WHERE insurer_number = $1 AND kind = 'high_cost_benefit' AND household_number = $2 \
+         AND event_on = $3 AND (decision IS NULL OR decision = 'pay')"
+    )
+    .bind(insurer.as_str().to_string())
+    .bind(household.to_string())
+    .bind(month_first_day)
+    .fetch_one(p)
+    .await?))
+}
