@@ -1133,7 +1133,12 @@ async fn a_benefit_goes_from_the_counter_to_the_transfer_file_on_screen() {
         assert_eq!(s, StatusCode::OK);
         assert!(csv.contains("移送費") && csv.contains("****321"), "{csv}");
 
-        // The history shows where the payment stands.
+        // The history, opened from the person page, shows where the
+        // payment stands.
+        let (_, page) = clerk.form("/ui/person", &[("addressee_id", &person)]).await;
+        assert!(page.contains("benefit-history-page"), "{page}");
+        let (_, page) = levy.form("/ui/person", &[("addressee_id", &person)]).await;
+        assert!(!page.contains("benefit-history-page"));
         let (_, b) = clerk
             .form("/ui/benefits/history", &[("person", &person)])
             .await;
