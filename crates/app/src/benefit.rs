@@ -17,6 +17,7 @@ use kokuho_store::benefit::{self as repo, ApplicationRow};
 use kokuho_store::eligibility::{self as elig, NOW};
 use serde::Serialize;
 use time::{Date, OffsetDateTime};
+use unicode_normalization::UnicodeNormalization;
 
 use crate::eligibility::{Actor, in_tx, to_us};
 use crate::{AppError, Kokuho, Result, local_date};
@@ -226,8 +227,10 @@ impl Kokuho {
                 "その月の負担区分が判定されていません（先に負担区分を判定してください）",
             )
         })?;
-        let seventy =
-            kokuho_domain::eligibility::anniversary(p.birth_date, 70).is_some_and(|d| d <= day);
+        // 70–74 from the month after the 70th birthday (the 1st: that month),
+        // as the burden categories count it
+        let seventy = kokuho_domain::burden::age_group(p.birth_date, YearMonth::from_date(day))
+            == kokuho_domain::burden::AgeGroup::Elderly;
         let low = if seventy {
             match burden
                 .category_70_74
@@ -337,9 +340,18 @@ impl Kokuho {
                 let first = service_month.first_day().ok_or_else(|| {
                     invalid("service_month", "not a month", "診療月が正しくありません")
                 })?;
-                let already =
+                let (already, waiting) =
                     repo::high_cost_applied(&self.db, &self.insurer, household_number, first)
                         .await?;
+                if waiting > 0 {
+                    return Err(AppError::Conflict {
+                        message_en: format!(
+                            "an application for the household's {month} awaits its decision: decide it first"
+                        ),
+                        message_ja: "この世帯・診療月の申請が決定待ちです（先に決定してください）"
+                            .into(),
+                    });
+                }
                 if already > 0 && already == decision.refund {
                     return Err(AppError::Conflict {
                         message_en: format!(
@@ -413,6 +425,20 @@ impl Kokuho {
                         cost,
                         reference,
                     } => {
+                        // the receipt's number tells two applications for one
+                        // day apart: required, compared without spaces or case
+                        let reference: String = reference
+                            .nfkc()
+                            .filter(|c| !c.is_whitespace())
+                            .collect::<String>()
+                            .to_uppercase();
+                        if reference.is_empty() {
+                            return Err(invalid(
+                                "reference",
+                                "the receipt's or provider's reference is required",
+                                "領収書番号または施術所等の番号を入力してください",
+                            ));
+                        }
                         let household = self.household_of_on(&person, *service_on).await?;
                         let percent = match household {
                             Some(h) => kokuho_store::burden::current(
@@ -440,9 +466,8 @@ impl Kokuho {
                                 copay_percent: percent,
                             },
                             format!(
-                                "reimbursement:{person}:{}:{service_on}:{}",
-                                kind.code(),
-                                reference.trim()
+                                "reimbursement:{person}:{}:{service_on}:{reference}",
+                                kind.code()
                             ),
                             Some(kind.code().to_string()),
                         )
@@ -525,9 +550,20 @@ impl Kokuho {
             message_ja: e.reason_ja,
         })?;
         let payee = match (&input.payee_id, event.kind()) {
-            (Some(p), _) if !p.trim().is_empty() => AddresseeId::parse(p.trim())
-                .map_err(|e| AppError::from(e).for_field("payee_id"))?
-                .to_owned(),
+            (Some(p), BenefitKind::FuneralGrant) if !p.trim().is_empty() => {
+                AddresseeId::parse(p.trim())
+                    .map_err(|e| AppError::from(e).for_field("payee_id"))?
+                    .to_owned()
+            }
+            (Some(p), _) if !p.trim().is_empty() => {
+                // 第54条, 第57条の2, 第58条 pay the householder; receipt by
+                // another (委任) is not built
+                return Err(invalid(
+                    "payee_id",
+                    "this benefit is paid to the householder; payment to another person is not supported",
+                    "この給付は世帯主に支給します（委任による受取は未対応です）",
+                ));
+            }
             (_, BenefitKind::FuneralGrant) => {
                 return Err(invalid(
                     "payee_id",
@@ -790,6 +826,12 @@ impl Kokuho {
             ));
         }
         let (code, reason) = match decision {
+            Decision::Pay if app.provisional => {
+                return Err(AppError::Conflict {
+                    message_en: "the amount rests on a provisional rule: enter the confirmed figure in the rule table, then receive the application again".into(),
+                    message_ja: "金額が暫定の規則によるため支給決定できません（規則表の確定値を設定してから受け付け直してください）".into(),
+                });
+            }
             Decision::Pay => ("pay", None),
             Decision::Refuse { reason } if !reason.trim().is_empty() => {
                 ("refuse", Some(reason.trim()))

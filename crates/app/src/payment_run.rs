@@ -413,7 +413,8 @@ impl Kokuho {
             .0)
     }
 
-    /// Cancels a run not yet approved: its benefits go back to the queue.
+    /// Cancels a run whose file is not written yet: its benefits go back to
+    /// the queue.
     pub async fn cancel_payment_run(
         &self,
         run_id: i64,
@@ -528,6 +529,16 @@ impl Kokuho {
         status
             .after(RunOp::WriteFile)
             .ok_or_else(|| refused(status, RunOp::WriteFile))?;
+        // the file carries the transfer day without its year: never one past
+        if run.pay_on < local_date(now) {
+            return Err(AppError::Conflict {
+                message_en: format!(
+                    "the run's transfer day {} has passed: cancel the run and make a new one",
+                    run.pay_on
+                ),
+                message_ja: "振込指定日を過ぎています（取り消して作成し直してください）".into(),
+            });
+        }
         let settings = self.bank_contract().await?.ok_or_else(|| AppError::Setup {
             message_en: "no bank contract recorded: `kokuho payments contract set` first".into(),
             message_ja: "振込依頼人（指定金融機関）の設定がありません".into(),

@@ -2156,6 +2156,17 @@ impl Session<'_> {
         addressee_id: &str,
         now: OffsetDateTime,
     ) -> Result<Vec<crate::benefit::BenefitLine>> {
+        // What is logged is a well-formed 宛名番号, never raw input (a My
+        // Number typed into the field by mistake is refused unlogged).
+        let id = AddresseeId::parse(addressee_id.trim())?;
+        if crate::leak_scan::count_my_numbers(id.as_str().as_bytes()) > 0 {
+            return Err(AppError::invalid(
+                "person",
+                "that looks like a My Number, not an addressee number",
+                "個人番号ではなく宛名番号を入力してください",
+            ));
+        }
+        let addressee_id = id.as_str();
         let subject = [addressee_id.to_string()];
         self.check(Permission::BenefitApply, None, &subject, now)
             .await?;
@@ -2272,14 +2283,16 @@ impl Session<'_> {
         Ok(v)
     }
 
-    /// Writes an approved run's transfer file (whole account numbers go
-    /// into it), access-logged with its payees and the file's digest.
+    /// Writes an approved run's transfer file, access-logged with its
+    /// payees and the file's digest. The file carries whole account
+    /// numbers: only a role that may see them writes it.
     pub async fn write_payment_file(
         &self,
         run_id: i64,
         now: OffsetDateTime,
     ) -> Result<(Vec<u8>, crate::payment_run::RunView)> {
-        self.check(Permission::PaymentRun, None, &[], now).await?;
+        self.check(Permission::PaymentAccountReveal, None, &[], now)
+            .await?;
         let (bytes, v) = self
             .app
             .write_payment_file(run_id, &self.actor.account, now)
@@ -2316,14 +2329,16 @@ impl Session<'_> {
         Ok(v)
     }
 
-    /// The file failed: its transfers go back to the queue.
+    /// The file failed: its transfers go back to the queue. Money put back
+    /// in the queue could be paid again, so a supervisor says so.
     pub async fn mark_payment_run_failed(
         &self,
         run_id: i64,
         reason: &str,
         now: OffsetDateTime,
     ) -> Result<crate::payment_run::RunView> {
-        self.check(Permission::PaymentRun, None, &[], now).await?;
+        self.check(Permission::PaymentApprove, None, &[], now)
+            .await?;
         let v = self
             .app
             .mark_payment_run_failed(run_id, reason, &self.actor.account, now)
@@ -2339,7 +2354,8 @@ impl Session<'_> {
         Ok(v)
     }
 
-    /// Transfers the bank returned go back to the queue.
+    /// Transfers the bank returned go back to the queue (a supervisor, as
+    /// for a failed file).
     pub async fn return_transfers(
         &self,
         run_id: i64,
@@ -2347,7 +2363,8 @@ impl Session<'_> {
         reason: &str,
         now: OffsetDateTime,
     ) -> Result<(crate::payment_run::RunView, u64)> {
-        self.check(Permission::PaymentRun, None, &[], now).await?;
+        self.check(Permission::PaymentApprove, None, &[], now)
+            .await?;
         let v = self
             .app
             .return_transfers(run_id, application_ids, reason, &self.actor.account, now)

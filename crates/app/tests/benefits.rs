@@ -214,6 +214,27 @@ async fn applications_are_checked_then_decided_by_another_supervisor() {
                 },
                 "received_on",
             ),
+            // 療養費 without the receipt's reference
+            (
+                input(
+                    &p,
+                    EventInput::Reimbursement {
+                        kind: ReimbursementType::Appliance,
+                        service_on: DAY,
+                        cost: 10_000,
+                        reference: " ".into(),
+                    },
+                ),
+                "reference",
+            ),
+            // a payee other than the householder for a birth
+            (
+                ApplicationInput {
+                    payee_id: Some(people[1].addressee_id.clone()),
+                    ..input(&p, birth(date!(2026 - 10 - 20)))
+                },
+                "payee_id",
+            ),
             // a high-cost month without a run's decision
             (
                 input(
@@ -315,6 +336,46 @@ async fn applications_are_checked_then_decided_by_another_supervisor() {
             .await
             .unwrap_err();
         assert_eq!(field_of(&e), "(conflict)");
+
+        // 葬祭費 rests on the provisional town amount: received, but not
+        // decided to pay until the figure is confirmed.
+        let funeral = clerk
+            .receive_application(
+                &ApplicationInput {
+                    payee_id: Some(people[1].addressee_id.clone()),
+                    ..input(
+                        &people[2].addressee_id,
+                        EventInput::Funeral {
+                            died_on: DAY,
+                            funeral_on: DAY,
+                        },
+                    )
+                },
+                T0,
+            )
+            .await
+            .unwrap();
+        assert!(funeral.provisional);
+        let e = sup
+            .decide_application(
+                funeral.application_id,
+                &Decision::Pay,
+                date!(2026 - 11 - 25),
+                T0,
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(field_of(&e), "(conflict)");
+        sup.decide_application(
+            funeral.application_id,
+            &Decision::Refuse {
+                reason: "葬祭の事実が確認できない".into(),
+            },
+            date!(2026 - 11 - 25),
+            T0,
+        )
+        .await
+        .unwrap();
 
         // The history shows both, the queue the one left.
         let h = clerk.benefit_history(&p, T0).await.unwrap();
@@ -551,16 +612,21 @@ async fn a_payment_run_pays_each_decided_benefit_once() {
 
         // No file before approval; the creator cannot approve (nor can the
         // benefits clerk at all); the supervisor can.
-        let e = clerk.write_payment_file(run.run_id, T0).await.unwrap_err();
+        let e = sup.write_payment_file(run.run_id, T0).await.unwrap_err();
         assert_eq!(field_of(&e), "(conflict)");
         let e = clerk.approve_payment_run(run.run_id, T0).await.unwrap_err();
         assert_eq!(field_of(&e), "(forbidden)");
         let approved = sup.approve_payment_run(run.run_id, T0).await.unwrap();
         assert_eq!(approved.approved_by.as_deref(), Some("demo-supervisor"));
+
+        // The file carries whole account numbers: the clerk may not write
+        // it; the supervisor does.
+        let e = clerk.write_payment_file(run.run_id, T0).await.unwrap_err();
+        assert_eq!(field_of(&e), "(forbidden)");
+        let (bytes, written) = sup.write_payment_file(run.run_id, T0).await.unwrap();
+        // once written, the run can no longer be cancelled
         let e = clerk.cancel_payment_run(run.run_id, T0).await.unwrap_err();
         assert_eq!(field_of(&e), "(conflict)");
-
-        let (bytes, written) = clerk.write_payment_file(run.run_id, T0).await.unwrap();
         let want = expected_file(
             date!(2026 - 11 - 30),
             &[
@@ -592,7 +658,7 @@ async fn a_payment_run_pays_each_decided_benefit_once() {
             vec![(ids[0], 10_000), (ids[1], 11_111), (ids[2], 12_222)]
         );
         // written again: the same bytes
-        let (again, _) = clerk.write_payment_file(run.run_id, T0).await.unwrap();
+        let (again, _) = sup.write_payment_file(run.run_id, T0).await.unwrap();
         assert_eq!(again, bytes);
 
         // The list masks numbers for the clerk, not for the supervisor.
@@ -618,12 +684,18 @@ async fn a_payment_run_pays_each_decided_benefit_once() {
         // and the next run pays it, and only it.
         let sent = clerk.mark_payment_run_sent(run.run_id, T0).await.unwrap();
         assert_eq!(sent.status, "sent");
+        // putting paid money back in the queue is a supervisor's act
         let e = clerk
+            .return_transfers(run.run_id, &[ids[1]], "口座解約済み", T0)
+            .await
+            .unwrap_err();
+        assert_eq!(field_of(&e), "(forbidden)");
+        let e = sup
             .return_transfers(run.run_id, &[ids[3]], "口座なし", T0)
             .await
             .unwrap_err();
         assert_eq!(field_of(&e), "application");
-        let (_, n) = clerk
+        let (_, n) = sup
             .return_transfers(run.run_id, &[ids[1]], "口座解約済み", T0)
             .await
             .unwrap();
@@ -643,14 +715,13 @@ async fn a_payment_run_pays_each_decided_benefit_once() {
         assert_eq!(run3.transfers, 1);
         // A failed file: back to the queue again.
         sup.approve_payment_run(run3.run_id, T0).await.unwrap();
-        clerk.write_payment_file(run3.run_id, T0).await.unwrap();
-        let e = clerk
+        sup.write_payment_file(run3.run_id, T0).await.unwrap();
+        let e = sup
             .mark_payment_run_failed(run3.run_id, "", T0)
             .await
             .unwrap_err();
         assert_eq!(field_of(&e), "reason");
-        clerk
-            .mark_payment_run_failed(run3.run_id, "伝送エラー", T0)
+        sup.mark_payment_run_failed(run3.run_id, "伝送エラー", T0)
             .await
             .unwrap();
         let e = clerk
@@ -795,7 +866,7 @@ mod never_twice {
                 }
                 Op::Write(r) => {
                     if let Some(r) = run_of(&runs, r) {
-                        let _ = clerk.write_payment_file(r, T0).await;
+                        let _ = sup.write_payment_file(r, T0).await;
                     }
                 }
                 Op::Sent(r) => {
@@ -805,12 +876,12 @@ mod never_twice {
                 }
                 Op::Failed(r) => {
                     if let Some(r) = run_of(&runs, r) {
-                        let _ = clerk.mark_payment_run_failed(r, "不能", T0).await;
+                        let _ = sup.mark_payment_run_failed(r, "不能", T0).await;
                     }
                 }
                 Op::Return(r, i) => {
                     if let Some(r) = run_of(&runs, r) {
-                        let _ = clerk.return_transfers(r, &[apps[i]], "不能", T0).await;
+                        let _ = sup.return_transfers(r, &[apps[i]], "不能", T0).await;
                     }
                 }
             }
@@ -837,7 +908,7 @@ mod never_twice {
         for r in &runs {
             let _ = clerk.cancel_payment_run(*r, T0).await;
             let _ = sup.approve_payment_run(*r, T0).await;
-            let _ = clerk.write_payment_file(*r, T0).await;
+            let _ = sup.write_payment_file(*r, T0).await;
             let _ = clerk.mark_payment_run_sent(*r, T0).await;
         }
         let _ = clerk
@@ -954,8 +1025,10 @@ async fn a_high_cost_application_takes_the_runs_decision() {
         assert_eq!(field_of(&e), "(conflict)");
 
         // A later run books a new version of the month's decision (a late
-        // claim raised the refund by 1,234 yen): applied for, it pays the
-        // difference only; the same version again is a duplicate.
+        // claim raised the refund by 1,234 yen): while the first
+        // application awaits its decision, the new version waits too; once
+        // decided, the new version pays the difference only; the same
+        // version again is a duplicate.
         let mut v2 = decision.clone();
         v2.version_no += 1;
         v2.refund += 1_234;
@@ -974,6 +1047,11 @@ async fn a_high_cost_application_takes_the_runs_decision() {
             .await
             .unwrap();
         tx.commit().await.unwrap();
+        let e = clerk.receive_application(&input, T0).await.unwrap_err();
+        assert_eq!(field_of(&e), "(conflict)");
+        sup.decide_application(v.application_id, &Decision::Pay, date!(2026 - 11 - 25), T0)
+            .await
+            .unwrap();
         let more = clerk.receive_application(&input, T0).await.unwrap();
         assert_eq!(more.amount, 1_234, "{:?}", more.steps);
         assert!(

@@ -588,13 +588,15 @@ enum RunAction {
         db: DbArgs,
         id: i64,
     },
-    /// Cancel a run not yet approved (its benefits go back to the queue)
+    /// Cancel a run whose file is not yet written (its benefits go back to
+    /// the queue)
     Cancel {
         #[command(flatten)]
         db: DbArgs,
         id: i64,
     },
-    /// Write an approved run's 全銀 総合振込 file
+    /// Write an approved run's 全銀 総合振込 file (a role that may see
+    /// account numbers whole)
     File {
         #[command(flatten)]
         db: DbArgs,

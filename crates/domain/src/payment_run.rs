@@ -1,7 +1,7 @@
 //! A payment run's life (支払の流れ): which step may follow which. A run is
 //! made (created), approved by a supervisor, its transfer file written (as
 //! often as needed: the same run gives the same file), then marked sent or
-//! failed; it can be cancelled only before approval. After it was sent,
+//! failed; it can be cancelled until its file is written. After it was sent,
 //! single transfers the bank returned (振込不能・組戻し) go back to the
 //! queue for a later run.
 
@@ -70,7 +70,7 @@ impl RunStatus {
         use RunStatus::*;
         match (self, op) {
             (Created, Approve) => Some(Approved),
-            (Created, Cancel) => Some(Cancelled),
+            (Created | Approved, Cancel) => Some(Cancelled),
             (Approved | Written, WriteFile) => Some(Written),
             (Written, MarkSent) => Some(Sent),
             (Written, MarkFailed) => Some(Failed),
@@ -93,8 +93,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cancel_only_before_approval_and_no_way_back() {
-        assert_eq!(RunStatus::before(RunOp::Cancel), vec![RunStatus::Created]);
+    fn cancel_only_before_the_file_and_no_way_back() {
+        assert_eq!(
+            RunStatus::before(RunOp::Cancel),
+            vec![RunStatus::Created, RunStatus::Approved]
+        );
         assert_eq!(RunStatus::before(RunOp::Approve), vec![RunStatus::Created]);
         for s in [RunStatus::Cancelled, RunStatus::Failed] {
             for op in [

@@ -116,9 +116,16 @@ pub async fn insert_application(
         .await
         .map(|_| ()));
     match done {
-        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(StoreError::Duplicate {
-            what: "application for the same event",
-        }),
+        // the event's index only: an id taken at the same moment is another error
+        Err(sqlx::Error::Database(e))
+            if e.is_unique_violation()
+                && (e.constraint() == Some("benefit_application_event")
+                    || e.message().contains("event_key")) =>
+        {
+            Err(StoreError::Duplicate {
+                what: "application for the same event",
+            })
+        }
         other => Ok(other?),
     }
 }
@@ -736,22 +743,26 @@ pub async fn add_simplified(
     Ok(true)
 }
 
-/// What was applied for a household's 高額療養費 of a service month (its
-/// first day) and is awaiting its decision or decided to pay.
+/// A household's 高額療養費 of a service month (its first day): what was
+/// decided to pay, and how many applications await their decision.
 pub async fn high_cost_applied(
     db: &Db,
     insurer: &InsurerNumber,
     household: &str,
     month_first_day: Date,
-) -> Result<i64> {
-    Ok(with_db!(db, |p| sqlx::query_scalar(
-        "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM benefit_application \
+) -> Result<(i64, i64)> {
+    Ok(with_db!(db, |p| {
+        sqlx::query_as(
+        "SELECT CAST(COALESCE(SUM(CASE WHEN decision = 'pay' THEN amount ELSE 0 END), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(CASE WHEN decision IS NULL THEN 1 ELSE 0 END), 0) AS BIGINT) \
+         FROM benefit_application \
          WHERE insurer_number = $1 AND kind = 'high_cost_benefit' AND household_number = $2 \
-         AND event_on = $3 AND (decision IS NULL OR decision = 'pay')"
+         AND event_on = $3"
     )
     .bind(insurer.as_str().to_string())
     .bind(household.to_string())
     .bind(month_first_day)
     .fetch_one(p)
-    .await?))
+    .await?
+    }))
 }

@@ -229,6 +229,8 @@ struct ApplyForm {
     #[serde(default)]
     weeks: String,
     #[serde(default)]
+    days: String,
+    #[serde(default)]
     children: String,
     #[serde(default)]
     compensation: Option<String>,
@@ -276,6 +278,24 @@ fn yen_field(field: &'static str, s: &str, default: Option<i64>) -> Result<i64, 
     })
 }
 
+/// A whole number as typed (full-width digits too): `None` when empty,
+/// `Some(None)` when not a number.
+fn number(s: &str) -> Option<Option<u32>> {
+    let t: String = s
+        .trim()
+        .chars()
+        .map(|c| match c {
+            '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c),
+            c => c,
+        })
+        .collect();
+    if t.is_empty() {
+        None
+    } else {
+        Some(t.parse().ok())
+    }
+}
+
 fn input_of(f: &ApplyForm) -> Result<ApplicationInput, AppError> {
     use kokuho_domain::benefit::BenefitKind;
     let kind = BenefitKind::parse(&f.kind)
@@ -293,19 +313,36 @@ fn input_of(f: &ApplyForm) -> Result<ApplicationInput, AppError> {
         },
         BenefitKind::ChildbirthGrant => EventInput::Childbirth {
             born_on: date_field("born_on", &f.on)?,
-            children: f.children.trim().parse().unwrap_or(1),
-            gestation_days: f
-                .weeks
-                .trim()
-                .parse::<u32>()
-                .map_err(|_| {
+            children: match number(&f.children) {
+                None => 1,
+                Some(n) => n.and_then(|n| u8::try_from(n).ok()).ok_or_else(|| {
+                    AppError::invalid(
+                        "children",
+                        "children: a number",
+                        "出生児数を半角数字で入力してください",
+                    )
+                })?,
+            },
+            gestation_days: number(&f.weeks)
+                .flatten()
+                .ok_or_else(|| {
                     AppError::invalid(
                         "gestation_days",
                         "weeks of pregnancy",
                         "妊娠週数を入力してください",
                     )
                 })?
-                .saturating_mul(7),
+                .saturating_mul(7)
+                .saturating_add(match number(&f.days) {
+                    None => 0,
+                    Some(d) => d.filter(|d| *d < 7).ok_or_else(|| {
+                        AppError::invalid(
+                            "gestation_days",
+                            "days: 0 to 6",
+                            "妊娠日数は0〜6で入力してください",
+                        )
+                    })?,
+                }),
             compensation_covered: f.compensation.is_some(),
             paid_directly: yen_field("paid_directly", &f.paid_directly, Some(0))?,
         },

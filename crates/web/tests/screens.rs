@@ -1107,11 +1107,13 @@ async fn a_benefit_goes_from_the_counter_to_the_transfer_file_on_screen() {
 
         // The transfer file comes as a download: header, one transfer,
         // trailer, end.
-        let (s, headers, body) = clerk
+        let (s, _) = clerk.form("/ui/payments/1/file", &[]).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "whole numbers: not the clerk's");
+        let (s, headers, body) = sup
             .send(
                 Request::post("/ui/payments/1/file")
                     .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                    .body(Body::from(format!("csrf={}", clerk.csrf)))
+                    .body(Body::from(format!("csrf={}", sup.csrf)))
                     .unwrap(),
             )
             .await;
