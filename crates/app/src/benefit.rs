@@ -491,6 +491,33 @@ impl Kokuho {
                         meals,
                         long_stay,
                     } => {
+                        // the same meals twice: any live application whose
+                        // days overlap these is the same event
+                        for (id, facts) in
+                            repo::live_meal_applications(&self.db, &self.insurer, person.as_str())
+                                .await?
+                        {
+                            let v: serde_json::Value =
+                                serde_json::from_str(&facts).unwrap_or_default();
+                            let day = |k: &str| {
+                                v[k].as_str()
+                                    .and_then(|d| kokuho_domain::wareki::parse_date(d).ok())
+                            };
+                            if let (Some(from), Some(to)) =
+                                (day("first_meal_on"), day("last_meal_on"))
+                                && from <= *last_meal_on
+                                && *first_meal_on <= to
+                            {
+                                return Err(AppError::Conflict {
+                                    message_en: format!(
+                                        "application {id} already covers meals from {from} to {to}"
+                                    ),
+                                    message_ja: format!(
+                                        "受付番号 {id} の申請（{from}〜{to}）と期間が重なります"
+                                    ),
+                                });
+                            }
+                        }
                         let category = self
                             .meal_category(&person, *first_meal_on, *long_stay)
                             .await?;

@@ -1195,6 +1195,23 @@ async fn a_high_cost_application_takes_the_runs_decision() {
             .unwrap();
         assert_eq!(v.amount, (510 - 240) * 12, "{:?}", v.steps);
         assert!(v.steps[0].contains("住民税非課税"));
+        // the same meals again, from another first day: a duplicate
+        let e = clerk
+            .receive_application(
+                &meals(&low, date!(2026 - 05 - 12), date!(2026 - 05 - 20), 9),
+                T0,
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(field_of(&e), "(conflict)");
+        // the days after: another stay
+        clerk
+            .receive_application(
+                &meals(&low, date!(2026 - 05 - 15), date!(2026 - 05 - 16), 6),
+                T0,
+            )
+            .await
+            .unwrap();
         let e = clerk
             .receive_application(
                 &meals(&low, date!(2026 - 06 - 01), date!(2026 - 06 - 03), 9),

@@ -766,3 +766,22 @@ pub async fn high_cost_applied(
     .await?
     }))
 }
+
+/// A person's live 食事療養標準負担額差額 applications (awaiting their
+/// decision or decided to pay): their number and facts (JSON).
+pub async fn live_meal_applications(
+    db: &Db,
+    insurer: &InsurerNumber,
+    addressee_id: &str,
+) -> Result<Vec<(i64, String)>> {
+    Ok(with_db!(db, |p| {
+        sqlx::query_as(
+        "SELECT application_id, facts FROM benefit_application WHERE insurer_number = $1 \
+         AND kind = 'meal_difference' AND addressee_id = $2 AND (decision IS NULL OR decision = 'pay')"
+    )
+    .bind(insurer.as_str().to_string())
+    .bind(addressee_id.to_string())
+    .fetch_all(p)
+    .await?
+    }))
+}
