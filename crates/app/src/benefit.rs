@@ -185,7 +185,7 @@ fn invalid(field: &'static str, en: impl Into<String>, ja: impl Into<String>) ->
 fn insured_on(periods: &[elig::PeriodVersion], day: Date) -> bool {
     periods
         .iter()
-        .any(|p| p.acquired_on <= day && p.lost_on.is_none_or(|l| day < l))
+        .any(|p| crate::eligibility::as_period(p).covers(day))
 }
 
 impl Kokuho {

@@ -101,7 +101,7 @@ fn period_error(e: rules::EligibilityError) -> AppError {
     }
 }
 
-fn as_period(v: &PeriodVersion) -> Period {
+pub(crate) fn as_period(v: &PeriodVersion) -> Period {
     Period {
         acquired_on: v.acquired_on,
         acquisition_reason: v.acquisition_reason,

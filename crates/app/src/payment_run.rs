@@ -517,13 +517,14 @@ impl Kokuho {
 
     /// Writes an approved run's 全銀 総合振込 file: the same run gives the
     /// same bytes each time (while the bank contract is unchanged). The
-    /// file's digest and size are recorded with the run.
+    /// file's digest and size are recorded with the run. Also gives the
+    /// payees the file carries (for the access record).
     pub async fn write_payment_file(
         &self,
         run_id: i64,
         actor: Actor<'_>,
         now: OffsetDateTime,
-    ) -> Result<(Vec<u8>, RunView)> {
+    ) -> Result<(Vec<u8>, RunView, Vec<String>)> {
         let run = self.run_row(run_id).await?;
         let status = status_of(&run)?;
         status
@@ -607,7 +608,13 @@ impl Kokuho {
             repo::set_file(&mut tx, &self.insurer, run_id, &sha, bytes.len() as i64).await?;
             Ok::<_, AppError>(())
         })?;
-        Ok((bytes, run_view(&self.run_row(run_id).await?)))
+        let payees: std::collections::BTreeSet<String> =
+            rows.into_iter().map(|p| p.payee_id).collect();
+        Ok((
+            bytes,
+            run_view(&self.run_row(run_id).await?),
+            payees.into_iter().collect(),
+        ))
     }
 
     /// The runs, the latest first.

@@ -2293,11 +2293,10 @@ impl Session<'_> {
     ) -> Result<(Vec<u8>, crate::payment_run::RunView)> {
         self.check(Permission::PaymentAccountReveal, None, &[], now)
             .await?;
-        let (bytes, v) = self
+        let (bytes, v, payees) = self
             .app
             .write_payment_file(run_id, &self.actor.account, now)
             .await?;
-        let payees = self.payees_of_run(run_id).await?;
         self.log(
             "payment_file_export",
             &payees,

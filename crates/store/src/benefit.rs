@@ -320,20 +320,6 @@ pub async fn run(db: &Db, insurer: &InsurerNumber, run_id: i64) -> Result<Option
         .await?))
 }
 
-pub async fn run_in_tx(
-    tx: &mut Tx,
-    insurer: &InsurerNumber,
-    run_id: i64,
-) -> Result<Option<RunRow>> {
-    let sql =
-        format!("SELECT {RUN_COLUMNS} FROM payment_run WHERE insurer_number = $1 AND run_id = $2");
-    Ok(with_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(insurer.as_str().to_string())
-        .bind(run_id)
-        .fetch_optional(c)
-        .await?))
-}
-
 /// The runs, the latest first; `limit` at most.
 pub async fn runs(db: &Db, insurer: &InsurerNumber, limit: i64) -> Result<Vec<RunRow>> {
     let sql = format!(
@@ -524,23 +510,6 @@ pub async fn payments_of_run(
     Ok(with_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(insurer.as_str().to_string())
         .bind(run_id)
-        .fetch_all(p)
-        .await?))
-}
-
-/// Every transfer of an application, the earliest run first.
-pub async fn payments_of_application(
-    db: &Db,
-    insurer: &InsurerNumber,
-    application_id: i64,
-) -> Result<Vec<PaymentRow>> {
-    let sql = format!(
-        "SELECT {PAYMENT_COLUMNS} FROM {PAYMENT_FROM} WHERE p.insurer_number = $1 AND p.application_id = $2 \
-         ORDER BY p.run_id"
-    );
-    Ok(with_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(insurer.as_str().to_string())
-        .bind(application_id)
         .fetch_all(p)
         .await?))
 }
