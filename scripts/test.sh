@@ -7,6 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 eval "$(bash scripts/ensure-postgres.sh)"
+# The fonts documents are printed in, and poppler to read the PDFs back.
+bash scripts/ensure-print.sh
 export KOKUHO_REQUIRE_PG=1
 
 cargo fmt --all --check

@@ -8,6 +8,7 @@ pub mod benefit;
 pub mod burden;
 pub mod calc;
 pub mod claims;
+pub mod documents;
 pub mod eligibility;
 pub mod error;
 pub mod high_cost;
@@ -71,6 +72,8 @@ pub struct Kokuho {
     pub insurer: InsurerNumber,
     /// Progress of the jobs this process runs.
     pub jobs: Arc<jobs::JobBoard>,
+    /// Fonts and forms for printed documents, loaded on first use.
+    pub printer: Arc<documents::PrinterCell>,
 }
 
 impl Kokuho {
@@ -80,6 +83,7 @@ impl Kokuho {
             keyring,
             insurer,
             jobs: Arc::default(),
+            printer: Arc::default(),
         }
     }
 

@@ -2446,4 +2446,186 @@ impl Session<'_> {
         .await?;
         Ok((w, rows.len() as u64))
     }
+
+    // --- printed documents (帳票)
+
+    /// The permission a kind's content needs besides issuing documents.
+    fn content_permission(kind: crate::documents::DocumentKind) -> Permission {
+        if kind.about_application() {
+            Permission::BenefitApply
+        } else {
+            Permission::EligibilityRead
+        }
+    }
+
+    /// Prints one document at the counter; the issue is recorded and
+    /// access-logged with its number, hash and any substituted characters.
+    pub async fn issue_document(
+        &self,
+        kind: crate::documents::DocumentKind,
+        subject: &crate::documents::Subject,
+        opts: crate::documents::IssueOptions,
+        now: OffsetDateTime,
+    ) -> Result<crate::documents::Issued> {
+        self.check(Permission::DocumentIssue, None, &[], now)
+            .await?;
+        self.check(Self::content_permission(kind), None, &[], now)
+            .await?;
+        let issued = self
+            .app
+            .issue_document(kind, subject, opts, &self.actor.account, now)
+            .await?;
+        let i = &issued.issue;
+        self.log(
+            "document_issue",
+            std::slice::from_ref(&i.addressee_id),
+            None,
+            &format!(
+                "{} {} issue {} sha256 {}{}",
+                i.kind,
+                i.document_number,
+                i.issue_id,
+                i.sha256,
+                if i.substitutions.is_empty() {
+                    String::new()
+                } else {
+                    format!(" substituted {}", i.substitutions)
+                }
+            ),
+            now,
+        )
+        .await?;
+        Ok(issued)
+    }
+
+    /// Reprints an issued document exactly (再交付), access-logged.
+    pub async fn reprint_document(
+        &self,
+        issue_id: i64,
+        now: OffsetDateTime,
+    ) -> Result<crate::documents::Issued> {
+        self.check(Permission::DocumentIssue, None, &[], now)
+            .await?;
+        let original = self.app.document_issue(issue_id).await?;
+        if let Some(kind) = crate::documents::DocumentKind::parse(&original.kind) {
+            self.check(Self::content_permission(kind), None, &[], now)
+                .await?;
+        }
+        let issued = self
+            .app
+            .reprint_document(issue_id, &self.actor.account, now)
+            .await?;
+        let i = &issued.issue;
+        self.log(
+            "document_reprint",
+            std::slice::from_ref(&i.addressee_id),
+            None,
+            &format!(
+                "{} {} issue {} reprints {} sha256 {}",
+                i.kind, i.document_number, i.issue_id, issue_id, i.sha256
+            ),
+            now,
+        )
+        .await?;
+        Ok(issued)
+    }
+
+    /// A resident's issuance history, access-logged.
+    pub async fn document_history(
+        &self,
+        person: &str,
+        now: OffsetDateTime,
+    ) -> Result<Vec<crate::documents::IssueView>> {
+        self.check(Permission::DocumentRead, None, &[], now).await?;
+        let id = AddresseeId::parse(person).map_err(|e| AppError::from(e).for_field("person"))?;
+        let h = self.app.document_history(&id).await?;
+        self.log(
+            "document_history_view",
+            &[id.to_string()],
+            None,
+            &format!("{} documents", h.len()),
+            now,
+        )
+        .await?;
+        Ok(h)
+    }
+
+    /// Records a document returned, lost or voided, access-logged.
+    pub async fn set_document_status(
+        &self,
+        issue_id: i64,
+        status: &str,
+        note: &str,
+        now: OffsetDateTime,
+    ) -> Result<crate::documents::IssueView> {
+        self.check(Permission::DocumentIssue, None, &[], now)
+            .await?;
+        let v = self
+            .app
+            .set_document_status(issue_id, status, note, &self.actor.account, now)
+            .await?;
+        self.log(
+            "document_status",
+            std::slice::from_ref(&v.addressee_id),
+            None,
+            &format!("issue {issue_id} {status}"),
+            now,
+        )
+        .await?;
+        Ok(v)
+    }
+
+    /// Starts a batch of `kind` for those insured on `as_of`, or resumes
+    /// the unfinished one; then issues up to `max` of its recipients (all
+    /// when none given). Each run is access-logged with whom it issued to.
+    pub async fn run_document_batch(
+        &self,
+        kind: crate::documents::DocumentKind,
+        as_of: Date,
+        out: &std::path::Path,
+        max: Option<usize>,
+        progress: impl FnMut(i64, i64),
+        now: OffsetDateTime,
+    ) -> Result<(crate::documents::BatchReport, bool)> {
+        self.check(Permission::DocumentBatch, None, &[], now)
+            .await?;
+        self.check(Self::content_permission(kind), None, &[], now)
+            .await?;
+        let (b, resumed) = self
+            .app
+            .start_or_resume_batch(kind, as_of, &self.actor.account, now)
+            .await?;
+        let report = self
+            .app
+            .run_batch(b.batch_id, out, max, progress, &self.actor.account, now)
+            .await?;
+        let subjects: Vec<String> = report.issued_now.iter().map(|(_, a)| a.clone()).collect();
+        self.log(
+            "document_batch",
+            &subjects,
+            None,
+            &format!(
+                "batch {} {} {}: {} issued now, {}/{} done, {} not printed{}",
+                b.batch_id,
+                b.kind,
+                if resumed { "resumed" } else { "started" },
+                report.issued_now.len(),
+                report.done,
+                report.planned,
+                report.skipped.len(),
+                if report.finished { ", finished" } else { "" }
+            ),
+            now,
+        )
+        .await?;
+        Ok((report, resumed))
+    }
+
+    pub async fn document_batches(
+        &self,
+        now: OffsetDateTime,
+    ) -> Result<Vec<kokuho_store::document::BatchRow>> {
+        self.check(Permission::DocumentRead, None, &[], now).await?;
+        self.app.document_batches().await
+    }
 }

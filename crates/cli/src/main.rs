@@ -180,6 +180,12 @@ enum Command {
         #[command(subcommand)]
         action: BenefitsAction,
     },
+    /// Printed documents (帳票): the kinds, one at the counter, reprints,
+    /// a resident's history, batches for the whole town
+    Documents {
+        #[command(subcommand)]
+        action: DocumentsAction,
+    },
     /// Payments (支払): the transfer file's name check, payment runs, the
     /// town's bank contract
     Payments {
@@ -499,6 +505,86 @@ enum SimplifiedAction {
         db: DbArgs,
         #[arg(long)]
         month: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum DocumentsAction {
+    /// List the kinds of document (English kebab-case, Japanese name)
+    Kinds,
+    /// Print one document at the counter into a PDF file; the issue is
+    /// recorded (exit 1 naming the reason when it cannot be issued)
+    Issue {
+        #[command(flatten)]
+        db: DbArgs,
+        /// eligibility-certificate, eligibility-notice, limit-certificate, benefit-decision
+        #[arg(long)]
+        kind: String,
+        /// 宛名番号 of the resident (every kind but benefit-decision)
+        #[arg(long)]
+        person: Option<String>,
+        /// The application number (benefit-decision)
+        #[arg(long)]
+        application: Option<i64>,
+        /// Print the 限度区分 on the 資格確認書 (when the resident asks for it)
+        #[arg(long)]
+        with_limit_category: bool,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Reprint an issued document exactly (再交付) into a PDF file
+    Reprint {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The issue number (from `documents history`)
+        id: i64,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// A resident's issuance history, the newest first
+    History {
+        #[command(flatten)]
+        db: DbArgs,
+        /// 宛名番号
+        #[arg(long)]
+        person: String,
+    },
+    /// Record a document returned undelivered, lost or issued in error
+    Mark {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The issue number
+        id: i64,
+        /// returned, lost or voided
+        #[arg(long)]
+        status: String,
+        /// What happened (required)
+        #[arg(long)]
+        note: String,
+    },
+    /// Issue one kind to everyone concerned: one PDF per recipient, then a
+    /// combined PDF in delivery order with its cover list. Run it again after
+    /// a crash: it resumes the unfinished batch and prints nobody twice.
+    Batch {
+        #[command(flatten)]
+        db: DbArgs,
+        /// eligibility-certificate (the yearly renewal of 資格確認書)
+        #[arg(long)]
+        kind: String,
+        /// Folder for the PDFs
+        #[arg(long)]
+        out: PathBuf,
+        /// Recipients are those insured on this day (YYYY-MM-DD); default today
+        #[arg(long)]
+        as_of: Option<String>,
+        /// Stop after this many recipients (the rest on the next run)
+        #[arg(long)]
+        max: Option<usize>,
+    },
+    /// The batches, the newest first
+    Batches {
+        #[command(flatten)]
+        db: DbArgs,
     },
 }
 
@@ -2455,6 +2541,237 @@ fn print_run(v: &kokuho_app::payment_run::RunView) {
     );
 }
 
+fn print_issue(v: &kokuho_app::documents::IssueView) {
+    println!(
+        "{}\t{}\t{}\t{}\t{}\t有効 {}〜{}\t{}\t{}{}{}",
+        v.issue_id,
+        v.document_number,
+        v.kind_label,
+        v.addressee_id,
+        v.issued_on,
+        v.valid_from.map(|d| d.to_string()).unwrap_or_default(),
+        v.valid_to.map(|d| d.to_string()).unwrap_or_default(),
+        v.status,
+        v.issued_by,
+        v.reprint_of
+            .map(|r| format!("\t再交付（元 {r}）"))
+            .unwrap_or_default(),
+        if v.substitutions.is_empty() {
+            String::new()
+        } else {
+            format!("\t外字置換 {}", v.substitutions)
+        }
+    );
+}
+
+fn write_pdf(out: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+    // beside the target first, renamed when whole
+    let part = out.with_extension("part");
+    std::fs::write(&part, bytes).with_context(|| format!("cannot write {}", part.display()))?;
+    std::fs::rename(&part, out).with_context(|| format!("cannot write {}", out.display()))?;
+    Ok(())
+}
+
+fn document_kind_arg(s: &str) -> anyhow::Result<kokuho_app::documents::DocumentKind> {
+    kokuho_app::documents::DocumentKind::parse(s).ok_or_else(|| {
+        AppError::invalid(
+            "kind",
+            format!(
+                "--kind: one of {}",
+                kokuho_app::documents::DocumentKind::ALL
+                    .iter()
+                    .map(|k| k.code())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            "帳票の種類が正しくありません（kokuho documents kinds で一覧）",
+        )
+        .into()
+    })
+}
+
+async fn documents_command(action: DocumentsAction) -> anyhow::Result<()> {
+    use kokuho_app::documents::{DocumentKind, IssueOptions, Subject};
+    let now = OffsetDateTime::now_utc();
+    match action {
+        DocumentsAction::Kinds => {
+            for k in DocumentKind::ALL {
+                println!(
+                    "{}\t{}{}",
+                    k.code(),
+                    k.label_ja(),
+                    if k.batchable() {
+                        "\t一括発行可"
+                    } else {
+                        ""
+                    }
+                );
+            }
+        }
+        DocumentsAction::Issue {
+            db,
+            kind,
+            person,
+            application,
+            with_limit_category,
+            out,
+        } => {
+            let kind = document_kind_arg(&kind)?;
+            let subject = if kind.about_application() {
+                Subject::Application(application.ok_or_else(|| {
+                    AppError::invalid(
+                        "application",
+                        "--application is required",
+                        "申請番号を指定してください",
+                    )
+                })?)
+            } else {
+                let p = person.ok_or_else(|| {
+                    AppError::invalid(
+                        "person",
+                        "--person is required",
+                        "宛名番号を指定してください",
+                    )
+                })?;
+                Subject::Person(
+                    kokuho_domain::id::AddresseeId::parse(&p)
+                        .map_err(|e| AppError::from(e).for_field("person"))?,
+                )
+            };
+            let (app, actor) = open_session(&db).await?;
+            let issued = Session {
+                app: &app,
+                actor: &actor,
+            }
+            .issue_document(
+                kind,
+                &subject,
+                IssueOptions {
+                    with_limit_category,
+                },
+                now,
+            )
+            .await?;
+            write_pdf(&out, &issued.pdf)?;
+            print_issue(&issued.issue);
+            println!("{}: {} bytes", out.display(), issued.pdf.len());
+        }
+        DocumentsAction::Reprint { db, id, out } => {
+            let (app, actor) = open_session(&db).await?;
+            let issued = Session {
+                app: &app,
+                actor: &actor,
+            }
+            .reprint_document(id, now)
+            .await?;
+            write_pdf(&out, &issued.pdf)?;
+            print_issue(&issued.issue);
+            println!("{}: {} bytes", out.display(), issued.pdf.len());
+        }
+        DocumentsAction::History { db, person } => {
+            let (app, actor) = open_session(&db).await?;
+            let h = Session {
+                app: &app,
+                actor: &actor,
+            }
+            .document_history(&person, now)
+            .await?;
+            if h.is_empty() {
+                println!("発行記録はありません");
+            }
+            for v in &h {
+                print_issue(v);
+            }
+        }
+        DocumentsAction::Mark {
+            db,
+            id,
+            status,
+            note,
+        } => {
+            let (app, actor) = open_session(&db).await?;
+            let v = Session {
+                app: &app,
+                actor: &actor,
+            }
+            .set_document_status(id, &status, &note, now)
+            .await?;
+            print_issue(&v);
+        }
+        DocumentsAction::Batch {
+            db,
+            kind,
+            out,
+            as_of,
+            max,
+        } => {
+            let kind = document_kind_arg(&kind)?;
+            let as_of = match as_of {
+                Some(s) => parse_date_arg("as_of", &s)?,
+                None => now.to_offset(kokuho_app::jst()).date(),
+            };
+            let (app, actor) = open_session(&db).await?;
+            let mut last_shown = -1i64;
+            let (r, resumed) = Session {
+                app: &app,
+                actor: &actor,
+            }
+            .run_document_batch(
+                kind,
+                as_of,
+                &out,
+                max,
+                |done, planned| {
+                    // a line every 100 and at the end, to stderr
+                    if done == planned || done / 100 != last_shown / 100 {
+                        eprintln!("{done}/{planned}");
+                        last_shown = done;
+                    }
+                },
+                now,
+            )
+            .await?;
+            println!(
+                "batch {} {}: {} issued in this run, {}/{} done",
+                r.batch_id,
+                if resumed { "resumed" } else { "started" },
+                r.issued_now.len(),
+                r.done,
+                r.planned
+            );
+            for (seq, person, why) in &r.skipped {
+                println!("not printed\t{seq}\t{person}\t{why}");
+            }
+            match &r.combined {
+                Some(p) => println!("finished: {}", p.display()),
+                None => println!("not finished: run the same command again to go on"),
+            }
+        }
+        DocumentsAction::Batches { db } => {
+            let (app, actor) = open_session(&db).await?;
+            for b in (Session {
+                app: &app,
+                actor: &actor,
+            })
+            .document_batches(now)
+            .await?
+            {
+                println!(
+                    "{}\t{}\tas-of {}\tissued {}\tvalid-to {}\t{} planned\t{}",
+                    b.batch_id,
+                    b.kind,
+                    b.as_of,
+                    b.issued_on,
+                    b.valid_to.map(|d| d.to_string()).unwrap_or_default(),
+                    b.planned,
+                    b.status
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
 async fn payments_command(action: PaymentsAction) -> anyhow::Result<ExitCode> {
     use kokuho_domain::bank_account::{AccountType, LongVowel, to_transfer_kana};
     let now = OffsetDateTime::now_utc();
@@ -2963,6 +3280,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::PaymentAccount { action } => payment_account_command(action).await?,
         Command::Benefits { action } => benefits_command(action).await?,
         Command::Payments { action } => return payments_command(action).await,
+        Command::Documents { action } => documents_command(action).await?,
         Command::IncomeSample { db, year, out } => {
             let (app, actor) = open_session(&db).await?;
             let records = Session {

@@ -47,6 +47,7 @@ fn help_is_english_for_every_subcommand() {
         "openapi",
         "benefits",
         "payments",
+        "documents",
     ] {
         assert!(text.contains(sub), "{sub} listed");
         let o = run(&[sub, "--help"]);
@@ -651,6 +652,8 @@ fn every_command_with_every_role() {
     let html = dir.path().join("r.html").display().to_string();
     let csv = dir.path().join("r.csv").display().to_string();
     let uke = dir.path().join("c.uke").display().to_string();
+    let pdf = dir.path().join("d.pdf").display().to_string();
+    let batch_dir = dir.path().join("batch").display().to_string();
     let feed = dir.path().join("feed.csv");
     std::fs::write(&feed, "event_id,event_type,event_date,notified_on,addressee_id,household_number,relationship,name,name_kana,birth_date,sex,postal_code,address,destination,previous_insurer_number\r\nX-1,name_change,2026-04-01,,0000000001,,,改名　太郎,カイメイ　タロウ,,,,,,\r\n").unwrap();
     let feed = feed.display().to_string();
@@ -864,6 +867,49 @@ fn every_command_with_every_role() {
         (
             vec!["payments", "run", "approve", "999999"],
             P::PaymentApprove,
+        ),
+        (
+            vec!["documents", "history", "--person", "0000000001"],
+            P::DocumentRead,
+        ),
+        (vec!["documents", "batches"], P::DocumentRead),
+        (
+            vec![
+                "documents",
+                "issue",
+                "--kind",
+                "eligibility-notice",
+                "--person",
+                "0000000001",
+                "--out",
+                &pdf,
+            ],
+            P::DocumentIssue,
+        ),
+        (
+            vec![
+                "documents",
+                "mark",
+                "999999",
+                "--status",
+                "lost",
+                "--note",
+                "紛失届",
+            ],
+            P::DocumentIssue,
+        ),
+        (
+            vec![
+                "documents",
+                "batch",
+                "--kind",
+                "eligibility-certificate",
+                "--out",
+                &batch_dir,
+                "--max",
+                "1",
+            ],
+            P::DocumentBatch,
         ),
         (vec!["retention", "run", "--dry-run"], P::Retention),
         (
@@ -1133,4 +1179,132 @@ fn claims_are_imported_once_and_checked_with_a_csv_list() {
     assert!(stdout(&o).starts_with("処理年月,"), "{}", stdout(&o));
     let o = with(&["claims", "findings", "--check", "7"]);
     assert_eq!(o.status.code(), Some(1));
+}
+
+fn pdfs_in(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|n| n.ends_with(".pdf") && !n.starts_with("batch-"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_batch_killed_halfway_resumes_and_prints_nobody_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = dir.path().join("town.db");
+    let db = format!("sqlite://{}", db_path.display());
+    let keys = dir.path().join("vault.keys");
+    let keys = keys.to_str().unwrap();
+    let o = run(&[
+        "generate",
+        "--database",
+        &db,
+        "--keyring",
+        keys,
+        "--residents",
+        "3000",
+        "--seed",
+        "5",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = dir.path().join("renewal");
+    let batch = |c: &mut Command| {
+        c.args([
+            "documents",
+            "batch",
+            "--kind",
+            "eligibility-certificate",
+            "--out",
+        ])
+        .arg(&out)
+        .args(["--database", &db, "--keyring", keys]);
+    };
+    // Killed (SIGKILL: no clean-up of any kind) once some documents are out.
+    let mut first = kokuho();
+    batch(&mut first);
+    let mut child = first
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    loop {
+        if pdfs_in(&out).len() >= 30 {
+            break;
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the batch ended before it could be killed"
+        );
+        assert!(started.elapsed().as_secs() < 120, "no documents appeared");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let mut printed = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut printed)
+        .unwrap();
+    assert!(!printed.contains("finished:"), "{printed}");
+    let before = pdfs_in(&out).len();
+
+    // The same command again resumes and finishes.
+    let mut again = kokuho();
+    batch(&mut again);
+    let o = again.output().unwrap();
+    let text = stdout(&o);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(text.contains("batch 1 resumed"), "{text}");
+    assert!(text.contains("finished:"), "{text}");
+    let files = pdfs_in(&out);
+    assert!(files.len() > before);
+
+    // Exactly once each, in the database and on disk.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (issues, per_person_max, open_items, planned) = runtime.block_on(async {
+        let db = kokuho_store::connect(&db).await.unwrap();
+        kokuho_store::with_db!(&db, |p| {
+            let issues: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM document_issue WHERE batch_id = 1")
+                    .fetch_one(p)
+                    .await
+                    .unwrap();
+            let max: i64 = sqlx::query_scalar(
+                "SELECT COALESCE(MAX(n), 0) FROM (SELECT COUNT(*) AS n FROM document_issue \
+                 WHERE batch_id = 1 GROUP BY addressee_id) t",
+            )
+            .fetch_one(p)
+            .await
+            .unwrap();
+            let open: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM document_batch_item WHERE batch_id = 1 \
+                 AND issue_id IS NULL AND skipped_reason IS NULL",
+            )
+            .fetch_one(p)
+            .await
+            .unwrap();
+            let planned: i64 =
+                sqlx::query_scalar("SELECT planned FROM document_batch WHERE batch_id = 1")
+                    .fetch_one(p)
+                    .await
+                    .unwrap();
+            (issues, max, open, planned)
+        })
+    });
+    assert_eq!(per_person_max, 1, "nobody issued twice");
+    assert_eq!(open_items, 0, "everyone planned issued or listed");
+    assert!(planned > 200, "{planned}");
+    assert_eq!(files.len() as i64, issues, "one file per issue");
+    let mut people: Vec<&str> = files.iter().map(|f| &f[7..17]).collect();
+    people.sort();
+    people.dedup();
+    assert_eq!(people.len(), files.len(), "one file per person");
+    assert!(out.join("batch-1-combined.pdf").is_file());
+    assert!(!pdfs_in(&out).iter().any(|f| f.ends_with(".part")));
 }

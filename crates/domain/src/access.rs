@@ -82,6 +82,9 @@ impl Role {
                 EligibilityExport,
                 AgeJob,
                 LevyRead,
+                DocumentIssue,
+                DocumentBatch,
+                DocumentRead,
             ],
             Role::LevyClerk => &[
                 RegistryRead,
@@ -89,6 +92,9 @@ impl Role {
                 IncomeImport,
                 LevyRead,
                 LevyAssess,
+                DocumentIssue,
+                DocumentBatch,
+                DocumentRead,
             ],
             Role::BenefitsClerk => &[
                 RegistryRead,
@@ -99,6 +105,8 @@ impl Role {
                 PaymentAccount,
                 BenefitApply,
                 PaymentRun,
+                DocumentIssue,
+                DocumentRead,
             ],
             Role::Supervisor => &[
                 RegistryRead,
@@ -123,8 +131,11 @@ impl Role {
                 BenefitDecide,
                 PaymentRun,
                 PaymentApprove,
+                DocumentIssue,
+                DocumentBatch,
+                DocumentRead,
             ],
-            Role::Auditor => &[AuditRead, RegistryRead, EligibilityRead],
+            Role::Auditor => &[AuditRead, RegistryRead, EligibilityRead, DocumentRead],
             Role::Administrator => &[AccountAdmin, VaultAdmin, SystemRead, Retention],
             Role::Contractor => &[],
         }
@@ -195,10 +206,17 @@ pub enum Permission {
     PaymentRun,
     /// approve payment runs (支払の承認)
     PaymentApprove,
+    /// print a document at the counter, reprint it, record it returned or
+    /// lost (帳票の発行・再発行)
+    DocumentIssue,
+    /// issue one kind of document to many residents (帳票の一括発行)
+    DocumentBatch,
+    /// see residents' issuance histories and batches (帳票の発行履歴の照会)
+    DocumentRead,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 27] = [
+    pub const ALL: [Permission; 30] = [
         Permission::RegistryRead,
         Permission::RegistryWrite,
         Permission::MyNumberLookup,
@@ -226,6 +244,9 @@ impl Permission {
         Permission::BenefitDecide,
         Permission::PaymentRun,
         Permission::PaymentApprove,
+        Permission::DocumentIssue,
+        Permission::DocumentBatch,
+        Permission::DocumentRead,
     ];
 
     pub fn code(self) -> &'static str {
@@ -257,6 +278,9 @@ impl Permission {
             Permission::BenefitDecide => "benefit_decide",
             Permission::PaymentRun => "payment_run",
             Permission::PaymentApprove => "payment_approve",
+            Permission::DocumentIssue => "document_issue",
+            Permission::DocumentBatch => "document_batch",
+            Permission::DocumentRead => "document_read",
         }
     }
 
@@ -293,6 +317,9 @@ impl Permission {
             Permission::BenefitDecide => "給付の支給・不支給決定",
             Permission::PaymentRun => "支払の作成・振込ファイルの作成",
             Permission::PaymentApprove => "支払の承認",
+            Permission::DocumentIssue => "帳票の発行・再発行",
+            Permission::DocumentBatch => "帳票の一括発行",
+            Permission::DocumentRead => "帳票の発行履歴の照会",
         }
     }
 

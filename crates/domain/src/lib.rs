@@ -8,6 +8,7 @@ pub mod annual_outpatient;
 pub mod bank_account;
 pub mod benefit;
 pub mod burden;
+pub mod certificate;
 pub mod digest_text;
 pub mod eligibility;
 pub mod eligibility_check;

@@ -14,6 +14,7 @@ pub mod benefit;
 pub mod burden;
 pub mod claims;
 mod db;
+pub mod document;
 pub mod eligibility;
 pub mod feed;
 pub mod high_cost;

@@ -1,0 +1,1193 @@
+//! Printed documents (帳票): what each kind says, drawn from the records of
+//! the day it is issued; the issuance history; and batches that issue one
+//! kind to every resident concerned, resumable after a crash without
+//! issuing anyone twice.
+//!
+//! A document's values are kept with its issue, so a reprint draws exactly
+//! what the first print drew (the same bytes: nothing in a PDF depends on
+//! the clock).
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use kokuho_domain::addressee::Sex;
+use kokuho_domain::burden::{self, AgeGroup, Elderly, Under70};
+use kokuho_domain::certificate;
+use kokuho_domain::eligibility::YearMonth;
+use kokuho_domain::id::AddresseeId;
+use kokuho_domain::wareki;
+use kokuho_pdf::{Engine, Fonts, Layout, Page, Values};
+use kokuho_store::document::{self as repo, BatchRow, IssueRow};
+use sha2::{Digest, Sha256};
+use time::{Date, OffsetDateTime};
+
+use crate::eligibility::to_us;
+use crate::{AppError, Kokuho, Result, jst};
+
+/// The kinds of document kokuho prints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DocumentKind {
+    /// 資格確認書
+    EligibilityCertificate,
+    /// 資格情報のお知らせ
+    EligibilityNotice,
+    /// 限度額適用認定証 / 限度額適用・標準負担額減額認定証
+    LimitCertificate,
+    /// 支給決定通知書 / 不支給決定通知書
+    BenefitDecision,
+}
+
+impl DocumentKind {
+    pub const ALL: [DocumentKind; 4] = [
+        DocumentKind::EligibilityCertificate,
+        DocumentKind::EligibilityNotice,
+        DocumentKind::LimitCertificate,
+        DocumentKind::BenefitDecision,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            DocumentKind::EligibilityCertificate => "eligibility-certificate",
+            DocumentKind::EligibilityNotice => "eligibility-notice",
+            DocumentKind::LimitCertificate => "limit-certificate",
+            DocumentKind::BenefitDecision => "benefit-decision",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<DocumentKind> {
+        Self::ALL.into_iter().find(|k| k.code() == s.trim())
+    }
+
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            DocumentKind::EligibilityCertificate => "資格確認書",
+            DocumentKind::EligibilityNotice => "資格情報のお知らせ",
+            DocumentKind::LimitCertificate => "限度額適用認定証",
+            DocumentKind::BenefitDecision => "給付の決定通知書",
+        }
+    }
+
+    /// The prefix of the numbers this kind's issues carry.
+    fn number_prefix(self) -> &'static str {
+        match self {
+            DocumentKind::EligibilityCertificate => "EC",
+            DocumentKind::EligibilityNotice => "EN",
+            DocumentKind::LimitCertificate => "LC",
+            DocumentKind::BenefitDecision => "BD",
+        }
+    }
+
+    /// Whether a batch can issue this kind (the yearly renewal).
+    pub fn batchable(self) -> bool {
+        matches!(self, DocumentKind::EligibilityCertificate)
+    }
+
+    /// Whether the subject is a benefit application rather than a person.
+    pub fn about_application(self) -> bool {
+        matches!(self, DocumentKind::BenefitDecision)
+    }
+}
+
+/// What a document is about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Subject {
+    Person(AddresseeId),
+    Application(i64),
+}
+
+/// Choices made at the counter.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct IssueOptions {
+    /// print the 限度区分 on the 資格確認書 (任意記載事項, on request)
+    pub with_limit_category: bool,
+}
+
+/// A document ready to record: its values and validity.
+#[derive(Clone, Debug)]
+pub struct Prepared {
+    pub kind: DocumentKind,
+    pub addressee_id: String,
+    pub values: Values,
+    pub valid_from: Option<Date>,
+    pub valid_to: Option<Date>,
+}
+
+/// An issued document: its record and its PDF.
+#[derive(Clone, Debug)]
+pub struct Issued {
+    pub issue: IssueView,
+    pub pdf: Vec<u8>,
+}
+
+/// One entry of the issuance history.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IssueView {
+    pub issue_id: i64,
+    pub kind: String,
+    pub kind_label: &'static str,
+    pub document_number: String,
+    pub addressee_id: String,
+    pub valid_from: Option<Date>,
+    pub valid_to: Option<Date>,
+    pub issued_on: Date,
+    pub issued_by: String,
+    pub reprint_of: Option<i64>,
+    pub batch_id: Option<i64>,
+    pub sha256: String,
+    pub substitutions: String,
+    /// 交付済, 返戻, 紛失, 取消
+    pub status: &'static str,
+    pub status_note: Option<String>,
+}
+
+fn status_ja(s: &str) -> &'static str {
+    match s {
+        "issued" => "交付済",
+        "returned" => "返戻",
+        "lost" => "紛失",
+        "voided" => "取消",
+        _ => "不明",
+    }
+}
+
+fn view(r: &IssueRow) -> IssueView {
+    IssueView {
+        issue_id: r.issue_id,
+        kind: r.kind.clone(),
+        kind_label: DocumentKind::parse(&r.kind).map_or("", DocumentKind::label_ja),
+        document_number: r.document_number.clone(),
+        addressee_id: r.addressee_id.clone(),
+        valid_from: r.valid_from,
+        valid_to: r.valid_to,
+        issued_on: r.issued_on,
+        issued_by: r.issued_by.clone(),
+        reprint_of: r.reprint_of,
+        batch_id: r.batch_id,
+        sha256: r.sha256.clone(),
+        substitutions: r.substitutions.clone(),
+        status: status_ja(&r.status),
+        status_note: r.status_note.clone(),
+    }
+}
+
+/// The shipped forms and the fonts, loaded once per process.
+pub struct Printer {
+    engine: Engine,
+    layouts: HashMap<String, Layout>,
+    cover: Layout,
+}
+
+/// The process's printer, loaded on first use (fonts are megabytes).
+#[derive(Default)]
+pub struct PrinterCell(Mutex<Option<Arc<Printer>>>);
+
+impl Printer {
+    /// Fonts from `KOKUHO_FONT_DIR` or the system's font folders.
+    pub fn load() -> Result<Printer> {
+        let dir = std::env::var_os("KOKUHO_FONT_DIR").map(PathBuf::from);
+        let fonts = Fonts::locate(dir.as_deref()).map_err(|e| AppError::Setup {
+            message_en: e.to_string(),
+            message_ja: "帳票用のフォントが見つかりません（システム管理者に連絡してください）"
+                .into(),
+        })?;
+        let layout_err = |e: kokuho_pdf::LayoutError| AppError::Setup {
+            message_en: e.to_string(),
+            message_ja: "帳票の様式定義に誤りがあります".into(),
+        };
+        let mut layouts: HashMap<String, Layout> = kokuho_pdf::builtin_layouts()
+            .map_err(layout_err)?
+            .into_iter()
+            .map(|l| (l.kind.clone(), l))
+            .collect();
+        let cover = layouts
+            .remove("batch-cover")
+            .ok_or_else(|| AppError::Setup {
+                message_en: "no batch-cover layout".into(),
+                message_ja: "送付一覧の様式定義がありません".into(),
+            })?;
+        Ok(Printer {
+            engine: Engine::new(fonts),
+            layouts,
+            cover,
+        })
+    }
+
+    pub fn layout(&self, kind: DocumentKind) -> Result<&Layout> {
+        self.layouts
+            .get(kind.code())
+            .ok_or_else(|| AppError::Setup {
+                message_en: format!("no layout for {}", kind.code()),
+                message_ja: "帳票の様式定義がありません".into(),
+            })
+    }
+
+    /// Draws documents into one PDF; substitutions are returned for the record.
+    pub fn render(&self, pages: &[Page<'_>]) -> Result<kokuho_pdf::Rendered> {
+        self.engine.render(pages).map_err(|e| AppError::Conflict {
+            message_ja: format!("帳票を作成できません: {e}"),
+            message_en: e.to_string(),
+        })
+    }
+}
+
+fn date_ja(d: Date) -> String {
+    wareki::format_date(d).unwrap_or_else(|_| d.to_string())
+}
+
+fn postal(code: &str) -> String {
+    let digits: String = code.chars().filter(char::is_ascii_digit).collect();
+    if digits.len() == 7 {
+        format!("〒{}-{}", &digits[..3], &digits[3..])
+    } else {
+        format!("〒{code}")
+    }
+}
+
+fn sex_ja(s: Sex) -> &'static str {
+    match s {
+        Sex::Male => "男",
+        Sex::Female => "女",
+        Sex::NotStated => "",
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn conflict(en: impl Into<String>, ja: impl Into<String>) -> AppError {
+    AppError::Conflict {
+        message_en: en.into(),
+        message_ja: ja.into(),
+    }
+}
+
+/// 教示 for a decision on a benefit (国民健康保険法 第91条第1項・第99条・
+/// 第103条; 行政不服審査法 第82条, 行政事件訴訟法 第46条). PROVISIONAL
+/// wording, composed from prefectures' published guidance; see
+/// docs/documents.md.
+fn benefit_instruction(prefecture: &str, insurer_name: &str) -> String {
+    format!(
+        "この処分に不服があるときは、この処分があったことを知った日の翌日から起算して3か月以内に、{prefecture}国民健康保険審査会に対して審査請求をすることができます（国民健康保険法第91条第1項、第99条）。ただし、処分があった日の翌日から起算して1年を経過したときは、正当な理由がある場合を除き、審査請求をすることができません。\n\
+         この処分の取消しの訴えは、審査請求に対する裁決があったことを知った日の翌日から起算して6か月以内に、{insurer_name}を被告として（訴訟において{insurer_name}を代表する者は{insurer_name}長となります。）提起することができます。なお、この処分の取消しの訴えは、審査請求に対する裁決を経た後でなければ提起することができません（国民健康保険法第103条）。ただし、審査請求があった日から3か月を経過しても裁決がないとき、処分の執行等により生ずる著しい損害を避けるため緊急の必要があるとき、その他正当な理由があるときは、裁決を経ないで提起することができます。"
+    )
+}
+
+impl Kokuho {
+    /// The process's printer (fonts and forms), loaded on first use.
+    pub fn printer(&self) -> Result<Arc<Printer>> {
+        let mut slot = self
+            .printer
+            .0
+            .lock()
+            .map_err(|_| conflict("printer lock poisoned", "帳票の準備に失敗しました"))?;
+        if let Some(p) = slot.as_ref() {
+            return Ok(p.clone());
+        }
+        let p = Arc::new(Printer::load()?);
+        *slot = Some(p.clone());
+        Ok(p)
+    }
+
+    async fn insurer_record(&self) -> Result<kokuho_store::insurer::Insurer> {
+        kokuho_store::insurer::get(&self.db, &self.insurer)
+            .await?
+            .ok_or(AppError::NotFound {
+                what: "insurer",
+                message_ja: "保険者が登録されていません",
+            })
+    }
+
+    /// What a document of `kind` about `subject` says as of `on` (the day
+    /// whose eligibility, category and rate it states, and from which its
+    /// validity runs) when issued on `issued_on`.
+    pub async fn prepare_document(
+        &self,
+        kind: DocumentKind,
+        subject: &Subject,
+        on: Date,
+        issued_on: Date,
+        opts: IssueOptions,
+    ) -> Result<Prepared> {
+        match (kind.about_application(), subject) {
+            (true, Subject::Application(id)) => self.prepare_benefit_decision(*id, issued_on).await,
+            (false, Subject::Person(p)) => {
+                self.prepare_person_document(kind, p, on, issued_on, opts)
+                    .await
+            }
+            (true, _) => Err(AppError::invalid(
+                "application",
+                "this document is about a benefit application",
+                "申請番号を指定してください",
+            )),
+            (false, _) => Err(AppError::invalid(
+                "person",
+                "this document is about a person",
+                "宛名番号を指定してください",
+            )),
+        }
+    }
+
+    async fn prepare_person_document(
+        &self,
+        kind: DocumentKind,
+        person: &AddresseeId,
+        on: Date,
+        issued_on: Date,
+        opts: IssueOptions,
+    ) -> Result<Prepared> {
+        let pv = self.person(person.as_str()).await?;
+        let p = &pv.person;
+        // The insured row of the day: symbol, number, 枝番 and the period.
+        let mut found = None;
+        kokuho_store::eligibility::for_each_insured_on(
+            &self.db,
+            &self.insurer,
+            on,
+            i64::MAX,
+            Some(&p.household_number),
+            |row| {
+                if row.addressee_id == person.as_str() {
+                    found = Some(row);
+                }
+                Ok(())
+            },
+        )
+        .await?;
+        let row = found.ok_or_else(|| {
+            conflict(
+                format!("{} is not insured on {on}", person.as_str()),
+                format!("{}時点で国民健康保険の資格がありません", date_ja(on)),
+            )
+        })?;
+        // The age job may not have recorded the loss yet: NHI ends on the
+        // 75th birthday whatever the records say (高齢者の医療の確保に関する法律 第52条).
+        if kokuho_domain::eligibility::late_elderly_from(p.birth_date).is_some_and(|d| d <= on) {
+            return Err(conflict(
+                "the person has reached 75 (後期高齢者医療); record the loss first",
+                "75歳に到達しているため国民健康保険の資格はありません（年齢到達による喪失の処理をしてください）",
+            ));
+        }
+        let insurer = self.insurer_record().await?;
+        let householder_name = match &pv.household {
+            Some(h) if h.householder == p.addressee_id => p.name.as_str().to_string(),
+            Some(h) => self
+                .person(h.householder.as_str())
+                .await
+                .map(|v| v.person.name.as_str().to_string())
+                .unwrap_or_default(),
+            None => String::new(),
+        };
+        let month = YearMonth::from_date(on);
+        let household = row
+            .household_number
+            .clone()
+            .unwrap_or_else(|| p.household_number.as_str().to_string());
+        let burden_row = kokuho_store::burden::current(
+            &self.db,
+            &self.insurer,
+            &household,
+            &burden::format_month(month),
+        )
+        .await?;
+        let group = burden::age_group(p.birth_date, month);
+        let symbol = row.insured_symbol.clone().unwrap_or_default();
+        let number = row.insured_number.clone().unwrap_or_default();
+        let branch = row.branch_number.clone().unwrap_or_default();
+        if number.is_empty() {
+            return Err(conflict(
+                "no insured number assigned",
+                "被保険者番号が付番されていません",
+            ));
+        }
+
+        let mut v = Values::default();
+        v.set("issued_on", date_ja(issued_on))
+            .set("insurer_number", self.insurer.as_str())
+            .set("insurer_name", insurer.name.clone())
+            .set("insured_symbol", symbol.clone())
+            .set("insured_number", number.clone())
+            .set("branch_number", branch.clone())
+            .set("symbol_number", format!("{symbol}・{number}（{branch}）"))
+            .set("name", p.name.as_str())
+            .set("addressee", format!("{}　様", p.name.as_str()))
+            .set("birth_date", date_ja(p.birth_date))
+            .set("sex", sex_ja(p.sex))
+            .set("acquired_on", date_ja(row.acquired_on))
+            .set("householder_name", householder_name)
+            .set("postal_code", postal(&p.postal_code))
+            .set("address", p.address.clone())
+            .set("issuer", format!("{}長", insurer.name));
+
+        let elderly_rate = || -> Result<String> {
+            let b = burden_row.as_ref().ok_or_else(|| {
+                conflict(
+                    format!("burden not judged for {}", burden::format_month(month)),
+                    format!(
+                        "{}の負担区分が判定されていません",
+                        burden::format_month(month)
+                    ),
+                )
+            })?;
+            burden::copay_percent_in(&b.copay_rates, person.as_str())
+                .map(|pct| format!("{}割", pct / 10))
+                .ok_or_else(|| {
+                    conflict(
+                        "no copay rate for the person",
+                        "一部負担金の割合が判定されていません",
+                    )
+                })
+        };
+        // 高齢受給者: from the 1st of the month after attaining 70, or the
+        // August the rate was judged for, whichever is later.
+        let copay_from = || {
+            let aug = Date::from_calendar_date(
+                burden::income_year_for(month) + 1,
+                time::Month::August,
+                1,
+            )
+            .ok();
+            let from70 = kokuho_domain::eligibility::elderly_recipient_from(p.birth_date);
+            aug.max(from70).max(Some(row.acquired_on)).map(date_ja)
+        };
+
+        let (valid_from, valid_to) = match kind {
+            DocumentKind::EligibilityCertificate => {
+                let to = certificate::eligibility_certificate_valid_to(p.birth_date, on);
+                v.set("valid_to", date_ja(to));
+                if group == AgeGroup::Elderly {
+                    v.set("copay_rate", elderly_rate()?);
+                    v.set("copay_from", copay_from().unwrap_or_default());
+                } else {
+                    v.set("copay_rate", "法定負担割合のとおり");
+                }
+                if opts.with_limit_category {
+                    let label = self.limit_label(burden_row.as_ref(), group, month)?;
+                    v.set("limit_category", label);
+                    v.set("limit_from", date_ja(on.replace_day(1).unwrap_or(on)));
+                }
+                (Some(on), Some(to))
+            }
+            DocumentKind::EligibilityNotice => {
+                let to = certificate::eligibility_notice_valid_to(p.birth_date, on);
+                if group == AgeGroup::Elderly {
+                    v.set("copay_rate", elderly_rate()?);
+                } else {
+                    v.set("copay_rate", "法定負担割合のとおり");
+                }
+                if let Some(t) = to {
+                    v.set("valid_to", date_ja(t));
+                }
+                (Some(on), to)
+            }
+            DocumentKind::LimitCertificate => {
+                let b = burden_row.as_ref().ok_or_else(|| {
+                    conflict(
+                        "burden not judged for the month",
+                        format!(
+                            "{}の負担区分が判定されていません",
+                            burden::format_month(month)
+                        ),
+                    )
+                })?;
+                let cert = match group {
+                    AgeGroup::Elderly => b
+                        .category_70_74
+                        .as_deref()
+                        .and_then(Elderly::from_label)
+                        .and_then(certificate::limit_certificate_70_74),
+                    _ => b
+                        .category_under_70
+                        .as_deref()
+                        .and_then(Under70::from_label)
+                        .map(certificate::limit_certificate_under_70),
+                }
+                .ok_or_else(|| {
+                    conflict(
+                        "the category gets no limit certificate",
+                        "この区分の方には限度額適用認定証は交付されません（資格確認書で限度額が適用されます）",
+                    )
+                })?;
+                let (from, to) = certificate::limit_certificate_validity(p.birth_date, on);
+                v.set("certificate_title", cert.title())
+                    .set("limit_category", self.limit_label(Some(b), group, month)?)
+                    .set("valid_from", date_ja(from))
+                    .set("valid_to", date_ja(to));
+                (Some(from), Some(to))
+            }
+            DocumentKind::BenefitDecision => {
+                return Err(AppError::invalid(
+                    "application",
+                    "this document is about a benefit application",
+                    "申請番号を指定してください",
+                ));
+            }
+        };
+        Ok(Prepared {
+            kind,
+            addressee_id: person.as_str().to_string(),
+            values: v,
+            valid_from,
+            valid_to,
+        })
+    }
+
+    fn limit_label(
+        &self,
+        b: Option<&kokuho_store::burden::BurdenRow>,
+        group: AgeGroup,
+        month: YearMonth,
+    ) -> Result<String> {
+        let b = b.ok_or_else(|| {
+            conflict(
+                "burden not judged for the month",
+                format!(
+                    "{}の負担区分が判定されていません",
+                    burden::format_month(month)
+                ),
+            )
+        })?;
+        let label = match group {
+            AgeGroup::Elderly => b.category_70_74.clone(),
+            _ => b.category_under_70.as_ref().map(|c| format!("区分{c}")),
+        };
+        label.ok_or_else(|| {
+            conflict(
+                "no category for the person",
+                "限度額の区分が判定されていません",
+            )
+        })
+    }
+
+    async fn prepare_benefit_decision(&self, application_id: i64, on: Date) -> Result<Prepared> {
+        let r = kokuho_store::benefit::application(&self.db, &self.insurer, application_id)
+            .await?
+            .ok_or(AppError::NotFound {
+                what: "application",
+                message_ja: "該当する申請がありません",
+            })?;
+        let a = crate::benefit::view(&r);
+        let (decision, decided_on) = match (r.decision.as_deref(), r.decided_on) {
+            (Some(d), Some(on)) => (d.to_string(), on),
+            _ => {
+                return Err(conflict(
+                    "the application is awaiting its decision",
+                    "この申請はまだ決定されていません",
+                ));
+            }
+        };
+        let insurer = self.insurer_record().await?;
+        let payee = self.person(&a.payee_id).await?.person;
+        let subject = self.person(&a.addressee_id).await?.person;
+        // The subject's insured number on the event's day.
+        let mut symbol_number = String::new();
+        kokuho_store::eligibility::for_each_insured_on(
+            &self.db,
+            &self.insurer,
+            a.event_on,
+            i64::MAX,
+            Some(&subject.household_number),
+            |row| {
+                if row.addressee_id == a.addressee_id {
+                    symbol_number = format!(
+                        "{}・{}（{}）",
+                        row.insured_symbol.unwrap_or_default(),
+                        row.insured_number.unwrap_or_default(),
+                        row.branch_number.unwrap_or_default()
+                    );
+                }
+                Ok(())
+            },
+        )
+        .await?;
+        let pay = decision == "pay";
+        let mut v = Values::default();
+        v.set("postal_code", postal(&payee.postal_code))
+            .set("address", payee.address.clone())
+            .set("addressee", format!("{}　様", payee.name.as_str()))
+            .set("issued_on", date_ja(on))
+            .set("issuer", format!("{}長", insurer.name))
+            .set(
+                "notice_title",
+                format!(
+                    "国民健康保険{}{}",
+                    a.kind_label,
+                    if pay {
+                        "支給決定通知書"
+                    } else {
+                        "不支給決定通知書"
+                    }
+                ),
+            )
+            .set(
+                "lead",
+                if pay {
+                    "次のとおり支給することに決定しましたので通知します。"
+                } else {
+                    "次のとおり支給しないことに決定しましたので通知します。"
+                },
+            )
+            .set("symbol_number", symbol_number)
+            .set("subject_name", subject.name.as_str())
+            .set("benefit_kind", a.kind_label.clone())
+            .set("event", date_ja(a.event_on))
+            .set("received_on", date_ja(a.received_on))
+            .set("decided_on", date_ja(decided_on))
+            .set("application_id", a.application_id.to_string())
+            .set(
+                "instruction",
+                benefit_instruction(&insurer.prefecture, &insurer.name),
+            );
+        if pay {
+            v.set("amount", format!("{}円", burden::yen(a.amount)))
+                .set(
+                    "account",
+                    if a.application_account {
+                        "申請書に記載の口座"
+                    } else {
+                        "公金受取口座"
+                    },
+                )
+                .set("explanation", a.steps.join("\n"));
+        } else {
+            v.set(
+                "refusal_reason",
+                a.decision_reason.clone().unwrap_or_default(),
+            );
+        }
+        Ok(Prepared {
+            kind: DocumentKind::BenefitDecision,
+            addressee_id: a.payee_id.clone(),
+            values: v,
+            valid_from: None,
+            valid_to: None,
+        })
+    }
+
+    /// Draws a prepared document, records its issue in `tx`'s transaction
+    /// and returns it; the caller commits.
+    #[allow(clippy::too_many_arguments)]
+    async fn record_issue(
+        &self,
+        tx: &mut kokuho_store::Tx,
+        printer: &Printer,
+        p: &Prepared,
+        issued_on: Date,
+        batch_id: Option<i64>,
+        actor: &str,
+        now: OffsetDateTime,
+    ) -> Result<Issued> {
+        let layout = printer.layout(p.kind)?;
+        let id = repo::next_issue_id(tx, &self.insurer).await?;
+        // The fiscal year (April to March) of the issue, then the sequence.
+        let fiscal_year = if issued_on.month() >= time::Month::April {
+            issued_on.year()
+        } else {
+            issued_on.year() - 1
+        };
+        let number = format!("{}{}-{:07}", p.kind.number_prefix(), fiscal_year, id);
+        let mut values = p.values.clone();
+        values.set("document_number", format!("第{number}号"));
+        let rendered = printer.render(&[Page {
+            layout,
+            values: &values,
+        }])?;
+        let substitutions = rendered
+            .substitutions
+            .iter()
+            .map(|s| format!("{} {}", s.code_point(), s.field))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let row = IssueRow {
+            issue_id: id,
+            kind: p.kind.code().to_string(),
+            document_number: number,
+            addressee_id: p.addressee_id.clone(),
+            valid_from: p.valid_from,
+            valid_to: p.valid_to,
+            issued_on,
+            issued_us: to_us(now),
+            issued_by: actor.to_string(),
+            reprint_of: None,
+            batch_id,
+            layout_version: i32::try_from(layout.version).unwrap_or(i32::MAX),
+            content: serde_json::to_string(&values)
+                .map_err(|e| conflict(e.to_string(), "帳票の内容を保存できません"))?,
+            sha256: hex(&Sha256::digest(&rendered.pdf)),
+            substitutions,
+            status: "issued".into(),
+            status_note: None,
+            status_us: None,
+            status_by: None,
+        };
+        repo::insert_issue(tx, &self.insurer, &row).await?;
+        Ok(Issued {
+            issue: view(&row),
+            pdf: rendered.pdf,
+        })
+    }
+
+    /// Issues one document at the counter: drawn from today's records,
+    /// recorded, returned as PDF.
+    pub async fn issue_document(
+        &self,
+        kind: DocumentKind,
+        subject: &Subject,
+        opts: IssueOptions,
+        actor: &str,
+        now: OffsetDateTime,
+    ) -> Result<Issued> {
+        let on = now.to_offset(jst()).date();
+        let prepared = self.prepare_document(kind, subject, on, on, opts).await?;
+        let printer = self.printer()?;
+        let mut tx = self.db.begin().await?;
+        let issued = self
+            .record_issue(&mut tx, &printer, &prepared, on, None, actor, now)
+            .await?;
+        tx.commit().await?;
+        Ok(issued)
+    }
+
+    /// Reprints an issued document exactly (再交付): the same values, the
+    /// same bytes; the reprint is recorded with the issue it reprints.
+    pub async fn reprint_document(
+        &self,
+        issue_id: i64,
+        actor: &str,
+        now: OffsetDateTime,
+    ) -> Result<Issued> {
+        let original = repo::issue(&self.db, &self.insurer, issue_id)
+            .await?
+            .ok_or(AppError::NotFound {
+                what: "document",
+                message_ja: "該当する発行記録がありません",
+            })?;
+        let kind = DocumentKind::parse(&original.kind)
+            .ok_or_else(|| conflict("unknown document kind", "帳票の種類が不明です"))?;
+        let printer = self.printer()?;
+        let layout = printer.layout(kind)?;
+        if i64::from(original.layout_version) != i64::from(layout.version) {
+            return Err(conflict(
+                format!(
+                    "issue {issue_id} was drawn with layout version {}, the form is now version {}",
+                    original.layout_version, layout.version
+                ),
+                "様式が改定されたため同一の再印刷はできません。新しく発行してください",
+            ));
+        }
+        let values: Values = serde_json::from_str(&original.content)
+            .map_err(|e| conflict(e.to_string(), "発行記録の内容を読めません"))?;
+        let rendered = printer.render(&[Page {
+            layout,
+            values: &values,
+        }])?;
+        let sha = hex(&Sha256::digest(&rendered.pdf));
+        if sha != original.sha256 {
+            return Err(conflict(
+                format!("reprint of issue {issue_id} differs from the first print"),
+                "再印刷の内容が初回の発行と一致しません",
+            ));
+        }
+        let first = original.reprint_of.unwrap_or(original.issue_id);
+        let mut tx = self.db.begin().await?;
+        let id = repo::next_issue_id(&mut tx, &self.insurer).await?;
+        let row = IssueRow {
+            issue_id: id,
+            document_number: format!("{}-R{id}", original.document_number),
+            issued_on: now.to_offset(jst()).date(),
+            issued_us: to_us(now),
+            issued_by: actor.to_string(),
+            reprint_of: Some(first),
+            batch_id: None,
+            status: "issued".into(),
+            status_note: None,
+            status_us: None,
+            status_by: None,
+            ..original
+        };
+        repo::insert_issue(&mut tx, &self.insurer, &row).await?;
+        tx.commit().await?;
+        Ok(Issued {
+            issue: view(&row),
+            pdf: rendered.pdf,
+        })
+    }
+
+    /// A resident's issuance history, the newest first.
+    pub async fn document_history(&self, person: &AddresseeId) -> Result<Vec<IssueView>> {
+        Ok(repo::issues_of(&self.db, &self.insurer, person.as_str())
+            .await?
+            .iter()
+            .map(view)
+            .collect())
+    }
+
+    pub async fn document_issue(&self, issue_id: i64) -> Result<IssueView> {
+        repo::issue(&self.db, &self.insurer, issue_id)
+            .await?
+            .map(|r| view(&r))
+            .ok_or(AppError::NotFound {
+                what: "document",
+                message_ja: "該当する発行記録がありません",
+            })
+    }
+
+    /// Records a document returned undelivered (返戻), reported lost (紛失),
+    /// or issued in error (取消). Only an issued document changes, once.
+    pub async fn set_document_status(
+        &self,
+        issue_id: i64,
+        status: &str,
+        note: &str,
+        actor: &str,
+        now: OffsetDateTime,
+    ) -> Result<IssueView> {
+        if !matches!(status, "returned" | "lost" | "voided") {
+            return Err(AppError::invalid(
+                "status",
+                "status must be returned, lost or voided",
+                "状態は返戻・紛失・取消のいずれかです",
+            ));
+        }
+        let note = note.trim();
+        if note.is_empty() || note.chars().count() > 200 {
+            return Err(AppError::invalid(
+                "note",
+                "a note of 1 to 200 characters is required",
+                "経緯を200文字以内で入力してください",
+            ));
+        }
+        if crate::leak_scan::count_my_numbers(note.as_bytes()) > 0 {
+            return Err(AppError::invalid(
+                "note",
+                "the note looks like it holds a My Number",
+                "経緯に個人番号と思われる数字があります。個人番号は入力しないでください",
+            ));
+        }
+        let mut tx = self.db.begin().await?;
+        let changed = repo::set_status(
+            &mut tx,
+            &self.insurer,
+            issue_id,
+            status,
+            note,
+            to_us(now),
+            actor,
+        )
+        .await?;
+        if !changed {
+            return Err(conflict(
+                format!("issue {issue_id} is not an issued document"),
+                "交付済の帳票ではありません（既に返戻・紛失・取消が記録されています）",
+            ));
+        }
+        tx.commit().await?;
+        self.document_issue(issue_id).await
+    }
+
+    /// The running batch of `kind`, or a new one: the recipients (insured
+    /// on `as_of` whose latest document of the kind ends before the new
+    /// one's end, or who have none) fixed in delivery order.
+    pub async fn start_or_resume_batch(
+        &self,
+        kind: DocumentKind,
+        as_of: Date,
+        actor: &str,
+        now: OffsetDateTime,
+    ) -> Result<(BatchRow, bool)> {
+        if !kind.batchable() {
+            return Err(AppError::invalid(
+                "kind",
+                format!("{} cannot be issued in a batch", kind.code()),
+                format!("{}は一括発行できません", kind.label_ja()),
+            ));
+        }
+        if let Some(b) = repo::running_batch(&self.db, &self.insurer, kind.code()).await? {
+            return Ok((b, true));
+        }
+        let issued_on = now.to_offset(jst()).date();
+        let effective = as_of.max(issued_on);
+        let new_end = certificate::coming_july_31(effective);
+        let mut tx = self.db.begin().await?;
+        let latest: HashMap<String, Option<Date>> =
+            repo::latest_valid_to(&mut tx, &self.insurer, kind.code())
+                .await?
+                .into_iter()
+                .collect();
+        let recipients: Vec<String> =
+            repo::insured_in_delivery_order(&mut tx, &self.insurer, as_of, to_us(now))
+                .await?
+                .into_iter()
+                // A certificate already running to the end this one would
+                // have (the 31 July, or sooner at 70 or 75) is not replaced.
+                .filter(|(a, birth)| match latest.get(a) {
+                    Some(Some(end)) => {
+                        *end < certificate::eligibility_certificate_valid_to(*birth, effective)
+                    }
+                    _ => true,
+                })
+                .map(|(a, _)| a)
+                .collect();
+        let id = repo::next_batch_id(&mut tx, &self.insurer).await?;
+        let b = BatchRow {
+            batch_id: id,
+            kind: kind.code().to_string(),
+            as_of,
+            issued_on,
+            valid_to: Some(new_end),
+            planned: recipients.len() as i64,
+            status: "running".into(),
+            created_us: to_us(now),
+            created_by: actor.to_string(),
+            finished_us: None,
+        };
+        repo::insert_batch(&mut tx, &self.insurer, &b, &recipients).await?;
+        tx.commit().await?;
+        Ok((b, false))
+    }
+
+    /// Issues a batch's remaining recipients (at most `max` in this call),
+    /// one PDF each in `out` (written before its issue is committed, so a
+    /// crash leaves at most a file whose issue is drawn again on resume);
+    /// when none remain, writes the combined PDF in delivery order with its
+    /// cover list, and the list as CSV. Returns who was issued now.
+    pub async fn run_batch(
+        &self,
+        batch_id: i64,
+        out: &Path,
+        max: Option<usize>,
+        mut progress: impl FnMut(i64, i64),
+        actor: &str,
+        now: OffsetDateTime,
+    ) -> Result<BatchReport> {
+        let b = repo::batch(&self.db, &self.insurer, batch_id)
+            .await?
+            .ok_or(AppError::NotFound {
+                what: "batch",
+                message_ja: "該当する一括発行がありません",
+            })?;
+        let kind = DocumentKind::parse(&b.kind)
+            .ok_or_else(|| conflict("unknown document kind", "帳票の種類が不明です"))?;
+        std::fs::create_dir_all(out).map_err(|e| io_err(out, &e))?;
+        let printer = self.printer()?;
+        let mut issued_now = Vec::new();
+        let mut skipped_now = 0usize;
+        let (mut done, planned) = repo::batch_progress(&self.db, &self.insurer, batch_id).await?;
+        progress(done, planned);
+        let budget = max.unwrap_or(usize::MAX);
+        'outer: while issued_now.len() + skipped_now < budget {
+            let items = repo::pending_items(&self.db, &self.insurer, batch_id, 200).await?;
+            if items.is_empty() {
+                break;
+            }
+            for (seq, addressee) in items {
+                if issued_now.len() + skipped_now >= budget {
+                    break 'outer;
+                }
+                let person = AddresseeId::parse(&addressee)?;
+                let prepared = match self
+                    .prepare_document(
+                        kind,
+                        &Subject::Person(person),
+                        b.as_of.max(b.issued_on),
+                        b.issued_on,
+                        IssueOptions::default(),
+                    )
+                    .await
+                {
+                    Ok(p) => p,
+                    // Lost eligibility since the plan, no number yet, no
+                    // category: listed for the clerk, not printed.
+                    Err(AppError::Conflict { message_ja, .. }) => {
+                        let mut tx = self.db.begin().await?;
+                        repo::set_item_skipped(&mut tx, &self.insurer, batch_id, seq, &message_ja)
+                            .await?;
+                        tx.commit().await?;
+                        skipped_now += 1;
+                        done += 1;
+                        progress(done, planned);
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                };
+                let mut tx = self.db.begin().await?;
+                let issued = self
+                    .record_issue(
+                        &mut tx,
+                        &printer,
+                        &prepared,
+                        b.issued_on,
+                        Some(batch_id),
+                        actor,
+                        now,
+                    )
+                    .await?;
+                let file = out.join(format!("{seq:06}-{addressee}.pdf"));
+                write_atomically(&file, &issued.pdf)?;
+                if !repo::set_item_issue(
+                    &mut tx,
+                    &self.insurer,
+                    batch_id,
+                    seq,
+                    issued.issue.issue_id,
+                )
+                .await?
+                {
+                    return Err(conflict(
+                        "batch item issued by another run",
+                        "同じ一括発行が別に実行されています",
+                    ));
+                }
+                tx.commit().await?;
+                issued_now.push((issued.issue.issue_id, addressee.clone()));
+                done += 1;
+                progress(done, planned);
+            }
+        }
+        let finished = done >= planned;
+        let skipped = repo::skipped_items(&self.db, &self.insurer, batch_id).await?;
+        let mut combined = None;
+        if finished {
+            combined = Some(self.write_batch_outputs(&printer, &b, kind, out).await?);
+            repo::finish_batch(&self.db, &self.insurer, batch_id, to_us(now)).await?;
+        }
+        Ok(BatchReport {
+            batch_id,
+            kind,
+            planned,
+            done,
+            issued_now,
+            skipped,
+            finished,
+            combined,
+        })
+    }
+
+    /// The combined PDF (cover list first, then every document in delivery
+    /// order, drawn from the recorded values) and the list as CSV.
+    async fn write_batch_outputs(
+        &self,
+        printer: &Printer,
+        b: &BatchRow,
+        kind: DocumentKind,
+        out: &Path,
+    ) -> Result<PathBuf> {
+        let issues = repo::issues_of_batch(&self.db, &self.insurer, b.batch_id).await?;
+        let layout = printer.layout(kind)?;
+        let mut values = Vec::with_capacity(issues.len());
+        for r in &issues {
+            let v: Values = serde_json::from_str(&r.content)
+                .map_err(|e| conflict(e.to_string(), "発行記録の内容を読めません"))?;
+            values.push(v);
+        }
+        // The cover list: one row a recipient, 40 a page.
+        let rows: Vec<BTreeMap<String, String>> = issues
+            .iter()
+            .zip(&values)
+            .enumerate()
+            .map(|(i, (r, v))| {
+                BTreeMap::from([
+                    ("no".to_string(), (i + 1).to_string()),
+                    (
+                        "postal_code".to_string(),
+                        v.get("postal_code").unwrap_or("").to_string(),
+                    ),
+                    (
+                        "address".to_string(),
+                        v.get("address").unwrap_or("").to_string(),
+                    ),
+                    ("name".to_string(), v.get("name").unwrap_or("").to_string()),
+                    ("document_number".to_string(), r.document_number.clone()),
+                ])
+            })
+            .collect();
+        let pages_total = rows.len().div_ceil(40).max(1);
+        let mut covers = Vec::new();
+        for (n, chunk) in rows.chunks(40).enumerate() {
+            let mut c = Values::default();
+            c.set("title", format!("{} 一括発行 送付一覧", kind.label_ja()))
+                .set("batch", format!("一括発行番号 {}", b.batch_id))
+                .set("issued_on", format!("交付日 {}", date_ja(b.issued_on)))
+                .set("count", format!("{}件", issues.len()))
+                .set("page", format!("{}/{}", n + 1, pages_total));
+            c.lists.insert("rows".into(), chunk.to_vec());
+            covers.push(c);
+        }
+        if covers.is_empty() {
+            let mut c = Values::default();
+            c.set("title", format!("{} 一括発行 送付一覧", kind.label_ja()))
+                .set("batch", format!("一括発行番号 {}", b.batch_id))
+                .set("issued_on", format!("交付日 {}", date_ja(b.issued_on)))
+                .set("count", "0件")
+                .set("page", "1/1");
+            covers.push(c);
+        }
+        let mut pages: Vec<Page<'_>> = covers
+            .iter()
+            .map(|c| Page {
+                layout: &printer.cover,
+                values: c,
+            })
+            .collect();
+        pages.extend(values.iter().map(|v| Page { layout, values: v }));
+        let rendered = printer.render(&pages)?;
+        let combined = out.join(format!("batch-{}-combined.pdf", b.batch_id));
+        write_atomically(&combined, &rendered.pdf)?;
+        let mut csv = Vec::new();
+        writeln!(csv, "順,郵便番号,住所,氏名,宛名番号,発行番号").map_err(|e| io_err(out, &e))?;
+        for (i, (r, v)) in issues.iter().zip(&values).enumerate() {
+            let cell = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+            writeln!(
+                csv,
+                "{},{},{},{},{},{}",
+                i + 1,
+                cell(v.get("postal_code").unwrap_or("")),
+                cell(v.get("address").unwrap_or("")),
+                cell(v.get("name").unwrap_or("")),
+                r.addressee_id,
+                r.document_number
+            )
+            .map_err(|e| io_err(out, &e))?;
+        }
+        write_atomically(&out.join(format!("batch-{}-list.csv", b.batch_id)), &csv)?;
+        Ok(combined)
+    }
+
+    pub async fn document_batches(&self) -> Result<Vec<BatchRow>> {
+        Ok(repo::batches(&self.db, &self.insurer).await?)
+    }
+}
+
+/// What a batch run did.
+#[derive(Clone, Debug)]
+pub struct BatchReport {
+    pub batch_id: i64,
+    pub kind: DocumentKind,
+    pub planned: i64,
+    /// issued or skipped, over every run of the batch
+    pub done: i64,
+    /// the issues made by this call: (issue, 宛名番号)
+    pub issued_now: Vec<(i64, String)>,
+    /// (seq, 宛名番号, why) of the batch's recipients not printed (every run)
+    pub skipped: Vec<(i64, String, String)>,
+    pub finished: bool,
+    pub combined: Option<PathBuf>,
+}
+
+fn io_err(path: &Path, e: &std::io::Error) -> AppError {
+    AppError::Conflict {
+        message_en: format!("{}: {e}", path.display()),
+        message_ja: format!("ファイルを書き込めません: {}", path.display()),
+    }
+}
+
+/// Writes through a temporary file and a rename, so a crash never leaves a
+/// half-written PDF under the final name.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension("part");
+    std::fs::write(&tmp, bytes).map_err(|e| io_err(&tmp, &e))?;
+    std::fs::rename(&tmp, path).map_err(|e| io_err(path, &e))?;
+    Ok(())
+}
