@@ -294,6 +294,41 @@ test("a clerk opens a household's burden history from the person page and record
   await page.screenshot({ path: join(shots, "burden-applied.png"), fullPage: true });
 });
 
+test("a clerk prints a 資格確認書 from the person page, and finds it in the person's issuance history", async () => {
+  const today = new Date().toLocaleDateString("sv-SE", { timeZone: "Asia/Tokyo" });
+  const csv = execFileSync(bin, ["eligibility", "as-of", "--date", today, "--reason", "e2e", ...db], {
+    env: { ...process.env, KOKUHO_OPERATOR: "demo-clerk" },
+  }).toString().replace(/^\uFEFF/, "");
+  const rows = csv.trim().split(/\r?\n/).slice(1).map((l) => l.split(","));
+  // columns: insurer, symbol, number, 枝番, 宛名番号, name, kana, birth date, …
+  const person = rows.find((r) => r[2] !== "" && r[7] > "1960" && r[7] < "2000");
+  assert.ok(person, "someone under 70 insured today with an insured number");
+  const page = await signIn("demo-clerk");
+  await page.fill("#addressee_id", person[4]);
+  await page.click("#search");
+  await page.click("table.results tbody tr button.open");
+  await page.waitForSelector("#person-issue-document");
+  await page.selectOption("#person-doc-kind", "eligibility-certificate");
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    page.click("#person-issue-document"),
+  ]);
+  assert.match(download.suggestedFilename(), /^eligibility-certificate-EC\d{4}-\d{7}\.pdf$/);
+  const file = join(shots, "eligibility-certificate.pdf");
+  await download.saveAs(file);
+  assert.equal(readFileSync(file).subarray(0, 5).toString(), "%PDF-");
+  const text = execFileSync("pdftotext", ["-layout", file, "-"]).toString().replace(/\s+/g, "");
+  assert.match(text, /国民健康保険資格確認書/);
+  assert.ok(text.includes(person[2]), "the insured number is printed");
+  assert.match(text, /交付年月日令和\d+年\d+月\d+日/);
+  execFileSync("pdftoppm", ["-png", "-r", "150", "-singlefile", file, join(shots, "eligibility-certificate")]);
+  await page.click("#document-history-page");
+  await page.waitForSelector("#documents");
+  assert.equal(new URL(page.url()).pathname, "/ui/documents/history", "no personal data in the URL");
+  assert.match(await page.textContent("#documents"), /資格確認書.*交付済/s);
+  await page.screenshot({ path: join(shots, "documents.png"), fullPage: true });
+});
+
 test("the levy clerk reads a household's NHI tax line by line and runs the annual assessment again from the jobs page", async () => {
   const today = new Date().toLocaleDateString("sv-SE", { timeZone: "Asia/Tokyo" });
   const csv = execFileSync(bin, ["eligibility", "as-of", "--date", today, "--reason", "e2e", ...db], {

@@ -156,9 +156,8 @@ pub async fn set_status(
     at_us: i64,
     by: &str,
 ) -> Result<bool> {
-    let n =
-        with_tx!(tx, |c| {
-            sqlx::query(
+    let n = with_tx!(tx, |c| {
+        sqlx::query(
         "UPDATE document_issue SET status = $3, status_note = $4, status_us = $5, status_by = $6 \
          WHERE insurer_number = $1 AND issue_id = $2 AND status = 'issued'"
     )
@@ -171,7 +170,7 @@ pub async fn set_status(
     .execute(c)
     .await?
     .rows_affected()
-        });
+    });
     Ok(n == 1)
 }
 
@@ -353,9 +352,8 @@ pub async fn set_item_issue(
     seq: i64,
     issue_id: i64,
 ) -> Result<bool> {
-    let n =
-        with_tx!(tx, |c| {
-            sqlx::query(
+    let n = with_tx!(tx, |c| {
+        sqlx::query(
         "UPDATE document_batch_item SET issue_id = $4 WHERE insurer_number = $1 AND batch_id = $2 \
          AND seq = $3 AND issue_id IS NULL"
     )
@@ -366,7 +364,7 @@ pub async fn set_item_issue(
     .execute(c)
     .await?
     .rows_affected()
-        });
+    });
     Ok(n == 1)
 }
 

@@ -43,6 +43,7 @@ pub fn routes() -> axum::Router<Kokuho> {
         .merge(crate::annual_outpatient_ui::routes())
         .merge(crate::yearly_cap_ui::routes())
         .merge(crate::benefits_ui::routes())
+        .merge(crate::documents_ui::routes())
         .merge(crate::levy_ui::routes())
         .route(
             "/static/app.css",
@@ -607,6 +608,9 @@ struct PersonPage {
     burden: Vec<BurdenLine>,
     can_read_levy: bool,
     can_high_cost: bool,
+    can_documents: bool,
+    can_issue_documents: bool,
+    document_kinds: Vec<(&'static str, &'static str)>,
 }
 
 /// One month of the household's burden categories, for the person page.
@@ -873,6 +877,9 @@ async fn person_view(
             burden,
             can_read_levy: user.may(Permission::LevyRead),
             can_high_cost: user.may(Permission::HighCost),
+            can_documents: user.may(Permission::DocumentRead),
+            can_issue_documents: user.may(Permission::DocumentIssue),
+            document_kinds: crate::documents_ui::person_kinds(),
         },
         status,
     )

@@ -1147,3 +1147,112 @@ async fn a_benefit_goes_from_the_counter_to_the_transfer_file_on_screen() {
         assert!(b.contains("支払 第1回：支払済み"), "{b}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_document_is_printed_from_the_person_page_and_reprinted_from_its_history() {
+    for t in all_backends().await {
+        let (router, app, now) = town_with_income(&t).await;
+        let person = {
+            let mut v = vec![];
+            app.for_each_insured_on(kokuho_app::local_date(now), None, |r| {
+                if r.insured_number.is_some() {
+                    v.push(r.addressee_id);
+                }
+                Ok(())
+            })
+            .await
+            .unwrap();
+            v.remove(0)
+        };
+        let clerk = sign_in(&router, &app, "demo-clerk").await;
+        let auditor = sign_in(&router, &app, "demo-auditor").await;
+        let (_, page) = clerk
+            .form("/ui/person", &[("addressee_id", person.as_str())])
+            .await;
+        assert!(page.contains(r#"id="person-issue-document""#), "{page}");
+        let (_, page) = auditor
+            .form("/ui/person", &[("addressee_id", person.as_str())])
+            .await;
+        assert!(
+            !page.contains("person-issue-document"),
+            "the auditor prints nothing"
+        );
+        assert!(
+            page.contains("document-history-page"),
+            "but sees the history"
+        );
+
+        // Printed at the counter: a PDF download, never cached.
+        let body = format!(
+            "csrf={}&person={person}&kind=eligibility-certificate",
+            clerk.csrf
+        );
+        let (st, headers, pdf) = clerk
+            .send(
+                Request::post("/ui/documents/issue")
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .body(Body::from(body))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{pdf}");
+        let header_of = |h: &[(String, String)], k: &str| {
+            h.iter()
+                .find(|(n, _)| n == k)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
+        };
+        assert_eq!(header_of(&headers, "content-type"), "application/pdf");
+        assert_eq!(header_of(&headers, "cache-control"), "no-store");
+        assert!(header_of(&headers, "content-disposition").contains("eligibility-certificate-EC"));
+        assert!(pdf.starts_with("%PDF-"));
+
+        // The history lists it; a reprint is the same document.
+        let (st, page) = clerk
+            .form("/ui/documents/history", &[("person", person.as_str())])
+            .await;
+        assert_eq!(st, StatusCode::OK);
+        assert!(
+            page.contains("資格確認書") && page.contains("交付済"),
+            "{page}"
+        );
+        let id: i64 = kokuho_store::with_db!(&t.db, |c| {
+            sqlx::query_scalar("SELECT MAX(issue_id) FROM document_issue")
+                .fetch_one(c)
+                .await
+                .unwrap()
+        });
+        let (st, again) = clerk
+            .form(&format!("/ui/documents/{id}/reprint"), &[])
+            .await;
+        assert_eq!(st, StatusCode::OK);
+        assert_eq!(again, pdf, "a reprint is the first print");
+        let (st, page) = clerk
+            .form(
+                &format!("/ui/documents/{id}/mark"),
+                &[
+                    ("person", person.as_str()),
+                    ("status", "returned"),
+                    ("note", "宛所不明"),
+                ],
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{page}");
+        assert!(page.contains("返戻"), "{page}");
+
+        // The auditor may not print.
+        let body = format!(
+            "csrf={}&person={person}&kind=eligibility-notice",
+            auditor.csrf
+        );
+        let (st, _, _) = auditor
+            .send(
+                Request::post("/ui/documents/issue")
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .body(Body::from(body))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(st, StatusCode::FORBIDDEN);
+    }
+}
