@@ -8,7 +8,6 @@
 //! the clock).
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -37,14 +36,17 @@ pub enum DocumentKind {
     LimitCertificate,
     /// 支給決定通知書 / 不支給決定通知書
     BenefitDecision,
+    /// 国民健康保険税 納税通知書
+    LevyNotice,
 }
 
 impl DocumentKind {
-    pub const ALL: [DocumentKind; 4] = [
+    pub const ALL: [DocumentKind; 5] = [
         DocumentKind::EligibilityCertificate,
         DocumentKind::EligibilityNotice,
         DocumentKind::LimitCertificate,
         DocumentKind::BenefitDecision,
+        DocumentKind::LevyNotice,
     ];
 
     pub fn code(self) -> &'static str {
@@ -53,6 +55,7 @@ impl DocumentKind {
             DocumentKind::EligibilityNotice => "eligibility-notice",
             DocumentKind::LimitCertificate => "limit-certificate",
             DocumentKind::BenefitDecision => "benefit-decision",
+            DocumentKind::LevyNotice => "levy-notice",
         }
     }
 
@@ -66,6 +69,7 @@ impl DocumentKind {
             DocumentKind::EligibilityNotice => "資格情報のお知らせ",
             DocumentKind::LimitCertificate => "限度額適用認定証",
             DocumentKind::BenefitDecision => "給付の決定通知書",
+            DocumentKind::LevyNotice => "保険税の納税通知書",
         }
     }
 
@@ -76,17 +80,31 @@ impl DocumentKind {
             DocumentKind::EligibilityNotice => "EN",
             DocumentKind::LimitCertificate => "LC",
             DocumentKind::BenefitDecision => "BD",
+            DocumentKind::LevyNotice => "LN",
         }
     }
 
     /// Whether a batch can issue this kind (the yearly renewal).
     pub fn batchable(self) -> bool {
-        matches!(self, DocumentKind::EligibilityCertificate)
+        matches!(
+            self,
+            DocumentKind::EligibilityCertificate | DocumentKind::LevyNotice
+        )
     }
 
     /// Whether the subject is a benefit application rather than a person.
     pub fn about_application(self) -> bool {
         matches!(self, DocumentKind::BenefitDecision)
+    }
+
+    /// Whether the subject is a household's levy for a fiscal year.
+    pub fn about_levy(self) -> bool {
+        matches!(self, DocumentKind::LevyNotice)
+    }
+
+    /// Whether the subject is a person.
+    pub fn about_person(self) -> bool {
+        !self.about_application() && !self.about_levy()
     }
 }
 
@@ -95,6 +113,11 @@ impl DocumentKind {
 pub enum Subject {
     Person(AddresseeId),
     Application(i64),
+    /// a household's levy (世帯番号) for a fiscal year
+    Levy {
+        household: String,
+        fiscal_year: i64,
+    },
 }
 
 /// Choices made at the counter.
@@ -108,7 +131,10 @@ pub struct IssueOptions {
 #[derive(Clone, Debug)]
 pub struct Prepared {
     pub kind: DocumentKind,
+    /// whom it is addressed to (the issuance history's person)
     pub addressee_id: String,
+    /// everyone whose information it prints, for the access record
+    pub subjects: Vec<String>,
     pub values: Values,
     pub valid_from: Option<Date>,
     pub valid_to: Option<Date>,
@@ -119,6 +145,8 @@ pub struct Prepared {
 pub struct Issued {
     pub issue: IssueView,
     pub pdf: Vec<u8>,
+    /// everyone whose information it prints, for the access record
+    pub subjects: Vec<String>,
 }
 
 /// One entry of the issuance history.
@@ -140,6 +168,9 @@ pub struct IssueView {
     /// 交付済, 返戻, 紛失, 取消
     pub status: &'static str,
     pub status_note: Option<String>,
+    /// whether it may be reprinted (in the history only): issued, not
+    /// expired, not replaced by a later document of its kind
+    pub reprintable: bool,
 }
 
 fn status_ja(s: &str) -> &'static str {
@@ -169,6 +200,23 @@ fn view(r: &IssueRow) -> IssueView {
         substitutions: r.substitutions.clone(),
         status: status_ja(&r.status),
         status_note: r.status_note.clone(),
+        reprintable: false,
+    }
+}
+
+/// Why an issue may not be reprinted on `today`, given the person's later
+/// issues of the same kind; None when it may.
+fn reprint_refusal(r: &IssueRow, later_first_issue: bool, today: Date) -> Option<&'static str> {
+    if r.status == "voided" {
+        Some("誤交付として取り消された帳票は再印刷できません")
+    } else if r.valid_to.is_some_and(|t| t < today) {
+        Some("有効期限を過ぎた帳票は再印刷できません。新しく発行してください")
+    } else if later_first_issue {
+        Some(
+            "より新しい同じ種類の帳票が発行されています。新しいほうを再印刷するか、新しく発行してください",
+        )
+    } else {
+        None
     }
 }
 
@@ -311,18 +359,32 @@ impl Kokuho {
         issued_on: Date,
         opts: IssueOptions,
     ) -> Result<Prepared> {
-        match (kind.about_application(), subject) {
-            (true, Subject::Application(id)) => self.prepare_benefit_decision(*id, issued_on).await,
-            (false, Subject::Person(p)) => {
+        match subject {
+            Subject::Application(id) if kind.about_application() => {
+                self.prepare_benefit_decision(*id, issued_on).await
+            }
+            Subject::Levy {
+                household,
+                fiscal_year,
+            } if kind.about_levy() => {
+                self.prepare_levy_notice(household, *fiscal_year, issued_on)
+                    .await
+            }
+            Subject::Person(p) if kind.about_person() => {
                 self.prepare_person_document(kind, p, on, issued_on, opts)
                     .await
             }
-            (true, _) => Err(AppError::invalid(
+            _ if kind.about_application() => Err(AppError::invalid(
                 "application",
                 "this document is about a benefit application",
                 "申請番号を指定してください",
             )),
-            (false, _) => Err(AppError::invalid(
+            _ if kind.about_levy() => Err(AppError::invalid(
+                "household",
+                "this document is about a household's levy for a fiscal year",
+                "世帯番号と年度を指定してください",
+            )),
+            _ => Err(AppError::invalid(
                 "person",
                 "this document is about a person",
                 "宛名番号を指定してください",
@@ -377,8 +439,15 @@ impl Kokuho {
                 .person(h.householder.as_str())
                 .await
                 .map(|v| v.person.name.as_str().to_string())
-                .unwrap_or_default(),
-            None => String::new(),
+                .map_err(|_| {
+                    conflict("the householder cannot be read", "世帯主の宛名を読めません")
+                })?,
+            None => {
+                return Err(conflict(
+                    "the person has no household",
+                    "世帯が登録されていません",
+                ));
+            }
         };
         let month = YearMonth::from_date(on);
         let household = row
@@ -396,10 +465,10 @@ impl Kokuho {
         let symbol = row.insured_symbol.clone().unwrap_or_default();
         let number = row.insured_number.clone().unwrap_or_default();
         let branch = row.branch_number.clone().unwrap_or_default();
-        if number.is_empty() {
+        if number.is_empty() || symbol.is_empty() || branch.is_empty() {
             return Err(conflict(
-                "no insured number assigned",
-                "被保険者番号が付番されていません",
+                "no insured symbol, number or 枝番 assigned",
+                "被保険者記号・番号・枝番が付番されていません",
             ));
         }
 
@@ -466,7 +535,10 @@ impl Kokuho {
                 if opts.with_limit_category {
                     let label = self.limit_label(burden_row.as_ref(), group, month)?;
                     v.set("limit_category", label);
-                    v.set("limit_from", date_ja(on.replace_day(1).unwrap_or(on)));
+                    v.set(
+                        "limit_from",
+                        date_ja(on.replace_day(1).unwrap_or(on).max(row.acquired_on)),
+                    );
                 }
                 (Some(on), Some(to))
             }
@@ -511,23 +583,25 @@ impl Kokuho {
                     )
                 })?;
                 let (from, to) = certificate::limit_certificate_validity(p.birth_date, on);
+                let from = from.max(row.acquired_on);
                 v.set("certificate_title", cert.title())
                     .set("limit_category", self.limit_label(Some(b), group, month)?)
                     .set("valid_from", date_ja(from))
                     .set("valid_to", date_ja(to));
                 (Some(from), Some(to))
             }
-            DocumentKind::BenefitDecision => {
+            DocumentKind::BenefitDecision | DocumentKind::LevyNotice => {
                 return Err(AppError::invalid(
-                    "application",
-                    "this document is about a benefit application",
-                    "申請番号を指定してください",
+                    "kind",
+                    "this document is not about a person",
+                    "この帳票は宛名番号では発行できません",
                 ));
             }
         };
         Ok(Prepared {
             kind,
             addressee_id: person.as_str().to_string(),
+            subjects: vec![person.as_str().to_string()],
             values: v,
             valid_from,
             valid_to,
@@ -550,7 +624,12 @@ impl Kokuho {
             )
         })?;
         let label = match group {
-            AgeGroup::Elderly => b.category_70_74.clone(),
+            // 低所得Ⅱ・Ⅰ are printed 区分Ⅱ・区分Ⅰ on the certificates
+            AgeGroup::Elderly => b.category_70_74.as_deref().map(|c| match c {
+                "低所得Ⅱ" => "区分Ⅱ".to_string(),
+                "低所得Ⅰ" => "区分Ⅰ".to_string(),
+                other => other.to_string(),
+            }),
             _ => b.category_under_70.as_ref().map(|c| format!("区分{c}")),
         };
         label.ok_or_else(|| {
@@ -636,6 +715,7 @@ impl Kokuho {
             .set("received_on", date_ja(a.received_on))
             .set("decided_on", date_ja(decided_on))
             .set("application_id", a.application_id.to_string())
+            .set("subject_id", a.addressee_id.clone())
             .set(
                 "instruction",
                 benefit_instruction(&insurer.prefecture, &insurer.name),
@@ -657,12 +737,140 @@ impl Kokuho {
                 a.decision_reason.clone().unwrap_or_default(),
             );
         }
+        let mut subjects = vec![a.payee_id.clone()];
+        if a.addressee_id != a.payee_id {
+            subjects.push(a.addressee_id.clone());
+        }
         Ok(Prepared {
             kind: DocumentKind::BenefitDecision,
             addressee_id: a.payee_id.clone(),
+            subjects,
             values: v,
             valid_from: None,
             valid_to: None,
+        })
+    }
+
+    /// 納税通知書: the household's levy for the year as currently booked,
+    /// addressed to the householder (納税義務者, 地方税法 第703条の4), with
+    /// what 地方税法 第1条第1項第6号 requires.
+    async fn prepare_levy_notice(
+        &self,
+        household: &str,
+        fiscal_year: i64,
+        issued_on: Date,
+    ) -> Result<Prepared> {
+        let h = self.household_levy(household).await?;
+        let e = h
+            .versions
+            .iter()
+            .filter(|e| e.version.fiscal_year == fiscal_year && e.version.superseded_us.is_none())
+            .max_by_key(|e| e.version.version_no)
+            .ok_or_else(|| {
+                conflict(
+                    format!("no levy booked for {household} in {fiscal_year}"),
+                    format!("{fiscal_year}年度の保険税が賦課されていません"),
+                )
+            })?;
+        if e.version.total <= 0 {
+            return Err(conflict(
+                "the household owes no tax this year",
+                "この年度の保険税はかかりません（納税通知書は発行しません）",
+            ));
+        }
+        let insurer = self.insurer_record().await?;
+        let householder_id = h.household.household.householder.clone();
+        let payer = self.person(householder_id.as_str()).await?.person;
+        let year_ja = i32::try_from(fiscal_year)
+            .ok()
+            .and_then(|y| Date::from_calendar_date(y, time::Month::April, 1).ok())
+            .and_then(|d| wareki::format_date(d).ok())
+            .and_then(|s| s.split_once('年').map(|(y, _)| format!("{y}年度")))
+            .unwrap_or_else(|| format!("{fiscal_year}年度"));
+        let v = &e.version;
+        let mut values = Values::default();
+        values
+            .set("postal_code", postal(&payer.postal_code))
+            .set("address", payer.address.clone())
+            .set("addressee", format!("{}　様", payer.name.as_str()))
+            .set("issued_on", date_ja(issued_on))
+            .set("issuer", format!("{}長", insurer.name))
+            .set("notice_title", format!("{year_ja} 国民健康保険税 納税通知書"))
+            .set(
+                "lead",
+                format!(
+                    "{year_ja}の国民健康保険税を次のとおり決定しましたので通知します。課税の根拠: 地方税法第703条の4及び{}国民健康保険税条例。",
+                    insurer.name
+                ),
+            )
+            .set("taxpayer", payer.name.as_str())
+            .set("household_number", household)
+            .set("total", format!("{}円", burden::yen(v.total)))
+            .set(
+                "reduction",
+                v.reduction
+                    .clone()
+                    .map(|r| format!("{r}軽減"))
+                    .unwrap_or_else(|| "なし".into()),
+            )
+            .set(
+                "collection",
+                "普通徴収（同封の納付書、または口座振替で納めてください）",
+            )
+            .set("explanation", e.explanation.join("\n"))
+            .set(
+                "payment",
+                format!(
+                    "納付の場所: {name}会計管理者、指定金融機関・収納代理金融機関の本店・支店、コンビニエンスストア（納付書の裏面をご覧ください）。\n納期限までに納付されないときは督促状により督促し、延滞金（地方税法第723条）を加算して徴収します。督促を受けてもなお納付されないときは、財産の差押えなどの滞納処分を行うことがあります。",
+                    name = insurer.name
+                ),
+            )
+            .set(
+                "instruction",
+                format!(
+                    "この処分に不服があるときは、この通知を受けた日の翌日から起算して3か月以内に、{name}長に対して審査請求をすることができます（行政不服審査法第2条、第18条）。ただし、処分があった日の翌日から起算して1年を経過したときは、正当な理由がある場合を除き、審査請求をすることができません。\nこの処分の取消しの訴えは、審査請求に対する裁決があったことを知った日の翌日から起算して6か月以内に、{name}を被告として（訴訟において{name}を代表する者は{name}長となります。）提起することができます。ただし、審査請求に対する裁決を経た後でなければ提起することができません（地方税法第19条の12）。",
+                    name = insurer.name
+                ),
+            );
+        let parts: Vec<BTreeMap<String, String>> = [
+            ("医療分", v.medical),
+            ("後期高齢者支援金分", v.elderly_support),
+            ("介護納付金分", v.care),
+            ("子ども・子育て支援納付金分", v.child_support),
+        ]
+        .into_iter()
+        .filter(|(_, a)| *a > 0)
+        .map(|(label, a)| {
+            BTreeMap::from([
+                ("label".to_string(), label.to_string()),
+                ("amount".to_string(), format!("{}円", burden::yen(a))),
+            ])
+        })
+        .collect();
+        values.lists.insert("parts".into(), parts);
+        let installments: Vec<BTreeMap<String, String>> = e
+            .installments
+            .iter()
+            .map(|i| {
+                BTreeMap::from([
+                    ("no".to_string(), format!("第{}期", i.installment_no)),
+                    ("due".to_string(), date_ja(i.due_date)),
+                    ("amount".to_string(), format!("{}円", burden::yen(i.amount))),
+                ])
+            })
+            .collect();
+        values.lists.insert("installments".into(), installments);
+        Ok(Prepared {
+            kind: DocumentKind::LevyNotice,
+            addressee_id: householder_id.to_string(),
+            subjects: vec![householder_id.to_string()],
+            values,
+            valid_from: i32::try_from(fiscal_year)
+                .ok()
+                .and_then(|y| Date::from_calendar_date(y, time::Month::April, 1).ok()),
+            valid_to: i32::try_from(fiscal_year)
+                .ok()
+                .and_then(|y| Date::from_calendar_date(y + 1, time::Month::March, 31).ok()),
         })
     }
 
@@ -726,6 +934,7 @@ impl Kokuho {
         Ok(Issued {
             issue: view(&row),
             pdf: rendered.pdf,
+            subjects: p.subjects.clone(),
         })
     }
 
@@ -766,6 +975,22 @@ impl Kokuho {
             })?;
         let kind = DocumentKind::parse(&original.kind)
             .ok_or_else(|| conflict("unknown document kind", "帳票の種類が不明です"))?;
+        let first_id = original.reprint_of.unwrap_or(original.issue_id);
+        let later = repo::issues_of(&self.db, &self.insurer, &original.addressee_id)
+            .await?
+            .iter()
+            .any(|r| {
+                r.kind == original.kind
+                    && r.reprint_of.is_none()
+                    && r.issue_id > first_id
+                    && r.status != "voided"
+            });
+        if let Some(why) = reprint_refusal(&original, later, now.to_offset(jst()).date()) {
+            return Err(conflict(
+                format!("issue {issue_id} may not be reprinted"),
+                why,
+            ));
+        }
         let printer = self.printer()?;
         let layout = printer.layout(kind)?;
         if i64::from(original.layout_version) != i64::from(layout.version) {
@@ -786,8 +1011,10 @@ impl Kokuho {
         let sha = hex(&Sha256::digest(&rendered.pdf));
         if sha != original.sha256 {
             return Err(conflict(
-                format!("reprint of issue {issue_id} differs from the first print"),
-                "再印刷の内容が初回の発行と一致しません",
+                format!(
+                    "reprint of issue {issue_id} differs from the first print (fonts or the PDF library changed since)"
+                ),
+                "フォントまたは印刷部品が更新されたため同一の再印刷ができません。新しく発行してください",
             ));
         }
         let first = original.reprint_of.unwrap_or(original.issue_id);
@@ -809,18 +1036,40 @@ impl Kokuho {
         };
         repo::insert_issue(&mut tx, &self.insurer, &row).await?;
         tx.commit().await?;
+        // A benefit decision also prints the insured person it is about.
+        let mut all = vec![row.addressee_id.clone()];
+        if let Some(other) = values.get("subject_id").filter(|o| *o != row.addressee_id) {
+            all.push(other.to_string());
+        }
         Ok(Issued {
             issue: view(&row),
             pdf: rendered.pdf,
+            subjects: all,
         })
     }
 
     /// A resident's issuance history, the newest first.
-    pub async fn document_history(&self, person: &AddresseeId) -> Result<Vec<IssueView>> {
-        Ok(repo::issues_of(&self.db, &self.insurer, person.as_str())
-            .await?
+    pub async fn document_history(
+        &self,
+        person: &AddresseeId,
+        today: Date,
+    ) -> Result<Vec<IssueView>> {
+        let rows = repo::issues_of(&self.db, &self.insurer, person.as_str()).await?;
+        Ok(rows
             .iter()
-            .map(view)
+            .map(|r| {
+                let first = r.reprint_of.unwrap_or(r.issue_id);
+                let later = rows.iter().any(|o| {
+                    o.kind == r.kind
+                        && o.reprint_of.is_none()
+                        && o.issue_id > first
+                        && o.status != "voided"
+                });
+                IssueView {
+                    reprintable: reprint_refusal(r, later, today).is_none(),
+                    ..view(r)
+                }
+            })
             .collect())
     }
 
@@ -893,7 +1142,8 @@ impl Kokuho {
     pub async fn start_or_resume_batch(
         &self,
         kind: DocumentKind,
-        as_of: Date,
+        as_of: Option<Date>,
+        fiscal_year: Option<i64>,
         actor: &str,
         now: OffsetDateTime,
     ) -> Result<(BatchRow, bool)> {
@@ -905,9 +1155,25 @@ impl Kokuho {
             ));
         }
         if let Some(b) = repo::running_batch(&self.db, &self.insurer, kind.code()).await? {
+            if let Some(d) = as_of
+                && d != b.as_of
+            {
+                return Err(conflict(
+                    format!(
+                        "batch {} of this kind is unfinished, for {}",
+                        b.batch_id, b.as_of
+                    ),
+                    format!(
+                        "{}時点の一括発行（第{}回）が終わっていません。基準日を指定せずに再実行して完了させてください",
+                        date_ja(b.as_of),
+                        b.batch_id
+                    ),
+                ));
+            }
             return Ok((b, true));
         }
         let issued_on = now.to_offset(jst()).date();
+        let as_of = as_of.unwrap_or(issued_on);
         let effective = as_of.max(issued_on);
         let new_end = certificate::coming_july_31(effective);
         let mut tx = self.db.begin().await?;
@@ -916,8 +1182,30 @@ impl Kokuho {
                 .await?
                 .into_iter()
                 .collect();
-        let recipients: Vec<String> =
-            repo::insured_in_delivery_order(&mut tx, &self.insurer, as_of, to_us(now))
+        let (recipients, valid_to): (Vec<repo::Recipient>, Option<Date>) = if kind.about_levy() {
+            let fy = fiscal_year.ok_or_else(|| {
+                AppError::invalid(
+                    "fiscal_year",
+                    "a levy notice batch needs the fiscal year",
+                    "年度を指定してください",
+                )
+            })?;
+            let end = i32::try_from(fy)
+                .ok()
+                .and_then(|y| Date::from_calendar_date(y + 1, time::Month::March, 31).ok());
+            let r = repo::levy_households_in_delivery_order(&mut tx, &self.insurer, fy)
+                .await?
+                .into_iter()
+                // A household already sent this year's notice is not sent another.
+                .filter(|(a, _)| !matches!(latest.get(a), Some(Some(e)) if Some(*e) >= end))
+                .map(|(a, h)| repo::Recipient {
+                    addressee_id: a,
+                    household_number: Some(h),
+                })
+                .collect();
+            (r, end)
+        } else {
+            let r = repo::insured_in_delivery_order(&mut tx, &self.insurer, as_of, to_us(now))
                 .await?
                 .into_iter()
                 // A certificate already running to the end this one would
@@ -928,37 +1216,57 @@ impl Kokuho {
                     }
                     _ => true,
                 })
-                .map(|(a, _)| a)
+                .map(|(a, _)| repo::Recipient {
+                    addressee_id: a,
+                    household_number: None,
+                })
                 .collect();
+            (r, Some(new_end))
+        };
         let id = repo::next_batch_id(&mut tx, &self.insurer).await?;
         let b = BatchRow {
             batch_id: id,
             kind: kind.code().to_string(),
             as_of,
             issued_on,
-            valid_to: Some(new_end),
+            valid_to,
+            fiscal_year: fiscal_year.filter(|_| kind.about_levy()),
             planned: recipients.len() as i64,
             status: "running".into(),
             created_us: to_us(now),
             created_by: actor.to_string(),
             finished_us: None,
         };
-        repo::insert_batch(&mut tx, &self.insurer, &b, &recipients).await?;
+        match repo::insert_batch(&mut tx, &self.insurer, &b, &recipients).await {
+            Err(kokuho_store::StoreError::Duplicate { .. }) => {
+                return Err(conflict(
+                    "another batch of this kind was started at the same moment",
+                    "同じ帳票の一括発行が実行中です",
+                ));
+            }
+            other => other?,
+        }
         tx.commit().await?;
         Ok((b, false))
     }
 
     /// Issues a batch's remaining recipients (at most `max` in this call),
-    /// one PDF each in `out` (written before its issue is committed, so a
-    /// crash leaves at most a file whose issue is drawn again on resume);
-    /// when none remain, writes the combined PDF in delivery order with its
-    /// cover list, and the list as CSV. Returns who was issued now.
+    /// one PDF each in `out`; when none remain, writes the combined PDF in
+    /// delivery order with its cover list, and the list as CSV. Who was
+    /// issued to is pushed onto `issued_now` as it happens, so the caller can
+    /// record it even when the run stops on an error.
+    ///
+    /// Each item is drawn, recorded, tied to its item, written to its file
+    /// and committed in that order: a crash before the commit leaves at most
+    /// a file that the resumed run writes again, identical.
+    #[allow(clippy::too_many_arguments)]
     pub async fn run_batch(
         &self,
         batch_id: i64,
         out: &Path,
         max: Option<usize>,
         mut progress: impl FnMut(i64, i64),
+        issued_now: &mut Vec<(i64, String)>,
         actor: &str,
         now: OffsetDateTime,
     ) -> Result<BatchReport> {
@@ -972,85 +1280,113 @@ impl Kokuho {
             .ok_or_else(|| conflict("unknown document kind", "帳票の種類が不明です"))?;
         std::fs::create_dir_all(out).map_err(|e| io_err(out, &e))?;
         let printer = self.printer()?;
-        let mut issued_now = Vec::new();
-        let mut skipped_now = 0usize;
+        let mut handled = 0usize;
         let (mut done, planned) = repo::batch_progress(&self.db, &self.insurer, batch_id).await?;
         progress(done, planned);
         let budget = max.unwrap_or(usize::MAX);
-        'outer: while issued_now.len() + skipped_now < budget {
+        'outer: while handled < budget {
             let items = repo::pending_items(&self.db, &self.insurer, batch_id, 200).await?;
             if items.is_empty() {
                 break;
             }
-            for (seq, addressee) in items {
-                if issued_now.len() + skipped_now >= budget {
+            for (seq, addressee, household) in items {
+                if handled >= budget {
                     break 'outer;
                 }
-                let person = AddresseeId::parse(&addressee)?;
-                let prepared = match self
+                handled += 1;
+                let subject = match (household, b.fiscal_year) {
+                    (Some(household), Some(fiscal_year)) if kind.about_levy() => Subject::Levy {
+                        household,
+                        fiscal_year,
+                    },
+                    _ => Subject::Person(AddresseeId::parse(&addressee)?),
+                };
+                let prepared = self
                     .prepare_document(
                         kind,
-                        &Subject::Person(person),
+                        &subject,
                         b.as_of.max(b.issued_on),
                         b.issued_on,
                         IssueOptions::default(),
                     )
-                    .await
-                {
-                    Ok(p) => p,
+                    .await;
+                let mut tx = self.db.begin().await?;
+                let outcome = match prepared {
+                    Ok(p) => {
+                        // Given one at the counter since the plan: not again.
+                        let held = repo::latest_valid_to_of(
+                            &mut tx,
+                            &self.insurer,
+                            kind.code(),
+                            &addressee,
+                        )
+                        .await?;
+                        if held.is_some() && held >= p.valid_to {
+                            Err("窓口で同じ期限までの帳票を発行済です".to_string())
+                        } else {
+                            match self
+                                .record_issue(
+                                    &mut tx,
+                                    &printer,
+                                    &p,
+                                    b.issued_on,
+                                    Some(batch_id),
+                                    actor,
+                                    now,
+                                )
+                                .await
+                            {
+                                Ok(i) => Ok(i),
+                                // e.g. a value the form cannot hold
+                                Err(AppError::Conflict { message_ja, .. }) => Err(message_ja),
+                                Err(e) => return Err(e),
+                            }
+                        }
+                    }
                     // Lost eligibility since the plan, no number yet, no
                     // category: listed for the clerk, not printed.
-                    Err(AppError::Conflict { message_ja, .. }) => {
-                        let mut tx = self.db.begin().await?;
-                        repo::set_item_skipped(&mut tx, &self.insurer, batch_id, seq, &message_ja)
-                            .await?;
-                        tx.commit().await?;
-                        skipped_now += 1;
-                        done += 1;
-                        progress(done, planned);
-                        continue;
-                    }
+                    Err(AppError::Conflict { message_ja, .. }) => Err(message_ja),
                     Err(e) => return Err(e),
                 };
-                let mut tx = self.db.begin().await?;
-                let issued = self
-                    .record_issue(
-                        &mut tx,
-                        &printer,
-                        &prepared,
-                        b.issued_on,
-                        Some(batch_id),
-                        actor,
-                        now,
-                    )
-                    .await?;
-                let file = out.join(format!("{seq:06}-{addressee}.pdf"));
-                write_atomically(&file, &issued.pdf)?;
-                if !repo::set_item_issue(
-                    &mut tx,
-                    &self.insurer,
-                    batch_id,
-                    seq,
-                    issued.issue.issue_id,
-                )
-                .await?
-                {
-                    return Err(conflict(
-                        "batch item issued by another run",
-                        "同じ一括発行が別に実行されています",
-                    ));
+                match outcome {
+                    Ok(issued) => {
+                        if !repo::set_item_issue(
+                            &mut tx,
+                            &self.insurer,
+                            batch_id,
+                            seq,
+                            issued.issue.issue_id,
+                        )
+                        .await?
+                        {
+                            return Err(conflict(
+                                "batch item issued by another run",
+                                "同じ一括発行が別に実行されています",
+                            ));
+                        }
+                        let file = out.join(format!("{seq:06}-{addressee}.pdf"));
+                        write_atomically(&file, &issued.pdf)?;
+                        tx.commit().await?;
+                        issued_now.push((issued.issue.issue_id, addressee.clone()));
+                    }
+                    Err(reason) => {
+                        // a fresh transaction: the failed draw wrote nothing
+                        drop(tx);
+                        let mut tx = self.db.begin().await?;
+                        repo::set_item_skipped(&mut tx, &self.insurer, batch_id, seq, &reason)
+                            .await?;
+                        tx.commit().await?;
+                    }
                 }
-                tx.commit().await?;
-                issued_now.push((issued.issue.issue_id, addressee.clone()));
                 done += 1;
                 progress(done, planned);
             }
         }
         let finished = done >= planned;
         let skipped = repo::skipped_items(&self.db, &self.insurer, batch_id).await?;
-        let mut combined = None;
+        let mut outputs = None;
         if finished {
-            combined = Some(self.write_batch_outputs(&printer, &b, kind, out).await?);
+            outputs = Some(self.write_batch_outputs(&printer, &b, kind, out).await?);
             repo::finish_batch(&self.db, &self.insurer, batch_id, to_us(now)).await?;
         }
         Ok(BatchReport {
@@ -1058,10 +1394,10 @@ impl Kokuho {
             kind,
             planned,
             done,
-            issued_now,
             skipped,
             finished,
-            combined,
+            combined: outputs.as_ref().map(|o| o.combined.clone()),
+            outputs,
         })
     }
 
@@ -1073,7 +1409,7 @@ impl Kokuho {
         b: &BatchRow,
         kind: DocumentKind,
         out: &Path,
-    ) -> Result<PathBuf> {
+    ) -> Result<BatchOutputs> {
         let issues = repo::issues_of_batch(&self.db, &self.insurer, b.batch_id).await?;
         let layout = printer.layout(kind)?;
         let mut values = Vec::with_capacity(issues.len());
@@ -1135,29 +1471,51 @@ impl Kokuho {
         let rendered = printer.render(&pages)?;
         let combined = out.join(format!("batch-{}-combined.pdf", b.batch_id));
         write_atomically(&combined, &rendered.pdf)?;
-        let mut csv = Vec::new();
-        writeln!(csv, "順,郵便番号,住所,氏名,宛名番号,発行番号").map_err(|e| io_err(out, &e))?;
+        let csv_err = |e: kokuho_formats::csv_out::CsvError| {
+            conflict(e.to_string(), "送付一覧のCSVを作成できません")
+        };
+        let mut w = kokuho_formats::csv_out::CsvWriter::new(
+            Vec::new(),
+            kokuho_formats::text::Encoding::Utf8,
+            &["順", "郵便番号", "住所", "氏名", "宛名番号", "発行番号"],
+        )
+        .map_err(csv_err)?;
         for (i, (r, v)) in issues.iter().zip(&values).enumerate() {
-            let cell = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
-            writeln!(
-                csv,
-                "{},{},{},{},{},{}",
-                i + 1,
-                cell(v.get("postal_code").unwrap_or("")),
-                cell(v.get("address").unwrap_or("")),
-                cell(v.get("name").unwrap_or("")),
-                r.addressee_id,
-                r.document_number
-            )
-            .map_err(|e| io_err(out, &e))?;
+            w.write_row(&[
+                (i + 1).to_string().as_str(),
+                v.get("postal_code").unwrap_or(""),
+                v.get("address").unwrap_or(""),
+                v.get("name").unwrap_or(""),
+                r.addressee_id.as_str(),
+                r.document_number.as_str(),
+            ])
+            .map_err(csv_err)?;
         }
-        write_atomically(&out.join(format!("batch-{}-list.csv", b.batch_id)), &csv)?;
-        Ok(combined)
+        let csv = w.finish().map_err(csv_err)?;
+        let list = out.join(format!("batch-{}-list.csv", b.batch_id));
+        write_atomically(&list, &csv)?;
+        Ok(BatchOutputs {
+            combined,
+            combined_sha256: hex(&Sha256::digest(&rendered.pdf)),
+            list,
+            list_sha256: hex(&Sha256::digest(&csv)),
+            recipients: issues.iter().map(|r| r.addressee_id.clone()).collect(),
+        })
     }
 
     pub async fn document_batches(&self) -> Result<Vec<BatchRow>> {
         Ok(repo::batches(&self.db, &self.insurer).await?)
     }
+}
+
+/// The files a finished batch writes, with their hashes and everyone in them.
+#[derive(Clone, Debug)]
+pub struct BatchOutputs {
+    pub combined: PathBuf,
+    pub combined_sha256: String,
+    pub list: PathBuf,
+    pub list_sha256: String,
+    pub recipients: Vec<String>,
 }
 
 /// What a batch run did.
@@ -1168,12 +1526,11 @@ pub struct BatchReport {
     pub planned: i64,
     /// issued or skipped, over every run of the batch
     pub done: i64,
-    /// the issues made by this call: (issue, 宛名番号)
-    pub issued_now: Vec<(i64, String)>,
     /// (seq, 宛名番号, why) of the batch's recipients not printed (every run)
     pub skipped: Vec<(i64, String, String)>,
     pub finished: bool,
     pub combined: Option<PathBuf>,
+    pub outputs: Option<BatchOutputs>,
 }
 
 fn io_err(path: &Path, e: &std::io::Error) -> AppError {

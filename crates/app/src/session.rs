@@ -2453,6 +2453,8 @@ impl Session<'_> {
     fn content_permission(kind: crate::documents::DocumentKind) -> Permission {
         if kind.about_application() {
             Permission::BenefitApply
+        } else if kind.about_levy() {
+            Permission::LevyRead
         } else {
             Permission::EligibilityRead
         }
@@ -2478,7 +2480,7 @@ impl Session<'_> {
         let i = &issued.issue;
         self.log(
             "document_issue",
-            std::slice::from_ref(&i.addressee_id),
+            &issued.subjects,
             None,
             &format!(
                 "{} {} issue {} sha256 {}{}",
@@ -2518,7 +2520,7 @@ impl Session<'_> {
         let i = &issued.issue;
         self.log(
             "document_reprint",
-            std::slice::from_ref(&i.addressee_id),
+            &issued.subjects,
             None,
             &format!(
                 "{} {} issue {} reprints {} sha256 {}",
@@ -2538,7 +2540,10 @@ impl Session<'_> {
     ) -> Result<Vec<crate::documents::IssueView>> {
         self.check(Permission::DocumentRead, None, &[], now).await?;
         let id = AddresseeId::parse(person).map_err(|e| AppError::from(e).for_field("person"))?;
-        let h = self.app.document_history(&id).await?;
+        let h = self
+            .app
+            .document_history(&id, now.to_offset(crate::jst()).date())
+            .await?;
         self.log(
             "document_history_view",
             &[id.to_string()],
@@ -2575,13 +2580,17 @@ impl Session<'_> {
         Ok(v)
     }
 
-    /// Starts a batch of `kind` for those insured on `as_of`, or resumes
-    /// the unfinished one; then issues up to `max` of its recipients (all
-    /// when none given). Each run is access-logged with whom it issued to.
+    /// Starts a batch of `kind` for those insured on `as_of` (default
+    /// today), or resumes the unfinished one; then issues up to `max` of its
+    /// recipients (all when none given). Each run is access-logged with whom
+    /// it issued to — also when it stops on an error — and the finished
+    /// batch's combined PDF and list with their hashes and everyone in them.
+    #[allow(clippy::too_many_arguments)]
     pub async fn run_document_batch(
         &self,
         kind: crate::documents::DocumentKind,
-        as_of: Date,
+        as_of: Option<Date>,
+        fiscal_year: Option<i64>,
         out: &std::path::Path,
         max: Option<usize>,
         progress: impl FnMut(i64, i64),
@@ -2593,31 +2602,70 @@ impl Session<'_> {
             .await?;
         let (b, resumed) = self
             .app
-            .start_or_resume_batch(kind, as_of, &self.actor.account, now)
+            .start_or_resume_batch(kind, as_of, fiscal_year, &self.actor.account, now)
             .await?;
-        let report = self
+        let mut issued_now = Vec::new();
+        let result = self
             .app
-            .run_batch(b.batch_id, out, max, progress, &self.actor.account, now)
-            .await?;
-        let subjects: Vec<String> = report.issued_now.iter().map(|(_, a)| a.clone()).collect();
-        self.log(
-            "document_batch",
-            &subjects,
-            None,
-            &format!(
-                "batch {} {} {}: {} issued now, {}/{} done, {} not printed{}",
+            .run_batch(
+                b.batch_id,
+                out,
+                max,
+                progress,
+                &mut issued_now,
+                &self.actor.account,
+                now,
+            )
+            .await;
+        let mut subjects: Vec<String> = issued_now.iter().map(|(_, a)| a.clone()).collect();
+        let detail = match &result {
+            Ok(r) => {
+                // the records of those not printed were read too
+                subjects.extend(r.skipped.iter().map(|(_, a, _)| a.clone()));
+                format!(
+                    "batch {} {} {}: {} issued now, {}/{} done, {} not printed{}",
+                    b.batch_id,
+                    b.kind,
+                    if resumed { "resumed" } else { "started" },
+                    issued_now.len(),
+                    r.done,
+                    r.planned,
+                    r.skipped.len(),
+                    if r.finished { ", finished" } else { "" }
+                )
+            }
+            Err(e) => format!(
+                "batch {} {} {}: {} issued now, stopped: {}",
                 b.batch_id,
                 b.kind,
                 if resumed { "resumed" } else { "started" },
-                report.issued_now.len(),
-                report.done,
-                report.planned,
-                report.skipped.len(),
-                if report.finished { ", finished" } else { "" }
+                issued_now.len(),
+                e.message_en()
             ),
-            now,
-        )
-        .await?;
+        };
+        subjects.sort();
+        subjects.dedup();
+        self.log("document_batch", &subjects, None, &detail, now)
+            .await?;
+        let report = result?;
+        if let Some(o) = &report.outputs {
+            self.log(
+                "document_batch_output",
+                &o.recipients,
+                None,
+                &format!(
+                    "batch {}: {} sha256 {}; {} sha256 {}; {} recipients",
+                    report.batch_id,
+                    o.combined.display(),
+                    o.combined_sha256,
+                    o.list.display(),
+                    o.list_sha256,
+                    o.recipients.len()
+                ),
+                now,
+            )
+            .await?;
+        }
         Ok((report, resumed))
     }
 

@@ -269,6 +269,31 @@ async fn counter_documents_say_what_the_records_say() {
         assert_eq!(again.issue.reprint_of, Some(ec.issue.issue_id));
         assert_eq!(again.issue.sha256, ec.issue.sha256);
 
+        // A newer certificate replaces the old: the old one is no longer reprinted.
+        let newer = clerk
+            .issue_document(
+                DocumentKind::LimitCertificate,
+                &Subject::Person(pid(&young)),
+                IssueOptions::default(),
+                T0,
+            )
+            .await
+            .unwrap();
+        let stale = clerk
+            .reprint_document(lc.issue.issue_id, T0)
+            .await
+            .unwrap_err();
+        assert!(matches!(stale, AppError::Conflict { .. }), "{stale:?}");
+        clerk
+            .set_document_status(newer.issue.issue_id, "voided", "誤って発行", T0)
+            .await
+            .unwrap();
+        let voided = clerk
+            .reprint_document(newer.issue.issue_id, T0)
+            .await
+            .unwrap_err();
+        assert!(matches!(voided, AppError::Conflict { .. }), "{voided:?}");
+
         // History, newest first; returned once, never twice; no My Number in notes.
         let h = clerk
             .document_history(&young.addressee_id, T0)
@@ -277,6 +302,7 @@ async fn counter_documents_say_what_the_records_say() {
         assert_eq!(
             h.iter().map(|v| v.issue_id).collect::<Vec<_>>(),
             vec![
+                newer.issue.issue_id,
                 again.issue.issue_id,
                 lc.issue.issue_id,
                 en.issue.issue_id,
@@ -335,7 +361,7 @@ async fn counter_documents_say_what_the_records_say() {
             .await
             .unwrap()
         });
-        assert_eq!(logged.len(), 5, "{logged:?}");
+        assert_eq!(logged.len(), 6, "{logged:?}");
         assert!(
             logged
                 .iter()
@@ -518,7 +544,8 @@ async fn a_batch_stopped_halfway_resumes_and_issues_everyone_once() {
         let (first, resumed) = clerk
             .run_document_batch(
                 DocumentKind::EligibilityCertificate,
-                TODAY,
+                Some(TODAY),
+                None,
                 out.path(),
                 Some(20),
                 |_, _| {},
@@ -527,7 +554,24 @@ async fn a_batch_stopped_halfway_resumes_and_issues_everyone_once() {
             .await
             .unwrap();
         assert!(!resumed && !first.finished);
-        assert_eq!(first.issued_now.len() + first.skipped.len(), 20);
+        assert_eq!(first.done, 20);
+        // Resuming with another as-of day is refused, not silently mixed.
+        let other_day = clerk
+            .run_document_batch(
+                DocumentKind::EligibilityCertificate,
+                Some(date!(2026 - 12 - 01)),
+                None,
+                out.path(),
+                Some(1),
+                |_, _| {},
+                T0,
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(other_day, AppError::Conflict { .. }),
+            "{other_day:?}"
+        );
         assert_eq!(first.planned as usize, expected.len() - 1);
         // A crash between a file and its commit leaves a stray part file.
         std::fs::write(out.path().join("000021-x.part"), b"half").unwrap();
@@ -536,7 +580,8 @@ async fn a_batch_stopped_halfway_resumes_and_issues_everyone_once() {
         let (second, resumed) = clerk
             .run_document_batch(
                 DocumentKind::EligibilityCertificate,
-                TODAY,
+                Some(TODAY),
+                None,
                 out.path(),
                 None,
                 |done, planned| seen.push((done, planned)),
@@ -599,7 +644,8 @@ async fn a_batch_stopped_halfway_resumes_and_issues_everyone_once() {
         let (third, _) = clerk
             .run_document_batch(
                 DocumentKind::EligibilityCertificate,
-                TODAY,
+                Some(TODAY),
+                None,
                 out.path(),
                 None,
                 |_, _| {},
@@ -617,5 +663,193 @@ async fn a_batch_stopped_halfway_resumes_and_issues_everyone_once() {
             "everyone printed holds this year's certificate"
         );
         keep_png(&combined, "batch-combined-cover");
+        // The combined PDF and the list are in the access log with everyone in them.
+        let (subjects, detail): (String, String) = kokuho_store::with_db!(&t.db, |c| {
+            sqlx::query_as(
+                "SELECT subjects, detail FROM access_log WHERE action = 'document_batch_output'",
+            )
+            .fetch_one(c)
+            .await
+            .unwrap()
+        });
+        assert!(detail.contains("sha256"), "{detail}");
+        assert!(issued.iter().all(|a| subjects.contains(a.as_str())));
+    }
+}
+
+#[tokio::test]
+async fn a_levy_notice_states_the_tax_its_parts_and_each_installment() {
+    for t in all_backends().await {
+        let app = town(&t, 1200).await;
+        let levy_actor = actor(&app, "demo-levy").await;
+        let levy = Session {
+            app: &app,
+            actor: &levy_actor,
+        };
+        let sample = levy.sample_income(2025, T0).await.unwrap();
+        let bytes =
+            kokuho_formats::income::write(&sample, kokuho_formats::text::Encoding::Utf8).unwrap();
+        levy.import_income(
+            "income-2025.csv",
+            &bytes,
+            kokuho_formats::text::Encoding::Utf8,
+            T0,
+        )
+        .await
+        .unwrap();
+        levy.assess_levy(2026, date!(2026 - 06 - 15), T0)
+            .await
+            .unwrap();
+        let (household, total, medical): (String, i64, i64) = kokuho_store::with_db!(&t.db, |c| {
+            sqlx::query_as(
+                "SELECT household_number, total, medical FROM levy_version WHERE fiscal_year = 2026 \
+                 AND superseded_us IS NULL AND total > 0 ORDER BY total DESC LIMIT 1",
+            )
+            .fetch_one(c)
+            .await
+            .unwrap()
+        });
+        let schedule: Vec<(Date, i64)> = kokuho_store::with_db!(&t.db, |c| {
+            sqlx::query_as(
+                "SELECT i.due_date, i.amount FROM levy_installment i JOIN levy_version v \
+                 ON v.insurer_number = i.insurer_number AND v.household_number = i.household_number \
+                 AND v.fiscal_year = i.fiscal_year AND v.version_no = i.version_no \
+                 WHERE i.household_number = $1 AND i.fiscal_year = 2026 AND v.superseded_us IS NULL \
+                 ORDER BY i.installment_no",
+            )
+            .bind(household.clone())
+            .fetch_all(c)
+            .await
+            .unwrap()
+        });
+        assert!(!schedule.is_empty());
+        let ln = levy
+            .issue_document(
+                DocumentKind::LevyNotice,
+                &Subject::Levy {
+                    household: household.clone(),
+                    fiscal_year: 2026,
+                },
+                IssueOptions::default(),
+                T0,
+            )
+            .await
+            .unwrap();
+        let text = compact(&pdftotext(&ln.pdf, "ln"));
+        let yen = kokuho_domain::burden::yen;
+        for want in [
+            "令和8年度国民健康保険税納税通知書".to_string(),
+            "地方税法第703条の4".to_string(),
+            format!("年税額{}円", yen(total)),
+            format!("医療分{}円", yen(medical)),
+            format!("世帯番号{household}"),
+            "審査請求".to_string(),
+            "延滞金".to_string(),
+        ] {
+            assert!(text.contains(&want), "{want} in {text}");
+        }
+        for (i, (due, amount)) in schedule.iter().enumerate() {
+            let line = format!(
+                "第{}期{}{}円",
+                i + 1,
+                compact(&kokuho_domain::wareki::format_date(*due).unwrap()),
+                yen(*amount)
+            );
+            assert!(text.contains(&line), "{line} in {text}");
+        }
+        keep_png(&ln.pdf, "levy-notice");
+
+        // The annual batch: every household owing the year's tax once, but
+        // the one already sent its notice at the counter.
+        let owing: BTreeSet<String> = kokuho_store::with_db!(&t.db, |c| {
+            sqlx::query_scalar(
+                "SELECT household_number FROM levy_version WHERE fiscal_year = 2026 \
+                 AND superseded_us IS NULL AND total > 0",
+            )
+            .fetch_all(c)
+            .await
+            .unwrap()
+        })
+        .into_iter()
+        .collect();
+        let out = tempfile::tempdir().unwrap();
+        let (first, _) = levy
+            .run_document_batch(
+                DocumentKind::LevyNotice,
+                None,
+                Some(2026),
+                out.path(),
+                Some(5),
+                |_, _| {},
+                T0,
+            )
+            .await
+            .unwrap();
+        assert_eq!(first.planned as usize, owing.len() - 1);
+        assert!(!first.finished);
+        let (done, resumed) = levy
+            .run_document_batch(
+                DocumentKind::LevyNotice,
+                None,
+                Some(2026),
+                out.path(),
+                None,
+                |_, _| {},
+                T0,
+            )
+            .await
+            .unwrap();
+        assert!(
+            resumed && done.finished && done.skipped.is_empty(),
+            "{:?}",
+            done.skipped
+        );
+        let sent: Vec<String> = kokuho_store::with_db!(&t.db, |c| {
+            sqlx::query_scalar(
+                "SELECT i.household_number FROM document_batch_item i WHERE i.batch_id = $1 \
+                 AND i.issue_id IS NOT NULL ORDER BY i.seq",
+            )
+            .bind(first.batch_id)
+            .fetch_all(c)
+            .await
+            .unwrap()
+        });
+        let unique: BTreeSet<String> = sent.iter().cloned().collect();
+        assert_eq!(unique.len(), sent.len(), "no household twice");
+        let mut want = owing.clone();
+        want.remove(&household);
+        assert_eq!(unique, want);
+        // The eligibility clerk may read levies too; the benefits clerk may not.
+        let benefits_actor = actor(&app, "demo-benefits").await;
+        let e = Session {
+            app: &app,
+            actor: &benefits_actor,
+        }
+        .issue_document(
+            DocumentKind::LevyNotice,
+            &Subject::Levy {
+                household: household.clone(),
+                fiscal_year: 2026,
+            },
+            IssueOptions::default(),
+            T0,
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(e, AppError::Forbidden { .. }), "{e:?}");
+        // A year not assessed is refused with the reason.
+        let e = levy
+            .issue_document(
+                DocumentKind::LevyNotice,
+                &Subject::Levy {
+                    household,
+                    fiscal_year: 2027,
+                },
+                IssueOptions::default(),
+                T0,
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(e, AppError::Conflict { .. }), "{e:?}");
     }
 }

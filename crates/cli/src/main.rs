@@ -517,15 +517,21 @@ enum DocumentsAction {
     Issue {
         #[command(flatten)]
         db: DbArgs,
-        /// eligibility-certificate, eligibility-notice, limit-certificate, benefit-decision
+        /// eligibility-certificate, eligibility-notice, limit-certificate, benefit-decision, levy-notice
         #[arg(long)]
         kind: String,
-        /// 宛名番号 of the resident (every kind but benefit-decision)
+        /// 宛名番号 of the resident (eligibility-certificate, eligibility-notice, limit-certificate)
         #[arg(long)]
         person: Option<String>,
         /// The application number (benefit-decision)
         #[arg(long)]
         application: Option<i64>,
+        /// 世帯番号 (levy-notice)
+        #[arg(long)]
+        household: Option<String>,
+        /// The fiscal year (levy-notice)
+        #[arg(long)]
+        fiscal_year: Option<i64>,
         /// Print the 限度区分 on the 資格確認書 (when the resident asks for it)
         #[arg(long)]
         with_limit_category: bool,
@@ -568,18 +574,23 @@ enum DocumentsAction {
     Batch {
         #[command(flatten)]
         db: DbArgs,
-        /// eligibility-certificate (the yearly renewal of 資格確認書)
+        /// eligibility-certificate (the yearly renewal of 資格確認書) or
+        /// levy-notice (納税通知書 after the annual assessment, with --fiscal-year)
         #[arg(long)]
         kind: String,
         /// Folder for the PDFs
         #[arg(long)]
         out: PathBuf,
-        /// Recipients are those insured on this day (YYYY-MM-DD); default today
+        /// Recipients are those insured on this day (YYYY-MM-DD); default
+        /// today (a resumed batch keeps its own)
         #[arg(long)]
         as_of: Option<String>,
         /// Stop after this many recipients (the rest on the next run)
         #[arg(long)]
         max: Option<usize>,
+        /// The fiscal year (levy-notice: every household owing the year's tax)
+        #[arg(long)]
+        fiscal_year: Option<i64>,
     },
     /// The batches, the newest first
     Batches {
@@ -2613,11 +2624,28 @@ async fn documents_command(action: DocumentsAction) -> anyhow::Result<()> {
             kind,
             person,
             application,
+            household,
+            fiscal_year,
             with_limit_category,
             out,
         } => {
             let kind = document_kind_arg(&kind)?;
-            let subject = if kind.about_application() {
+            let subject = if kind.about_levy() {
+                match (household, fiscal_year) {
+                    (Some(household), Some(fiscal_year)) => Subject::Levy {
+                        household: household.trim().to_string(),
+                        fiscal_year,
+                    },
+                    _ => {
+                        return Err(AppError::invalid(
+                            "household",
+                            "--household and --fiscal-year are required",
+                            "世帯番号と年度を指定してください",
+                        )
+                        .into());
+                    }
+                }
+            } else if kind.about_application() {
                 Subject::Application(application.ok_or_else(|| {
                     AppError::invalid(
                         "application",
@@ -2704,11 +2732,12 @@ async fn documents_command(action: DocumentsAction) -> anyhow::Result<()> {
             out,
             as_of,
             max,
+            fiscal_year,
         } => {
             let kind = document_kind_arg(&kind)?;
             let as_of = match as_of {
-                Some(s) => parse_date_arg("as_of", &s)?,
-                None => now.to_offset(kokuho_app::jst()).date(),
+                Some(s) => Some(parse_date_arg("as_of", &s)?),
+                None => None,
             };
             let (app, actor) = open_session(&db).await?;
             let mut last_shown = -1i64;
@@ -2719,6 +2748,7 @@ async fn documents_command(action: DocumentsAction) -> anyhow::Result<()> {
             .run_document_batch(
                 kind,
                 as_of,
+                fiscal_year,
                 &out,
                 max,
                 |done, planned| {
@@ -2732,10 +2762,9 @@ async fn documents_command(action: DocumentsAction) -> anyhow::Result<()> {
             )
             .await?;
             println!(
-                "batch {} {}: {} issued in this run, {}/{} done",
+                "batch {} {}: {}/{} done",
                 r.batch_id,
                 if resumed { "resumed" } else { "started" },
-                r.issued_now.len(),
                 r.done,
                 r.planned
             );

@@ -314,7 +314,13 @@ impl Layout {
                             i + 1
                         ));
                     }
-                    let lines = max_lines.unwrap_or(1).max(1) as f32;
+                    let Some(lines) = max_lines.filter(|n| *n > 0) else {
+                        return Err(format!(
+                            "item {}: a paragraph needs max_lines (the lines its space holds)",
+                            i + 1
+                        ));
+                    };
+                    let lines = lines as f32;
                     let pitch = leading.unwrap_or(size * 1.6 * MM_PER_PT);
                     if !positive(pitch) || !positive(*w) {
                         return Err(format!(

@@ -218,7 +218,7 @@ impl Fonts {
 }
 
 /// The forms kokuho ships, as their files (checked at load).
-const BUILTIN: [(&str, &str); 5] = [
+const BUILTIN: [(&str, &str); 6] = [
     (
         "eligibility-certificate.toml",
         include_str!("../layouts/eligibility-certificate.toml"),
@@ -234,6 +234,10 @@ const BUILTIN: [(&str, &str); 5] = [
     (
         "benefit-decision.toml",
         include_str!("../layouts/benefit-decision.toml"),
+    ),
+    (
+        "levy-notice.toml",
+        include_str!("../layouts/levy-notice.toml"),
     ),
     (
         "batch-cover.toml",
@@ -446,6 +450,9 @@ impl Ctx<'_> {
                     });
                 }
                 let pitch = leading.unwrap_or(size * 1.6 * MM_PER_PT);
+                // One hanging mark (ぶら下げ) may pass the width; anything
+                // wider is condensed, never run past the margin.
+                let room = w + size * MM_PER_PT;
                 for (i, l) in lines.iter().enumerate() {
                     let top = y + pitch * i as f32;
                     self.line(
@@ -454,7 +461,7 @@ impl Ctx<'_> {
                         l,
                         *x,
                         top,
-                        None,
+                        Some(room),
                         Some(pitch),
                         *size,
                         *size,
@@ -727,6 +734,7 @@ h = 50.0
                 "eligibility-notice",
                 "limit-certificate",
                 "benefit-decision",
+                "levy-notice",
                 "batch-cover"
             ]
         );

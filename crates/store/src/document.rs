@@ -38,7 +38,20 @@ const ISSUE_COLUMNS: &str = "issue_id, kind, document_number, addressee_id, vali
     issued_us, issued_by, reprint_of, batch_id, layout_version, content, sha256, substitutions, status, \
     status_note, status_us, status_by";
 
+/// On PostgreSQL, serialises the writers of document numbers for the rest
+/// of the transaction (READ COMMITTED would let two take the same MAX + 1);
+/// SQLite's write lock (BEGIN IMMEDIATE) already does.
+async fn lock_numbers(tx: &mut Tx) -> Result<()> {
+    if let Tx::Pg(t) = tx {
+        sqlx::query("SELECT pg_advisory_xact_lock(7461637)")
+            .execute(&mut **t)
+            .await?;
+    }
+    Ok(())
+}
+
 pub async fn next_issue_id(tx: &mut Tx, insurer: &InsurerNumber) -> Result<i64> {
+    lock_numbers(tx).await?;
     Ok(with_tx!(tx, |c| {
         sqlx::query_scalar(
             "SELECT COALESCE(MAX(issue_id), 0) + 1 FROM document_issue WHERE insurer_number = $1",
@@ -174,6 +187,24 @@ pub async fn set_status(
     Ok(n == 1)
 }
 
+/// The latest validity end of one resident's issued documents of a kind.
+pub async fn latest_valid_to_of(
+    tx: &mut Tx,
+    insurer: &InsurerNumber,
+    kind: &str,
+    addressee_id: &str,
+) -> Result<Option<Date>> {
+    Ok(with_tx!(tx, |c| sqlx::query_scalar(
+        "SELECT MAX(valid_to) FROM document_issue WHERE insurer_number = $1 AND kind = $2 \
+         AND addressee_id = $3 AND status = 'issued'"
+    )
+    .bind(insurer.as_str().to_string())
+    .bind(kind.to_string())
+    .bind(addressee_id.to_string())
+    .fetch_one(c)
+    .await?))
+}
+
 /// The latest validity end of each resident's issued documents of a kind
 /// (returned, lost and voided ones do not count).
 pub async fn latest_valid_to(
@@ -200,6 +231,7 @@ pub struct BatchRow {
     pub as_of: Date,
     pub issued_on: Date,
     pub valid_to: Option<Date>,
+    pub fiscal_year: Option<i64>,
     pub planned: i64,
     pub status: String,
     pub created_us: i64,
@@ -207,9 +239,11 @@ pub struct BatchRow {
     pub finished_us: Option<i64>,
 }
 
-const BATCH_COLUMNS: &str = "batch_id, kind, as_of, issued_on, valid_to, planned, status, created_us, created_by, finished_us";
+const BATCH_COLUMNS: &str = "batch_id, kind, as_of, issued_on, valid_to, fiscal_year, planned, status, \
+    created_us, created_by, finished_us";
 
 pub async fn next_batch_id(tx: &mut Tx, insurer: &InsurerNumber) -> Result<i64> {
+    lock_numbers(tx).await?;
     Ok(with_tx!(tx, |c| {
         sqlx::query_scalar(
             "SELECT COALESCE(MAX(batch_id), 0) + 1 FROM document_batch WHERE insurer_number = $1",
@@ -220,23 +254,32 @@ pub async fn next_batch_id(tx: &mut Tx, insurer: &InsurerNumber) -> Result<i64> 
     }))
 }
 
+/// A batch's recipient: the person addressed, and for a levy notice the
+/// household.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Recipient {
+    pub addressee_id: String,
+    pub household_number: Option<String>,
+}
+
 /// Records a batch and its recipients in delivery order.
 pub async fn insert_batch(
     tx: &mut Tx,
     insurer: &InsurerNumber,
     b: &BatchRow,
-    recipients: &[String],
+    recipients: &[Recipient],
 ) -> Result<()> {
     let sql = format!(
-        "INSERT INTO document_batch (insurer_number, {BATCH_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        "INSERT INTO document_batch (insurer_number, {BATCH_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
     );
-    with_tx!(tx, |c| sqlx::query(sqlx::AssertSqlSafe(sql))
+    let done = with_tx!(tx, |c| sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(insurer.as_str().to_string())
         .bind(b.batch_id)
         .bind(b.kind.clone())
         .bind(b.as_of)
         .bind(b.issued_on)
         .bind(b.valid_to)
+        .bind(b.fiscal_year)
         .bind(b.planned)
         .bind(b.status.clone())
         .bind(b.created_us)
@@ -244,18 +287,35 @@ pub async fn insert_batch(
         .bind(b.finished_us)
         .execute(c)
         .await
-        .map(|_| ()))?;
+        .map(|_| ()));
+    match done {
+        Err(sqlx::Error::Database(e))
+            if e.is_unique_violation()
+                && (e.constraint() == Some("document_batch_one_running")
+                    || e.message().contains("document_batch")) =>
+        {
+            return Err(StoreError::Duplicate {
+                what: "running batch of the same kind",
+            });
+        }
+        other => other?,
+    }
     // Many rows a statement: a city's renewal plans 100,000 recipients.
     for (chunk_no, chunk) in recipients.chunks(500).enumerate() {
         let mut sql = String::from(
-            "INSERT INTO document_batch_item (insurer_number, batch_id, seq, addressee_id) VALUES ",
+            "INSERT INTO document_batch_item (insurer_number, batch_id, seq, addressee_id, household_number) VALUES ",
         );
         for i in 0..chunk.len() {
             if i > 0 {
                 sql.push_str(", ");
             }
-            let base = i * 2;
-            sql.push_str(&format!("($1, $2, ${}, ${})", base + 3, base + 4));
+            let base = i * 3;
+            sql.push_str(&format!(
+                "($1, $2, ${}, ${}, ${})",
+                base + 3,
+                base + 4,
+                base + 5
+            ));
         }
         with_tx!(tx, |c| {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
@@ -263,7 +323,10 @@ pub async fn insert_batch(
                 .bind(b.batch_id);
             for (i, a) in chunk.iter().enumerate() {
                 let seq = (chunk_no * 500 + i + 1) as i64;
-                q = q.bind(seq).bind(a.clone());
+                q = q
+                    .bind(seq)
+                    .bind(a.addressee_id.clone())
+                    .bind(a.household_number.clone());
             }
             q.execute(c).await.map(|_| ())
         })?;
@@ -310,16 +373,16 @@ pub async fn running_batch(
         .await?))
 }
 
-/// The recipients still to issue, in order: (seq, addressee).
+/// The recipients still to issue, in order: (seq, addressee, household).
 pub async fn pending_items(
     db: &Db,
     insurer: &InsurerNumber,
     batch_id: i64,
     limit: i64,
-) -> Result<Vec<(i64, String)>> {
+) -> Result<Vec<(i64, String, Option<String>)>> {
     Ok(with_db!(db, |p| {
         sqlx::query_as(
-        "SELECT seq, addressee_id FROM document_batch_item WHERE insurer_number = $1 AND batch_id = $2 \
+        "SELECT seq, addressee_id, household_number FROM document_batch_item WHERE insurer_number = $1 AND batch_id = $2 \
          AND issue_id IS NULL AND skipped_reason IS NULL ORDER BY seq LIMIT $3"
     )
     .bind(insurer.as_str().to_string())
@@ -428,6 +491,29 @@ pub async fn finish_batch(
     .await
     .map(|_| ()))?;
     Ok(())
+}
+
+/// The households owing NHI tax for a fiscal year as currently booked, with
+/// their householder, in delivery order (the householder's postal code and
+/// address, then the household).
+pub async fn levy_households_in_delivery_order(
+    tx: &mut Tx,
+    insurer: &InsurerNumber,
+    fiscal_year: i64,
+) -> Result<Vec<(String, String)>> {
+    Ok(with_tx!(tx, |c| {
+        sqlx::query_as(
+        "SELECT h.householder_addressee_id, v.household_number FROM levy_version v \
+         JOIN household h ON h.insurer_number = v.insurer_number AND h.household_number = v.household_number \
+         JOIN addressee a ON a.insurer_number = h.insurer_number AND a.addressee_id = h.householder_addressee_id \
+         WHERE v.insurer_number = $1 AND v.fiscal_year = $2 AND v.superseded_us IS NULL AND v.total > 0 \
+         ORDER BY a.postal_code, a.address, v.household_number"
+    )
+    .bind(insurer.as_str().to_string())
+    .bind(fiscal_year)
+    .fetch_all(c)
+    .await?
+    }))
 }
 
 /// Everyone insured on `on` (as known at `known_at_us`) with their birth

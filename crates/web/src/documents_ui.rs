@@ -46,7 +46,7 @@ fn refused(e: &AppError) -> Response {
 pub(crate) fn person_kinds() -> Vec<(&'static str, &'static str)> {
     DocumentKind::ALL
         .into_iter()
-        .filter(|k| !k.about_application())
+        .filter(|k| k.about_person())
         .map(|k| (k.code(), k.label_ja()))
         .collect()
 }
@@ -88,7 +88,7 @@ async fn issue(State(app): State<Kokuho>, user: UiUser, Form(f): Form<IssueForm>
     };
     let result = async {
         let kind = DocumentKind::parse(&f.kind)
-            .filter(|k| !k.about_application())
+            .filter(|k| k.about_person())
             .ok_or_else(|| {
                 AppError::invalid(
                     "kind",
@@ -125,6 +125,7 @@ struct IssueLine {
     valid: String,
     status: &'static str,
     open: bool,
+    reprintable: bool,
     reprint_of: String,
     substitutions: String,
 }
@@ -143,6 +144,7 @@ fn line(v: &IssueView) -> IssueLine {
         },
         status: v.status,
         open: v.status == "交付済",
+        reprintable: v.reprintable,
         reprint_of: v.reprint_of.map(|r| r.to_string()).unwrap_or_default(),
         substitutions: v.substitutions.clone(),
     }
@@ -264,7 +266,7 @@ async fn mark(
             show(
                 &app,
                 &user,
-                f.person.trim(),
+                &v.addressee_id,
                 Some(format!(
                     "{}（{}）を「{}」と記録しました",
                     v.kind_label, v.document_number, v.status

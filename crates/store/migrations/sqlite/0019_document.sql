@@ -50,6 +50,8 @@ CREATE TABLE document_batch (
     as_of TEXT NOT NULL,
     issued_on TEXT NOT NULL,
     valid_to TEXT,
+    -- the fiscal year of a levy notice batch (納税通知書)
+    fiscal_year INTEGER,
     planned INTEGER NOT NULL,
     -- running | done
     status TEXT NOT NULL CHECK (status IN ('running', 'done')),
@@ -59,6 +61,11 @@ CREATE TABLE document_batch (
     PRIMARY KEY (insurer_number, batch_id)
 ) STRICT;
 
+-- One running batch of a kind at a time: two started at once would plan the
+-- same residents.
+CREATE UNIQUE INDEX document_batch_one_running ON document_batch (insurer_number, kind)
+    WHERE status = 'running';
+
 -- The recipients of a batch in delivery order (postal code, address),
 -- fixed when the batch starts.
 CREATE TABLE document_batch_item (
@@ -66,6 +73,8 @@ CREATE TABLE document_batch_item (
     batch_id INTEGER NOT NULL,
     seq INTEGER NOT NULL,
     addressee_id TEXT NOT NULL,
+    -- the household, for a levy notice (addressed to its householder)
+    household_number TEXT,
     -- why the recipient was not printed (lost eligibility since the plan, …)
     skipped_reason TEXT,
     issue_id INTEGER,
