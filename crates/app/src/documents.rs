@@ -38,15 +38,21 @@ pub enum DocumentKind {
     BenefitDecision,
     /// 国民健康保険税 納税通知書
     LevyNotice,
+    /// 高額療養費 支給申請のお知らせ (申請勧奨)
+    HighCostRecommendation,
+    /// 特定疾病療養受療証
+    SpecifiedDiseaseCertificate,
 }
 
 impl DocumentKind {
-    pub const ALL: [DocumentKind; 5] = [
+    pub const ALL: [DocumentKind; 7] = [
         DocumentKind::EligibilityCertificate,
         DocumentKind::EligibilityNotice,
         DocumentKind::LimitCertificate,
+        DocumentKind::SpecifiedDiseaseCertificate,
         DocumentKind::BenefitDecision,
         DocumentKind::LevyNotice,
+        DocumentKind::HighCostRecommendation,
     ];
 
     pub fn code(self) -> &'static str {
@@ -56,6 +62,8 @@ impl DocumentKind {
             DocumentKind::LimitCertificate => "limit-certificate",
             DocumentKind::BenefitDecision => "benefit-decision",
             DocumentKind::LevyNotice => "levy-notice",
+            DocumentKind::HighCostRecommendation => "high-cost-recommendation",
+            DocumentKind::SpecifiedDiseaseCertificate => "specified-disease-certificate",
         }
     }
 
@@ -70,6 +78,8 @@ impl DocumentKind {
             DocumentKind::LimitCertificate => "限度額適用認定証",
             DocumentKind::BenefitDecision => "給付の決定通知書",
             DocumentKind::LevyNotice => "保険税の納税通知書",
+            DocumentKind::HighCostRecommendation => "高額療養費の申請のお知らせ",
+            DocumentKind::SpecifiedDiseaseCertificate => "特定疾病療養受療証",
         }
     }
 
@@ -81,6 +91,8 @@ impl DocumentKind {
             DocumentKind::LimitCertificate => "LC",
             DocumentKind::BenefitDecision => "BD",
             DocumentKind::LevyNotice => "LN",
+            DocumentKind::HighCostRecommendation => "HR",
+            DocumentKind::SpecifiedDiseaseCertificate => "SD",
         }
     }
 
@@ -102,9 +114,14 @@ impl DocumentKind {
         matches!(self, DocumentKind::LevyNotice)
     }
 
+    /// Whether the subject is a household's high-cost month.
+    pub fn about_high_cost(self) -> bool {
+        matches!(self, DocumentKind::HighCostRecommendation)
+    }
+
     /// Whether the subject is a person.
     pub fn about_person(self) -> bool {
-        !self.about_application() && !self.about_levy()
+        !self.about_application() && !self.about_levy() && !self.about_high_cost()
     }
 }
 
@@ -117,6 +134,11 @@ pub enum Subject {
     Levy {
         household: String,
         fiscal_year: i64,
+    },
+    /// a household's high-cost month (世帯番号, YYYY-MM)
+    HighCost {
+        household: String,
+        service_month: String,
     },
 }
 
@@ -370,6 +392,13 @@ impl Kokuho {
                 self.prepare_levy_notice(household, *fiscal_year, issued_on)
                     .await
             }
+            Subject::HighCost {
+                household,
+                service_month,
+            } if kind.about_high_cost() => {
+                self.prepare_high_cost_recommendation(household, service_month, issued_on)
+                    .await
+            }
             Subject::Person(p) if kind.about_person() => {
                 self.prepare_person_document(kind, p, on, issued_on, opts)
                     .await
@@ -378,6 +407,11 @@ impl Kokuho {
                 "application",
                 "this document is about a benefit application",
                 "申請番号を指定してください",
+            )),
+            _ if kind.about_high_cost() => Err(AppError::invalid(
+                "household",
+                "this document is about a household's high-cost month",
+                "世帯番号と診療年月を指定してください",
             )),
             _ if kind.about_levy() => Err(AppError::invalid(
                 "household",
@@ -590,7 +624,32 @@ impl Kokuho {
                     .set("valid_to", date_ja(to));
                 (Some(from), Some(to))
             }
-            DocumentKind::BenefitDecision | DocumentKind::LevyNotice => {
+            DocumentKind::SpecifiedDiseaseCertificate => {
+                let cert = kokuho_store::specified_disease::of_person(
+                    &self.db,
+                    &self.insurer,
+                    person.as_str(),
+                )
+                .await?
+                .into_iter()
+                .find(|c| c.ended_on.is_none_or(|e| e > on))
+                .ok_or_else(|| {
+                    conflict(
+                        "no specified-disease certification in force",
+                        "特定疾病の認定がありません（先に認定を登録してください）",
+                    )
+                })?;
+                let label = certificate::SpecifiedDisease::parse(&cert.disease)
+                    .map_or("", certificate::SpecifiedDisease::label_ja);
+                v.set("disease", label)
+                    .set("certified_on", date_ja(cert.certified_on))
+                    .set("valid_from", date_ja(cert.valid_from))
+                    .set("limit", format!("{}円", burden::yen(cert.limit_yen)));
+                (Some(cert.valid_from), None)
+            }
+            DocumentKind::BenefitDecision
+            | DocumentKind::LevyNotice
+            | DocumentKind::HighCostRecommendation => {
                 return Err(AppError::invalid(
                     "kind",
                     "this document is not about a person",
@@ -748,6 +807,124 @@ impl Kokuho {
             values: v,
             valid_from: None,
             valid_to: None,
+        })
+    }
+
+    /// 高額療養費 支給申請のお知らせ (申請勧奨): a household's month whose
+    /// decision pays more than has been applied for, addressed to the
+    /// householder, with the amount, the calculation and the last day to
+    /// apply (国民健康保険法 第110条; 民法 第143条).
+    async fn prepare_high_cost_recommendation(
+        &self,
+        household: &str,
+        service_month: &str,
+        issued_on: Date,
+    ) -> Result<Prepared> {
+        let month = burden::parse_month(service_month).ok_or_else(|| {
+            AppError::invalid(
+                "service_month",
+                "the service month is YYYY-MM",
+                "診療年月はYYYY-MMで指定してください",
+            )
+        })?;
+        let key = burden::format_month(month);
+        let decision =
+            kokuho_store::high_cost::household_decisions(&self.db, &self.insurer, household)
+                .await?
+                .into_iter()
+                .find(|d| d.service_month == key && d.superseded_us.is_none())
+                .ok_or_else(|| {
+                    conflict(
+                        format!("no high-cost decision for {household} {key}"),
+                        "この世帯・診療月の高額療養費の計算結果がありません",
+                    )
+                })?;
+        let first = month
+            .first_day()
+            .ok_or_else(|| conflict("not a month", "診療年月が正しくありません"))?;
+        let (paid, waiting) =
+            kokuho_store::benefit::high_cost_applied(&self.db, &self.insurer, household, first)
+                .await?;
+        let due = decision.refund - paid;
+        if waiting > 0 || due <= 0 {
+            return Err(conflict(
+                "nothing left to apply for (applied already, or no refund)",
+                "この世帯・診療月は申請済みか、支給額がありません（お知らせは送付しません）",
+            ));
+        }
+        let householder = decision.householder_id.clone().ok_or_else(|| {
+            conflict(
+                "the household has no householder on record",
+                "世帯主が登録されていません",
+            )
+        })?;
+        let payer = self.person(&householder).await?.person;
+        let insurer = self.insurer_record().await?;
+        let month_ja = wareki::format_date(first)
+            .ok()
+            .and_then(|s| s.rsplit_once('月').map(|(ym, _)| format!("{ym}月")))
+            .unwrap_or_else(|| key.clone());
+        let lapse_from = kokuho_domain::benefit::Event::HighCost {
+            service_month_first_day: first,
+            refund: decision.refund,
+            already: paid,
+            rule: String::new(),
+        }
+        .lapse_from();
+        let deadline = kokuho_domain::benefit::last_day_to_apply(lapse_from);
+        let basis = crate::high_cost::basis_of(&decision);
+        // A household may have members of both age groups: name each.
+        let category = [
+            decision
+                .category_under_70
+                .as_ref()
+                .map(|c| format!("70歳未満 区分{c}")),
+            decision
+                .category_70_74
+                .as_ref()
+                .map(|c| format!("70〜74歳 {c}")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join("／");
+        let mut v = Values::default();
+        v.set("postal_code", postal(&payer.postal_code))
+            .set("address", payer.address.clone())
+            .set("addressee", format!("{}　様", payer.name.as_str()))
+            .set("issued_on", date_ja(issued_on))
+            .set("issuer", format!("{}長", insurer.name))
+            .set(
+                "lead",
+                format!(
+                    "{month_ja}診療分の医療費の自己負担額が限度額を超えたため、高額療養費が支給される見込みです。申請期限までに申請してください。"
+                ),
+            )
+            .set("household_number", household)
+            .set("service_month", format!("{month_ja}診療分"))
+            .set("amount", format!("{}円", burden::yen(due)))
+            .set("category", category)
+            .set("deadline", date_ja(deadline))
+            .set("explanation", basis.steps.join("\n"));
+        if decision.frequent_case {
+            v.set(
+                "frequent",
+                "多数回該当（過去12か月に3回以上の該当があり、4回目以降の限度額です）",
+            );
+        }
+        let mut subjects = vec![householder.clone()];
+        for m in &basis.members {
+            if !subjects.contains(&m.id) {
+                subjects.push(m.id.clone());
+            }
+        }
+        Ok(Prepared {
+            kind: DocumentKind::HighCostRecommendation,
+            addressee_id: householder,
+            subjects,
+            values: v,
+            valid_from: None,
+            valid_to: Some(deadline),
         })
     }
 

@@ -22,6 +22,7 @@ pub mod registry;
 pub mod registry_feed;
 pub mod retention;
 pub mod session;
+pub mod specified_disease;
 pub mod town;
 pub mod vault_admin;
 pub mod yearly_cap;

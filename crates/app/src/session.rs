@@ -2449,12 +2449,61 @@ impl Session<'_> {
 
     // --- printed documents (帳票)
 
+    /// Records a 特定疾病 certification (the 受療証 is then printed as a
+    /// document), access-logged.
+    pub async fn certify_specified_disease(
+        &self,
+        input: &crate::specified_disease::CertificationInput,
+        now: OffsetDateTime,
+    ) -> Result<kokuho_store::specified_disease::CertificationRow> {
+        self.check(Permission::EligibilityWrite, None, &[], now)
+            .await?;
+        let r = self
+            .app
+            .certify_specified_disease(input, &self.actor.account, now)
+            .await?;
+        self.log(
+            "specified_disease_write",
+            std::slice::from_ref(&r.addressee_id),
+            None,
+            &format!(
+                "certification {} {} from {} limit {} yen",
+                r.certification_id, r.disease, r.valid_from, r.limit_yen
+            ),
+            now,
+        )
+        .await?;
+        Ok(r)
+    }
+
+    pub async fn specified_diseases_of(
+        &self,
+        person: &str,
+        now: OffsetDateTime,
+    ) -> Result<Vec<kokuho_store::specified_disease::CertificationRow>> {
+        self.check(Permission::EligibilityRead, None, &[], now)
+            .await?;
+        let id = AddresseeId::parse(person).map_err(|e| AppError::from(e).for_field("person"))?;
+        let v = self.app.specified_diseases_of(&id).await?;
+        self.log(
+            "specified_disease_view",
+            &[id.to_string()],
+            None,
+            &format!("{} certifications", v.len()),
+            now,
+        )
+        .await?;
+        Ok(v)
+    }
+
     /// The permission a kind's content needs besides issuing documents.
     fn content_permission(kind: crate::documents::DocumentKind) -> Permission {
         if kind.about_application() {
             Permission::BenefitApply
         } else if kind.about_levy() {
             Permission::LevyRead
+        } else if kind.about_high_cost() {
+            Permission::HighCost
         } else {
             Permission::EligibilityRead
         }

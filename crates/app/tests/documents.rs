@@ -853,3 +853,253 @@ async fn a_levy_notice_states_the_tax_its_parts_and_each_installment() {
         assert!(matches!(e, AppError::Conflict { .. }), "{e:?}");
     }
 }
+
+#[tokio::test]
+async fn a_high_cost_recommendation_states_the_amount_and_the_last_day_until_applied_for() {
+    use kokuho_app::benefit::{ApplicationInput, EventInput};
+    use kokuho_domain::burden::parse_month;
+    let t = kokuho_store::testing::sqlite().await;
+    let app = town(&t, 1500).await;
+    let sup_actor = actor(&app, "demo-supervisor").await;
+    let sup = Session {
+        app: &app,
+        actor: &sup_actor,
+    };
+    let clerk_actor = actor(&app, "demo-benefits").await;
+    let clerk = Session {
+        app: &app,
+        actor: &clerk_actor,
+    };
+    let september = parse_month("2026-09").unwrap();
+    for year in [2024, 2025] {
+        let income = sup.sample_income(year, T0).await.unwrap();
+        let bytes =
+            kokuho_formats::income::write(&income, kokuho_formats::text::Encoding::Utf8).unwrap();
+        sup.import_income(
+            &format!("income-{year}.csv"),
+            &bytes,
+            kokuho_formats::text::Encoding::Utf8,
+            T0,
+        )
+        .await
+        .unwrap();
+    }
+    sup.recompute_burden(&[parse_month("2026-05").unwrap(), september], T0)
+        .await
+        .unwrap();
+    let mut bytes = Vec::new();
+    sup.sample_claims(september, &mut bytes, T0).await.unwrap();
+    let (digest, size) = kokuho_formats::registry_feed::stream_digest(bytes.as_slice()).unwrap();
+    sup.import_claims("2026-10.uke", &digest, size, bytes.as_slice(), T0)
+        .await
+        .unwrap();
+    sup.check_claims(parse_month("2026-10").unwrap(), None, T0)
+        .await
+        .unwrap();
+    let run = sup.run_high_cost(september, None, T0).await.unwrap();
+    let decision = kokuho_store::high_cost::decisions_of_run(&app.db, &app.insurer, run.run_id, 50)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|d| d.refund > 0)
+        .unwrap();
+    let subject = Subject::HighCost {
+        household: decision.household_number.clone(),
+        service_month: "2026-09".into(),
+    };
+    let hr = clerk
+        .issue_document(
+            DocumentKind::HighCostRecommendation,
+            &subject,
+            IssueOptions::default(),
+            T0,
+        )
+        .await
+        .unwrap();
+    let text = compact(&pdftotext(&hr.pdf, "hr"));
+    for want in [
+        "高額療養費の支給申請のお知らせ".to_string(),
+        "令和8年9月診療分".to_string(),
+        format!(
+            "支給見込額{}円",
+            kokuho_domain::burden::yen(decision.refund)
+        ),
+        // two years from the first day of the next month (第110条, 民法第143条)
+        "申請期限令和10年9月30日".to_string(),
+    ] {
+        assert!(text.contains(&want), "{want} in {text}");
+    }
+    keep_png(&hr.pdf, "high-cost-recommendation");
+    // Once applied for, no more recommendations for the month.
+    clerk
+        .receive_application(
+            &ApplicationInput {
+                addressee_id: String::new(),
+                event: EventInput::HighCost {
+                    household_number: decision.household_number.clone(),
+                    service_month: september,
+                },
+                received_on: date!(2026 - 11 - 20),
+                applicant: "世帯主".into(),
+                documents: "申請書".into(),
+                payee_id: None,
+                application_account: false,
+                simplified_route: false,
+            },
+            T0,
+        )
+        .await
+        .unwrap();
+    let e = clerk
+        .issue_document(
+            DocumentKind::HighCostRecommendation,
+            &subject,
+            IssueOptions::default(),
+            T0,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(e, AppError::Conflict { .. }), "{e:?}");
+}
+
+#[tokio::test]
+async fn a_specified_disease_certificate_follows_the_certification_and_its_limit() {
+    for t in all_backends().await {
+        let app = town(&t, 1500).await;
+        // The year's income, so the households' categories spread over ア–オ.
+        let sup_actor = actor(&app, "demo-supervisor").await;
+        let sup = Session {
+            app: &app,
+            actor: &sup_actor,
+        };
+        let income = sup.sample_income(2025, T0).await.unwrap();
+        let bytes =
+            kokuho_formats::income::write(&income, kokuho_formats::text::Encoding::Utf8).unwrap();
+        sup.import_income(
+            "income-2025.csv",
+            &bytes,
+            kokuho_formats::text::Encoding::Utf8,
+            T0,
+        )
+        .await
+        .unwrap();
+        judge_month(&app).await;
+        let clerk_actor = actor(&app, "demo-clerk").await;
+        let clerk = Session {
+            app: &app,
+            actor: &clerk_actor,
+        };
+        let month = YearMonth::from_date(TODAY);
+        // An under-70 insured person of a household judged ア or イ, and one of ウ–オ.
+        let mut high = None;
+        let mut other = None;
+        for r in insured_today(&app).await {
+            let past_75 = kokuho_domain::eligibility::late_elderly_from(r.birth_date)
+                .is_some_and(|d| d <= TODAY);
+            if r.insured_number.is_none()
+                || past_75
+                || age_group(r.birth_date, month) != AgeGroup::Under70
+            {
+                continue;
+            }
+            let b = kokuho_store::burden::current(
+                &app.db,
+                &app.insurer,
+                r.household_number.as_deref().unwrap(),
+                &kokuho_domain::burden::format_month(month),
+            )
+            .await
+            .unwrap();
+            match b.and_then(|b| b.category_under_70).as_deref() {
+                Some("ア") | Some("イ") if high.is_none() => high = Some(r),
+                Some("ウ") | Some("エ") | Some("オ") if other.is_none() => other = Some(r),
+                _ => {}
+            }
+        }
+        let input =
+            |r: &InsuredRow, disease: &str| kokuho_app::specified_disease::CertificationInput {
+                addressee_id: r.addressee_id.clone(),
+                disease: disease.into(),
+                certified_on: date!(2026 - 11 - 10),
+                applied_on: TODAY,
+            };
+        let (other, high) = (other.unwrap(), high);
+        let c = clerk
+            .certify_specified_disease(&input(&other, "dialysis"), T0)
+            .await
+            .unwrap();
+        assert_eq!((c.limit_yen, c.valid_from), (10_000, date!(2026 - 11 - 01)));
+        let again = clerk
+            .certify_specified_disease(&input(&other, "dialysis"), T0)
+            .await
+            .unwrap_err();
+        assert!(matches!(again, AppError::Conflict { .. }), "{again:?}");
+        let bad = clerk
+            .certify_specified_disease(&input(&other, "cancer"), T0)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                bad,
+                AppError::Invalid {
+                    field: "disease",
+                    ..
+                }
+            ),
+            "{bad:?}"
+        );
+        if let Some(high) = &high {
+            let c = clerk
+                .certify_specified_disease(&input(high, "dialysis"), T0)
+                .await
+                .unwrap();
+            assert_eq!(c.limit_yen, 20_000, "dialysis under 70, 上位所得");
+        }
+        let sd = clerk
+            .issue_document(
+                DocumentKind::SpecifiedDiseaseCertificate,
+                &Subject::Person(AddresseeId::parse(&other.addressee_id).unwrap()),
+                IssueOptions::default(),
+                T0,
+            )
+            .await
+            .unwrap();
+        let text = compact(&pdftotext(&sd.pdf, "sd"));
+        for want in [
+            "国民健康保険特定疾病療養受療証",
+            "人工腎臓を実施している慢性腎不全",
+            "認定年月日令和8年11月10日",
+            "発効期日令和8年11月1日",
+            "自己負担限度額10,000円",
+            other.insured_number.as_deref().unwrap(),
+        ] {
+            assert!(text.contains(want), "{want} in {text}");
+        }
+        keep_png(&sd.pdf, "specified-disease-certificate");
+        // No certification, no 受療証.
+        let someone = insured_today(&app)
+            .await
+            .into_iter()
+            .find(|r| {
+                r.insured_number.is_some()
+                    && r.addressee_id != other.addressee_id
+                    && high
+                        .as_ref()
+                        .is_none_or(|h| h.addressee_id != r.addressee_id)
+                    && age_group(r.birth_date, month) == AgeGroup::Under70
+                    && kokuho_domain::eligibility::late_elderly_from(r.birth_date)
+                        .is_some_and(|d| d > TODAY)
+            })
+            .unwrap();
+        let e = clerk
+            .issue_document(
+                DocumentKind::SpecifiedDiseaseCertificate,
+                &Subject::Person(AddresseeId::parse(&someone.addressee_id).unwrap()),
+                IssueOptions::default(),
+                T0,
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(e, AppError::Conflict { .. }), "{e:?}");
+    }
+}

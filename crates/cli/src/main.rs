@@ -180,6 +180,11 @@ enum Command {
         #[command(subcommand)]
         action: BenefitsAction,
     },
+    /// 特定疾病の認定 (人工透析・血友病・HIV): record one, list a person's
+    SpecifiedDisease {
+        #[command(subcommand)]
+        action: SpecifiedDiseaseAction,
+    },
     /// Printed documents (帳票): the kinds, one at the counter, reprints,
     /// a resident's history, batches for the whole town
     Documents {
@@ -517,7 +522,8 @@ enum DocumentsAction {
     Issue {
         #[command(flatten)]
         db: DbArgs,
-        /// eligibility-certificate, eligibility-notice, limit-certificate, benefit-decision, levy-notice
+        /// eligibility-certificate, eligibility-notice, limit-certificate, benefit-decision, levy-notice,
+        /// high-cost-recommendation
         #[arg(long)]
         kind: String,
         /// 宛名番号 of the resident (eligibility-certificate, eligibility-notice, limit-certificate)
@@ -532,6 +538,9 @@ enum DocumentsAction {
         /// The fiscal year (levy-notice)
         #[arg(long)]
         fiscal_year: Option<i64>,
+        /// The service month, YYYY-MM (high-cost-recommendation, with --household)
+        #[arg(long)]
+        month: Option<String>,
         /// Print the 限度区分 on the 資格確認書 (when the resident asks for it)
         #[arg(long)]
         with_limit_category: bool,
@@ -596,6 +605,34 @@ enum DocumentsAction {
     Batches {
         #[command(flatten)]
         db: DbArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum SpecifiedDiseaseAction {
+    /// Record a certification; the limit comes from the dated high-cost table
+    Add {
+        #[command(flatten)]
+        db: DbArgs,
+        /// 宛名番号
+        #[arg(long)]
+        person: String,
+        /// dialysis, hemophilia or hiv
+        #[arg(long)]
+        disease: String,
+        /// The day certified (認定年月日, YYYY-MM-DD)
+        #[arg(long)]
+        certified_on: String,
+        /// The day applied (YYYY-MM-DD); default today. 発効期日 is the first of its month
+        #[arg(long)]
+        applied_on: Option<String>,
+    },
+    /// A person's certifications
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        person: String,
     },
 }
 
@@ -2626,11 +2663,27 @@ async fn documents_command(action: DocumentsAction) -> anyhow::Result<()> {
             application,
             household,
             fiscal_year,
+            month,
             with_limit_category,
             out,
         } => {
             let kind = document_kind_arg(&kind)?;
-            let subject = if kind.about_levy() {
+            let subject = if kind.about_high_cost() {
+                match (household, month) {
+                    (Some(household), Some(service_month)) => Subject::HighCost {
+                        household: household.trim().to_string(),
+                        service_month: service_month.trim().to_string(),
+                    },
+                    _ => {
+                        return Err(AppError::invalid(
+                            "household",
+                            "--household and --month are required",
+                            "世帯番号と診療年月を指定してください",
+                        )
+                        .into());
+                    }
+                }
+            } else if kind.about_levy() {
                 match (household, fiscal_year) {
                     (Some(household), Some(fiscal_year)) => Subject::Levy {
                         household: household.trim().to_string(),
@@ -3310,6 +3363,69 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Benefits { action } => benefits_command(action).await?,
         Command::Payments { action } => return payments_command(action).await,
         Command::Documents { action } => documents_command(action).await?,
+        Command::SpecifiedDisease { action } => {
+            let now = OffsetDateTime::now_utc();
+            match action {
+                SpecifiedDiseaseAction::Add {
+                    db,
+                    person,
+                    disease,
+                    certified_on,
+                    applied_on,
+                } => {
+                    let input = kokuho_app::specified_disease::CertificationInput {
+                        addressee_id: person,
+                        disease,
+                        certified_on: parse_date_arg("certified_on", &certified_on)?,
+                        applied_on: match applied_on {
+                            Some(s) => parse_date_arg("applied_on", &s)?,
+                            None => now.to_offset(kokuho_app::jst()).date(),
+                        },
+                    };
+                    let (app, actor) = open_session(&db).await?;
+                    let r = Session {
+                        app: &app,
+                        actor: &actor,
+                    }
+                    .certify_specified_disease(&input, now)
+                    .await?;
+                    println!(
+                        "{}\t{}\t{}\t認定 {}\t発効 {}\t限度額 {}円",
+                        r.certification_id,
+                        r.addressee_id,
+                        r.disease,
+                        r.certified_on,
+                        r.valid_from,
+                        r.limit_yen
+                    );
+                }
+                SpecifiedDiseaseAction::List { db, person } => {
+                    let (app, actor) = open_session(&db).await?;
+                    let v = Session {
+                        app: &app,
+                        actor: &actor,
+                    }
+                    .specified_diseases_of(&person, now)
+                    .await?;
+                    if v.is_empty() {
+                        println!("認定はありません");
+                    }
+                    for r in v {
+                        println!(
+                            "{}\t{}\t認定 {}\t発効 {}\t限度額 {}円\t{}",
+                            r.certification_id,
+                            r.disease,
+                            r.certified_on,
+                            r.valid_from,
+                            r.limit_yen,
+                            r.ended_on
+                                .map(|d| format!("終了 {d}"))
+                                .unwrap_or_else(|| "有効".into())
+                        );
+                    }
+                }
+            }
+        }
         Command::IncomeSample { db, year, out } => {
             let (app, actor) = open_session(&db).await?;
             let records = Session {

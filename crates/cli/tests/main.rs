@@ -48,6 +48,7 @@ fn help_is_english_for_every_subcommand() {
         "benefits",
         "payments",
         "documents",
+        "specified-disease",
     ] {
         assert!(text.contains(sub), "{sub} listed");
         let o = run(&[sub, "--help"]);
@@ -873,6 +874,23 @@ fn every_command_with_every_role() {
             P::DocumentRead,
         ),
         (vec!["documents", "batches"], P::DocumentRead),
+        (
+            vec!["specified-disease", "list", "--person", "0000000001"],
+            P::EligibilityRead,
+        ),
+        (
+            vec![
+                "specified-disease",
+                "add",
+                "--person",
+                "0000000001",
+                "--disease",
+                "hiv",
+                "--certified-on",
+                "2026-11-01",
+            ],
+            P::EligibilityWrite,
+        ),
         (
             vec![
                 "documents",

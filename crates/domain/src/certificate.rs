@@ -109,6 +109,72 @@ pub fn limit_certificate_validity(birth: Date, applied_on: Date) -> (Date, Date)
     (from, until_status_changes(birth, applied_on))
 }
 
+/// The three 特定疾病 (高額長期疾病) whose monthly copay is held to a
+/// fixed limit (国民健康保険法 第57条の2, 施行令 第29条の3; 厚生労働大臣の定める疾病).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SpecifiedDisease {
+    /// 人工腎臓を実施している慢性腎不全
+    Dialysis,
+    /// 血漿分画製剤を投与している先天性血液凝固第Ⅷ因子障害又は第Ⅸ因子障害
+    Hemophilia,
+    /// 抗ウイルス剤を投与している後天性免疫不全症候群
+    Hiv,
+}
+
+impl SpecifiedDisease {
+    pub const ALL: [SpecifiedDisease; 3] = [
+        SpecifiedDisease::Dialysis,
+        SpecifiedDisease::Hemophilia,
+        SpecifiedDisease::Hiv,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            SpecifiedDisease::Dialysis => "dialysis",
+            SpecifiedDisease::Hemophilia => "hemophilia",
+            SpecifiedDisease::Hiv => "hiv",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<SpecifiedDisease> {
+        Self::ALL.into_iter().find(|d| d.code() == s.trim())
+    }
+
+    /// The disease as the 受療証 names it.
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            SpecifiedDisease::Dialysis => "人工腎臓を実施している慢性腎不全",
+            SpecifiedDisease::Hemophilia => {
+                "血漿分画製剤を投与している先天性血液凝固第Ⅷ因子障害又は先天性血液凝固第Ⅸ因子障害"
+            }
+            SpecifiedDisease::Hiv => {
+                "抗ウイルス剤を投与している後天性免疫不全症候群（HIV感染を含み、厚生労働大臣の定める者に係るものに限る。）"
+            }
+        }
+    }
+}
+
+/// The monthly limit per provider (入院・外来 each): the table's
+/// `specified_disease` (10,000 yen), or for dialysis of a person under 70 in
+/// a household of category ア or イ (上位所得, 基礎控除後の所得 600万円超) the
+/// table's `specified_disease_dialysis_high_income` (20,000 yen).
+pub fn specified_disease_limit(
+    period: &crate::high_cost::HighCostPeriod,
+    disease: SpecifiedDisease,
+    group: crate::burden::AgeGroup,
+    under70: Option<Under70>,
+) -> i64 {
+    let high_income = matches!(under70, Some(Under70::A) | Some(Under70::I));
+    if disease == SpecifiedDisease::Dialysis
+        && group != crate::burden::AgeGroup::Elderly
+        && high_income
+    {
+        period.specified_disease_dialysis_high_income
+    } else {
+        period.specified_disease
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -170,6 +236,47 @@ mod tests {
         assert_eq!(
             eligibility_notice_valid_to(date!(1955 - 05 - 10), date!(2026 - 11 - 25)),
             Some(date!(2027 - 07 - 31))
+        );
+    }
+
+    #[test]
+    fn the_specified_disease_limit_doubles_only_for_dialysis_under_70_in_a_high_income_household() {
+        use crate::burden::AgeGroup;
+        let rules = crate::high_cost::HighCostRules::shipped().unwrap();
+        let p = rules
+            .for_month(crate::eligibility::YearMonth::from_date(date!(
+                2026 - 11 - 01
+            )))
+            .unwrap();
+        let d = SpecifiedDisease::Dialysis;
+        assert_eq!(
+            specified_disease_limit(p, d, AgeGroup::Under70, Some(Under70::A)),
+            20_000
+        );
+        assert_eq!(
+            specified_disease_limit(p, d, AgeGroup::Under70, Some(Under70::I)),
+            20_000
+        );
+        assert_eq!(
+            specified_disease_limit(p, d, AgeGroup::Under70, Some(Under70::U)),
+            10_000
+        );
+        assert_eq!(
+            specified_disease_limit(p, d, AgeGroup::Elderly, None),
+            10_000
+        );
+        assert_eq!(
+            specified_disease_limit(
+                p,
+                SpecifiedDisease::Hiv,
+                AgeGroup::Under70,
+                Some(Under70::A)
+            ),
+            10_000
+        );
+        assert_eq!(
+            SpecifiedDisease::parse("hemophilia"),
+            Some(SpecifiedDisease::Hemophilia)
         );
     }
 

@@ -218,7 +218,7 @@ impl Fonts {
 }
 
 /// The forms kokuho ships, as their files (checked at load).
-const BUILTIN: [(&str, &str); 6] = [
+const BUILTIN: [(&str, &str); 8] = [
     (
         "eligibility-certificate.toml",
         include_str!("../layouts/eligibility-certificate.toml"),
@@ -232,12 +232,20 @@ const BUILTIN: [(&str, &str); 6] = [
         include_str!("../layouts/limit-certificate.toml"),
     ),
     (
+        "specified-disease-certificate.toml",
+        include_str!("../layouts/specified-disease-certificate.toml"),
+    ),
+    (
         "benefit-decision.toml",
         include_str!("../layouts/benefit-decision.toml"),
     ),
     (
         "levy-notice.toml",
         include_str!("../layouts/levy-notice.toml"),
+    ),
+    (
+        "high-cost-recommendation.toml",
+        include_str!("../layouts/high-cost-recommendation.toml"),
     ),
     (
         "batch-cover.toml",
@@ -733,8 +741,10 @@ h = 50.0
                 "eligibility-certificate",
                 "eligibility-notice",
                 "limit-certificate",
+                "specified-disease-certificate",
                 "benefit-decision",
                 "levy-notice",
+                "high-cost-recommendation",
                 "batch-cover"
             ]
         );
