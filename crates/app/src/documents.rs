@@ -42,10 +42,12 @@ pub enum DocumentKind {
     HighCostRecommendation,
     /// 特定疾病療養受療証
     SpecifiedDiseaseCertificate,
+    /// 自己負担額証明書 (高額介護合算療養費)
+    SelfPayCertificate,
 }
 
 impl DocumentKind {
-    pub const ALL: [DocumentKind; 7] = [
+    pub const ALL: [DocumentKind; 8] = [
         DocumentKind::EligibilityCertificate,
         DocumentKind::EligibilityNotice,
         DocumentKind::LimitCertificate,
@@ -53,6 +55,7 @@ impl DocumentKind {
         DocumentKind::BenefitDecision,
         DocumentKind::LevyNotice,
         DocumentKind::HighCostRecommendation,
+        DocumentKind::SelfPayCertificate,
     ];
 
     pub fn code(self) -> &'static str {
@@ -64,6 +67,7 @@ impl DocumentKind {
             DocumentKind::LevyNotice => "levy-notice",
             DocumentKind::HighCostRecommendation => "high-cost-recommendation",
             DocumentKind::SpecifiedDiseaseCertificate => "specified-disease-certificate",
+            DocumentKind::SelfPayCertificate => "self-pay-certificate",
         }
     }
 
@@ -80,6 +84,7 @@ impl DocumentKind {
             DocumentKind::LevyNotice => "保険税の納税通知書",
             DocumentKind::HighCostRecommendation => "高額療養費の申請のお知らせ",
             DocumentKind::SpecifiedDiseaseCertificate => "特定疾病療養受療証",
+            DocumentKind::SelfPayCertificate => "自己負担額証明書",
         }
     }
 
@@ -93,6 +98,7 @@ impl DocumentKind {
             DocumentKind::LevyNotice => "LN",
             DocumentKind::HighCostRecommendation => "HR",
             DocumentKind::SpecifiedDiseaseCertificate => "SD",
+            DocumentKind::SelfPayCertificate => "SP",
         }
     }
 
@@ -119,9 +125,17 @@ impl DocumentKind {
         matches!(self, DocumentKind::HighCostRecommendation)
     }
 
+    /// Whether the subject is a person's year (August to July).
+    pub fn about_year(self) -> bool {
+        matches!(self, DocumentKind::SelfPayCertificate)
+    }
+
     /// Whether the subject is a person.
     pub fn about_person(self) -> bool {
-        !self.about_application() && !self.about_levy() && !self.about_high_cost()
+        !self.about_application()
+            && !self.about_levy()
+            && !self.about_high_cost()
+            && !self.about_year()
     }
 }
 
@@ -134,6 +148,11 @@ pub enum Subject {
     Levy {
         household: String,
         fiscal_year: i64,
+    },
+    /// a person's year of August `year` to July (高額介護合算)
+    PersonYear {
+        person: AddresseeId,
+        year: i32,
     },
     /// a household's high-cost month (世帯番号, YYYY-MM)
     HighCost {
@@ -399,6 +418,10 @@ impl Kokuho {
                 self.prepare_high_cost_recommendation(household, service_month, issued_on)
                     .await
             }
+            Subject::PersonYear { person, year } if kind.about_year() => {
+                self.prepare_self_pay_certificate(person, *year, issued_on, i64::MAX)
+                    .await
+            }
             Subject::Person(p) if kind.about_person() => {
                 self.prepare_person_document(kind, p, on, issued_on, opts)
                     .await
@@ -407,6 +430,11 @@ impl Kokuho {
                 "application",
                 "this document is about a benefit application",
                 "申請番号を指定してください",
+            )),
+            _ if kind.about_year() => Err(AppError::invalid(
+                "year",
+                "this document is about a person's year (August to July)",
+                "宛名番号と計算期間の年（8月の年）を指定してください",
             )),
             _ if kind.about_high_cost() => Err(AppError::invalid(
                 "household",
@@ -649,7 +677,8 @@ impl Kokuho {
             }
             DocumentKind::BenefitDecision
             | DocumentKind::LevyNotice
-            | DocumentKind::HighCostRecommendation => {
+            | DocumentKind::HighCostRecommendation
+            | DocumentKind::SelfPayCertificate => {
                 return Err(AppError::invalid(
                     "kind",
                     "this document is not about a person",
@@ -807,6 +836,204 @@ impl Kokuho {
             values: v,
             valid_from: None,
             valid_to: None,
+        })
+    }
+
+    /// 自己負担額証明書 (高額介護合算療養費): what the person bore each month
+    /// of the year August `year` to July, after the monthly 高額療養費 —
+    /// under 70 only the claim units of at least the 合算 floor (21,000 yen)
+    /// count, 70–74 every unit — with the 70–74 part shown apart and the
+    /// 外来年間合算 benefit taken off; from what every monthly run kept
+    /// (`borne_month`). Issued once the period has ended for the person (31
+    /// July, or the loss of NHI), and only when every month's latest run holds.
+    async fn prepare_self_pay_certificate(
+        &self,
+        person: &AddresseeId,
+        year: i32,
+        issued_on: Date,
+        known_at_us: i64,
+    ) -> Result<Prepared> {
+        let first_day = Date::from_calendar_date(year, time::Month::August, 1).map_err(|_| {
+            AppError::invalid("year", "year out of range", "年度が正しくありません")
+        })?;
+        let last_day = Date::from_calendar_date(year + 1, time::Month::July, 31).map_err(|_| {
+            AppError::invalid("year", "year out of range", "年度が正しくありません")
+        })?;
+        let pv = self.person(person.as_str()).await?;
+        let p = &pv.person;
+        // The person's days insured within the period.
+        let periods = self.periods(person, None).await?;
+        let mut from: Option<Date> = None;
+        let mut to: Option<Date> = None;
+        for v in &periods {
+            let per = crate::eligibility::as_period(v);
+            let start = per.acquired_on.max(first_day);
+            let end = per
+                .lost_on
+                .and_then(|l| l.previous_day())
+                .unwrap_or(last_day)
+                .min(last_day);
+            if start <= end {
+                from = Some(from.map_or(start, |f| f.min(start)));
+                to = Some(to.map_or(end, |t| t.max(end)));
+            }
+        }
+        let (Some(from), Some(to)) = (from, to) else {
+            return Err(conflict(
+                "the person was not insured in the period",
+                "計算期間中に国民健康保険の資格がありません",
+            ));
+        };
+        if issued_on <= to {
+            return Err(conflict(
+                format!("the period runs to {to}"),
+                format!(
+                    "計算期間（{}まで）が終わっていません。期間の終了後に発行してください",
+                    date_ja(to)
+                ),
+            ));
+        }
+        let first = YearMonth::from_date(first_day);
+        let last = YearMonth::from_date(to);
+        let runs = self
+            .latest_month_runs(first, last, known_at_us, |r| r.borne_recorded)
+            .await?;
+        let mut unsettled: Vec<String> = runs.missing.clone();
+        unsettled.extend(runs.not_recorded.iter().cloned());
+        unsettled.extend(runs.stale.iter().map(|(m, _)| m.clone()));
+        if !unsettled.is_empty() {
+            unsettled.sort();
+            return Err(conflict(
+                format!(
+                    "months without a current high-cost run: {}",
+                    unsettled.join(", ")
+                ),
+                format!(
+                    "高額療養費の月次計算が最新でない月があります（{}）。先に月次計算を実行してください",
+                    unsettled.join("、")
+                ),
+            ));
+        }
+        let ids: Vec<i64> = runs.current.iter().map(|(_, r)| *r).collect();
+        let mut by_month: BTreeMap<String, (i64, bool)> = BTreeMap::new();
+        for r in kokuho_store::yearly_cap::months_of_runs(&self.db, &self.insurer, &ids).await? {
+            if r.addressee_id != person.as_str() {
+                continue;
+            }
+            // A person who changed household in the month has a row in each.
+            let e = by_month
+                .entry(r.service_month.clone())
+                .or_insert((0, false));
+            e.0 += (r.aggregated - r.limit_benefit).max(0);
+            e.1 |= r.age_group == "70_74";
+        }
+        let annual = kokuho_store::annual_outpatient::of_year_known_at(
+            &self.db,
+            &self.insurer,
+            i64::from(year),
+            known_at_us,
+        )
+        .await?
+        .into_iter()
+        .filter(|d| d.addressee_id == person.as_str())
+        .map(|d| d.benefit)
+        .sum::<i64>();
+        let mut rows = Vec::new();
+        let (mut total, mut elderly_total) = (0i64, 0i64);
+        let mut m = first;
+        for _ in 0..12 {
+            let key = burden::format_month(m);
+            let insured = m >= YearMonth::from_date(from) && m <= last;
+            let (amount, elderly) = by_month.get(&key).copied().unwrap_or((0, false));
+            let month_ja = m
+                .first_day()
+                .and_then(|d| wareki::format_date(d).ok())
+                .and_then(|s| s.rsplit_once('月').map(|(ym, _)| format!("{ym}月")))
+                .unwrap_or_else(|| key.clone());
+            let (a, e) = if insured {
+                total += amount;
+                if elderly {
+                    elderly_total += amount;
+                }
+                (
+                    format!("{}円", burden::yen(amount)),
+                    if elderly {
+                        format!("{}円", burden::yen(amount))
+                    } else {
+                        "―".to_string()
+                    },
+                )
+            } else {
+                ("（未加入）".to_string(), String::new())
+            };
+            rows.push(BTreeMap::from([
+                ("month".to_string(), month_ja),
+                ("amount".to_string(), a),
+                ("elderly".to_string(), e),
+            ]));
+            m = m.next();
+        }
+        let deducted = annual.min(elderly_total);
+        let insurer = self.insurer_record().await?;
+        let mut symbol_number = String::new();
+        kokuho_store::eligibility::for_each_insured_on(
+            &self.db,
+            &self.insurer,
+            to,
+            i64::MAX,
+            Some(&p.household_number),
+            |row| {
+                if row.addressee_id == person.as_str() {
+                    symbol_number = format!(
+                        "{}・{}（{}）",
+                        row.insured_symbol.unwrap_or_default(),
+                        row.insured_number.unwrap_or_default(),
+                        row.branch_number.unwrap_or_default()
+                    );
+                }
+                Ok(())
+            },
+        )
+        .await?;
+        if symbol_number.is_empty() {
+            return Err(conflict(
+                "no insured number on the period's last day",
+                "計算期間の末日の被保険者記号・番号がありません",
+            ));
+        }
+        let mut v = Values::default();
+        v.set("postal_code", postal(&p.postal_code))
+            .set("address", p.address.clone())
+            .set("addressee", format!("{}　様", p.name.as_str()))
+            .set("issued_on", date_ja(issued_on))
+            .set("issuer", format!("{}長", insurer.name))
+            .set("insurer_number", self.insurer.as_str())
+            .set("insurer_name", insurer.name.clone())
+            .set("symbol_number", symbol_number)
+            .set("name", p.name.as_str())
+            .set("birth_date", date_ja(p.birth_date))
+            .set(
+                "period",
+                format!("{}〜{}", date_ja(first_day), date_ja(last_day)),
+            )
+            .set(
+                "insured_period",
+                format!("{}〜{}", date_ja(from), date_ja(to)),
+            )
+            .set("total", format!("{}円", burden::yen(total - deducted)))
+            .set(
+                "elderly_total",
+                format!("{}円", burden::yen(elderly_total - deducted)),
+            )
+            .set("annual_outpatient", format!("{}円", burden::yen(deducted)));
+        v.lists.insert("months".into(), rows);
+        Ok(Prepared {
+            kind: DocumentKind::SelfPayCertificate,
+            addressee_id: person.as_str().to_string(),
+            subjects: vec![person.as_str().to_string()],
+            values: v,
+            valid_from: Some(first_day),
+            valid_to: Some(last_day),
         })
     }
 

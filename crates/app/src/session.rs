@@ -2502,7 +2502,7 @@ impl Session<'_> {
             Permission::BenefitApply
         } else if kind.about_levy() {
             Permission::LevyRead
-        } else if kind.about_high_cost() {
+        } else if kind.about_high_cost() || kind.about_year() {
             Permission::HighCost
         } else {
             Permission::EligibilityRead

@@ -1103,3 +1103,142 @@ async fn a_specified_disease_certificate_follows_the_certification_and_its_limit
         assert!(matches!(e, AppError::Conflict { .. }), "{e:?}");
     }
 }
+
+/// The 自己負担額証明書 from what twelve monthly runs kept: each month's
+/// amount after the benefit (under 70: the units added up only), the total,
+/// and refusals before the period ends or with a month not run.
+#[tokio::test]
+async fn a_self_pay_certificate_adds_up_the_year_the_monthly_runs_left() {
+    use kokuho_store::high_cost::{self as runs, RunRow};
+    use kokuho_store::yearly_cap::{self as borne, BorneMonthRow};
+    const AFTER: OffsetDateTime = datetime!(2027-09-01 01:00 UTC);
+    for t in all_backends().await {
+        let app = town(&t, 400).await;
+        let clerk_actor = app
+            .actor_for("demo-benefits", "tester", "test", AFTER)
+            .await
+            .unwrap();
+        let clerk = Session {
+            app: &app,
+            actor: &clerk_actor,
+        };
+        // Someone insured all year, under 70 throughout.
+        let mut rows = Vec::new();
+        app.for_each_insured_on(date!(2026 - 08 - 01), None, |r| {
+            rows.push(r);
+            Ok(())
+        })
+        .await
+        .unwrap();
+        let target = rows
+            .into_iter()
+            .find(|r| {
+                r.insured_number.is_some()
+                    && r.lost_on.is_none()
+                    && kokuho_domain::eligibility::age_on(r.birth_date, date!(2027 - 07 - 31)) < 69
+                    && kokuho_domain::eligibility::age_on(r.birth_date, date!(2026 - 08 - 01)) > 20
+            })
+            .unwrap();
+        let subject = Subject::PersonYear {
+            person: AddresseeId::parse(&target.addressee_id).unwrap(),
+            year: 2026,
+        };
+        let mut month = YearMonth::from_date(date!(2026 - 08 - 01));
+        let mut expected = 0i64;
+        for i in 0..12i64 {
+            let key = kokuho_domain::burden::format_month(month);
+            // Months 0, 4 and 9: a unit of 30,000 added up, 5,000 of the
+            // benefit; the others 15,000 in units under the floor.
+            let (aggregated, benefit) = if [0, 4, 9].contains(&i) {
+                (30_000, 5_000)
+            } else {
+                (0, 0)
+            };
+            expected += aggregated - benefit;
+            let mut tx = app.db.begin().await.unwrap();
+            runs::insert_run(
+                &mut tx,
+                &app.insurer,
+                &RunRow {
+                    run_id: i + 1,
+                    service_month: key.clone(),
+                    rules_source: "test".into(),
+                    ran_us: kokuho_app::eligibility::to_us(T0),
+                    ran_by: "tester".into(),
+                    borne_recorded: true,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+            borne::insert_months(
+                &mut tx,
+                &app.insurer,
+                &[BorneMonthRow {
+                    run_id: i + 1,
+                    service_month: key,
+                    addressee_id: target.addressee_id.clone(),
+                    household_number: target.household_number.clone().unwrap(),
+                    age_group: "under_70".into(),
+                    bears: aggregated + 15_000,
+                    aggregated,
+                    limit_benefit: benefit,
+                }],
+            )
+            .await
+            .unwrap();
+            tx.commit().await.unwrap();
+            month = month.next();
+        }
+        assert_eq!(expected, 75_000);
+        let sp = clerk
+            .issue_document(
+                DocumentKind::SelfPayCertificate,
+                &subject,
+                IssueOptions::default(),
+                AFTER,
+            )
+            .await
+            .unwrap();
+        let text = compact(&pdftotext(&sp.pdf, "sp"));
+        for want in [
+            "自己負担額証明書（高額介護合算療養費）",
+            "計算期間令和8年8月1日〜令和9年7月31日",
+            "令和8年8月25,000円",
+            "令和8年9月0円",
+            "令和9年5月25,000円",
+            "合計75,000円",
+        ] {
+            assert!(text.contains(want), "{want} in {text}");
+        }
+        keep_png(&sp.pdf, "self-pay-certificate");
+        // Not before the period has ended.
+        let early = clerk
+            .issue_document(
+                DocumentKind::SelfPayCertificate,
+                &subject,
+                IssueOptions::default(),
+                datetime!(2027-07-20 01:00 UTC),
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(early, AppError::Conflict { .. }), "{early:?}");
+        // Not with a month whose claims changed since its run.
+        let e = clerk
+            .issue_document(
+                DocumentKind::SelfPayCertificate,
+                &Subject::PersonYear {
+                    person: AddresseeId::parse(&target.addressee_id).unwrap(),
+                    year: 2027,
+                },
+                IssueOptions::default(),
+                datetime!(2028-09-01 01:00 UTC),
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&e, AppError::Conflict { message_ja, .. } if message_ja.contains("2027-08")),
+            "{e:?}"
+        );
+    }
+}

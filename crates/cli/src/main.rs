@@ -522,8 +522,8 @@ enum DocumentsAction {
     Issue {
         #[command(flatten)]
         db: DbArgs,
-        /// eligibility-certificate, eligibility-notice, limit-certificate, benefit-decision, levy-notice,
-        /// high-cost-recommendation
+        /// eligibility-certificate, eligibility-notice, limit-certificate, specified-disease-certificate,
+        /// benefit-decision, levy-notice, high-cost-recommendation, self-pay-certificate
         #[arg(long)]
         kind: String,
         /// 宛名番号 of the resident (eligibility-certificate, eligibility-notice, limit-certificate)
@@ -541,6 +541,9 @@ enum DocumentsAction {
         /// The service month, YYYY-MM (high-cost-recommendation, with --household)
         #[arg(long)]
         month: Option<String>,
+        /// The year whose August starts the period (self-pay-certificate, with --person)
+        #[arg(long)]
+        year: Option<i32>,
         /// Print the 限度区分 on the 資格確認書 (when the resident asks for it)
         #[arg(long)]
         with_limit_category: bool,
@@ -2664,11 +2667,28 @@ async fn documents_command(action: DocumentsAction) -> anyhow::Result<()> {
             household,
             fiscal_year,
             month,
+            year,
             with_limit_category,
             out,
         } => {
             let kind = document_kind_arg(&kind)?;
-            let subject = if kind.about_high_cost() {
+            let subject = if kind.about_year() {
+                match (&person, year) {
+                    (Some(p), Some(year)) => Subject::PersonYear {
+                        person: kokuho_domain::id::AddresseeId::parse(p)
+                            .map_err(|e| AppError::from(e).for_field("person"))?,
+                        year,
+                    },
+                    _ => {
+                        return Err(AppError::invalid(
+                            "year",
+                            "--person and --year are required",
+                            "宛名番号と年（8月の年）を指定してください",
+                        )
+                        .into());
+                    }
+                }
+            } else if kind.about_high_cost() {
                 match (household, month) {
                     (Some(household), Some(service_month)) => Subject::HighCost {
                         household: household.trim().to_string(),

@@ -218,7 +218,7 @@ impl Fonts {
 }
 
 /// The forms kokuho ships, as their files (checked at load).
-const BUILTIN: [(&str, &str); 8] = [
+const BUILTIN: [(&str, &str); 9] = [
     (
         "eligibility-certificate.toml",
         include_str!("../layouts/eligibility-certificate.toml"),
@@ -246,6 +246,10 @@ const BUILTIN: [(&str, &str); 8] = [
     (
         "high-cost-recommendation.toml",
         include_str!("../layouts/high-cost-recommendation.toml"),
+    ),
+    (
+        "self-pay-certificate.toml",
+        include_str!("../layouts/self-pay-certificate.toml"),
     ),
     (
         "batch-cover.toml",
@@ -745,6 +749,7 @@ h = 50.0
                 "benefit-decision",
                 "levy-notice",
                 "high-cost-recommendation",
+                "self-pay-certificate",
                 "batch-cover"
             ]
         );

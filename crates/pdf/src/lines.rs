@@ -16,6 +16,12 @@ fn no_end(c: char) -> bool {
     NO_END.contains(c)
 }
 
+/// Characters of a number or a Latin word, which are not split across
+/// lines ("21,000", "U+20BB7").
+fn in_word(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, ',' | '.' | '+' | '-' | '%' | '/')
+}
+
 /// Greedy lines of at most `max` wide (by `width`, the advance of one
 /// character), except that one character a line may not start with hangs
 /// past the end. A forced break is '\n'.
@@ -55,6 +61,17 @@ pub fn break_lines(text: &str, max: f32, width: impl Fn(char) -> f32) -> Vec<Str
                     line.push(c);
                     used += w;
                     continue;
+                }
+            }
+            // A number or word is not split: its start moves down with c,
+            // unless it fills the whole line.
+            if in_word(c) && carry.is_empty() {
+                let run = line.iter().rev().take_while(|&&l| in_word(l)).count();
+                let starts_ok = line
+                    .get(line.len() - run)
+                    .is_some_and(|&first| !no_start(first));
+                if run > 0 && run < line.len() && starts_ok {
+                    carry = line.split_off(line.len() - run);
                 }
             }
             // The line is full: move a trailing opening bracket down with c.
@@ -112,6 +129,16 @@ mod tests {
     }
 
     #[test]
+    fn a_number_is_not_split() {
+        assert_eq!(
+            break_lines("あいう21,000円", 8.0, one),
+            vec!["あいう", "21,000円"]
+        );
+        // a number longer than the line is broken where it must be
+        assert_eq!(break_lines("1234567", 3.0, one), vec!["123", "456", "7"]);
+    }
+
+    #[test]
     fn forced_breaks_and_empty_text() {
         assert_eq!(break_lines("あ\nい", 3.0, one), vec!["あ", "い"]);
         assert_eq!(break_lines("", 3.0, one), vec![""]);
@@ -121,7 +148,7 @@ mod tests {
         /// No character is lost or reordered, and no line starts with a
         /// character that may not start one (unless a line holds only it).
         #[test]
-        fn keeps_every_character_and_the_rules(s in "[あいう。、「」ー（）a-c]{0,60}", max in 1u8..8) {
+        fn keeps_every_character_and_the_rules(s in "[あいう。、「」ー（）a-c0-9,]{0,60}", max in 1u8..8) {
             let lines = break_lines(&s, f32::from(max), one);
             prop_assert_eq!(lines.concat(), s.clone());
             for pair in lines.windows(2) {
