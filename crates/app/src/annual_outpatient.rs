@@ -593,11 +593,7 @@ impl Kokuho {
     }
 }
 
-/// A date as the staff screens write it (和暦, or the ISO date if out of
-/// the era table).
-fn ja_date(d: time::Date) -> String {
-    kokuho_domain::wareki::format_date(d).unwrap_or_else(|_| d.to_string())
-}
+use crate::ja_date;
 
 /// The persons a list of decisions is about (each person and payee), for
 /// the access log.

@@ -19,6 +19,7 @@ use kokuho_domain::id::AddresseeId;
 use kokuho_domain::wareki;
 use kokuho_pdf::{Engine, Fonts, Layout, Page, Values};
 use kokuho_store::document::{self as repo, BatchRow, IssueRow};
+use kokuho_store::eligibility::InsuredRow;
 use sha2::{Digest, Sha256};
 use time::{Date, OffsetDateTime};
 
@@ -245,6 +246,15 @@ fn view(r: &IssueRow) -> IssueView {
     }
 }
 
+/// Whether a later first issue of the same kind (not voided) among the
+/// person's `issues` replaces `r` (or the first issue `r` reprints).
+fn replaced(r: &IssueRow, issues: &[IssueRow]) -> bool {
+    let first = r.reprint_of.unwrap_or(r.issue_id);
+    issues.iter().any(|o| {
+        o.kind == r.kind && o.reprint_of.is_none() && o.issue_id > first && o.status != "voided"
+    })
+}
+
 /// Why an issue may not be reprinted on `today`, given the person's later
 /// issues of the same kind; None when it may.
 fn reprint_refusal(r: &IssueRow, later_first_issue: bool, today: Date) -> Option<&'static str> {
@@ -321,8 +331,23 @@ impl Printer {
     }
 }
 
-fn date_ja(d: Date) -> String {
-    wareki::format_date(d).unwrap_or_else(|_| d.to_string())
+use crate::ja_date as date_ja;
+
+/// "令和8年9月" of a month.
+fn month_ja(m: YearMonth) -> Option<String> {
+    let d = m.first_day()?;
+    let s = wareki::format_date(d).ok()?;
+    s.rsplit_once('月').map(|(ym, _)| format!("{ym}月"))
+}
+
+/// "八頭・0000311（02）" as the documents print 記号・番号（枝番）.
+fn symbol_number_of(r: &InsuredRow) -> String {
+    format!(
+        "{}・{}（{}）",
+        r.insured_symbol.as_deref().unwrap_or_default(),
+        r.insured_number.as_deref().unwrap_or_default(),
+        r.branch_number.as_deref().unwrap_or_default()
+    )
 }
 
 fn postal(code: &str) -> String {
@@ -340,10 +365,6 @@ fn sex_ja(s: Sex) -> &'static str {
         Sex::Female => "女",
         Sex::NotStated => "",
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn conflict(en: impl Into<String>, ja: impl Into<String>) -> AppError {
@@ -378,6 +399,32 @@ impl Kokuho {
         let p = Arc::new(Printer::load()?);
         *slot = Some(p.clone());
         Ok(p)
+    }
+
+    /// A person's insured row on a day (symbol, number, 枝番, the period),
+    /// read through their household's membership; None when not insured.
+    async fn insured_row(
+        &self,
+        person: &str,
+        household: &kokuho_domain::addressee::HouseholdNumber,
+        on: Date,
+    ) -> Result<Option<InsuredRow>> {
+        let mut found = None;
+        kokuho_store::eligibility::for_each_insured_on(
+            &self.db,
+            &self.insurer,
+            on,
+            i64::MAX,
+            Some(household),
+            |row| {
+                if row.addressee_id == person {
+                    found = Some(row);
+                }
+                Ok(())
+            },
+        )
+        .await?;
+        Ok(found)
     }
 
     async fn insurer_record(&self) -> Result<kokuho_store::insurer::Insurer> {
@@ -465,27 +512,15 @@ impl Kokuho {
         let pv = self.person(person.as_str()).await?;
         let p = &pv.person;
         // The insured row of the day: symbol, number, 枝番 and the period.
-        let mut found = None;
-        kokuho_store::eligibility::for_each_insured_on(
-            &self.db,
-            &self.insurer,
-            on,
-            i64::MAX,
-            Some(&p.household_number),
-            |row| {
-                if row.addressee_id == person.as_str() {
-                    found = Some(row);
-                }
-                Ok(())
-            },
-        )
-        .await?;
-        let row = found.ok_or_else(|| {
-            conflict(
-                format!("{} is not insured on {on}", person.as_str()),
-                format!("{}時点で国民健康保険の資格がありません", date_ja(on)),
-            )
-        })?;
+        let row = self
+            .insured_row(person.as_str(), &p.household_number, on)
+            .await?
+            .ok_or_else(|| {
+                conflict(
+                    format!("{} is not insured on {on}", person.as_str()),
+                    format!("{}時点で国民健康保険の資格がありません", date_ja(on)),
+                )
+            })?;
         // The age job may not have recorded the loss yet: NHI ends on the
         // 75th birthday whatever the records say (高齢者の医療の確保に関する法律 第52条).
         if kokuho_domain::eligibility::late_elderly_from(p.birth_date).is_some_and(|d| d <= on) {
@@ -541,7 +576,7 @@ impl Kokuho {
             .set("insured_symbol", symbol.clone())
             .set("insured_number", number.clone())
             .set("branch_number", branch.clone())
-            .set("symbol_number", format!("{symbol}・{number}（{branch}）"))
+            .set("symbol_number", symbol_number_of(&row))
             .set("name", p.name.as_str())
             .set("addressee", format!("{}　様", p.name.as_str()))
             .set("birth_date", date_ja(p.birth_date))
@@ -749,26 +784,11 @@ impl Kokuho {
         let payee = self.person(&a.payee_id).await?.person;
         let subject = self.person(&a.addressee_id).await?.person;
         // The subject's insured number on the event's day.
-        let mut symbol_number = String::new();
-        kokuho_store::eligibility::for_each_insured_on(
-            &self.db,
-            &self.insurer,
-            a.event_on,
-            i64::MAX,
-            Some(&subject.household_number),
-            |row| {
-                if row.addressee_id == a.addressee_id {
-                    symbol_number = format!(
-                        "{}・{}（{}）",
-                        row.insured_symbol.unwrap_or_default(),
-                        row.insured_number.unwrap_or_default(),
-                        row.branch_number.unwrap_or_default()
-                    );
-                }
-                Ok(())
-            },
-        )
-        .await?;
+        let symbol_number = self
+            .insured_row(&a.addressee_id, &subject.household_number, a.event_on)
+            .await?
+            .map(|r| symbol_number_of(&r))
+            .unwrap_or_default();
         let pay = decision == "pay";
         let mut v = Values::default();
         v.set("postal_code", postal(&payee.postal_code))
@@ -945,11 +965,7 @@ impl Kokuho {
             let key = burden::format_month(m);
             let insured = m >= YearMonth::from_date(from) && m <= last;
             let (amount, elderly) = by_month.get(&key).copied().unwrap_or((0, false));
-            let month_ja = m
-                .first_day()
-                .and_then(|d| wareki::format_date(d).ok())
-                .and_then(|s| s.rsplit_once('月').map(|(ym, _)| format!("{ym}月")))
-                .unwrap_or_else(|| key.clone());
+            let month_ja = month_ja(m).unwrap_or_else(|| key.clone());
             let (a, e) = if insured {
                 total += amount;
                 if elderly {
@@ -975,26 +991,11 @@ impl Kokuho {
         }
         let deducted = annual.min(elderly_total);
         let insurer = self.insurer_record().await?;
-        let mut symbol_number = String::new();
-        kokuho_store::eligibility::for_each_insured_on(
-            &self.db,
-            &self.insurer,
-            to,
-            i64::MAX,
-            Some(&p.household_number),
-            |row| {
-                if row.addressee_id == person.as_str() {
-                    symbol_number = format!(
-                        "{}・{}（{}）",
-                        row.insured_symbol.unwrap_or_default(),
-                        row.insured_number.unwrap_or_default(),
-                        row.branch_number.unwrap_or_default()
-                    );
-                }
-                Ok(())
-            },
-        )
-        .await?;
+        let symbol_number = self
+            .insured_row(person.as_str(), &p.household_number, to)
+            .await?
+            .map(|r| symbol_number_of(&r))
+            .unwrap_or_default();
         if symbol_number.is_empty() {
             return Err(conflict(
                 "no insured number on the period's last day",
@@ -1087,10 +1088,7 @@ impl Kokuho {
         })?;
         let payer = self.person(&householder).await?.person;
         let insurer = self.insurer_record().await?;
-        let month_ja = wareki::format_date(first)
-            .ok()
-            .and_then(|s| s.rsplit_once('月').map(|(ym, _)| format!("{ym}月")))
-            .unwrap_or_else(|| key.clone());
+        let month_ja = month_ja(month).unwrap_or_else(|| key.clone());
         let lapse_from = kokuho_domain::benefit::Event::HighCost {
             service_month_first_day: first,
             refund: decision.refund,
@@ -1327,7 +1325,7 @@ impl Kokuho {
             layout_version: i32::try_from(layout.version).unwrap_or(i32::MAX),
             content: serde_json::to_string(&values)
                 .map_err(|e| conflict(e.to_string(), "帳票の内容を保存できません"))?,
-            sha256: hex(&Sha256::digest(&rendered.pdf)),
+            sha256: hex::encode(Sha256::digest(&rendered.pdf)),
             substitutions,
             status: "issued".into(),
             status_note: None,
@@ -1379,16 +1377,10 @@ impl Kokuho {
             })?;
         let kind = DocumentKind::parse(&original.kind)
             .ok_or_else(|| conflict("unknown document kind", "帳票の種類が不明です"))?;
-        let first_id = original.reprint_of.unwrap_or(original.issue_id);
-        let later = repo::issues_of(&self.db, &self.insurer, &original.addressee_id)
-            .await?
-            .iter()
-            .any(|r| {
-                r.kind == original.kind
-                    && r.reprint_of.is_none()
-                    && r.issue_id > first_id
-                    && r.status != "voided"
-            });
+        let later = replaced(
+            &original,
+            &repo::issues_of(&self.db, &self.insurer, &original.addressee_id).await?,
+        );
         if let Some(why) = reprint_refusal(&original, later, now.to_offset(jst()).date()) {
             return Err(conflict(
                 format!("issue {issue_id} may not be reprinted"),
@@ -1412,7 +1404,7 @@ impl Kokuho {
             layout,
             values: &values,
         }])?;
-        let sha = hex(&Sha256::digest(&rendered.pdf));
+        let sha = hex::encode(Sha256::digest(&rendered.pdf));
         if sha != original.sha256 {
             return Err(conflict(
                 format!(
@@ -1462,13 +1454,7 @@ impl Kokuho {
         Ok(rows
             .iter()
             .map(|r| {
-                let first = r.reprint_of.unwrap_or(r.issue_id);
-                let later = rows.iter().any(|o| {
-                    o.kind == r.kind
-                        && o.reprint_of.is_none()
-                        && o.issue_id > first
-                        && o.status != "voided"
-                });
+                let later = replaced(r, &rows);
                 IssueView {
                     reprintable: reprint_refusal(r, later, today).is_none(),
                     ..view(r)
@@ -1900,9 +1886,9 @@ impl Kokuho {
         write_atomically(&list, &csv)?;
         Ok(BatchOutputs {
             combined,
-            combined_sha256: hex(&Sha256::digest(&rendered.pdf)),
+            combined_sha256: hex::encode(Sha256::digest(&rendered.pdf)),
             list,
-            list_sha256: hex(&Sha256::digest(&csv)),
+            list_sha256: hex::encode(Sha256::digest(&csv)),
             recipients: issues.iter().map(|r| r.addressee_id.clone()).collect(),
         })
     }

@@ -96,6 +96,12 @@ impl Kokuho {
     }
 }
 
+/// A date as staff screens and documents write it (和暦, or the ISO date if
+/// out of the era table).
+pub(crate) fn ja_date(d: time::Date) -> String {
+    kokuho_domain::wareki::format_date(d).unwrap_or_else(|_| d.to_string())
+}
+
 /// Japan's offset (JST, UTC+9, no summer time): the calendar of the law,
 /// the counter and the town.
 pub fn jst() -> time::UtcOffset {

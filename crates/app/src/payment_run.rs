@@ -584,7 +584,7 @@ impl Kokuho {
             },
         )
         .map_err(zengin_error)?;
-        let sha = hex(&Sha256::digest(&bytes));
+        let sha = hex::encode(Sha256::digest(&bytes));
         let at = to_us(now);
         let froms: Vec<&str> = RunStatus::before(RunOp::WriteFile)
             .iter()
@@ -632,10 +632,6 @@ impl Kokuho {
         let rows = repo::payments_of_run(&self.db, &self.insurer, run_id).await?;
         Ok((run_view(&run), rows))
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 pub const PAYMENT_LIST_HEADER: [&str; 12] = [

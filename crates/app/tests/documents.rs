@@ -49,6 +49,21 @@ async fn judge_month(app: &Kokuho) {
         .unwrap();
 }
 
+/// The synthetic town's income of `year`, imported as the tax system sends it.
+async fn import_sample_income(s: &Session<'_>, year: i32) {
+    let income = s.sample_income(year, T0).await.unwrap();
+    let bytes =
+        kokuho_formats::income::write(&income, kokuho_formats::text::Encoding::Utf8).unwrap();
+    s.import_income(
+        &format!("income-{year}.csv"),
+        &bytes,
+        kokuho_formats::text::Encoding::Utf8,
+        T0,
+    )
+    .await
+    .unwrap();
+}
+
 async fn actor(app: &Kokuho, name: &str) -> Actor {
     app.actor_for(name, "tester", "test", T0).await.unwrap()
 }
@@ -686,17 +701,7 @@ async fn a_levy_notice_states_the_tax_its_parts_and_each_installment() {
             app: &app,
             actor: &levy_actor,
         };
-        let sample = levy.sample_income(2025, T0).await.unwrap();
-        let bytes =
-            kokuho_formats::income::write(&sample, kokuho_formats::text::Encoding::Utf8).unwrap();
-        levy.import_income(
-            "income-2025.csv",
-            &bytes,
-            kokuho_formats::text::Encoding::Utf8,
-            T0,
-        )
-        .await
-        .unwrap();
+        import_sample_income(&levy, 2025).await;
         levy.assess_levy(2026, date!(2026 - 06 - 15), T0)
             .await
             .unwrap();
@@ -872,17 +877,7 @@ async fn a_high_cost_recommendation_states_the_amount_and_the_last_day_until_app
     };
     let september = parse_month("2026-09").unwrap();
     for year in [2024, 2025] {
-        let income = sup.sample_income(year, T0).await.unwrap();
-        let bytes =
-            kokuho_formats::income::write(&income, kokuho_formats::text::Encoding::Utf8).unwrap();
-        sup.import_income(
-            &format!("income-{year}.csv"),
-            &bytes,
-            kokuho_formats::text::Encoding::Utf8,
-            T0,
-        )
-        .await
-        .unwrap();
+        import_sample_income(&sup, year).await;
     }
     sup.recompute_burden(&[parse_month("2026-05").unwrap(), september], T0)
         .await
@@ -972,17 +967,7 @@ async fn a_specified_disease_certificate_follows_the_certification_and_its_limit
             app: &app,
             actor: &sup_actor,
         };
-        let income = sup.sample_income(2025, T0).await.unwrap();
-        let bytes =
-            kokuho_formats::income::write(&income, kokuho_formats::text::Encoding::Utf8).unwrap();
-        sup.import_income(
-            "income-2025.csv",
-            &bytes,
-            kokuho_formats::text::Encoding::Utf8,
-            T0,
-        )
-        .await
-        .unwrap();
+        import_sample_income(&sup, 2025).await;
         judge_month(&app).await;
         let clerk_actor = actor(&app, "demo-clerk").await;
         let clerk = Session {

@@ -2615,7 +2615,7 @@ fn print_issue(v: &kokuho_app::documents::IssueView) {
     );
 }
 
-fn write_pdf(out: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+fn write_atomically(out: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
     // beside the target first, renamed when whole
     let part = out.with_extension("part");
     std::fs::write(&part, bytes).with_context(|| format!("cannot write {}", part.display()))?;
@@ -2753,7 +2753,7 @@ async fn documents_command(action: DocumentsAction) -> anyhow::Result<()> {
                 now,
             )
             .await?;
-            write_pdf(&out, &issued.pdf)?;
+            write_atomically(&out, &issued.pdf)?;
             print_issue(&issued.issue);
             println!("{}: {} bytes", out.display(), issued.pdf.len());
         }
@@ -2765,7 +2765,7 @@ async fn documents_command(action: DocumentsAction) -> anyhow::Result<()> {
             }
             .reprint_document(id, now)
             .await?;
-            write_pdf(&out, &issued.pdf)?;
+            write_atomically(&out, &issued.pdf)?;
             print_issue(&issued.issue);
             println!("{}: {} bytes", out.display(), issued.pdf.len());
         }
@@ -3035,12 +3035,7 @@ async fn payments_command(action: PaymentsAction) -> anyhow::Result<ExitCode> {
                 }
                 .write_payment_file(id, now)
                 .await?;
-                // beside the target first, renamed when whole
-                let part = out.with_extension("part");
-                std::fs::write(&part, &bytes)
-                    .with_context(|| format!("cannot write {}", part.display()))?;
-                std::fs::rename(&part, &out)
-                    .with_context(|| format!("cannot write {}", out.display()))?;
+                write_atomically(&out, &bytes)?;
                 print_run(&v);
                 println!("{}: {} bytes", out.display(), bytes.len());
             }

@@ -138,27 +138,43 @@ impl FaceFile {
         FontRef::from_index(self.data.as_slice(), 0).ok()
     }
 
-    fn covers(&self, c: char) -> bool {
-        self.font_ref()
-            .is_some_and(|f| f.charmap().map(c).is_some())
+    /// Whether the face holds each character of `text`, in order (the font
+    /// read once for the whole text).
+    fn coverage(&self, text: &str) -> Vec<bool> {
+        match self.font_ref() {
+            Some(f) => {
+                let cmap = f.charmap();
+                text.chars().map(|c| cmap.map(c).is_some()).collect()
+            }
+            None => vec![false; text.chars().count()],
+        }
     }
 
-    /// Advance of `text` at 1 pt, in points.
-    fn width(&self, text: &str) -> f32 {
+    /// The advance at 1 pt, in points, of each character of `text`
+    /// (variation selectors take none; a character the face lacks one em).
+    fn advances(&self, text: &str) -> Vec<f32> {
         let Some(f) = self.font_ref() else {
-            return 0.0;
+            return vec![0.0; text.chars().count()];
         };
         let cmap = f.charmap();
         let metrics = f.glyph_metrics(Size::unscaled(), LocationRef::default());
         text.chars()
-            .filter(|c| !is_variation_selector(*c))
             .map(|c| {
-                cmap.map(c)
-                    .and_then(|g| metrics.advance_width(g))
-                    .unwrap_or(self.upm)
+                if is_variation_selector(c) {
+                    0.0
+                } else {
+                    cmap.map(c)
+                        .and_then(|g| metrics.advance_width(g))
+                        .unwrap_or(self.upm)
+                        / self.upm
+                }
             })
-            .sum::<f32>()
-            / self.upm
+            .collect()
+    }
+
+    /// Advance of `text` at 1 pt, in points.
+    fn width(&self, text: &str) -> f32 {
+        self.advances(text).iter().sum()
     }
 }
 
@@ -295,9 +311,13 @@ impl Engine {
 
     /// Whether every character of `text` can be drawn (for input checks).
     pub fn missing_characters(&self, text: &str) -> Vec<char> {
+        let gothic = self.fonts.gothic.coverage(text);
+        let mincho = self.fonts.mincho.coverage(text);
         text.chars()
-            .filter(|c| !c.is_control() && !is_variation_selector(*c))
-            .filter(|c| !self.fonts.gothic.covers(*c) || !self.fonts.mincho.covers(*c))
+            .zip(gothic.into_iter().zip(mincho))
+            .filter(|(c, _)| !c.is_control() && !is_variation_selector(*c))
+            .filter(|(_, (g, m))| !g || !m)
+            .map(|(c, _)| c)
             .collect()
     }
 
@@ -352,14 +372,15 @@ impl Ctx<'_> {
     /// The text as it can be drawn: controls become spaces, characters the
     /// face lacks become 〓 (and are reported).
     fn drawable(&mut self, face: Face, field: &str, text: &str) -> String {
-        let f = self.fonts.face(face);
+        let held = self.fonts.face(face).coverage(text);
         text.chars()
-            .map(|c| {
+            .zip(held)
+            .map(|(c, held)| {
                 if c == '\n' {
                     c
                 } else if c.is_control() {
                     ' '
-                } else if is_variation_selector(c) || f.covers(c) {
+                } else if is_variation_selector(c) || held {
                     c
                 } else {
                     self.subs.push(Substitution {
@@ -448,9 +469,12 @@ impl Ctx<'_> {
                     (None, None) => return Ok(()),
                 };
                 let t = self.drawable(*face, &name, &raw);
-                let ff = self.fonts.face(*face);
-                let lines =
-                    lines::break_lines(&t, mm(*w), |c| ff.width(c.encode_utf8(&mut [0; 4])) * size);
+                // Each character's advance, read from the font once.
+                let advance: std::collections::HashMap<char, f32> =
+                    t.chars().zip(self.fonts.face(*face).advances(&t)).collect();
+                let lines = lines::break_lines(&t, mm(*w), |c| {
+                    advance.get(&c).copied().unwrap_or(0.0) * size
+                });
                 if let Some(room) = max_lines
                     && lines.len() > *room
                 {

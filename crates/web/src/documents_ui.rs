@@ -32,14 +32,7 @@ fn now() -> OffsetDateTime {
 }
 
 fn refused(e: &AppError) -> Response {
-    let status = match e {
-        AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
-        AppError::NotFound { .. } => StatusCode::NOT_FOUND,
-        AppError::Invalid { .. } => StatusCode::BAD_REQUEST,
-        AppError::Conflict { .. } => StatusCode::CONFLICT,
-        _ => StatusCode::INTERNAL_SERVER_ERROR,
-    };
-    crate::ui::refusal_page(status, "帳票", e)
+    crate::ui::refusal_page(crate::benefits_ui::status_of(e), "帳票", e)
 }
 
 /// The kinds printed for a person from the person page.
