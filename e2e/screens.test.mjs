@@ -495,6 +495,35 @@ test("benefits: a refused intake names why; the supervisor decides; a payment ru
   assert.match(await clerk.textContent("#benefit-error"), /宛名がありません/);
   assert.equal(await clerk.locator(".decide-pay").count(), 0, "a clerk has no decision buttons");
 
+  // Paid to a proxy (委任): the proxy must be named, and is paid into the
+  // account the application gives, never the 公金受取口座.
+  const asOf = execFileSync(bin, ["eligibility", "as-of", "--date", today, "--reason", "e2e", ...db], {
+    env: { ...process.env, KOKUHO_OPERATOR: "demo-clerk" },
+  }).toString().replace(/^\uFEFF/, "");
+  const insured = asOf.trim().split(/\r?\n/).slice(1).map((l) => l.split(","));
+  const patient = insured[0][4];
+  const proxy = insured.find((r) => r[4] !== patient)[4];
+  const transport = async (payee, account) => {
+    // the form of the last refusal is shown open
+    if ((await clerk.locator("details:has(#apply-transport_benefit)").getAttribute("open")) === null) {
+      await clerk.locator("details:has(#apply-transport_benefit) > summary").click();
+    }
+    await clerk.fill("#tr-person", patient);
+    await clerk.fill("#tr-on", today);
+    await clerk.fill("#tr-cost", "1000");
+    await clerk.fill("#tr-economical", "1000");
+    await clerk.fill("#tr-applicant", "代理人");
+    await clerk.selectOption("#tr-basis", "proxy");
+    await clerk.fill("#tr-payee-other", payee);
+    await clerk.fill("#tr-documents", "委任状");
+    if (account) await clerk.check("#tr-application-account");
+    await clerk.click("#apply-transport_benefit button[type=submit]");
+  };
+  await transport("", false);
+  assert.match(await clerk.textContent("#benefit-error"), /受取人（相続人・代理人）を指定してください/);
+  await transport(proxy, false);
+  assert.match(await clerk.textContent("#benefit-error"), /申請書に記入された口座/);
+
   const sup = await signIn("demo-supervisor");
   await sup.goto(`${base}/ui/benefits`);
   const waiting = await sup.locator("#decision-queue tbody tr").count();

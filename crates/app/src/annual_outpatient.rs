@@ -59,8 +59,12 @@ pub struct AnnualBasisMonth {
     pub outpatient: i64,
     pub outpatient_left: i64,
     pub counted: bool,
-    /// the monthly high-cost run the amounts come from
+    /// the monthly high-cost run the amounts come from (0 for another
+    /// insurer's month)
     pub run_id: i64,
+    /// another insurer's month: its 保険者番号 (from its 自己負担額証明書)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub insurer: Option<String>,
 }
 
 fn invalid_year(year: i32) -> AppError {
@@ -235,6 +239,19 @@ impl Kokuho {
             by_person.entry(r.addressee_id.clone()).or_default().push(r);
         }
         progress.set_total(by_person.len() as u64);
+        // Months with other insurers, from their 自己負担額証明書 as entered
+        // by the run's time.
+        let mut others: HashMap<String, Vec<OtherMonthRow>> = HashMap::new();
+        for r in kokuho_store::other_insurer::of_year_known_at(
+            &self.db,
+            &self.insurer,
+            i64::from(year),
+            known_at_us,
+        )
+        .await?
+        {
+            others.entry(r.addressee_id.clone()).or_default().push(r);
+        }
 
         let snap = Snapshot::load(self, &[], known_at_us).await?;
         let index: HashMap<&str, usize> = snap
@@ -277,6 +294,13 @@ impl Kokuho {
             } else {
                 None
             };
+            // Another insurer's months count where this insurer is the base
+            // date's: otherwise the base date's insurer adds ours.
+            let other_rows: &[OtherMonthRow] = if insured {
+                others.get(person).map_or(&[], Vec::as_slice)
+            } else {
+                &[]
+            };
             let months: Vec<OutpatientMonth> = rows
                 .iter()
                 .filter_map(|r| {
@@ -285,8 +309,18 @@ impl Kokuho {
                         category: r.category_70_74.as_deref().and_then(Elderly::from_label),
                         outpatient: r.outpatient,
                         outpatient_left: r.outpatient_left,
+                        insurer: None,
                     })
                 })
+                .chain(other_rows.iter().filter_map(|r| {
+                    Some(OutpatientMonth {
+                        month: parse_month(&r.month)?,
+                        category: r.category_70_74.as_deref().and_then(Elderly::from_label),
+                        outpatient: r.outpatient,
+                        outpatient_left: r.outpatient_left,
+                        insurer: Some(r.other_insurer.clone()),
+                    })
+                }))
                 .collect();
             let result = match rule::compute(
                 &rules,
@@ -348,7 +382,7 @@ impl Kokuho {
                             .any(|(from, to)| *from <= d && to.is_none_or(|t| d < t))
                     })
                 });
-                if !covered_from_start {
+                if !covered_from_start && other_rows.is_empty() {
                     review.push(
                         "計算期間の途中で加入した方です：加入前の医療保険の自己負担額証明書の提出があれば、その額も合算の対象です（要確認）"
                             .to_string(),
@@ -371,7 +405,8 @@ impl Kokuho {
                     .map(|m| {
                         let key = format_month(m.month);
                         AnnualBasisMonth {
-                            run_id: run_of(&key),
+                            run_id: if m.insurer.is_some() { 0 } else { run_of(&key) },
+                            insurer: m.insurer.clone(),
                             month: key,
                             category: m.category.map(|c| c.label().to_string()),
                             outpatient: m.outpatient,
@@ -420,7 +455,7 @@ impl Kokuho {
         // The payee: the householder on the base date.
         let mut households: Vec<String> = computed
             .values()
-            .filter(|c| c.result.benefit > 0)
+            .filter(|c| c.result.share > 0)
             .filter_map(|c| c.household.clone())
             .collect();
         households.sort();
@@ -456,7 +491,7 @@ impl Kokuho {
             for (person, c) in &computed {
                 let before = current.get(person);
                 let insured = c.basis.insured_on_base_date;
-                let pays = if insured { c.result.benefit } else { 0 };
+                let pays = if insured { c.result.share } else { 0 };
                 if pays == 0
                     && c.review.is_empty()
                     && before.is_none_or(|b| b.benefit == 0 && b.review.is_empty())
@@ -682,5 +717,200 @@ mod tests {
     fn months_of_a_year_run_from_august_to_july() {
         let months = rule::year_months(2025).map(|(a, b)| (format_month(a), format_month(b)));
         assert_eq!(months, Some(("2025-08".into(), "2026-07".into())));
+    }
+}
+
+/// One month of another insurer's 自己負担額証明書, as the clerk enters it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OtherMonthInput {
+    pub month: YearMonth,
+    /// the 70–74 category the certificate gives (一般, 低所得Ⅱ …; none
+    /// where it gives none)
+    pub category: Option<Elderly>,
+    /// the outpatient copays of the month
+    pub outpatient: i64,
+    /// what was left after that insurer's high-cost benefit of the month
+    pub outpatient_left: i64,
+}
+
+/// A certificate from another insurer, for one person and year.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OtherCertificateInput {
+    pub addressee_id: String,
+    /// the year of the August the period starts with
+    pub year: i32,
+    /// the certifying insurer's 保険者番号 (6 or 8 digits)
+    pub other_insurer: String,
+    /// the certificate's own reference (番号, 交付日)
+    pub certificate: String,
+    pub months: Vec<OtherMonthInput>,
+}
+
+pub use kokuho_store::other_insurer::OtherMonthRow;
+
+impl Kokuho {
+    /// Keeps the months of another insurer's 自己負担額証明書 — all or
+    /// nothing — for the yearly run to add to this insurer's months.
+    pub async fn record_other_insurer_months(
+        &self,
+        c: &OtherCertificateInput,
+        actor: Actor<'_>,
+        now: OffsetDateTime,
+    ) -> Result<Vec<i64>> {
+        let bad = |field: &'static str, en: String, ja: String| AppError::Invalid {
+            field,
+            message_en: en,
+            message_ja: ja,
+        };
+        let person = kokuho_domain::id::AddresseeId::parse(c.addressee_id.trim())
+            .map_err(|e| AppError::from(e).for_field("addressee_id"))?;
+        kokuho_store::addressee::get_person(&self.db, &self.insurer, &person)
+            .await?
+            .ok_or(AppError::NotFound {
+                what: "person",
+                message_ja: "該当する宛名がありません",
+            })?;
+        let (first, last) = rule::year_months(c.year).ok_or_else(|| invalid_year(c.year))?;
+        let other = c.other_insurer.trim();
+        if !(other.len() == 6 || other.len() == 8) || !other.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad(
+                "other_insurer",
+                "the certifying insurer's number is 6 or 8 digits".into(),
+                "証明書を交付した保険者の番号は6桁または8桁の数字です".into(),
+            ));
+        }
+        if other == self.insurer.as_str() {
+            return Err(bad(
+                "other_insurer",
+                "this insurer's own months come from its monthly runs".into(),
+                "この保険者の月は月次計算から合算します。ほかの保険者の証明書を入力してください"
+                    .into(),
+            ));
+        }
+        let certificate = c.certificate.trim();
+        if certificate.is_empty() {
+            return Err(bad(
+                "certificate",
+                "name the certificate (its number or the day it was issued)".into(),
+                "証明書の番号または交付日を入力してください".into(),
+            ));
+        }
+        if crate::leak_scan::count_my_numbers(certificate.as_bytes()) > 0 {
+            return Err(bad(
+                "certificate",
+                "the reference looks like it holds a My Number".into(),
+                "個人番号と思われる数字は入力できません".into(),
+            ));
+        }
+        if c.months.is_empty() {
+            return Err(bad(
+                "months",
+                "enter at least one month".into(),
+                "月を1つ以上入力してください".into(),
+            ));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, m) in c.months.iter().enumerate() {
+            let key = format_month(m.month);
+            if m.month < first || m.month > last {
+                return Err(bad(
+                    "months",
+                    format!(
+                        "month {} ({key}) is outside the year {}–{}",
+                        i + 1,
+                        format_month(first),
+                        format_month(last)
+                    ),
+                    format!(
+                        "{}番目の月（{key}）は計算期間（{}〜{}）の外です",
+                        i + 1,
+                        format_month(first),
+                        format_month(last)
+                    ),
+                ));
+            }
+            if !seen.insert(key.clone()) {
+                return Err(bad(
+                    "months",
+                    format!("month {key} is entered twice"),
+                    format!("{key} が二度入力されています"),
+                ));
+            }
+            if m.outpatient < 0
+                || m.outpatient > kokuho_domain::high_cost::MAX_CLAIM_YEN
+                || !(0..=m.outpatient).contains(&m.outpatient_left)
+            {
+                return Err(bad(
+                    "months",
+                    format!(
+                        "month {key}: the amount left must be between 0 and the outpatient copays"
+                    ),
+                    format!("{key}：高額療養費の支給後の額は、0円から外来の自己負担額までです"),
+                ));
+            }
+        }
+        let at = to_us(now);
+        let rows: Vec<OtherMonthRow> = c
+            .months
+            .iter()
+            .map(|m| OtherMonthRow {
+                entry_id: 0,
+                addressee_id: person.to_string(),
+                year: i64::from(c.year),
+                month: format_month(m.month),
+                other_insurer: other.to_string(),
+                certificate: certificate.to_string(),
+                category_70_74: m.category.map(|c| c.label().to_string()),
+                outpatient: m.outpatient,
+                outpatient_left: m.outpatient_left,
+                recorded_us: at,
+                recorded_by: actor.to_string(),
+                voided_us: None,
+                voided_by: None,
+            })
+            .collect();
+        in_tx!(self.db, |tx| {
+            kokuho_store::other_insurer::insert(&mut tx, &self.insurer, &rows)
+                .await
+                .map_err(|e| match e {
+                    kokuho_store::StoreError::Duplicate { .. } => AppError::Conflict {
+                        message_en: format!(
+                            "a month of this certificate is already entered from insurer {other}: void it first"
+                        ),
+                        message_ja: format!(
+                            "保険者 {other} の同じ月がすでに入力されています。誤りなら取り消してから入力してください"
+                        ),
+                    },
+                    other => other.into(),
+                })
+        })
+    }
+
+    /// Voids an entry entered by mistake; the person it was about.
+    pub async fn void_other_insurer_month(
+        &self,
+        entry_id: i64,
+        actor: Actor<'_>,
+        now: OffsetDateTime,
+    ) -> Result<OtherMonthRow> {
+        let at = to_us(now);
+        let row = in_tx!(self.db, |tx| {
+            Ok(
+                kokuho_store::other_insurer::void(&mut tx, &self.insurer, entry_id, at, actor)
+                    .await?,
+            )
+        })?;
+        row.ok_or(AppError::NotFound {
+            what: "entry",
+            message_ja: "取り消せる入力がありません",
+        })
+    }
+
+    /// A person's entries from other insurers' certificates, voided ones too.
+    pub async fn other_insurer_months(&self, addressee_id: &str) -> Result<Vec<OtherMonthRow>> {
+        Ok(
+            kokuho_store::other_insurer::of_person(&self.db, &self.insurer, addressee_id.trim())
+                .await?,
+        )
     }
 }

@@ -9,6 +9,7 @@
 //! Who is paid: the householder (国民健康保険法 第54条, 第57条の2, 第58条 pay
 //! the 世帯主), except 葬祭費, which goes to whoever held the funeral.
 
+pub use kokuho_domain::benefit::PayeeBasis;
 use kokuho_domain::benefit::{self as rule, BenefitKind, BenefitRules, Event, ReimbursementType};
 use kokuho_domain::burden::{copay_percent_in, format_month};
 use kokuho_domain::eligibility::YearMonth;
@@ -66,6 +67,12 @@ pub enum EventInput {
         household_number: String,
         service_month: YearMonth,
     },
+    /// 高額療養費（外来年間合算） of a person (the application's
+    /// `addressee_id`) for the year whose August is `year`, as the yearly
+    /// run decided it
+    AnnualOutpatient {
+        year: i32,
+    },
 }
 
 /// An application as received at the counter.
@@ -81,10 +88,15 @@ pub struct ApplicationInput {
     /// the documents shown (領収書, 会葬礼状, 合意文書 …)
     pub documents: String,
     /// who is paid (宛名番号): by default the householder on the event's
-    /// day; 葬祭費 must name who held the funeral
+    /// day; 葬祭費 must name who held the funeral; an heir or a proxy must
+    /// be named
     pub payee_id: Option<String>,
     /// the payee chose the application's account over the 公金受取口座
     pub application_account: bool,
+    /// why the payee is paid: the entitled person, an heir, a proxy
+    pub payee_basis: PayeeBasis,
+    /// 葬祭費 paid to an heir or a proxy: who held the funeral (宛名番号)
+    pub entitled_id: Option<String>,
     /// 高額療養費: the householder asks for the simplified route — later
     /// months applied for by the monthly batch (where the town takes it)
     pub simplified_route: bool,
@@ -122,6 +134,11 @@ pub struct ApplicationView {
     pub documents: String,
     pub payee_id: String,
     pub application_account: bool,
+    /// entitled | heir | proxy, and its label
+    pub payee_basis: &'static str,
+    pub payee_basis_label: &'static str,
+    /// the person the law pays, where the payee is another (heir, proxy)
+    pub entitled_id: Option<String>,
     pub amount: i64,
     pub steps: Vec<String>,
     pub rule: String,
@@ -153,6 +170,9 @@ pub(crate) fn view(r: &ApplicationRow) -> ApplicationView {
         documents: r.documents.clone(),
         payee_id: r.payee_id.clone(),
         application_account: r.application_account,
+        payee_basis: PayeeBasis::parse(&r.payee_basis).map_or("", PayeeBasis::code),
+        payee_basis_label: PayeeBasis::parse(&r.payee_basis).map_or("", PayeeBasis::label),
+        entitled_id: r.entitled_id.clone().filter(|e| *e != r.payee_id),
         amount: r.amount,
         steps: r.basis.lines().map(str::to_string).collect(),
         rule: r.rule.clone(),
@@ -189,6 +209,169 @@ fn insured_on(periods: &[elig::PeriodVersion], day: Date) -> bool {
 }
 
 impl Kokuho {
+    /// Whom the law pays (the householder on the day, or whoever held the
+    /// funeral) and who is paid: that person, their heir once they have
+    /// died, or the person they authorised while they live.
+    async fn payee_of(
+        &self,
+        input: &ApplicationInput,
+        event: &Event,
+        household: Option<&str>,
+        day: Date,
+    ) -> Result<(AddresseeId, AddresseeId)> {
+        let named = |field: &'static str, v: &Option<String>| -> Result<Option<AddresseeId>> {
+            match v.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+                None => Ok(None),
+                Some(p) => Ok(Some(
+                    AddresseeId::parse(p)
+                        .map_err(|e| AppError::from(e).for_field(field))?
+                        .to_owned(),
+                )),
+            }
+        };
+        let payee = named("payee_id", &input.payee_id)?;
+        let entitled = if event.kind() == BenefitKind::FuneralGrant {
+            let holder = match input.payee_basis {
+                PayeeBasis::Entitled => named("entitled_id", &input.entitled_id)?.or(payee.clone()),
+                _ => named("entitled_id", &input.entitled_id)?,
+            };
+            holder.ok_or_else(|| {
+                invalid(
+                    if input.payee_basis == PayeeBasis::Entitled {
+                        "payee_id"
+                    } else {
+                        "entitled_id"
+                    },
+                    "葬祭費 is paid to whoever held the funeral: name them",
+                    "葬祭費は葬祭を行った方に支給します。葬祭を行った方を指定してください",
+                )
+            })?
+        } else {
+            // 第54条, 第57条の2, 第58条 pay the householder
+            let hh = household.ok_or_else(|| {
+                invalid(
+                    "addressee_id",
+                    "the person belonged to no household on the day",
+                    "その日の世帯が見つかりません",
+                )
+            })?;
+            let holder = self.householder_on(hh, day).await?.ok_or_else(|| {
+                invalid(
+                    "payee_id",
+                    "the household has no householder on record",
+                    "世帯主が登録されていません",
+                )
+            })?;
+            AddresseeId::parse(&holder)?.to_owned()
+        };
+        let died = repo::death_of(&self.db, &self.insurer, entitled.as_str()).await?;
+        let payee = match input.payee_basis {
+            PayeeBasis::Entitled => {
+                if let Some(p) = &payee
+                    && *p != entitled
+                {
+                    return Err(invalid(
+                        "payee_basis",
+                        "this benefit is paid to the householder: another payee is an heir or a proxy",
+                        "この給付は世帯主に支給します。ほかの方が受け取るときは、受取人の区分を相続人または代理人（委任）にしてください",
+                    ));
+                }
+                if let Some(on) = died {
+                    return Err(invalid(
+                        "payee_basis",
+                        format!("the person entitled ({entitled}) died on {on}: the heir applies"),
+                        format!(
+                            "支給を受ける方（{entitled}）は {on} に亡くなっています。相続人を受取人として申請してください"
+                        ),
+                    ));
+                }
+                entitled.clone()
+            }
+            PayeeBasis::Heir | PayeeBasis::Proxy => {
+                let heir = input.payee_basis == PayeeBasis::Heir;
+                let p = payee.ok_or_else(|| {
+                    invalid(
+                        "payee_id",
+                        "name the heir or the proxy who is paid",
+                        "受取人（相続人・代理人）を指定してください",
+                    )
+                })?;
+                if p == entitled {
+                    return Err(invalid(
+                        "payee_id",
+                        "the payee is the entitled person: choose the entitled basis",
+                        "受取人が支給を受ける方ご本人です。受取人の区分を本人にしてください",
+                    ));
+                }
+                match (heir, died) {
+                    (true, None) => {
+                        return Err(invalid(
+                            "payee_basis",
+                            format!("no death of {entitled} is on record: an heir cannot be paid"),
+                            format!(
+                                "支給を受ける方（{entitled}）の死亡が記録されていません。相続人への支給はできません"
+                            ),
+                        ));
+                    }
+                    (false, Some(on)) => {
+                        // 民法 第111条第1項第1号: the mandate ends with the
+                        // principal's death
+                        return Err(invalid(
+                            "payee_basis",
+                            format!(
+                                "{entitled} died on {on}: the authority ended, the heir applies"
+                            ),
+                            format!(
+                                "委任した方（{entitled}）は {on} に亡くなっており、委任は終了しています。相続人を受取人として申請してください"
+                            ),
+                        ));
+                    }
+                    _ => {}
+                }
+                if let Some(on) = repo::death_of(&self.db, &self.insurer, p.as_str()).await? {
+                    return Err(invalid(
+                        "payee_id",
+                        format!("the payee {p} died on {on}"),
+                        format!("受取人（{p}）は {on} に亡くなっています"),
+                    ));
+                }
+                // The 公金受取口座 is for public money due to its holder
+                // (公金受取口座登録法 第1条); money due to another is paid to
+                // the account the application gives.
+                if !input.application_account {
+                    return Err(invalid(
+                        "application_account",
+                        "an heir or a proxy is paid to the account the application gives",
+                        "相続人・代理人への支給は、申請書に記入された口座に振り込みます。申請の口座を指定してください",
+                    ));
+                }
+                if input.documents.trim().is_empty() {
+                    return Err(invalid(
+                        "documents",
+                        if heir {
+                            "name the documents shown (相続人代表者の申立書, 戸籍謄本 …)"
+                        } else {
+                            "name the letter of authority (委任状) shown"
+                        },
+                        if heir {
+                            "確認した書類（相続人代表者の申立書・戸籍謄本など）を入力してください"
+                        } else {
+                            "確認した委任状を入力してください"
+                        },
+                    ));
+                }
+                p
+            }
+        };
+        kokuho_store::addressee::get_person(&self.db, &self.insurer, &payee)
+            .await?
+            .ok_or(AppError::NotFound {
+                what: "payee",
+                message_ja: "受取人の宛名がありません",
+            })?;
+        Ok((entitled, payee))
+    }
+
     /// The reduced meal charge a person was due on a day: from the
     /// household's burden categories of the month — under 70 オ or 70–74
     /// 低所得Ⅱ: 住民税非課税 (長期 when the stay passed 90 days); 70–74
@@ -317,6 +500,75 @@ impl Kokuho {
         // The event, the person it is about, its household and the key
         // that makes a second application for it a duplicate.
         let (event, person, household, key, subtype) = match &input.event {
+            EventInput::AnnualOutpatient { year } => {
+                let person = AddresseeId::parse(input.addressee_id.trim())
+                    .map_err(|e| AppError::from(e).for_field("addressee_id"))?
+                    .to_owned();
+                let decision = kokuho_store::annual_outpatient::person_decisions(
+                    &self.db,
+                    &self.insurer,
+                    person.as_str(),
+                )
+                .await?
+                .into_iter()
+                .find(|d| d.year == i64::from(*year) && d.superseded_us.is_none())
+                .ok_or_else(|| {
+                    invalid(
+                        "year",
+                        "no annual outpatient decision for the person and year: run the year first",
+                        "この方・年度の外来年間合算の計算結果がありません（先に年間の計算を実行してください）",
+                    )
+                })?;
+                let base_date = kokuho_domain::annual_outpatient::year_months(*year)
+                    .and_then(|(_, last)| last.last_day())
+                    .ok_or_else(|| invalid("year", "year out of range", "年度が範囲外です"))?;
+                let (already, waiting) =
+                    repo::annual_applied(&self.db, &self.insurer, person.as_str(), base_date)
+                        .await?;
+                if waiting > 0 {
+                    return Err(AppError::Conflict {
+                        message_en: format!(
+                            "an application for the person's year {year} awaits its decision: decide it first"
+                        ),
+                        message_ja: "この方・年度の申請が決定待ちです（先に決定してください）"
+                            .into(),
+                    });
+                }
+                if already > 0 && already == decision.benefit {
+                    return Err(AppError::Conflict {
+                        message_en: format!(
+                            "the person's year {year} was applied for in full already"
+                        ),
+                        message_ja: "この方・年度の外来年間合算は申請済みです".into(),
+                    });
+                }
+                if !decision.review.is_empty() && decision.benefit == 0 {
+                    return Err(invalid(
+                        "year",
+                        format!(
+                            "the year's decision is listed for a clerk: {}",
+                            decision.review
+                        ),
+                        format!("この年度の決定は確認事項があります：{}", decision.review),
+                    ));
+                }
+                (
+                    Event::AnnualOutpatient {
+                        base_date,
+                        benefit: decision.benefit,
+                        already,
+                        rule: format!(
+                            "外来年間合算 年間計算 第{}回 (決定 第{}版)",
+                            decision.run_id, decision.version_no
+                        ),
+                    },
+                    person.clone(),
+                    decision.household_number.clone(),
+                    // one application per version of the year's decision
+                    format!("annual_outpatient:{person}:{year}:v{}", decision.version_no),
+                    None,
+                )
+            }
             EventInput::HighCost {
                 household_number,
                 service_month,
@@ -532,7 +784,9 @@ impl Kokuho {
                             None,
                         )
                     }
-                    EventInput::HighCost { .. } => unreachable_high_cost()?,
+                    EventInput::HighCost { .. } | EventInput::AnnualOutpatient { .. } => {
+                        unreachable_high_cost()?
+                    }
                 };
                 let household = self.household_of_on(&person, event.insured_on()).await?;
                 (event, person, household, key, subtype)
@@ -576,52 +830,9 @@ impl Kokuho {
             message_en: e.reason,
             message_ja: e.reason_ja,
         })?;
-        let payee = match (&input.payee_id, event.kind()) {
-            (Some(p), BenefitKind::FuneralGrant) if !p.trim().is_empty() => {
-                AddresseeId::parse(p.trim())
-                    .map_err(|e| AppError::from(e).for_field("payee_id"))?
-                    .to_owned()
-            }
-            (Some(p), _) if !p.trim().is_empty() => {
-                // 第54条, 第57条の2, 第58条 pay the householder; receipt by
-                // another (委任) is not built
-                return Err(invalid(
-                    "payee_id",
-                    "this benefit is paid to the householder; payment to another person is not supported",
-                    "この給付は世帯主に支給します（委任による受取は未対応です）",
-                ));
-            }
-            (_, BenefitKind::FuneralGrant) => {
-                return Err(invalid(
-                    "payee_id",
-                    "葬祭費 is paid to whoever held the funeral: name them",
-                    "葬祭費は葬祭を行った方に支給します。受取人を指定してください",
-                ));
-            }
-            _ => {
-                let hh = household.as_deref().ok_or_else(|| {
-                    invalid(
-                        "addressee_id",
-                        "the person belonged to no household on the day",
-                        "その日の世帯が見つかりません",
-                    )
-                })?;
-                let holder = self.householder_on(hh, day).await?.ok_or_else(|| {
-                    invalid(
-                        "payee_id",
-                        "the household has no householder on record: name the payee",
-                        "世帯主が登録されていません。受取人を指定してください",
-                    )
-                })?;
-                AddresseeId::parse(&holder)?.to_owned()
-            }
-        };
-        kokuho_store::addressee::get_person(&self.db, &self.insurer, &payee)
-            .await?
-            .ok_or(AppError::NotFound {
-                what: "payee",
-                message_ja: "受取人の宛名がありません",
-            })?;
+        let (entitled, payee) = self
+            .payee_of(input, &event, household.as_deref(), day)
+            .await?;
         let simplified = match (&input.event, input.simplified_route) {
             (_, false) => None,
             (EventInput::HighCost { service_month, .. }, true) => {
@@ -661,6 +872,8 @@ impl Kokuho {
                 documents: input.documents.trim().to_string(),
                 payee_id: payee.to_string(),
                 application_account: input.application_account,
+                payee_basis: input.payee_basis.code().to_string(),
+                entitled_id: Some(entitled.to_string()),
                 amount: amount.amount,
                 basis: amount.steps.join("\n"),
                 rule: amount.rule.clone(),
@@ -804,6 +1017,8 @@ impl Kokuho {
                 },
                 payee_id: None,
                 application_account: false,
+                payee_basis: PayeeBasis::Entitled,
+                entitled_id: None,
                 simplified_route: false,
             };
             match self.receive_application(&input, actor, now).await {
@@ -970,6 +1185,7 @@ fn unreachable_high_cost<T>() -> Result<T> {
 /// The event's facts as kept with the application (no personal numbers).
 fn facts_json(input: &EventInput, event: &Event) -> String {
     let v = match (input, event) {
+        (EventInput::AnnualOutpatient { year }, _) => serde_json::json!({ "year": year }),
         (
             EventInput::Childbirth {
                 born_on,

@@ -790,10 +790,29 @@ impl Kokuho {
             .map(|r| symbol_number_of(&r))
             .unwrap_or_default();
         let pay = decision == "pay";
+        // An heir or a proxy is addressed as such, naming whom the law pays.
+        let addressee = match &a.entitled_id {
+            Some(e) => {
+                let entitled = self.person(e).await?.person;
+                match a.payee_basis {
+                    "heir" => format!(
+                        "{}　様（故 {} 様 相続人代表者）",
+                        payee.name.as_str(),
+                        entitled.name.as_str()
+                    ),
+                    _ => format!(
+                        "{}　様（{} 様 代理人）",
+                        payee.name.as_str(),
+                        entitled.name.as_str()
+                    ),
+                }
+            }
+            None => format!("{}　様", payee.name.as_str()),
+        };
         let mut v = Values::default();
         v.set("postal_code", postal(&payee.postal_code))
             .set("address", payee.address.clone())
-            .set("addressee", format!("{}　様", payee.name.as_str()))
+            .set("addressee", addressee)
             .set("issued_on", date_ja(on))
             .set("issuer", format!("{}長", insurer.name))
             .set(
@@ -846,8 +865,13 @@ impl Kokuho {
             );
         }
         let mut subjects = vec![a.payee_id.clone()];
-        if a.addressee_id != a.payee_id {
-            subjects.push(a.addressee_id.clone());
+        for other in [Some(&a.addressee_id), a.entitled_id.as_ref()]
+            .into_iter()
+            .flatten()
+        {
+            if !subjects.contains(other) {
+                subjects.push(other.clone());
+            }
         }
         Ok(Prepared {
             kind: DocumentKind::BenefitDecision,

@@ -1148,6 +1148,93 @@ impl Session<'_> {
         Ok(r)
     }
 
+    /// Keeps the months of another insurer's 自己負担額証明書 for the
+    /// annual outpatient cap, access-logged with the person.
+    pub async fn record_other_insurer_months(
+        &self,
+        c: &crate::annual_outpatient::OtherCertificateInput,
+        now: OffsetDateTime,
+    ) -> Result<Vec<i64>> {
+        let person = c.addressee_id.trim().to_string();
+        self.check(
+            Permission::HighCost,
+            None,
+            std::slice::from_ref(&person),
+            now,
+        )
+        .await?;
+        let ids = self
+            .app
+            .record_other_insurer_months(c, &self.actor.account, now)
+            .await?;
+        self.log(
+            "other_insurer_months_record",
+            &[person],
+            None,
+            &format!(
+                "year {}: {} month(s) of insurer {}'s certificate (entries {})",
+                c.year,
+                ids.len(),
+                c.other_insurer.trim(),
+                ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+            ),
+            now,
+        )
+        .await?;
+        Ok(ids)
+    }
+
+    /// Voids an entry of another insurer's certificate.
+    pub async fn void_other_insurer_month(
+        &self,
+        entry_id: i64,
+        now: OffsetDateTime,
+    ) -> Result<crate::annual_outpatient::OtherMonthRow> {
+        self.check(Permission::HighCost, None, &[], now).await?;
+        let row = self
+            .app
+            .void_other_insurer_month(entry_id, &self.actor.account, now)
+            .await?;
+        self.log(
+            "other_insurer_month_void",
+            std::slice::from_ref(&row.addressee_id),
+            None,
+            &format!(
+                "entry {entry_id} ({} of insurer {})",
+                row.month, row.other_insurer
+            ),
+            now,
+        )
+        .await?;
+        Ok(row)
+    }
+
+    /// A person's entries from other insurers' certificates.
+    pub async fn other_insurer_months(
+        &self,
+        addressee_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<Vec<crate::annual_outpatient::OtherMonthRow>> {
+        let person = addressee_id.trim().to_string();
+        self.check(
+            Permission::HighCost,
+            None,
+            std::slice::from_ref(&person),
+            now,
+        )
+        .await?;
+        let rows = self.app.other_insurer_months(&person).await?;
+        self.log(
+            "other_insurer_months_view",
+            &[person],
+            None,
+            &format!("{} entries shown", rows.len()),
+            now,
+        )
+        .await?;
+        Ok(rows)
+    }
+
     /// The annual outpatient runs, the latest first (no personal data).
     pub async fn annual_outpatient_runs(
         &self,
@@ -1993,13 +2080,15 @@ impl Session<'_> {
             .app
             .receive_application(input, &self.actor.account, now)
             .await?;
+        let mut subjects = vec![v.addressee_id.clone(), v.payee_id.clone()];
+        subjects.extend(v.entitled_id.clone());
         self.log(
             "benefit_application_write",
-            &[v.addressee_id.clone(), v.payee_id.clone()],
+            &subjects,
             None,
             &format!(
-                "application {} {} {} yen",
-                v.application_id, v.kind, v.amount
+                "application {} {} {} yen, payee {}",
+                v.application_id, v.kind, v.amount, v.payee_basis
             ),
             now,
         )

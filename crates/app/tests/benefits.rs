@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use kokuho_app::access::Actor;
-use kokuho_app::benefit::{ApplicationInput, Decision, EventInput};
+use kokuho_app::benefit::{ApplicationInput, Decision, EventInput, PayeeBasis};
 use kokuho_app::payment_account::{AccountInput, AccountSource};
 use kokuho_app::session::Session;
 use kokuho_app::town::{self, TownSpec};
@@ -74,6 +74,8 @@ fn input(person: &str, event: EventInput) -> ApplicationInput {
         documents: "領収書".into(),
         payee_id: None,
         application_account: false,
+        payee_basis: PayeeBasis::Entitled,
+        entitled_id: None,
         simplified_route: false,
     }
 }
@@ -233,7 +235,7 @@ async fn applications_are_checked_then_decided_by_another_supervisor() {
                     payee_id: Some(people[1].addressee_id.clone()),
                     ..input(&p, birth(date!(2026 - 10 - 20)))
                 },
-                "payee_id",
+                "payee_basis",
             ),
             // a high-cost month without a run's decision
             (
@@ -1010,6 +1012,8 @@ async fn a_high_cost_application_takes_the_runs_decision() {
             documents: "申請書".into(),
             payee_id: None,
             application_account: false,
+            payee_basis: PayeeBasis::Entitled,
+            entitled_id: None,
             simplified_route: false,
         };
         let v = clerk.receive_application(&input, T0).await.unwrap();
@@ -1183,6 +1187,8 @@ async fn a_high_cost_application_takes_the_runs_decision() {
             documents: "領収書".into(),
             payee_id: None,
             application_account: false,
+            payee_basis: PayeeBasis::Entitled,
+            entitled_id: None,
             simplified_route: false,
         };
         let low = member_of("オ").expect("an オ household in May");
@@ -1230,5 +1236,203 @@ async fn a_high_cost_application_takes_the_runs_decision() {
                 .unwrap_err();
             assert!(e.message_ja().contains("該当しない"), "{e:?}");
         }
+    }
+}
+
+/// A benefit the householder was due is paid to an heir once the
+/// householder has died, to a proxy only while they live, and never into
+/// the 公金受取口座 of someone it was not due to.
+#[tokio::test]
+async fn an_heir_or_a_proxy_is_paid_by_the_rules_of_whom_the_law_pays() {
+    for t in all_backends().await {
+        let app = town(&t).await;
+        let a = actors(&app).await;
+        let clerk = Session {
+            app: &app,
+            actor: &a.clerk,
+        };
+        let people = insured(&app).await;
+        // A household whose householder is insured, with another insured
+        // member who is not the householder.
+        let households: Vec<String> = people
+            .iter()
+            .filter_map(|p| p.household_number.clone())
+            .collect();
+        let holders = kokuho_store::high_cost::householders_on(
+            &t.db,
+            &app.insurer,
+            DAY,
+            &households,
+            i64::MAX,
+        )
+        .await
+        .unwrap();
+        let (member, holder) = people
+            .iter()
+            .find_map(|p| {
+                let h = holders.get(p.household_number.as_ref()?)?;
+                (*h != p.addressee_id && people.iter().any(|q| q.addressee_id == *h))
+                    .then(|| (p.addressee_id.clone(), h.clone()))
+            })
+            .expect("a household with an insured householder and member");
+        let heir = member.clone();
+        let event = |d: Date| EventInput::Transport {
+            moved_on: d,
+            paid: 5_000,
+            economical: 5_000,
+        };
+        let by = |basis: PayeeBasis, payee: Option<&str>, account: bool, docs: &str, d: Date| {
+            ApplicationInput {
+                payee_basis: basis,
+                payee_id: payee.map(str::to_string),
+                application_account: account,
+                documents: docs.into(),
+                ..input(&member, event(d))
+            }
+        };
+        let refused = |r: Result<_, AppError>| field_of(&r.unwrap_err());
+
+        // While the householder lives: no heir; a proxy with the letter
+        // and the application's account.
+        assert_eq!(
+            refused(
+                clerk
+                    .receive_application(
+                        &by(PayeeBasis::Heir, Some(&heir), true, "申立書", DAY),
+                        T0
+                    )
+                    .await
+            ),
+            "payee_basis"
+        );
+        assert_eq!(
+            refused(
+                clerk
+                    .receive_application(
+                        &by(PayeeBasis::Proxy, Some(&heir), false, "委任状", DAY),
+                        T0
+                    )
+                    .await
+            ),
+            "application_account"
+        );
+        assert_eq!(
+            refused(
+                clerk
+                    .receive_application(&by(PayeeBasis::Proxy, Some(&heir), true, " ", DAY), T0)
+                    .await
+            ),
+            "documents"
+        );
+        assert_eq!(
+            refused(
+                clerk
+                    .receive_application(
+                        &by(PayeeBasis::Proxy, Some(&holder), true, "委任状", DAY),
+                        T0
+                    )
+                    .await
+            ),
+            "payee_id"
+        );
+        let v = clerk
+            .receive_application(
+                &by(
+                    PayeeBasis::Proxy,
+                    Some(&heir),
+                    true,
+                    "委任状（令和8年11月20日付）",
+                    DAY,
+                ),
+                T0,
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (v.payee_id.as_str(), v.payee_basis, v.entitled_id.as_deref()),
+            (heir.as_str(), "proxy", Some(holder.as_str()))
+        );
+
+        // The householder dies on 1 November.
+        app.lose(
+            &kokuho_app::eligibility::Loss {
+                addressee_id: kokuho_domain::id::AddresseeId::parse(&holder).unwrap(),
+                reason: kokuho_domain::eligibility::LossReason::Death,
+                event_on: date!(2026 - 11 - 01),
+                notified_on: Some(date!(2026 - 11 - 05)),
+                destination: None,
+                next_insurer_number: None,
+            },
+            "tester",
+            T0,
+        )
+        .await
+        .unwrap();
+        let d2 = DAY + time::Duration::days(1);
+        // Not to the dead householder, not by their mandate.
+        assert_eq!(
+            refused(
+                clerk
+                    .receive_application(&by(PayeeBasis::Entitled, None, false, "", d2), T0)
+                    .await
+            ),
+            "payee_basis"
+        );
+        assert_eq!(
+            refused(
+                clerk
+                    .receive_application(
+                        &by(PayeeBasis::Proxy, Some(&heir), true, "委任状", d2),
+                        T0
+                    )
+                    .await
+            ),
+            "payee_basis"
+        );
+        // To the heir, into the account the application gives, with the
+        // documents named.
+        assert_eq!(
+            refused(
+                clerk
+                    .receive_application(
+                        &by(PayeeBasis::Heir, Some(&heir), false, "申立書", d2),
+                        T0
+                    )
+                    .await
+            ),
+            "application_account"
+        );
+        assert_eq!(
+            refused(
+                clerk
+                    .receive_application(
+                        &by(PayeeBasis::Heir, Some(&holder), true, "申立書", d2),
+                        T0
+                    )
+                    .await
+            ),
+            "payee_id"
+        );
+        let before = count(&t, "benefit_application").await;
+        let v = clerk
+            .receive_application(
+                &by(
+                    PayeeBasis::Heir,
+                    Some(&heir),
+                    true,
+                    "相続人代表者の申立書、戸籍謄本",
+                    d2,
+                ),
+                T0,
+            )
+            .await
+            .unwrap();
+        assert_eq!(count(&t, "benefit_application").await, before + 1);
+        assert_eq!(
+            (v.payee_id.as_str(), v.payee_basis, v.entitled_id.as_deref()),
+            (heir.as_str(), "heir", Some(holder.as_str()))
+        );
+        assert!(v.application_account);
+        assert_eq!(v.payee_basis_label, "相続人");
     }
 }

@@ -1206,6 +1206,188 @@ async fn the_annual_outpatient_run_pays_what_passes_the_years_cap() {
             .await
             .unwrap_err();
         assert!(matches!(e, AppError::Conflict { .. }), "{e:?}");
+
+        // Another insurer's 自己負担額証明書: August 2026 as 一般 with
+        // 46,000 left. 230,000 here + 46,000 = 276,000, 60,000 over the
+        // cap, of which this insurer pays 230,000 / 276,000 = 50,000.
+        use kokuho_app::annual_outpatient::{OtherCertificateInput, OtherMonthInput};
+        const LATEST: OffsetDateTime = datetime!(2027-10-02 09:00 UTC);
+        let august = YearMonth {
+            year: 2026,
+            month: Month::August,
+        };
+        let cert = |insurer: &str, month: YearMonth| OtherCertificateInput {
+            addressee_id: target.addressee_id.clone(),
+            year: 2026,
+            other_insurer: insurer.into(),
+            certificate: "第2027-0042号（令和9年9月20日交付）".into(),
+            months: vec![OtherMonthInput {
+                month,
+                category: Some(kokuho_domain::burden::Elderly::General),
+                outpatient: 50_000,
+                outpatient_left: 46_000,
+            }],
+        };
+        // Refused, nothing kept: this insurer's own number; a month outside
+        // the year; a reference that holds a My Number.
+        let field = |e: AppError| match e {
+            AppError::Invalid { field, .. } => field,
+            other => panic!("{other:?}"),
+        };
+        let own = app.insurer.as_str().to_string();
+        assert_eq!(
+            field(
+                s.record_other_insurer_months(&cert(&own, august), LATER)
+                    .await
+                    .unwrap_err()
+            ),
+            "other_insurer"
+        );
+        let july_before = YearMonth {
+            year: 2026,
+            month: Month::July,
+        };
+        assert_eq!(
+            field(
+                s.record_other_insurer_months(&cert("06130012", july_before), LATER)
+                    .await
+                    .unwrap_err()
+            ),
+            "months"
+        );
+        let mut leaky = cert("06130012", august);
+        leaky.certificate = "123456789018".into();
+        assert_eq!(
+            field(
+                s.record_other_insurer_months(&leaky, LATER)
+                    .await
+                    .unwrap_err()
+            ),
+            "certificate"
+        );
+        let ids = s
+            .record_other_insurer_months(&cert("06130012", august), LATER)
+            .await
+            .unwrap();
+        assert_eq!(ids.len(), 1);
+        // The same month from the same insurer again: refused.
+        let e = s
+            .record_other_insurer_months(&cert("06130012", august), LATER)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, AppError::Conflict { .. }), "{e:?}");
+        let fourth = s.run_annual_outpatient(2026, None, LATEST).await.unwrap();
+        assert_eq!((fourth.booked, fourth.benefit), (1, 50_000));
+        let (_, rows) = s
+            .annual_outpatient_run(fourth.run_id, 100, LATEST)
+            .await
+            .unwrap();
+        let d = rows
+            .iter()
+            .find(|d| d.addressee_id == target.addressee_id)
+            .unwrap();
+        assert_eq!(
+            (d.version_no, d.counted, d.benefit, d.difference),
+            (3, 276_000, 50_000, 36_000)
+        );
+        let basis = kokuho_app::annual_outpatient::basis_of(d);
+        assert!(
+            basis
+                .months
+                .iter()
+                .any(|m| m.insurer.as_deref() == Some("06130012") && m.counted && m.run_id == 0)
+        );
+        assert!(
+            basis.steps.iter().any(|l| l.starts_with("按分")),
+            "{:?}",
+            basis.steps
+        );
+        // Voided as a mistake: the next run is back to this insurer's own
+        // months alone.
+        let voided = s.void_other_insurer_month(ids[0], LATEST).await.unwrap();
+        assert_eq!(voided.month, "2026-08");
+        let listed = s
+            .other_insurer_months(&target.addressee_id, LATEST)
+            .await
+            .unwrap();
+        assert!(listed.len() == 1 && listed[0].voided_us.is_some());
+        let fifth = s
+            .run_annual_outpatient(2026, None, LATEST + time::Duration::hours(1))
+            .await
+            .unwrap();
+        assert_eq!(fifth.benefit, 14_000);
+
+        // Applied for from the year's decision: 14,000 to the householder
+        // on the base date; a second application for the same version is
+        // refused; the supervisor decides it.
+        let clerk = app
+            .actor_for("demo-benefits", "tester", "test", T0)
+            .await
+            .unwrap();
+        let c = Session {
+            app: &app,
+            actor: &clerk,
+        };
+        let apply = kokuho_app::benefit::ApplicationInput {
+            addressee_id: target.addressee_id.clone(),
+            event: kokuho_app::benefit::EventInput::AnnualOutpatient { year: 2026 },
+            received_on: date!(2027 - 10 - 02),
+            applicant: "世帯主".into(),
+            documents: String::new(),
+            payee_id: None,
+            application_account: false,
+            payee_basis: kokuho_app::benefit::PayeeBasis::Entitled,
+            entitled_id: None,
+            simplified_route: false,
+        };
+        let at = LATEST + time::Duration::hours(2);
+        let v = c.receive_application(&apply, at).await.unwrap();
+        assert_eq!((v.kind, v.amount), ("annual_outpatient", 14_000));
+        assert_eq!(v.event_on, BASE);
+        let (_, rows) = s
+            .annual_outpatient_run(fifth.run_id, 100, at)
+            .await
+            .unwrap();
+        let d = rows
+            .iter()
+            .find(|d| d.addressee_id == target.addressee_id)
+            .unwrap();
+        assert_eq!(Some(v.payee_id.clone()), d.householder_id);
+        let e = c.receive_application(&apply, at).await.unwrap_err();
+        assert!(matches!(e, AppError::Conflict { .. }), "{e:?}");
+        s.decide_application(
+            v.application_id,
+            &kokuho_app::benefit::Decision::Pay,
+            date!(2027 - 10 - 02),
+            at,
+        )
+        .await
+        .unwrap();
+        // A year with no decision for the person: refused with the field.
+        let e = c
+            .receive_application(
+                &kokuho_app::benefit::ApplicationInput {
+                    event: kokuho_app::benefit::EventInput::AnnualOutpatient { year: 2025 },
+                    ..apply.clone()
+                },
+                at,
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, AppError::Invalid { field: "year", .. }),
+            "{e:?}"
+        );
+        let logged: i64 = kokuho_store::with_db!(&t.db, |p| {
+            sqlx::query_scalar(
+            "SELECT COUNT(*) FROM access_log WHERE action IN \
+             ('other_insurer_months_record', 'other_insurer_month_void', 'other_insurer_months_view')"
+        )
+        .fetch_one(p)
+        .await
+        .unwrap()
+        });
+        assert_eq!(logged, 3);
     }
 }
 

@@ -861,7 +861,7 @@ async fn a_levy_notice_states_the_tax_its_parts_and_each_installment() {
 
 #[tokio::test]
 async fn a_high_cost_recommendation_states_the_amount_and_the_last_day_until_applied_for() {
-    use kokuho_app::benefit::{ApplicationInput, EventInput};
+    use kokuho_app::benefit::{ApplicationInput, EventInput, PayeeBasis};
     use kokuho_domain::burden::parse_month;
     let t = kokuho_store::testing::sqlite().await;
     let app = town(&t, 1500).await;
@@ -939,6 +939,8 @@ async fn a_high_cost_recommendation_states_the_amount_and_the_last_day_until_app
                 documents: "申請書".into(),
                 payee_id: None,
                 application_account: false,
+                payee_basis: PayeeBasis::Entitled,
+                entitled_id: None,
                 simplified_route: false,
             },
             T0,

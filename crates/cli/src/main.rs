@@ -365,8 +365,8 @@ enum BenefitsAction {
     Apply {
         #[command(flatten)]
         db: DbArgs,
-        /// high-cost-benefit, reimbursement, childbirth-grant, funeral-grant,
-        /// transport-benefit, meal-difference
+        /// high-cost-benefit, annual-outpatient, reimbursement,
+        /// childbirth-grant, funeral-grant, transport-benefit, meal-difference
         #[arg(long)]
         kind: String,
         /// 宛名番号 of the insured person the event is about (the mother, the
@@ -388,6 +388,14 @@ enum BenefitsAction {
         /// 宛名番号 of the payee; default the householder (葬祭費: required)
         #[arg(long)]
         payee: Option<String>,
+        /// Why the payee is paid: entitled (the householder, or whoever held
+        /// the funeral), heir (相続人: the entitled person died) or proxy
+        /// (代理人: by a letter of authority, 委任状)
+        #[arg(long, default_value = "entitled")]
+        payee_basis: String,
+        /// 葬祭費 paid to an heir or a proxy: 宛名番号 of whoever held the funeral
+        #[arg(long)]
+        entitled: Option<String>,
         /// Pay into the application's account, not the 公金受取口座
         #[arg(long)]
         application_account: bool,
@@ -434,6 +442,10 @@ enum BenefitsAction {
         household: Option<String>,
         #[arg(long)]
         month: Option<String>,
+        /// 外来年間合算 (annual-outpatient, with --person): the year of the
+        /// period's August, as the yearly run decided it
+        #[arg(long)]
+        year: Option<i32>,
         /// 高額療養費: the householder asks for the simplified route (later
         /// months applied for by `benefits simplified-route run`)
         #[arg(long)]
@@ -609,6 +621,72 @@ enum DocumentsAction {
         #[command(flatten)]
         db: DbArgs,
     },
+}
+
+#[derive(Subcommand)]
+enum OtherInsurerAction {
+    /// Enter the months of one certificate (all or nothing)
+    Add {
+        #[command(flatten)]
+        db: DbArgs,
+        /// 宛名番号 of the person
+        #[arg(long)]
+        person: String,
+        /// The year of the period's August (2025: 2025-08 to 2026-07)
+        #[arg(long)]
+        year: i32,
+        /// The certifying insurer's 保険者番号
+        #[arg(long)]
+        insurer: String,
+        /// The certificate's number or the day it was issued
+        #[arg(long)]
+        certificate: String,
+        /// A month as YYYY-MM,CATEGORY,OUTPATIENT,LEFT (CATEGORY 一般,
+        /// 低所得Ⅱ, 低所得Ⅰ, 現役並みⅠ… or - for none; LEFT what remained
+        /// after that insurer's monthly benefit); repeat for each month
+        #[arg(long = "month", required = true)]
+        months: Vec<String>,
+    },
+    /// A person's entries, voided ones too
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        person: String,
+    },
+    /// Void an entry made by mistake
+    Void {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        entry: i64,
+    },
+}
+
+/// `YYYY-MM,CATEGORY,OUTPATIENT,LEFT` of `high-cost other-insurer add`.
+fn parse_other_month(
+    s: &str,
+) -> Result<kokuho_app::annual_outpatient::OtherMonthInput, kokuho_app::AppError> {
+    let bad = || {
+        kokuho_app::AppError::invalid(
+            "month",
+            format!("{s:?}: expected YYYY-MM,CATEGORY,OUTPATIENT,LEFT"),
+            format!("{s}：「年月,区分,外来の自己負担額,支給後の額」の形で入力してください"),
+        )
+    };
+    let parts: Vec<&str> = s.split(',').map(str::trim).collect();
+    let [month, category, outpatient, left] = parts[..] else {
+        return Err(bad());
+    };
+    Ok(kokuho_app::annual_outpatient::OtherMonthInput {
+        month: kokuho_domain::burden::parse_month(month).ok_or_else(bad)?,
+        category: match category {
+            "-" | "" => None,
+            c => Some(kokuho_domain::burden::Elderly::from_label(c).ok_or_else(bad)?),
+        },
+        outpatient: outpatient.parse().map_err(|_| bad())?,
+        outpatient_left: left.parse().map_err(|_| bad())?,
+    })
 }
 
 #[derive(Subcommand)]
@@ -899,6 +977,13 @@ enum HighCostAction {
     AnnualRuns {
         #[command(flatten)]
         db: DbArgs,
+    },
+    /// Months a person spent with another insurer in an annual outpatient
+    /// year, from that insurer's 自己負担額証明書: added by the yearly run,
+    /// which then pays this insurer's share of the benefit
+    OtherInsurer {
+        #[command(subcommand)]
+        action: OtherInsurerAction,
     },
     /// The decisions an annual outpatient run booked, as CSV on standard
     /// output (or --out)
@@ -1875,6 +1960,88 @@ async fn high_cost_command(action: HighCostAction) -> anyhow::Result<()> {
                 None => print_yearly_cap(&s.yearly_cap_position(year, top, now).await?),
             }
         }
+        HighCostAction::OtherInsurer { action } => match action {
+            OtherInsurerAction::Add {
+                db,
+                person,
+                year,
+                insurer,
+                certificate,
+                months,
+            } => {
+                let months = months
+                    .iter()
+                    .map(|m| parse_other_month(m))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let (app, actor) = open_session(&db).await?;
+                let ids = Session {
+                    app: &app,
+                    actor: &actor,
+                }
+                .record_other_insurer_months(
+                    &kokuho_app::annual_outpatient::OtherCertificateInput {
+                        addressee_id: person,
+                        year,
+                        other_insurer: insurer,
+                        certificate,
+                        months,
+                    },
+                    OffsetDateTime::now_utc(),
+                )
+                .await?;
+                println!(
+                    "entered {} month(s): entries {}",
+                    ids.len(),
+                    ids.iter()
+                        .map(i64::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+            OtherInsurerAction::List { db, person } => {
+                let (app, actor) = open_session(&db).await?;
+                let rows = Session {
+                    app: &app,
+                    actor: &actor,
+                }
+                .other_insurer_months(&person, OffsetDateTime::now_utc())
+                .await?;
+                println!(
+                    "entry\tyear\tmonth\tinsurer\tcertificate\tcategory\toutpatient\tleft\tstatus"
+                );
+                for r in rows {
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                        r.entry_id,
+                        r.year,
+                        r.month,
+                        r.other_insurer,
+                        r.certificate,
+                        r.category_70_74.as_deref().unwrap_or("-"),
+                        r.outpatient,
+                        r.outpatient_left,
+                        if r.voided_us.is_some() {
+                            "voided"
+                        } else {
+                            "live"
+                        }
+                    );
+                }
+            }
+            OtherInsurerAction::Void { db, entry } => {
+                let (app, actor) = open_session(&db).await?;
+                let r = Session {
+                    app: &app,
+                    actor: &actor,
+                }
+                .void_other_insurer_month(entry, OffsetDateTime::now_utc())
+                .await?;
+                println!(
+                    "voided entry {entry} ({} of insurer {})",
+                    r.month, r.other_insurer
+                );
+            }
+        },
         HighCostAction::AnnualRuns { db } => {
             let (app, actor) = open_session(&db).await?;
             let runs = Session {
@@ -2230,16 +2397,18 @@ fn read_import_file(file: &std::path::Path) -> anyhow::Result<(String, Vec<u8>)>
     Ok((name, bytes))
 }
 
-/// Prints an error for a person at a terminal: Japanese first, then the
-/// English detail and code.
+/// Prints an application: what, for whom, who is paid, how much.
 fn print_application(v: &kokuho_app::benefit::ApplicationView) {
+    let payee = match &v.entitled_id {
+        Some(e) => format!("{} ({}, for {e})", v.payee_id, v.payee_basis),
+        None => v.payee_id.clone(),
+    };
     println!(
-        "application {}: {} for {} (event {}), payee {}, {} yen — {}{}",
+        "application {}: {} for {} (event {}), payee {payee}, {} yen — {}{}",
         v.application_id,
         v.kind_label,
         v.addressee_id,
         v.event_on,
-        v.payee_id,
         v.amount,
         v.status,
         if v.provisional { " 【暫定】" } else { "" }
@@ -2254,7 +2423,7 @@ fn print_application(v: &kokuho_app::benefit::ApplicationView) {
 }
 
 async fn benefits_command(action: BenefitsAction) -> anyhow::Result<()> {
-    use kokuho_app::benefit::{ApplicationInput, Decision, EventInput};
+    use kokuho_app::benefit::{ApplicationInput, Decision, EventInput, PayeeBasis};
     use kokuho_domain::benefit::{BenefitKind, ReimbursementType};
     let now = OffsetDateTime::now_utc();
     let today = kokuho_app::local_date(now);
@@ -2268,6 +2437,8 @@ async fn benefits_command(action: BenefitsAction) -> anyhow::Result<()> {
             applicant,
             documents,
             payee,
+            payee_basis,
+            entitled,
             application_account,
             r#type,
             cost,
@@ -2284,6 +2455,7 @@ async fn benefits_command(action: BenefitsAction) -> anyhow::Result<()> {
             long_stay,
             household,
             month,
+            year,
             simplified_route,
         } => {
             let kind = BenefitKind::parse(&kind).ok_or_else(|| {
@@ -2317,6 +2489,15 @@ async fn benefits_command(action: BenefitsAction) -> anyhow::Result<()> {
                 BenefitKind::HighCostBenefit => EventInput::HighCost {
                     household_number: need("household", household)?,
                     service_month: parse_month_arg("month", &need("month", month)?)?,
+                },
+                BenefitKind::AnnualOutpatient => EventInput::AnnualOutpatient {
+                    year: year.ok_or_else(|| {
+                        AppError::invalid(
+                            "year",
+                            "--year is required",
+                            "年度（8月の年）を入力してください",
+                        )
+                    })?,
                 },
                 _ => {
                     let on = parse_date_arg("on", &need("on", on)?)?;
@@ -2397,6 +2578,14 @@ async fn benefits_command(action: BenefitsAction) -> anyhow::Result<()> {
                     documents,
                     payee_id: payee,
                     application_account,
+                    payee_basis: PayeeBasis::parse(&payee_basis).ok_or_else(|| {
+                        kokuho_app::AppError::invalid(
+                            "payee_basis",
+                            "payee_basis: entitled, heir or proxy",
+                            "受取人の区分は entitled・heir・proxy のいずれかです",
+                        )
+                    })?,
+                    entitled_id: entitled,
                     simplified_route,
                 },
                 now,

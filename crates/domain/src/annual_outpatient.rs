@@ -14,7 +14,26 @@
 
 use crate::burden::{Elderly, format_month, yen};
 use crate::eligibility::YearMonth;
-use crate::high_cost::{HighCostError, HighCostRules};
+use crate::high_cost::{HighCostError, HighCostRules, SplitRounding};
+
+/// This insurer's part of a benefit shared in proportion to the counted
+/// copays (`here` of `total`), rounded as the table says. Never more than
+/// the benefit; 0 when nothing here counts.
+pub fn split_share(benefit: i64, here: i64, total: i64, rounding: SplitRounding) -> i64 {
+    if total <= 0 || here <= 0 || benefit <= 0 {
+        return 0;
+    }
+    let (b, h, t) = (
+        i128::from(benefit),
+        i128::from(here.min(total)),
+        i128::from(total),
+    );
+    let share = match rounding {
+        SplitRounding::Floor => b * h / t,
+        SplitRounding::HalfUp => (2 * b * h + t) / (2 * t),
+    };
+    i64::try_from(share).unwrap_or(benefit).min(benefit)
+}
 
 /// What a monthly run left the person to bear for outpatient care.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -26,6 +45,9 @@ pub struct OutpatientMonth {
     pub outpatient: i64,
     /// what is left after the month's high-cost benefit
     pub outpatient_left: i64,
+    /// another insurer's month (its 保険者番号), from the 自己負担額証明書
+    /// it issued; `None` for this insurer's own
+    pub insurer: Option<String>,
 }
 
 /// A person's year, as the caller knows it. A month may come more than once:
@@ -48,6 +70,8 @@ pub struct CountedMonth {
     pub outpatient_left: i64,
     /// counted: the category had an individual outpatient limit (一般・低所得)
     pub counted: bool,
+    /// another insurer's month (its 保険者番号)
+    pub insurer: Option<String>,
 }
 
 /// What the person's year comes to.
@@ -61,7 +85,13 @@ pub struct Annual {
     pub counted: i64,
     /// the year's cap for the base date's category
     pub cap: Option<i64>,
+    /// the year's benefit over every insurer's months
     pub benefit: i64,
+    /// of `counted`, this insurer's own months
+    pub counted_here: i64,
+    /// what this insurer pays: the benefit, or its share of it when other
+    /// insurers' months count too (the period's `annual_outpatient_split`)
+    pub share: i64,
     pub months: Vec<CountedMonth>,
     pub steps: Vec<String>,
     pub source: String,
@@ -141,9 +171,10 @@ pub fn compute(rules: &HighCostRules, p: &AnnualPerson<'_>) -> Result<Annual, Hi
             outpatient: m.outpatient,
             outpatient_left: m.outpatient_left,
             counted,
+            insurer: m.insurer.clone(),
         });
     }
-    months.sort_by_key(|m| m.month);
+    months.sort_by(|a, b| (a.month, &a.insurer).cmp(&(b.month, &b.insurer)));
 
     let mut steps = vec![format!(
         "計算期間 {}〜{}（基準日 {}年7月31日）。",
@@ -155,19 +186,27 @@ pub fn compute(rules: &HighCostRules, p: &AnnualPerson<'_>) -> Result<Annual, Hi
         .base_category
         .and_then(|c| period.elderly(c).annual_outpatient);
     let mut counted = 0i64;
+    let mut counted_here = 0i64;
     for m in &months {
         let cat = m.category.map_or("区分なし", |c| c.label());
+        let whose = match &m.insurer {
+            Some(i) => format!("、保険者 {i} の自己負担額証明書"),
+            None => String::new(),
+        };
         if m.counted {
             counted += m.outpatient_left;
+            if m.insurer.is_none() {
+                counted_here += m.outpatient_left;
+            }
             steps.push(format!(
-                "{}（{cat}）：外来の負担 {}円、月の高額療養費の支給後 {}円 を合算",
+                "{}（{cat}{whose}）：外来の負担 {}円、月の高額療養費の支給後 {}円 を合算",
                 format_month(m.month),
                 yen(m.outpatient),
                 yen(m.outpatient_left)
             ));
         } else {
             steps.push(format!(
-                "{}（{cat}）：外来の負担 {}円 は、一般・低所得の月でないため合算しません",
+                "{}（{cat}{whose}）：外来の負担 {}円 は、一般・低所得の月でないため合算しません",
                 format_month(m.month),
                 yen(m.outpatient)
             ));
@@ -188,6 +227,8 @@ pub fn compute(rules: &HighCostRules, p: &AnnualPerson<'_>) -> Result<Annual, Hi
             counted,
             cap: None,
             benefit: 0,
+            counted_here,
+            share: 0,
             months,
             steps,
             source: period.source.clone(),
@@ -201,12 +242,41 @@ pub fn compute(rules: &HighCostRules, p: &AnnualPerson<'_>) -> Result<Annual, Hi
         p.base_category.map_or("", |c| c.label()),
         yen(benefit)
     ));
+    let others = counted - counted_here;
+    let share = if benefit > 0 && others > 0 {
+        let split = period.annual_outpatient_split.as_ref().ok_or_else(|| {
+            err(
+                "year",
+                "the table has no split between insurers for the year",
+                "外来年間合算の保険者間の按分方法が定められていません",
+            )
+        })?;
+        let share = split_share(benefit, counted_here, counted, split.rounding);
+        steps.push(format!(
+            "按分：この保険者の合算額 {}円 ÷ 合計 {}円 × {}円 = {}円（{}。ほかの保険者の分 {}円 はその保険者が支給します）{}",
+            yen(counted_here),
+            yen(counted),
+            yen(benefit),
+            yen(share),
+            match split.rounding {
+                SplitRounding::Floor => "1円未満切り捨て",
+                SplitRounding::HalfUp => "1円未満四捨五入",
+            },
+            yen(benefit - share),
+            if split.provisional { "【暫定】" } else { "" }
+        ));
+        share
+    } else {
+        benefit
+    };
     Ok(Annual {
         year: p.year,
         eligible: true,
         counted,
         cap,
         benefit,
+        counted_here,
+        share,
         months,
         steps,
         source: period.source.clone(),
@@ -236,6 +306,7 @@ mod tests {
             category: Some(c),
             outpatient: left,
             outpatient_left: left,
+            insurer: None,
         }
     }
 
@@ -372,7 +443,84 @@ mod tests {
         assert_eq!(run(&[m]).unwrap_err().field, "months[0].outpatient_left");
     }
 
+    #[test]
+    fn another_insurers_months_count_and_the_benefit_is_shared() {
+        // Eight months here at 12,500 and four at another insurer at
+        // 12,500 (its 自己負担額証明書): 150,000 counted, 6,000 over the
+        // 144,000 cap, of which this insurer pays 100,000 / 150,000.
+        let mut ms = year_of(&[12_500; 12], Elderly::General);
+        for m in ms.iter_mut().take(4) {
+            m.insurer = Some("06130012".into());
+        }
+        let r = compute(
+            &rules(),
+            &AnnualPerson {
+                year: 2025,
+                base_category: Some(Elderly::General),
+                months: &ms,
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            (r.counted, r.counted_here, r.benefit),
+            (150_000, 100_000, 6_000)
+        );
+        assert_eq!(r.share, 4_000);
+        assert!(
+            r.steps
+                .iter()
+                .any(|s| s.contains("保険者 06130012 の自己負担額証明書"))
+        );
+        assert!(
+            r.steps
+                .iter()
+                .any(|s| s.starts_with("按分") && s.contains("【暫定】"))
+        );
+        // A 現役並み month at the other insurer does not count.
+        ms[0].category = Some(Elderly::Genekinami1);
+        let r = compute(
+            &rules(),
+            &AnnualPerson {
+                year: 2025,
+                base_category: Some(Elderly::General),
+                months: &ms,
+            },
+        )
+        .unwrap();
+        assert_eq!((r.counted, r.benefit, r.share), (137_500, 0, 0));
+    }
+
+    #[test]
+    fn the_share_rounds_as_the_table_says() {
+        // 1,000 × 1 / 3 = 333.33…: floor 333, half up 333; × 2 / 3 =
+        // 666.66…: floor 666, half up 667.
+        assert_eq!(split_share(1_000, 1, 3, SplitRounding::Floor), 333);
+        assert_eq!(split_share(1_000, 2, 3, SplitRounding::Floor), 666);
+        assert_eq!(split_share(1_000, 2, 3, SplitRounding::HalfUp), 667);
+        assert_eq!(split_share(1_000, 3, 3, SplitRounding::HalfUp), 1_000);
+        assert_eq!(split_share(1_000, 0, 3, SplitRounding::HalfUp), 0);
+        assert_eq!(split_share(1_000, 5, 3, SplitRounding::Floor), 1_000);
+    }
+
     proptest! {
+        #[test]
+        fn a_share_is_never_more_than_the_benefit_nor_less_than_its_floor(
+            benefit in 0i64..10_000_000,
+            here in 0i64..5_000_000,
+            others in 0i64..5_000_000,
+        ) {
+            let total = here + others;
+            for r in [SplitRounding::Floor, SplitRounding::HalfUp] {
+                let s = split_share(benefit, here, total, r);
+                prop_assert!((0..=benefit).contains(&s));
+                if total > 0 {
+                    // within one yen of the exact proportion
+                    let exact = benefit as f64 * here as f64 / total as f64;
+                    prop_assert!((s as f64 - exact).abs() < 1.0);
+                }
+            }
+        }
+
         #[test]
         fn the_benefit_is_the_excess_of_the_counted_months(
             amounts in proptest::collection::vec((0i64..400_000, 0usize..6), 0..12),
@@ -387,7 +535,7 @@ mod tests {
             let ms: Vec<OutpatientMonth> = amounts
                 .iter()
                 .map(|(a, c)| {
-                    let out = OutpatientMonth { month: m, category: Some(cats[*c]), outpatient: *a, outpatient_left: *a };
+                    let out = OutpatientMonth { month: m, category: Some(cats[*c]), outpatient: *a, outpatient_left: *a, insurer: None };
                     m = m.next();
                     out
                 })

@@ -43,11 +43,14 @@ pub enum BenefitKind {
     TransportBenefit,
     /// 食事療養標準負担額差額
     MealDifference,
+    /// 高額療養費（外来年間合算）: the yearly run's decision for a person
+    AnnualOutpatient,
 }
 
 impl BenefitKind {
-    pub const ALL: [BenefitKind; 6] = [
+    pub const ALL: [BenefitKind; 7] = [
         BenefitKind::HighCostBenefit,
+        BenefitKind::AnnualOutpatient,
         BenefitKind::Reimbursement,
         BenefitKind::ChildbirthGrant,
         BenefitKind::FuneralGrant,
@@ -63,6 +66,7 @@ impl BenefitKind {
             BenefitKind::FuneralGrant => "funeral_grant",
             BenefitKind::TransportBenefit => "transport_benefit",
             BenefitKind::MealDifference => "meal_difference",
+            BenefitKind::AnnualOutpatient => "annual_outpatient",
         }
     }
 
@@ -79,6 +83,48 @@ impl BenefitKind {
             BenefitKind::FuneralGrant => "葬祭費",
             BenefitKind::TransportBenefit => "移送費",
             BenefitKind::MealDifference => "食事療養標準負担額差額",
+            BenefitKind::AnnualOutpatient => "高額療養費（外来年間合算）",
+        }
+    }
+}
+
+/// Why the person paid is who they are (受取人の区分).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum PayeeBasis {
+    /// the person the law pays: the householder (第54条, 第57条の2, 第58条),
+    /// or whoever held the funeral
+    #[default]
+    Entitled,
+    /// an heir (相続人代表者) of that person, who died before being paid:
+    /// the right passes by inheritance (民法 第896条; the NHI law has no
+    /// 未支給 provision)
+    Heir,
+    /// another person the entitled one authorised by a letter (委任); the
+    /// authority ends with the principal's death (民法 第111条)
+    Proxy,
+}
+
+impl PayeeBasis {
+    pub const ALL: [PayeeBasis; 3] = [PayeeBasis::Entitled, PayeeBasis::Heir, PayeeBasis::Proxy];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            PayeeBasis::Entitled => "entitled",
+            PayeeBasis::Heir => "heir",
+            PayeeBasis::Proxy => "proxy",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<PayeeBasis> {
+        let s = s.trim();
+        Self::ALL.into_iter().find(|k| k.code() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            PayeeBasis::Entitled => "本人（世帯主・葬祭を行った方）",
+            PayeeBasis::Heir => "相続人",
+            PayeeBasis::Proxy => "代理人（委任）",
         }
     }
 }
@@ -200,6 +246,15 @@ pub enum Event {
         already: i64,
         rule: String,
     },
+    /// 高額療養費（外来年間合算）: the yearly run's current decision for a
+    /// person and year, and what was already applied for that year
+    AnnualOutpatient {
+        /// 31 July, the year's base date
+        base_date: Date,
+        benefit: i64,
+        already: i64,
+        rule: String,
+    },
 }
 
 impl Event {
@@ -211,6 +266,7 @@ impl Event {
             Event::Transport { .. } => BenefitKind::TransportBenefit,
             Event::HighCost { .. } => BenefitKind::HighCostBenefit,
             Event::MealDifference { .. } => BenefitKind::MealDifference,
+            Event::AnnualOutpatient { .. } => BenefitKind::AnnualOutpatient,
         }
     }
 
@@ -226,6 +282,7 @@ impl Event {
                 service_month_first_day,
                 ..
             } => *service_month_first_day,
+            Event::AnnualOutpatient { base_date, .. } => *base_date,
         }
     }
 
@@ -244,6 +301,9 @@ impl Event {
                 service_month_first_day,
                 ..
             } => first_of_next_month(*service_month_first_day),
+            // the day after the base date (1 August): 保国発1204第2号 as
+            // municipal guides quote it
+            Event::AnnualOutpatient { base_date, .. } => next(*base_date),
         }
     }
 }
@@ -842,6 +902,56 @@ pub fn amount(rules: &BenefitRules, event: &Event) -> Result<Amount, BenefitErro
                 amount,
                 steps,
                 rule: format!("国民健康保険法 第57条の2; {rule}"),
+                provisional: false,
+            }
+        }
+        Event::AnnualOutpatient {
+            base_date,
+            benefit,
+            already,
+            rule,
+        } => {
+            check_yen("benefit", *benefit)?;
+            check_yen("already", *already)?;
+            let year = base_date.year() - 1;
+            if *benefit <= 0 {
+                return Err(refuse(
+                    "year",
+                    "the year's decision has nothing to pay",
+                    "この年度の外来年間合算の決定に支給額がありません",
+                ));
+            }
+            let amount = benefit - already;
+            if amount < 0 {
+                return Err(refuse(
+                    "year",
+                    "the year's decision is now below what was applied for: a recovery (返納) is needed, not a payment",
+                    "この年度の決定額が申請済みの額を下回りました（返納金の処理が必要です）",
+                ));
+            }
+            if amount == 0 {
+                return Err(refuse(
+                    "year",
+                    "the year's decision was applied for in full already",
+                    "この年度の外来年間合算は申請済みです",
+                ));
+            }
+            let mut steps = vec![format!(
+                "計算期間 {year}-08〜{}-07（基準日 {base_date}）: 年間の計算の決定による支給額 {}円",
+                year + 1,
+                yen(*benefit)
+            )];
+            if *already > 0 {
+                steps.push(format!(
+                    "申請済みの {}円を差し引き、追加の支給額 {}円",
+                    yen(*already),
+                    yen(amount)
+                ));
+            }
+            Amount {
+                amount,
+                steps,
+                rule: format!("国民健康保険法 第57条の2, 同法施行令 第29条の2の2; {rule}"),
                 provisional: false,
             }
         }

@@ -77,6 +77,29 @@ pub struct YearlyCapReading {
     pub below_floor_counts: bool,
 }
 
+/// How the annual outpatient benefit of a person insured by more than one
+/// insurer in the year is shared: each insurer pays the benefit in the
+/// proportion its own counted copays bear to the whole (按分), the base
+/// date's insurer computing it from the other insurers' 自己負担額証明書.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct AnnualSplit {
+    /// not yet confirmed from the NHI notice (保国発1204第2号) itself
+    pub provisional: bool,
+    /// how this insurer's share is rounded to the yen
+    pub rounding: SplitRounding,
+    pub source: String,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum SplitRounding {
+    /// fractions of a yen cut
+    Floor,
+    /// 50 sen and over up, below down
+    HalfUp,
+}
+
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum YearlyCapUnit {
@@ -119,6 +142,10 @@ pub struct HighCostPeriod {
     /// how the yearly cap is counted, where the period's limits have one
     #[serde(default)]
     pub yearly_cap: Option<YearlyCapReading>,
+    /// how the annual outpatient benefit is shared between insurers,
+    /// where the period's limits have an annual outpatient cap
+    #[serde(default)]
+    pub annual_outpatient_split: Option<AnnualSplit>,
     pub under_70: Under70Limits,
     pub elderly: ElderlyLimits,
 }
@@ -263,6 +290,15 @@ fn check_period(i: usize, p: &HighCostPeriod) -> Result<(), HighCostError> {
             at("limits"),
             "the 1% part belongs to a, i, u and genekinami; the outpatient limit to general and low income",
             "1%加算と外来限度額の有無が区分に合いません",
+        ));
+    }
+    // An annual outpatient cap needs the rule that shares it.
+    let annual = elderly.iter().any(|(_, l)| l.annual_outpatient.is_some());
+    if annual != p.annual_outpatient_split.is_some() {
+        return Err(err(
+            at("annual_outpatient_split"),
+            "an annual outpatient cap needs its split between insurers (annual_outpatient_split), and only then",
+            "外来年間合算の上限には、保険者間の按分方法（annual_outpatient_split）を定めます",
         ));
     }
     // The yearly cap: for every category or none, with its reading, and
@@ -895,13 +931,19 @@ pub fn compute(rules: &HighCostRules, h: &Household<'_>) -> Result<HighCost, Hig
         if !u.specified_disease {
             continue;
         }
-        let under = members[u.member.as_str()].0 != AgeGroup::Elderly;
+        let (group, turns_75, _) = members[u.member.as_str()];
+        let under = group != AgeGroup::Elderly;
         let high_income = matches!(h.under_70, Some(Under70::A | Under70::I));
-        let limit = if under && high_income && u.dialysis {
+        let whole = if under && high_income && u.dialysis {
             r.specified_disease_dialysis_high_income
         } else {
             r.specified_disease
         };
+        // The month of the 75th birthday halves the 特定疾病 limit too
+        // (10,000 → 5,000 at each insurer; 平成20年政令第357号, from
+        // 2009-01): 坂戸市・福井県後期高齢者医療広域連合 publish it. The
+        // dependant's halving is not extended to it: no source says so.
+        let limit = if turns_75 { whole / 2 } else { whole };
         // The card holds the charge to the limit unless the claim says
         // otherwise.
         if !u.charged_stated {
@@ -910,10 +952,11 @@ pub fn compute(rules: &HighCostRules, h: &Household<'_>) -> Result<HighCost, Hig
         let b = (u.copay - limit).max(0);
         u.bears = u.copay.min(limit);
         steps.push(format!(
-            "⓪ 特定疾病 {}：一部負担金 {}円、限度額 {}円 → 支給 {}円（多数回の回数には数えません）",
+            "⓪ 特定疾病 {}：一部負担金 {}円、限度額 {}円{} → 支給 {}円（多数回の回数には数えません）",
             u.label(),
             yen(u.copay),
             yen(limit),
+            if turns_75 { "（75歳到達月のため2分の1）" } else { "" },
             yen(b)
         ));
         add_benefit(&u.member, b, &mut benefit_of);
@@ -1765,6 +1808,52 @@ mod tests {
         c.dialysis = false;
         let r = run(ym(2026, 7), Some(Under70::A), None, &[], &m, &[c]);
         assert_eq!(r.benefit, 140_000);
+    }
+
+    #[test]
+    fn specified_disease_limit_is_half_in_the_month_of_the_75th_birthday() {
+        // 坂戸市 国保「特定疾病」: 75歳到達月は従前の保険者と半額5千円ずつ.
+        let c = |m: &str| {
+            let mut c = claim(m, "P1", Setting::Outpatient, 200_000, 40_000);
+            c.specified_disease = true;
+            c.dialysis = true;
+            c
+        };
+        let turning = [member("A", date!(1951 - 07 - 15))];
+        let r = run(
+            ym(2026, 7),
+            None,
+            Some(Elderly::General),
+            &[],
+            &turning,
+            &[c("A")],
+        );
+        assert_eq!(r.benefit, 35_000);
+        assert!(
+            r.steps
+                .iter()
+                .any(|s| s.contains("限度額 5,000円（75歳到達月のため2分の1）"))
+        );
+        // The month before, and a member who turns 75 the next month: whole.
+        let r = run(
+            ym(2026, 6),
+            None,
+            Some(Elderly::General),
+            &[],
+            &turning,
+            &[c("A")],
+        );
+        assert_eq!(r.benefit, 30_000);
+        let later = [member("A", date!(1951 - 08 - 15))];
+        let r = run(
+            ym(2026, 7),
+            None,
+            Some(Elderly::General),
+            &[],
+            &later,
+            &[c("A")],
+        );
+        assert_eq!(r.benefit, 30_000);
     }
 
     #[test]

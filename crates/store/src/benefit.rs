@@ -27,6 +27,10 @@ pub struct ApplicationRow {
     pub documents: String,
     pub payee_id: String,
     pub application_account: bool,
+    /// entitled | heir | proxy
+    pub payee_basis: String,
+    /// the person the law pays (the householder, whoever held the funeral)
+    pub entitled_id: Option<String>,
     pub amount: i64,
     pub basis: String,
     pub rule: String,
@@ -42,7 +46,8 @@ pub struct ApplicationRow {
 
 const APPLICATION_COLUMNS: &str = "application_id, kind, subtype, addressee_id, household_number, event_on, \
     event_key, facts, received_on, applicant, documents, payee_id, application_account, amount, basis, rule, \
-    provisional, received_us, received_by, decision, decision_reason, decided_on, decided_us, decided_by";
+    provisional, received_us, received_by, decision, decision_reason, decided_on, decided_us, decided_by, \
+    payee_basis, entitled_id";
 
 pub async fn next_application_id(tx: &mut Tx, insurer: &InsurerNumber) -> Result<i64> {
     Ok(with_tx!(tx, |c| {
@@ -84,7 +89,7 @@ pub async fn insert_application(
     let sql = format!(
         "INSERT INTO benefit_application (insurer_number, {APPLICATION_COLUMNS}) VALUES \
          ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
-         $21, $22, $23, $24, $25)"
+         $21, $22, $23, $24, $25, $26, $27)"
     );
     let done = with_tx!(tx, |c| sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(insurer.as_str().to_string())
@@ -112,6 +117,8 @@ pub async fn insert_application(
         .bind(r.decided_on)
         .bind(r.decided_us)
         .bind(r.decided_by.clone())
+        .bind(r.payee_basis.clone())
+        .bind(r.entitled_id.clone())
         .execute(c)
         .await
         .map(|_| ()));
@@ -752,5 +759,64 @@ pub async fn live_meal_applications(
     .bind(addressee_id.to_string())
     .fetch_all(p)
     .await?
+    }))
+}
+
+/// The day a person died, as the records know it: a current NHI loss for
+/// death (its event day), else a death from the resident-registry feed
+/// (for a householder who was not insured, 擬制世帯主).
+pub async fn death_of(
+    db: &Db,
+    insurer: &InsurerNumber,
+    addressee_id: &str,
+) -> Result<Option<Date>> {
+    let from_eligibility: Option<Date> = with_db!(db, |c| {
+        sqlx::query_scalar(
+            "SELECT MIN(loss_event_on) FROM eligibility_version WHERE insurer_number = $1 \
+             AND addressee_id = $2 AND loss_reason = 'death' AND superseded_us IS NULL AND voided = $3",
+        )
+        .bind(insurer.as_str().to_string())
+        .bind(addressee_id.to_string())
+        .bind(false)
+        .fetch_one(c)
+        .await?
+    });
+    if from_eligibility.is_some() {
+        return Ok(from_eligibility);
+    }
+    Ok(with_db!(db, |c| {
+        sqlx::query_scalar(
+            "SELECT MIN(event_date) FROM registry_event WHERE insurer_number = $1 \
+             AND addressee_id = $2 AND event_type = 'death'",
+        )
+        .bind(insurer.as_str().to_string())
+        .bind(addressee_id.to_string())
+        .fetch_one(c)
+        .await?
+    }))
+}
+
+/// What was applied for a person's annual outpatient benefit of a year
+/// (its base date): the total of the applications decided to pay, and how
+/// many await their decision.
+pub async fn annual_applied(
+    db: &Db,
+    insurer: &InsurerNumber,
+    addressee_id: &str,
+    base_date: Date,
+) -> Result<(i64, i64)> {
+    Ok(with_db!(db, |p| {
+        sqlx::query_as(
+            "SELECT CAST(COALESCE(SUM(CASE WHEN decision = 'pay' THEN amount ELSE 0 END), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(CASE WHEN decision IS NULL THEN 1 ELSE 0 END), 0) AS BIGINT) \
+             FROM benefit_application \
+             WHERE insurer_number = $1 AND kind = 'annual_outpatient' AND addressee_id = $2 \
+             AND event_on = $3",
+        )
+        .bind(insurer.as_str().to_string())
+        .bind(addressee_id.to_string())
+        .bind(base_date)
+        .fetch_one(p)
+        .await?
     }))
 }

@@ -22,6 +22,7 @@ pub mod income;
 pub mod insurer;
 pub mod job;
 pub mod levy;
+pub mod other_insurer;
 pub mod schema;
 pub mod specified_disease;
 #[cfg(feature = "testing")]

@@ -10,7 +10,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use kokuho_app::benefit::{ApplicationInput, ApplicationView, BenefitLine, Decision, EventInput};
+use kokuho_app::benefit::{
+    ApplicationInput, ApplicationView, BenefitLine, Decision, EventInput, PayeeBasis,
+};
 use kokuho_app::payment_run::{PaymentView, RunView};
 use kokuho_app::session::Session;
 use kokuho_app::{AppError, Kokuho};
@@ -86,7 +88,13 @@ fn app_line(v: &ApplicationView, payment: Option<(i64, &'static str)>) -> AppLin
         event_on: wareki_of(v.event_on),
         received: wareki_of(v.received_on),
         received_by: v.received_by.clone(),
-        payee: v.payee_id.clone(),
+        payee: match &v.entitled_id {
+            Some(e) => format!(
+                "{}（{}。支給を受ける方 {e}）",
+                v.payee_id, v.payee_basis_label
+            ),
+            None => v.payee_id.clone(),
+        },
         amount: yen(v.amount),
         status: v.status,
         provisional: v.provisional,
@@ -223,6 +231,12 @@ struct ApplyForm {
     #[serde(default)]
     application_account: Option<String>,
     #[serde(default)]
+    year: String,
+    #[serde(default)]
+    payee_basis: String,
+    #[serde(default)]
+    entitled_id: String,
+    #[serde(default)]
     on: String,
     #[serde(default)]
     funeral_on: String,
@@ -301,6 +315,20 @@ fn input_of(f: &ApplyForm) -> Result<ApplicationInput, AppError> {
     let kind = BenefitKind::parse(&f.kind)
         .ok_or_else(|| AppError::invalid("kind", "unknown kind", "給付の種類が正しくありません"))?;
     let event = match kind {
+        BenefitKind::AnnualOutpatient => EventInput::AnnualOutpatient {
+            year: match number(&f.year) {
+                Some(Some(y)) => i32::try_from(y).map_err(|_| {
+                    AppError::invalid("year", "year: a number", "年度を半角数字で入力してください")
+                })?,
+                _ => {
+                    return Err(AppError::invalid(
+                        "year",
+                        "year: a number",
+                        "年度を半角数字で入力してください",
+                    ));
+                }
+            },
+        },
         BenefitKind::HighCostBenefit => EventInput::HighCost {
             household_number: f.household.trim().to_string(),
             service_month: kokuho_domain::burden::parse_month(f.month.trim()).ok_or_else(|| {
@@ -402,6 +430,18 @@ fn input_of(f: &ApplyForm) -> Result<ApplicationInput, AppError> {
         documents: f.documents.clone(),
         payee_id: Some(f.payee_id.trim().to_string()).filter(|p| !p.is_empty()),
         application_account: f.application_account.is_some(),
+        payee_basis: if f.payee_basis.trim().is_empty() {
+            PayeeBasis::Entitled
+        } else {
+            PayeeBasis::parse(&f.payee_basis).ok_or_else(|| {
+                AppError::invalid(
+                    "payee_basis",
+                    "payee_basis: entitled, heir or proxy",
+                    "受取人の区分を選んでください",
+                )
+            })?
+        },
+        entitled_id: Some(f.entitled_id.trim().to_string()).filter(|p| !p.is_empty()),
         simplified_route: f.simplified_route.is_some(),
     })
 }

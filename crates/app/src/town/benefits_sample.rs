@@ -8,7 +8,7 @@ use kokuho_domain::bank_account::{AccountType, BankAccount};
 use kokuho_formats::zengin::TransferClass;
 use time::{Duration, OffsetDateTime};
 
-use crate::benefit::{ApplicationInput, Decision, EventInput};
+use crate::benefit::{ApplicationInput, Decision, EventInput, PayeeBasis};
 use crate::payment_account::{AccountInput, AccountSource};
 use crate::payment_run::BankContract;
 use crate::session::Session;
@@ -145,6 +145,8 @@ pub async fn demo_benefits(app: &Kokuho, now: OffsetDateTime) -> Result<DemoBene
             documents: "領収書・申請書".into(),
             payee_id: None,
             application_account: false,
+            payee_basis: PayeeBasis::Entitled,
+            entitled_id: None,
             simplified_route: false,
         };
         match c.receive_application(&input, now).await {
