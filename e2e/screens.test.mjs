@@ -500,9 +500,12 @@ test("benefits: a refused intake names why; the supervisor decides; a payment ru
   const asOf = execFileSync(bin, ["eligibility", "as-of", "--date", today, "--reason", "e2e", ...db], {
     env: { ...process.env, KOKUHO_OPERATOR: "demo-clerk" },
   }).toString().replace(/^\uFEFF/, "");
+  // columns: …, 宛名番号 (4), …, 世帯番号 (13); names hold no commas
   const insured = asOf.trim().split(/\r?\n/).slice(1).map((l) => l.split(","));
-  const patient = insured[0][4];
-  const proxy = insured.find((r) => r[4] !== patient)[4];
+  const [patientRow] = insured;
+  const patient = patientRow[4];
+  // the proxy lives in another household: never the householder paid
+  const proxy = insured.find((r) => r[13] !== patientRow[13])[4];
   const transport = async (payee, account) => {
     // the form of the last refusal is shown open
     if ((await clerk.locator("details:has(#apply-transport_benefit)").getAttribute("open")) === null) {

@@ -50,6 +50,9 @@ pub struct AnnualBasis {
     pub months: Vec<AnnualBasisMonth>,
     pub steps: Vec<String>,
     pub source: String,
+    /// the benefit is a share of the year's by a split not yet confirmed
+    #[serde(default)]
+    pub provisional: bool,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -417,6 +420,7 @@ impl Kokuho {
                     .collect(),
                 steps,
                 source: result.source.clone(),
+                provisional: result.provisional,
             };
             computed.insert(
                 person.clone(),
@@ -748,6 +752,60 @@ pub struct OtherCertificateInput {
 
 pub use kokuho_store::other_insurer::OtherMonthRow;
 
+/// Reads the months of a certificate as the clerk types them, one a line
+/// (or one an argument): `YYYY-MM,CATEGORY,OUTPATIENT,LEFT`, CATEGORY 一般,
+/// 低所得Ⅱ, 低所得Ⅰ, 現役並みⅠ … or `-` for none. Blank lines are skipped;
+/// a bad line is named with its number.
+pub fn parse_other_months<'a>(
+    lines: impl IntoIterator<Item = &'a str>,
+) -> Result<Vec<OtherMonthInput>> {
+    let mut out = Vec::new();
+    for (i, line) in lines.into_iter().enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let bad = || AppError::Invalid {
+            field: "months",
+            message_en: format!(
+                "line {}: {line:?}: expected YYYY-MM,CATEGORY,OUTPATIENT,LEFT",
+                i + 1
+            ),
+            message_ja: format!(
+                "{}行目「{line}」：「年月,区分,外来の自己負担額,支給後の額」の形で入力してください（例 2026-08,一般,50000,46000）",
+                i + 1
+            ),
+        };
+        let parts: Vec<&str> = line.split([',', '、', '，']).map(str::trim).collect();
+        let [month, category, outpatient, left] = parts[..] else {
+            return Err(bad());
+        };
+        let yen = |s: &str| -> Option<i64> {
+            let digits: String = s
+                .chars()
+                .filter(|c| *c != '円' && *c != '，')
+                .map(|c| match c {
+                    '０'..='９' => {
+                        char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c)
+                    }
+                    c => c,
+                })
+                .collect();
+            digits.parse().ok()
+        };
+        out.push(OtherMonthInput {
+            month: parse_month(month).ok_or_else(bad)?,
+            category: match category {
+                "-" | "" | "なし" => None,
+                c => Some(Elderly::from_label(c).ok_or_else(bad)?),
+            },
+            outpatient: yen(outpatient).ok_or_else(bad)?,
+            outpatient_left: yen(left).ok_or_else(bad)?,
+        });
+    }
+    Ok(out)
+}
+
 impl Kokuho {
     /// Keeps the months of another insurer's 自己負担額証明書 — all or
     /// nothing — for the yearly run to add to this insurer's months.
@@ -904,6 +962,17 @@ impl Kokuho {
             what: "entry",
             message_ja: "取り消せる入力がありません",
         })
+    }
+
+    /// A person's annual outpatient decisions, every version, the latest
+    /// year and version first; and their entries from other insurers.
+    pub async fn annual_history(
+        &self,
+        addressee_id: &str,
+    ) -> Result<(Vec<AnnualDecisionRow>, Vec<OtherMonthRow>)> {
+        let decisions = repo::person_decisions(&self.db, &self.insurer, addressee_id).await?;
+        let others = self.other_insurer_months(addressee_id).await?;
+        Ok((decisions, others))
     }
 
     /// A person's entries from other insurers' certificates, voided ones too.

@@ -151,6 +151,24 @@ pub struct ApplicationView {
     pub decided_by: Option<String>,
 }
 
+impl ApplicationView {
+    /// Everyone the application is about, for the access record: the
+    /// insured person, the payee and, for an heir or a proxy, the person
+    /// the law pays.
+    pub fn persons(&self) -> Vec<String> {
+        let mut v = vec![self.addressee_id.clone()];
+        for p in [Some(&self.payee_id), self.entitled_id.as_ref()]
+            .into_iter()
+            .flatten()
+        {
+            if !v.contains(p) {
+                v.push(p.clone());
+            }
+        }
+        v
+    }
+}
+
 pub(crate) fn view(r: &ApplicationRow) -> ApplicationView {
     let kind = BenefitKind::parse(&r.kind);
     let sub = r.subtype.as_deref().and_then(ReimbursementType::parse);
@@ -202,6 +220,20 @@ fn invalid(field: &'static str, en: impl Into<String>, ja: impl Into<String>) ->
     AppError::invalid(field, en, ja)
 }
 
+/// Free text is kept as typed, shown on screens and printed on notices: a
+/// My Number typed into it by mistake is refused, never kept.
+fn no_my_number(field: &'static str, text: &str) -> Result<()> {
+    // full-width digits count too (the scan reads both)
+    if crate::leak_scan::count_my_numbers(text.as_bytes()) > 0 {
+        return Err(invalid(
+            field,
+            "the text looks like it holds a My Number: it is not kept",
+            "個人番号と思われる数字は入力できません",
+        ));
+    }
+    Ok(())
+}
+
 fn insured_on(periods: &[elig::PeriodVersion], day: Date) -> bool {
     periods
         .iter()
@@ -209,6 +241,39 @@ fn insured_on(periods: &[elig::PeriodVersion], day: Date) -> bool {
 }
 
 impl Kokuho {
+    /// A death recorded since the counter may have changed who is to be
+    /// paid: the entitled person's own payment and a proxy's authority end
+    /// with their death (民法 第111条), and a payee who died cannot be
+    /// paid. Refused so the supervisor decides 不支給 and the heir applies.
+    async fn payee_still_stands(&self, app: &ApplicationRow) -> Result<()> {
+        let basis = PayeeBasis::parse(&app.payee_basis).unwrap_or_default();
+        let entitled = app.entitled_id.as_deref().unwrap_or(&app.payee_id);
+        if basis != PayeeBasis::Heir
+            && let Some(on) = repo::death_of(&self.db, &self.insurer, entitled).await?
+        {
+            return Err(AppError::Conflict {
+                message_en: format!(
+                    "the person entitled ({entitled}) died on {on}: decide 不支給 and receive the heir's application"
+                ),
+                message_ja: format!(
+                    "支給を受ける方（{entitled}）は {on} に亡くなっています。不支給と決定し、相続人からの申請を受け付けてください"
+                ),
+            });
+        }
+        if basis != PayeeBasis::Entitled
+            && let Some(on) = repo::death_of(&self.db, &self.insurer, &app.payee_id).await?
+        {
+            return Err(AppError::Conflict {
+                message_en: format!("the payee ({}) died on {on}", app.payee_id),
+                message_ja: format!(
+                    "受取人（{}）は {on} に亡くなっています。不支給と決定し、改めて申請を受け付けてください",
+                    app.payee_id
+                ),
+            });
+        }
+        Ok(())
+    }
+
     /// Whom the law pays (the householder on the day, or whoever held the
     /// funeral) and who is paid: that person, their heir once they have
     /// died, or the person they authorised while they live.
@@ -262,8 +327,25 @@ impl Kokuho {
                     "世帯主が登録されていません",
                 )
             })?;
-            AddresseeId::parse(&holder)?.to_owned()
+            let holder = AddresseeId::parse(&holder)?.to_owned();
+            // whom the law pays is not the caller's to choose here
+            if let Some(named) = named("entitled_id", &input.entitled_id)?
+                && named != holder
+            {
+                return Err(invalid(
+                    "entitled_id",
+                    format!("the law pays the householder on the day ({holder}) for this benefit"),
+                    format!("この給付はその日の世帯主（{holder}）に支給します"),
+                ));
+            }
+            holder
         };
+        kokuho_store::addressee::get_person(&self.db, &self.insurer, &entitled)
+            .await?
+            .ok_or(AppError::NotFound {
+                what: "entitled person",
+                message_ja: "支給を受ける方（葬祭を行った方）の宛名がありません",
+            })?;
         let died = repo::death_of(&self.db, &self.insurer, entitled.as_str()).await?;
         let payee = match input.payee_basis {
             PayeeBasis::Entitled => {
@@ -497,6 +579,11 @@ impl Kokuho {
                 "申請者を入力してください",
             ));
         }
+        no_my_number("applicant", &input.applicant)?;
+        no_my_number("documents", &input.documents)?;
+        if let EventInput::Reimbursement { reference, .. } = &input.event {
+            no_my_number("reference", reference)?;
+        }
         // The event, the person it is about, its household and the key
         // that makes a second application for it a duplicate.
         let (event, person, household, key, subtype) = match &input.event {
@@ -519,6 +606,22 @@ impl Kokuho {
                         "この方・年度の外来年間合算の計算結果がありません（先に年間の計算を実行してください）",
                     )
                 })?;
+                if kokuho_store::other_insurer::changed_since(
+                    &self.db,
+                    &self.insurer,
+                    person.as_str(),
+                    i64::from(*year),
+                    decision.recorded_us,
+                )
+                .await?
+                {
+                    return Err(AppError::Conflict {
+                        message_en: format!(
+                            "another insurer's certificate for the year {year} was entered or voided after the decision: run the year again first"
+                        ),
+                        message_ja: "この決定の後に、ほかの保険者の自己負担額証明書の入力が変わりました。年間の計算をやり直してから申請してください".into(),
+                    });
+                }
                 let base_date = kokuho_domain::annual_outpatient::year_months(*year)
                     .and_then(|(_, last)| last.last_day())
                     .ok_or_else(|| invalid("year", "year out of range", "年度が範囲外です"))?;
@@ -557,6 +660,7 @@ impl Kokuho {
                         base_date,
                         benefit: decision.benefit,
                         already,
+                        provisional: crate::annual_outpatient::basis_of(&decision).provisional,
                         rule: format!(
                             "外来年間合算 年間計算 第{}回 (決定 第{}版)",
                             decision.run_id, decision.version_no
@@ -1074,8 +1178,12 @@ impl Kokuho {
                     message_ja: "金額が暫定の規則によるため支給決定できません（規則表の確定値を設定してから受け付け直してください）".into(),
                 });
             }
-            Decision::Pay => ("pay", None),
+            Decision::Pay => {
+                self.payee_still_stands(&app).await?;
+                ("pay", None)
+            }
             Decision::Refuse { reason } if !reason.trim().is_empty() => {
+                no_my_number("reason", reason)?;
                 ("refuse", Some(reason.trim()))
             }
             Decision::Refuse { .. } => {

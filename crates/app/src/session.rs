@@ -69,6 +69,21 @@ impl Session<'_> {
 
     /// Checks a permission before the shell even reads the request's input,
     /// so a refused actor learns nothing from validation messages.
+    /// A person named by the user, as it may be logged: a well-formed
+    /// 宛名番号, never raw input — a My Number typed into the field by
+    /// mistake is refused before anything is checked or logged.
+    fn person_subject(field: &'static str, raw: &str) -> Result<String> {
+        let id = AddresseeId::parse(raw.trim()).map_err(|e| AppError::from(e).for_field(field))?;
+        if crate::leak_scan::count_my_numbers(id.as_str().as_bytes()) > 0 {
+            return Err(AppError::invalid(
+                field,
+                "that looks like a My Number, not an addressee number",
+                "個人番号ではなく宛名番号を入力してください",
+            ));
+        }
+        Ok(id.as_str().to_string())
+    }
+
     pub async fn require(&self, p: Permission, now: OffsetDateTime) -> Result<()> {
         self.check(p, None, &[], now).await
     }
@@ -1155,7 +1170,7 @@ impl Session<'_> {
         c: &crate::annual_outpatient::OtherCertificateInput,
         now: OffsetDateTime,
     ) -> Result<Vec<i64>> {
-        let person = c.addressee_id.trim().to_string();
+        let person = Self::person_subject("addressee_id", &c.addressee_id)?;
         self.check(
             Permission::HighCost,
             None,
@@ -1163,9 +1178,13 @@ impl Session<'_> {
             now,
         )
         .await?;
+        let c = crate::annual_outpatient::OtherCertificateInput {
+            addressee_id: person.clone(),
+            ..c.clone()
+        };
         let ids = self
             .app
-            .record_other_insurer_months(c, &self.actor.account, now)
+            .record_other_insurer_months(&c, &self.actor.account, now)
             .await?;
         self.log(
             "other_insurer_months_record",
@@ -1182,6 +1201,49 @@ impl Session<'_> {
         )
         .await?;
         Ok(ids)
+    }
+
+    /// A person's annual outpatient decisions (every version, the latest
+    /// year first) and the months entered from other insurers'
+    /// certificates, access-logged with the person and the payees.
+    pub async fn annual_history(
+        &self,
+        addressee_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<(
+        Vec<crate::annual_outpatient::AnnualDecisionRow>,
+        Vec<crate::annual_outpatient::OtherMonthRow>,
+    )> {
+        let person = Self::person_subject("person", addressee_id)?;
+        self.check(
+            Permission::HighCost,
+            None,
+            std::slice::from_ref(&person),
+            now,
+        )
+        .await?;
+        let (decisions, others) = self.app.annual_history(&person).await?;
+        let mut subjects = vec![person];
+        for d in &decisions {
+            if let Some(h) = &d.householder_id
+                && !subjects.contains(h)
+            {
+                subjects.push(h.clone());
+            }
+        }
+        self.log(
+            "annual_outpatient_view",
+            &subjects,
+            None,
+            &format!(
+                "{} decision version(s), {} entries of other insurers shown",
+                decisions.len(),
+                others.len()
+            ),
+            now,
+        )
+        .await?;
+        Ok((decisions, others))
     }
 
     /// Voids an entry of another insurer's certificate.
@@ -1215,7 +1277,7 @@ impl Session<'_> {
         addressee_id: &str,
         now: OffsetDateTime,
     ) -> Result<Vec<crate::annual_outpatient::OtherMonthRow>> {
-        let person = addressee_id.trim().to_string();
+        let person = Self::person_subject("person", addressee_id)?;
         self.check(
             Permission::HighCost,
             None,
@@ -2080,8 +2142,7 @@ impl Session<'_> {
             .app
             .receive_application(input, &self.actor.account, now)
             .await?;
-        let mut subjects = vec![v.addressee_id.clone(), v.payee_id.clone()];
-        subjects.extend(v.entitled_id.clone());
+        let subjects = v.persons();
         self.log(
             "benefit_application_write",
             &subjects,
@@ -2118,7 +2179,7 @@ impl Session<'_> {
             .await?;
         self.log(
             "benefit_decision",
-            &[v.addressee_id.clone(), v.payee_id.clone()],
+            &v.persons(),
             None,
             &format!("application {application_id}: {}", v.status),
             now,
@@ -2207,7 +2268,7 @@ impl Session<'_> {
         let v = self.app.application_view(application_id).await?;
         self.log(
             "benefit_view",
-            &[v.addressee_id.clone(), v.payee_id.clone()],
+            &v.persons(),
             None,
             &format!("application {application_id}"),
             now,
@@ -2224,10 +2285,7 @@ impl Session<'_> {
     ) -> Result<Vec<crate::benefit::ApplicationView>> {
         self.check(Permission::BenefitApply, None, &[], now).await?;
         let v = self.app.decision_queue(limit).await?;
-        let persons: BTreeSet<String> = v
-            .iter()
-            .flat_map(|a| [a.addressee_id.clone(), a.payee_id.clone()])
-            .collect();
+        let persons: BTreeSet<String> = v.iter().flat_map(|a| a.persons()).collect();
         self.log(
             "benefit_view",
             &persons.into_iter().collect::<Vec<_>>(),

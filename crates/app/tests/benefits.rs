@@ -229,6 +229,21 @@ async fn applications_are_checked_then_decided_by_another_supervisor() {
                 ),
                 "reference",
             ),
+            // a My Number typed into free text, in either width
+            (
+                ApplicationInput {
+                    applicant: "本人 123456789018".into(),
+                    ..input(&p, transport(1000))
+                },
+                "applicant",
+            ),
+            (
+                ApplicationInput {
+                    documents: "領収書（１２３４５６７８９０１８）".into(),
+                    ..input(&p, transport(1000))
+                },
+                "documents",
+            ),
             // a payee other than the householder for a birth
             (
                 ApplicationInput {
@@ -294,6 +309,19 @@ async fn applications_are_checked_then_decided_by_another_supervisor() {
             .decide_application(
                 v.application_id,
                 &Decision::Refuse { reason: " ".into() },
+                date!(2026 - 11 - 25),
+                T0,
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(field_of(&e), "reason");
+        // nor a My Number in it
+        let e = sup
+            .decide_application(
+                v.application_id,
+                &Decision::Refuse {
+                    reason: "番号 123456789018 の方".into(),
+                },
                 date!(2026 - 11 - 25),
                 T0,
             )
@@ -1434,5 +1462,42 @@ async fn an_heir_or_a_proxy_is_paid_by_the_rules_of_whom_the_law_pays() {
         );
         assert!(v.application_account);
         assert_eq!(v.payee_basis_label, "相続人");
+    }
+}
+
+/// Applications received at the same moment at several counters all get a
+/// number: on PostgreSQL the MAX+1 numbers wait for each other instead of
+/// one failing on the primary key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn applications_received_at_once_all_get_a_number() {
+    for t in all_backends().await {
+        let app = town(&t).await;
+        let a = actors(&app).await;
+        let people = insured(&app).await;
+        let apply = |i: usize| {
+            let (app, clerk) = (app.clone(), a.clerk.clone());
+            let person = people[i].addressee_id.clone();
+            tokio::spawn(async move {
+                Session {
+                    app: &app,
+                    actor: &clerk,
+                }
+                .receive_application(&input(&person, transport(1_000 + i as i64)), T0)
+                .await
+                .map(|v| v.application_id)
+            })
+        };
+        let handles: Vec<_> = (0..6).map(apply).collect();
+        let mut ids = Vec::new();
+        for h in handles {
+            ids.push(
+                h.await
+                    .unwrap()
+                    .unwrap_or_else(|e| panic!("{}: {e:?}", t.name)),
+            );
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), 6, "{}: {ids:?}", t.name);
     }
 }

@@ -663,32 +663,6 @@ enum OtherInsurerAction {
     },
 }
 
-/// `YYYY-MM,CATEGORY,OUTPATIENT,LEFT` of `high-cost other-insurer add`.
-fn parse_other_month(
-    s: &str,
-) -> Result<kokuho_app::annual_outpatient::OtherMonthInput, kokuho_app::AppError> {
-    let bad = || {
-        kokuho_app::AppError::invalid(
-            "month",
-            format!("{s:?}: expected YYYY-MM,CATEGORY,OUTPATIENT,LEFT"),
-            format!("{s}：「年月,区分,外来の自己負担額,支給後の額」の形で入力してください"),
-        )
-    };
-    let parts: Vec<&str> = s.split(',').map(str::trim).collect();
-    let [month, category, outpatient, left] = parts[..] else {
-        return Err(bad());
-    };
-    Ok(kokuho_app::annual_outpatient::OtherMonthInput {
-        month: kokuho_domain::burden::parse_month(month).ok_or_else(bad)?,
-        category: match category {
-            "-" | "" => None,
-            c => Some(kokuho_domain::burden::Elderly::from_label(c).ok_or_else(bad)?),
-        },
-        outpatient: outpatient.parse().map_err(|_| bad())?,
-        outpatient_left: left.parse().map_err(|_| bad())?,
-    })
-}
-
 #[derive(Subcommand)]
 enum SpecifiedDiseaseAction {
     /// Record a certification; the limit comes from the dated high-cost table
@@ -1969,10 +1943,9 @@ async fn high_cost_command(action: HighCostAction) -> anyhow::Result<()> {
                 certificate,
                 months,
             } => {
-                let months = months
-                    .iter()
-                    .map(|m| parse_other_month(m))
-                    .collect::<Result<Vec<_>, _>>()?;
+                let months = kokuho_app::annual_outpatient::parse_other_months(
+                    months.iter().map(String::as_str),
+                )?;
                 let (app, actor) = open_session(&db).await?;
                 let ids = Session {
                     app: &app,

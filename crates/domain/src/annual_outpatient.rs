@@ -92,6 +92,9 @@ pub struct Annual {
     /// what this insurer pays: the benefit, or its share of it when other
     /// insurers' months count too (the period's `annual_outpatient_split`)
     pub share: i64,
+    /// the share rests on a split not yet confirmed (the table's
+    /// `annual_outpatient_split.provisional`)
+    pub provisional: bool,
     pub months: Vec<CountedMonth>,
     pub steps: Vec<String>,
     pub source: String,
@@ -229,6 +232,7 @@ pub fn compute(rules: &HighCostRules, p: &AnnualPerson<'_>) -> Result<Annual, Hi
             benefit: 0,
             counted_here,
             share: 0,
+            provisional: false,
             months,
             steps,
             source: period.source.clone(),
@@ -243,6 +247,7 @@ pub fn compute(rules: &HighCostRules, p: &AnnualPerson<'_>) -> Result<Annual, Hi
         yen(benefit)
     ));
     let others = counted - counted_here;
+    let mut provisional = false;
     let share = if benefit > 0 && others > 0 {
         let split = period.annual_outpatient_split.as_ref().ok_or_else(|| {
             err(
@@ -265,6 +270,7 @@ pub fn compute(rules: &HighCostRules, p: &AnnualPerson<'_>) -> Result<Annual, Hi
             yen(benefit - share),
             if split.provisional { "【暫定】" } else { "" }
         ));
+        provisional = split.provisional;
         share
     } else {
         benefit
@@ -277,6 +283,7 @@ pub fn compute(rules: &HighCostRules, p: &AnnualPerson<'_>) -> Result<Annual, Hi
         benefit,
         counted_here,
         share,
+        provisional,
         months,
         steps,
         source: period.source.clone(),
@@ -466,6 +473,7 @@ mod tests {
             (150_000, 100_000, 6_000)
         );
         assert_eq!(r.share, 4_000);
+        assert!(r.provisional);
         assert!(
             r.steps
                 .iter()
@@ -500,6 +508,13 @@ mod tests {
         assert_eq!(split_share(1_000, 3, 3, SplitRounding::HalfUp), 1_000);
         assert_eq!(split_share(1_000, 0, 3, SplitRounding::HalfUp), 0);
         assert_eq!(split_share(1_000, 5, 3, SplitRounding::Floor), 1_000);
+        // Cut to the yen, the parts may come to less than the benefit: the
+        // remainder is nobody's until the NHI rule is read.
+        assert_eq!(
+            split_share(1_000, 1, 3, SplitRounding::Floor)
+                + split_share(1_000, 2, 3, SplitRounding::Floor),
+            999
+        );
     }
 
     proptest! {

@@ -254,6 +254,8 @@ pub enum Event {
         benefit: i64,
         already: i64,
         rule: String,
+        /// the benefit is this insurer's share by a split not yet confirmed
+        provisional: bool,
     },
 }
 
@@ -910,6 +912,7 @@ pub fn amount(rules: &BenefitRules, event: &Event) -> Result<Amount, BenefitErro
             benefit,
             already,
             rule,
+            provisional,
         } => {
             check_yen("benefit", *benefit)?;
             check_yen("already", *already)?;
@@ -952,7 +955,7 @@ pub fn amount(rules: &BenefitRules, event: &Event) -> Result<Amount, BenefitErro
                 amount,
                 steps,
                 rule: format!("国民健康保険法 第57条の2, 同法施行令 第29条の2の2; {rule}"),
-                provisional: false,
+                provisional: *provisional,
             }
         }
     };
@@ -1218,6 +1221,43 @@ mod tests {
                 .reason_ja
                 .contains("返納")
         );
+    }
+
+    #[test]
+    fn an_annual_outpatient_decision_pays_its_difference_and_lapses_from_1_august() {
+        let r = rules();
+        let ev = |benefit, already, provisional| Event::AnnualOutpatient {
+            base_date: date!(2027 - 07 - 31),
+            benefit,
+            already,
+            rule: "run".into(),
+            provisional,
+        };
+        let a = amount(&r, &ev(26_000, 0, false)).unwrap();
+        assert_eq!((a.amount, a.provisional), (26_000, false));
+        assert!(a.rule.contains("第29条の2の2"));
+        assert_eq!(
+            amount(&r, &ev(26_000, 14_000, false)).unwrap().amount,
+            12_000
+        );
+        // A share by a provisional split stays provisional: it cannot be
+        // decided to pay until the split is confirmed.
+        assert!(amount(&r, &ev(26_000, 0, true)).unwrap().provisional);
+        for (benefit, already, says) in [
+            (26_000, 26_000, "申請済み"),
+            (9_000, 12_000, "返納"),
+            (0, 0, "支給額がありません"),
+        ] {
+            let e = amount(&r, &ev(benefit, already, false)).unwrap_err();
+            assert_eq!(e.field, "year");
+            assert!(e.reason_ja.contains(says), "{}", e.reason_ja);
+        }
+        // The person must be insured on the base date; two years run from
+        // the day after it.
+        let e = ev(1, 0, false);
+        assert_eq!(e.insured_on(), date!(2027 - 07 - 31));
+        assert_eq!(e.lapse_from(), date!(2027 - 08 - 01));
+        assert_eq!(last_day_to_apply(e.lapse_from()), date!(2029 - 07 - 31));
     }
 
     #[test]

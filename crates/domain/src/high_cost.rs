@@ -1854,6 +1854,19 @@ mod tests {
             &[c("A")],
         );
         assert_eq!(r.benefit, 30_000);
+        // A birthday on the 2nd and on the last day of the month: halved.
+        for born in [date!(1951 - 07 - 02), date!(1951 - 07 - 31)] {
+            let m = [member("A", born)];
+            let r = run(
+                ym(2026, 7),
+                None,
+                Some(Elderly::General),
+                &[],
+                &m,
+                &[c("A")],
+            );
+            assert_eq!(r.benefit, 35_000, "{born}");
+        }
     }
 
     #[test]

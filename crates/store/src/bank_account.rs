@@ -29,6 +29,7 @@ const COLUMNS: &str = "account_id, addressee_id, source, bank_code, branch_code,
     holder_transfer, confirmed_on, recorded_us, recorded_by, ended_us, ended_by";
 
 pub async fn next_id(tx: &mut Tx, insurer: &InsurerNumber) -> Result<i64> {
+    crate::db::lock_ids(tx, 7_461_642).await?;
     Ok(with_tx!(tx, |c| sqlx::query_scalar(
         "SELECT COALESCE(MAX(account_id), 0) + 1 FROM bank_account WHERE insurer_number = $1"
     )

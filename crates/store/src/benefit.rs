@@ -50,6 +50,7 @@ const APPLICATION_COLUMNS: &str = "application_id, kind, subtype, addressee_id, 
     payee_basis, entitled_id";
 
 pub async fn next_application_id(tx: &mut Tx, insurer: &InsurerNumber) -> Result<i64> {
+    crate::db::lock_ids(tx, 7_461_640).await?;
     Ok(with_tx!(tx, |c| {
         sqlx::query_scalar(
         "SELECT COALESCE(MAX(application_id), 0) + 1 FROM benefit_application WHERE insurer_number = $1"
@@ -169,7 +170,7 @@ pub async fn awaiting_decision(
         .await?))
 }
 
-/// A person's applications, as the insured person or as the payee, the
+/// A person's applications, as the insured person, the payee or the person the law pays, the
 /// latest first.
 pub async fn of_person(
     db: &Db,
@@ -178,7 +179,7 @@ pub async fn of_person(
 ) -> Result<Vec<ApplicationRow>> {
     let sql = format!(
         "SELECT {APPLICATION_COLUMNS} FROM benefit_application WHERE insurer_number = $1 \
-         AND (addressee_id = $2 OR payee_id = $2) ORDER BY application_id DESC"
+         AND (addressee_id = $2 OR payee_id = $2 OR entitled_id = $2) ORDER BY application_id DESC"
     );
     Ok(with_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(insurer.as_str().to_string())
@@ -277,6 +278,7 @@ const RUN_COLUMNS: &str = "run_id, due_by, pay_on, status, transfers, total, wit
     written_by, settled_us, settled_by";
 
 pub async fn next_run_id(tx: &mut Tx, insurer: &InsurerNumber) -> Result<i64> {
+    crate::db::lock_ids(tx, 7_461_641).await?;
     Ok(with_tx!(tx, |c| sqlx::query_scalar(
         "SELECT COALESCE(MAX(run_id), 0) + 1 FROM payment_run WHERE insurer_number = $1"
     )
@@ -613,6 +615,7 @@ pub async fn settings(db: &Db, insurer: &InsurerNumber) -> Result<Option<Setting
 /// Records a new version of the bank contract (its number is taken here).
 pub async fn insert_settings(tx: &mut Tx, insurer: &InsurerNumber, r: &SettingsRow) -> Result<i64> {
     let ins = insurer.as_str().to_string();
+    crate::db::lock_ids(tx, 7_461_643).await?;
     let version: i64 = with_tx!(tx, |c| {
         sqlx::query_scalar(
         "SELECT COALESCE(MAX(version_no), 0) + 1 FROM payment_settings WHERE insurer_number = $1"
@@ -764,7 +767,8 @@ pub async fn live_meal_applications(
 
 /// The day a person died, as the records know it: a current NHI loss for
 /// death (its event day), else a death from the resident-registry feed
-/// (for a householder who was not insured, 擬制世帯主).
+/// (for a householder who was not insured, 擬制世帯主) that a clerk did
+/// not reject as wrong.
 pub async fn death_of(
     db: &Db,
     insurer: &InsurerNumber,
@@ -786,8 +790,10 @@ pub async fn death_of(
     }
     Ok(with_db!(db, |c| {
         sqlx::query_scalar(
-            "SELECT MIN(event_date) FROM registry_event WHERE insurer_number = $1 \
-             AND addressee_id = $2 AND event_type = 'death'",
+            "SELECT MIN(e.event_date) FROM registry_event e WHERE e.insurer_number = $1 \
+             AND e.addressee_id = $2 AND e.event_type = 'death' AND NOT EXISTS ( \
+             SELECT 1 FROM eligibility_proposal p WHERE p.insurer_number = e.insurer_number \
+             AND p.event_id = e.event_id AND p.status = 'rejected')",
         )
         .bind(insurer.as_str().to_string())
         .bind(addressee_id.to_string())

@@ -183,3 +183,17 @@ impl Tx {
         Ok(())
     }
 }
+
+/// Numbers taken as MAX+1 are serialised on PostgreSQL by a
+/// transaction-scoped advisory lock per kind of number (`key`), so two
+/// writers at once wait for each other rather than one failing on the
+/// primary key; SQLite lets one writer in at a time anyway.
+pub async fn lock_ids(tx: &mut Tx, key: i64) -> Result<()> {
+    if let Tx::Pg(t) = tx {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(key)
+            .execute(&mut **t)
+            .await?;
+    }
+    Ok(())
+}

@@ -34,12 +34,7 @@ pub async fn insert(
     insurer: &InsurerNumber,
     rows: &[OtherMonthRow],
 ) -> Result<Vec<i64>> {
-    if let Tx::Pg(t) = tx {
-        // ids are MAX+1: one writer at a time per database
-        sqlx::query("SELECT pg_advisory_xact_lock(7461639)")
-            .execute(&mut **t)
-            .await?;
-    }
+    crate::db::lock_ids(tx, 7_461_639).await?;
     let mut next: i64 = with_tx!(tx, |c| {
         sqlx::query_scalar(
             "SELECT COALESCE(MAX(entry_id), 0) + 1 FROM other_insurer_month WHERE insurer_number = $1",
@@ -76,7 +71,7 @@ pub async fn insert(
             Err(sqlx::Error::Database(e))
                 if e.is_unique_violation()
                     && (e.constraint() == Some("other_insurer_month_once")
-                        || e.message().contains("other_insurer")) =>
+                        || e.message().contains("other_insurer_month.month")) =>
             {
                 return Err(StoreError::Duplicate {
                     what: "month already entered from the same insurer",
@@ -110,7 +105,7 @@ pub async fn void(
     if row.is_some() {
         with_tx!(tx, |c| sqlx::query(
             "UPDATE other_insurer_month SET voided_us = $3, voided_by = $4 \
-             WHERE insurer_number = $1 AND entry_id = $2"
+             WHERE insurer_number = $1 AND entry_id = $2 AND voided_us IS NULL"
         )
         .bind(insurer.as_str().to_string())
         .bind(entry_id)
@@ -159,4 +154,26 @@ pub async fn of_year_known_at(
         .bind(known_at_us)
         .fetch_all(p)
         .await?))
+}
+
+/// Whether a person's entries of a year were recorded or voided after a
+/// time (a decision made before no longer holds).
+pub async fn changed_since(
+    db: &Db,
+    insurer: &InsurerNumber,
+    addressee_id: &str,
+    year: i64,
+    since_us: i64,
+) -> Result<bool> {
+    let n: i64 = with_db!(db, |p| sqlx::query_scalar(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM other_insurer_month WHERE insurer_number = $1 \
+         AND addressee_id = $2 AND year = $3 AND (recorded_us > $4 OR voided_us > $4)"
+    )
+    .bind(insurer.as_str().to_string())
+    .bind(addressee_id.to_string())
+    .bind(year)
+    .bind(since_us)
+    .fetch_one(p)
+    .await?);
+    Ok(n > 0)
 }

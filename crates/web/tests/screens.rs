@@ -924,6 +924,76 @@ async fn claims_are_imported_and_checked_from_the_jobs_page_and_listed_with_reas
         let (_, _, page) = benefits.get("/ui/high-cost/yearly-cap?year=2025").await;
         assert!(page.contains(r#"id="yearly-none""#), "{page}");
 
+        // A person's years: no decision yet; another insurer's certificate
+        // entered (a bad line refused with the text kept), then voided.
+        let person: String = kokuho_store::with_db!(&t.db, |p| {
+            sqlx::query_scalar(
+            "SELECT addressee_id FROM addressee WHERE insurer_number = $1 ORDER BY addressee_id LIMIT 1"
+        )
+        .bind(app.insurer.as_str().to_string())
+        .fetch_one(p)
+        .await
+        .unwrap()
+        });
+        let (st, page) = benefits
+            .form("/ui/high-cost/annual", &[("person", &person)])
+            .await;
+        assert_eq!(st, StatusCode::OK, "{page}");
+        assert!(page.contains(r#"id="no-annual-decisions""#), "{page}");
+        assert!(page.contains(r#"id="other-insurer-form""#), "{page}");
+        let other = |months: &'static str| {
+            [
+                ("person", person.clone()),
+                ("year", "2026".to_string()),
+                ("insurer", "06130012".to_string()),
+                ("certificate", "第42号".to_string()),
+                ("months", months.to_string()),
+            ]
+        };
+        let fields = other("2026-08,一般,50000,46000\n2026-13,一般,1,1");
+        let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let (st, page) = benefits
+            .form("/ui/high-cost/annual/other-insurer", &refs)
+            .await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+        assert!(
+            page.contains(r#"id="annual-error""#) && page.contains("2行目"),
+            "{page}"
+        );
+        assert!(
+            page.contains("2026-13,一般,1,1"),
+            "the text is given back: {page}"
+        );
+        let fields = other("2026-08,一般,50000,46000\n2026-09,-,1000,1000");
+        let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let (st, page) = benefits
+            .form("/ui/high-cost/annual/other-insurer", &refs)
+            .await;
+        assert_eq!(st, StatusCode::OK, "{page}");
+        assert!(page.contains("2か月分を記録しました"), "{page}");
+        assert_eq!(
+            page.matches(r#"class="other-insurer-month""#).count(),
+            2,
+            "{page}"
+        );
+        let entry: i64 = kokuho_store::with_db!(&t.db, |p| sqlx::query_scalar(
+            "SELECT MIN(entry_id) FROM other_insurer_month WHERE insurer_number = $1"
+        )
+        .bind(app.insurer.as_str().to_string())
+        .fetch_one(p)
+        .await
+        .unwrap());
+        let entry = entry.to_string();
+        let (st, page) = benefits
+            .form(
+                "/ui/high-cost/annual/other-insurer/void",
+                &[("person", person.as_str()), ("entry", entry.as_str())],
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{page}");
+        assert!(page.contains("を取り消しました"), "{page}");
+        assert!(page.contains("取消（"), "{page}");
+
         // Others may not look (each signs in once: a TOTP code is not
         // accepted twice).
         for account in ["demo-levy", "demo-clerk"] {
@@ -947,6 +1017,10 @@ async fn claims_are_imported_and_checked_from_the_jobs_page_and_listed_with_reas
             assert_eq!(st, StatusCode::FORBIDDEN, "{account}");
             let (st, _) = other
                 .form("/ui/high-cost", &[("household", &household)])
+                .await;
+            assert_eq!(st, StatusCode::FORBIDDEN, "{account}");
+            let (st, _) = other
+                .form("/ui/high-cost/annual", &[("person", &person)])
                 .await;
             assert_eq!(st, StatusCode::FORBIDDEN, "{account}");
             let (st, _) = other
