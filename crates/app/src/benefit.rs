@@ -625,8 +625,13 @@ impl Kokuho {
                 let base_date = kokuho_domain::annual_outpatient::year_months(*year)
                     .and_then(|(_, last)| last.last_day())
                     .ok_or_else(|| invalid("year", "year out of range", "年度が範囲外です"))?;
-                let (already, waiting) =
+                let (applied, waiting) =
                     repo::annual_applied(&self.db, &self.insurer, person.as_str(), base_date)
+                        .await?;
+                // what was recovered (返納) no longer counts as applied for
+                let already = applied
+                    - self
+                        .recovered_for("annual_outpatient", person.as_str(), &year.to_string())
                         .await?;
                 if waiting > 0 {
                     return Err(AppError::Conflict {
@@ -696,8 +701,13 @@ impl Kokuho {
                 let first = service_month.first_day().ok_or_else(|| {
                     invalid("service_month", "not a month", "診療月が正しくありません")
                 })?;
-                let (already, waiting) =
+                let (applied, waiting) =
                     repo::high_cost_applied(&self.db, &self.insurer, household_number, first)
+                        .await?;
+                // what was recovered (返納) no longer counts as applied for
+                let already = applied
+                    - self
+                        .recovered_for("high_cost_benefit", household_number, &month)
                         .await?;
                 if waiting > 0 {
                     return Err(AppError::Conflict {

@@ -18,6 +18,7 @@ pub mod leak_scan;
 pub mod levy;
 pub mod payment_account;
 pub mod payment_run;
+pub mod recovery;
 pub mod registry;
 pub mod registry_feed;
 pub mod retention;

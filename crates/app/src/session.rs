@@ -2258,6 +2258,91 @@ impl Session<'_> {
         Ok(r)
     }
 
+    /// Assesses a recovery (返納金) of an event paid above its current
+    /// decision: a supervisor's act, access-logged with the debtor.
+    pub async fn assess_recovery(
+        &self,
+        event: &crate::recovery::RecoveryEvent,
+        assessed_on: Date,
+        due_by: Date,
+        now: OffsetDateTime,
+    ) -> Result<crate::recovery::RecoveryRow> {
+        self.check(Permission::BenefitDecide, None, &[], now)
+            .await?;
+        let r = self
+            .app
+            .assess_recovery(event, assessed_on, due_by, &self.actor.account, now)
+            .await?;
+        let mut subjects = vec![r.debtor_id.clone()];
+        if r.kind == "annual_outpatient" && r.subject != r.debtor_id {
+            subjects.push(r.subject.clone());
+        }
+        self.log(
+            "benefit_recovery_assess",
+            &subjects,
+            None,
+            &format!(
+                "recovery {}: {} {} {}, {} yen owed by {}",
+                r.recovery_id, r.kind, r.subject, r.period, r.amount, r.due_by
+            ),
+            now,
+        )
+        .await?;
+        Ok(r)
+    }
+
+    /// Records a recovery repaid (the benefits clerk), or cancels one
+    /// assessed in error (a supervisor), access-logged with the debtor.
+    pub async fn settle_recovery(
+        &self,
+        recovery_id: i64,
+        repaid: bool,
+        on: Date,
+        note: &str,
+        now: OffsetDateTime,
+    ) -> Result<crate::recovery::RecoveryRow> {
+        let p = if repaid {
+            Permission::BenefitApply
+        } else {
+            Permission::BenefitDecide
+        };
+        self.check(p, None, &[], now).await?;
+        let r = self
+            .app
+            .settle_recovery(recovery_id, repaid, on, note, &self.actor.account, now)
+            .await?;
+        self.log(
+            "benefit_recovery_settle",
+            std::slice::from_ref(&r.debtor_id),
+            None,
+            &format!("recovery {recovery_id}: {} on {on}", r.status),
+            now,
+        )
+        .await?;
+        Ok(r)
+    }
+
+    /// Recoveries, the latest first, access-logged with the debtors.
+    pub async fn recoveries(
+        &self,
+        owed: bool,
+        limit: i64,
+        now: OffsetDateTime,
+    ) -> Result<Vec<crate::recovery::RecoveryRow>> {
+        self.check(Permission::BenefitApply, None, &[], now).await?;
+        let v = self.app.recoveries(owed, limit).await?;
+        let debtors: BTreeSet<String> = v.iter().map(|r| r.debtor_id.clone()).collect();
+        self.log(
+            "benefit_recovery_view",
+            &debtors.into_iter().collect::<Vec<_>>(),
+            None,
+            &format!("{} recoveries shown", v.len()),
+            now,
+        )
+        .await?;
+        Ok(v)
+    }
+
     /// One application, access-logged.
     pub async fn application(
         &self,

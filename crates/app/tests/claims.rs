@@ -1363,6 +1363,98 @@ async fn the_annual_outpatient_run_pays_what_passes_the_years_cap() {
         )
         .await
         .unwrap();
+        // Recovery (返納): while the decided 14,000 has not been paid, no
+        // assessment; once paid, July run again leaving 5,000 less makes
+        // the year 9,000, so the householder owes 5,000.
+        use kokuho_app::recovery::RecoveryEvent;
+        let year_event = RecoveryEvent::AnnualOutpatient {
+            addressee_id: target.addressee_id.clone(),
+            year: 2026,
+        };
+        let day = date!(2027 - 10 - 02);
+        let e = s
+            .assess_recovery(&year_event, day, date!(2027 - 10 - 31), at)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&e, AppError::Conflict { message_en, .. } if message_en.contains("not been paid")),
+            "{e:?}"
+        );
+        kokuho_store::with_db!(&t.db, |p| {
+            sqlx::query(
+            "INSERT INTO payment (insurer_number, run_id, application_id, line, payee_id, account_id, \
+             bank_code, branch_code, account_type, number, holder_transfer, amount, outcome) \
+             VALUES ($1, 1, $2, 1, $3, 1, '0166', '201', '1', '1234567', 'ﾃｽﾄ', 14000, 'paid')"
+        )
+        .bind(app.insurer.as_str().to_string())
+        .bind(v.application_id)
+        .bind(v.payee_id.clone())
+        .execute(p)
+        .await
+        .map(|_| ())
+        .unwrap()
+        });
+        book_month(15, months[11].clone(), 5_000, true, 0).await;
+        let sixth = s
+            .run_annual_outpatient(2026, None, at + time::Duration::hours(1))
+            .await
+            .unwrap();
+        assert_eq!(sixth.benefit, 9_000);
+        let at = at + time::Duration::hours(2);
+        // Applying now would pay less than was paid: a recovery is needed.
+        let e = c.receive_application(&apply, at).await.unwrap_err();
+        assert!(format!("{e:?}").contains("返納"), "{e:?}");
+        // The clerk may not assess; the supervisor does.
+        let e = c
+            .assess_recovery(&year_event, day, date!(2027 - 10 - 31), at)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, AppError::Forbidden { .. }), "{e:?}");
+        let rec = s
+            .assess_recovery(&year_event, day, date!(2027 - 10 - 31), at)
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                rec.paid_total,
+                rec.due_total,
+                rec.amount,
+                rec.status.as_str()
+            ),
+            (14_000, 9_000, 5_000, "assessed")
+        );
+        assert_eq!(rec.debtor_id, v.payee_id);
+        assert!(
+            rec.basis.contains("14,000 − 9,000 − 0 = 5,000円"),
+            "{}",
+            rec.basis
+        );
+        // Assessed once: nothing more is owed, and the year counts as
+        // applied for in full.
+        let e = s
+            .assess_recovery(&year_event, day, date!(2027 - 10 - 31), at)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, AppError::Conflict { .. }), "{e:?}");
+        let e = c.receive_application(&apply, at).await.unwrap_err();
+        assert!(
+            matches!(&e, AppError::Conflict { message_ja, .. } if message_ja.contains("申請済み")),
+            "{e:?}"
+        );
+        // Repaid, recorded by the clerk; settled once.
+        let repaid = c
+            .settle_recovery(rec.recovery_id, true, day, "納付書により納付", at)
+            .await
+            .unwrap();
+        assert_eq!(repaid.status, "repaid");
+        let e = s
+            .settle_recovery(rec.recovery_id, false, day, "誤り", at)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, AppError::Conflict { .. }), "{e:?}");
+        assert_eq!(s.recoveries(true, 10, at).await.unwrap().len(), 0);
+        assert_eq!(s.recoveries(false, 10, at).await.unwrap().len(), 1);
+
         // A year with no decision for the person: refused with the field.
         let e = c
             .receive_application(

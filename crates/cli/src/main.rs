@@ -457,6 +457,11 @@ enum BenefitsAction {
         #[command(subcommand)]
         action: SimplifiedAction,
     },
+    /// Recoveries (返納金) of benefits paid above a later decision
+    Recovery {
+        #[command(subcommand)]
+        action: RecoveryAction,
+    },
     /// Decide applications: --pay, or --refuse REASON (a supervisor other
     /// than the clerk who received them); each id decided on its own
     Decide {
@@ -621,6 +626,77 @@ enum DocumentsAction {
         #[command(flatten)]
         db: DbArgs,
     },
+}
+
+#[derive(Subcommand)]
+enum RecoveryAction {
+    /// Assess what the payee owes for an event paid above its current
+    /// decision (a supervisor): --household H --month YYYY-MM (高額療養費)
+    /// or --person ID --year YYYY (外来年間合算); prints its number last
+    Assess {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        household: Option<String>,
+        #[arg(long)]
+        month: Option<String>,
+        #[arg(long)]
+        person: Option<String>,
+        #[arg(long)]
+        year: Option<i32>,
+        /// The day of assessment (調定日); default today
+        #[arg(long)]
+        on: Option<String>,
+        /// The day to repay by (納期限)
+        #[arg(long)]
+        due_by: String,
+    },
+    /// Recoveries, the latest first
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Only those still owed
+        #[arg(long)]
+        owed: bool,
+    },
+    /// Record a recovery repaid
+    Repaid {
+        #[command(flatten)]
+        db: DbArgs,
+        id: i64,
+        /// The day it was repaid; default today
+        #[arg(long)]
+        on: Option<String>,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Cancel a recovery assessed in error (a supervisor), with the reason
+    Cancel {
+        #[command(flatten)]
+        db: DbArgs,
+        id: i64,
+        #[arg(long)]
+        note: String,
+    },
+}
+
+fn print_recovery(r: &kokuho_app::recovery::RecoveryRow) {
+    println!(
+        "recovery {}: {} {} {} — {} yen owed by {} (paid {}, due {}), repay by {}, {}",
+        r.recovery_id,
+        r.kind,
+        r.subject,
+        r.period,
+        r.amount,
+        r.debtor_id,
+        r.paid_total,
+        r.due_total,
+        r.due_by,
+        r.status
+    );
+    for step in r.basis.lines() {
+        println!("  {step}");
+    }
 }
 
 #[derive(Subcommand)]
@@ -2566,6 +2642,91 @@ async fn benefits_command(action: BenefitsAction) -> anyhow::Result<()> {
             .await?;
             print_application(&v);
             println!("{}", v.application_id);
+        }
+        BenefitsAction::Recovery { action } => {
+            use kokuho_app::recovery::RecoveryEvent;
+            let now = OffsetDateTime::now_utc();
+            let today = kokuho_app::local_date(now);
+            match action {
+                RecoveryAction::Assess {
+                    db,
+                    household,
+                    month,
+                    person,
+                    year,
+                    on,
+                    due_by,
+                } => {
+                    let event = match (household, month, person, year) {
+                        (Some(h), Some(m), None, None) => RecoveryEvent::HighCost {
+                            household_number: h,
+                            service_month: parse_month_arg("month", &m)?,
+                        },
+                        (None, None, Some(p), Some(y)) => RecoveryEvent::AnnualOutpatient {
+                            addressee_id: p,
+                            year: y,
+                        },
+                        _ => {
+                            return Err(AppError::invalid(
+                                "event",
+                                "give --household and --month, or --person and --year",
+                                "--household と --month、または --person と --year を指定してください",
+                            )
+                            .into());
+                        }
+                    };
+                    let assessed_on = match on {
+                        Some(d) => parse_date_arg("on", &d)?,
+                        None => today,
+                    };
+                    let due_by = parse_date_arg("due_by", &due_by)?;
+                    let (app, actor) = open_session(&db).await?;
+                    let r = Session {
+                        app: &app,
+                        actor: &actor,
+                    }
+                    .assess_recovery(&event, assessed_on, due_by, now)
+                    .await?;
+                    print_recovery(&r);
+                    println!("{}", r.recovery_id);
+                }
+                RecoveryAction::List { db, owed } => {
+                    let (app, actor) = open_session(&db).await?;
+                    for r in (Session {
+                        app: &app,
+                        actor: &actor,
+                    })
+                    .recoveries(owed, 1000, now)
+                    .await?
+                    {
+                        print_recovery(&r);
+                    }
+                }
+                RecoveryAction::Repaid { db, id, on, note } => {
+                    let on = match on {
+                        Some(d) => parse_date_arg("on", &d)?,
+                        None => today,
+                    };
+                    let (app, actor) = open_session(&db).await?;
+                    let r = Session {
+                        app: &app,
+                        actor: &actor,
+                    }
+                    .settle_recovery(id, true, on, &note, now)
+                    .await?;
+                    print_recovery(&r);
+                }
+                RecoveryAction::Cancel { db, id, note } => {
+                    let (app, actor) = open_session(&db).await?;
+                    let r = Session {
+                        app: &app,
+                        actor: &actor,
+                    }
+                    .settle_recovery(id, false, today, &note, now)
+                    .await?;
+                    print_recovery(&r);
+                }
+            }
         }
         BenefitsAction::SimplifiedRoute { action } => match action {
             SimplifiedAction::Add {

@@ -873,11 +873,11 @@ pub fn amount(rules: &BenefitRules, event: &Event) -> Result<Amount, BenefitErro
             let amount = refund - already;
             if amount < 0 {
                 // a later run lowered the benefit: what was paid above it is
-                // to be returned (返納), which is not built
+                // to be returned (返納金, assessed by the supervisor)
                 return Err(refuse(
                     "service_month",
                     "the month's decision is now below what was applied for: a recovery (返納) is needed, not a payment",
-                    "この診療月の決定額が申請済みの額を下回りました（返納金の処理が必要です）",
+                    "この診療月の決定額が申請済みの額を下回りました（係長が返納金を調定してください）",
                 ));
             }
             if amount == 0 {
@@ -929,7 +929,7 @@ pub fn amount(rules: &BenefitRules, event: &Event) -> Result<Amount, BenefitErro
                 return Err(refuse(
                     "year",
                     "the year's decision is now below what was applied for: a recovery (返納) is needed, not a payment",
-                    "この年度の決定額が申請済みの額を下回りました（返納金の処理が必要です）",
+                    "この年度の決定額が申請済みの額を下回りました（係長が返納金を調定してください）",
                 ));
             }
             if amount == 0 {

@@ -23,6 +23,7 @@ pub mod insurer;
 pub mod job;
 pub mod levy;
 pub mod other_insurer;
+pub mod recovery;
 pub mod schema;
 pub mod specified_disease;
 #[cfg(feature = "testing")]

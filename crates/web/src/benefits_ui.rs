@@ -35,6 +35,8 @@ pub fn routes() -> axum::Router<Kokuho> {
         .route("/ui/benefits/apply", post(apply))
         .route("/ui/benefits/decide", post(decide))
         .route("/ui/benefits/history", post(history))
+        .route("/ui/benefits/recovery", post(recovery_assess))
+        .route("/ui/benefits/recovery/settle", post(recovery_settle))
         .route("/ui/payments", get(payments_page))
         .route("/ui/payments/create", post(create_run))
         .route("/ui/payments/{id}", get(run_page))
@@ -123,6 +125,17 @@ struct BenefitsPage {
     history_of: String,
     history: Vec<AppLine>,
     reimbursement_types: Vec<(&'static str, &'static str)>,
+    recoveries: Vec<RecoveryLine>,
+}
+
+struct RecoveryLine {
+    id: i64,
+    event: String,
+    debtor: String,
+    amount: String,
+    assessed: String,
+    due_by: String,
+    steps: Vec<String>,
 }
 
 const FIELDS: [&str; 17] = [
@@ -187,6 +200,25 @@ async fn show(
         },
         None => Vec::new(),
     };
+    let recoveries = match s.recoveries(true, 100, now()).await {
+        Ok(v) => v
+            .iter()
+            .map(|r| RecoveryLine {
+                id: r.recovery_id,
+                event: if r.kind == "high_cost_benefit" {
+                    format!("高額療養費 世帯 {} {}", r.subject, r.period)
+                } else {
+                    format!("外来年間合算 {} {}年度", r.subject, r.period)
+                },
+                debtor: r.debtor_id.clone(),
+                amount: yen(r.amount),
+                assessed: format!("{}（{}）", wareki_of(r.assessed_on), r.assessed_by),
+                due_by: wareki_of(r.due_by),
+                steps: r.basis.lines().map(str::to_string).collect(),
+            })
+            .collect(),
+        Err(e) => return refused("給付", &e),
+    };
     render(
         BenefitsPage {
             user: Some(user.bar()),
@@ -204,9 +236,128 @@ async fn show(
                 .iter()
                 .map(|t| (t.code(), t.label()))
                 .collect(),
+            recoveries,
         },
         status,
     )
+}
+
+#[derive(Deserialize)]
+struct RecoveryForm {
+    csrf: String,
+    #[serde(default)]
+    household: String,
+    #[serde(default)]
+    month: String,
+    #[serde(default)]
+    person: String,
+    #[serde(default)]
+    year: String,
+    #[serde(default)]
+    due_by: String,
+}
+
+async fn recovery_assess(
+    State(app): State<Kokuho>,
+    user: UiUser,
+    Form(f): Form<RecoveryForm>,
+) -> Response {
+    use kokuho_app::recovery::RecoveryEvent;
+    if let Err(e) = check_form(&app, &user, &f.csrf).await {
+        return refused("給付", &e);
+    }
+    let s = Session {
+        app: &app,
+        actor: &user.actor,
+    };
+    let outcome = async {
+        let event = if !f.household.trim().is_empty() {
+            RecoveryEvent::HighCost {
+                household_number: f.household.trim().to_string(),
+                service_month: kokuho_domain::burden::parse_month(f.month.trim()).ok_or_else(
+                    || {
+                        AppError::invalid(
+                            "service_month",
+                            "month must be YYYY-MM",
+                            "診療年月は 2026-09 の形式で入力してください",
+                        )
+                    },
+                )?,
+            }
+        } else {
+            RecoveryEvent::AnnualOutpatient {
+                addressee_id: f.person.trim().to_string(),
+                year: f.year.trim().parse().map_err(|_| {
+                    AppError::invalid(
+                        "year",
+                        "year: a number",
+                        "世帯番号と診療年月、または宛名番号と年度を入力してください",
+                    )
+                })?,
+            }
+        };
+        let today = kokuho_app::local_date(now());
+        let due_by = date_field("due_by", &f.due_by)?;
+        s.assess_recovery(&event, today, due_by, now()).await
+    }
+    .await
+    .map(|r| {
+        format!(
+            "返納金 第{}号を調定しました：{}（納期限 {}）",
+            r.recovery_id,
+            yen(r.amount),
+            wareki_of(r.due_by)
+        )
+    });
+    show(&app, &user, "", Some(outcome), None).await
+}
+
+#[derive(Deserialize)]
+struct SettleForm {
+    csrf: String,
+    id: i64,
+    /// repaid | cancel
+    action: String,
+    #[serde(default)]
+    on: String,
+    #[serde(default)]
+    note: String,
+}
+
+async fn recovery_settle(
+    State(app): State<Kokuho>,
+    user: UiUser,
+    Form(f): Form<SettleForm>,
+) -> Response {
+    if let Err(e) = check_form(&app, &user, &f.csrf).await {
+        return refused("給付", &e);
+    }
+    let s = Session {
+        app: &app,
+        actor: &user.actor,
+    };
+    let repaid = f.action == "repaid";
+    let outcome = async {
+        let on = if f.on.trim().is_empty() {
+            kokuho_app::local_date(now())
+        } else {
+            date_field("on", &f.on)?
+        };
+        s.settle_recovery(f.id, repaid, on, &f.note, now()).await
+    }
+    .await
+    .map(|r| {
+        format!(
+            "返納金 第{}号：{}",
+            r.recovery_id,
+            if repaid {
+                "納付を記録しました"
+            } else {
+                "取り消しました"
+            }
+        )
+    });
+    show(&app, &user, "", Some(outcome), None).await
 }
 
 async fn benefits_page(State(app): State<Kokuho>, user: UiUser) -> Response {

@@ -1069,8 +1069,26 @@ async fn a_benefit_goes_from_the_counter_to_the_transfer_file_on_screen() {
         let (s, _, b) = clerk.get("/ui/benefits").await;
         assert_eq!(s, StatusCode::OK, "{b}");
         assert!(b.contains("決定待ちの申請（0 件）"), "{b}");
+        assert!(b.contains("返納金（未納 0 件）"), "{b}");
+        assert!(
+            !b.contains(r#"id="recovery-assess""#),
+            "a clerk does not assess"
+        );
         let (s, _, _) = levy.get("/ui/benefits").await;
         assert_eq!(s, StatusCode::FORBIDDEN);
+        // A recovery: the clerk may not assess one; for a month nothing
+        // was paid for, the supervisor is told so and nothing is kept.
+        let recovery = [
+            ("household", "0000000001"),
+            ("month", "2026-09"),
+            ("due_by", "2026-12-25"),
+        ];
+        let (s, _) = clerk.form("/ui/benefits/recovery", &recovery).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let (s, b) = sup.form("/ui/benefits/recovery", &recovery).await;
+        assert_eq!(s, StatusCode::CONFLICT, "{b}");
+        assert!(b.contains("支払済みの給付がありません"), "{b}");
+        assert!(b.contains(r#"id="recovery-assess""#), "{b}");
 
         // A cost that is not a number: refused, named, nothing kept.
         let on = day.to_string();

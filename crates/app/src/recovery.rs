@@ -1,0 +1,312 @@
+//! Recoveries (返納金): a benefit paid, then decided lower by a later run
+//! (a claim returned or corrected), leaves the payee owing the difference
+//! (民法 第703条, 不当利得). The benefits supervisor assesses it from what
+//! was paid for the event, the current decision and earlier recoveries;
+//! the clerk records the repayment, or the supervisor cancels an
+//! assessment made in error. What is recovered is taken off what the
+//! event counts as applied for, so a later higher decision pays only the
+//! new difference.
+
+use kokuho_domain::annual_outpatient::year_months;
+use kokuho_domain::burden::{format_month, yen};
+use kokuho_domain::eligibility::YearMonth;
+use kokuho_domain::id::AddresseeId;
+use kokuho_store::recovery as repo;
+pub use kokuho_store::recovery::RecoveryRow;
+use time::{Date, OffsetDateTime};
+
+use crate::eligibility::{Actor, in_tx, to_us};
+use crate::{AppError, Kokuho, Result, local_date};
+
+/// The event a recovery is for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RecoveryEvent {
+    /// 高額療養費 of a household's service month
+    HighCost {
+        household_number: String,
+        service_month: YearMonth,
+    },
+    /// 外来年間合算 of a person's year (its August's year)
+    AnnualOutpatient { addressee_id: String, year: i32 },
+}
+
+/// The event as the tables name it, and what is due on it now.
+struct Resolved {
+    kind: &'static str,
+    subject: String,
+    period: String,
+    event_on: Date,
+    due: i64,
+    decision: String,
+}
+
+fn invalid(field: &'static str, en: impl Into<String>, ja: impl Into<String>) -> AppError {
+    AppError::invalid(field, en, ja)
+}
+
+impl Kokuho {
+    async fn resolve_recovery(&self, event: &RecoveryEvent) -> Result<Resolved> {
+        match event {
+            RecoveryEvent::HighCost {
+                household_number,
+                service_month,
+            } => {
+                let month = format_month(*service_month);
+                let event_on = service_month.first_day().ok_or_else(|| {
+                    invalid("service_month", "not a month", "診療月が正しくありません")
+                })?;
+                let current = kokuho_store::high_cost::household_decisions(
+                    &self.db,
+                    &self.insurer,
+                    household_number.trim(),
+                )
+                .await?
+                .into_iter()
+                .find(|d| d.service_month == month && d.superseded_us.is_none());
+                Ok(Resolved {
+                    kind: "high_cost_benefit",
+                    subject: household_number.trim().to_string(),
+                    period: month.clone(),
+                    event_on,
+                    due: current.as_ref().map_or(0, |d| d.refund),
+                    decision: current.map_or_else(
+                        || "月次計算の決定なし".to_string(),
+                        |d| format!("月次計算 第{}回 決定第{}版", d.run_id, d.version_no),
+                    ),
+                })
+            }
+            RecoveryEvent::AnnualOutpatient { addressee_id, year } => {
+                let person = AddresseeId::parse(addressee_id.trim())
+                    .map_err(|e| AppError::from(e).for_field("addressee_id"))?;
+                let event_on = year_months(*year)
+                    .and_then(|(_, last)| last.last_day())
+                    .ok_or_else(|| invalid("year", "year out of range", "年度が範囲外です"))?;
+                let current = kokuho_store::annual_outpatient::person_decisions(
+                    &self.db,
+                    &self.insurer,
+                    person.as_str(),
+                )
+                .await?
+                .into_iter()
+                .find(|d| d.year == i64::from(*year) && d.superseded_us.is_none());
+                Ok(Resolved {
+                    kind: "annual_outpatient",
+                    subject: person.as_str().to_string(),
+                    period: year.to_string(),
+                    event_on,
+                    due: current.as_ref().map_or(0, |d| d.benefit),
+                    decision: current.map_or_else(
+                        || "年間の計算の決定なし".to_string(),
+                        |d| format!("年間の計算 第{}回 決定第{}版", d.run_id, d.version_no),
+                    ),
+                })
+            }
+        }
+    }
+
+    /// What an event's earlier recoveries claim back (taken off what the
+    /// event counts as applied for).
+    pub(crate) async fn recovered_for(
+        &self,
+        kind: &str,
+        subject: &str,
+        period: &str,
+    ) -> Result<i64> {
+        Ok(repo::recovered_db(&self.db, &self.insurer, kind, subject, period).await?)
+    }
+
+    /// Assesses what the payee owes for an event: paid − due now − earlier
+    /// recoveries. Refused while a benefit decided for the event has not
+    /// been paid (its transfer's outcome decides what was paid), and when
+    /// nothing is owed.
+    pub async fn assess_recovery(
+        &self,
+        event: &RecoveryEvent,
+        assessed_on: Date,
+        due_by: Date,
+        actor: Actor<'_>,
+        now: OffsetDateTime,
+    ) -> Result<RecoveryRow> {
+        if assessed_on > local_date(now) {
+            return Err(invalid(
+                "assessed_on",
+                "the day of assessment is in the future",
+                "調定日が未来の日付です",
+            ));
+        }
+        if due_by < assessed_on {
+            return Err(invalid(
+                "due_by",
+                "the day to repay by is before the assessment",
+                "納期限が調定日より前です",
+            ));
+        }
+        let r = self.resolve_recovery(event).await?;
+        let at = to_us(now);
+        in_tx!(self.db, |tx| {
+            // the number first: on PostgreSQL it serialises assessments
+            let id = repo::next_id(&mut tx, &self.insurer).await?;
+            let (paid, unpaid) =
+                repo::paid_for_event(&mut tx, &self.insurer, r.kind, &r.subject, r.event_on)
+                    .await?;
+            if !unpaid.is_empty() {
+                let ids: Vec<String> = unpaid.iter().map(i64::to_string).collect();
+                return Err(AppError::Conflict {
+                    message_en: format!(
+                        "application(s) {} decided to pay have not been paid yet: record the payment run's outcome first",
+                        ids.join(", ")
+                    ),
+                    message_ja: format!(
+                        "支給決定した申請（受付番号 {}）の支払が済んでいません。支払の結果を記録してから返納額を計算してください",
+                        ids.join("、")
+                    ),
+                });
+            }
+            let paid_total: i64 = paid.iter().map(|p| p.2).sum();
+            let Some((_, debtor, _)) = paid.last() else {
+                return Err(AppError::Conflict {
+                    message_en: "nothing was paid for the event".into(),
+                    message_ja: "この支給事由には支払済みの給付がありません".into(),
+                });
+            };
+            let recovered =
+                repo::recovered(&mut tx, &self.insurer, r.kind, &r.subject, &r.period).await?;
+            let amount = paid_total - r.due - recovered;
+            if amount <= 0 {
+                return Err(AppError::Conflict {
+                    message_en: format!(
+                        "nothing is owed: paid {paid_total}, due now {}, recovered or claimed {recovered}",
+                        r.due
+                    ),
+                    message_ja: format!(
+                        "返納の必要はありません（支払済み {}円、現在の決定 {}円、返納済み・請求中 {}円）",
+                        yen(paid_total),
+                        yen(r.due),
+                        yen(recovered)
+                    ),
+                });
+            }
+            let mut basis = vec![format!(
+                "支払済み {}円（受付番号 {}）",
+                yen(paid_total),
+                paid.iter()
+                    .map(|p| p.0.to_string())
+                    .collect::<Vec<_>>()
+                    .join("・")
+            )];
+            basis.push(format!(
+                "現在の決定（{}）による額 {}円",
+                r.decision,
+                yen(r.due)
+            ));
+            if recovered > 0 {
+                basis.push(format!(
+                    "これまでの返納額（返納済み・請求中） {}円",
+                    yen(recovered)
+                ));
+            }
+            basis.push(format!(
+                "返納額 {} − {} − {} = {}円",
+                yen(paid_total),
+                yen(r.due),
+                yen(recovered),
+                yen(amount)
+            ));
+            let row = RecoveryRow {
+                recovery_id: id,
+                kind: r.kind.to_string(),
+                subject: r.subject.clone(),
+                period: r.period.clone(),
+                debtor_id: debtor.clone(),
+                paid_total,
+                due_total: r.due,
+                amount,
+                basis: basis.join("\n"),
+                assessed_on,
+                due_by,
+                assessed_us: at,
+                assessed_by: actor.to_string(),
+                status: "assessed".into(),
+                settled_on: None,
+                settled_note: None,
+                settled_us: None,
+                settled_by: None,
+            };
+            repo::insert(&mut tx, &self.insurer, &row).await?;
+            Ok(row)
+        })
+    }
+
+    /// Records an assessment repaid (`repaid`), or cancels one made in
+    /// error (a note is required).
+    pub async fn settle_recovery(
+        &self,
+        recovery_id: i64,
+        repaid: bool,
+        on: Date,
+        note: &str,
+        actor: Actor<'_>,
+        now: OffsetDateTime,
+    ) -> Result<RecoveryRow> {
+        let note = note.trim();
+        if !repaid && note.is_empty() {
+            return Err(invalid(
+                "note",
+                "a cancellation needs its reason",
+                "取り消す理由を入力してください",
+            ));
+        }
+        if crate::leak_scan::count_my_numbers(note.as_bytes()) > 0 {
+            return Err(invalid(
+                "note",
+                "the note looks like it holds a My Number",
+                "個人番号と思われる数字は入力できません",
+            ));
+        }
+        let row = repo::get(&self.db, &self.insurer, recovery_id)
+            .await?
+            .ok_or(AppError::NotFound {
+                what: "recovery",
+                message_ja: "該当する返納金がありません",
+            })?;
+        if on < row.assessed_on || on > local_date(now) {
+            return Err(invalid(
+                "on",
+                "the day is before the assessment or in the future",
+                "日付が調定日より前か、未来の日付です",
+            ));
+        }
+        let at = to_us(now);
+        let status = if repaid { "repaid" } else { "cancelled" };
+        let done = in_tx!(self.db, |tx| {
+            Ok(repo::settle(
+                &mut tx,
+                &self.insurer,
+                recovery_id,
+                status,
+                on,
+                note,
+                at,
+                actor,
+            )
+            .await?)
+        })?;
+        if !done {
+            return Err(AppError::Conflict {
+                message_en: format!("recovery {recovery_id} is settled already"),
+                message_ja: "この返納金は処理済みです".into(),
+            });
+        }
+        repo::get(&self.db, &self.insurer, recovery_id)
+            .await?
+            .ok_or(AppError::NotFound {
+                what: "recovery",
+                message_ja: "該当する返納金がありません",
+            })
+    }
+
+    /// Assessments, the latest first (only those still owed when `owed`).
+    pub async fn recoveries(&self, owed: bool, limit: i64) -> Result<Vec<RecoveryRow>> {
+        Ok(repo::list(&self.db, &self.insurer, owed, limit).await?)
+    }
+}
