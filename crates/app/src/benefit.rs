@@ -606,12 +606,22 @@ impl Kokuho {
                         "この方・年度の外来年間合算の計算結果がありません（先に年間の計算を実行してください）",
                     )
                 })?;
+                // The latest run of the year read the certificates as known
+                // at its time (a run that changed nothing books no version,
+                // so the decision's own time is not the one to compare).
+                let read_at = kokuho_store::annual_outpatient::runs(&self.db, &self.insurer)
+                    .await?
+                    .into_iter()
+                    .filter(|r| r.year == i64::from(*year))
+                    .map(|r| r.known_at_us)
+                    .max()
+                    .unwrap_or(decision.recorded_us);
                 if kokuho_store::other_insurer::changed_since(
                     &self.db,
                     &self.insurer,
                     person.as_str(),
                     i64::from(*year),
-                    decision.recorded_us,
+                    read_at,
                 )
                 .await?
                 {
@@ -665,7 +675,13 @@ impl Kokuho {
                         base_date,
                         benefit: decision.benefit,
                         already,
-                        provisional: crate::annual_outpatient::basis_of(&decision).provisional,
+                        provisional: {
+                            let b = crate::annual_outpatient::basis_of(&decision);
+                            b.provisional
+                                || b.steps
+                                    .iter()
+                                    .any(|s| s.starts_with("按分") && s.contains("【暫定】"))
+                        },
                         rule: format!(
                             "外来年間合算 年間計算 第{}回 (決定 第{}版)",
                             decision.run_id, decision.version_no

@@ -45,10 +45,12 @@ pub enum DocumentKind {
     SpecifiedDiseaseCertificate,
     /// 自己負担額証明書 (高額介護合算療養費)
     SelfPayCertificate,
+    /// 返納通知書 (a recovery of a benefit paid above a later decision)
+    RecoveryNotice,
 }
 
 impl DocumentKind {
-    pub const ALL: [DocumentKind; 8] = [
+    pub const ALL: [DocumentKind; 9] = [
         DocumentKind::EligibilityCertificate,
         DocumentKind::EligibilityNotice,
         DocumentKind::LimitCertificate,
@@ -57,6 +59,7 @@ impl DocumentKind {
         DocumentKind::LevyNotice,
         DocumentKind::HighCostRecommendation,
         DocumentKind::SelfPayCertificate,
+        DocumentKind::RecoveryNotice,
     ];
 
     pub fn code(self) -> &'static str {
@@ -69,6 +72,7 @@ impl DocumentKind {
             DocumentKind::HighCostRecommendation => "high-cost-recommendation",
             DocumentKind::SpecifiedDiseaseCertificate => "specified-disease-certificate",
             DocumentKind::SelfPayCertificate => "self-pay-certificate",
+            DocumentKind::RecoveryNotice => "recovery-notice",
         }
     }
 
@@ -86,6 +90,7 @@ impl DocumentKind {
             DocumentKind::HighCostRecommendation => "高額療養費の申請のお知らせ",
             DocumentKind::SpecifiedDiseaseCertificate => "特定疾病療養受療証",
             DocumentKind::SelfPayCertificate => "自己負担額証明書",
+            DocumentKind::RecoveryNotice => "返納通知書",
         }
     }
 
@@ -100,6 +105,7 @@ impl DocumentKind {
             DocumentKind::HighCostRecommendation => "HR",
             DocumentKind::SpecifiedDiseaseCertificate => "SD",
             DocumentKind::SelfPayCertificate => "SP",
+            DocumentKind::RecoveryNotice => "RN",
         }
     }
 
@@ -131,12 +137,18 @@ impl DocumentKind {
         matches!(self, DocumentKind::SelfPayCertificate)
     }
 
+    /// Whether the subject is a recovery (返納金).
+    pub fn about_recovery(self) -> bool {
+        matches!(self, DocumentKind::RecoveryNotice)
+    }
+
     /// Whether the subject is a person.
     pub fn about_person(self) -> bool {
         !self.about_application()
             && !self.about_levy()
             && !self.about_high_cost()
             && !self.about_year()
+            && !self.about_recovery()
     }
 }
 
@@ -160,6 +172,8 @@ pub enum Subject {
         household: String,
         service_month: String,
     },
+    /// a recovery (返納金) by its number
+    Recovery(i64),
 }
 
 /// Choices made at the counter.
@@ -469,10 +483,18 @@ impl Kokuho {
                 self.prepare_self_pay_certificate(person, *year, issued_on, i64::MAX)
                     .await
             }
+            Subject::Recovery(id) if kind.about_recovery() => {
+                self.prepare_recovery_notice(*id, issued_on).await
+            }
             Subject::Person(p) if kind.about_person() => {
                 self.prepare_person_document(kind, p, on, issued_on, opts)
                     .await
             }
+            _ if kind.about_recovery() => Err(AppError::invalid(
+                "recovery",
+                "this document is about a recovery (返納金)",
+                "返納金の番号を指定してください",
+            )),
             _ if kind.about_application() => Err(AppError::invalid(
                 "application",
                 "this document is about a benefit application",
@@ -499,6 +521,84 @@ impl Kokuho {
                 "宛名番号を指定してください",
             )),
         }
+    }
+
+    /// 返納通知書: the benefit, what was paid and is due now, the amount to
+    /// repay and by when, addressed to the debtor.
+    async fn prepare_recovery_notice(&self, id: i64, issued_on: Date) -> Result<Prepared> {
+        let r = kokuho_store::recovery::get(&self.db, &self.insurer, id)
+            .await?
+            .ok_or(AppError::NotFound {
+                what: "recovery",
+                message_ja: "該当する返納金がありません",
+            })?;
+        if r.status == "cancelled" {
+            return Err(conflict(
+                "the recovery was cancelled",
+                "取り消された返納金の通知書は発行できません",
+            ));
+        }
+        let insurer = self.insurer_record().await?;
+        let debtor = self.person(&r.debtor_id).await?.person;
+        let ja = |m: &str| {
+            burden::parse_month(m)
+                .and_then(month_ja)
+                .unwrap_or_else(|| m.to_string())
+        };
+        let (kind_label, event) = if r.kind == "high_cost_benefit" {
+            (
+                "高額療養費",
+                format!("世帯番号 {}　{}診療分", r.subject, ja(&r.period)),
+            )
+        } else {
+            let year: i32 = r.period.parse().unwrap_or_default();
+            (
+                "高額療養費（外来年間合算）",
+                format!(
+                    "宛名番号 {}　{}〜{}",
+                    r.subject,
+                    ja(&format!("{year}-08")),
+                    ja(&format!("{}-07", year + 1))
+                ),
+            )
+        };
+        let mut v = Values::default();
+        v.set("postal_code", postal(&debtor.postal_code))
+            .set("address", debtor.address.clone())
+            .set("addressee", format!("{}　様", debtor.name.as_str()))
+            .set("issued_on", date_ja(issued_on))
+            .set("issuer", format!("{}長", insurer.name))
+            .set(
+                "lead",
+                "次の給付について、その後の審査により決定額が減ったため、支給した額との差額を返納していただきます。",
+            )
+            .set("benefit_kind", kind_label)
+            .set("event", event)
+            .set("paid", format!("{}円", burden::yen(r.paid_total)))
+            .set("due", format!("{}円", burden::yen(r.due_total)))
+            .set("amount", format!("{}円", burden::yen(r.amount)))
+            .set("assessed_on", date_ja(r.assessed_on))
+            .set("due_by", date_ja(r.due_by))
+            .set("explanation", r.basis.clone())
+            .set(
+                "how_to_repay",
+                format!(
+                    "同封の納入通知書により、納期限までに{}の指定金融機関またはその窓口でお納めください。納期限までに返納されないときは督促します。ご不明な点は{}国民健康保険担当へお問い合わせください。",
+                    insurer.name, insurer.name
+                ),
+            );
+        let mut subjects = vec![r.debtor_id.clone()];
+        if r.kind == "annual_outpatient" && r.subject != r.debtor_id {
+            subjects.push(r.subject.clone());
+        }
+        Ok(Prepared {
+            kind: DocumentKind::RecoveryNotice,
+            addressee_id: r.debtor_id.clone(),
+            subjects,
+            values: v,
+            valid_from: None,
+            valid_to: None,
+        })
     }
 
     async fn prepare_person_document(
@@ -713,7 +813,8 @@ impl Kokuho {
             DocumentKind::BenefitDecision
             | DocumentKind::LevyNotice
             | DocumentKind::HighCostRecommendation
-            | DocumentKind::SelfPayCertificate => {
+            | DocumentKind::SelfPayCertificate
+            | DocumentKind::RecoveryNotice => {
                 return Err(AppError::invalid(
                     "kind",
                     "this document is not about a person",

@@ -104,14 +104,22 @@ impl Kokuho {
         }
     }
 
-    /// What an event's earlier recoveries claim back (taken off what the
-    /// event counts as applied for).
+    /// What an event's recoveries took back, taken off what the event
+    /// counts as applied for. While one is still owed the event cannot be
+    /// applied for: the supervisor settles or cancels it first, so money
+    /// is never paid out while the same money is claimed back.
     pub(crate) async fn recovered_for(
         &self,
         kind: &str,
         subject: &str,
         period: &str,
     ) -> Result<i64> {
+        if repo::open_for(&self.db, &self.insurer, kind, subject, period).await? > 0 {
+            return Err(AppError::Conflict {
+                message_en: "a recovery of this event is still owed: record it repaid or cancel it first".into(),
+                message_ja: "この支給事由の返納金が未納です。納付の記録または取消を済ませてから申請してください".into(),
+            });
+        }
         Ok(repo::recovered_db(&self.db, &self.insurer, kind, subject, period).await?)
     }
 
@@ -141,11 +149,12 @@ impl Kokuho {
                 "納期限が調定日より前です",
             ));
         }
-        let r = self.resolve_recovery(event).await?;
         let at = to_us(now);
         in_tx!(self.db, |tx| {
-            // the number first: on PostgreSQL it serialises assessments
+            // the number first: on PostgreSQL it serialises assessments;
+            // the decision is read after it, as it stands now
             let id = repo::next_id(&mut tx, &self.insurer).await?;
+            let r = self.resolve_recovery(event).await?;
             let (paid, unpaid) =
                 repo::paid_for_event(&mut tx, &self.insurer, r.kind, &r.subject, r.event_on)
                     .await?;
@@ -153,16 +162,34 @@ impl Kokuho {
                 let ids: Vec<String> = unpaid.iter().map(i64::to_string).collect();
                 return Err(AppError::Conflict {
                     message_en: format!(
-                        "application(s) {} decided to pay have not been paid yet: record the payment run's outcome first",
+                        "application(s) {} await their decision or have not been paid yet: decide them and record the payment run's outcome first",
                         ids.join(", ")
                     ),
                     message_ja: format!(
-                        "支給決定した申請（受付番号 {}）の支払が済んでいません。支払の結果を記録してから返納額を計算してください",
+                        "決定待ち、または支給決定後の支払が済んでいない申請（受付番号 {}）があります。決定と支払の結果の記録を済ませてから返納額を計算してください",
                         ids.join("、")
                     ),
                 });
             }
             let paid_total: i64 = paid.iter().map(|p| p.2).sum();
+            // One debtor: money paid to several people (a householder
+            // changed, an heir) is not charged to one of them.
+            let mut payees: Vec<&str> = paid.iter().map(|p| p.1.as_str()).collect();
+            payees.sort_unstable();
+            payees.dedup();
+            if payees.len() > 1 {
+                return Err(AppError::Conflict {
+                    message_en: format!(
+                        "the event was paid to {} people ({}): assess each one's part by hand",
+                        payees.len(),
+                        payees.join(", ")
+                    ),
+                    message_ja: format!(
+                        "この支給事由は複数の方（{}）に支払われています。返納額はそれぞれについて個別に確認してください",
+                        payees.join("、")
+                    ),
+                });
+            }
             let Some((_, debtor, _)) = paid.last() else {
                 return Err(AppError::Conflict {
                     message_en: "nothing was paid for the event".into(),

@@ -67,8 +67,6 @@ impl Session<'_> {
             .await
     }
 
-    /// Checks a permission before the shell even reads the request's input,
-    /// so a refused actor learns nothing from validation messages.
     /// A person named by the user, as it may be logged: a well-formed
     /// 宛名番号, never raw input — a My Number typed into the field by
     /// mistake is refused before anything is checked or logged.
@@ -84,6 +82,8 @@ impl Session<'_> {
         Ok(id.as_str().to_string())
     }
 
+    /// Checks a permission before the shell even reads the request's input,
+    /// so a refused actor learns nothing from validation messages.
     pub async fn require(&self, p: Permission, now: OffsetDateTime) -> Result<()> {
         self.check(p, None, &[], now).await
     }
@@ -2282,7 +2282,7 @@ impl Session<'_> {
             &subjects,
             None,
             &format!(
-                "recovery {}: {} {} {}, {} yen owed by {}",
+                "recovery {}: {} {} {}, {} yen due by {}",
                 r.recovery_id, r.kind, r.subject, r.period, r.amount, r.due_by
             ),
             now,
@@ -2311,9 +2311,13 @@ impl Session<'_> {
             .app
             .settle_recovery(recovery_id, repaid, on, note, &self.actor.account, now)
             .await?;
+        let mut subjects = vec![r.debtor_id.clone()];
+        if r.kind == "annual_outpatient" && r.subject != r.debtor_id {
+            subjects.push(r.subject.clone());
+        }
         self.log(
             "benefit_recovery_settle",
-            std::slice::from_ref(&r.debtor_id),
+            &subjects,
             None,
             &format!("recovery {recovery_id}: {} on {on}", r.status),
             now,
@@ -2331,7 +2335,13 @@ impl Session<'_> {
     ) -> Result<Vec<crate::recovery::RecoveryRow>> {
         self.check(Permission::BenefitApply, None, &[], now).await?;
         let v = self.app.recoveries(owed, limit).await?;
-        let debtors: BTreeSet<String> = v.iter().map(|r| r.debtor_id.clone()).collect();
+        let debtors: BTreeSet<String> = v
+            .iter()
+            .flat_map(|r| {
+                let person = (r.kind == "annual_outpatient").then(|| r.subject.clone());
+                std::iter::once(r.debtor_id.clone()).chain(person)
+            })
+            .collect();
         self.log(
             "benefit_recovery_view",
             &debtors.into_iter().collect::<Vec<_>>(),
@@ -2730,7 +2740,7 @@ impl Session<'_> {
 
     /// The permission a kind's content needs besides issuing documents.
     fn content_permission(kind: crate::documents::DocumentKind) -> Permission {
-        if kind.about_application() {
+        if kind.about_application() || kind.about_recovery() {
             Permission::BenefitApply
         } else if kind.about_levy() {
             Permission::LevyRead

@@ -1429,24 +1429,67 @@ async fn the_annual_outpatient_run_pays_what_passes_the_years_cap() {
             "{}",
             rec.basis
         );
-        // Assessed once: nothing more is owed, and the year counts as
-        // applied for in full.
+        // Assessed once: nothing more is owed.
+
         let e = s
             .assess_recovery(&year_event, day, date!(2027 - 10 - 31), at)
             .await
             .unwrap_err();
         assert!(matches!(e, AppError::Conflict { .. }), "{e:?}");
+        // While it is owed, the year cannot be applied for again.
         let e = c.receive_application(&apply, at).await.unwrap_err();
         assert!(
-            matches!(&e, AppError::Conflict { message_ja, .. } if message_ja.contains("申請済み")),
+            matches!(&e, AppError::Conflict { message_ja, .. } if message_ja.contains("未納")),
             "{e:?}"
         );
+        // The 返納通知書 to the debtor: the amounts and the day to repay by.
+        let notice = c
+            .issue_document(
+                kokuho_app::documents::DocumentKind::RecoveryNotice,
+                &kokuho_app::documents::Subject::Recovery(rec.recovery_id),
+                Default::default(),
+                at,
+            )
+            .await
+            .unwrap();
+        assert_eq!(notice.issue.addressee_id, rec.debtor_id);
+        assert!(notice.subjects.contains(&target.addressee_id));
+        // kept under the target folder for a look
+        let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("recovery-notice-{}.pdf", t.name));
+        std::fs::write(&path, &notice.pdf).unwrap();
+        let out = std::process::Command::new("pdftotext")
+            .arg(&path)
+            .arg("-")
+            .output()
+            .expect("pdftotext (poppler-utils) must be installed");
+        let text: String = String::from_utf8(out.stdout)
+            .unwrap()
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        for want in [
+            "返納通知書",
+            "支払済みの額14,000円",
+            "現在の決定額9,000円",
+            "返納額5,000円",
+            "納期限令和9年10月31日",
+        ] {
+            assert!(text.contains(want), "{want}: {text}");
+        }
+
         // Repaid, recorded by the clerk; settled once.
         let repaid = c
             .settle_recovery(rec.recovery_id, true, day, "納付書により納付", at)
             .await
             .unwrap();
         assert_eq!(repaid.status, "repaid");
+        // Repaid: the year counts as applied for in full (14,000 − 5,000).
+        let e = c.receive_application(&apply, at).await.unwrap_err();
+        assert!(
+            matches!(&e, AppError::Conflict { message_ja, .. } if message_ja.contains("申請済み")),
+            "{e:?}"
+        );
         let e = s
             .settle_recovery(rec.recovery_id, false, day, "誤り", at)
             .await

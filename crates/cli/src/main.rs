@@ -549,6 +549,9 @@ enum DocumentsAction {
         /// The application number (benefit-decision)
         #[arg(long)]
         application: Option<i64>,
+        /// The recovery number (recovery-notice)
+        #[arg(long)]
+        recovery: Option<i64>,
         /// 世帯番号 (levy-notice)
         #[arg(long)]
         household: Option<String>,
@@ -2987,6 +2990,7 @@ async fn documents_command(action: DocumentsAction) -> anyhow::Result<()> {
             kind,
             person,
             application,
+            recovery,
             household,
             fiscal_year,
             month,
@@ -3041,6 +3045,14 @@ async fn documents_command(action: DocumentsAction) -> anyhow::Result<()> {
                         .into());
                     }
                 }
+            } else if kind.about_recovery() {
+                Subject::Recovery(recovery.ok_or_else(|| {
+                    AppError::invalid(
+                        "recovery",
+                        "--recovery is required",
+                        "返納金の番号を指定してください",
+                    )
+                })?)
             } else if kind.about_application() {
                 Subject::Application(application.ok_or_else(|| {
                     AppError::invalid(

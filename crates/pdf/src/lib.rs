@@ -234,7 +234,7 @@ impl Fonts {
 }
 
 /// The forms kokuho ships, as their files (checked at load).
-const BUILTIN: [(&str, &str); 9] = [
+const BUILTIN: [(&str, &str); 10] = [
     (
         "eligibility-certificate.toml",
         include_str!("../layouts/eligibility-certificate.toml"),
@@ -266,6 +266,10 @@ const BUILTIN: [(&str, &str); 9] = [
     (
         "self-pay-certificate.toml",
         include_str!("../layouts/self-pay-certificate.toml"),
+    ),
+    (
+        "recovery-notice.toml",
+        include_str!("../layouts/recovery-notice.toml"),
     ),
     (
         "batch-cover.toml",
@@ -774,6 +778,7 @@ h = 50.0
                 "levy-notice",
                 "high-cost-recommendation",
                 "self-pay-certificate",
+                "recovery-notice",
                 "batch-cover"
             ]
         );

@@ -33,7 +33,7 @@ const COLUMNS: &str = "recovery_id, kind, subject, period, debtor_id, paid_total
 
 /// An event's applications as paid: (application, payee, amount) of those
 /// whose transfer was sent, and the ids of those decided to pay whose
-/// money has not gone yet. `kind` high_cost_benefit takes the household
+/// money has not gone yet or still awaiting their decision. `kind` high_cost_benefit takes the household
 /// (`subject`) and the month's first day; annual_outpatient the person and
 /// the base date.
 pub async fn paid_for_event(
@@ -53,7 +53,7 @@ pub async fn paid_for_event(
          CAST(CASE WHEN EXISTS (SELECT 1 FROM payment p WHERE p.insurer_number = a.insurer_number \
            AND p.application_id = a.application_id AND p.outcome = 'paid') THEN 1 ELSE 0 END AS BIGINT) \
          FROM benefit_application a WHERE a.insurer_number = $1 AND a.kind = $2 AND {who} = $3 \
-         AND a.event_on = $4 AND a.decision = 'pay' ORDER BY a.application_id"
+         AND a.event_on = $4 AND (a.decision = 'pay' OR a.decision IS NULL) ORDER BY a.application_id"
     );
     let rows: Vec<(i64, String, i64, i64)> =
         with_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql))
@@ -70,6 +70,26 @@ pub async fn paid_for_event(
         .collect();
     let unpaid = rows.iter().filter(|r| r.3 == 0).map(|r| r.0).collect();
     Ok((paid, unpaid))
+}
+
+/// How many assessments of an event are still owed.
+pub async fn open_for(
+    db: &Db,
+    insurer: &InsurerNumber,
+    kind: &str,
+    subject: &str,
+    period: &str,
+) -> Result<i64> {
+    Ok(with_db!(db, |c| sqlx::query_scalar(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM benefit_recovery WHERE insurer_number = $1 \
+         AND kind = $2 AND subject = $3 AND period = $4 AND status = 'assessed'"
+    )
+    .bind(insurer.as_str().to_string())
+    .bind(kind.to_string())
+    .bind(subject.to_string())
+    .bind(period.to_string())
+    .fetch_one(c)
+    .await?))
 }
 
 /// What earlier assessments of an event already claim back (repaid or

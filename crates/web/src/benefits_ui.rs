@@ -242,6 +242,23 @@ async fn show(
     )
 }
 
+/// A recovery's refusal is shown above the page, not beside the intake
+/// forms' fields of the same name.
+fn recovery_error(e: AppError) -> AppError {
+    match e {
+        AppError::Invalid {
+            message_en,
+            message_ja,
+            ..
+        } => AppError::Invalid {
+            field: "recovery",
+            message_en,
+            message_ja,
+        },
+        other => other,
+    }
+}
+
 #[derive(Deserialize)]
 struct RecoveryForm {
     csrf: String,
@@ -270,6 +287,10 @@ async fn recovery_assess(
         app: &app,
         actor: &user.actor,
     };
+    // the permission before the form is read
+    if let Err(e) = s.require(Permission::BenefitDecide, now()).await {
+        return refused("給付", &e);
+    }
     let outcome = async {
         let event = if !f.household.trim().is_empty() {
             RecoveryEvent::HighCost {
@@ -301,6 +322,7 @@ async fn recovery_assess(
         s.assess_recovery(&event, today, due_by, now()).await
     }
     .await
+    .map_err(recovery_error)
     .map(|r| {
         format!(
             "返納金 第{}号を調定しました：{}（納期限 {}）",
@@ -346,6 +368,7 @@ async fn recovery_settle(
         s.settle_recovery(f.id, repaid, on, &f.note, now()).await
     }
     .await
+    .map_err(recovery_error)
     .map(|r| {
         format!(
             "返納金 第{}号：{}",
