@@ -199,9 +199,13 @@ pub(crate) fn view(r: &ApplicationRow) -> ApplicationView {
         status: match r.decision.as_deref() {
             None => "審査待ち",
             Some("pay") => "支給決定",
+            Some("revoked") => "支給決定の取消",
             Some(_) => "不支給決定",
         },
-        decision_reason: r.decision_reason.clone(),
+        decision_reason: r
+            .revoke_reason
+            .clone()
+            .or_else(|| r.decision_reason.clone()),
         decided_on: r.decided_on,
         decided_by: r.decided_by.clone(),
     }
@@ -241,6 +245,63 @@ fn insured_on(periods: &[elig::PeriodVersion], day: Date) -> bool {
 }
 
 impl Kokuho {
+    /// Revokes a decision to pay before any money went (no transfer
+    /// pending or paid) — the payee died and the heir applies, or the
+    /// decision was wrong — with the reason. The event may then be applied
+    /// for again.
+    pub async fn revoke_decision(
+        &self,
+        application_id: i64,
+        on: Date,
+        reason: &str,
+        actor: Actor<'_>,
+        now: OffsetDateTime,
+    ) -> Result<ApplicationView> {
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(invalid(
+                "reason",
+                "a revocation needs its reason",
+                "取消の理由を入力してください",
+            ));
+        }
+        no_my_number("reason", reason)?;
+        let app = self.application(application_id).await?;
+        if app.decision.as_deref() != Some("pay") {
+            return Err(AppError::Conflict {
+                message_en: format!("application {application_id} is not decided to pay"),
+                message_ja: "この申請は支給決定されていません".into(),
+            });
+        }
+        if app.decided_on.is_some_and(|d| on < d) || on > local_date(now) {
+            return Err(invalid(
+                "on",
+                "the day is before the decision or in the future",
+                "取消日が決定日より前か、未来の日付です",
+            ));
+        }
+        let at = to_us(now);
+        let done = in_tx!(self.db, |tx| {
+            Ok(repo::revoke(
+                &mut tx,
+                &self.insurer,
+                application_id,
+                on,
+                reason,
+                at,
+                actor,
+            )
+            .await?)
+        })?;
+        if !done {
+            return Err(AppError::Conflict {
+                message_en: "the benefit is in a payment run or paid: cancel the run, or assess a recovery".into(),
+                message_ja: "この給付は支払に組み込まれているか支払済みです（支払の取消、または返納金の調定をしてください）".into(),
+            });
+        }
+        self.application_view(application_id).await
+    }
+
     /// A death recorded since the counter may have changed who is to be
     /// paid: the entitled person's own payment and a proxy's authority end
     /// with their death (民法 第111条), and a payee who died cannot be
@@ -1004,6 +1065,10 @@ impl Kokuho {
                 application_account: input.application_account,
                 payee_basis: input.payee_basis.code().to_string(),
                 entitled_id: Some(entitled.to_string()),
+                revoked_on: None,
+                revoked_us: None,
+                revoked_by: None,
+                revoke_reason: None,
                 amount: amount.amount,
                 basis: amount.steps.join("\n"),
                 rule: amount.rule.clone(),

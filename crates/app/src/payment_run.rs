@@ -29,6 +29,8 @@ pub struct RunView {
     pub transfers: i64,
     pub total: i64,
     pub without_account: i64,
+    /// decided benefits held back because the payee has died since
+    pub payee_died: i64,
     pub file_sha256: Option<String>,
     pub file_bytes: Option<i64>,
     pub created_by: String,
@@ -56,6 +58,7 @@ pub fn run_view(r: &RunRow) -> RunView {
         transfers: r.transfers,
         total: r.total,
         without_account: r.without_account,
+        payee_died: r.payee_died,
         file_sha256: r.file_sha256.clone(),
         file_bytes: r.file_bytes,
         created_by: r.created_by.clone(),
@@ -280,16 +283,20 @@ impl Kokuho {
         let at = to_us(now);
         let row = in_tx!(self.db, |tx| {
             let run_id = repo::next_run_id(&mut tx, &self.insurer).await?;
-            let (transfers, total, without_account) =
-                repo::gather(&mut tx, &self.insurer, run_id, due_by).await?;
+            let repo::Gathered {
+                transfers,
+                total,
+                without_account,
+                payee_died,
+            } = repo::gather(&mut tx, &self.insurer, run_id, due_by).await?;
             if transfers == 0 {
                 return Err(AppError::Conflict {
                     message_en: format!(
                         "nothing to pay: no decided, unpaid benefit due by {due_by} has an account \
-                         ({without_account} without one)"
+                         ({without_account} without one, {payee_died} held back: the payee died)"
                     ),
                     message_ja: format!(
-                        "支払う給付がありません（{due_by} までに支給決定した未払の給付のうち口座のないもの {without_account} 件）"
+                        "支払う給付がありません（{due_by} までに支給決定した未払の給付のうち口座のないもの {without_account} 件、受取人死亡のため保留 {payee_died} 件）"
                     ),
                 });
             }
@@ -308,6 +315,7 @@ impl Kokuho {
                 transfers,
                 total,
                 without_account,
+                payee_died,
                 file_sha256: None,
                 file_bytes: None,
                 created_us: at,

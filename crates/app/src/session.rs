@@ -2258,6 +2258,32 @@ impl Session<'_> {
         Ok(r)
     }
 
+    /// Revokes a decision to pay before any money went: a supervisor's
+    /// act, access-logged with everyone on the application.
+    pub async fn revoke_decision(
+        &self,
+        application_id: i64,
+        on: Date,
+        reason: &str,
+        now: OffsetDateTime,
+    ) -> Result<crate::benefit::ApplicationView> {
+        self.check(Permission::BenefitDecide, None, &[], now)
+            .await?;
+        let v = self
+            .app
+            .revoke_decision(application_id, on, reason, &self.actor.account, now)
+            .await?;
+        self.log(
+            "benefit_decision_revoke",
+            &v.persons(),
+            None,
+            &format!("application {application_id}: revoked on {on}"),
+            now,
+        )
+        .await?;
+        Ok(v)
+    }
+
     /// Assesses a recovery (返納金) of an event paid above its current
     /// decision: a supervisor's act, access-logged with the debtor.
     pub async fn assess_recovery(

@@ -1381,6 +1381,36 @@ async fn an_heir_or_a_proxy_is_paid_by_the_rules_of_whom_the_law_pays() {
             (heir.as_str(), "proxy", Some(holder.as_str()))
         );
 
+        // A benefit decided for the householder before the death, with an
+        // account to pay into.
+        let sup = Session {
+            app: &app,
+            actor: &a.sup,
+        };
+        let own = clerk
+            .receive_application(
+                &by(
+                    PayeeBasis::Entitled,
+                    None,
+                    false,
+                    "",
+                    DAY - time::Duration::days(1),
+                ),
+                T0,
+            )
+            .await
+            .unwrap();
+        assert_eq!(own.payee_id, holder);
+        account(&clerk, &holder, "2000", "ヤマダ　タロウ").await;
+        sup.decide_application(
+            own.application_id,
+            &Decision::Pay,
+            date!(2026 - 11 - 24),
+            T0,
+        )
+        .await
+        .unwrap();
+
         // The householder dies on 1 November.
         app.lose(
             &kokuho_app::eligibility::Loss {
@@ -1397,6 +1427,69 @@ async fn an_heir_or_a_proxy_is_paid_by_the_rules_of_whom_the_law_pays() {
         .await
         .unwrap();
         let d2 = DAY + time::Duration::days(1);
+        // The payment run holds back what was decided for the dead
+        // householder (nothing else is due, so no run is made).
+        let e = clerk
+            .create_payment_run(date!(2026 - 11 - 25), date!(2026 - 11 - 30), T0)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&e, AppError::Conflict { message_ja, .. } if message_ja.contains("受取人死亡のため保留 1 件")),
+            "{e:?}"
+        );
+        // Nor is the proxy's application decided to pay now.
+        let e = sup
+            .decide_application(v.application_id, &Decision::Pay, date!(2026 - 11 - 24), T0)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&e, AppError::Conflict { message_ja, .. } if message_ja.contains("亡くなっています")),
+            "{e:?}"
+        );
+        // The supervisor revokes the held decision (no money went), so the
+        // heir can apply for that event; the clerk may not revoke.
+        let e = clerk
+            .revoke_decision(own.application_id, date!(2026 - 11 - 25), "受取人死亡", T0)
+            .await
+            .unwrap_err();
+        assert_eq!(field_of(&e), "(forbidden)");
+        assert_eq!(
+            field_of(
+                &sup.revoke_decision(own.application_id, date!(2026 - 11 - 25), " ", T0)
+                    .await
+                    .unwrap_err()
+            ),
+            "reason"
+        );
+        let revoked = sup
+            .revoke_decision(
+                own.application_id,
+                date!(2026 - 11 - 25),
+                "受取人（世帯主）死亡のため。相続人の申請による",
+                T0,
+            )
+            .await
+            .unwrap();
+        assert_eq!(revoked.status, "支給決定の取消");
+        let e = sup
+            .revoke_decision(own.application_id, date!(2026 - 11 - 25), "二度目", T0)
+            .await
+            .unwrap_err();
+        assert_eq!(field_of(&e), "(conflict)");
+        let heirs = clerk
+            .receive_application(
+                &by(
+                    PayeeBasis::Heir,
+                    Some(&heir),
+                    true,
+                    "相続人代表者の申立書、戸籍謄本",
+                    DAY - time::Duration::days(1),
+                ),
+                T0,
+            )
+            .await
+            .unwrap();
+        assert_eq!(heirs.payee_basis, "heir");
         // Not to the dead householder, not by their mandate.
         assert_eq!(
             refused(

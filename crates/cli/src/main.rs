@@ -477,6 +477,18 @@ enum BenefitsAction {
         #[arg(long)]
         on: Option<String>,
     },
+    /// Revoke a decision to pay before any money went (a supervisor), with
+    /// the reason: the payee died and the heir applies, or it was wrong
+    Revoke {
+        #[command(flatten)]
+        db: DbArgs,
+        id: i64,
+        #[arg(long)]
+        reason: String,
+        /// The day (YYYY-MM-DD); default: today
+        #[arg(long)]
+        on: Option<String>,
+    },
     /// Applications awaiting a decision, the oldest first
     Queue {
         #[command(flatten)]
@@ -2801,6 +2813,20 @@ async fn benefits_command(action: BenefitsAction) -> anyhow::Result<()> {
                 }
             }
         },
+        BenefitsAction::Revoke { db, id, reason, on } => {
+            let on = match on {
+                Some(d) => parse_date_arg("on", &d)?,
+                None => today,
+            };
+            let (app, actor) = open_session(&db).await?;
+            let v = Session {
+                app: &app,
+                actor: &actor,
+            }
+            .revoke_decision(id, on, &reason, now)
+            .await?;
+            print_application(&v);
+        }
         BenefitsAction::Decide {
             db,
             ids,
@@ -2896,7 +2922,7 @@ async fn benefits_command(action: BenefitsAction) -> anyhow::Result<()> {
 
 fn print_run(v: &kokuho_app::payment_run::RunView) {
     println!(
-        "run {}: {} — due by {}, pay on {}, {} transfers, {} yen{}{}",
+        "run {}: {} — due by {}, pay on {}, {} transfers, {} yen{}{}{}",
         v.run_id,
         v.status_label,
         v.due_by,
@@ -2907,6 +2933,14 @@ fn print_run(v: &kokuho_app::payment_run::RunView) {
             format!(
                 ", {} decided benefits without an account left out",
                 v.without_account
+            )
+        } else {
+            String::new()
+        },
+        if v.payee_died > 0 {
+            format!(
+                ", {} held back: the payee has died (the heir applies)",
+                v.payee_died
             )
         } else {
             String::new()

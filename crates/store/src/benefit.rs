@@ -31,6 +31,11 @@ pub struct ApplicationRow {
     pub payee_basis: String,
     /// the person the law pays (the householder, whoever held the funeral)
     pub entitled_id: Option<String>,
+    /// a decision to pay revoked before any money went
+    pub revoked_on: Option<Date>,
+    pub revoked_us: Option<i64>,
+    pub revoked_by: Option<String>,
+    pub revoke_reason: Option<String>,
     pub amount: i64,
     pub basis: String,
     pub rule: String,
@@ -47,7 +52,7 @@ pub struct ApplicationRow {
 const APPLICATION_COLUMNS: &str = "application_id, kind, subtype, addressee_id, household_number, event_on, \
     event_key, facts, received_on, applicant, documents, payee_id, application_account, amount, basis, rule, \
     provisional, received_us, received_by, decision, decision_reason, decided_on, decided_us, decided_by, \
-    payee_basis, entitled_id";
+    payee_basis, entitled_id, revoked_on, revoked_us, revoked_by, revoke_reason";
 
 pub async fn next_application_id(tx: &mut Tx, insurer: &InsurerNumber) -> Result<i64> {
     crate::db::lock_ids(tx, 7_461_640).await?;
@@ -90,7 +95,7 @@ pub async fn insert_application(
     let sql = format!(
         "INSERT INTO benefit_application (insurer_number, {APPLICATION_COLUMNS}) VALUES \
          ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
-         $21, $22, $23, $24, $25, $26, $27)"
+         $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31)"
     );
     let done = with_tx!(tx, |c| sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(insurer.as_str().to_string())
@@ -120,6 +125,10 @@ pub async fn insert_application(
         .bind(r.decided_by.clone())
         .bind(r.payee_basis.clone())
         .bind(r.entitled_id.clone())
+        .bind(r.revoked_on)
+        .bind(r.revoked_us)
+        .bind(r.revoked_by.clone())
+        .bind(r.revoke_reason.clone())
         .execute(c)
         .await
         .map(|_| ()));
@@ -259,6 +268,8 @@ pub struct RunRow {
     pub transfers: i64,
     pub total: i64,
     pub without_account: i64,
+    /// decided benefits held back because the payee has died since
+    pub payee_died: i64,
     pub file_sha256: Option<String>,
     pub file_bytes: Option<i64>,
     pub created_us: i64,
@@ -275,7 +286,7 @@ pub struct RunRow {
 
 const RUN_COLUMNS: &str = "run_id, due_by, pay_on, status, transfers, total, without_account, file_sha256, \
     file_bytes, created_us, created_by, approved_us, approved_by, cancelled_us, cancelled_by, written_us, \
-    written_by, settled_us, settled_by";
+    written_by, settled_us, settled_by, payee_died";
 
 pub async fn next_run_id(tx: &mut Tx, insurer: &InsurerNumber) -> Result<i64> {
     crate::db::lock_ids(tx, 7_461_641).await?;
@@ -290,7 +301,7 @@ pub async fn next_run_id(tx: &mut Tx, insurer: &InsurerNumber) -> Result<i64> {
 pub async fn insert_run(tx: &mut Tx, insurer: &InsurerNumber, r: &RunRow) -> Result<()> {
     let sql = format!(
         "INSERT INTO payment_run (insurer_number, {RUN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
-         $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
+         $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
     );
     with_tx!(tx, |c| sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(insurer.as_str().to_string())
@@ -313,6 +324,7 @@ pub async fn insert_run(tx: &mut Tx, insurer: &InsurerNumber, r: &RunRow) -> Res
         .bind(r.written_by.clone())
         .bind(r.settled_us)
         .bind(r.settled_by.clone())
+        .bind(r.payee_died)
         .execute(c)
         .await
         .map(|_| ())?);
@@ -359,20 +371,41 @@ const ACCOUNT_OF: &str = "CASE WHEN a.application_account THEN \
 
 /// Decided benefits due by a day that are neither pending nor paid in any
 /// run.
-const PAYABLE: &str = "a.insurer_number = $1 AND a.decision = 'pay' AND a.decided_on <= $2 \
+const DUE: &str = "a.insurer_number = $1 AND a.decision = 'pay' AND a.decided_on <= $2 \
     AND NOT EXISTS (SELECT 1 FROM payment q WHERE q.insurer_number = a.insurer_number \
     AND q.application_id = a.application_id AND q.outcome IN ('pending', 'paid'))";
 
-/// Puts every payable benefit due by `due_by` that has an account into run
-/// `run_id`, in application order, the account as it is now; returns the
-/// transfers, their total and the payable benefits left out for want of an
-/// account.
+/// The payee has died, as `death_of` reads it: an NHI loss for death, or a
+/// registry-feed death whose proposal a clerk did not reject.
+const PAYEE_DIED: &str = "(EXISTS (SELECT 1 FROM eligibility_version d \
+    WHERE d.insurer_number = a.insurer_number AND d.addressee_id = a.payee_id \
+    AND d.loss_reason = 'death' AND d.superseded_us IS NULL AND NOT d.voided) \
+    OR EXISTS (SELECT 1 FROM registry_event e WHERE e.insurer_number = a.insurer_number \
+    AND e.addressee_id = a.payee_id AND e.event_type = 'death' AND NOT EXISTS ( \
+    SELECT 1 FROM eligibility_proposal p WHERE p.insurer_number = e.insurer_number \
+    AND p.event_id = e.event_id AND p.status = 'rejected')))";
+
+/// What a gather put in a run and held back.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Gathered {
+    pub transfers: i64,
+    pub total: i64,
+    /// payable benefits left out for want of an account
+    pub without_account: i64,
+    /// decided benefits held back because the payee has died since (the
+    /// heir applies instead)
+    pub payee_died: i64,
+}
+
+/// Puts every payable benefit due by `due_by` whose payee is alive and has
+/// an account into run `run_id`, in application order, the account as it
+/// is now.
 pub async fn gather(
     tx: &mut Tx,
     insurer: &InsurerNumber,
     run_id: i64,
     due_by: Date,
-) -> Result<(i64, i64, i64)> {
+) -> Result<Gathered> {
     let insert = format!(
         "INSERT INTO payment (insurer_number, run_id, application_id, line, payee_id, account_id, \
          bank_code, branch_code, account_type, number, holder_transfer, amount, outcome) \
@@ -380,12 +413,14 @@ pub async fn gather(
          ROW_NUMBER() OVER (ORDER BY t.application_id), t.payee_id, b.account_id, b.bank_code, \
          b.branch_code, b.account_type, b.number, b.holder_transfer, t.amount, 'pending' \
          FROM (SELECT a.insurer_number, a.application_id, a.payee_id, a.amount, ({ACCOUNT_OF}) AS account_id \
-               FROM benefit_application a WHERE {PAYABLE}) t \
+               FROM benefit_application a WHERE {DUE} AND NOT {PAYEE_DIED}) t \
          JOIN bank_account b ON b.insurer_number = t.insurer_number AND b.account_id = t.account_id"
     );
     let left = format!(
-        "SELECT COUNT(*) FROM benefit_application a WHERE {PAYABLE} AND ({ACCOUNT_OF}) IS NULL"
+        "SELECT COUNT(*) FROM benefit_application a WHERE {DUE} AND NOT {PAYEE_DIED} \
+         AND ({ACCOUNT_OF}) IS NULL"
     );
+    let died = format!("SELECT COUNT(*) FROM benefit_application a WHERE {DUE} AND {PAYEE_DIED}");
     let totals = "SELECT COUNT(*), CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM payment \
                   WHERE insurer_number = $1 AND run_id = $2";
     let ins = insurer.as_str().to_string();
@@ -401,12 +436,22 @@ pub async fn gather(
         .bind(due_by)
         .fetch_one(&mut *c)
         .await?);
+    let payee_died: i64 = with_tx!(tx, |c| sqlx::query_scalar(sqlx::AssertSqlSafe(died))
+        .bind(ins.clone())
+        .bind(due_by)
+        .fetch_one(&mut *c)
+        .await?);
     let (n, total): (i64, i64) = with_tx!(tx, |c| sqlx::query_as(totals)
         .bind(ins.clone())
         .bind(run_id)
         .fetch_one(&mut *c)
         .await?);
-    Ok((n, total, without))
+    Ok(Gathered {
+        transfers: n,
+        total,
+        without_account: without,
+        payee_died,
+    })
 }
 
 /// Moves a run from one of `from` to `to`, stamping the matching columns
@@ -825,4 +870,37 @@ pub async fn annual_applied(
         .fetch_one(p)
         .await?
     }))
+}
+
+/// Revokes a decision to pay while no money has gone (no transfer pending
+/// or paid); false when the application is not so.
+#[allow(clippy::too_many_arguments)]
+pub async fn revoke(
+    tx: &mut Tx,
+    insurer: &InsurerNumber,
+    application_id: i64,
+    on: Date,
+    reason: &str,
+    at_us: i64,
+    by: &str,
+) -> Result<bool> {
+    let n = with_tx!(tx, |c| {
+        sqlx::query(
+        "UPDATE benefit_application SET decision = 'revoked', revoked_on = $3, revoke_reason = $4, \
+         revoked_us = $5, revoked_by = $6 WHERE insurer_number = $1 AND application_id = $2 \
+         AND decision = 'pay' AND NOT EXISTS (SELECT 1 FROM payment q \
+         WHERE q.insurer_number = benefit_application.insurer_number \
+         AND q.application_id = benefit_application.application_id AND q.outcome IN ('pending', 'paid'))"
+    )
+    .bind(insurer.as_str().to_string())
+    .bind(application_id)
+    .bind(on)
+    .bind(reason.to_string())
+    .bind(at_us)
+    .bind(by.to_string())
+    .execute(c)
+    .await?
+    .rows_affected()
+    });
+    Ok(n == 1)
 }

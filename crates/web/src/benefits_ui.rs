@@ -708,6 +708,7 @@ struct RunLine {
     transfers: i64,
     total: String,
     without_account: i64,
+    payee_died: i64,
     created_by: String,
     approved_by: String,
     file: String,
@@ -723,6 +724,7 @@ fn run_line(r: &RunView) -> RunLine {
         transfers: r.transfers,
         total: yen(r.total),
         without_account: r.without_account,
+        payee_died: r.payee_died,
         created_by: r.created_by.clone(),
         approved_by: r.approved_by.clone().unwrap_or_default(),
         file: match (&r.file_sha256, r.file_bytes) {

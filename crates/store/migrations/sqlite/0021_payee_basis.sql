@@ -7,6 +7,9 @@
 --   audit see both. Rows from before are the entitled person's own.
 -- * the kind `annual_outpatient`: 高額療養費（外来年間合算） applied for
 --   from the yearly run's decision.
+-- * a decision to pay revoked before any money went (`revoked`: the payee
+--   died, the heir applies), with when, by whom and why; the decision's
+--   own columns are kept.
 -- SQLite cannot change a CHECK in place, so the table is built again with
 -- the same rows (nothing refers to it by a foreign key). Keep in step with
 -- the other backend's file.
@@ -47,13 +50,17 @@ CREATE TABLE benefit_application_new (
     received_us INTEGER NOT NULL,
     received_by TEXT NOT NULL,
     -- pay (支給) | refuse (不支給); NULL while awaiting the decision
-    decision TEXT CHECK (decision IN ('pay', 'refuse')),
+    decision TEXT CHECK (decision IN ('pay', 'refuse', 'revoked')),
     decision_reason TEXT,
     decided_on TEXT,
     decided_us INTEGER,
     decided_by TEXT,
     payee_basis TEXT NOT NULL DEFAULT 'entitled' CHECK (payee_basis IN ('entitled', 'heir', 'proxy')),
     entitled_id TEXT,
+    revoked_on TEXT,
+    revoked_us INTEGER,
+    revoked_by TEXT,
+    revoke_reason TEXT,
     PRIMARY KEY (insurer_number, application_id)
 ) STRICT;
 

@@ -33,3 +33,10 @@ CREATE TABLE benefit_recovery (
 
 CREATE INDEX benefit_recovery_event ON benefit_recovery (insurer_number, kind, subject, period);
 CREATE INDEX benefit_recovery_debtor ON benefit_recovery (insurer_number, debtor_id);
+
+-- A payment run holds back benefits whose payee has died since the
+-- decision (the heir applies instead), and counts them.
+ALTER TABLE payment_run ADD COLUMN payee_died INTEGER NOT NULL DEFAULT 0;
+-- A person's deaths in the resident-registry feed, read at the counter and
+-- by every payment run.
+CREATE INDEX registry_event_person ON registry_event (insurer_number, addressee_id, event_type);
