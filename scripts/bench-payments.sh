@@ -44,7 +44,7 @@ bench() {
   run() { echo "== $1"; shift; /usr/bin/time -f "$fmt" "$@"; }
   run "payments run create (gather $n transfers)" env KOKUHO_OPERATOR=demo-benefits "$bin" payments run create "${keys[@]}" --date "$today"
   run "payments run approve" env KOKUHO_OPERATOR=demo-supervisor "$bin" payments run approve "${keys[@]}" 1
-  run "payments run file (全銀 総合振込)" env KOKUHO_OPERATOR=demo-benefits "$bin" payments run file "${keys[@]}" 1 --out "$work/run-1.txt"
+  run "payments run file (全銀 総合振込)" env KOKUHO_OPERATOR=demo-supervisor "$bin" payments run file "${keys[@]}" 1 --out "$work/run-1.txt"
   run "payments run show --csv (payment list)" env KOKUHO_OPERATOR=demo-benefits "$bin" payments run show "${keys[@]}" 1 --csv "$work/run-1.csv"
   run "payments run sent" env KOKUHO_OPERATOR=demo-benefits "$bin" payments run sent "${keys[@]}" 1
   run "payments run create again (nothing left to pay)" env KOKUHO_OPERATOR=demo-benefits "$bin" payments run create "${keys[@]}" --date "$today" || true
