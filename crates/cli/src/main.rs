@@ -728,7 +728,7 @@ enum OtherInsurerAction {
         year: i32,
         /// The certifying insurer's 保険者番号
         #[arg(long)]
-        insurer: String,
+        other_insurer: String,
         /// The certificate's number or the day it was issued
         #[arg(long)]
         certificate: String,
@@ -2030,7 +2030,7 @@ async fn high_cost_command(action: HighCostAction) -> anyhow::Result<()> {
                 db,
                 person,
                 year,
-                insurer,
+                other_insurer,
                 certificate,
                 months,
             } => {
@@ -2046,7 +2046,7 @@ async fn high_cost_command(action: HighCostAction) -> anyhow::Result<()> {
                     &kokuho_app::annual_outpatient::OtherCertificateInput {
                         addressee_id: person,
                         year,
-                        other_insurer: insurer,
+                        other_insurer,
                         certificate,
                         months,
                     },
@@ -5115,5 +5115,18 @@ async fn audit(action: AuditAction) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use clap::CommandFactory;
+
+    /// Every command and argument is well formed (unique names, sound
+    /// groups): clap checks this only when a command is first parsed.
+    #[test]
+    fn the_command_line_is_well_formed() {
+        super::Cli::command().debug_assert();
     }
 }
