@@ -853,13 +853,7 @@ impl Kokuho {
                 "証明書の番号または交付日を入力してください".into(),
             ));
         }
-        if crate::leak_scan::count_my_numbers(certificate.as_bytes()) > 0 {
-            return Err(bad(
-                "certificate",
-                "the reference looks like it holds a My Number".into(),
-                "個人番号と思われる数字は入力できません".into(),
-            ));
-        }
+        crate::leak_scan::refuse_my_number("certificate", certificate)?;
         if c.months.is_empty() {
             return Err(bad(
                 "months",

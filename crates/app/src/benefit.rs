@@ -224,20 +224,6 @@ fn invalid(field: &'static str, en: impl Into<String>, ja: impl Into<String>) ->
     AppError::invalid(field, en, ja)
 }
 
-/// Free text is kept as typed, shown on screens and printed on notices: a
-/// My Number typed into it by mistake is refused, never kept.
-fn no_my_number(field: &'static str, text: &str) -> Result<()> {
-    // full-width digits count too (the scan reads both)
-    if crate::leak_scan::count_my_numbers(text.as_bytes()) > 0 {
-        return Err(invalid(
-            field,
-            "the text looks like it holds a My Number: it is not kept",
-            "個人番号と思われる数字は入力できません",
-        ));
-    }
-    Ok(())
-}
-
 fn insured_on(periods: &[elig::PeriodVersion], day: Date) -> bool {
     periods
         .iter()
@@ -265,7 +251,7 @@ impl Kokuho {
                 "取消の理由を入力してください",
             ));
         }
-        no_my_number("reason", reason)?;
+        crate::leak_scan::refuse_my_number("reason", reason)?;
         let app = self.application(application_id).await?;
         if app.decision.as_deref() != Some("pay") {
             return Err(AppError::Conflict {
@@ -640,10 +626,10 @@ impl Kokuho {
                 "申請者を入力してください",
             ));
         }
-        no_my_number("applicant", &input.applicant)?;
-        no_my_number("documents", &input.documents)?;
+        crate::leak_scan::refuse_my_number("applicant", &input.applicant)?;
+        crate::leak_scan::refuse_my_number("documents", &input.documents)?;
         if let EventInput::Reimbursement { reference, .. } = &input.event {
-            no_my_number("reference", reference)?;
+            crate::leak_scan::refuse_my_number("reference", reference)?;
         }
         // The event, the person it is about, its household and the key
         // that makes a second application for it a duplicate.
@@ -1274,7 +1260,7 @@ impl Kokuho {
                 ("pay", None)
             }
             Decision::Refuse { reason } if !reason.trim().is_empty() => {
-                no_my_number("reason", reason)?;
+                crate::leak_scan::refuse_my_number("reason", reason)?;
                 ("refuse", Some(reason.trim()))
             }
             Decision::Refuse { .. } => {

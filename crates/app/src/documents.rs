@@ -587,14 +587,10 @@ impl Kokuho {
                     insurer.name, insurer.name
                 ),
             );
-        let mut subjects = vec![r.debtor_id.clone()];
-        if r.kind == "annual_outpatient" && r.subject != r.debtor_id {
-            subjects.push(r.subject.clone());
-        }
         Ok(Prepared {
             kind: DocumentKind::RecoveryNotice,
             addressee_id: r.debtor_id.clone(),
-            subjects,
+            subjects: crate::recovery::persons_of(&r),
             values: v,
             valid_from: None,
             valid_to: None,

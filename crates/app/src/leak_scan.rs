@@ -40,6 +40,20 @@ pub fn count_my_numbers(bytes: &[u8]) -> usize {
     found + usize::from(run.len() == 12 && is_valid_run(&run))
 }
 
+/// Free text is kept as typed, shown on screens and printed on notices: a
+/// My Number typed into it by mistake (in either digit width) is refused
+/// with the field named, never kept.
+pub(crate) fn refuse_my_number(field: &'static str, text: &str) -> crate::Result<()> {
+    if count_my_numbers(text.as_bytes()) > 0 {
+        return Err(crate::AppError::invalid(
+            field,
+            "the text looks like it holds a My Number: it is not kept",
+            "個人番号と思われる数字は入力できません",
+        ));
+    }
+    Ok(())
+}
+
 fn is_valid_run(run: &[u8]) -> bool {
     std::str::from_utf8(run).is_ok_and(is_valid_my_number)
 }

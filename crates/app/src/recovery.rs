@@ -40,6 +40,16 @@ struct Resolved {
     decision: String,
 }
 
+/// Everyone a recovery shows, for the access record: the debtor and, for
+/// 外来年間合算, the insured person it is about.
+pub fn persons_of(r: &RecoveryRow) -> Vec<String> {
+    let mut v = vec![r.debtor_id.clone()];
+    if r.kind == "annual_outpatient" && r.subject != r.debtor_id {
+        v.push(r.subject.clone());
+    }
+    v
+}
+
 fn invalid(field: &'static str, en: impl Into<String>, ja: impl Into<String>) -> AppError {
     AppError::invalid(field, en, ja)
 }
@@ -283,13 +293,7 @@ impl Kokuho {
                 "取り消す理由を入力してください",
             ));
         }
-        if crate::leak_scan::count_my_numbers(note.as_bytes()) > 0 {
-            return Err(invalid(
-                "note",
-                "the note looks like it holds a My Number",
-                "個人番号と思われる数字は入力できません",
-            ));
-        }
+        crate::leak_scan::refuse_my_number("note", note)?;
         let row = repo::get(&self.db, &self.insurer, recovery_id)
             .await?
             .ok_or(AppError::NotFound {

@@ -2299,10 +2299,7 @@ impl Session<'_> {
             .app
             .assess_recovery(event, assessed_on, due_by, &self.actor.account, now)
             .await?;
-        let mut subjects = vec![r.debtor_id.clone()];
-        if r.kind == "annual_outpatient" && r.subject != r.debtor_id {
-            subjects.push(r.subject.clone());
-        }
+        let subjects = crate::recovery::persons_of(&r);
         self.log(
             "benefit_recovery_assess",
             &subjects,
@@ -2337,10 +2334,7 @@ impl Session<'_> {
             .app
             .settle_recovery(recovery_id, repaid, on, note, &self.actor.account, now)
             .await?;
-        let mut subjects = vec![r.debtor_id.clone()];
-        if r.kind == "annual_outpatient" && r.subject != r.debtor_id {
-            subjects.push(r.subject.clone());
-        }
+        let subjects = crate::recovery::persons_of(&r);
         self.log(
             "benefit_recovery_settle",
             &subjects,
@@ -2361,13 +2355,7 @@ impl Session<'_> {
     ) -> Result<Vec<crate::recovery::RecoveryRow>> {
         self.check(Permission::BenefitApply, None, &[], now).await?;
         let v = self.app.recoveries(owed, limit).await?;
-        let debtors: BTreeSet<String> = v
-            .iter()
-            .flat_map(|r| {
-                let person = (r.kind == "annual_outpatient").then(|| r.subject.clone());
-                std::iter::once(r.debtor_id.clone()).chain(person)
-            })
-            .collect();
+        let debtors: BTreeSet<String> = v.iter().flat_map(crate::recovery::persons_of).collect();
         self.log(
             "benefit_recovery_view",
             &debtors.into_iter().collect::<Vec<_>>(),

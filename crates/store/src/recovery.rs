@@ -72,6 +72,10 @@ pub async fn paid_for_event(
     Ok((paid, unpaid))
 }
 
+/// What an event's assessments claim back, cancelled ones aside.
+const RECOVERED: &str = "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM benefit_recovery \
+    WHERE insurer_number = $1 AND kind = $2 AND subject = $3 AND period = $4 AND status <> 'cancelled'";
+
 /// How many assessments of an event are still owed.
 pub async fn open_for(
     db: &Db,
@@ -102,16 +106,13 @@ pub async fn recovered_db(
     period: &str,
 ) -> Result<i64> {
     Ok(with_db!(db, |c| {
-        sqlx::query_scalar(
-        "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM benefit_recovery WHERE insurer_number = $1 \
-         AND kind = $2 AND subject = $3 AND period = $4 AND status <> 'cancelled'"
-    )
-    .bind(insurer.as_str().to_string())
-    .bind(kind.to_string())
-    .bind(subject.to_string())
-    .bind(period.to_string())
-    .fetch_one(c)
-    .await?
+        sqlx::query_scalar(RECOVERED)
+            .bind(insurer.as_str().to_string())
+            .bind(kind.to_string())
+            .bind(subject.to_string())
+            .bind(period.to_string())
+            .fetch_one(c)
+            .await?
     }))
 }
 
@@ -124,16 +125,13 @@ pub async fn recovered(
     period: &str,
 ) -> Result<i64> {
     Ok(with_tx!(tx, |c| {
-        sqlx::query_scalar(
-        "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM benefit_recovery WHERE insurer_number = $1 \
-         AND kind = $2 AND subject = $3 AND period = $4 AND status <> 'cancelled'"
-    )
-    .bind(insurer.as_str().to_string())
-    .bind(kind.to_string())
-    .bind(subject.to_string())
-    .bind(period.to_string())
-    .fetch_one(c)
-    .await?
+        sqlx::query_scalar(RECOVERED)
+            .bind(insurer.as_str().to_string())
+            .bind(kind.to_string())
+            .bind(subject.to_string())
+            .bind(period.to_string())
+            .fetch_one(c)
+            .await?
     }))
 }
 
