@@ -11,6 +11,7 @@ pub mod claims;
 pub mod documents;
 pub mod eligibility;
 pub mod error;
+pub mod exchange;
 pub mod high_cost;
 pub mod income;
 pub mod jobs;

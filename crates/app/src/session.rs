@@ -55,7 +55,7 @@ impl<W: Write> Write for Hashing<W> {
 }
 
 impl Session<'_> {
-    async fn check(
+    pub(crate) async fn check(
         &self,
         p: Permission,
         purpose: Option<&Purpose>,
@@ -88,7 +88,17 @@ impl Session<'_> {
         self.check(p, None, &[], now).await
     }
 
-    async fn log(
+    /// The same, for a permission used only with a stated purpose.
+    pub async fn require_for(
+        &self,
+        p: Permission,
+        purpose: Option<&Purpose>,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        self.check(p, purpose, &[], now).await
+    }
+
+    pub(crate) async fn log(
         &self,
         action: &str,
         subjects: &[String],

@@ -191,6 +191,12 @@ enum Command {
         #[command(subcommand)]
         action: DocumentsAction,
     },
+    /// Exchange (連携) with the prefecture federation's 国保情報集約システム:
+    /// the town's extracts, the federation's answers, household continuity
+    Exchange {
+        #[command(subcommand)]
+        action: ExchangeAction,
+    },
     /// Payments (支払): the transfer file's name check, payment runs, the
     /// town's bank contract
     Payments {
@@ -291,6 +297,91 @@ enum BurdenAction {
         #[arg(long)]
         household: String,
     },
+}
+
+/// The stated purpose of an exchange (it handles specific personal information).
+#[derive(Args, Clone)]
+struct PurposeArgs {
+    /// Why (recorded with the access): e.g. 月次の資格情報送付
+    #[arg(long, default_value = "国保情報集約システムとの定例の連携")]
+    reason: String,
+    /// The lawful affair it serves (nhi, online_eligibility, …)
+    #[arg(long, default_value = "nhi")]
+    affair: String,
+}
+
+#[derive(Subcommand)]
+enum ExchangeAction {
+    /// Write the town's files for a counterpart into a folder: the changes
+    /// since the last send (the first send is full), or all with --full;
+    /// the file holding My Numbers is sealed under the transfer key
+    Export {
+        #[command(flatten)]
+        db: DbArgs,
+        /// federation (国保情報集約システム)
+        #[arg(long, default_value = "federation")]
+        to: String,
+        /// Only what changed after this moment (RFC 3339); default: since the last send
+        #[arg(long, conflicts_with = "full")]
+        since: Option<String>,
+        /// Everything (全件)
+        #[arg(long)]
+        full: bool,
+        #[arg(long)]
+        out: PathBuf,
+        /// The transfer key file shared with the counterpart
+        #[arg(long, env = "KOKUHO_TRANSFER_KEY")]
+        transfer_key: PathBuf,
+        #[command(flatten)]
+        purpose: PurposeArgs,
+    },
+    /// Take in files from the federation (資格継続引継情報, 高額該当引継情報):
+    /// each all or nothing, each once
+    Import {
+        #[command(flatten)]
+        db: DbArgs,
+        files: Vec<PathBuf>,
+        /// The transfer key, for a sealed file
+        #[arg(long, env = "KOKUHO_TRANSFER_KEY")]
+        transfer_key: Option<PathBuf>,
+        #[command(flatten)]
+        purpose: PurposeArgs,
+    },
+    /// The files sent and received (name, time, records, hash, purpose)
+    Files {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        purpose: PurposeArgs,
+    },
+    /// Persons moved in from another municipality of the prefecture, and
+    /// the households waiting for the town's judgement
+    Continuity {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        purpose: PurposeArgs,
+    },
+    /// Judge whether a household continues the one it was in the other
+    /// municipality (世帯の継続性): sent with the next export
+    Judge {
+        #[command(flatten)]
+        db: DbArgs,
+        /// This town's 世帯番号
+        #[arg(long)]
+        household: String,
+        /// The municipality it came from (保険者番号)
+        #[arg(long)]
+        from_insurer: String,
+        /// yes: the household continues (its high-cost months are handed over); no: it does not
+        #[arg(long)]
+        continues: String,
+        #[command(flatten)]
+        purpose: PurposeArgs,
+    },
+    /// Create a transfer key file (refuses to overwrite one); give the same
+    /// file to the counterpart's link
+    InitTransferKey { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -3001,6 +3092,265 @@ fn document_kind_arg(s: &str) -> anyhow::Result<kokuho_app::documents::DocumentK
     })
 }
 
+fn purpose_of(p: &PurposeArgs) -> Option<kokuho_domain::access::Purpose> {
+    kokuho_domain::access::Purpose::parse(&p.affair, &p.reason)
+}
+
+fn load_transfer_key(path: &Path) -> anyhow::Result<kokuho_vault::TransferKey> {
+    kokuho_vault::TransferKey::load(path).map_err(|e| {
+        anyhow::anyhow!(
+            "{e}: create one with `kokuho exchange init-transfer-key FILE` and give the same file to the counterpart"
+        )
+    })
+}
+
+async fn exchange_command(action: ExchangeAction) -> anyhow::Result<()> {
+    use kokuho_app::exchange::Since;
+    let now = OffsetDateTime::now_utc();
+    match action {
+        ExchangeAction::InitTransferKey { file } => {
+            if file.exists() {
+                anyhow::bail!(
+                    "{} exists: a transfer key is never overwritten",
+                    file.display()
+                );
+            }
+            let key = kokuho_vault::TransferKey::generate();
+            let mut opts = std::fs::OpenOptions::new();
+            opts.write(true).create_new(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                opts.mode(0o600);
+            }
+            std::io::Write::write_all(&mut opts.open(&file)?, key.to_text().as_bytes())?;
+            println!("transfer key written to {} (mode 0600)", file.display());
+        }
+        ExchangeAction::Export {
+            db,
+            to,
+            since,
+            full,
+            out,
+            transfer_key,
+            purpose,
+        } => {
+            if to != "federation" {
+                return Err(AppError::invalid(
+                    "to",
+                    format!("unknown counterpart {to:?}: federation is built; the intermediate server's extract is not yet"),
+                    "連携先は federation（国保情報集約システム）です。中間サーバー向けの抽出は未実装です",
+                )
+                .into());
+            }
+            let since = match (full, parse_known_at(since.as_deref())?) {
+                (true, _) => Since::Full,
+                (false, Some(t)) => Since::At(t),
+                (false, None) => Since::LastSent,
+            };
+            let (app, actor) = open_session(&db).await?;
+            let session = Session {
+                app: &app,
+                actor: &actor,
+            };
+            session
+                .require_for(
+                    kokuho_domain::access::Permission::Exchange,
+                    purpose_of(&purpose).as_ref(),
+                    now,
+                )
+                .await?;
+            let key = load_transfer_key(&transfer_key)?;
+            let r = session
+                .export_to_federation(since, &out, &key, purpose_of(&purpose).as_ref(), now)
+                .await?;
+            println!(
+                "{} extract for the federation{}, as known at {}:",
+                match r.extract {
+                    kokuho_formats::federation::Extract::Full => "full",
+                    _ => "differential",
+                },
+                r.since
+                    .map(|s| format!(" (changes after {s})"))
+                    .unwrap_or_default(),
+                r.as_of
+            );
+            for f in &r.files {
+                println!(
+                    "  sent #{}  {}  {}  {} records  sha256 {}{}",
+                    f.file_id,
+                    f.path.display(),
+                    f.name_ja,
+                    f.records,
+                    f.sha256,
+                    if f.sealed {
+                        "  (sealed: holds My Numbers)"
+                    } else {
+                        ""
+                    }
+                );
+            }
+        }
+        ExchangeAction::Import {
+            db,
+            files,
+            transfer_key,
+            purpose,
+        } => {
+            let (app, actor) = open_session(&db).await?;
+            let session = Session {
+                app: &app,
+                actor: &actor,
+            };
+            session
+                .require_for(
+                    kokuho_domain::access::Permission::Exchange,
+                    purpose_of(&purpose).as_ref(),
+                    now,
+                )
+                .await?;
+            let key = transfer_key.as_deref().map(load_transfer_key).transpose()?;
+            let total = files.len();
+            for (i, f) in files.iter().enumerate() {
+                let bytes = std::fs::read(f)
+                    .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", f.display()))?;
+                let name = f
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .unwrap_or("(file)")
+                    .to_string();
+                eprintln!("[{}/{total}] {name}", i + 1);
+                let r = session
+                    .import_from_federation(
+                        &name,
+                        &bytes,
+                        key.as_ref(),
+                        purpose_of(&purpose).as_ref(),
+                        now,
+                    )
+                    .await?;
+                println!(
+                    "received #{}  {name}  {}  {} records: {}",
+                    r.file_id, r.name_ja, r.records, r.outcome
+                );
+            }
+        }
+        ExchangeAction::Files { db, purpose } => {
+            let (app, actor) = open_session(&db).await?;
+            let session = Session {
+                app: &app,
+                actor: &actor,
+            };
+            let (files, _) = session
+                .exchange_records(purpose_of(&purpose).as_ref(), now)
+                .await?;
+            println!(
+                "#	direction	counterpart	kind	file	extract	as of	records	sha256	sealed	by	outcome"
+            );
+            for f in files {
+                println!(
+                    "{}	{}	{}	{}	{}	{}	{}	{}	{}	{}	{}	{}",
+                    f.file_id,
+                    f.direction,
+                    f.counterpart,
+                    f.file_kind,
+                    f.file_name,
+                    f.extract,
+                    kokuho_app::eligibility::from_us(f.as_of_us),
+                    f.record_count,
+                    f.sha256,
+                    if f.sealed { "sealed" } else { "" },
+                    f.recorded_by,
+                    f.outcome
+                );
+            }
+        }
+        ExchangeAction::Continuity { db, purpose } => {
+            let (app, actor) = open_session(&db).await?;
+            let session = Session {
+                app: &app,
+                actor: &actor,
+            };
+            let (_, notices) = session
+                .exchange_records(purpose_of(&purpose).as_ref(), now)
+                .await?;
+            println!(
+                "#	宛名番号	世帯番号	取得日	異動前保険者	異動前記号番号	喪失日	資格継続	世帯継続候補	判定	送信"
+            );
+            for n in notices {
+                println!(
+                    "{}	{}	{}	{}	{}	{} {}-{}	{}	{}	{}	{}	{}",
+                    n.notice_id,
+                    n.addressee_id,
+                    n.household_number,
+                    n.acquired_on,
+                    n.from_insurer,
+                    n.from_insured_symbol,
+                    n.from_insured_number,
+                    n.from_branch_number,
+                    n.from_lost_on,
+                    match n.continuity.as_str() {
+                        "continuous" => "継続",
+                        "gap" => "空白期間あり",
+                        _ => "重複期間あり",
+                    },
+                    if n.household_candidate { "候補" } else { "" },
+                    match n.judgement.as_deref() {
+                        Some("continues") => "継続する",
+                        Some(_) => "継続しない",
+                        None if n.household_candidate => "判定待ち",
+                        None => "",
+                    },
+                    n.sent_file_id.map(|i| format!("#{i}")).unwrap_or_default()
+                );
+            }
+        }
+        ExchangeAction::Judge {
+            db,
+            household,
+            from_insurer,
+            continues,
+            purpose,
+        } => {
+            let continues = match continues.trim() {
+                "yes" | "y" | "はい" | "継続" => true,
+                "no" | "n" | "いいえ" | "非継続" => false,
+                _ => {
+                    return Err(AppError::invalid(
+                        "continues",
+                        "answer yes or no",
+                        "継続する（yes）か、しない（no）かを指定してください",
+                    )
+                    .into());
+                }
+            };
+            let (app, actor) = open_session(&db).await?;
+            let session = Session {
+                app: &app,
+                actor: &actor,
+            };
+            let n = session
+                .judge_continuity(
+                    &household,
+                    &from_insurer,
+                    continues,
+                    purpose_of(&purpose).as_ref(),
+                    now,
+                )
+                .await?;
+            println!(
+                "household {household} from {from_insurer}: {} ({n} persons); sent with the next export",
+                if continues {
+                    "continues"
+                } else {
+                    "does not continue"
+                }
+            );
+        }
+    }
+    Ok(())
+}
+
 async fn documents_command(action: DocumentsAction) -> anyhow::Result<()> {
     use kokuho_app::documents::{DocumentKind, IssueOptions, Subject};
     let now = OffsetDateTime::now_utc();
@@ -3747,6 +4097,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Benefits { action } => benefits_command(action).await?,
         Command::Payments { action } => return payments_command(action).await,
         Command::Documents { action } => documents_command(action).await?,
+        Command::Exchange { action } => exchange_command(action).await?,
         Command::SpecifiedDisease { action } => {
             let now = OffsetDateTime::now_utc();
             match action {

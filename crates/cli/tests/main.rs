@@ -658,6 +658,13 @@ fn every_command_with_every_role() {
     let feed = dir.path().join("feed.csv");
     std::fs::write(&feed, "event_id,event_type,event_date,notified_on,addressee_id,household_number,relationship,name,name_kana,birth_date,sex,postal_code,address,destination,previous_insurer_number\r\nX-1,name_change,2026-04-01,,0000000001,,,改名　太郎,カイメイ　タロウ,,,,,,\r\n").unwrap();
     let feed = feed.display().to_string();
+    let exchange_dir = dir.path().join("exchange").display().to_string();
+    let transfer_key = dir.path().join("transfer.key").display().to_string();
+    assert!(
+        run(&["exchange", "init-transfer-key", &transfer_key])
+            .status
+            .success()
+    );
     let commands: Vec<(Vec<&str>, P)> = vec![
         (vec!["person", "search", "--kana", "タ"], P::RegistryRead),
         (vec!["person", "show", "0000000001"], P::RegistryRead),
@@ -984,6 +991,33 @@ fn every_command_with_every_role() {
             vec!["benefits", "recovery", "repaid", "999999"],
             P::BenefitApply,
         ),
+        (vec!["exchange", "files"], P::Exchange),
+        (vec!["exchange", "continuity"], P::Exchange),
+        (
+            vec![
+                "exchange",
+                "judge",
+                "--household",
+                "0000000001",
+                "--from-insurer",
+                "313023",
+                "--continues",
+                "yes",
+            ],
+            P::Exchange,
+        ),
+        (
+            vec![
+                "exchange",
+                "export",
+                "--out",
+                &exchange_dir,
+                "--transfer-key",
+                &transfer_key,
+            ],
+            P::Exchange,
+        ),
+        (vec!["exchange", "import", &feed], P::Exchange),
         (vec!["retention", "run", "--dry-run"], P::Retention),
         (
             vec!["account", "set", "block_untrained_handlers", "false"],
@@ -1409,4 +1443,99 @@ fn a_batch_killed_halfway_resumes_and_prints_nobody_twice() {
     assert_eq!(people.len(), files.len(), "one file per person");
     assert!(out.join("batch-1-combined.pdf").is_file());
     assert!(!pdfs_in(&out).iter().any(|f| f.ends_with(".part")));
+}
+
+/// The federation extract as the operator runs it: full, then what changed;
+/// the file with My Numbers sealed, the others free of them; a town's own
+/// file refused as an import; every file in the record.
+#[test]
+fn the_federation_extract_through_the_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("t.db").display());
+    let keys = dir.path().join("vault.keys").display().to_string();
+    let tk = dir.path().join("transfer.key").display().to_string();
+    let base = ["--database", db.as_str(), "--keyring", keys.as_str()];
+    let with = |args: &[&str]| {
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(base);
+        run(&all)
+    };
+    assert!(with(&["generate", "--residents", "300"]).status.success());
+    assert!(
+        run(&["exchange", "init-transfer-key", &tk])
+            .status
+            .success()
+    );
+    assert!(
+        !run(&["exchange", "init-transfer-key", &tk])
+            .status
+            .success(),
+        "never overwritten"
+    );
+    let out1 = dir.path().join("out1").display().to_string();
+    let o = with(&[
+        "exchange",
+        "export",
+        "--full",
+        "--out",
+        &out1,
+        "--transfer-key",
+        &tk,
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = stdout(&o);
+    assert!(text.starts_with("full extract"), "{text}");
+    let mut names: Vec<String> = std::fs::read_dir(&out1)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 4, "{names:?}");
+    assert!(
+        names[0].starts_with("KS01_319012_") && names[1].ends_with(".dat.sealed"),
+        "{names:?}"
+    );
+    for n in &names {
+        let bytes = std::fs::read(Path::new(&out1).join(n)).unwrap();
+        assert_eq!(count_my_numbers(&bytes), 0, "{n} holds no number in clear");
+    }
+    // The insured persons are all in it: the person file's count.
+    assert!(text.contains("資格情報（個人）ファイル"), "{text}");
+
+    // Nothing changed since: the differential's files are empty.
+    let out2 = dir.path().join("out2").display().to_string();
+    let o = with(&["exchange", "export", "--out", &out2, "--transfer-key", &tk]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = stdout(&o);
+    assert!(text.starts_with("differential extract"), "{text}");
+    assert_eq!(text.matches(" 0 records").count(), 4, "{text}");
+
+    // The town's own file is not something it takes in.
+    let own = Path::new(&out1).join(&names[0]).display().to_string();
+    let o = with(&["exchange", "import", &own]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("E-"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+
+    // Eight files sent, in the record with their hashes.
+    let o = with(&["exchange", "files"]);
+    assert!(o.status.success());
+    let listing = stdout(&o);
+    assert_eq!(
+        listing.lines().filter(|l| l.contains("\tsent\t")).count(),
+        8,
+        "{listing}"
+    );
+    assert_eq!(
+        listing
+            .lines()
+            .skip(1)
+            .filter(|l| l.contains("\tsealed\t"))
+            .count(),
+        2,
+        "{listing}"
+    );
 }

@@ -85,6 +85,7 @@ impl Role {
                 DocumentIssue,
                 DocumentBatch,
                 DocumentRead,
+                Exchange,
             ],
             Role::LevyClerk => &[
                 RegistryRead,
@@ -134,6 +135,7 @@ impl Role {
                 DocumentIssue,
                 DocumentBatch,
                 DocumentRead,
+                Exchange,
             ],
             Role::Auditor => &[AuditRead, RegistryRead, EligibilityRead, DocumentRead],
             Role::Administrator => &[AccountAdmin, VaultAdmin, SystemRead, Retention],
@@ -213,10 +215,13 @@ pub enum Permission {
     DocumentBatch,
     /// see residents' issuance histories and batches (帳票の発行履歴の照会)
     DocumentRead,
+    /// write the files for the federation and the intermediate server, take
+    /// in their answers, judge household continuity (外部連携)
+    Exchange,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 30] = [
+    pub const ALL: [Permission; 31] = [
         Permission::RegistryRead,
         Permission::RegistryWrite,
         Permission::MyNumberLookup,
@@ -247,6 +252,7 @@ impl Permission {
         Permission::DocumentIssue,
         Permission::DocumentBatch,
         Permission::DocumentRead,
+        Permission::Exchange,
     ];
 
     pub fn code(self) -> &'static str {
@@ -281,6 +287,7 @@ impl Permission {
             Permission::DocumentIssue => "document_issue",
             Permission::DocumentBatch => "document_batch",
             Permission::DocumentRead => "document_read",
+            Permission::Exchange => "exchange",
         }
     }
 
@@ -320,6 +327,7 @@ impl Permission {
             Permission::DocumentIssue => "帳票の発行・再発行",
             Permission::DocumentBatch => "帳票の一括発行",
             Permission::DocumentRead => "帳票の発行履歴の照会",
+            Permission::Exchange => "外部システムとの連携（連携ファイルの作成・取込）",
         }
     }
 
@@ -342,7 +350,7 @@ impl Permission {
         // Revealing a number, and every bulk export, say why each time.
         matches!(
             self,
-            Permission::MyNumberReveal | Permission::EligibilityExport
+            Permission::MyNumberReveal | Permission::EligibilityExport | Permission::Exchange
         )
     }
 }

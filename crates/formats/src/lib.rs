@@ -1,6 +1,7 @@
 //! kokuho's file formats: text encodings, the CSV export writer and the
 //! resident-registry change feed (住基異動ファイル), the claim files (レセプト)
-//! and the bank-transfer file (全銀 総合振込).
+//! the bank-transfer file (全銀 総合振込) and the files exchanged with the
+//! prefecture federation (fixed-length records from layout tables).
 //!
 //! This crate reads and writes bytes; it knows nothing of the database.
 //! Errors name lines, fields and positions but, apart from dates and single
@@ -10,6 +11,8 @@
 pub mod claims;
 mod csv_in;
 pub mod csv_out;
+pub mod federation;
+pub mod fixed;
 pub mod income;
 pub mod registry_feed;
 pub mod text;

@@ -690,3 +690,30 @@ pub async fn living(db: &Db, insurer: &InsurerNumber) -> Result<Vec<(String, Dat
     .fetch_all(p)
     .await?))
 }
+
+/// Every person of the insurer (the federation's full extract).
+pub async fn all_persons(db: &Db, insurer: &InsurerNumber) -> Result<Vec<Addressee>> {
+    let rows: Vec<AddresseeRow> = with_db!(db, |p| {
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {ADDRESSEE_COLUMNS} FROM addressee WHERE insurer_number = $1"
+        )))
+        .bind(insurer.as_str().to_string())
+        .fetch_all(p)
+        .await?
+    });
+    rows.into_iter().map(Addressee::try_from).collect()
+}
+
+/// Every household of the insurer.
+pub async fn all_households(db: &Db, insurer: &InsurerNumber) -> Result<Vec<Household>> {
+    let rows: Vec<HouseholdRow> = with_db!(db, |p| {
+        sqlx::query_as(
+            "SELECT insurer_number, household_number, householder_addressee_id, postal_code, address, \
+             registered_on, removed_on FROM household WHERE insurer_number = $1",
+        )
+        .bind(insurer.as_str().to_string())
+        .fetch_all(p)
+        .await?
+    });
+    rows.into_iter().map(Household::try_from).collect()
+}

@@ -731,3 +731,99 @@ pub async fn households_by_insured_number(
         })
         .collect()
 }
+
+/// Every period version of the insurer as known at `known_at_us`, voided
+/// ones included (a differential tells the federation what was voided).
+pub async fn all_periods_known_at(
+    db: &Db,
+    insurer: &InsurerNumber,
+    known_at_us: i64,
+) -> Result<Vec<PeriodVersion>> {
+    let rows: Vec<PeriodRow> = with_db!(db, |p| {
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {PERIOD_COLUMNS} FROM eligibility_version WHERE insurer_number = $1 \
+             AND recorded_us <= $2 AND (superseded_us IS NULL OR superseded_us > $2) ORDER BY addressee_id, acquired_on, period_id"
+        )))
+        .bind(insurer.as_str().to_string())
+        .bind(known_at_us)
+        .fetch_all(p)
+        .await?
+    });
+    rows.into_iter().map(PeriodVersion::try_from).collect()
+}
+
+/// Every membership of the insurer as known at `known_at_us` (voided ones
+/// left out).
+pub async fn all_memberships_known_at(
+    db: &Db,
+    insurer: &InsurerNumber,
+    known_at_us: i64,
+) -> Result<Vec<MembershipVersion>> {
+    let rows: Vec<MembershipRow> = with_db!(db, |p| {
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {MEMBERSHIP_COLUMNS} FROM membership_version WHERE insurer_number = $1 \
+             AND recorded_us <= $2 AND (superseded_us IS NULL OR superseded_us > $2) AND NOT voided ORDER BY addressee_id, valid_from, membership_id"
+        )))
+        .bind(insurer.as_str().to_string())
+        .bind(known_at_us)
+        .fetch_all(p)
+        .await?
+    });
+    rows.into_iter().map(MembershipVersion::try_from).collect()
+}
+
+/// The persons whose periods or memberships were recorded or superseded in
+/// (`since_us`, `until_us`]: what a differential extract sends again.
+pub async fn changed_persons(
+    db: &Db,
+    insurer: &InsurerNumber,
+    since_us: i64,
+    until_us: i64,
+) -> Result<std::collections::BTreeSet<String>> {
+    let rows: Vec<String> = with_db!(db, |p| {
+        sqlx::query_scalar(
+            "SELECT addressee_id FROM eligibility_version WHERE insurer_number = $1 \
+             AND ((recorded_us > $2 AND recorded_us <= $3) OR (superseded_us > $2 AND superseded_us <= $3)) \
+             UNION SELECT addressee_id FROM membership_version WHERE insurer_number = $1 \
+             AND ((recorded_us > $2 AND recorded_us <= $3) OR (superseded_us > $2 AND superseded_us <= $3))",
+        )
+        .bind(insurer.as_str().to_string())
+        .bind(since_us)
+        .bind(until_us)
+        .fetch_all(p)
+        .await?
+    });
+    Ok(rows.into_iter().collect())
+}
+
+/// Every NHI household's 記号・番号, by household number.
+pub async fn all_household_numbers(
+    db: &Db,
+    insurer: &InsurerNumber,
+) -> Result<std::collections::HashMap<String, (String, String)>> {
+    let rows: Vec<(String, String, String)> = with_db!(db, |p| {
+        sqlx::query_as(
+            "SELECT household_number, insured_symbol, insured_number FROM nhi_household WHERE insurer_number = $1",
+        )
+        .bind(insurer.as_str().to_string())
+        .fetch_all(p)
+        .await?
+    });
+    Ok(rows.into_iter().map(|(h, s, n)| (h, (s, n))).collect())
+}
+
+/// Every 枝番, by (household number, 宛名番号).
+pub async fn all_branches(
+    db: &Db,
+    insurer: &InsurerNumber,
+) -> Result<std::collections::HashMap<(String, String), String>> {
+    let rows: Vec<(String, String, String)> = with_db!(db, |p| {
+        sqlx::query_as(
+            "SELECT household_number, addressee_id, branch_number FROM branch_assignment WHERE insurer_number = $1",
+        )
+        .bind(insurer.as_str().to_string())
+        .fetch_all(p)
+        .await?
+    });
+    Ok(rows.into_iter().map(|(h, a, b)| ((h, a), b)).collect())
+}

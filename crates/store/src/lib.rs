@@ -16,6 +16,7 @@ pub mod claims;
 mod db;
 pub mod document;
 pub mod eligibility;
+pub mod exchange;
 pub mod feed;
 pub mod high_cost;
 pub mod income;

@@ -172,3 +172,31 @@ pub async fn reseal(
     }
     Ok(())
 }
+
+/// Every sealed number of the insurer, by 団体内統合宛名番号 (for the
+/// extracts that must carry them; the caller opens them).
+pub async fn sealed_all(
+    db: &Db,
+    insurer: &InsurerNumber,
+) -> Result<std::collections::HashMap<String, Sealed>> {
+    let rows: Vec<(String, i64, Vec<u8>)> = with_db!(db, |p| {
+        sqlx::query_as(
+            "SELECT integrated_addressee_id, key_id, sealed FROM my_number_vault WHERE insurer_number = $1",
+        )
+        .bind(insurer.as_str().to_string())
+        .fetch_all(p)
+        .await?
+    });
+    rows.into_iter()
+        .map(|(id, key_id, blob)| {
+            Ok((
+                id,
+                Sealed {
+                    key_id: KeyId::try_from(key_id)
+                        .map_err(|e| StoreError::corrupt("my_number_vault", "key_id", e))?,
+                    blob,
+                },
+            ))
+        })
+        .collect()
+}

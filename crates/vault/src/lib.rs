@@ -8,8 +8,10 @@
 //! encryption keys can rotate while old rows stay readable.
 
 mod keyring;
+pub mod transfer;
 
 pub use keyring::{KeyId, Keyring, KeyringError};
+pub use transfer::{TransferError, TransferKey};
 
 use aes_gcm::aead::{Aead, Generate, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Key, Nonce};

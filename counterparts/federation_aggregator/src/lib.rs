@@ -1,0 +1,401 @@
+//! A working stand-in for the prefecture federation's 国保情報集約システム
+//! (federation_aggregator), for end-to-end tests on one machine. It is NOT
+//! part of the town's system and shares none of its code but the file
+//! layouts and the transfer key format.
+//!
+//! It takes the towns' files in (資格情報（世帯）・（個人）, 世帯所得区分情報,
+//! 高額該当情報, 世帯継続判定結果), keeps the latest state of each town, and
+//! answers:
+//! - 資格継続引継情報 to the town a person moved into from another town of
+//!   the prefecture (matched by 個人番号: a 転出 loss in one town, a 転入
+//!   acquisition in another), with how the periods meet (continuous, gap,
+//!   overlap) and the receiving household marked as a candidate to judge;
+//! - 高額該当引継情報 once the receiving town has judged the household to
+//!   continue: the high-cost months of the household the person left, in the
+//!   twelve months up to the move (what 多数回 counts).
+//!
+//! What the real system does beyond this (its own checks of the data, the
+//! intermediate-server relay, the ministry's household-continuity criteria
+//! applied by itself) is not imitated; docs/formats/federation.md.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use kokuho_domain::eligibility::YearMonth;
+use kokuho_formats::federation::{
+    self, Body, Change, Continuity, ContinuityJudgementRecord, EligibilityContinuityRecord,
+    Extract, FederationFile, FileHeader, HighCostHandOverRecord, HighCostMonthRecord,
+    HouseholdRecord, PersonRecord,
+};
+use kokuho_formats::fixed::Direction;
+use kokuho_vault::TransferKey;
+use time::PrimitiveDateTime;
+
+/// What the aggregation system holds of one town.
+#[derive(Clone, Debug, Default)]
+struct Town {
+    /// by (宛名番号, 資格履歴番号)
+    persons: BTreeMap<(String, i64), PersonRecord>,
+    /// by 世帯番号
+    households: BTreeMap<String, HouseholdRecord>,
+    /// by (世帯番号, month, handed-over-from)
+    months: BTreeMap<(String, YearMonth, Option<String>), HighCostMonthRecord>,
+    /// the town's judgements, by (記号, 番号, from insurer, from 記号, from 番号)
+    judgements: BTreeMap<(String, String, String, String, String), ContinuityJudgementRecord>,
+}
+
+/// A move found between two towns.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Move {
+    pub to: EligibilityContinuityRecord,
+}
+
+/// The aggregation system's state.
+#[derive(Debug, Default)]
+pub struct Aggregator {
+    towns: BTreeMap<String, Town>,
+    /// moves answered: (to insurer, 宛名番号, from insurer, from 宛名番号)
+    answered_moves: BTreeSet<(String, String, String, String)>,
+    /// months handed over: (to insurer, 記号, 番号, from insurer, month)
+    answered_months: BTreeSet<(String, String, String, String, YearMonth)>,
+}
+
+/// What one file did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ingested {
+    pub insurer: String,
+    pub kind: String,
+    pub records: usize,
+}
+
+impl Aggregator {
+    pub fn new() -> Aggregator {
+        Aggregator::default()
+    }
+
+    /// Takes in one of a town's files (sealed ones opened with the transfer
+    /// key). A full extract replaces what was held of that kind.
+    pub fn ingest(
+        &mut self,
+        file_name: &str,
+        bytes: &[u8],
+        key: &TransferKey,
+    ) -> anyhow::Result<Ingested> {
+        let (name, plain) = if kokuho_vault::transfer::is_sealed(bytes) {
+            let inner = file_name.strip_suffix(".sealed").unwrap_or(file_name);
+            (inner, key.open(bytes, inner)?.to_vec())
+        } else {
+            (file_name, bytes.to_vec())
+        };
+        let file = federation::read(name, &plain)?;
+        let layout = file.layout()?;
+        anyhow::ensure!(
+            layout.direction == Direction::ToFederation,
+            "{name}: a file the federation sends, not one it takes in"
+        );
+        let insurer = file.header.insurer_number.clone();
+        let full = file.header.extract == Extract::Full;
+        let town = self.towns.entry(insurer.clone()).or_default();
+        let records = file.body.len();
+        match file.body {
+            Body::Households(rs) => {
+                if full {
+                    town.households.clear();
+                }
+                for r in rs {
+                    town.households.insert(r.household_number.clone(), r);
+                }
+            }
+            Body::Persons(rs) => {
+                if full {
+                    town.persons.clear();
+                }
+                for r in rs {
+                    let k = (r.addressee_id.clone(), r.period_id);
+                    match r.change {
+                        Change::Remove => {
+                            town.persons.remove(&k);
+                        }
+                        Change::Upsert => {
+                            town.persons.insert(k, r);
+                        }
+                    }
+                }
+            }
+            Body::IncomeCategories(_) => {}
+            Body::HighCostMonths(rs) => {
+                if full {
+                    town.months.clear();
+                }
+                for r in rs {
+                    let k = (
+                        r.household_number.clone(),
+                        r.service_month,
+                        r.handed_over_from.clone(),
+                    );
+                    match r.change {
+                        Change::Remove => {
+                            town.months.remove(&k);
+                        }
+                        Change::Upsert => {
+                            town.months.insert(k, r);
+                        }
+                    }
+                }
+            }
+            Body::ContinuityJudgements(rs) => {
+                for r in rs {
+                    town.judgements.insert(
+                        (
+                            r.insured_symbol.clone(),
+                            r.insured_number.clone(),
+                            r.from_insurer.clone(),
+                            r.from_insured_symbol.clone(),
+                            r.from_insured_number.clone(),
+                        ),
+                        r,
+                    );
+                }
+            }
+            Body::EligibilityContinuity(_) | Body::HighCostHandOver(_) => {
+                anyhow::bail!("{name}: not a town's file")
+            }
+        }
+        Ok(Ingested {
+            insurer,
+            kind: layout.key.clone(),
+            records,
+        })
+    }
+
+    /// The moves between towns: a person lost by 転出 (41) in one town and
+    /// acquired by 転入 (01) in another, the same 個人番号.
+    fn moves(&self) -> Vec<(String, &PersonRecord, String, &PersonRecord)> {
+        let mut out = Vec::new();
+        for (to_insurer, to) in &self.towns {
+            for p in to.persons.values().filter(|p| p.acquisition_reason == "01") {
+                let Some(number) = &p.my_number else { continue };
+                for (from_insurer, from) in &self.towns {
+                    if from_insurer == to_insurer {
+                        continue;
+                    }
+                    // The latest 転出 period of the same person there.
+                    if let Some(old) = from
+                        .persons
+                        .values()
+                        .filter(|o| {
+                            o.my_number.as_deref() == Some(number)
+                                && o.loss_reason.as_deref() == Some("41")
+                                && o.lost_on.is_some()
+                        })
+                        .max_by_key(|o| o.lost_on)
+                    {
+                        out.push((from_insurer.clone(), old, to_insurer.clone(), p));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The answer files for every town, each file only with what was not
+    /// answered before. `now` stamps the headers.
+    pub fn answers(&mut self, now: PrimitiveDateTime) -> Vec<FederationFile> {
+        let mut continuity: BTreeMap<String, Vec<EligibilityContinuityRecord>> = BTreeMap::new();
+        let mut newly_answered = Vec::new();
+        for (from_insurer, old, to_insurer, new) in self.moves() {
+            let key = (
+                to_insurer.clone(),
+                new.addressee_id.clone(),
+                from_insurer.clone(),
+                old.addressee_id.clone(),
+            );
+            if self.answered_moves.contains(&key) {
+                continue;
+            }
+            let lost = old.lost_on.unwrap_or(new.acquired_on);
+            let c = match new.acquired_on.cmp(&lost) {
+                std::cmp::Ordering::Equal => Continuity::Continuous,
+                std::cmp::Ordering::Greater => Continuity::Gap,
+                std::cmp::Ordering::Less => Continuity::Overlap,
+            };
+            continuity
+                .entry(to_insurer.clone())
+                .or_default()
+                .push(EligibilityContinuityRecord {
+                    insurer_number: to_insurer.clone(),
+                    insured_symbol: new.insured_symbol.clone(),
+                    insured_number: new.insured_number.clone(),
+                    branch_number: new.branch_number.clone(),
+                    addressee_id: new.addressee_id.clone(),
+                    acquired_on: new.acquired_on,
+                    from_insurer: from_insurer.clone(),
+                    from_insured_symbol: old.insured_symbol.clone(),
+                    from_insured_number: old.insured_number.clone(),
+                    from_branch_number: old.branch_number.clone(),
+                    from_lost_on: lost,
+                    continuity: c,
+                    // Every household a person moved into from another town
+                    // of the prefecture is put to the town to judge.
+                    household_candidate: true,
+                });
+            newly_answered.push(key);
+        }
+        self.answered_moves.extend(newly_answered);
+
+        // The high-cost months of households judged to continue.
+        let mut hand_over: BTreeMap<String, Vec<HighCostHandOverRecord>> = BTreeMap::new();
+        let mut months_answered = Vec::new();
+        for (to_insurer, town) in &self.towns {
+            for j in town.judgements.values().filter(|j| j.continues) {
+                let Some(from) = self.towns.get(&j.from_insurer) else {
+                    continue;
+                };
+                // The old household, and the move's month from its members' losses.
+                let Some(old_household) = from.households.values().find(|h| {
+                    h.insured_symbol == j.from_insured_symbol
+                        && h.insured_number == j.from_insured_number
+                }) else {
+                    continue;
+                };
+                let moved = from
+                    .persons
+                    .values()
+                    .filter(|p| {
+                        p.household_number == old_household.household_number
+                            && p.loss_reason.as_deref() == Some("41")
+                    })
+                    .filter_map(|p| p.lost_on)
+                    .max();
+                let Some(moved) = moved else { continue };
+                let move_month = YearMonth::from_date(moved);
+                let first = (0..11).fold(move_month, |m, _| prev(m));
+                for m in from.months.values().filter(|m| {
+                    m.household_number == old_household.household_number
+                        && m.service_month >= first
+                        && m.service_month <= move_month
+                }) {
+                    let key = (
+                        to_insurer.clone(),
+                        j.insured_symbol.clone(),
+                        j.insured_number.clone(),
+                        j.from_insurer.clone(),
+                        m.service_month,
+                    );
+                    if self.answered_months.contains(&key) || months_answered.contains(&key) {
+                        continue;
+                    }
+                    hand_over
+                        .entry(to_insurer.clone())
+                        .or_default()
+                        .push(HighCostHandOverRecord {
+                            insurer_number: to_insurer.clone(),
+                            insured_symbol: j.insured_symbol.clone(),
+                            insured_number: j.insured_number.clone(),
+                            from_insurer: j.from_insurer.clone(),
+                            from_insured_symbol: j.from_insured_symbol.clone(),
+                            from_insured_number: j.from_insured_number.clone(),
+                            service_month: m.service_month,
+                        });
+                    months_answered.push(key);
+                }
+            }
+        }
+        self.answered_months.extend(months_answered);
+
+        let header = |insurer: &str| FileHeader {
+            insurer_number: insurer.to_string(),
+            created_at: now,
+            extract: Extract::Answer,
+            since: None,
+        };
+        let mut files = Vec::new();
+        for (insurer, rs) in continuity {
+            files.push(FederationFile {
+                header: header(&insurer),
+                body: Body::EligibilityContinuity(rs),
+            });
+        }
+        for (insurer, rs) in hand_over {
+            files.push(FederationFile {
+                header: header(&insurer),
+                body: Body::HighCostHandOver(rs),
+            });
+        }
+        files
+    }
+
+    /// The towns whose files have been taken in.
+    pub fn towns(&self) -> Vec<String> {
+        self.towns.keys().cloned().collect()
+    }
+
+    /// How many insured periods it holds of a town.
+    pub fn persons_of(&self, insurer: &str) -> usize {
+        self.towns.get(insurer).map_or(0, |t| t.persons.len())
+    }
+}
+
+fn prev(m: YearMonth) -> YearMonth {
+    match m.month {
+        time::Month::January => YearMonth {
+            year: m.year - 1,
+            month: time::Month::December,
+        },
+        other => YearMonth {
+            year: m.year,
+            month: other.previous(),
+        },
+    }
+}
+
+impl Aggregator {
+    /// What has been answered, one line each, to be kept between runs.
+    pub fn answered_lines(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .answered_moves
+            .iter()
+            .map(|(a, b, c, d)| format!("move\t{a}\t{b}\t{c}\t{d}"))
+            .collect();
+        out.extend(self.answered_months.iter().map(|(a, b, c, d, m)| {
+            format!(
+                "month\t{a}\t{b}\t{c}\t{d}\t{:04}{:02}",
+                m.year, m.month as u8
+            )
+        }));
+        out
+    }
+
+    /// Reads back [`Aggregator::answered_lines`]; unknown lines are refused.
+    pub fn load_answered(&mut self, text: &str) -> anyhow::Result<()> {
+        for (i, line) in text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+        {
+            let f: Vec<&str> = line.split('\t').collect();
+            match f.as_slice() {
+                ["move", a, b, c, d] => {
+                    self.answered_moves.insert((
+                        a.to_string(),
+                        b.to_string(),
+                        c.to_string(),
+                        d.to_string(),
+                    ));
+                }
+                ["month", a, b, c, d, m] if m.len() == 6 => {
+                    let year: i32 = m[..4].parse()?;
+                    let month = time::Month::try_from(m[4..].parse::<u8>()?)?;
+                    self.answered_months.insert((
+                        a.to_string(),
+                        b.to_string(),
+                        c.to_string(),
+                        d.to_string(),
+                        YearMonth { year, month },
+                    ));
+                }
+                _ => anyhow::bail!("answered list, line {}: not understood", i + 1),
+            }
+        }
+        Ok(())
+    }
+}

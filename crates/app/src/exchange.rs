@@ -1,0 +1,1098 @@
+//! Exchange with the prefecture federation's 国保情報集約システム: the
+//! town's extracts (資格情報（世帯）・（個人）, 世帯所得区分情報, 高額該当情報,
+//! 世帯継続判定結果), full or as what changed since the last send, written to
+//! an outbox folder — the file holding 個人番号 sealed under the transfer
+//! key — and the federation's answers taken in: persons moved in from another
+//! municipality of the prefecture (資格継続引継情報, with the households to
+//! judge) and the high-cost months of a continued household (高額該当引継情報),
+//! which count towards 多数回 from then on.
+//!
+//! Every file sent or received is recorded with its name, time, record
+//! count, SHA-256 and purpose; an import is one transaction, and a file is
+//! taken in once.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use kokuho_domain::burden::{Elderly, Under70, format_month, parse_month};
+use kokuho_domain::eligibility::{AcquisitionReason, LossReason};
+use kokuho_formats::federation::{
+    self, Body, Change, Continuity, ContinuityJudgementRecord, Extract, FederationFile, FileHeader,
+    HighCostMonthRecord, HouseholdRecord, IncomeCategoryRecord, PersonRecord,
+};
+use kokuho_formats::fixed::Direction;
+use kokuho_store::eligibility as repo;
+use kokuho_store::exchange::{self as store, FileRow, NoticeRow};
+use kokuho_vault::TransferKey;
+use sha2::{Digest, Sha256};
+use time::{Date, OffsetDateTime, PrimitiveDateTime};
+
+use crate::eligibility::{from_us, to_us};
+use crate::{AppError, Kokuho, Result, jst, local_date};
+
+/// Where a differential starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Since {
+    /// everything (全件)
+    Full,
+    /// what changed since the last extract sent (the first one is full)
+    LastSent,
+    /// what changed after this time
+    At(OffsetDateTime),
+}
+
+/// One file written to the outbox.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SentFile {
+    pub file_id: i64,
+    pub kind: String,
+    pub name_ja: String,
+    pub path: PathBuf,
+    pub records: usize,
+    /// of the plain bytes, grouped hex
+    pub sha256: String,
+    pub sealed: bool,
+}
+
+/// What an extract wrote.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExportReport {
+    pub extract: Extract,
+    pub since: Option<OffsetDateTime>,
+    pub as_of: OffsetDateTime,
+    pub files: Vec<SentFile>,
+}
+
+/// What taking in a file did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImportReport {
+    pub file_id: i64,
+    pub kind: String,
+    pub name_ja: String,
+    pub records: usize,
+    /// one line, for the operator and the record
+    pub outcome: String,
+    /// the persons it concerns (宛名番号), for the access record
+    pub subjects: Vec<String>,
+}
+
+/// The aggregation system's acquisition-reason code (the codes of municipal
+/// code bases; provisional with the layout, docs/formats/federation.md).
+pub fn acquisition_code(r: AcquisitionReason) -> &'static str {
+    match r {
+        AcquisitionReason::MoveIn | AcquisitionReason::ForeignResidenceStarted => "01",
+        AcquisitionReason::LeftEmployeeInsurance | AcquisitionReason::DependantOfLateElderly => {
+            "02"
+        }
+        AcquisitionReason::PublicAssistanceEnded => "03",
+        AcquisitionReason::Birth => "04",
+        AcquisitionReason::ExOfficio => "08",
+        AcquisitionReason::Other => "09",
+        AcquisitionReason::LeftLateElderly => "13",
+    }
+}
+
+pub fn loss_code(r: LossReason) -> &'static str {
+    match r {
+        LossReason::MoveOut => "41",
+        LossReason::JoinedEmployeeInsurance => "42",
+        LossReason::PublicAssistanceStarted => "43",
+        LossReason::Death => "44",
+        LossReason::ExOfficio => "48",
+        LossReason::Other => "49",
+        LossReason::LateElderly => "51",
+    }
+}
+
+fn local(t: OffsetDateTime) -> PrimitiveDateTime {
+    let l = t.to_offset(jst());
+    PrimitiveDateTime::new(l.date(), l.time())
+        .replace_nanosecond(0)
+        .unwrap_or(PrimitiveDateTime::new(l.date(), time::Time::MIDNIGHT))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    kokuho_domain::digest_text::grouped_hex(bytes)
+}
+
+fn setup(en: impl Into<String>, ja: impl Into<String>) -> AppError {
+    AppError::Setup {
+        message_en: en.into(),
+        message_ja: ja.into(),
+    }
+}
+
+fn rejected(e: kokuho_formats::fixed::FixedError) -> AppError {
+    AppError::Rejected {
+        file: e.file,
+        line: e.line,
+        field: e.field,
+        reason_en: e.reason,
+        reason_ja: e.reason_ja,
+    }
+}
+
+/// Writes a file atomically (temporary name, then rename), mode 0600.
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let tmp = path.with_extension("partial");
+    {
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        let mut f = opts.open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)
+}
+
+impl Kokuho {
+    /// The federation extract: builds every file, writes them to `out_dir`
+    /// (the person file sealed under `transfer`) and records them, or writes
+    /// and records nothing.
+    pub async fn export_to_federation(
+        &self,
+        since: Since,
+        out_dir: &Path,
+        transfer: &TransferKey,
+        purpose: &str,
+        by: &str,
+        now: OffsetDateTime,
+    ) -> Result<ExportReport> {
+        let as_of_us = to_us(now);
+        let since_us = match since {
+            Since::Full => None,
+            Since::LastSent => {
+                store::last_sent_as_of(&self.db, &self.insurer, "federation").await?
+            }
+            Since::At(t) => Some(to_us(t)),
+        };
+        if since_us.is_some_and(|s| s >= as_of_us) {
+            return Err(AppError::invalid(
+                "since",
+                "the differential must start before now",
+                "差分の起点は現在より前の時刻にしてください",
+            ));
+        }
+        let extract = if since_us.is_some() {
+            Extract::Differential
+        } else {
+            Extract::Full
+        };
+        let header = FileHeader {
+            insurer_number: self.insurer.as_str().to_string(),
+            created_at: local(now),
+            extract,
+            since: since_us.map(|s| local(from_us(s))),
+        };
+        let today = local_date(now);
+        let (households, persons) = self.eligibility_records(since_us, as_of_us, today).await?;
+        let categories = self.category_records(since_us, as_of_us).await?;
+        let months = self.high_cost_records(since_us, as_of_us).await?;
+
+        let mut tx = self.db.begin().await?;
+        let judged = store::unsent_judgements(&mut tx, &self.insurer).await?;
+        let numbers = repo::all_household_numbers(&self.db, &self.insurer).await?;
+        let mut judgements: BTreeMap<(String, String, String, String), ContinuityJudgementRecord> =
+            BTreeMap::new();
+        for n in &judged {
+            let Some((symbol, number)) = numbers.get(&n.household_number) else {
+                continue;
+            };
+            judgements
+                .entry((
+                    n.household_number.clone(),
+                    n.from_insurer.clone(),
+                    n.from_insured_symbol.clone(),
+                    n.from_insured_number.clone(),
+                ))
+                .or_insert_with(|| ContinuityJudgementRecord {
+                    insurer_number: self.insurer.as_str().to_string(),
+                    insured_symbol: symbol.clone(),
+                    insured_number: number.clone(),
+                    from_insurer: n.from_insurer.clone(),
+                    from_insured_symbol: n.from_insured_symbol.clone(),
+                    from_insured_number: n.from_insured_number.clone(),
+                    continues: n.judgement.as_deref() == Some("continues"),
+                    judged_on: n.judged_on.unwrap_or(today),
+                });
+        }
+        let mut bodies = vec![
+            Body::Households(households),
+            Body::Persons(persons),
+            Body::IncomeCategories(categories),
+            Body::HighCostMonths(months),
+        ];
+        if !judgements.is_empty() {
+            bodies.push(Body::ContinuityJudgements(
+                judgements.into_values().collect(),
+            ));
+        }
+
+        // Build every file before writing any: a field that does not fit
+        // refuses the extract whole.
+        let mut built = Vec::with_capacity(bodies.len());
+        for body in bodies {
+            let file = FederationFile {
+                header: header.clone(),
+                body,
+            };
+            let layout = file.layout().map_err(|e| {
+                setup(
+                    e.to_string(),
+                    "連携ファイルのレイアウト定義が正しくありません",
+                )
+            })?;
+            let name = file.file_name().map_err(|e| {
+                setup(
+                    e.to_string(),
+                    "連携ファイルのレイアウト定義が正しくありません",
+                )
+            })?;
+            let plain = zeroize::Zeroizing::new(federation::write(&file).map_err(rejected)?);
+            let sha = hex(&Sha256::digest(plain.as_slice()));
+            let (name, bytes): (String, Vec<u8>) = if layout.carries_my_number {
+                let sealed_name = format!("{name}.sealed");
+                let sealed = transfer
+                    .seal(&plain, &name)
+                    .map_err(|e| setup(e.to_string(), "連携ファイルを暗号化できませんでした"))?;
+                (sealed_name, sealed)
+            } else {
+                (name, plain.to_vec())
+            };
+            built.push((file.body.len(), layout, name, bytes, sha));
+        }
+
+        std::fs::create_dir_all(out_dir).map_err(|e| {
+            setup(
+                format!("cannot create {}: {e}", out_dir.display()),
+                "出力先フォルダを作成できません",
+            )
+        })?;
+        let mut written: Vec<PathBuf> = Vec::new();
+        let mut files = Vec::new();
+        let result: Result<()> = async {
+            for (records, layout, name, bytes, sha) in &built {
+                let path = out_dir.join(name);
+                if path.exists() {
+                    return Err(AppError::Conflict {
+                        message_en: format!("{} already exists", path.display()),
+                        message_ja: format!("{name} はすでにあります"),
+                    });
+                }
+                write_atomically(&path, bytes).map_err(|e| {
+                    setup(
+                        format!("cannot write {}: {e}", path.display()),
+                        "連携ファイルを書き込めません",
+                    )
+                })?;
+                written.push(path.clone());
+                let file_id = store::insert_file(
+                    &mut tx,
+                    &self.insurer,
+                    &FileRow {
+                        file_id: 0,
+                        direction: "sent".into(),
+                        counterpart: "federation".into(),
+                        file_kind: layout.key.clone(),
+                        file_name: name.clone(),
+                        extract: match extract {
+                            Extract::Full => "full",
+                            Extract::Differential => "differential",
+                            Extract::Answer => "answer",
+                        }
+                        .into(),
+                        since_us,
+                        as_of_us,
+                        record_count: *records as i64,
+                        sha256: sha.clone(),
+                        sealed: layout.carries_my_number,
+                        purpose: purpose.to_string(),
+                        outcome: format!("{records} records written"),
+                        recorded_us: as_of_us,
+                        recorded_by: by.to_string(),
+                    },
+                )
+                .await?;
+                if layout.key == "household_continuity_confirmation" {
+                    let ids: Vec<i64> = judged.iter().map(|n| n.notice_id).collect();
+                    store::mark_sent(&mut tx, &self.insurer, &ids, file_id).await?;
+                }
+                files.push(SentFile {
+                    file_id,
+                    kind: layout.key.clone(),
+                    name_ja: layout.name_ja.clone(),
+                    path,
+                    records: *records,
+                    sha256: sha.clone(),
+                    sealed: layout.carries_my_number,
+                });
+            }
+            Ok(())
+        }
+        .await;
+        let committed = match result {
+            Ok(()) => tx.commit().await.map_err(AppError::from),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = committed {
+            // Nothing half-sent: the files go with the record.
+            for p in &written {
+                let _ = std::fs::remove_file(p);
+            }
+            return Err(e);
+        }
+        Ok(ExportReport {
+            extract,
+            since: since_us.map(from_us),
+            as_of: now,
+            files,
+        })
+    }
+
+    /// 資格情報（世帯） and 資格情報（個人）: every period of the persons whose
+    /// eligibility changed (all persons for a full extract), as known at
+    /// `as_of_us`, with the households they belong to.
+    async fn eligibility_records(
+        &self,
+        since_us: Option<i64>,
+        as_of_us: i64,
+        today: Date,
+    ) -> Result<(Vec<HouseholdRecord>, Vec<PersonRecord>)> {
+        let insurer = self.insurer.as_str().to_string();
+        let periods = repo::all_periods_known_at(&self.db, &self.insurer, as_of_us).await?;
+        let changed = match since_us {
+            Some(s) => Some(repo::changed_persons(&self.db, &self.insurer, s, as_of_us).await?),
+            None => None,
+        };
+        let memberships = repo::all_memberships_known_at(&self.db, &self.insurer, as_of_us).await?;
+        let numbers = repo::all_household_numbers(&self.db, &self.insurer).await?;
+        let branches = repo::all_branches(&self.db, &self.insurer).await?;
+        let persons: HashMap<String, kokuho_domain::addressee::Addressee> =
+            kokuho_store::addressee::all_persons(&self.db, &self.insurer)
+                .await?
+                .into_iter()
+                .map(|a| (a.addressee_id.to_string(), a))
+                .collect();
+        let households: HashMap<String, kokuho_domain::addressee::Household> =
+            kokuho_store::addressee::all_households(&self.db, &self.insurer)
+                .await?
+                .into_iter()
+                .map(|h| (h.household_number.to_string(), h))
+                .collect();
+        let sealed = kokuho_store::vault::sealed_all(&self.db, &self.insurer).await?;
+        let mut by_person: HashMap<&str, Vec<&kokuho_store::eligibility::MembershipVersion>> =
+            HashMap::new();
+        for m in &memberships {
+            by_person
+                .entry(m.addressee_id.as_str())
+                .or_default()
+                .push(m);
+        }
+
+        let mut out = Vec::new();
+        // household → (earliest acquisition, latest loss, any open period, any live period)
+        let mut touched: BTreeMap<String, (Option<Date>, Option<Date>, bool, bool)> =
+            BTreeMap::new();
+        for p in &periods {
+            let id = p.addressee_id.as_str();
+            if changed.as_ref().is_some_and(|c| !c.contains(id)) {
+                continue;
+            }
+            let person = persons.get(id).ok_or_else(|| {
+                setup(
+                    format!("period {} names no addressee", p.period_id),
+                    "資格の宛名が見つかりません（データの不整合）",
+                )
+            })?;
+            // The household the person belonged to on the period's last day
+            // (today for an open period), else the last one in the period.
+            let last_day = p
+                .lost_on
+                .and_then(|d| d.previous_day())
+                .unwrap_or(today)
+                .max(p.acquired_on);
+            let ms = by_person.get(id).map(Vec::as_slice).unwrap_or(&[]);
+            let member = ms
+                .iter()
+                .find(|m| m.valid_from <= last_day && m.valid_to.is_none_or(|t| last_day < t))
+                .or_else(|| {
+                    ms.iter().rev().find(|m| {
+                        m.valid_from < p.lost_on.unwrap_or(Date::MAX)
+                            && m.valid_to.is_none_or(|t| p.acquired_on < t)
+                    })
+                });
+            let household = member
+                .map(|m| m.household_number.to_string())
+                .unwrap_or_else(|| person.household_number.to_string());
+            let Some((symbol, number)) = numbers.get(&household) else {
+                return Err(setup(
+                    format!("household {household} has no insured number"),
+                    format!("世帯 {household} に被保険者記号番号がありません"),
+                ));
+            };
+            let branch = branches
+                .get(&(household.clone(), id.to_string()))
+                .cloned()
+                .unwrap_or_else(|| "00".into());
+            let my_number = match sealed.get(person.integrated_addressee_id.as_str()) {
+                Some(s) => Some(
+                    self.keyring
+                        .open(s, &insurer, person.integrated_addressee_id.as_str())?
+                        .expose()
+                        .to_string(),
+                ),
+                None => None,
+            };
+            let householder = households
+                .get(&household)
+                .is_some_and(|h| h.householder.as_str() == id);
+            let t = touched
+                .entry(household.clone())
+                .or_insert((None, None, false, false));
+            if !p.voided {
+                t.0 = Some(t.0.map_or(p.acquired_on, |d| d.min(p.acquired_on)));
+                t.1 = match (t.1, p.lost_on) {
+                    (a, Some(l)) => Some(a.map_or(l, |d: Date| d.max(l))),
+                    (a, None) => a,
+                };
+                t.2 |= p.lost_on.is_none();
+                t.3 = true;
+            }
+            out.push(PersonRecord {
+                change: if p.voided {
+                    Change::Remove
+                } else {
+                    Change::Upsert
+                },
+                insurer_number: insurer.clone(),
+                insured_symbol: symbol.clone(),
+                insured_number: number.clone(),
+                branch_number: branch,
+                household_number: household,
+                addressee_id: id.to_string(),
+                period_id: p.period_id,
+                my_number,
+                name: person.name.to_string(),
+                name_kana: person.name_kana.to_string(),
+                birth_date: person.birth_date,
+                sex: person.sex.code() as u8,
+                householder,
+                acquired_on: p.acquired_on,
+                acquisition_reason: acquisition_code(p.acquisition_reason).into(),
+                lost_on: p.lost_on,
+                loss_reason: p.loss_reason.map(|r| loss_code(r).to_string()),
+                exception_kind: if p.student_exception {
+                    1
+                } else if p.address_exception {
+                    3
+                } else {
+                    0
+                },
+                previous_insurer: p.previous_insurer_number.clone(),
+                next_insurer: p.next_insurer_number.clone(),
+            });
+        }
+
+        // A household is sent with what its members' periods say, as a whole:
+        // the members of a touched household not in `changed` count too.
+        if changed.is_some() {
+            for p in periods.iter().filter(|p| !p.voided) {
+                let id = p.addressee_id.as_str();
+                let Some(ms) = by_person.get(id) else {
+                    continue;
+                };
+                for m in ms {
+                    let h = m.household_number.to_string();
+                    if let Some(t) = touched.get_mut(&h)
+                        && m.valid_from < p.lost_on.unwrap_or(Date::MAX)
+                        && m.valid_to.is_none_or(|v| p.acquired_on < v)
+                    {
+                        t.0 = Some(t.0.map_or(p.acquired_on, |d| d.min(p.acquired_on)));
+                        if let Some(l) = p.lost_on {
+                            t.1 = Some(t.1.map_or(l, |d| d.max(l)));
+                        }
+                        t.2 |= p.lost_on.is_none();
+                        t.3 = true;
+                    }
+                }
+            }
+        }
+        let open_persons: BTreeSet<&str> = periods
+            .iter()
+            .filter(|p| !p.voided && p.acquired_on <= today && p.lost_on.is_none_or(|l| today < l))
+            .map(|p| p.addressee_id.as_str())
+            .collect();
+        let mut hh = Vec::new();
+        for (number_of, (from, until, open, live)) in touched {
+            let Some((symbol, number)) = numbers.get(&number_of) else {
+                continue;
+            };
+            let Some(h) = households.get(&number_of) else {
+                continue;
+            };
+            hh.push(HouseholdRecord {
+                change: if live { Change::Upsert } else { Change::Remove },
+                insurer_number: insurer.clone(),
+                insured_symbol: symbol.clone(),
+                insured_number: number.clone(),
+                household_number: number_of.clone(),
+                householder_addressee_id: h.householder.to_string(),
+                nominal_householder: !open_persons.contains(h.householder.as_str()),
+                // 7 digits, as the layout holds it
+                postal_code: h.postal_code.replace('-', ""),
+                address: h.address.clone(),
+                insured_from: from,
+                insured_until: if open { None } else { until },
+            });
+        }
+        Ok((hh, out))
+    }
+
+    /// 世帯所得区分情報: the current category versions recorded since the
+    /// last send (all of them for a full extract).
+    async fn category_records(
+        &self,
+        since_us: Option<i64>,
+        as_of_us: i64,
+    ) -> Result<Vec<IncomeCategoryRecord>> {
+        let rows = store::burden_changed(&self.db, &self.insurer, since_us, as_of_us).await?;
+        let numbers = repo::all_household_numbers(&self.db, &self.insurer).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let Some((symbol, number)) = numbers.get(&r.household_number) else {
+                continue;
+            };
+            let Some(month) = parse_month(&r.month) else {
+                continue;
+            };
+            out.push(IncomeCategoryRecord {
+                change: Change::Upsert,
+                insurer_number: self.insurer.as_str().to_string(),
+                insured_symbol: symbol.clone(),
+                insured_number: number.clone(),
+                household_number: r.household_number.clone(),
+                month,
+                under_70: r.category_under_70.as_deref().and_then(Under70::from_label),
+                elderly: r.category_70_74.as_deref().and_then(Elderly::from_label),
+            });
+        }
+        Ok(out)
+    }
+
+    /// 高額該当情報: high-cost months recorded or voided since the last send.
+    async fn high_cost_records(
+        &self,
+        since_us: Option<i64>,
+        as_of_us: i64,
+    ) -> Result<Vec<HighCostMonthRecord>> {
+        let rows =
+            store::high_cost_months_changed(&self.db, &self.insurer, since_us, as_of_us).await?;
+        let numbers = repo::all_household_numbers(&self.db, &self.insurer).await?;
+        let mut seen = BTreeSet::new();
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let Some((symbol, number)) = numbers.get(&r.household_number) else {
+                continue;
+            };
+            let Some(month) = parse_month(&r.service_month) else {
+                continue;
+            };
+            let voided = r.voided_us.is_some_and(|v| v <= as_of_us);
+            let from = if r.source == "handed_over" {
+                r.from_insurer.clone()
+            } else {
+                None
+            };
+            // One record a month and source; a month recorded again after a
+            // void is sent as it now stands.
+            let key = (
+                r.household_number.clone(),
+                r.service_month.clone(),
+                from.clone(),
+            );
+            if !seen.insert(key.clone()) {
+                if !voided {
+                    out.retain(|m: &HighCostMonthRecord| {
+                        !(m.household_number == key.0
+                            && format_month(m.service_month) == key.1
+                            && m.handed_over_from == key.2)
+                    });
+                } else {
+                    continue;
+                }
+            }
+            out.push(HighCostMonthRecord {
+                change: if voided {
+                    Change::Remove
+                } else {
+                    Change::Upsert
+                },
+                insurer_number: self.insurer.as_str().to_string(),
+                insured_symbol: symbol.clone(),
+                insured_number: number.clone(),
+                household_number: r.household_number.clone(),
+                service_month: month,
+                handed_over_from: from,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Takes in a file from the federation, all or nothing, once.
+    pub async fn import_from_federation(
+        &self,
+        file_name: &str,
+        bytes: &[u8],
+        transfer: Option<&TransferKey>,
+        purpose: &str,
+        by: &str,
+        now: OffsetDateTime,
+    ) -> Result<ImportReport> {
+        let plain: zeroize::Zeroizing<Vec<u8>> = if kokuho_vault::transfer::is_sealed(bytes) {
+            let key = transfer.ok_or_else(|| {
+                setup(
+                    "the file is sealed: give the transfer key",
+                    "暗号化されたファイルです。転送鍵を指定してください",
+                )
+            })?;
+            let inner = file_name.strip_suffix(".sealed").unwrap_or(file_name);
+            key.open(bytes, inner).map_err(|e| AppError::Rejected {
+                file: file_name.to_string(),
+                line: 0,
+                field: String::new(),
+                reason_en: e.to_string(),
+                reason_ja: "暗号化されたファイルを開けません（鍵またはファイル名が違うか、改ざんされています）"
+                    .into(),
+            })?
+        } else {
+            zeroize::Zeroizing::new(bytes.to_vec())
+        };
+        let file = federation::read(file_name, &plain).map_err(rejected)?;
+        let layout = file.layout().map_err(|e| {
+            setup(
+                e.to_string(),
+                "連携ファイルのレイアウト定義が正しくありません",
+            )
+        })?;
+        let whole = |en: String, ja: String| AppError::Rejected {
+            file: file_name.to_string(),
+            line: 1,
+            field: "ファイル識別".into(),
+            reason_en: en,
+            reason_ja: ja,
+        };
+        if layout.direction != Direction::FromFederation {
+            return Err(whole(
+                format!(
+                    "{} is a file the town sends, not one it receives",
+                    layout.code
+                ),
+                format!(
+                    "{}は市町村から送るファイルです（取り込めません）",
+                    layout.name_ja
+                ),
+            ));
+        }
+        if file.header.insurer_number != self.insurer.as_str() {
+            return Err(AppError::Rejected {
+                file: file_name.to_string(),
+                line: 1,
+                field: "保険者番号".into(),
+                reason_en: "the file is for another insurer".into(),
+                reason_ja: "他の保険者あてのファイルです".into(),
+            });
+        }
+        let sha = hex(&Sha256::digest(plain.as_slice()));
+        let now_us = to_us(now);
+        let mut tx = self.db.begin().await?;
+        if let Some((id, name)) = store::received_with_hash(&mut tx, &self.insurer, &sha).await? {
+            return Err(AppError::Conflict {
+                message_en: format!("this file was already taken in (file {id}, {name})"),
+                message_ja: format!("このファイルは取込済みです（受信番号 {id}：{name}）"),
+            });
+        }
+        // The receiving side's households by 記号・番号.
+        let numbers = repo::all_household_numbers(&self.db, &self.insurer).await?;
+        let by_card: HashMap<(String, String), String> = numbers
+            .iter()
+            .map(|(h, (s, n))| ((s.clone(), n.clone()), h.clone()))
+            .collect();
+        let household_of = |line: usize, symbol: &str, number: &str| {
+            by_card
+                .get(&(symbol.to_string(), number.to_string()))
+                .cloned()
+                .ok_or_else(|| AppError::Rejected {
+                    file: file_name.to_string(),
+                    line,
+                    field: "被保険者証番号".into(),
+                    reason_en: "no household of this insurer has this symbol and number".into(),
+                    reason_ja: "この記号番号の世帯がありません".into(),
+                })
+        };
+        let mut subjects = BTreeSet::new();
+        let (records, outcome, notices) = match &file.body {
+            Body::EligibilityContinuity(rs) => {
+                let mut notices = Vec::with_capacity(rs.len());
+                let mut candidates = BTreeSet::new();
+                for (i, r) in rs.iter().enumerate() {
+                    let line = i + 2;
+                    let household = household_of(line, &r.insured_symbol, &r.insured_number)?;
+                    let id =
+                        kokuho_domain::id::AddresseeId::parse(&r.addressee_id).map_err(|_| {
+                            AppError::Rejected {
+                                file: file_name.to_string(),
+                                line,
+                                field: "宛名番号".into(),
+                                reason_en: "not an addressee number".into(),
+                                reason_ja: "宛名番号が正しくありません".into(),
+                            }
+                        })?;
+                    if kokuho_store::addressee::get_person(&self.db, &self.insurer, &id)
+                        .await?
+                        .is_none()
+                    {
+                        return Err(AppError::Rejected {
+                            file: file_name.to_string(),
+                            line,
+                            field: "宛名番号".into(),
+                            reason_en: "no such person".into(),
+                            reason_ja: "この宛名番号の方がいません".into(),
+                        });
+                    }
+                    subjects.insert(r.addressee_id.clone());
+                    if r.household_candidate {
+                        candidates.insert((household.clone(), r.from_insurer.clone()));
+                    }
+                    notices.push(NoticeRow {
+                        notice_id: 0,
+                        received_file_id: 0,
+                        addressee_id: r.addressee_id.clone(),
+                        household_number: household,
+                        insured_symbol: r.insured_symbol.clone(),
+                        insured_number: r.insured_number.clone(),
+                        branch_number: r.branch_number.clone(),
+                        acquired_on: r.acquired_on,
+                        from_insurer: r.from_insurer.clone(),
+                        from_insured_symbol: r.from_insured_symbol.clone(),
+                        from_insured_number: r.from_insured_number.clone(),
+                        from_branch_number: r.from_branch_number.clone(),
+                        from_lost_on: r.from_lost_on,
+                        continuity: match r.continuity {
+                            Continuity::Continuous => "continuous",
+                            Continuity::Gap => "gap",
+                            Continuity::Overlap => "overlap",
+                        }
+                        .into(),
+                        household_candidate: r.household_candidate,
+                        judgement: None,
+                        judged_on: None,
+                        judged_us: None,
+                        judged_by: None,
+                        sent_file_id: None,
+                        recorded_us: now_us,
+                    });
+                }
+                let gaps = rs
+                    .iter()
+                    .filter(|r| r.continuity != Continuity::Continuous)
+                    .count();
+                (
+                    rs.len(),
+                    format!(
+                        "{} persons moved in, {} households to judge, {} with a gap or overlap",
+                        rs.len(),
+                        candidates.len(),
+                        gaps
+                    ),
+                    notices,
+                )
+            }
+            Body::HighCostHandOver(rs) => {
+                let mut added = 0;
+                let mut known = 0;
+                for (i, r) in rs.iter().enumerate() {
+                    let household = household_of(i + 2, &r.insured_symbol, &r.insured_number)?;
+                    let month = format_month(r.service_month);
+                    let existing = kokuho_store::high_cost::household_months(
+                        &self.db,
+                        &self.insurer,
+                        &household,
+                    )
+                    .await?;
+                    if existing.iter().any(|m| {
+                        m.service_month == month
+                            && m.voided_us.is_none()
+                            && m.source == "handed_over"
+                            && m.from_insurer.as_deref() == Some(r.from_insurer.as_str())
+                    }) {
+                        known += 1;
+                        continue;
+                    }
+                    kokuho_store::high_cost::record_month(
+                        &mut tx,
+                        &self.insurer,
+                        &household,
+                        &month,
+                        "handed_over",
+                        Some(&r.from_insurer),
+                        None,
+                        now_us,
+                        by,
+                    )
+                    .await?;
+                    added += 1;
+                    for m in kokuho_store::addressee::household_member_ids(
+                        &mut tx,
+                        &self.insurer,
+                        &kokuho_domain::addressee::HouseholdNumber::parse(&household)
+                            .map_err(|e| setup(e.to_string(), "世帯番号が正しくありません"))?,
+                    )
+                    .await?
+                    {
+                        subjects.insert(m.to_string());
+                    }
+                }
+                (
+                    rs.len(),
+                    format!("{added} high-cost months handed over recorded, {known} already known"),
+                    Vec::new(),
+                )
+            }
+            _ => {
+                return Err(whole(
+                    "not a file the town takes in".into(),
+                    "取り込めないファイルです".into(),
+                ));
+            }
+        };
+        let file_id = store::insert_file(
+            &mut tx,
+            &self.insurer,
+            &FileRow {
+                file_id: 0,
+                direction: "received".into(),
+                counterpart: "federation".into(),
+                file_kind: layout.key.clone(),
+                file_name: file_name.to_string(),
+                extract: "answer".into(),
+                since_us: None,
+                as_of_us: now_us,
+                record_count: records as i64,
+                sha256: sha,
+                sealed: kokuho_vault::transfer::is_sealed(bytes),
+                purpose: purpose.to_string(),
+                outcome: outcome.clone(),
+                recorded_us: now_us,
+                recorded_by: by.to_string(),
+            },
+        )
+        .await?;
+        let notices: Vec<NoticeRow> = notices
+            .into_iter()
+            .map(|mut n| {
+                n.received_file_id = file_id;
+                n
+            })
+            .collect();
+        store::insert_notices(&mut tx, &self.insurer, &notices).await?;
+        tx.commit().await?;
+        Ok(ImportReport {
+            file_id,
+            kind: layout.key.clone(),
+            name_ja: layout.name_ja.clone(),
+            records,
+            outcome,
+            subjects: subjects.into_iter().collect(),
+        })
+    }
+
+    /// The town's judgement of a candidate household: does it continue the
+    /// household it was in the other municipality (世帯の継続性)? Sent with
+    /// the next extract; until then it can be judged again.
+    pub async fn judge_continuity(
+        &self,
+        household: &str,
+        from_insurer: &str,
+        continues: bool,
+        by: &str,
+        now: OffsetDateTime,
+    ) -> Result<u64> {
+        let mut tx = self.db.begin().await?;
+        let n = store::judge(
+            &mut tx,
+            &self.insurer,
+            household,
+            from_insurer,
+            if continues { "continues" } else { "does_not" },
+            local_date(now),
+            to_us(now),
+            by,
+        )
+        .await?;
+        if n == 0 {
+            return Err(AppError::NotFound {
+                what: "household continuity candidate not yet sent",
+                message_ja: "判定を待つ世帯継続の候補がありません（送信済みか、候補ではありません）",
+            });
+        }
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    pub async fn exchange_files(&self, limit: i64) -> Result<Vec<FileRow>> {
+        Ok(store::files(&self.db, &self.insurer, limit).await?)
+    }
+
+    pub async fn continuity_notices(&self) -> Result<Vec<NoticeRow>> {
+        Ok(store::notices(&self.db, &self.insurer).await?)
+    }
+}
+
+impl crate::session::Session<'_> {
+    /// The federation extract under a lawful purpose (the person file holds
+    /// My Numbers), logged with every file's name, count and hash.
+    pub async fn export_to_federation(
+        &self,
+        since: Since,
+        out_dir: &Path,
+        transfer: &TransferKey,
+        purpose: Option<&kokuho_domain::access::Purpose>,
+        now: OffsetDateTime,
+    ) -> Result<ExportReport> {
+        use kokuho_domain::access::Permission;
+        self.check(Permission::Exchange, purpose, &[], now).await?;
+        let purpose_text = purpose.map(|p| p.to_log()).unwrap_or_default();
+        let r = self
+            .app
+            .export_to_federation(
+                since,
+                out_dir,
+                transfer,
+                &purpose_text,
+                &self.actor.account,
+                now,
+            )
+            .await?;
+        let detail = format!(
+            "federation {} extract{}: {}",
+            match r.extract {
+                Extract::Full => "full",
+                _ => "differential",
+            },
+            r.since.map(|s| format!(" since {s}")).unwrap_or_default(),
+            r.files
+                .iter()
+                .map(|f| format!(
+                    "{} ({} records, sha256 {}{})",
+                    f.path.file_name().and_then(|n| n.to_str()).unwrap_or(""),
+                    f.records,
+                    f.sha256,
+                    if f.sealed { ", sealed" } else { "" }
+                ))
+                .collect::<Vec<_>>()
+                .join("; ")
+        );
+        self.log("exchange_send", &[], purpose, &detail, now)
+            .await?;
+        Ok(r)
+    }
+
+    /// Takes in a file from the federation; logged with the persons it
+    /// concerns.
+    pub async fn import_from_federation(
+        &self,
+        file_name: &str,
+        bytes: &[u8],
+        transfer: Option<&TransferKey>,
+        purpose: Option<&kokuho_domain::access::Purpose>,
+        now: OffsetDateTime,
+    ) -> Result<ImportReport> {
+        use kokuho_domain::access::Permission;
+        self.check(Permission::Exchange, purpose, &[], now).await?;
+        let purpose_text = purpose.map(|p| p.to_log()).unwrap_or_default();
+        let r = self
+            .app
+            .import_from_federation(
+                file_name,
+                bytes,
+                transfer,
+                &purpose_text,
+                &self.actor.account,
+                now,
+            )
+            .await?;
+        self.log(
+            "exchange_receive",
+            &r.subjects,
+            purpose,
+            &format!("{file_name} ({}): {}", r.kind, r.outcome),
+            now,
+        )
+        .await?;
+        Ok(r)
+    }
+
+    /// Records the town's judgement of a candidate household.
+    pub async fn judge_continuity(
+        &self,
+        household: &str,
+        from_insurer: &str,
+        continues: bool,
+        purpose: Option<&kokuho_domain::access::Purpose>,
+        now: OffsetDateTime,
+    ) -> Result<u64> {
+        use kokuho_domain::access::Permission;
+        self.check(Permission::Exchange, purpose, &[], now).await?;
+        let n = self
+            .app
+            .judge_continuity(household, from_insurer, continues, &self.actor.account, now)
+            .await?;
+        let members = self.app.household(household).await?.members;
+        let ids: Vec<String> = members.iter().map(|a| a.addressee_id.to_string()).collect();
+        self.log(
+            "continuity_judge",
+            &ids,
+            purpose,
+            &format!(
+                "household {household} from {from_insurer}: {}",
+                if continues {
+                    "continues"
+                } else {
+                    "does not continue"
+                }
+            ),
+            now,
+        )
+        .await?;
+        Ok(n)
+    }
+
+    /// The files sent and received, and the moved-in persons with their
+    /// households' judgements.
+    pub async fn exchange_records(
+        &self,
+        purpose: Option<&kokuho_domain::access::Purpose>,
+        now: OffsetDateTime,
+    ) -> Result<(Vec<FileRow>, Vec<NoticeRow>)> {
+        use kokuho_domain::access::Permission;
+        self.check(Permission::Exchange, purpose, &[], now).await?;
+        let files = self.app.exchange_files(500).await?;
+        let notices = self.app.continuity_notices().await?;
+        let ids: BTreeSet<String> = notices.iter().map(|n| n.addressee_id.clone()).collect();
+        self.log(
+            "exchange_read",
+            &ids.into_iter().collect::<Vec<_>>(),
+            purpose,
+            &format!("{} files, {} notices", files.len(), notices.len()),
+            now,
+        )
+        .await?;
+        Ok((files, notices))
+    }
+}

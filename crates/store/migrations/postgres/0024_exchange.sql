@@ -1,0 +1,65 @@
+-- Exchange with the prefecture federation (国保情報集約システム) and the
+-- intermediate server: every file sent or received, and the persons the
+-- federation reports as moved in from another municipality of the
+-- prefecture with the town's judgement of their household's continuity
+-- (世帯継続). Keep in step with the other backend's file.
+CREATE TABLE exchange_file (
+    insurer_number TEXT NOT NULL,
+    file_id BIGINT NOT NULL,
+    direction TEXT NOT NULL CHECK (direction IN ('sent', 'received')),
+    counterpart TEXT NOT NULL CHECK (counterpart IN ('federation', 'intermediate')),
+    -- the layout's key (eligibility_person, high_cost_hand_over …)
+    file_kind TEXT NOT NULL,
+    file_name TEXT NOT NULL,
+    extract TEXT NOT NULL CHECK (extract IN ('full', 'differential', 'answer')),
+    -- a differential's lower bound, exclusive (transaction time, µs)
+    since_us BIGINT,
+    -- what the extract reflects: data as known at this time (µs)
+    as_of_us BIGINT NOT NULL,
+    record_count BIGINT NOT NULL CHECK (record_count >= 0),
+    -- SHA-256 of the file's plain bytes, in hex
+    sha256 TEXT NOT NULL,
+    -- written sealed under the transfer key (it holds My Numbers)
+    sealed BOOLEAN NOT NULL,
+    purpose TEXT NOT NULL,
+    -- what importing it did, or what was sent (one line, no personal data)
+    outcome TEXT NOT NULL,
+    recorded_us BIGINT NOT NULL,
+    recorded_by TEXT NOT NULL,
+    PRIMARY KEY (insurer_number, file_id)
+);
+
+CREATE INDEX exchange_file_by_kind ON exchange_file (insurer_number, counterpart, direction, file_kind);
+-- a file is taken in once
+CREATE UNIQUE INDEX exchange_file_received_once ON exchange_file (insurer_number, sha256)
+    WHERE direction = 'received';
+
+CREATE TABLE continuity_notice (
+    insurer_number TEXT NOT NULL,
+    notice_id BIGINT NOT NULL,
+    received_file_id BIGINT NOT NULL,
+    addressee_id TEXT NOT NULL,
+    household_number TEXT NOT NULL,
+    insured_symbol TEXT NOT NULL,
+    insured_number TEXT NOT NULL,
+    branch_number TEXT NOT NULL,
+    acquired_on DATE NOT NULL,
+    from_insurer TEXT NOT NULL,
+    from_insured_symbol TEXT NOT NULL,
+    from_insured_number TEXT NOT NULL,
+    from_branch_number TEXT NOT NULL,
+    from_lost_on DATE NOT NULL,
+    continuity TEXT NOT NULL CHECK (continuity IN ('continuous', 'gap', 'overlap')),
+    household_candidate BOOLEAN NOT NULL,
+    -- the town's judgement of the household (candidates only): NULL pending
+    judgement TEXT CHECK (judgement IN ('continues', 'does_not')),
+    judged_on DATE,
+    judged_us BIGINT,
+    judged_by TEXT,
+    -- the 世帯継続判定結果 file that carried the judgement
+    sent_file_id BIGINT,
+    recorded_us BIGINT NOT NULL,
+    PRIMARY KEY (insurer_number, notice_id)
+);
+
+CREATE INDEX continuity_notice_household ON continuity_notice (insurer_number, household_number);
