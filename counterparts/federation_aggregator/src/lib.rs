@@ -399,3 +399,25 @@ impl Aggregator {
         Ok(())
     }
 }
+
+/// Checks a town's eligibility history for online eligibility before
+/// passing it on, unchanged, to the intermediate server (the aggregation
+/// system is the town's route there); how many periods it holds.
+pub fn relay_to_intermediate(
+    file_name: &str,
+    bytes: &[u8],
+    key: &TransferKey,
+) -> anyhow::Result<usize> {
+    let inner = file_name.strip_suffix(".sealed").unwrap_or(file_name);
+    anyhow::ensure!(
+        kokuho_vault::transfer::is_sealed(bytes),
+        "{file_name}: an eligibility history travels sealed"
+    );
+    let plain = key.open(bytes, inner)?;
+    let file = kokuho_formats::intermediate::read(inner, &plain)?;
+    anyhow::ensure!(
+        matches!(file.body, kokuho_formats::intermediate::Body::Histories(_)),
+        "{file_name}: not an eligibility history"
+    );
+    Ok(file.body.len())
+}

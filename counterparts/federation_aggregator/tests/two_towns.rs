@@ -263,6 +263,47 @@ async fn a_household_moves_between_towns_and_its_high_cost_count_continues() {
             && r.household_candidate));
         assert!(agg.answers(stamp).is_empty(), "a move is answered once");
 
+        // The stand-in as a command gives the same answer from the same files.
+        let state = out.path().join("state");
+        let key_file = out.path().join("transfer.key");
+        std::fs::write(&key_file, key.to_text().as_bytes()).unwrap();
+        let mut files: Vec<String> = Vec::new();
+        for d in [&out_a, &out_b] {
+            for e in std::fs::read_dir(d).unwrap() {
+                files.push(e.unwrap().path().display().to_string());
+            }
+        }
+        let bin = env!("CARGO_BIN_EXE_kokuho-federation");
+        let run = |args: &[&str]| {
+            let o = std::process::Command::new(bin)
+                .args([
+                    "--state",
+                    state.to_str().unwrap(),
+                    "--transfer-key",
+                    key_file.to_str().unwrap(),
+                ])
+                .args(args)
+                .output()
+                .unwrap();
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            String::from_utf8_lossy(&o.stdout).into_owned()
+        };
+        let mut receive = vec!["receive"];
+        receive.extend(files.iter().map(String::as_str));
+        assert_eq!(run(&receive).lines().count(), 8);
+        let answer_dir = out.path().join("answers");
+        let said = run(&["answer", "--out", answer_dir.to_str().unwrap()]);
+        assert!(said.contains(&format!("answered {B}/KR01_{B}_")), "{said}");
+        let written: Vec<_> = std::fs::read_dir(answer_dir.join(B))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert_eq!(written.len(), 1);
+        let from_bin = federation::read("KR01.dat", &std::fs::read(&written[0]).unwrap()).unwrap();
+        assert_eq!(from_bin.body, answers[0].body);
+        let said = run(&["answer", "--out", answer_dir.to_str().unwrap()]);
+        assert!(said.is_empty(), "answered once, across runs: {said}");
+
         // Town B takes the answer in, once.
         let bytes = federation::write(&answers[0]).unwrap();
         let name = answers[0].file_name().unwrap();
@@ -375,6 +416,237 @@ async fn a_household_moves_between_towns_and_its_high_cost_count_continues() {
                 .all(|m| m.source == "handed_over" && m.from_insurer.as_deref() == Some(A))
         );
 
+        // A file with one bad record changes nothing: the first record's
+        // month is not kept, and the file is not in the record.
+        let bad = federation::FederationFile {
+            header: answers[0].header.clone(),
+            body: Body::HighCostHandOver(vec![
+                kokuho_formats::federation::HighCostHandOverRecord {
+                    service_month: kokuho_domain::burden::parse_month("2026-08").unwrap(),
+                    ..months[0].clone()
+                },
+                kokuho_formats::federation::HighCostHandOverRecord {
+                    insured_number: "9999999".into(),
+                    ..months[0].clone()
+                },
+            ]),
+        };
+        let files_before = b.exchange_files(100).await.unwrap().len();
+        let err = b
+            .import_from_federation(
+                "KR02_bad.dat",
+                &federation::write(&bad).unwrap(),
+                None,
+                "nhi: test",
+                "clerk-b",
+                t5,
+            )
+            .await
+            .unwrap_err();
+        let AppError::Rejected { line, field, .. } = &err else {
+            panic!("{err:?}")
+        };
+        assert_eq!((*line, field.as_str()), (3, "被保険者証番号"));
+        assert_eq!(b.exchange_files(100).await.unwrap().len(), files_before);
+        assert_eq!(
+            b.household_high_cost(&b_household).await.unwrap().1.len(),
+            3
+        );
+
+        // Online eligibility: both towns send their eligibility histories,
+        // through the aggregation system, to the intermediate server; the
+        // results come back the same way.
+        let registry = kokuho_intermediate_server::Registry::new([7; 32]);
+        let t6 = datetime!(2026-09-20 10:00 UTC);
+        for (town, dir, clerk) in [
+            (&a, out.path().join("ia"), "clerk-a"),
+            (&b, out.path().join("ib"), "clerk-b"),
+        ] {
+            let r = town
+                .export_to_intermediate(
+                    Since::LastSent,
+                    &dir,
+                    &key,
+                    "online_eligibility: test",
+                    clerk,
+                    t6,
+                )
+                .await
+                .unwrap();
+            assert_eq!(r.extract, Extract::Full);
+            let f = &r.files[0];
+            assert!(f.sealed && f.records == 2, "{f:?}");
+            let name = f.path.file_name().unwrap().to_str().unwrap().to_string();
+            let bytes = std::fs::read(&f.path).unwrap();
+            assert_eq!(kokuho_app::leak_scan::count_my_numbers(&bytes), 0);
+            assert_eq!(
+                kokuho_federation_aggregator::relay_to_intermediate(&name, &bytes, &key).unwrap(),
+                2
+            );
+            let result = registry.register(&name, &bytes, &key, stamp).unwrap();
+            let rb = kokuho_formats::intermediate::write(&result).unwrap();
+            let got = town
+                .import_from_federation(
+                    &result.file_name().unwrap(),
+                    &rb,
+                    None,
+                    "online_eligibility: test",
+                    clerk,
+                    t6,
+                )
+                .await
+                .unwrap();
+            assert_eq!(
+                got.outcome,
+                "2 periods: 2 registered, 0 refused, 2 with the agency code"
+            );
+        }
+        // The same person has one 機関別符号, whichever town sent them.
+        let code = registry.code_of(B, b_head.addressee_id.as_str()).unwrap();
+        assert_eq!(
+            registry.code_of(A, a_head.addressee_id.as_str()).as_deref(),
+            Some(code.as_str())
+        );
+        assert!(!code.contains(&number(12_345_678_901)));
+
+        // A provider asks, in real time, over HTTP.
+        let app = kokuho_intermediate_server::router(kokuho_intermediate_server::AppState {
+            registry: registry.clone(),
+            key: std::sync::Arc::new(TransferKey::parse(&key.to_text()).unwrap()),
+        });
+        let ask = |uri: String| {
+            let app = app.clone();
+            async move {
+                use tower::ServiceExt;
+                let res = app.oneshot(axum_request(&uri)).await.unwrap();
+                assert_eq!(res.status(), 200, "{uri}");
+                let body = http_body_util::BodyExt::collect(res.into_body())
+                    .await
+                    .unwrap()
+                    .to_bytes();
+                serde_json::from_slice::<serde_json::Value>(&body).unwrap()
+            }
+        };
+        let b_numbers = kokuho_store::eligibility::all_household_numbers(&t.db, &b.insurer)
+            .await
+            .unwrap();
+        let (b_symbol, b_number) = b_numbers.get(&b_household).unwrap().clone();
+        let a_numbers = kokuho_store::eligibility::all_household_numbers(&t.db, &a.insurer)
+            .await
+            .unwrap();
+        let (a_symbol, a_number) = a_numbers.get(&a_household).unwrap().clone();
+        let q = |ins: &str, sym: &str, num: &str, date: &str| {
+            format!(
+                "/v1/eligibility?insurer={ins}&symbol={}&number={num}&branch=01&date={date}",
+                pct(sym)
+            )
+        };
+        // From the move, the new town insures them.
+        let v = ask(q(B, &b_symbol, &b_number, "2026-09-15")).await;
+        assert_eq!(v["validity"], "1", "{v}");
+        assert_eq!(v["insured"]["insurer_number"], B);
+        assert_eq!(v["insured"]["valid_from"], "2026-09-15");
+        let v = ask(q(B, &b_symbol, &b_number, "2026-09-14")).await;
+        assert_eq!(v["validity"], "2", "not yet insured by B: {v}");
+        // The old card: valid the day before, then 無効（新しい資格あり）.
+        let v = ask(q(A, &a_symbol, &a_number, "2026-09-14")).await;
+        assert_eq!(
+            (v["validity"].as_str(), v["insured"]["valid_to"].as_str()),
+            (Some("1"), Some("2026-09-14")),
+            "{v}"
+        );
+        let v = ask(q(A, &a_symbol, &a_number, "2026-09-15")).await;
+        assert_eq!(v["validity"], "3", "{v}");
+        // By the 機関別符号 (a My Number card read at the counter).
+        let v = ask(format!(
+            "/v1/eligibility/by-agency-code/{code}?date=2026-10-01"
+        ))
+        .await;
+        assert_eq!(
+            (
+                v["validity"].as_str(),
+                v["insured"]["insurer_number"].as_str()
+            ),
+            (Some("1"), Some(B)),
+            "{v}"
+        );
+        let v = ask(format!(
+            "/v1/eligibility/by-agency-code/{code}?date=2026-06-01"
+        ))
+        .await;
+        assert_eq!(v["insured"]["insurer_number"], A, "{v}");
+        let v = ask(q(B, &b_symbol, "9999999", "2026-10-01")).await;
+        assert_eq!(v["validity"], "4");
+
+        // Against the registration deadline: A's acquisitions of 2025 went
+        // late (there was no send before), the move's changes in time.
+        let due = a
+            .online_registration_due(date!(2025 - 01 - 01), t6)
+            .await
+            .unwrap();
+        use kokuho_domain::online_eligibility::Standing;
+        let late = due
+            .iter()
+            .filter(|c| c.standing == Standing::SentLate)
+            .count();
+        let in_time = due
+            .iter()
+            .filter(|c| c.standing == Standing::SentInTime)
+            .count();
+        assert_eq!((late, in_time), (2, 2), "{due:?}");
+        // A change made now is due, then overdue if nothing is sent, and
+        // in time once sent.
+        let t7 = datetime!(2026-09-21 09:00 UTC);
+        b.lose(
+            &Loss {
+                addressee_id: b_child.addressee_id.clone(),
+                reason: LossReason::JoinedEmployeeInsurance,
+                event_on: date!(2026 - 09 - 20),
+                notified_on: Some(date!(2026 - 09 - 21)),
+                destination: None,
+                next_insurer_number: None,
+            },
+            "clerk-b",
+            t7,
+        )
+        .await
+        .unwrap();
+        let standing_at = |at: OffsetDateTime| {
+            let b = &b;
+            async move {
+                b.online_registration_due(date!(2026 - 09 - 21), at)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|c| (c.due_by, c.standing))
+                    .collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(
+            standing_at(datetime!(2026-09-22 09:00 UTC)).await,
+            [(date!(2026 - 09 - 26), Standing::Due)]
+        );
+        assert_eq!(
+            standing_at(datetime!(2026-09-30 09:00 UTC)).await,
+            [(date!(2026 - 09 - 26), Standing::Overdue)]
+        );
+        let r = b
+            .export_to_intermediate(
+                Since::LastSent,
+                &out.path().join("ib2"),
+                &key,
+                "online_eligibility: test",
+                "clerk-b",
+                datetime!(2026-09-24 09:00 UTC),
+            )
+            .await
+            .unwrap();
+        assert_eq!((r.extract, r.files[0].records), (Extract::Differential, 1));
+        assert_eq!(
+            standing_at(datetime!(2026-09-30 09:00 UTC)).await,
+            [(date!(2026 - 09 - 26), Standing::SentInTime)]
+        );
+
         // The record of every file, both ways.
         let files = b.exchange_files(100).await.unwrap();
         let dirs: Vec<(&str, &str)> = files
@@ -396,8 +668,27 @@ async fn a_household_moves_between_towns_and_its_high_cost_count_continues() {
                 .await
                 .unwrap()
                 .iter()
-                .all(|f| f.direction == "sent")
+                .all(|f| f.file_name.contains(A))
         );
-        let _ = (a_child, b_child);
     }
+}
+
+fn axum_request(uri: &str) -> axum::http::Request<axum::body::Body> {
+    axum::http::Request::builder()
+        .uri(uri)
+        .body(axum::body::Body::empty())
+        .unwrap()
+}
+
+/// Percent-encodes a query value (the symbol may be kanji).
+fn pct(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }

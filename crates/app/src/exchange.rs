@@ -132,6 +132,32 @@ fn rejected(e: kokuho_formats::fixed::FixedError) -> AppError {
     }
 }
 
+/// A file built, not yet written.
+struct Built {
+    layout: &'static kokuho_formats::fixed::FileLayout,
+    name: String,
+    plain: zeroize::Zeroizing<Vec<u8>>,
+    records: usize,
+}
+
+/// How a set of files is sent.
+struct Sending<'a> {
+    extract: Extract,
+    since_us: Option<i64>,
+    as_of_us: i64,
+    out_dir: &'a Path,
+    transfer: &'a TransferKey,
+    purpose: &'a str,
+    by: &'a str,
+}
+
+fn layout_setup(e: kokuho_formats::fixed::LayoutError) -> AppError {
+    setup(
+        e.to_string(),
+        "連携ファイルのレイアウト定義が正しくありません",
+    )
+}
+
 /// Writes a file atomically (temporary name, then rename), mode 0600.
 fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
@@ -242,43 +268,78 @@ impl Kokuho {
                 header: header.clone(),
                 body,
             };
-            let layout = file.layout().map_err(|e| {
-                setup(
-                    e.to_string(),
-                    "連携ファイルのレイアウト定義が正しくありません",
-                )
-            })?;
-            let name = file.file_name().map_err(|e| {
-                setup(
-                    e.to_string(),
-                    "連携ファイルのレイアウト定義が正しくありません",
-                )
-            })?;
-            let plain = zeroize::Zeroizing::new(federation::write(&file).map_err(rejected)?);
-            let sha = hex(&Sha256::digest(plain.as_slice()));
-            let (name, bytes): (String, Vec<u8>) = if layout.carries_my_number {
-                let sealed_name = format!("{name}.sealed");
-                let sealed = transfer
-                    .seal(&plain, &name)
-                    .map_err(|e| setup(e.to_string(), "連携ファイルを暗号化できませんでした"))?;
-                (sealed_name, sealed)
-            } else {
-                (name, plain.to_vec())
-            };
-            built.push((file.body.len(), layout, name, bytes, sha));
+            let layout = file.layout().map_err(layout_setup)?;
+            let name = file.file_name().map_err(layout_setup)?;
+            let plain = federation::write(&file).map_err(rejected)?;
+            built.push(Built {
+                layout,
+                name,
+                plain: zeroize::Zeroizing::new(plain),
+                records: file.body.len(),
+            });
         }
+        let judged_ids: Vec<i64> = judged.iter().map(|n| n.notice_id).collect();
+        let files = self
+            .send(
+                tx,
+                "federation",
+                built,
+                Sending {
+                    extract,
+                    since_us,
+                    as_of_us,
+                    out_dir,
+                    transfer,
+                    purpose,
+                    by,
+                },
+                &judged_ids,
+            )
+            .await?;
+        Ok(ExportReport {
+            extract,
+            since: since_us.map(from_us),
+            as_of: now,
+            files,
+        })
+    }
 
-        std::fs::create_dir_all(out_dir).map_err(|e| {
+    /// Writes built files to the outbox (those holding My Numbers sealed)
+    /// and records them in `tx`, committing; on any failure nothing stays
+    /// written or recorded.
+    async fn send(
+        &self,
+        mut tx: kokuho_store::Tx,
+        counterpart: &str,
+        built: Vec<Built>,
+        s: Sending<'_>,
+        judged_ids: &[i64],
+    ) -> Result<Vec<SentFile>> {
+        let mut sealed_built = Vec::with_capacity(built.len());
+        for b in built {
+            let sha = hex(&Sha256::digest(b.plain.as_slice()));
+            let (name, bytes): (String, Vec<u8>) = if b.layout.carries_my_number {
+                let sealed = s
+                    .transfer
+                    .seal(&b.plain, &b.name)
+                    .map_err(|e| setup(e.to_string(), "連携ファイルを暗号化できませんでした"))?;
+                (format!("{}.sealed", b.name), sealed)
+            } else {
+                (b.name.clone(), b.plain.to_vec())
+            };
+            sealed_built.push((b.records, b.layout, name, bytes, sha));
+        }
+        std::fs::create_dir_all(s.out_dir).map_err(|e| {
             setup(
-                format!("cannot create {}: {e}", out_dir.display()),
+                format!("cannot create {}: {e}", s.out_dir.display()),
                 "出力先フォルダを作成できません",
             )
         })?;
         let mut written: Vec<PathBuf> = Vec::new();
         let mut files = Vec::new();
         let result: Result<()> = async {
-            for (records, layout, name, bytes, sha) in &built {
-                let path = out_dir.join(name);
+            for (records, layout, name, bytes, sha) in &sealed_built {
+                let path = s.out_dir.join(name);
                 if path.exists() {
                     return Err(AppError::Conflict {
                         message_en: format!("{} already exists", path.display()),
@@ -298,30 +359,29 @@ impl Kokuho {
                     &FileRow {
                         file_id: 0,
                         direction: "sent".into(),
-                        counterpart: "federation".into(),
+                        counterpart: counterpart.into(),
                         file_kind: layout.key.clone(),
                         file_name: name.clone(),
-                        extract: match extract {
+                        extract: match s.extract {
                             Extract::Full => "full",
                             Extract::Differential => "differential",
                             Extract::Answer => "answer",
                         }
                         .into(),
-                        since_us,
-                        as_of_us,
+                        since_us: s.since_us,
+                        as_of_us: s.as_of_us,
                         record_count: *records as i64,
                         sha256: sha.clone(),
                         sealed: layout.carries_my_number,
-                        purpose: purpose.to_string(),
+                        purpose: s.purpose.to_string(),
                         outcome: format!("{records} records written"),
-                        recorded_us: as_of_us,
-                        recorded_by: by.to_string(),
+                        recorded_us: s.as_of_us,
+                        recorded_by: s.by.to_string(),
                     },
                 )
                 .await?;
                 if layout.key == "household_continuity_confirmation" {
-                    let ids: Vec<i64> = judged.iter().map(|n| n.notice_id).collect();
-                    store::mark_sent(&mut tx, &self.insurer, &ids, file_id).await?;
+                    store::mark_sent(&mut tx, &self.insurer, judged_ids, file_id).await?;
                 }
                 files.push(SentFile {
                     file_id,
@@ -347,12 +407,7 @@ impl Kokuho {
             }
             return Err(e);
         }
-        Ok(ExportReport {
-            extract,
-            since: since_us.map(from_us),
-            as_of: now,
-            files,
-        })
+        Ok(files)
     }
 
     /// 資格情報（世帯） and 資格情報（個人）: every period of the persons whose
@@ -644,7 +699,9 @@ impl Kokuho {
         Ok(out)
     }
 
-    /// Takes in a file from the federation, all or nothing, once.
+    /// Takes in a file from the federation — its own answers, or the
+    /// intermediate server's registration result it relays — all or
+    /// nothing, once.
     pub async fn import_from_federation(
         &self,
         file_name: &str,
@@ -673,6 +730,28 @@ impl Kokuho {
         } else {
             zeroize::Zeroizing::new(bytes.to_vec())
         };
+        // The intermediate server's results come back through the
+        // aggregation system too: the file code says whose layout it is.
+        let code = plain
+            .get(1..5)
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .unwrap_or_default();
+        if kokuho_formats::intermediate::layouts()
+            .map_err(layout_setup)?
+            .file_by_code(&code)
+            .is_some()
+        {
+            return self
+                .import_registration_result(
+                    file_name,
+                    &plain,
+                    kokuho_vault::transfer::is_sealed(bytes),
+                    purpose,
+                    by,
+                    now,
+                )
+                .await;
+        }
         let file = federation::read(file_name, &plain).map_err(rejected)?;
         let layout = file.layout().map_err(|e| {
             setup(
@@ -1094,5 +1173,419 @@ impl crate::session::Session<'_> {
         )
         .await?;
         Ok((files, notices))
+    }
+}
+
+/// The online answer's loss reason for the aggregation system's code.
+fn online_loss_reason(code: &str) -> &'static str {
+    match code {
+        "44" => "01",
+        "43" => "02",
+        "42" | "51" => "03",
+        _ => "99",
+    }
+}
+
+impl Kokuho {
+    /// The eligibility history for online eligibility (資格履歴情報): every
+    /// period of the persons changed since the last send (all at first),
+    /// with copay, limit category and the 個人番号 that obtains the
+    /// 機関別符号, sealed in the outbox, recorded.
+    pub async fn export_to_intermediate(
+        &self,
+        since: Since,
+        out_dir: &Path,
+        transfer: &TransferKey,
+        purpose: &str,
+        by: &str,
+        now: OffsetDateTime,
+    ) -> Result<ExportReport> {
+        use kokuho_domain::burden::{AgeGroup, age_group, copay_percent_in};
+        use kokuho_domain::eligibility::YearMonth;
+        use kokuho_formats::intermediate::{self, HistoryRecord, IntermediateFile};
+        let as_of_us = to_us(now);
+        let since_us = match since {
+            Since::Full => None,
+            Since::LastSent => {
+                store::last_sent_as_of(&self.db, &self.insurer, "intermediate").await?
+            }
+            Since::At(t) => Some(to_us(t)),
+        };
+        if since_us.is_some_and(|s| s >= as_of_us) {
+            return Err(AppError::invalid(
+                "since",
+                "the differential must start before now",
+                "差分の起点は現在より前の時刻にしてください",
+            ));
+        }
+        let extract = if since_us.is_some() {
+            Extract::Differential
+        } else {
+            Extract::Full
+        };
+        let today = local_date(now);
+        let month = YearMonth::from_date(today);
+        let (_, persons_out) = self.eligibility_records(since_us, as_of_us, today).await?;
+        let persons: HashMap<String, kokuho_domain::addressee::Addressee> =
+            kokuho_store::addressee::all_persons(&self.db, &self.insurer)
+                .await?
+                .into_iter()
+                .map(|a| (a.addressee_id.to_string(), a))
+                .collect();
+        let households: HashMap<String, kokuho_domain::addressee::Household> =
+            kokuho_store::addressee::all_households(&self.db, &self.insurer)
+                .await?
+                .into_iter()
+                .map(|h| (h.household_number.to_string(), h))
+                .collect();
+        let burden =
+            kokuho_store::burden::current_for_month(&self.db, &self.insurer, &format_month(month))
+                .await?;
+        let mut records = Vec::with_capacity(persons_out.len());
+        for p in persons_out {
+            let person = persons.get(&p.addressee_id);
+            let householder_name = households
+                .get(&p.household_number)
+                .and_then(|h| persons.get(h.householder.as_str()))
+                .map(|a| a.name.to_string())
+                .unwrap_or_default();
+            let group = age_group(p.birth_date, month);
+            let b = burden.get(&p.household_number);
+            let limit_category = b.and_then(|b| {
+                if group == AgeGroup::Elderly {
+                    b.category_70_74
+                        .as_deref()
+                        .and_then(Elderly::from_label)
+                        .map(|c| federation::elderly_code(c).to_string())
+                } else {
+                    b.category_under_70
+                        .as_deref()
+                        .and_then(Under70::from_label)
+                        .map(|c| federation::under_70_code(c).to_string())
+                }
+            });
+            records.push(HistoryRecord {
+                change: p.change,
+                insurer_number: p.insurer_number,
+                insured_symbol: p.insured_symbol,
+                insured_number: p.insured_number,
+                branch_number: p.branch_number,
+                addressee_id: p.addressee_id.clone(),
+                period_id: p.period_id,
+                my_number: p.my_number,
+                name: p.name,
+                name_kana: p.name_kana,
+                sex: p.sex,
+                birth_date: p.birth_date,
+                postal_code: person
+                    .map(|a| a.postal_code.replace('-', ""))
+                    .unwrap_or_default(),
+                address: person.map(|a| a.address.clone()).unwrap_or_default(),
+                householder_name,
+                valid_from: p.acquired_on,
+                valid_until: p.lost_on,
+                loss_reason: p
+                    .loss_reason
+                    .as_deref()
+                    .map(|c| online_loss_reason(c).to_string()),
+                preschool: group == AgeGroup::Preschool,
+                copay_percent: b
+                    .and_then(|b| copay_percent_in(&b.copay_rates, &p.addressee_id))
+                    .filter(|c| *c == 20 || *c == 30),
+                limit_category,
+            });
+        }
+        let file = IntermediateFile {
+            header: intermediate::header(
+                self.insurer.as_str(),
+                local(now),
+                extract,
+                since_us.map(|s| local(from_us(s))),
+            ),
+            body: kokuho_formats::intermediate::Body::Histories(records),
+        };
+        let layout = file.layout().map_err(layout_setup)?;
+        let name = file.file_name().map_err(layout_setup)?;
+        let plain = intermediate::write(&file).map_err(rejected)?;
+        let built = vec![Built {
+            layout,
+            name,
+            plain: zeroize::Zeroizing::new(plain),
+            records: file.body.len(),
+        }];
+        let tx = self.db.begin().await?;
+        let files = self
+            .send(
+                tx,
+                "intermediate",
+                built,
+                Sending {
+                    extract,
+                    since_us,
+                    as_of_us,
+                    out_dir,
+                    transfer,
+                    purpose,
+                    by,
+                },
+                &[],
+            )
+            .await?;
+        Ok(ExportReport {
+            extract,
+            since: since_us.map(from_us),
+            as_of: now,
+            files,
+        })
+    }
+
+    /// Takes in the intermediate server's registration result (資格履歴登録
+    /// 結果): per period, registered or refused with the server's code, and
+    /// whether the 機関別符号 was obtained. All or nothing, once.
+    async fn import_registration_result(
+        &self,
+        file_name: &str,
+        plain: &[u8],
+        sealed: bool,
+        purpose: &str,
+        by: &str,
+        now: OffsetDateTime,
+    ) -> Result<ImportReport> {
+        use kokuho_formats::intermediate::{self, Body as IBody};
+        let file = intermediate::read(file_name, plain).map_err(rejected)?;
+        let layout = file.layout().map_err(layout_setup)?;
+        if layout.direction.from_town() {
+            return Err(AppError::Rejected {
+                file: file_name.to_string(),
+                line: 1,
+                field: "ファイル識別".into(),
+                reason_en: format!(
+                    "{} is a file the town sends, not one it receives",
+                    layout.code
+                ),
+                reason_ja: format!(
+                    "{}は市町村から送るファイルです（取り込めません）",
+                    layout.name_ja
+                ),
+            });
+        }
+        if file.header.insurer_number != self.insurer.as_str() {
+            return Err(AppError::Rejected {
+                file: file_name.to_string(),
+                line: 1,
+                field: "保険者番号".into(),
+                reason_en: "the file is for another insurer".into(),
+                reason_ja: "他の保険者あてのファイルです".into(),
+            });
+        }
+        let IBody::Results(rs) = &file.body else {
+            return Err(setup("not a result file", "取り込めないファイルです"));
+        };
+        let sha = hex(&Sha256::digest(plain));
+        let now_us = to_us(now);
+        let mut tx = self.db.begin().await?;
+        if let Some((id, name)) = store::received_with_hash(&mut tx, &self.insurer, &sha).await? {
+            return Err(AppError::Conflict {
+                message_en: format!("this file was already taken in (file {id}, {name})"),
+                message_ja: format!("このファイルは取込済みです（受信番号 {id}：{name}）"),
+            });
+        }
+        let refused = rs.iter().filter(|r| !r.ok).count();
+        let coded = rs.iter().filter(|r| r.agency_code_obtained).count();
+        let outcome = format!(
+            "{} periods: {} registered, {refused} refused, {coded} with the agency code",
+            rs.len(),
+            rs.len() - refused
+        );
+        let file_id = store::insert_file(
+            &mut tx,
+            &self.insurer,
+            &FileRow {
+                file_id: 0,
+                direction: "received".into(),
+                counterpart: "intermediate".into(),
+                file_kind: layout.key.clone(),
+                file_name: file_name.to_string(),
+                extract: "answer".into(),
+                since_us: None,
+                as_of_us: now_us,
+                record_count: rs.len() as i64,
+                sha256: sha,
+                sealed,
+                purpose: purpose.to_string(),
+                outcome: outcome.clone(),
+                recorded_us: now_us,
+                recorded_by: by.to_string(),
+            },
+        )
+        .await?;
+        let rows: Vec<store::RegistrationRow> = rs
+            .iter()
+            .map(|r| store::RegistrationRow {
+                addressee_id: r.addressee_id.clone(),
+                period_id: r.period_id,
+                result_file_id: file_id,
+                ok: r.ok,
+                error_code: r.error_code.clone(),
+                agency_code_obtained: r.agency_code_obtained,
+                recorded_us: now_us,
+            })
+            .collect();
+        store::insert_registrations(&mut tx, &self.insurer, &rows).await?;
+        tx.commit().await?;
+        Ok(ImportReport {
+            file_id,
+            kind: layout.key.clone(),
+            name_ja: layout.name_ja.clone(),
+            records: rs.len(),
+            outcome,
+            subjects: rs
+                .iter()
+                .map(|r| r.addressee_id.clone())
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect(),
+        })
+    }
+
+    /// Every change of eligibility accepted on or after `from` and where it
+    /// stands against the registration deadline (sent in time, late, due,
+    /// overdue), the oldest first.
+    pub async fn online_registration_due(
+        &self,
+        from: Date,
+        now: OffsetDateTime,
+    ) -> Result<Vec<DueChange>> {
+        use kokuho_domain::online_eligibility::{DeadlineRules, standing};
+        let rules = DeadlineRules::shipped().map_err(|e| {
+            setup(
+                e.to_string(),
+                "オンライン資格確認の期限の定義が正しくありません",
+            )
+        })?;
+        let from_us = to_us(from.midnight().assume_offset(jst()));
+        let changes = store::versions_recorded_since(&self.db, &self.insurer, from_us).await?;
+        let sends = store::sends(
+            &self.db,
+            &self.insurer,
+            "intermediate",
+            "eligibility_history",
+        )
+        .await?;
+        let today = local_date(now);
+        let mut out = Vec::with_capacity(changes.len());
+        for c in changes {
+            let accepted_on = local_date(from_us_dt(c.recorded_us));
+            let Some(due_by) = rules.due_by(accepted_on) else {
+                continue;
+            };
+            // The first send whose extract covered the change.
+            let sent = sends
+                .iter()
+                .filter(|s| {
+                    s.as_of_us >= c.recorded_us && s.since_us.is_none_or(|x| x < c.recorded_us)
+                })
+                .map(|s| s.recorded_us)
+                .min();
+            let sent_on = sent.map(|s| local_date(from_us_dt(s)));
+            out.push(DueChange {
+                addressee_id: c.addressee_id,
+                period_id: c.period_id,
+                change_kind: c.change_kind,
+                accepted_on,
+                due_by,
+                sent_on,
+                standing: standing(due_by, sent_on, today),
+            });
+        }
+        Ok(out)
+    }
+}
+
+fn from_us_dt(us: i64) -> OffsetDateTime {
+    from_us(us)
+}
+
+/// A change of eligibility against the registration deadline.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DueChange {
+    pub addressee_id: String,
+    pub period_id: i64,
+    pub change_kind: String,
+    pub accepted_on: Date,
+    pub due_by: Date,
+    pub sent_on: Option<Date>,
+    pub standing: kokuho_domain::online_eligibility::Standing,
+}
+
+impl crate::session::Session<'_> {
+    /// The eligibility history for online eligibility, under its lawful
+    /// purpose (it carries the 個人番号 for the 機関別符号).
+    pub async fn export_to_intermediate(
+        &self,
+        since: Since,
+        out_dir: &Path,
+        transfer: &TransferKey,
+        purpose: Option<&kokuho_domain::access::Purpose>,
+        now: OffsetDateTime,
+    ) -> Result<ExportReport> {
+        use kokuho_domain::access::Permission;
+        self.check(Permission::Exchange, purpose, &[], now).await?;
+        let purpose_text = purpose.map(|p| p.to_log()).unwrap_or_default();
+        let r = self
+            .app
+            .export_to_intermediate(
+                since,
+                out_dir,
+                transfer,
+                &purpose_text,
+                &self.actor.account,
+                now,
+            )
+            .await?;
+        let detail = format!(
+            "intermediate-server eligibility history: {}",
+            r.files
+                .iter()
+                .map(|f| format!(
+                    "{} ({} records, sha256 {}, sealed)",
+                    f.path.file_name().and_then(|n| n.to_str()).unwrap_or(""),
+                    f.records,
+                    f.sha256
+                ))
+                .collect::<Vec<_>>()
+                .join("; ")
+        );
+        self.log("exchange_send", &[], purpose, &detail, now)
+            .await?;
+        Ok(r)
+    }
+
+    /// Changes of eligibility against the registration deadline.
+    pub async fn online_registration_due(
+        &self,
+        from: Date,
+        purpose: Option<&kokuho_domain::access::Purpose>,
+        now: OffsetDateTime,
+    ) -> Result<Vec<DueChange>> {
+        use kokuho_domain::access::Permission;
+        self.check(Permission::Exchange, purpose, &[], now).await?;
+        let r = self.app.online_registration_due(from, now).await?;
+        let overdue = r
+            .iter()
+            .filter(|c| c.standing == kokuho_domain::online_eligibility::Standing::Overdue)
+            .count();
+        self.log(
+            "exchange_read",
+            &[],
+            purpose,
+            &format!(
+                "online registration since {from}: {} changes, {overdue} overdue",
+                r.len()
+            ),
+            now,
+        )
+        .await?;
+        Ok(r)
     }
 }

@@ -17,6 +17,7 @@ pub mod id;
 pub mod levy;
 pub mod month_periods;
 pub mod name;
+pub mod online_eligibility;
 pub mod payment_run;
 pub mod wareki;
 pub mod yearly_cap;

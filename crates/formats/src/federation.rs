@@ -289,7 +289,7 @@ impl FederationFile {
     }
 }
 
-fn stamp(t: PrimitiveDateTime) -> String {
+pub(crate) fn stamp(t: PrimitiveDateTime) -> String {
     format!(
         "{:04}{:02}{:02}{:02}{:02}{:02}",
         t.year(),
@@ -301,7 +301,7 @@ fn stamp(t: PrimitiveDateTime) -> String {
     )
 }
 
-fn ymd(d: Date) -> String {
+pub(crate) fn ymd(d: Date) -> String {
     format!("{:04}{:02}{:02}", d.year(), d.month() as u8, d.day())
 }
 
@@ -309,11 +309,11 @@ fn ym(m: YearMonth) -> String {
     format!("{:04}{:02}", m.year, m.month as u8)
 }
 
-fn opt(d: Option<Date>) -> String {
+pub(crate) fn opt(d: Option<Date>) -> String {
     d.map(ymd).unwrap_or_default()
 }
 
-fn flag(b: bool, yes: &str, no: &str) -> String {
+pub(crate) fn flag(b: bool, yes: &str, no: &str) -> String {
     if b { yes } else { no }.to_string()
 }
 
@@ -339,7 +339,7 @@ pub fn elderly_code(c: Elderly) -> &'static str {
     }
 }
 
-fn vals<const N: usize>(pairs: [(&str, String); N]) -> Values {
+pub(crate) fn vals<const N: usize>(pairs: [(&str, String); N]) -> Values {
     pairs
         .into_iter()
         .filter(|(_, v)| !v.is_empty())
@@ -347,7 +347,7 @@ fn vals<const N: usize>(pairs: [(&str, String); N]) -> Values {
         .collect()
 }
 
-fn header_values(h: &FileHeader) -> Values {
+pub(crate) fn header_values(h: &FileHeader) -> Values {
     let (since_on, since_time) = match h.since {
         Some(s) => (ymd(s.date()), stamp(s)[8..].to_string()),
         None => (String::new(), String::new()),
@@ -515,7 +515,7 @@ fn record_values(body: &Body) -> Vec<Values> {
     }
 }
 
-fn layout_error(file: &str, e: LayoutError) -> FixedError {
+pub(crate) fn layout_error(file: &str, e: LayoutError) -> FixedError {
     FixedError {
         file: file.to_string(),
         line: 0,
@@ -544,30 +544,30 @@ pub fn write(file: &FederationFile) -> Result<Vec<u8>, FixedError> {
 }
 
 /// Reads one record's typed values; the field named when one is wrong.
-struct In<'a> {
-    file: &'a str,
-    line: usize,
-    layout: &'a FileLayout,
-    v: &'a Values,
+pub(crate) struct In<'a> {
+    pub(crate) file: &'a str,
+    pub(crate) line: usize,
+    pub(crate) layout: &'a FileLayout,
+    pub(crate) v: &'a Values,
 }
 
 impl In<'_> {
-    fn s(&self, k: &str) -> String {
+    pub(crate) fn s(&self, k: &str) -> String {
         self.v.get(k).cloned().unwrap_or_default()
     }
-    fn o(&self, k: &str) -> Option<String> {
+    pub(crate) fn o(&self, k: &str) -> Option<String> {
         self.v.get(k).cloned()
     }
-    fn name(&self, k: &str) -> String {
+    pub(crate) fn name(&self, k: &str) -> String {
         self.layout
             .field(k)
             .map(|f| f.name_ja.clone())
             .unwrap_or_else(|| k.to_string())
     }
-    fn od(&self, k: &str) -> Option<Date> {
+    pub(crate) fn od(&self, k: &str) -> Option<Date> {
         self.v.get(k).and_then(|s| parse_ymd(s))
     }
-    fn d(&self, k: &str) -> Result<Date, FixedError> {
+    pub(crate) fn d(&self, k: &str) -> Result<Date, FixedError> {
         self.od(k).ok_or_else(|| FixedError {
             file: self.file.to_string(),
             line: self.line,
@@ -576,7 +576,7 @@ impl In<'_> {
             reason_ja: "必須の項目です".into(),
         })
     }
-    fn m(&self, k: &str) -> Result<YearMonth, FixedError> {
+    pub(crate) fn m(&self, k: &str) -> Result<YearMonth, FixedError> {
         self.v
             .get(k)
             .and_then(|s| parse_ym(s))
@@ -588,19 +588,19 @@ impl In<'_> {
                 reason_ja: "必須の項目です".into(),
             })
     }
-    fn n(&self, k: &str) -> i64 {
+    pub(crate) fn n(&self, k: &str) -> i64 {
         self.v.get(k).and_then(|s| s.parse().ok()).unwrap_or(0)
     }
 }
 
-fn parse_ymd(s: &str) -> Option<Date> {
+pub(crate) fn parse_ymd(s: &str) -> Option<Date> {
     let y: i32 = s.get(0..4)?.parse().ok()?;
     let m: u8 = s.get(4..6)?.parse().ok()?;
     let d: u8 = s.get(6..8)?.parse().ok()?;
     Date::from_calendar_date(y, Month::try_from(m).ok()?, d).ok()
 }
 
-fn parse_ym(s: &str) -> Option<YearMonth> {
+pub(crate) fn parse_ym(s: &str) -> Option<YearMonth> {
     let year: i32 = s.get(0..4)?.parse().ok()?;
     let m: u8 = s.get(4..6)?.parse().ok()?;
     Some(YearMonth {
@@ -609,7 +609,7 @@ fn parse_ym(s: &str) -> Option<YearMonth> {
     })
 }
 
-fn parse_stamp(on: Option<&String>, at: Option<&String>) -> Option<PrimitiveDateTime> {
+pub(crate) fn parse_stamp(on: Option<&String>, at: Option<&String>) -> Option<PrimitiveDateTime> {
     let d = parse_ymd(on?)?;
     let t = at?;
     let h: u8 = t.get(0..2)?.parse().ok()?;
@@ -618,11 +618,12 @@ fn parse_stamp(on: Option<&String>, at: Option<&String>) -> Option<PrimitiveDate
     Some(PrimitiveDateTime::new(d, Time::from_hms(h, mi, s).ok()?))
 }
 
-/// Reads a whole file of any of the federation's layouts: the header names
-/// it. All or nothing.
-pub fn read(file_name: &str, bytes: &[u8]) -> Result<FederationFile, FixedError> {
-    let l = layouts().map_err(|e| layout_error(file_name, e))?;
-    let parsed = fixed::read(l, file_name, bytes)?;
+/// The header of a file read whole, and its records' insurer checked
+/// against it (a file is one insurer's).
+pub(crate) fn header_of(
+    file_name: &str,
+    parsed: &fixed::ParsedFile<'_>,
+) -> Result<FileHeader, FixedError> {
     let h = &parsed.header;
     let whole = |en: &str, ja: &str| FixedError {
         file: file_name.to_string(),
@@ -678,6 +679,22 @@ pub fn read(file_name: &str, bytes: &[u8]) -> Result<FederationFile, FixedError>
         created_at,
         extract,
         since,
+    };
+    Ok(header)
+}
+
+/// Reads a whole file of any of the federation's layouts: the header names
+/// it. All or nothing.
+pub fn read(file_name: &str, bytes: &[u8]) -> Result<FederationFile, FixedError> {
+    let l = layouts().map_err(|e| layout_error(file_name, e))?;
+    let parsed = fixed::read(l, file_name, bytes)?;
+    let header = header_of(file_name, &parsed)?;
+    let whole = |en: &str, ja: &str| FixedError {
+        file: file_name.to_string(),
+        line: 1,
+        field: String::new(),
+        reason: en.to_string(),
+        reason_ja: ja.to_string(),
     };
     let rows = parsed.records.iter().enumerate().map(|(i, v)| In {
         file: file_name,

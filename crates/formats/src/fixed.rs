@@ -56,6 +56,15 @@ pub struct Field {
 pub enum Direction {
     ToFederation,
     FromFederation,
+    ToIntermediate,
+    FromIntermediate,
+}
+
+impl Direction {
+    /// Whether the town writes the file (else it takes it in).
+    pub fn from_town(self) -> bool {
+        matches!(self, Direction::ToFederation | Direction::ToIntermediate)
+    }
 }
 
 /// One file's data record.

@@ -14,6 +14,7 @@ pub mod csv_out;
 pub mod federation;
 pub mod fixed;
 pub mod income;
+pub mod intermediate;
 pub mod registry_feed;
 pub mod text;
 pub mod zengin;

@@ -336,3 +336,104 @@ pub async fn mark_sent(
     }
     Ok(())
 }
+
+/// The intermediate server's result for one period.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct RegistrationRow {
+    pub addressee_id: String,
+    pub period_id: i64,
+    pub result_file_id: i64,
+    pub ok: bool,
+    pub error_code: Option<String>,
+    pub agency_code_obtained: bool,
+    pub recorded_us: i64,
+}
+
+pub async fn insert_registrations(
+    tx: &mut Tx,
+    insurer: &InsurerNumber,
+    rows: &[RegistrationRow],
+) -> Result<()> {
+    for r in rows {
+        with_tx!(tx, |c| {
+            sqlx::query(
+            "INSERT INTO online_registration (insurer_number, addressee_id, period_id, result_file_id, ok, \
+             error_code, agency_code_obtained, recorded_us) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+        )
+        .bind(insurer.as_str().to_string())
+        .bind(r.addressee_id.clone())
+        .bind(r.period_id)
+        .bind(r.result_file_id)
+        .bind(r.ok)
+        .bind(r.error_code.clone())
+        .bind(r.agency_code_obtained)
+        .bind(r.recorded_us)
+        .execute(c)
+        .await
+        .map(|_| ())?
+        });
+    }
+    Ok(())
+}
+
+/// The latest result of each of a person's periods.
+pub async fn registrations_of(
+    db: &Db,
+    insurer: &InsurerNumber,
+    addressee_id: &str,
+) -> Result<Vec<RegistrationRow>> {
+    Ok(with_db!(db, |p| {
+        sqlx::query_as(
+        "SELECT addressee_id, period_id, result_file_id, ok, error_code, agency_code_obtained, recorded_us \
+         FROM online_registration WHERE insurer_number = $1 AND addressee_id = $2 \
+         ORDER BY period_id, result_file_id"
+    )
+    .bind(insurer.as_str().to_string())
+    .bind(addressee_id.to_string())
+    .fetch_all(p)
+    .await?
+    }))
+}
+
+/// A version of a period as recorded (for the registration deadline).
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct RecordedChange {
+    pub addressee_id: String,
+    pub period_id: i64,
+    pub change_kind: String,
+    pub recorded_us: i64,
+}
+
+pub async fn versions_recorded_since(
+    db: &Db,
+    insurer: &InsurerNumber,
+    from_us: i64,
+) -> Result<Vec<RecordedChange>> {
+    Ok(with_db!(db, |p| sqlx::query_as(
+        "SELECT addressee_id, period_id, change_kind, recorded_us FROM eligibility_version \
+         WHERE insurer_number = $1 AND recorded_us >= $2 ORDER BY recorded_us, period_id"
+    )
+    .bind(insurer.as_str().to_string())
+    .bind(from_us)
+    .fetch_all(p)
+    .await?))
+}
+
+/// The extracts sent of one kind to a counterpart.
+pub async fn sends(
+    db: &Db,
+    insurer: &InsurerNumber,
+    counterpart: &str,
+    kind: &str,
+) -> Result<Vec<FileRow>> {
+    let sql = format!(
+        "SELECT {FILE_COLUMNS} FROM exchange_file WHERE insurer_number = $1 AND counterpart = $2 \
+         AND file_kind = $3 AND direction = 'sent' ORDER BY file_id"
+    );
+    Ok(with_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(insurer.as_str().to_string())
+        .bind(counterpart.to_string())
+        .bind(kind.to_string())
+        .fetch_all(p)
+        .await?))
+}

@@ -63,3 +63,20 @@ CREATE TABLE continuity_notice (
 );
 
 CREATE INDEX continuity_notice_household ON continuity_notice (insurer_number, household_number);
+
+-- The intermediate server's result for each period sent for online
+-- eligibility: registered or refused (its code), and whether the 機関別符号
+-- was obtained with the 個人番号.
+CREATE TABLE online_registration (
+    insurer_number TEXT NOT NULL,
+    addressee_id TEXT NOT NULL,
+    period_id BIGINT NOT NULL,
+    result_file_id BIGINT NOT NULL,
+    ok BOOLEAN NOT NULL,
+    error_code TEXT,
+    agency_code_obtained BOOLEAN NOT NULL,
+    recorded_us BIGINT NOT NULL,
+    PRIMARY KEY (insurer_number, addressee_id, period_id, result_file_id)
+);
+
+CREATE INDEX eligibility_recorded ON eligibility_version (insurer_number, recorded_us);

@@ -63,3 +63,20 @@ CREATE TABLE continuity_notice (
 ) STRICT;
 
 CREATE INDEX continuity_notice_household ON continuity_notice (insurer_number, household_number);
+
+-- The intermediate server's result for each period sent for online
+-- eligibility: registered or refused (its code), and whether the 機関別符号
+-- was obtained with the 個人番号.
+CREATE TABLE online_registration (
+    insurer_number TEXT NOT NULL,
+    addressee_id TEXT NOT NULL,
+    period_id INTEGER NOT NULL,
+    result_file_id INTEGER NOT NULL,
+    ok INTEGER NOT NULL CHECK (ok IN (0, 1)),
+    error_code TEXT,
+    agency_code_obtained INTEGER NOT NULL CHECK (agency_code_obtained IN (0, 1)),
+    recorded_us INTEGER NOT NULL,
+    PRIMARY KEY (insurer_number, addressee_id, period_id, result_file_id)
+) STRICT;
+
+CREATE INDEX eligibility_recorded ON eligibility_version (insurer_number, recorded_us);
