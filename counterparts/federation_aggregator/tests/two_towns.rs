@@ -647,6 +647,71 @@ async fn a_household_moves_between_towns_and_its_high_cost_count_continues() {
             [(date!(2026 - 09 - 26), Standing::SentInTime)]
         );
 
+        // Information linkage: B's provision copies, answered for its
+        // lawful items only; a query for another item is refused; both in
+        // the access log with the item and the agency.
+        let clerk = kokuho_app::access::Actor {
+            account: "clerk-b".into(),
+            role: kokuho_domain::access::Role::EligibilityClerk,
+            grants: vec![],
+            os_user: "test".into(),
+            client: "test".into(),
+            insurer: b.insurer.clone(),
+        };
+        let session = kokuho_app::session::Session {
+            app: &b,
+            actor: &clerk,
+        };
+        let t8 = datetime!(2026-10-02 09:00 UTC);
+        assert_eq!(
+            session
+                .refresh_replicas(
+                    kokuho_domain::access::Purpose::parse("nhi", "副本の更新").as_ref(),
+                    t8
+                )
+                .await
+                .unwrap(),
+            2
+        );
+        assert_eq!(
+            session
+                .refresh_replicas(
+                    kokuho_domain::access::Purpose::parse("nhi", "副本の更新").as_ref(),
+                    t8 + time::Duration::hours(1)
+                )
+                .await
+                .unwrap(),
+            0,
+            "nothing changed since"
+        );
+        let head_id = b_head.integrated_addressee_id.to_string();
+        let answer = session
+            .answer_linkage_query(42, "AGENCY-0042", &head_id, date!(2026 - 10 - 01), t8)
+            .await
+            .unwrap();
+        assert!(answer.insured);
+        assert_eq!(answer.periods.len(), 1);
+        assert_eq!(answer.periods[0].acquired_on, "2026-09-15");
+        let before = session
+            .answer_linkage_query(42, "AGENCY-0042", &head_id, date!(2026 - 09 - 14), t8)
+            .await
+            .unwrap();
+        assert!(!before.insured);
+        let refused = session
+            .answer_linkage_query(6, "AGENCY-0006", &head_id, date!(2026 - 10 - 01), t8)
+            .await
+            .unwrap_err();
+        assert!(matches!(refused, AppError::Forbidden { .. }), "{refused:?}");
+        let log = kokuho_store::access::records(&t.db, 0, 1_000_000)
+            .await
+            .unwrap();
+        assert!(log.iter().any(|r| r.outcome == "allowed"
+            && r.action == "linkage_answer"
+            && r.detail.contains("item 42 for agency AGENCY-0042: insured")));
+        assert!(log.iter().any(|r| r.outcome == "denied"
+            && r.action == "linkage_query"
+            && r.detail.contains("item 6 from agency AGENCY-0006")));
+
         // The record of every file, both ways.
         let files = b.exchange_files(100).await.unwrap();
         let dirs: Vec<(&str, &str)> = files

@@ -413,7 +413,7 @@ impl Kokuho {
     /// 資格情報（世帯） and 資格情報（個人）: every period of the persons whose
     /// eligibility changed (all persons for a full extract), as known at
     /// `as_of_us`, with the households they belong to.
-    async fn eligibility_records(
+    pub(crate) async fn eligibility_records(
         &self,
         since_us: Option<i64>,
         as_of_us: i64,

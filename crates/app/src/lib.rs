@@ -17,6 +17,7 @@ pub mod income;
 pub mod jobs;
 pub mod leak_scan;
 pub mod levy;
+pub mod linkage;
 pub mod payment_account;
 pub mod payment_run;
 pub mod recovery;

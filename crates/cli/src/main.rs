@@ -318,7 +318,8 @@ enum ExchangeAction {
     Export {
         #[command(flatten)]
         db: DbArgs,
-        /// federation (国保情報集約システム)
+        /// federation (国保情報集約システム) or intermediate (the eligibility
+        /// history for online eligibility, 中間サーバー, relayed by the federation)
         #[arg(long, default_value = "federation")]
         to: String,
         /// Only what changed after this moment (RFC 3339); default: since the last send
@@ -344,6 +345,20 @@ enum ExchangeAction {
         /// The transfer key, for a sealed file
         #[arg(long, env = "KOKUHO_TRANSFER_KEY")]
         transfer_key: Option<PathBuf>,
+        #[command(flatten)]
+        purpose: PurposeArgs,
+    },
+    /// Each change of eligibility against the deadline for registering it
+    /// with the intermediate server: sent in time, sent late, due, overdue
+    Due {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Changes accepted on or after this date (YYYY-MM-DD); default: 30 days ago
+        #[arg(long)]
+        from: Option<String>,
+        /// Only what is due or overdue
+        #[arg(long)]
+        open: bool,
         #[command(flatten)]
         purpose: PurposeArgs,
     },
@@ -382,6 +397,33 @@ enum ExchangeAction {
     /// Create a transfer key file (refuses to overwrite one); give the same
     /// file to the counterpart's link
     InitTransferKey { file: PathBuf },
+    /// Refresh the provision copies (副本) for information linkage from
+    /// eligibility changed since the last refresh
+    ReplicaRefresh {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        purpose: PurposeArgs,
+    },
+    /// Answer a query of the information-provision network from the
+    /// provision copies: only for an item the town provides (別表第二);
+    /// any other item is refused; both are logged
+    LinkageAnswer {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The 別表第二 item number the query names
+        #[arg(long)]
+        item: u16,
+        /// The requesting agency (情報照会者), by its code
+        #[arg(long)]
+        agency: String,
+        /// 団体内統合宛名番号 of the person
+        #[arg(long)]
+        integrated_id: String,
+        /// The date asked about (YYYY-MM-DD)
+        #[arg(long)]
+        date: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -3135,11 +3177,11 @@ async fn exchange_command(action: ExchangeAction) -> anyhow::Result<()> {
             transfer_key,
             purpose,
         } => {
-            if to != "federation" {
+            if to != "federation" && to != "intermediate" {
                 return Err(AppError::invalid(
                     "to",
-                    format!("unknown counterpart {to:?}: federation is built; the intermediate server's extract is not yet"),
-                    "連携先は federation（国保情報集約システム）です。中間サーバー向けの抽出は未実装です",
+                    format!("unknown counterpart {to:?}: federation or intermediate"),
+                    "連携先は federation（国保情報集約システム）か intermediate（中間サーバー）です",
                 )
                 .into());
             }
@@ -3161,11 +3203,17 @@ async fn exchange_command(action: ExchangeAction) -> anyhow::Result<()> {
                 )
                 .await?;
             let key = load_transfer_key(&transfer_key)?;
-            let r = session
-                .export_to_federation(since, &out, &key, purpose_of(&purpose).as_ref(), now)
-                .await?;
+            let r = if to == "intermediate" {
+                session
+                    .export_to_intermediate(since, &out, &key, purpose_of(&purpose).as_ref(), now)
+                    .await?
+            } else {
+                session
+                    .export_to_federation(since, &out, &key, purpose_of(&purpose).as_ref(), now)
+                    .await?
+            };
             println!(
-                "{} extract for the federation{}, as known at {}:",
+                "{} extract for the {to}{}, as known at {}:",
                 match r.extract {
                     kokuho_formats::federation::Extract::Full => "full",
                     _ => "differential",
@@ -3234,6 +3282,84 @@ async fn exchange_command(action: ExchangeAction) -> anyhow::Result<()> {
                     r.file_id, r.name_ja, r.records, r.outcome
                 );
             }
+        }
+        ExchangeAction::Due {
+            db,
+            from,
+            open,
+            purpose,
+        } => {
+            let from = match from {
+                Some(f) => parse_date_arg("from", &f)?,
+                None => kokuho_app::local_date(now) - time::Duration::days(30),
+            };
+            let (app, actor) = open_session(&db).await?;
+            let session = Session {
+                app: &app,
+                actor: &actor,
+            };
+            let changes = session
+                .online_registration_due(from, purpose_of(&purpose).as_ref(), now)
+                .await?;
+            use kokuho_domain::online_eligibility::Standing;
+            let mut counts = std::collections::BTreeMap::new();
+            for c in &changes {
+                *counts.entry(c.standing.label_ja()).or_insert(0) += 1;
+            }
+            println!("宛名番号\t資格履歴番号\t異動\t受付日\t登録期限\t送信日\t状況");
+            for c in changes
+                .iter()
+                .filter(|c| !open || matches!(c.standing, Standing::Due | Standing::Overdue))
+            {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    c.addressee_id,
+                    c.period_id,
+                    c.change_kind,
+                    c.accepted_on,
+                    c.due_by,
+                    c.sent_on.map(|d| d.to_string()).unwrap_or_default(),
+                    c.standing.label_ja()
+                );
+            }
+            eprintln!(
+                "{} changes since {from}: {}",
+                changes.len(),
+                counts
+                    .iter()
+                    .map(|(k, v)| format!("{k} {v}"))
+                    .collect::<Vec<_>>()
+                    .join("、")
+            );
+        }
+        ExchangeAction::ReplicaRefresh { db, purpose } => {
+            let (app, actor) = open_session(&db).await?;
+            let session = Session {
+                app: &app,
+                actor: &actor,
+            };
+            let n = session
+                .refresh_replicas(purpose_of(&purpose).as_ref(), now)
+                .await?;
+            println!("{n} provision copies refreshed");
+        }
+        ExchangeAction::LinkageAnswer {
+            db,
+            item,
+            agency,
+            integrated_id,
+            date,
+        } => {
+            let on = parse_date_arg("date", &date)?;
+            let (app, actor) = open_session(&db).await?;
+            let session = Session {
+                app: &app,
+                actor: &actor,
+            };
+            let a = session
+                .answer_linkage_query(item, &agency, &integrated_id, on, now)
+                .await?;
+            println!("{}", serde_json::to_string_pretty(&a)?);
         }
         ExchangeAction::Files { db, purpose } => {
             let (app, actor) = open_session(&db).await?;

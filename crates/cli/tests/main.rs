@@ -1018,6 +1018,23 @@ fn every_command_with_every_role() {
             P::Exchange,
         ),
         (vec!["exchange", "import", &feed], P::Exchange),
+        (vec!["exchange", "due"], P::Exchange),
+        (vec!["exchange", "replica-refresh"], P::Exchange),
+        (
+            vec![
+                "exchange",
+                "linkage-answer",
+                "--item",
+                "42",
+                "--agency",
+                "A-1",
+                "--integrated-id",
+                "0000000001",
+                "--date",
+                "2026-10-01",
+            ],
+            P::Exchange,
+        ),
         (vec!["retention", "run", "--dry-run"], P::Retention),
         (
             vec!["account", "set", "block_untrained_handlers", "false"],
@@ -1538,4 +1555,54 @@ fn the_federation_extract_through_the_binary() {
         2,
         "{listing}"
     );
+
+    // The eligibility history for online eligibility: one sealed file.
+    let out3 = dir.path().join("out3").display().to_string();
+    let o = with(&[
+        "exchange",
+        "export",
+        "--to",
+        "intermediate",
+        "--out",
+        &out3,
+        "--transfer-key",
+        &tk,
+        "--affair",
+        "online_eligibility",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let names: Vec<String> = std::fs::read_dir(&out3)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names.len() == 1 && names[0].starts_with("IS01_319012_") && names[0].ends_with(".sealed"),
+        "{names:?}"
+    );
+    let o = with(&[
+        "exchange",
+        "due",
+        "--from",
+        "2000-01-01",
+        "--affair",
+        "online_eligibility",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let listed = stdout(&o);
+    // The generated history's changes were accepted long before this first
+    // send: late; none is left unsent.
+    assert!(listed.lines().count() > 5, "{listed}");
+    assert!(
+        listed
+            .lines()
+            .skip(1)
+            .all(|l| l.ends_with("期限後に送信") || l.ends_with("期限内に送信")),
+        "{listed}"
+    );
+    assert!(listed.contains("期限後に送信"), "{listed}");
+    let o = with(&["exchange", "due", "--from", "2000-01-01", "--open"]);
+    assert_eq!(stdout(&o).lines().count(), 1, "nothing open");
+    // A purpose outside the lawful affairs is refused.
+    let o = with(&["exchange", "due", "--affair", "marketing"]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("E-FORBIDDEN"));
 }

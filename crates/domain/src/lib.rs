@@ -15,6 +15,7 @@ pub mod eligibility_check;
 pub mod high_cost;
 pub mod id;
 pub mod levy;
+pub mod linkage;
 pub mod month_periods;
 pub mod name;
 pub mod online_eligibility;

@@ -437,3 +437,64 @@ pub async fn sends(
         .fetch_all(p)
         .await?))
 }
+
+/// A provision copy (副本).
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct ReplicaRow {
+    pub integrated_addressee_id: String,
+    pub addressee_id: String,
+    pub content: String,
+    pub refreshed_us: i64,
+}
+
+/// Writes provision copies (replacing a person's earlier one).
+pub async fn upsert_replicas(
+    tx: &mut Tx,
+    insurer: &InsurerNumber,
+    rows: &[ReplicaRow],
+) -> Result<()> {
+    for r in rows {
+        with_tx!(tx, |c| {
+            sqlx::query(
+            "INSERT INTO linkage_replica (insurer_number, integrated_addressee_id, addressee_id, content, refreshed_us) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (insurer_number, integrated_addressee_id) \
+             DO UPDATE SET addressee_id = excluded.addressee_id, content = excluded.content, \
+             refreshed_us = excluded.refreshed_us"
+        )
+        .bind(insurer.as_str().to_string())
+        .bind(r.integrated_addressee_id.clone())
+        .bind(r.addressee_id.clone())
+        .bind(r.content.clone())
+        .bind(r.refreshed_us)
+        .execute(c)
+        .await
+        .map(|_| ())?
+        });
+    }
+    Ok(())
+}
+
+/// When the provision copies were last refreshed.
+pub async fn replicas_refreshed_at(db: &Db, insurer: &InsurerNumber) -> Result<Option<i64>> {
+    Ok(with_db!(db, |p| sqlx::query_scalar(
+        "SELECT MAX(refreshed_us) FROM linkage_replica WHERE insurer_number = $1"
+    )
+    .bind(insurer.as_str().to_string())
+    .fetch_one(p)
+    .await?))
+}
+
+pub async fn replica(
+    db: &Db,
+    insurer: &InsurerNumber,
+    integrated_addressee_id: &str,
+) -> Result<Option<ReplicaRow>> {
+    Ok(with_db!(db, |p| sqlx::query_as(
+        "SELECT integrated_addressee_id, addressee_id, content, refreshed_us FROM linkage_replica \
+         WHERE insurer_number = $1 AND integrated_addressee_id = $2"
+    )
+    .bind(insurer.as_str().to_string())
+    .bind(integrated_addressee_id.to_string())
+    .fetch_optional(p)
+    .await?))
+}

@@ -80,3 +80,16 @@ CREATE TABLE online_registration (
 );
 
 CREATE INDEX eligibility_recorded ON eligibility_version (insurer_number, recorded_us);
+
+-- Provision copies (副本) for information linkage: what the town provides
+-- of a person (by 団体内統合宛名番号), refreshed from eligibility as it
+-- changes; queries are answered from here, for lawful items only.
+CREATE TABLE linkage_replica (
+    insurer_number TEXT NOT NULL,
+    integrated_addressee_id TEXT NOT NULL,
+    addressee_id TEXT NOT NULL,
+    -- JSON: the eligibility periods
+    content TEXT NOT NULL,
+    refreshed_us BIGINT NOT NULL,
+    PRIMARY KEY (insurer_number, integrated_addressee_id)
+);
