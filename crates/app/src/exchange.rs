@@ -451,6 +451,7 @@ impl Kokuho {
         }
 
         let mut out = Vec::new();
+        let mut opened: HashMap<String, Option<String>> = HashMap::new();
         // household → (earliest acquisition, latest loss, any open period, any live period)
         let mut touched: BTreeMap<String, (Option<Date>, Option<Date>, bool, bool)> =
             BTreeMap::new();
@@ -495,14 +496,22 @@ impl Kokuho {
                 .get(&(household.clone(), id.to_string()))
                 .cloned()
                 .unwrap_or_else(|| "00".into());
-            let my_number = match sealed.get(person.integrated_addressee_id.as_str()) {
-                Some(s) => Some(
-                    self.keyring
-                        .open(s, &insurer, person.integrated_addressee_id.as_str())?
-                        .expose()
-                        .to_string(),
-                ),
-                None => None,
+            // Opened once a person, whatever the number of their periods.
+            let my_number = match opened.get(id) {
+                Some(n) => n.clone(),
+                None => {
+                    let n = match sealed.get(person.integrated_addressee_id.as_str()) {
+                        Some(s) => Some(
+                            self.keyring
+                                .open(s, &insurer, person.integrated_addressee_id.as_str())?
+                                .expose()
+                                .to_string(),
+                        ),
+                        None => None,
+                    };
+                    opened.insert(id.to_string(), n.clone());
+                    n
+                }
             };
             let householder = households
                 .get(&household)

@@ -691,11 +691,13 @@ pub async fn living(db: &Db, insurer: &InsurerNumber) -> Result<Vec<(String, Dat
     .await?))
 }
 
-/// Every person of the insurer (the federation's full extract).
+/// Every person of the insurer who has (or had) an eligibility period:
+/// what the exchange extracts describe, without the rest of the registry.
 pub async fn all_persons(db: &Db, insurer: &InsurerNumber) -> Result<Vec<Addressee>> {
     let rows: Vec<AddresseeRow> = with_db!(db, |p| {
         sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {ADDRESSEE_COLUMNS} FROM addressee WHERE insurer_number = $1"
+            "SELECT {ADDRESSEE_COLUMNS} FROM addressee WHERE insurer_number = $1 AND addressee_id IN \
+             (SELECT DISTINCT addressee_id FROM eligibility_version WHERE insurer_number = $1)"
         )))
         .bind(insurer.as_str().to_string())
         .fetch_all(p)
@@ -704,12 +706,13 @@ pub async fn all_persons(db: &Db, insurer: &InsurerNumber) -> Result<Vec<Address
     rows.into_iter().map(Addressee::try_from).collect()
 }
 
-/// Every household of the insurer.
+/// Every household of the insurer that is or was an NHI household.
 pub async fn all_households(db: &Db, insurer: &InsurerNumber) -> Result<Vec<Household>> {
     let rows: Vec<HouseholdRow> = with_db!(db, |p| {
         sqlx::query_as(
             "SELECT insurer_number, household_number, householder_addressee_id, postal_code, address, \
-             registered_on, removed_on FROM household WHERE insurer_number = $1",
+             registered_on, removed_on FROM household WHERE insurer_number = $1 AND household_number IN \
+             (SELECT household_number FROM nhi_household WHERE insurer_number = $1)",
         )
         .bind(insurer.as_str().to_string())
         .fetch_all(p)

@@ -173,15 +173,20 @@ pub async fn reseal(
     Ok(())
 }
 
-/// Every sealed number of the insurer, by 団体内統合宛名番号 (for the
-/// extracts that must carry them; the caller opens them).
+/// The sealed number of every person of the insurer who has (or had) an
+/// eligibility period, by 団体内統合宛名番号 (for the extracts that must
+/// carry them; the caller opens them).
 pub async fn sealed_all(
     db: &Db,
     insurer: &InsurerNumber,
 ) -> Result<std::collections::HashMap<String, Sealed>> {
     let rows: Vec<(String, i64, Vec<u8>)> = with_db!(db, |p| {
         sqlx::query_as(
-            "SELECT integrated_addressee_id, key_id, sealed FROM my_number_vault WHERE insurer_number = $1",
+            "SELECT v.integrated_addressee_id, v.key_id, v.sealed FROM my_number_vault v \
+             JOIN addressee a ON a.insurer_number = v.insurer_number \
+             AND a.integrated_addressee_id = v.integrated_addressee_id \
+             WHERE v.insurer_number = $1 AND a.addressee_id IN \
+             (SELECT DISTINCT addressee_id FROM eligibility_version WHERE insurer_number = $1)",
         )
         .bind(insurer.as_str().to_string())
         .fetch_all(p)
