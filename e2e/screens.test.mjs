@@ -557,3 +557,27 @@ test("benefits: a refused intake names why; the supervisor decides; a payment ru
   assert.match(await clerk.textContent("#run-status"), /送信済み/);
   await clerk.screenshot({ path: join(shots, "payment-run.png"), fullPage: true });
 });
+
+test("the operator sends the federation extract; the clerk sees every file on the exchange screen", async () => {
+  const key = join(dataDir, "transfer.key");
+  execFileSync(bin, ["exchange", "init-transfer-key", key]);
+  const out = execFileSync(bin, ["exchange", "export", "--to", "federation", "--out", join(dataDir, "outbox"), "--transfer-key", key, ...db],
+    { env: { ...process.env, KOKUHO_OPERATOR: "demo-clerk" } }).toString();
+  assert.match(out, /full extract for the federation/);
+  const page = await signIn("demo-clerk");
+  await page.click("#nav-exchange");
+  await page.waitForURL(`${base}/ui/exchange`);
+  assert.match(await page.textContent("h1"), /連携/);
+  await page.waitForSelector("#files");
+  const rows = await page.$$eval("#files tbody tr", (trs) => trs.map((tr) => tr.textContent));
+  assert.equal(rows.length, 4, rows.join("\n"));
+  assert.ok(rows.some((r) => r.includes("KS02_") && r.includes("暗号化")), rows.join("\n"));
+  assert.ok(rows.every((r) => r.includes("国保情報集約システム") && r.includes("demo-clerk")));
+  assert.ok(await page.isVisible("#no-candidates"));
+  await page.screenshot({ path: join(shots, "exchange.png"), fullPage: true });
+  // The levy clerk has no exchange permission: no link, and the page is refused.
+  const levy = await signIn("demo-levy");
+  assert.equal(await levy.$("#nav-exchange"), null);
+  const res = await levy.goto(`${base}/ui/exchange`);
+  assert.equal(res.status(), 403);
+});

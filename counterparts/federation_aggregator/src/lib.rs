@@ -53,8 +53,9 @@ pub struct Move {
 #[derive(Debug, Default)]
 pub struct Aggregator {
     towns: BTreeMap<String, Town>,
-    /// moves answered: (to insurer, 宛名番号, from insurer, from 宛名番号)
-    answered_moves: BTreeSet<(String, String, String, String)>,
+    /// moves answered: (to insurer, 宛名番号, 資格履歴番号, from insurer,
+    /// from 宛名番号, from 資格履歴番号)
+    answered_moves: BTreeSet<(String, String, i64, String, String, i64)>,
     /// months handed over: (to insurer, 記号, 番号, from insurer, month)
     answered_months: BTreeSet<(String, String, String, String, YearMonth)>,
 }
@@ -102,7 +103,14 @@ impl Aggregator {
                     town.households.clear();
                 }
                 for r in rs {
-                    town.households.insert(r.household_number.clone(), r);
+                    match r.change {
+                        Change::Remove => {
+                            town.households.remove(&r.household_number);
+                        }
+                        Change::Upsert => {
+                            town.households.insert(r.household_number.clone(), r);
+                        }
+                    }
                 }
             }
             Body::Persons(rs) => {
@@ -178,16 +186,26 @@ impl Aggregator {
                     if from_insurer == to_insurer {
                         continue;
                     }
-                    // The latest 転出 period of the same person there.
+                    // The 転出 of the same person there that this 転入 follows:
+                    // lost within the year before, or up to a month after
+                    // (an overlap), the nearest to the acquisition.
+                    let near = |o: &&PersonRecord| {
+                        o.lost_on
+                            .map(|l| (l - p.acquired_on).whole_days().abs())
+                            .unwrap_or(i64::MAX)
+                    };
                     if let Some(old) = from
                         .persons
                         .values()
                         .filter(|o| {
                             o.my_number.as_deref() == Some(number)
                                 && o.loss_reason.as_deref() == Some("41")
-                                && o.lost_on.is_some()
+                                && o.lost_on.is_some_and(|l| {
+                                    let d = (p.acquired_on - l).whole_days();
+                                    (-31..=366).contains(&d)
+                                })
                         })
-                        .max_by_key(|o| o.lost_on)
+                        .min_by_key(near)
                     {
                         out.push((from_insurer.clone(), old, to_insurer.clone(), p));
                     }
@@ -206,8 +224,10 @@ impl Aggregator {
             let key = (
                 to_insurer.clone(),
                 new.addressee_id.clone(),
+                new.period_id,
                 from_insurer.clone(),
                 old.addressee_id.clone(),
+                old.period_id,
             );
             if self.answered_moves.contains(&key) {
                 continue;
@@ -245,6 +265,7 @@ impl Aggregator {
         // The high-cost months of households judged to continue.
         let mut hand_over: BTreeMap<String, Vec<HighCostHandOverRecord>> = BTreeMap::new();
         let mut months_answered = Vec::new();
+        let moves = self.moves();
         for (to_insurer, town) in &self.towns {
             for j in town.judgements.values().filter(|j| j.continues) {
                 let Some(from) = self.towns.get(&j.from_insurer) else {
@@ -257,14 +278,19 @@ impl Aggregator {
                 }) else {
                     continue;
                 };
-                let moved = from
-                    .persons
-                    .values()
-                    .filter(|p| {
-                        p.household_number == old_household.household_number
-                            && p.loss_reason.as_deref() == Some("41")
+                // The day of this move: the losses of the persons who moved
+                // from that household into this one.
+                let moved = moves
+                    .iter()
+                    .filter(|(f, old, t, new)| {
+                        *f == j.from_insurer
+                            && *t == *to_insurer
+                            && old.insured_symbol == j.from_insured_symbol
+                            && old.insured_number == j.from_insured_number
+                            && new.insured_symbol == j.insured_symbol
+                            && new.insured_number == j.insured_number
                     })
-                    .filter_map(|p| p.lost_on)
+                    .filter_map(|(_, old, _, _)| old.lost_on)
                     .max();
                 let Some(moved) = moved else { continue };
                 let move_month = YearMonth::from_date(moved);
@@ -354,7 +380,7 @@ impl Aggregator {
         let mut out: Vec<String> = self
             .answered_moves
             .iter()
-            .map(|(a, b, c, d)| format!("move\t{a}\t{b}\t{c}\t{d}"))
+            .map(|(a, b, bp, c, d, dp)| format!("move\t{a}\t{b}\t{bp}\t{c}\t{d}\t{dp}"))
             .collect();
         out.extend(self.answered_months.iter().map(|(a, b, c, d, m)| {
             format!(
@@ -374,17 +400,22 @@ impl Aggregator {
         {
             let f: Vec<&str> = line.split('\t').collect();
             match f.as_slice() {
-                ["move", a, b, c, d] => {
+                ["move", a, b, bp, c, d, dp] => {
                     self.answered_moves.insert((
                         a.to_string(),
                         b.to_string(),
+                        bp.parse()?,
                         c.to_string(),
                         d.to_string(),
+                        dp.parse()?,
                     ));
                 }
-                ["month", a, b, c, d, m] if m.len() == 6 => {
-                    let year: i32 = m[..4].parse()?;
-                    let month = time::Month::try_from(m[4..].parse::<u8>()?)?;
+                ["month", a, b, c, d, m] => {
+                    let (Some(y), Some(mm)) = (m.get(..4), m.get(4..)) else {
+                        anyhow::bail!("answered list, line {}: not a month", i + 1)
+                    };
+                    let year: i32 = y.parse()?;
+                    let month = time::Month::try_from(mm.parse::<u8>()?)?;
                     self.answered_months.insert((
                         a.to_string(),
                         b.to_string(),

@@ -57,6 +57,8 @@ pub struct SentFile {
 /// What an extract wrote.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExportReport {
+    /// the persons whose records the files carry (宛名番号), for the access record
+    pub persons: Vec<String>,
     pub extract: Extract,
     pub since: Option<OffsetDateTime>,
     pub as_of: OffsetDateTime,
@@ -119,6 +121,43 @@ fn setup(en: impl Into<String>, ja: impl Into<String>) -> AppError {
     AppError::Setup {
         message_en: en.into(),
         message_ja: ja.into(),
+    }
+}
+
+/// Who a record of a file being written is about, for an error that must
+/// say whose data does not fit (the file was never written, so its line
+/// helps no one).
+fn who_in(body: &Body, i: usize) -> Option<(&'static str, &'static str, String)> {
+    let household = |h: &str| ("household", "世帯番号", h.to_string());
+    match body {
+        Body::Persons(r) => r
+            .get(i)
+            .map(|r| ("person", "宛名番号", r.addressee_id.clone())),
+        Body::Households(r) => r.get(i).map(|r| household(&r.household_number)),
+        Body::IncomeCategories(r) => r.get(i).map(|r| household(&r.household_number)),
+        Body::HighCostMonths(r) => r.get(i).map(|r| household(&r.household_number)),
+        Body::ContinuityJudgements(r) => r.get(i).map(|r| household(&r.insured_number)),
+        Body::EligibilityContinuity(_) | Body::HighCostHandOver(_) => None,
+    }
+}
+
+/// A record the writer refused, named by whose it is.
+fn rejected_for(
+    e: kokuho_formats::fixed::FixedError,
+    who: Option<(&'static str, &'static str, String)>,
+) -> AppError {
+    match who {
+        Some((en, ja, id)) => AppError::Rejected {
+            file: e.file,
+            line: e.line,
+            field: e.field,
+            reason_en: format!("{en} {id}: {}", e.reason),
+            reason_ja: format!(
+                "{ja} {id} の情報が連携ファイルの様式に合いません（{}）。内容を確かめてから作り直してください",
+                e.reason_ja
+            ),
+        },
+        None => rejected(e),
     }
 }
 
@@ -217,7 +256,15 @@ impl Kokuho {
             since: since_us.map(|s| local(from_us(s))),
         };
         let today = local_date(now);
-        let (households, persons) = self.eligibility_records(since_us, as_of_us, today).await?;
+        let (households, persons) = self
+            .eligibility_records(since_us, as_of_us, today, true)
+            .await?;
+        let person_ids: Vec<String> = persons
+            .iter()
+            .map(|p| p.addressee_id.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
         let categories = self.category_records(since_us, as_of_us).await?;
         let months = self.high_cost_records(since_us, as_of_us).await?;
 
@@ -226,10 +273,12 @@ impl Kokuho {
         let numbers = repo::all_household_numbers(&self.db, &self.insurer).await?;
         let mut judgements: BTreeMap<(String, String, String, String), ContinuityJudgementRecord> =
             BTreeMap::new();
+        let mut included: Vec<(i64, i64)> = Vec::new();
         for n in &judged {
             let Some((symbol, number)) = numbers.get(&n.household_number) else {
                 continue;
             };
+            included.push((n.notice_id, n.judged_us.unwrap_or(0)));
             judgements
                 .entry((
                     n.household_number.clone(),
@@ -270,7 +319,10 @@ impl Kokuho {
             };
             let layout = file.layout().map_err(layout_setup)?;
             let name = file.file_name().map_err(layout_setup)?;
-            let plain = federation::write(&file).map_err(rejected)?;
+            let plain = federation::write(&file).map_err(|e| {
+                let who = e.line.checked_sub(2).and_then(|i| who_in(&file.body, i));
+                rejected_for(e, who)
+            })?;
             built.push(Built {
                 layout,
                 name,
@@ -278,7 +330,7 @@ impl Kokuho {
                 records: file.body.len(),
             });
         }
-        let judged_ids: Vec<i64> = judged.iter().map(|n| n.notice_id).collect();
+        let judged_ids = included;
         let files = self
             .send(
                 tx,
@@ -297,6 +349,7 @@ impl Kokuho {
             )
             .await?;
         Ok(ExportReport {
+            persons: person_ids,
             extract,
             since: since_us.map(from_us),
             as_of: now,
@@ -313,7 +366,7 @@ impl Kokuho {
         counterpart: &str,
         built: Vec<Built>,
         s: Sending<'_>,
-        judged_ids: &[i64],
+        judged_ids: &[(i64, i64)],
     ) -> Result<Vec<SentFile>> {
         let mut sealed_built = Vec::with_capacity(built.len());
         for b in built {
@@ -411,18 +464,33 @@ impl Kokuho {
     }
 
     /// 資格情報（世帯） and 資格情報（個人）: every period of the persons whose
-    /// eligibility changed (all persons for a full extract), as known at
-    /// `as_of_us`, with the households they belong to.
+    /// record changed (all persons for a full extract), as known at
+    /// `as_of_us`, and every household they are or were in, described
+    /// whole. `with_numbers` opens the My Numbers (only the files that must
+    /// carry them ask).
     pub(crate) async fn eligibility_records(
         &self,
         since_us: Option<i64>,
         as_of_us: i64,
         today: Date,
+        with_numbers: bool,
     ) -> Result<(Vec<HouseholdRecord>, Vec<PersonRecord>)> {
         let insurer = self.insurer.as_str().to_string();
         let periods = repo::all_periods_known_at(&self.db, &self.insurer, as_of_us).await?;
         let changed = match since_us {
-            Some(s) => Some(repo::changed_persons(&self.db, &self.insurer, s, as_of_us).await?),
+            Some(s) => {
+                let mut c = repo::changed_persons(&self.db, &self.insurer, s, as_of_us).await?;
+                c.extend(
+                    kokuho_store::vault::registered_between(
+                        &self.db,
+                        &self.insurer,
+                        from_us(s),
+                        from_us(as_of_us),
+                    )
+                    .await?,
+                );
+                Some(c)
+            }
             None => None,
         };
         let memberships = repo::all_memberships_known_at(&self.db, &self.insurer, as_of_us).await?;
@@ -440,7 +508,11 @@ impl Kokuho {
                 .into_iter()
                 .map(|h| (h.household_number.to_string(), h))
                 .collect();
-        let sealed = kokuho_store::vault::sealed_all(&self.db, &self.insurer).await?;
+        let sealed = if with_numbers {
+            kokuho_store::vault::sealed_all(&self.db, &self.insurer).await?
+        } else {
+            HashMap::new()
+        };
         let mut by_person: HashMap<&str, Vec<&kokuho_store::eligibility::MembershipVersion>> =
             HashMap::new();
         for m in &memberships {
@@ -449,12 +521,19 @@ impl Kokuho {
                 .or_default()
                 .push(m);
         }
+        let mut periods_of: HashMap<&str, Vec<&kokuho_store::eligibility::PeriodVersion>> =
+            HashMap::new();
+        for p in periods.iter().filter(|p| !p.voided) {
+            periods_of
+                .entry(p.addressee_id.as_str())
+                .or_default()
+                .push(p);
+        }
 
         let mut out = Vec::new();
         let mut opened: HashMap<String, Option<String>> = HashMap::new();
-        // household → (earliest acquisition, latest loss, any open period, any live period)
-        let mut touched: BTreeMap<String, (Option<Date>, Option<Date>, bool, bool)> =
-            BTreeMap::new();
+        // The households to describe: every one a sent person is or was in.
+        let mut touched: BTreeSet<String> = BTreeSet::new();
         for p in &periods {
             let id = p.addressee_id.as_str();
             if changed.as_ref().is_some_and(|c| !c.contains(id)) {
@@ -474,6 +553,9 @@ impl Kokuho {
                 .unwrap_or(today)
                 .max(p.acquired_on);
             let ms = by_person.get(id).map(Vec::as_slice).unwrap_or(&[]);
+            for m in ms {
+                touched.insert(m.household_number.to_string());
+            }
             let member = ms
                 .iter()
                 .find(|m| m.valid_from <= last_day && m.valid_to.is_none_or(|t| last_day < t))
@@ -486,6 +568,7 @@ impl Kokuho {
             let household = member
                 .map(|m| m.household_number.to_string())
                 .unwrap_or_else(|| person.household_number.to_string());
+            touched.insert(household.clone());
             let Some((symbol, number)) = numbers.get(&household) else {
                 return Err(setup(
                     format!("household {household} has no insured number"),
@@ -516,18 +599,6 @@ impl Kokuho {
             let householder = households
                 .get(&household)
                 .is_some_and(|h| h.householder.as_str() == id);
-            let t = touched
-                .entry(household.clone())
-                .or_insert((None, None, false, false));
-            if !p.voided {
-                t.0 = Some(t.0.map_or(p.acquired_on, |d| d.min(p.acquired_on)));
-                t.1 = match (t.1, p.lost_on) {
-                    (a, Some(l)) => Some(a.map_or(l, |d: Date| d.max(l))),
-                    (a, None) => a,
-                };
-                t.2 |= p.lost_on.is_none();
-                t.3 = true;
-            }
             out.push(PersonRecord {
                 change: if p.voided {
                     Change::Remove
@@ -562,28 +633,36 @@ impl Kokuho {
                 next_insurer: p.next_insurer_number.clone(),
             });
         }
+        if changed.is_none() {
+            touched.extend(numbers.keys().cloned());
+        }
 
-        // A household is sent with what its members' periods say, as a whole:
-        // the members of a touched household not in `changed` count too.
-        if changed.is_some() {
-            for p in periods.iter().filter(|p| !p.voided) {
-                let id = p.addressee_id.as_str();
-                let Some(ms) = by_person.get(id) else {
-                    continue;
+        // A household as a whole: the days any member was both in it and
+        // insured (membership ∩ period), whoever of them changed.
+        let mut spans: HashMap<&str, (Option<Date>, Option<Date>, bool)> = HashMap::new();
+        for m in &memberships {
+            let h = m.household_number.as_str();
+            if !touched.contains(h) {
+                continue;
+            }
+            for p in periods_of
+                .get(m.addressee_id.as_str())
+                .map(Vec::as_slice)
+                .unwrap_or(&[])
+            {
+                let start = p.acquired_on.max(m.valid_from);
+                let end = match (p.lost_on, m.valid_to) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
                 };
-                for m in ms {
-                    let h = m.household_number.to_string();
-                    if let Some(t) = touched.get_mut(&h)
-                        && m.valid_from < p.lost_on.unwrap_or(Date::MAX)
-                        && m.valid_to.is_none_or(|v| p.acquired_on < v)
-                    {
-                        t.0 = Some(t.0.map_or(p.acquired_on, |d| d.min(p.acquired_on)));
-                        if let Some(l) = p.lost_on {
-                            t.1 = Some(t.1.map_or(l, |d| d.max(l)));
-                        }
-                        t.2 |= p.lost_on.is_none();
-                        t.3 = true;
-                    }
+                if end.is_some_and(|e| e <= start) {
+                    continue;
+                }
+                let e = spans.entry(h).or_insert((None, None, false));
+                e.0 = Some(e.0.map_or(start, |d| d.min(start)));
+                match end {
+                    None => e.2 = true,
+                    Some(end) => e.1 = Some(e.1.map_or(end, |d| d.max(end))),
                 }
             }
         }
@@ -593,15 +672,19 @@ impl Kokuho {
             .map(|p| p.addressee_id.as_str())
             .collect();
         let mut hh = Vec::new();
-        for (number_of, (from, until, open, live)) in touched {
-            let Some((symbol, number)) = numbers.get(&number_of) else {
+        for number_of in &touched {
+            let (Some((symbol, number)), Some(h)) =
+                (numbers.get(number_of), households.get(number_of))
+            else {
                 continue;
             };
-            let Some(h) = households.get(&number_of) else {
-                continue;
-            };
+            let span = spans.get(number_of.as_str());
             hh.push(HouseholdRecord {
-                change: if live { Change::Upsert } else { Change::Remove },
+                change: if span.is_some() {
+                    Change::Upsert
+                } else {
+                    Change::Remove
+                },
                 insurer_number: insurer.clone(),
                 insured_symbol: symbol.clone(),
                 insured_number: number.clone(),
@@ -611,8 +694,8 @@ impl Kokuho {
                 // 7 digits, as the layout holds it
                 postal_code: h.postal_code.replace('-', ""),
                 address: h.address.clone(),
-                insured_from: from,
-                insured_until: if open { None } else { until },
+                insured_from: span.and_then(|s| s.0),
+                insured_until: span.and_then(|s| if s.2 { None } else { s.1 }),
             });
         }
         Ok((hh, out))
@@ -904,6 +987,7 @@ impl Kokuho {
             Body::HighCostHandOver(rs) => {
                 let mut added = 0;
                 let mut known = 0;
+                let mut in_file = BTreeSet::new();
                 for (i, r) in rs.iter().enumerate() {
                     let household = household_of(i + 2, &r.insured_symbol, &r.insured_number)?;
                     let month = format_month(r.service_month);
@@ -913,12 +997,17 @@ impl Kokuho {
                         &household,
                     )
                     .await?;
+                    // Known already, or earlier in this very file.
                     if existing.iter().any(|m| {
                         m.service_month == month
                             && m.voided_us.is_none()
                             && m.source == "handed_over"
                             && m.from_insurer.as_deref() == Some(r.from_insurer.as_str())
-                    }) {
+                    }) || !in_file.insert((
+                        household.clone(),
+                        month.clone(),
+                        r.from_insurer.clone(),
+                    )) {
                         known += 1;
                         continue;
                     }
@@ -1086,7 +1175,7 @@ impl crate::session::Session<'_> {
                 .collect::<Vec<_>>()
                 .join("; ")
         );
-        self.log("exchange_send", &[], purpose, &detail, now)
+        self.log("exchange_send", logged(&r.persons), purpose, &detail, now)
             .await?;
         Ok(r)
     }
@@ -1234,7 +1323,9 @@ impl Kokuho {
         };
         let today = local_date(now);
         let month = YearMonth::from_date(today);
-        let (_, persons_out) = self.eligibility_records(since_us, as_of_us, today).await?;
+        let (_, persons_out) = self
+            .eligibility_records(since_us, as_of_us, today, true)
+            .await?;
         let persons: HashMap<String, kokuho_domain::addressee::Addressee> =
             kokuho_store::addressee::all_persons(&self.db, &self.insurer)
                 .await?
@@ -1250,6 +1341,12 @@ impl Kokuho {
         let burden =
             kokuho_store::burden::current_for_month(&self.db, &self.insurer, &format_month(month))
                 .await?;
+        let person_ids: Vec<String> = persons_out
+            .iter()
+            .map(|p| p.addressee_id.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
         let mut records = Vec::with_capacity(persons_out.len());
         for p in persons_out {
             let person = persons.get(&p.addressee_id);
@@ -1315,7 +1412,15 @@ impl Kokuho {
         };
         let layout = file.layout().map_err(layout_setup)?;
         let name = file.file_name().map_err(layout_setup)?;
-        let plain = intermediate::write(&file).map_err(rejected)?;
+        let plain = intermediate::write(&file).map_err(|e| {
+            let who = e.line.checked_sub(2).and_then(|i| match &file.body {
+                kokuho_formats::intermediate::Body::Histories(r) => r
+                    .get(i)
+                    .map(|r| ("person", "宛名番号", r.addressee_id.clone())),
+                kokuho_formats::intermediate::Body::Results(_) => None,
+            });
+            rejected_for(e, who)
+        })?;
         let built = vec![Built {
             layout,
             name,
@@ -1341,6 +1446,7 @@ impl Kokuho {
             )
             .await?;
         Ok(ExportReport {
+            persons: person_ids,
             extract,
             since: since_us.map(from_us),
             as_of: now,
@@ -1390,6 +1496,45 @@ impl Kokuho {
         let IBody::Results(rs) = &file.body else {
             return Err(setup("not a result file", "取り込めないファイルです"));
         };
+        // Every result names a period of ours, once.
+        let periods: BTreeSet<(String, i64)> =
+            repo::all_periods_known_at(&self.db, &self.insurer, kokuho_store::eligibility::NOW)
+                .await?
+                .into_iter()
+                .map(|p| (p.addressee_id.to_string(), p.period_id))
+                .collect();
+        let mut seen = BTreeSet::new();
+        for (i, r) in rs.iter().enumerate() {
+            let bad = |field: &str, en: &str, ja: &str| AppError::Rejected {
+                file: file_name.to_string(),
+                line: i + 2,
+                field: field.to_string(),
+                reason_en: en.to_string(),
+                reason_ja: ja.to_string(),
+            };
+            if kokuho_domain::id::AddresseeId::parse(&r.addressee_id).is_err() {
+                return Err(bad(
+                    "宛名番号",
+                    "not an addressee number",
+                    "宛名番号が正しくありません",
+                ));
+            }
+            let key = (r.addressee_id.clone(), r.period_id);
+            if !periods.contains(&key) {
+                return Err(bad(
+                    "資格履歴番号",
+                    "no such period of this insurer",
+                    "この宛名番号・資格履歴番号の資格がありません",
+                ));
+            }
+            if !seen.insert(key) {
+                return Err(bad(
+                    "資格履歴番号",
+                    "the same period twice in the file",
+                    "同じ資格の結果が2回あります",
+                ));
+            }
+        }
         let sha = hex(&Sha256::digest(plain));
         let now_us = to_us(now);
         let mut tx = self.db.begin().await?;
@@ -1482,6 +1627,14 @@ impl Kokuho {
         )
         .await?;
         let today = local_date(now);
+        // The server's results: a period it refused is not registered.
+        let mut results: HashMap<(String, i64), Vec<(i64, bool)>> = HashMap::new();
+        for r in store::all_registrations(&self.db, &self.insurer).await? {
+            results
+                .entry((r.addressee_id, r.period_id))
+                .or_default()
+                .push((r.recorded_us, r.ok));
+        }
         let mut out = Vec::with_capacity(changes.len());
         for c in changes {
             let accepted_on = local_date(from_us_dt(c.recorded_us));
@@ -1495,7 +1648,14 @@ impl Kokuho {
                     s.as_of_us >= c.recorded_us && s.since_us.is_none_or(|x| x < c.recorded_us)
                 })
                 .map(|s| s.recorded_us)
-                .min();
+                .min()
+                .filter(|at| {
+                    // The latest result after that send, if any, must not be a refusal.
+                    results
+                        .get(&(c.addressee_id.clone(), c.period_id))
+                        .and_then(|rs| rs.iter().rev().find(|(when, _)| when >= at))
+                        .is_none_or(|(_, ok)| *ok)
+                });
             let sent_on = sent.map(|s| local_date(from_us_dt(s)));
             out.push(DueChange {
                 addressee_id: c.addressee_id,
@@ -1565,7 +1725,7 @@ impl crate::session::Session<'_> {
                 .collect::<Vec<_>>()
                 .join("; ")
         );
-        self.log("exchange_send", &[], purpose, &detail, now)
+        self.log("exchange_send", logged(&r.persons), purpose, &detail, now)
             .await?;
         Ok(r)
     }
@@ -1580,13 +1740,19 @@ impl crate::session::Session<'_> {
         use kokuho_domain::access::Permission;
         self.check(Permission::Exchange, purpose, &[], now).await?;
         let r = self.app.online_registration_due(from, now).await?;
+        let subjects: Vec<String> = r
+            .iter()
+            .map(|c| c.addressee_id.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
         let overdue = r
             .iter()
             .filter(|c| c.standing == kokuho_domain::online_eligibility::Standing::Overdue)
             .count();
         self.log(
             "exchange_read",
-            &[],
+            logged(&subjects),
             purpose,
             &format!(
                 "online registration since {from}: {} changes, {overdue} overdue",
@@ -1597,4 +1763,12 @@ impl crate::session::Session<'_> {
         .await?;
         Ok(r)
     }
+}
+
+/// The persons an access record names: every one, up to a bulk extract's
+/// size, beyond which the record names the file (its hash) instead, like
+/// the eligibility export.
+fn logged(persons: &[String]) -> &[String] {
+    const BULK: usize = 50_000;
+    if persons.len() > BULK { &[] } else { persons }
 }

@@ -59,7 +59,7 @@ impl Kokuho {
         let as_of_us = to_us(now);
         let since = store::replicas_refreshed_at(&self.db, &self.insurer).await?;
         let (_, records) = self
-            .eligibility_records(since, as_of_us, local_date(now))
+            .eligibility_records(since, as_of_us, local_date(now), false)
             .await?;
         let integrated: HashMap<String, String> =
             kokuho_store::addressee::all_persons(&self.db, &self.insurer)

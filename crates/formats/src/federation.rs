@@ -1096,19 +1096,18 @@ mod tests {
             body: Body::Persons(vec![person()]),
         };
         let bytes = write(&f).unwrap();
-        let line = &bytes[302..602];
+        let line = &bytes[614..1226];
         let text = crate::text::decode(line, crate::text::Encoding::Cp932).unwrap();
         let pad = |s: &str, n: usize| {
             let w = crate::text::encode_cp932(s).unwrap().len();
             format!("{s}{}", " ".repeat(n - w))
         };
         let want = format!(
-            "21319012{}00001234{}H00000123      000000012345   0000000077123456789018{}{}198004012{}20260410012026100241006270015319020  {}",
-            pad("八頭", 20),
-            "02",
-            pad("八頭　花子", 60),
-            pad("ヤズ　ハナコ", 60),
-            "3",
+            "21319012{}{}02H00000123      000000012345   0000000077123456789018{}{}198004012320260410012026100241006270015319020  {}",
+            pad("八頭", 40),
+            pad("00001234", 20),
+            pad("八頭　花子", 200),
+            pad("ヤズ　ハナコ", 200),
             " ".repeat(43)
         );
         assert_eq!(text, want);
@@ -1137,55 +1136,68 @@ mod tests {
         .unwrap()
     }
 
+    /// The byte offset of a field in line `line` (1-based) of the person file.
+    fn at(line: usize, key: &str) -> usize {
+        let l = layouts().unwrap().file("eligibility_person").unwrap();
+        (line - 1) * (l.record_length + 2) + l.field(key).unwrap().pos - 1
+    }
+
     #[test]
     fn malformed_files_are_refused_whole_with_line_field_and_reason() {
         let good = person_file();
+        let step = layouts()
+            .unwrap()
+            .file("eligibility_person")
+            .unwrap()
+            .record_length
+            + 2;
         // A record one byte short.
         let mut short = good.clone();
-        short.remove(400);
+        short.remove(step + 100);
         let e = err_of(&short);
-        assert!(e.reason.contains("300 bytes"), "{e}");
+        assert!(e.reason.contains("612 bytes"), "{e}");
 
         // The count in the trailer is wrong.
         let mut count = good.clone();
-        let t = 3 * 302;
+        let t = 3 * step;
         count[t + 9] = b'3';
         let e = err_of(&count);
         assert_eq!((e.line, e.field.as_str()), (4, "データ件数"), "{e}");
 
         // An impossible birth date on the second record.
         let mut date = good.clone();
-        let at = 2 * 302 + 210;
-        date[at..at + 8].copy_from_slice(b"19800231");
+        let a = at(3, "birth_date");
+        date[a..a + 8].copy_from_slice(b"19800231");
         let e = err_of(&date);
         assert_eq!((e.line, e.field.as_str()), (3, "生年月日"), "{e}");
         assert!(!e.to_string().contains("19800231"), "no value in errors");
 
         // A loss reason outside the code list.
         let mut code = good.clone();
-        let at = 302 + 238;
-        code[at..at + 2].copy_from_slice(b"77");
+        let a = at(2, "loss_reason");
+        code[a..a + 2].copy_from_slice(b"77");
         let e = err_of(&code);
         assert_eq!((e.line, e.field.as_str()), (2, "資格喪失事由"), "{e}");
         assert_eq!(e.reason_ja, "コード表にない値です");
 
         // A required field left blank.
         let mut blank = good.clone();
-        let at = 302 + 90;
-        blank[at..at + 60].fill(b' ');
+        let a = at(2, "name");
+        blank[a..a + 200].fill(b' ');
         let e = err_of(&blank);
         assert_eq!((e.line, e.field.as_str()), (2, "氏名"), "{e}");
 
         // A double-byte character cut at the field's end: 八 is 0x94 0xAA.
         let mut split = good.clone();
-        let at = 302 + 8 + 19;
-        split[at] = 0x94;
+        let a = at(2, "insured_symbol") + 39;
+        split[a] = 0x94;
         let e = err_of(&split);
         assert_eq!((e.line, e.field.as_str()), (2, "被保険者証記号"), "{e}");
 
         // Another insurer's record in the file.
         let mut other = good.clone();
-        other[302 + 2..302 + 8].copy_from_slice(b"319020");
+        let a = at(2, "insurer_number");
+        other[a..a + 6].copy_from_slice(b"319020");
         let e = err_of(&other);
         assert_eq!((e.line, e.field.as_str()), (2, "保険者番号"), "{e}");
 
@@ -1193,9 +1205,9 @@ mod tests {
         let mut unknown = good.clone();
         unknown[1..5].copy_from_slice(b"ZZ99");
         assert_eq!(err_of(&unknown).reason_ja, "知らないファイル識別です");
-        assert_eq!(err_of(&good[..3 * 302]).field, "レコード区分");
+        assert_eq!(err_of(&good[..3 * step]).field, "レコード区分");
         let mut middle = good.clone();
-        middle[302] = b'9';
+        middle[step] = b'9';
         assert_eq!(err_of(&middle).line, 2);
         assert_eq!(err_of(b"").line, 0);
         // LF only.
@@ -1203,14 +1215,14 @@ mod tests {
         assert!(err_of(&lf).reason.contains("CR LF"));
         // Something in the header's unused bytes.
         let mut tail = good.clone();
-        tail[299] = b'X';
+        tail[step - 3] = b'X';
         assert_eq!(err_of(&tail).field, "予備");
     }
 
     #[test]
     fn the_writer_refuses_what_does_not_fit() {
         let mut p = person();
-        p.name = "あ".repeat(31); // 62 bytes in a 60-byte field
+        p.name = "あ".repeat(101); // 202 bytes in a 200-byte field
         let e = write(&FederationFile {
             header: header(Extract::Full),
             body: Body::Persons(vec![p]),
@@ -1237,21 +1249,13 @@ mod tests {
 
     #[test]
     fn a_broken_layout_table_is_refused_at_load() {
-        let gap = LAYOUT.replacen("pos = 9\nlen = 20", "pos = 10\nlen = 19", 1);
-        assert!(
-            Layouts::parse(&gap)
-                .unwrap_err()
-                .reason
-                .contains("starts at 10")
-        );
-        let long = LAYOUT.replacen("record_length = 200", "record_length = 201", 1);
-        assert!(
-            Layouts::parse(&long)
-                .unwrap_err()
-                .reason
-                .contains("fields end at byte 200")
-        );
-        let date = LAYOUT.replacen("pos = 175\nlen = 8", "pos = 175\nlen = 9", 1);
+        let gap = LAYOUT.replacen("pos = 9\nlen = 40", "pos = 10\nlen = 39", 1);
+        let e = Layouts::parse(&gap).unwrap_err();
+        assert!(e.reason.contains("starts at 10"), "{e}");
+        let long = LAYOUT.replacen("record_length = 332", "record_length = 333", 1);
+        let e = Layouts::parse(&long).unwrap_err();
+        assert!(e.reason.contains("fields end at byte 332"), "{e}");
+        let date = LAYOUT.replacen("len = 8\nkind = \"D\"", "len = 9\nkind = \"D\"", 1);
         assert!(Layouts::parse(&date).is_err());
     }
 }

@@ -380,17 +380,17 @@ mod tests {
         }
         // Golden: the validity dates and the codes at their places.
         let bytes = write(&files()[0]).unwrap();
-        let rec = &bytes[422..842];
+        let rec = &bytes[962..1922];
         assert_eq!(&rec[0..2], b"21");
         assert_eq!(&rec[2..8], b"319012");
-        assert_eq!(&rec[75..87], b"123456789018");
+        assert_eq!(&rec[95..107], b"123456789018");
     }
 
     #[test]
     fn a_bad_result_file_is_refused_whole() {
         let mut bytes = write(&files()[1]).unwrap();
-        // 処理結果 at byte 75 of the record: 7 is no code.
-        bytes[102 + 74] = b'7';
+        // 処理結果 at byte 95 of the record: 7 is no code.
+        bytes[122 + 94] = b'7';
         let e = read("IR01.dat", &bytes).unwrap_err();
         assert_eq!((e.line, e.field.as_str()), (2, "処理結果"));
     }

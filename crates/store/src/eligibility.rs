@@ -772,8 +772,12 @@ pub async fn all_memberships_known_at(
     rows.into_iter().map(MembershipVersion::try_from).collect()
 }
 
-/// The persons whose periods or memberships were recorded or superseded in
-/// (`since_us`, `until_us`]: what a differential extract sends again.
+/// The persons whose record changed in (`since_us`, `until_us`]: what a
+/// differential extract sends again — their periods or memberships recorded
+/// or superseded, a resident-registry change imported (name, address), the
+/// householder of their household changed, their household's 記号・番号
+/// assigned. (A My Number registered since is added by the caller from the
+/// vault's own time.)
 pub async fn changed_persons(
     db: &Db,
     insurer: &InsurerNumber,
@@ -785,7 +789,15 @@ pub async fn changed_persons(
             "SELECT addressee_id FROM eligibility_version WHERE insurer_number = $1 \
              AND ((recorded_us > $2 AND recorded_us <= $3) OR (superseded_us > $2 AND superseded_us <= $3)) \
              UNION SELECT addressee_id FROM membership_version WHERE insurer_number = $1 \
-             AND ((recorded_us > $2 AND recorded_us <= $3) OR (superseded_us > $2 AND superseded_us <= $3))",
+             AND ((recorded_us > $2 AND recorded_us <= $3) OR (superseded_us > $2 AND superseded_us <= $3)) \
+             UNION SELECT e.addressee_id FROM registry_event e JOIN import_file f \
+             ON f.insurer_number = e.insurer_number AND f.digest = e.file_digest \
+             WHERE e.insurer_number = $1 AND f.imported_us > $2 AND f.imported_us <= $3 \
+             UNION SELECT addressee_id FROM membership_version WHERE insurer_number = $1 AND household_number IN \
+             (SELECT household_number FROM householder_history WHERE insurer_number = $1 \
+              AND recorded_us > $2 AND recorded_us <= $3 \
+              UNION SELECT household_number FROM nhi_household WHERE insurer_number = $1 \
+              AND assigned_us > $2 AND assigned_us <= $3)",
         )
         .bind(insurer.as_str().to_string())
         .bind(since_us)

@@ -315,23 +315,28 @@ pub async fn unsent_judgements(tx: &mut Tx, insurer: &InsurerNumber) -> Result<V
         .await?))
 }
 
+/// Marks judged notices as sent in `file_id`: each only if its judgement is
+/// still the one read (`judged_us`), so a judgement made meanwhile waits for
+/// the next file.
 pub async fn mark_sent(
     tx: &mut Tx,
     insurer: &InsurerNumber,
-    ids: &[i64],
+    ids: &[(i64, i64)],
     file_id: i64,
 ) -> Result<()> {
-    for id in ids {
+    for (id, judged_us) in ids {
         with_tx!(tx, |c| {
             sqlx::query(
-            "UPDATE continuity_notice SET sent_file_id = $3 WHERE insurer_number = $1 AND notice_id = $2"
-        )
-        .bind(insurer.as_str().to_string())
-        .bind(*id)
-        .bind(file_id)
-        .execute(c)
-        .await
-        .map(|_| ())?
+                "UPDATE continuity_notice SET sent_file_id = $3 WHERE insurer_number = $1 AND notice_id = $2 \
+                 AND judged_us = $4 AND sent_file_id IS NULL",
+            )
+            .bind(insurer.as_str().to_string())
+            .bind(*id)
+            .bind(file_id)
+            .bind(*judged_us)
+            .execute(c)
+            .await
+            .map(|_| ())?
         });
     }
     Ok(())
@@ -497,4 +502,17 @@ pub async fn replica(
     .bind(integrated_addressee_id.to_string())
     .fetch_optional(p)
     .await?))
+}
+
+/// Every registration result of the insurer, oldest first.
+pub async fn all_registrations(db: &Db, insurer: &InsurerNumber) -> Result<Vec<RegistrationRow>> {
+    Ok(with_db!(db, |p| {
+        sqlx::query_as(
+        "SELECT addressee_id, period_id, result_file_id, ok, error_code, agency_code_obtained, recorded_us \
+         FROM online_registration WHERE insurer_number = $1 ORDER BY recorded_us, result_file_id"
+    )
+    .bind(insurer.as_str().to_string())
+    .fetch_all(p)
+    .await?
+    }))
 }

@@ -205,3 +205,30 @@ pub async fn sealed_all(
         })
         .collect()
 }
+
+/// The persons with eligibility whose My Number was registered in
+/// (`since`, `until`] (compared as times, whatever the backend stores).
+pub async fn registered_between(
+    db: &Db,
+    insurer: &InsurerNumber,
+    since: OffsetDateTime,
+    until: OffsetDateTime,
+) -> Result<Vec<String>> {
+    let rows: Vec<(String, OffsetDateTime)> = with_db!(db, |p| {
+        sqlx::query_as(
+            "SELECT a.addressee_id, v.registered_at FROM my_number_vault v \
+             JOIN addressee a ON a.insurer_number = v.insurer_number \
+             AND a.integrated_addressee_id = v.integrated_addressee_id \
+             WHERE v.insurer_number = $1 AND a.addressee_id IN \
+             (SELECT DISTINCT addressee_id FROM eligibility_version WHERE insurer_number = $1)",
+        )
+        .bind(insurer.as_str().to_string())
+        .fetch_all(p)
+        .await?
+    });
+    Ok(rows
+        .into_iter()
+        .filter(|(_, at)| since < *at && *at <= until)
+        .map(|(id, _)| id)
+        .collect())
+}

@@ -12,6 +12,7 @@ mod claims_ui;
 mod documents_ui;
 mod eligibility_api;
 mod error;
+mod exchange_ui;
 mod high_cost_ui;
 mod jobs_ui;
 mod levy_ui;

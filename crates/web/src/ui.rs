@@ -42,6 +42,7 @@ pub fn routes() -> axum::Router<Kokuho> {
         .merge(crate::high_cost_ui::routes())
         .merge(crate::annual_outpatient_ui::routes())
         .merge(crate::yearly_cap_ui::routes())
+        .merge(crate::exchange_ui::routes())
         .merge(crate::benefits_ui::routes())
         .merge(crate::documents_ui::routes())
         .merge(crate::levy_ui::routes())
@@ -85,6 +86,8 @@ pub struct UserBar {
     pub claims: bool,
     /// may receive benefit applications or make payment runs
     pub benefits: bool,
+    /// may see and judge the exchange with the federation
+    pub exchange: bool,
 }
 
 /// An error placed next to the field it speaks of; one that names no field
@@ -157,6 +160,7 @@ impl UiUser {
                 || self.may(Permission::ClaimsImport),
             claims: self.may(Permission::ClaimsImport),
             benefits: self.may(Permission::BenefitApply) || self.may(Permission::PaymentRun),
+            exchange: self.may(Permission::Exchange),
         }
     }
 }

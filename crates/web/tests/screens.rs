@@ -1348,3 +1348,102 @@ async fn a_document_is_printed_from_the_person_page_and_reprinted_from_its_histo
         assert_eq!(st, StatusCode::FORBIDDEN);
     }
 }
+
+/// The exchange screen: a household moved in from another municipality of
+/// the prefecture waits for the clerk's judgement, which the screen records;
+/// roles without the exchange permission are refused.
+#[tokio::test]
+async fn a_moved_in_household_is_judged_on_the_exchange_screen() {
+    for t in all_backends().await {
+        let (router, app) = town(&t).await;
+        let clerk = sign_in(&router, &app, "demo-clerk").await;
+        let (st, _, page) = clerk.get("/ui/exchange").await;
+        assert_eq!(st, StatusCode::OK, "{page}");
+        assert!(page.contains(r#"id="no-candidates""#), "{page}");
+        assert!(page.contains(r#"id="nav-exchange""#));
+
+        // The federation reports a person of one of the town's households.
+        let numbers = kokuho_store::eligibility::all_household_numbers(&t.db, &app.insurer)
+            .await
+            .unwrap();
+        let (household, (symbol, number)) = numbers.iter().next().unwrap();
+        let member = app.household(household).await.unwrap().members[0]
+            .addressee_id
+            .to_string();
+        let file = kokuho_formats::federation::FederationFile {
+            header: kokuho_formats::federation::FileHeader {
+                insurer_number: app.insurer.as_str().to_string(),
+                created_at: time::macros::datetime!(2026-11-20 09:00:00),
+                extract: kokuho_formats::federation::Extract::Answer,
+                since: None,
+            },
+            body: kokuho_formats::federation::Body::EligibilityContinuity(vec![
+                kokuho_formats::federation::EligibilityContinuityRecord {
+                    insurer_number: app.insurer.as_str().to_string(),
+                    insured_symbol: symbol.clone(),
+                    insured_number: number.clone(),
+                    branch_number: "01".into(),
+                    addressee_id: member.clone(),
+                    acquired_on: time::macros::date!(2026 - 11 - 01),
+                    from_insurer: "313023".into(),
+                    from_insured_symbol: "甲".into(),
+                    from_insured_number: "77".into(),
+                    from_branch_number: "01".into(),
+                    from_lost_on: time::macros::date!(2026 - 11 - 01),
+                    continuity: kokuho_formats::federation::Continuity::Continuous,
+                    household_candidate: true,
+                },
+            ]),
+        };
+        app.import_from_federation(
+            &file.file_name().unwrap(),
+            &kokuho_formats::federation::write(&file).unwrap(),
+            None,
+            "nhi: test",
+            "demo-clerk",
+            time::OffsetDateTime::now_utc(),
+        )
+        .await
+        .unwrap();
+        let (_, _, page) = clerk.get("/ui/exchange").await;
+        assert!(page.contains(r#"class="candidate""#), "{page}");
+        assert!(page.contains(&member), "{page}");
+        assert!(
+            page.contains("資格継続引継情報ファイル") || page.contains("KR01_"),
+            "{page}"
+        );
+
+        let (st, page) = clerk
+            .form(
+                "/ui/exchange/judge",
+                &[
+                    ("household", household),
+                    ("from_insurer", "313023"),
+                    ("continues", "yes"),
+                ],
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{page}");
+        assert!(page.contains(r#"id="exchange-notice""#), "{page}");
+        assert!(page.contains(r#"id="no-candidates""#), "{page}");
+        assert!(page.contains("継続する — 次の送信で送ります"), "{page}");
+        // Judged already: a second judgement is refused with the reason.
+        let (_, page) = clerk
+            .form(
+                "/ui/exchange/judge",
+                &[
+                    ("household", household),
+                    ("from_insurer", "999999"),
+                    ("continues", "no"),
+                ],
+            )
+            .await;
+        assert!(page.contains(r#"id="exchange-error""#), "{page}");
+
+        let levy = sign_in(&router, &app, "demo-levy").await;
+        let (st, _, _) = levy.get("/ui/exchange").await;
+        assert_eq!(st, StatusCode::FORBIDDEN);
+        let (_, _, page) = levy.get("/ui").await;
+        assert!(!page.contains(r#"id="nav-exchange""#));
+    }
+}
