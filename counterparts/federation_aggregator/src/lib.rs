@@ -452,3 +452,52 @@ pub fn relay_to_intermediate(
     );
     Ok(file.body.len())
 }
+
+impl Aggregator {
+    /// The claims system's month for a town (国保総合システム's stand-in): a
+    /// claim file for the persons the aggregation system holds as insured by
+    /// that town in the month, written as the federation sends it. Copays
+    /// by age (3割, 2割 for preschool children and 70–74): the stand-in does
+    /// not judge incomes.
+    pub fn claims_for(
+        &self,
+        insurer: &str,
+        month: YearMonth,
+        seed: u64,
+        out: impl std::io::Write,
+    ) -> anyhow::Result<kokuho_formats::claims_sample::SampleWritten> {
+        use kokuho_domain::burden::{AgeGroup, age_group};
+        let town = self
+            .towns
+            .get(insurer)
+            .ok_or_else(|| anyhow::anyhow!("no file of insurer {insurer} has been taken in"))?;
+        let (Some(first), Some(last)) = (month.first_day(), month.last_day()) else {
+            anyhow::bail!("month out of range")
+        };
+        let mut people = Vec::new();
+        for p in town.persons.values() {
+            let from = p.acquired_on.max(first);
+            let to = p
+                .lost_on
+                .and_then(|l| l.previous_day())
+                .map_or(last, |l| l.min(last));
+            if to < from {
+                continue;
+            }
+            let group = age_group(p.birth_date, month);
+            people.push(kokuho_formats::claims_sample::SamplePerson {
+                percent: if group == AgeGroup::Under70 { 30 } else { 20 },
+                insured: (from.day(), to.day()),
+                name: p.name.clone(),
+                sex: i16::from(p.sex),
+                birth: p.birth_date,
+                symbol: p.insured_symbol.clone(),
+                number: p.insured_number.clone(),
+                branch: p.branch_number.clone(),
+            });
+        }
+        Ok(kokuho_formats::claims_sample::write_month(
+            &people, month, insurer, seed, out,
+        )?)
+    }
+}

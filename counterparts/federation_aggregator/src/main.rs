@@ -3,6 +3,7 @@
 //! ```text
 //! kokuho-federation --state DIR --transfer-key FILE receive FILE...
 //! kokuho-federation --state DIR --transfer-key FILE answer --out DIR
+//! kokuho-federation --state DIR --transfer-key FILE claims --insurer N --month YYYY-MM --out FILE
 //! ```
 //! `receive` checks each file and keeps it in `DIR/inbox`; `answer` reads
 //! every kept file in the order they were made and writes the answers not
@@ -39,6 +40,19 @@ enum Command {
     Answer {
         #[arg(long)]
         out: PathBuf,
+    },
+    /// The claims system's stand-in: a month's claim file for one town's insured
+    Claims {
+        /// The town (保険者番号)
+        #[arg(long)]
+        insurer: String,
+        /// The service month, YYYY-MM
+        #[arg(long)]
+        month: String,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
     },
 }
 
@@ -86,6 +100,28 @@ fn main() -> anyhow::Result<()> {
                     got.records, got.kind, got.insurer
                 );
             }
+        }
+        Command::Claims {
+            insurer,
+            month,
+            out,
+            seed,
+        } => {
+            let mut agg = Aggregator::new();
+            for f in kept(&inbox)? {
+                let bytes = std::fs::read(&f)?;
+                agg.ingest(&name_of(&f)?, &bytes, &key)?;
+            }
+            let month = kokuho_domain::burden::parse_month(&month)
+                .with_context(|| format!("{month}: not a month YYYY-MM"))?;
+            let file = std::io::BufWriter::new(std::fs::File::create(&out)?);
+            let w = agg.claims_for(&insurer, month, seed, file)?;
+            println!(
+                "claims for {insurer}: {} claims from {} providers in {}",
+                w.claims,
+                w.providers,
+                out.display()
+            );
         }
         Command::Answer { out } => {
             let mut agg = Aggregator::new();

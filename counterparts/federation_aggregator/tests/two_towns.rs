@@ -712,6 +712,59 @@ async fn a_household_moves_between_towns_and_its_high_cost_count_continues() {
             && r.action == "linkage_query"
             && r.detail.contains("item 6 from agency AGENCY-0006")));
 
+        // The claims system's October for town B: the moved household's
+        // claims come to B, and B's eligibility check finds them insured.
+        let mut uke = Vec::new();
+        let written = agg
+            .claims_for(
+                B,
+                kokuho_domain::burden::parse_month("2026-10").unwrap(),
+                3,
+                &mut uke,
+            )
+            .unwrap();
+        assert_eq!(written.claims, 1, "the seed gives the head one claim");
+        let sup = kokuho_app::access::Actor {
+            account: "sup-b".into(),
+            role: kokuho_domain::access::Role::Supervisor,
+            grants: vec![],
+            os_user: "test".into(),
+            client: "test".into(),
+            insurer: b.insurer.clone(),
+        };
+        let s_b = kokuho_app::session::Session {
+            app: &b,
+            actor: &sup,
+        };
+        let (digest, size) = kokuho_formats::registry_feed::stream_digest(uke.as_slice()).unwrap();
+        let imported = s_b
+            .import_claims("2026-11.uke", &digest, size, uke.as_slice(), t8)
+            .await
+            .unwrap();
+        assert_eq!(imported.claims, 1);
+        {
+            let check = s_b
+                .check_claims(
+                    kokuho_domain::burden::parse_month("2026-11").unwrap(),
+                    None,
+                    t8,
+                )
+                .await
+                .unwrap();
+            assert_eq!(check.claims, written.claims);
+            let (_, rows) = s_b.claim_check(check.check_id, 1_000, t8).await.unwrap();
+            // Insured by B on the days of care, with B's numbers: no
+            // eligibility finding (only the copay rate, never judged here,
+            // may be unconfirmed).
+            assert!(
+                rows.iter().all(|(f, _)| f.reason == "rate_unconfirmed"),
+                "{:?}",
+                rows.iter()
+                    .map(|(f, _)| f.reason.clone())
+                    .collect::<Vec<_>>()
+            );
+        }
+
         // The record of every file, both ways.
         let files = b.exchange_files(100).await.unwrap();
         let dirs: Vec<(&str, &str)> = files

@@ -9,6 +9,7 @@
 //! information.
 
 pub mod claims;
+pub mod claims_sample;
 mod csv_in;
 pub mod csv_out;
 pub mod federation;
