@@ -82,6 +82,18 @@ fn purpose(reason: &str) -> Option<Purpose> {
     Purpose::parse("nhi", reason)
 }
 
+/// The kind of a recorded change, for the clerk.
+fn change_label(kind: &str) -> &str {
+    match kind {
+        "acquisition" => "資格取得",
+        "loss" => "資格喪失",
+        "correction" => "訂正",
+        "void" => "取消",
+        "age" => "年齢到達",
+        other => other,
+    }
+}
+
 fn continuity_label(c: &str) -> &'static str {
     match c {
         "continuous" => "継続",
@@ -163,7 +175,7 @@ async fn show(
         .map(|c| DueLine {
             person: c.addressee_id.clone(),
             period: c.period_id,
-            change: c.change_kind.clone(),
+            change: change_label(&c.change_kind).to_string(),
             accepted_on: c.accepted_on.to_string(),
             due_by: c.due_by.to_string(),
             overdue: c.standing == Standing::Overdue,
