@@ -556,11 +556,16 @@ impl Kokuho {
             for m in ms {
                 touched.insert(m.household_number.to_string());
             }
+            // A live period by live memberships; a voided one by the
+            // memberships voided with it.
+            let eligible =
+                |m: &&&kokuho_store::eligibility::MembershipVersion| m.voided == p.voided;
             let member = ms
                 .iter()
+                .filter(eligible)
                 .find(|m| m.valid_from <= last_day && m.valid_to.is_none_or(|t| last_day < t))
                 .or_else(|| {
-                    ms.iter().rev().find(|m| {
+                    ms.iter().filter(eligible).rev().find(|m| {
                         m.valid_from < p.lost_on.unwrap_or(Date::MAX)
                             && m.valid_to.is_none_or(|t| p.acquired_on < t)
                     })
@@ -640,7 +645,7 @@ impl Kokuho {
         // A household as a whole: the days any member was both in it and
         // insured (membership ∩ period), whoever of them changed.
         let mut spans: HashMap<&str, (Option<Date>, Option<Date>, bool)> = HashMap::new();
-        for m in &memberships {
+        for m in memberships.iter().filter(|m| !m.voided) {
             let h = m.household_number.as_str();
             if !touched.contains(h) {
                 continue;
@@ -1641,21 +1646,28 @@ impl Kokuho {
             let Some(due_by) = rules.due_by(accepted_on) else {
                 continue;
             };
-            // The first send whose extract covered the change.
-            let sent = sends
+            // The sends whose extracts covered the change, oldest first;
+            // the first one the server did not refuse (no refusal among the
+            // results recorded before the next covering send) registered it.
+            let covering: Vec<i64> = sends
                 .iter()
                 .filter(|s| {
                     s.as_of_us >= c.recorded_us && s.since_us.is_none_or(|x| x < c.recorded_us)
                 })
                 .map(|s| s.recorded_us)
-                .min()
-                .filter(|at| {
-                    // The latest result after that send, if any, must not be a refusal.
-                    results
-                        .get(&(c.addressee_id.clone(), c.period_id))
-                        .and_then(|rs| rs.iter().rev().find(|(when, _)| when >= at))
-                        .is_none_or(|(_, ok)| *ok)
-                });
+                .collect();
+            let rs = results.get(&(c.addressee_id.clone(), c.period_id));
+            let sent = covering
+                .iter()
+                .enumerate()
+                .find(|(k, at)| {
+                    let next = covering.get(k + 1).copied().unwrap_or(i64::MAX);
+                    rs.is_none_or(|rs| {
+                        !rs.iter()
+                            .any(|(when, ok)| *when >= **at && *when < next && !ok)
+                    })
+                })
+                .map(|(_, at)| *at);
             let sent_on = sent.map(|s| local_date(from_us_dt(s)));
             out.push(DueChange {
                 addressee_id: c.addressee_id,

@@ -102,6 +102,9 @@ pub struct SampleWritten {
 pub struct SampleError {
     pub en: String,
     pub ja: String,
+    /// the data could not be written (a person's name, say), not the
+    /// layout or the output
+    pub input: bool,
 }
 
 /// Uniform draws from a seeded ChaCha8 stream (deterministic for a seed).
@@ -167,6 +170,7 @@ pub fn write_month(
     let layouts = Layouts::shipped().map_err(|e| SampleError {
         en: format!("the claim layouts are broken: {e}"),
         ja: "レセプトの記録レイアウト表に誤りがあります".into(),
+        input: false,
     })?;
     let on = month
         .first_day()
@@ -174,6 +178,7 @@ pub fn write_month(
         .ok_or_else(|| SampleError {
             en: "month out of range".into(),
             ja: "年月が範囲外です".into(),
+            input: false,
         })?;
     let mut r = Random(ChaCha8Rng::seed_from_u64(
         seed ^ (u64::from(month.year.unsigned_abs()) * 100 + u64::from(u8::from(month.month))),
@@ -269,10 +274,12 @@ pub fn write_month(
         let rec = rec.map_err(|e| SampleError {
             en: format!("the sample claim does not fit the layout: {e}"),
             ja: "サンプルのレセプトがレイアウトに合いません".into(),
+            input: false,
         })?;
         w.write(&rec).map_err(|e| SampleError {
             en: e.to_string(),
             ja: e.message_ja(),
+            input: true,
         })
     };
     let month_text = format!("{:04}{:02}", month.year, u8::from(month.month));
@@ -441,6 +448,7 @@ pub fn write_month(
     out.flush().map_err(|e| SampleError {
         en: format!("cannot write the claims: {e}"),
         ja: "レセプトを書き出せません".into(),
+        input: false,
     })?;
     Ok(SampleWritten {
         claims,

@@ -752,8 +752,9 @@ pub async fn all_periods_known_at(
     rows.into_iter().map(PeriodVersion::try_from).collect()
 }
 
-/// Every membership of the insurer as known at `known_at_us` (voided ones
-/// left out).
+/// Every membership of the insurer as known at `known_at_us`, voided ones
+/// included (a voided period voids its memberships: the household it was in
+/// must still be described again); callers filter on `voided`.
 pub async fn all_memberships_known_at(
     db: &Db,
     insurer: &InsurerNumber,
@@ -762,7 +763,7 @@ pub async fn all_memberships_known_at(
     let rows: Vec<MembershipRow> = with_db!(db, |p| {
         sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {MEMBERSHIP_COLUMNS} FROM membership_version WHERE insurer_number = $1 \
-             AND recorded_us <= $2 AND (superseded_us IS NULL OR superseded_us > $2) AND NOT voided ORDER BY addressee_id, valid_from, membership_id"
+             AND recorded_us <= $2 AND (superseded_us IS NULL OR superseded_us > $2) ORDER BY addressee_id, valid_from, membership_id"
         )))
         .bind(insurer.as_str().to_string())
         .bind(known_at_us)
@@ -791,7 +792,7 @@ pub async fn changed_persons(
              UNION SELECT addressee_id FROM membership_version WHERE insurer_number = $1 \
              AND ((recorded_us > $2 AND recorded_us <= $3) OR (superseded_us > $2 AND superseded_us <= $3)) \
              UNION SELECT e.addressee_id FROM registry_event e JOIN import_file f \
-             ON f.insurer_number = e.insurer_number AND f.digest = e.file_digest \
+             ON f.insurer_number = e.insurer_number AND f.kind = 'registry_feed' AND f.digest = e.file_digest \
              WHERE e.insurer_number = $1 AND f.imported_us > $2 AND f.imported_us <= $3 \
              UNION SELECT addressee_id FROM membership_version WHERE insurer_number = $1 AND household_number IN \
              (SELECT household_number FROM householder_history WHERE insurer_number = $1 \

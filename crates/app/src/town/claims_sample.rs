@@ -103,9 +103,19 @@ impl Kokuho {
             seed,
             out,
         )
-        .map_err(|e| AppError::Setup {
-            message_en: e.en,
-            message_ja: e.ja,
+        .map_err(|e| {
+            if e.input {
+                AppError::Invalid {
+                    field: "claims",
+                    message_en: e.en,
+                    message_ja: e.ja,
+                }
+            } else {
+                AppError::Setup {
+                    message_en: e.en,
+                    message_ja: e.ja,
+                }
+            }
         })?;
         Ok(ClaimsSample {
             insured: people.len() as u64,

@@ -1,0 +1,184 @@
+//! The federation extract's differential on both backends: a period voided
+//! after it was sent goes again as 取消, and the household it was in goes
+//! again as 削除 (no member was ever insured in it) — not under another
+//! household's numbers.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+
+use kokuho_app::Kokuho;
+use kokuho_app::eligibility::{Acquisition, Correction, Flags};
+use kokuho_app::exchange::Since;
+use kokuho_app::registry::NewPerson;
+use kokuho_domain::eligibility::AcquisitionReason;
+use kokuho_domain::id::InsurerNumber;
+use kokuho_formats::federation::{self, Body, Change};
+use kokuho_store::testing::all_backends;
+use kokuho_vault::{Keyring, TransferKey};
+use time::macros::{date, datetime};
+
+#[tokio::test]
+async fn a_voided_period_and_its_household_go_again_as_removed() {
+    for t in all_backends().await {
+        let insurer = InsurerNumber::parse("319012").unwrap();
+        let t0 = datetime!(2026-10-01 09:00 UTC);
+        kokuho_store::insurer::upsert(
+            &t.db,
+            &kokuho_store::insurer::Insurer {
+                insurer_number: insurer.clone(),
+                name: "八頭町".into(),
+                prefecture: "鳥取県".into(),
+            },
+            t0,
+        )
+        .await
+        .unwrap();
+        let app = Kokuho::new(t.db.clone(), Arc::new(Keyring::generate()), insurer);
+        let person = app
+            .register_person(
+                &NewPerson {
+                    name: "八頭　一".into(),
+                    name_kana: "ヤズ　ハジメ".into(),
+                    birth_date: "1980-01-01".into(),
+                    sex: "1".into(),
+                    postal_code: "680-0461".into(),
+                    address: "鳥取県八頭郡八頭町郡家1番地".into(),
+                    registered_on: "2026-10-01".into(),
+                    ..Default::default()
+                },
+                t0,
+            )
+            .await
+            .unwrap();
+        let period = app
+            .acquire(
+                &Acquisition {
+                    addressee_id: person.addressee_id.clone(),
+                    reason: AcquisitionReason::MoveIn,
+                    event_on: date!(2026 - 10 - 01),
+                    notified_on: Some(date!(2026 - 10 - 01)),
+                    household_number: None,
+                    previous_insurer_number: None,
+                    flags: Flags::default(),
+                },
+                "clerk",
+                t0,
+            )
+            .await
+            .unwrap();
+        let key = TransferKey::generate();
+        let dir = tempfile::tempdir().unwrap();
+        let first = app
+            .export_to_federation(
+                Since::LastSent,
+                &dir.path().join("1"),
+                &key,
+                "nhi",
+                "clerk",
+                datetime!(2026-10-02 09:00 UTC),
+            )
+            .await
+            .unwrap();
+        let households = |r: &kokuho_app::exchange::ExportReport| {
+            let f = r
+                .files
+                .iter()
+                .find(|f| f.kind == "eligibility_household")
+                .unwrap();
+            let bytes = std::fs::read(&f.path).unwrap();
+            match federation::read("KS01.dat", &bytes).unwrap().body {
+                Body::Households(h) => h,
+                other => panic!("{other:?}"),
+            }
+        };
+        let persons = |r: &kokuho_app::exchange::ExportReport| {
+            let f = r
+                .files
+                .iter()
+                .find(|f| f.kind == "eligibility_person")
+                .unwrap();
+            let name = f
+                .path
+                .file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .strip_suffix(".sealed")
+                .unwrap()
+                .to_string();
+            let plain = key.open(&std::fs::read(&f.path).unwrap(), &name).unwrap();
+            match federation::read(&name, &plain).unwrap().body {
+                Body::Persons(p) => p,
+                other => panic!("{other:?}"),
+            }
+        };
+        let h1 = households(&first);
+        assert_eq!(h1.len(), 1);
+        assert_eq!(
+            (h1[0].change, h1[0].insured_from, h1[0].insured_until),
+            (Change::Upsert, Some(date!(2026 - 10 - 01)), None)
+        );
+
+        // The period was entered in error: voided.
+        app.correct(
+            &Correction {
+                period_id: period.period_id,
+                acquired_on: None,
+                acquisition_reason: None,
+                lost_on: None,
+                loss_reason: None,
+                flags: None,
+                void: true,
+                note: "誤登録".into(),
+            },
+            "clerk",
+            datetime!(2026-10-03 09:00 UTC),
+        )
+        .await
+        .unwrap();
+        let second = app
+            .export_to_federation(
+                Since::LastSent,
+                &dir.path().join("2"),
+                &key,
+                "nhi",
+                "clerk",
+                datetime!(2026-10-04 09:00 UTC),
+            )
+            .await
+            .unwrap();
+        let p2 = persons(&second);
+        assert_eq!(p2.len(), 1);
+        assert_eq!(
+            (p2[0].change, p2[0].period_id),
+            (Change::Remove, period.period_id)
+        );
+        assert_eq!(
+            p2[0].household_number, h1[0].household_number,
+            "under the numbers it was sent with"
+        );
+        let h2 = households(&second);
+        assert_eq!(h2.len(), 1, "{h2:?}");
+        assert_eq!(
+            (h2[0].change, h2[0].household_number.as_str()),
+            (Change::Remove, h1[0].household_number.as_str())
+        );
+        // Nothing changed since: the next differential is empty.
+        let third = app
+            .export_to_federation(
+                Since::LastSent,
+                &dir.path().join("3"),
+                &key,
+                "nhi",
+                "clerk",
+                datetime!(2026-10-05 09:00 UTC),
+            )
+            .await
+            .unwrap();
+        assert!(
+            third.files.iter().all(|f| f.records == 0),
+            "{:?}",
+            third.files
+        );
+    }
+}
