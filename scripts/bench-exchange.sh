@@ -10,7 +10,8 @@
 # Usage: scripts/bench-exchange.sh [RESIDENTS] [SYNTHETIC_INSURED]
 #   (defaults 1,000,000 and 1,000,000)
 # KOKUHO_BENCH_DIR keeps the city between runs (made when absent).
-# Needs wrk and sqlite3 (apt-get install wrk sqlite3).
+# Needs wrk and sqlite3 (apt-get install wrk sqlite3). For PostgreSQL, make
+# the city with --no-history there and scripts/bench-insure-all.pg.sql.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-1000000}

@@ -171,6 +171,16 @@ fn rejected(e: kokuho_formats::fixed::FixedError) -> AppError {
     }
 }
 
+/// The eligibility part of an extract, with the registry it was read from.
+pub(crate) struct EligibilityExtract {
+    pub(crate) households: Vec<HouseholdRecord>,
+    pub(crate) persons: Vec<PersonRecord>,
+    /// the persons with eligibility, by 宛名番号
+    pub(crate) registry_persons: HashMap<String, kokuho_domain::addressee::Addressee>,
+    /// the NHI households, by 世帯番号
+    pub(crate) registry_households: HashMap<String, kokuho_domain::addressee::Household>,
+}
+
 /// A file built, not yet written.
 struct Built {
     layout: &'static kokuho_formats::fixed::FileLayout,
@@ -256,7 +266,11 @@ impl Kokuho {
             since: since_us.map(|s| local(from_us(s))),
         };
         let today = local_date(now);
-        let (households, persons) = self
+        let EligibilityExtract {
+            households,
+            persons,
+            ..
+        } = self
             .eligibility_records(since_us, as_of_us, today, true)
             .await?;
         let person_ids: Vec<String> = persons
@@ -474,7 +488,7 @@ impl Kokuho {
         as_of_us: i64,
         today: Date,
         with_numbers: bool,
-    ) -> Result<(Vec<HouseholdRecord>, Vec<PersonRecord>)> {
+    ) -> Result<EligibilityExtract> {
         let insurer = self.insurer.as_str().to_string();
         let periods = repo::all_periods_known_at(&self.db, &self.insurer, as_of_us).await?;
         let changed = match since_us {
@@ -703,7 +717,12 @@ impl Kokuho {
                 insured_until: span.and_then(|s| if s.2 { None } else { s.1 }),
             });
         }
-        Ok((hh, out))
+        Ok(EligibilityExtract {
+            households: hh,
+            persons: out,
+            registry_persons: persons,
+            registry_households: households,
+        })
     }
 
     /// 世帯所得区分情報: the current category versions recorded since the
@@ -1328,21 +1347,15 @@ impl Kokuho {
         };
         let today = local_date(now);
         let month = YearMonth::from_date(today);
-        let (_, persons_out) = self
+        // The registry as the extract read it: not read a second time.
+        let EligibilityExtract {
+            persons: persons_out,
+            registry_persons: persons,
+            registry_households: households,
+            ..
+        } = self
             .eligibility_records(since_us, as_of_us, today, true)
             .await?;
-        let persons: HashMap<String, kokuho_domain::addressee::Addressee> =
-            kokuho_store::addressee::all_persons(&self.db, &self.insurer)
-                .await?
-                .into_iter()
-                .map(|a| (a.addressee_id.to_string(), a))
-                .collect();
-        let households: HashMap<String, kokuho_domain::addressee::Household> =
-            kokuho_store::addressee::all_households(&self.db, &self.insurer)
-                .await?
-                .into_iter()
-                .map(|h| (h.household_number.to_string(), h))
-                .collect();
         let burden =
             kokuho_store::burden::current_for_month(&self.db, &self.insurer, &format_month(month))
                 .await?;

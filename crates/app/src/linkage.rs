@@ -58,20 +58,20 @@ impl Kokuho {
     pub async fn refresh_replicas(&self, now: OffsetDateTime) -> Result<usize> {
         let as_of_us = to_us(now);
         let since = store::replicas_refreshed_at(&self.db, &self.insurer).await?;
-        let (_, records) = self
+        let extract = self
             .eligibility_records(since, as_of_us, local_date(now), false)
             .await?;
-        let integrated: HashMap<String, String> =
-            kokuho_store::addressee::all_persons(&self.db, &self.insurer)
-                .await?
-                .into_iter()
-                .map(|a| {
-                    (
-                        a.addressee_id.to_string(),
-                        a.integrated_addressee_id.to_string(),
-                    )
-                })
-                .collect();
+        let integrated: HashMap<String, String> = extract
+            .registry_persons
+            .values()
+            .map(|a| {
+                (
+                    a.addressee_id.to_string(),
+                    a.integrated_addressee_id.to_string(),
+                )
+            })
+            .collect();
+        let records = extract.persons;
         let mut by_person: BTreeMap<String, Vec<ReplicaPeriod>> = BTreeMap::new();
         for r in records {
             let periods = by_person.entry(r.addressee_id.clone()).or_default();

@@ -1699,7 +1699,9 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("KOKUHO_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                // sqlx warns of every statement over a second: a bulk
+                // extract's reads are meant to be long.
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx::query=error")),
         )
         .with_writer(std::io::stderr)
         .init();
