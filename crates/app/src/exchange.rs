@@ -179,6 +179,8 @@ pub(crate) struct EligibilityExtract {
     pub(crate) registry_persons: HashMap<String, kokuho_domain::addressee::Addressee>,
     /// the NHI households, by 世帯番号
     pub(crate) registry_households: HashMap<String, kokuho_domain::addressee::Household>,
+    /// every NHI household's 記号・番号, by 世帯番号
+    pub(crate) numbers: HashMap<String, (String, String)>,
 }
 
 /// A file built, not yet written.
@@ -227,24 +229,19 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 impl Kokuho {
-    /// The federation extract: builds every file, writes them to `out_dir`
-    /// (the person file sealed under `transfer`) and records them, or writes
-    /// and records nothing.
-    pub async fn export_to_federation(
+    /// What an extract to `counterpart` covers: from (exclusive; `None` for
+    /// everything) and up to `now`, and so whether it is full or a
+    /// differential.
+    async fn window(
         &self,
         since: Since,
-        out_dir: &Path,
-        transfer: &TransferKey,
-        purpose: &str,
-        by: &str,
+        counterpart: &str,
         now: OffsetDateTime,
-    ) -> Result<ExportReport> {
+    ) -> Result<(Option<i64>, i64, Extract)> {
         let as_of_us = to_us(now);
         let since_us = match since {
             Since::Full => None,
-            Since::LastSent => {
-                store::last_sent_as_of(&self.db, &self.insurer, "federation").await?
-            }
+            Since::LastSent => store::last_sent_as_of(&self.db, &self.insurer, counterpart).await?,
             Since::At(t) => Some(to_us(t)),
         };
         if since_us.is_some_and(|s| s >= as_of_us) {
@@ -259,6 +256,22 @@ impl Kokuho {
         } else {
             Extract::Full
         };
+        Ok((since_us, as_of_us, extract))
+    }
+
+    /// The federation extract: builds every file, writes them to `out_dir`
+    /// (the person file sealed under `transfer`) and records them, or writes
+    /// and records nothing.
+    pub async fn export_to_federation(
+        &self,
+        since: Since,
+        out_dir: &Path,
+        transfer: &TransferKey,
+        purpose: &str,
+        by: &str,
+        now: OffsetDateTime,
+    ) -> Result<ExportReport> {
+        let (since_us, as_of_us, extract) = self.window(since, "federation", now).await?;
         let header = FileHeader {
             insurer_number: self.insurer.as_str().to_string(),
             created_at: local(now),
@@ -269,6 +282,7 @@ impl Kokuho {
         let EligibilityExtract {
             households,
             persons,
+            numbers,
             ..
         } = self
             .eligibility_records(since_us, as_of_us, today, true)
@@ -279,12 +293,11 @@ impl Kokuho {
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
-        let categories = self.category_records(since_us, as_of_us).await?;
-        let months = self.high_cost_records(since_us, as_of_us).await?;
+        let categories = self.category_records(since_us, as_of_us, &numbers).await?;
+        let months = self.high_cost_records(since_us, as_of_us, &numbers).await?;
 
         let mut tx = self.db.begin().await?;
         let judged = store::unsent_judgements(&mut tx, &self.insurer).await?;
-        let numbers = repo::all_household_numbers(&self.db, &self.insurer).await?;
         let mut judgements: BTreeMap<(String, String, String, String), ContinuityJudgementRecord> =
             BTreeMap::new();
         let mut included: Vec<(i64, i64)> = Vec::new();
@@ -722,6 +735,7 @@ impl Kokuho {
             persons: out,
             registry_persons: persons,
             registry_households: households,
+            numbers,
         })
     }
 
@@ -731,9 +745,9 @@ impl Kokuho {
         &self,
         since_us: Option<i64>,
         as_of_us: i64,
+        numbers: &HashMap<String, (String, String)>,
     ) -> Result<Vec<IncomeCategoryRecord>> {
         let rows = store::burden_changed(&self.db, &self.insurer, since_us, as_of_us).await?;
-        let numbers = repo::all_household_numbers(&self.db, &self.insurer).await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
             let Some((symbol, number)) = numbers.get(&r.household_number) else {
@@ -761,10 +775,10 @@ impl Kokuho {
         &self,
         since_us: Option<i64>,
         as_of_us: i64,
+        numbers: &HashMap<String, (String, String)>,
     ) -> Result<Vec<HighCostMonthRecord>> {
         let rows =
             store::high_cost_months_changed(&self.db, &self.insurer, since_us, as_of_us).await?;
-        let numbers = repo::all_household_numbers(&self.db, &self.insurer).await?;
         let mut seen = BTreeSet::new();
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
@@ -1325,26 +1339,7 @@ impl Kokuho {
         use kokuho_domain::burden::{AgeGroup, age_group, copay_percent_in};
         use kokuho_domain::eligibility::YearMonth;
         use kokuho_formats::intermediate::{self, HistoryRecord, IntermediateFile};
-        let as_of_us = to_us(now);
-        let since_us = match since {
-            Since::Full => None,
-            Since::LastSent => {
-                store::last_sent_as_of(&self.db, &self.insurer, "intermediate").await?
-            }
-            Since::At(t) => Some(to_us(t)),
-        };
-        if since_us.is_some_and(|s| s >= as_of_us) {
-            return Err(AppError::invalid(
-                "since",
-                "the differential must start before now",
-                "差分の起点は現在より前の時刻にしてください",
-            ));
-        }
-        let extract = if since_us.is_some() {
-            Extract::Differential
-        } else {
-            Extract::Full
-        };
+        let (since_us, as_of_us, extract) = self.window(since, "intermediate", now).await?;
         let today = local_date(now);
         let month = YearMonth::from_date(today);
         // The registry as the extract read it: not read a second time.
