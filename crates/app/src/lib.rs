@@ -26,6 +26,7 @@ pub mod registry_feed;
 pub mod retention;
 pub mod session;
 pub mod specified_disease;
+pub mod statistics;
 pub mod town;
 pub mod vault_admin;
 pub mod yearly_cap;

@@ -197,6 +197,13 @@ enum Command {
         #[command(subcommand)]
         action: ExchangeAction,
     },
+    /// Statistics (統計): the monthly and yearly business reports
+    /// (事業月報・事業年報) as CSV, xlsx or PDF, their closing, what changed
+    /// since, and the charts
+    Stats {
+        #[command(subcommand)]
+        action: StatsAction,
+    },
     /// Payments (支払): the transfer file's name check, payment runs, the
     /// town's bank contract
     Payments {
@@ -308,6 +315,99 @@ struct PurposeArgs {
     /// The lawful affair it serves (nhi, online_eligibility, …)
     #[arg(long, default_value = "nhi")]
     affair: String,
+}
+
+#[derive(clap::Args)]
+struct StatsOutput {
+    /// The moment the figures reflect (RFC 3339); default: the period's
+    /// closing if it was closed, else now
+    #[arg(long, conflicts_with = "now")]
+    known_at: Option<String>,
+    /// As known now even for a closed period
+    #[arg(long)]
+    now: bool,
+    /// csv, csv-cp932, xlsx, pdf or json
+    #[arg(long, default_value = "csv")]
+    format: String,
+    /// The file to write (written whole or not at all)
+    #[arg(long)]
+    out: PathBuf,
+    /// Mask small counts (1 to --threshold) and their amounts for publication
+    #[arg(long)]
+    publish: bool,
+    #[arg(long, default_value_t = kokuho_app::statistics::DEFAULT_MASK_THRESHOLD)]
+    threshold: i64,
+    /// What the report is for (recorded with the access)
+    #[arg(long, default_value = "事業状況報告の作成")]
+    purpose: String,
+}
+
+#[derive(Subcommand)]
+enum StatsAction {
+    /// The monthly report (事業月報) of a month
+    Monthly {
+        #[command(flatten)]
+        db: DbArgs,
+        /// YYYY-MM
+        #[arg(long)]
+        month: String,
+        #[command(flatten)]
+        output: StatsOutput,
+    },
+    /// The yearly report (事業年報) of a fiscal year (April to March)
+    Yearly {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The fiscal year, e.g. 2026 for April 2026 to March 2027
+        #[arg(long)]
+        fiscal_year: String,
+        #[command(flatten)]
+        output: StatsOutput,
+    },
+    /// Close a month (--month) or a year (--fiscal-year): its report is
+    /// from then on produced as known at this moment
+    Close {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long, conflicts_with = "fiscal_year")]
+        month: Option<String>,
+        #[arg(long)]
+        fiscal_year: Option<String>,
+        /// Close even though the report says data is missing
+        #[arg(long)]
+        allow_incomplete: bool,
+        #[arg(long, default_value = "事業状況報告の締め")]
+        purpose: String,
+    },
+    /// The figures of a closed period that the data as known now gives
+    /// otherwise (retroactive changes since the closing)
+    Changes {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long, conflicts_with = "fiscal_year")]
+        month: Option<String>,
+        #[arg(long)]
+        fiscal_year: Option<String>,
+        #[arg(long, default_value = "締め後の遡及異動の確認")]
+        purpose: String,
+    },
+    /// The periods closed, when and by whom
+    Closings {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// The council's charts of a fiscal year as SVG files, each with its
+    /// table as CSV, into a folder
+    Charts {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        fiscal_year: String,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value = "国保運営協議会資料の作成")]
+        purpose: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -3148,6 +3248,203 @@ fn load_transfer_key(path: &Path) -> anyhow::Result<kokuho_vault::TransferKey> {
     })
 }
 
+fn stats_period(
+    month: Option<&str>,
+    fiscal_year: Option<&str>,
+) -> anyhow::Result<kokuho_app::statistics::Period> {
+    use kokuho_app::statistics::Period;
+    Ok(match (month, fiscal_year) {
+        (Some(m), None) => Period::parse_month(m)?,
+        (None, Some(y)) => Period::parse_fiscal_year(y)?,
+        _ => {
+            return Err(AppError::invalid(
+                "period",
+                "give --month YYYY-MM or --fiscal-year YYYY",
+                "--month か --fiscal-year のどちらかを指定してください",
+            )
+            .into());
+        }
+    })
+}
+
+fn print_report_summary(r: &kokuho_domain::statistics::Report) {
+    println!(
+        "{} ({} {}), as known at {} ({})",
+        r.title, r.insurer_number, r.insurer_name, r.known_at, r.basis
+    );
+    if r.missing.is_empty() {
+        println!("  complete");
+    } else {
+        for m in &r.missing {
+            println!("  INCOMPLETE: {} / {}", m.en, m.ja);
+        }
+    }
+}
+
+async fn stats_command(action: StatsAction) -> anyhow::Result<()> {
+    use kokuho_app::statistics::{KnownAt, Period};
+    let now = OffsetDateTime::now_utc();
+    let produce = |db: DbArgs, p: Period, o: StatsOutput| async move {
+        let format = o.format.to_ascii_lowercase();
+        if !["csv", "csv-cp932", "xlsx", "pdf", "json"].contains(&format.as_str()) {
+            return Err(anyhow::Error::from(AppError::invalid(
+                "format",
+                format!(
+                    "unknown format {:?}: csv, csv-cp932, xlsx, pdf or json",
+                    o.format
+                ),
+                "出力形式は csv, csv-cp932, xlsx, pdf, json のいずれかです",
+            )));
+        }
+        let known_at = match (o.now, parse_known_at(o.known_at.as_deref())?) {
+            (true, _) => KnownAt::Now,
+            (false, Some(t)) => KnownAt::At(t),
+            (false, None) => KnownAt::Default,
+        };
+        let (app, actor) = open_session(&db).await?;
+        let session = Session {
+            app: &app,
+            actor: &actor,
+        };
+        let r = session
+            .statistics_report(
+                p,
+                known_at,
+                o.publish.then_some(o.threshold),
+                &o.purpose,
+                now,
+            )
+            .await?;
+        let bytes = match format.as_str() {
+            "csv" => kokuho_formats::statistics::to_csv(&r, kokuho_app::Encoding::Utf8)?,
+            "csv-cp932" => kokuho_formats::statistics::to_csv(&r, kokuho_app::Encoding::Cp932)?,
+            "xlsx" => kokuho_formats::statistics::to_xlsx(&r)
+                .map_err(|e| anyhow::anyhow!("cannot write the workbook: {e}"))?,
+            "pdf" => app.statistics_pdf(&r)?,
+            _ => serde_json::to_vec_pretty(&r)?,
+        };
+        write_atomically(&o.out, &bytes)?;
+        print_report_summary(&r);
+        println!("  written to {} ({} bytes)", o.out.display(), bytes.len());
+        anyhow::Ok(())
+    };
+    match action {
+        StatsAction::Monthly { db, month, output } => {
+            produce(db, Period::parse_month(&month)?, output).await?;
+        }
+        StatsAction::Yearly {
+            db,
+            fiscal_year,
+            output,
+        } => {
+            produce(db, Period::parse_fiscal_year(&fiscal_year)?, output).await?;
+        }
+        StatsAction::Close {
+            db,
+            month,
+            fiscal_year,
+            allow_incomplete,
+            purpose,
+        } => {
+            let p = stats_period(month.as_deref(), fiscal_year.as_deref())?;
+            let (app, actor) = open_session(&db).await?;
+            let session = Session {
+                app: &app,
+                actor: &actor,
+            };
+            let (r, digest) = session
+                .close_statistics(p, allow_incomplete, &purpose, now)
+                .await?;
+            print_report_summary(&r);
+            println!("  closed; figures sha256 {digest}");
+        }
+        StatsAction::Changes {
+            db,
+            month,
+            fiscal_year,
+            purpose,
+        } => {
+            let p = stats_period(month.as_deref(), fiscal_year.as_deref())?;
+            let (app, actor) = open_session(&db).await?;
+            let session = Session {
+                app: &app,
+                actor: &actor,
+            };
+            let (closed, current, diffs) = session.statistics_changes(p, &purpose, now).await?;
+            println!(
+                "{}: closed as known at {}, now {}",
+                closed.title, closed.known_at, current.known_at
+            );
+            if diffs.is_empty() {
+                println!("  no figure changed since the closing");
+            }
+            for d in &diffs {
+                println!(
+                    "  {} {} / {}: {} -> {}",
+                    d.table,
+                    d.row.trim_start_matches('　'),
+                    d.column,
+                    d.closed.text(),
+                    d.now.text()
+                );
+            }
+        }
+        StatsAction::Closings { db } => {
+            let (app, actor) = open_session(&db).await?;
+            let session = Session {
+                app: &app,
+                actor: &actor,
+            };
+            for c in session.statistics_closings(now).await? {
+                println!(
+                    "{} {}  closed {} by {}  figures {}",
+                    c.report,
+                    c.period,
+                    kokuho_app::eligibility::from_us(c.closed_us).to_offset(kokuho_app::jst()),
+                    c.closed_by,
+                    c.figures_sha256
+                );
+            }
+        }
+        StatsAction::Charts {
+            db,
+            fiscal_year,
+            out,
+            purpose,
+        } => {
+            let p = Period::parse_fiscal_year(&fiscal_year)?;
+            let (app, actor) = open_session(&db).await?;
+            let session = Session {
+                app: &app,
+                actor: &actor,
+            };
+            let r = session
+                .statistics_report(p, KnownAt::Default, None, &purpose, now)
+                .await?;
+            let charts = kokuho_formats::charts::charts(&r)
+                .map_err(|e| anyhow::anyhow!("cannot draw: {e}"))?;
+            std::fs::create_dir_all(&out)
+                .with_context(|| format!("cannot create {}", out.display()))?;
+            print_report_summary(&r);
+            for c in &charts {
+                let svg = out.join(format!("{}.svg", c.key));
+                write_atomically(&svg, c.svg.as_bytes())?;
+                let report = kokuho_domain::statistics::Report {
+                    tables: vec![c.table.clone()],
+                    ..r.clone()
+                };
+                let csv = out.join(format!("{}.csv", c.key));
+                write_atomically(
+                    &csv,
+                    &kokuho_formats::statistics::to_csv(&report, kokuho_app::Encoding::Utf8)?,
+                )?;
+                println!("  {}  {}  (+ {})", svg.display(), c.title, csv.display());
+            }
+        }
+    }
+    Ok(())
+}
+
 async fn exchange_command(action: ExchangeAction) -> anyhow::Result<()> {
     use kokuho_app::exchange::Since;
     let now = OffsetDateTime::now_utc();
@@ -4226,6 +4523,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Payments { action } => return payments_command(action).await,
         Command::Documents { action } => documents_command(action).await?,
         Command::Exchange { action } => exchange_command(action).await?,
+        Command::Stats { action } => stats_command(action).await?,
         Command::SpecifiedDisease { action } => {
             let now = OffsetDateTime::now_utc();
             match action {

@@ -96,6 +96,7 @@ impl Role {
                 DocumentIssue,
                 DocumentBatch,
                 DocumentRead,
+                Statistics,
             ],
             Role::BenefitsClerk => &[
                 RegistryRead,
@@ -108,6 +109,7 @@ impl Role {
                 PaymentRun,
                 DocumentIssue,
                 DocumentRead,
+                Statistics,
             ],
             Role::Supervisor => &[
                 RegistryRead,
@@ -136,8 +138,15 @@ impl Role {
                 DocumentBatch,
                 DocumentRead,
                 Exchange,
+                Statistics,
             ],
-            Role::Auditor => &[AuditRead, RegistryRead, EligibilityRead, DocumentRead],
+            Role::Auditor => &[
+                AuditRead,
+                RegistryRead,
+                EligibilityRead,
+                DocumentRead,
+                Statistics,
+            ],
             Role::Administrator => &[AccountAdmin, VaultAdmin, SystemRead, Retention],
             Role::Contractor => &[],
         }
@@ -218,10 +227,13 @@ pub enum Permission {
     /// write the files for the federation and the intermediate server, take
     /// in their answers, judge household continuity (外部連携)
     Exchange,
+    /// produce the business reports and see the statistics (事業月報・
+    /// 事業年報・統計): figures only, no person
+    Statistics,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 31] = [
+    pub const ALL: [Permission; 32] = [
         Permission::RegistryRead,
         Permission::RegistryWrite,
         Permission::MyNumberLookup,
@@ -253,6 +265,7 @@ impl Permission {
         Permission::DocumentBatch,
         Permission::DocumentRead,
         Permission::Exchange,
+        Permission::Statistics,
     ];
 
     pub fn code(self) -> &'static str {
@@ -288,6 +301,7 @@ impl Permission {
             Permission::DocumentBatch => "document_batch",
             Permission::DocumentRead => "document_read",
             Permission::Exchange => "exchange",
+            Permission::Statistics => "statistics",
         }
     }
 
@@ -328,6 +342,7 @@ impl Permission {
             Permission::DocumentBatch => "帳票の一括発行",
             Permission::DocumentRead => "帳票の発行履歴の照会",
             Permission::Exchange => "外部システムとの連携（連携ファイルの作成・取込）",
+            Permission::Statistics => "統計・事業状況報告の作成",
         }
     }
 

@@ -20,5 +20,6 @@ pub mod month_periods;
 pub mod name;
 pub mod online_eligibility;
 pub mod payment_run;
+pub mod statistics;
 pub mod wareki;
 pub mod yearly_cap;

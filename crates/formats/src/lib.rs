@@ -8,6 +8,7 @@
 //! unmappable characters, never the values read: a value may be personal
 //! information.
 
+pub mod charts;
 pub mod claims;
 pub mod claims_sample;
 mod csv_in;
@@ -17,6 +18,7 @@ pub mod fixed;
 pub mod income;
 pub mod intermediate;
 pub mod registry_feed;
+pub mod statistics;
 pub mod text;
 pub mod zengin;
 

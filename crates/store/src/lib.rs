@@ -27,6 +27,7 @@ pub mod other_insurer;
 pub mod recovery;
 pub mod schema;
 pub mod specified_disease;
+pub mod statistics;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod vault;
