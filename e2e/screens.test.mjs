@@ -581,3 +581,40 @@ test("the operator sends the federation extract; the clerk sees every file on th
   const res = await levy.goto(`${base}/ui/exchange`);
   assert.equal(res.status(), 403);
 });
+
+test("the benefits clerk sees the year's charts with their tables and downloads the month's report", async () => {
+  const page = await signIn("demo-benefits");
+  await page.click("#nav-statistics");
+  await page.waitForURL(`${base}/ui/statistics`);
+  assert.match(await page.textContent("h1"), /統計（\d{4}年度）/);
+  for (const key of ["insured", "cost_per_insured", "high_cost", "levy", "age_pyramid"]) {
+    const svg = page.locator(`#chart-${key} svg`);
+    assert.equal(await svg.count(), 1, key);
+    const box = await svg.boundingBox();
+    assert.ok(box && box.width > 300 && box.height > 200, `${key} is drawn: ${JSON.stringify(box)}`);
+    const rows = await page.$$eval(`#chart-${key} .chart-table tbody tr`, (trs) => trs.length);
+    assert.ok(rows > 0, `${key} has its table beside`);
+  }
+  // the insured chart's table holds the month-end counts as numbers
+  const first = await page.textContent("#chart-insured .chart-table tbody tr td");
+  assert.match(first.trim(), /^[1-9][\d,]*$/);
+  // what is not in the data yet is said, not counted as zero
+  assert.match(await page.textContent("#stats-missing"), /揃っていません/);
+  await page.screenshot({ path: join(shots, "statistics.png"), fullPage: true });
+
+  // the chart's table as CSV
+  const [csv] = await Promise.all([page.waitForEvent("download"), page.click("#chart-insured a.chart-csv")]);
+  const text = readFileSync(await csv.path(), "utf8");
+  assert.match(text.split("\n")[0], /^報告,期間,基準日時,表,表題,項目,欄,単位,値/);
+  // the month's report as an Excel workbook (a zip: "PK")
+  const [xlsx] = await Promise.all([page.waitForEvent("download"), page.click("#download-monthly")]);
+  const bytes = readFileSync(await xlsx.path());
+  assert.equal(bytes.subarray(0, 2).toString(), "PK");
+  assert.match(xlsx.suggestedFilename(), /^monthly-\d{4}-\d{2}\.xlsx$/);
+
+  // The counter clerk has no statistics permission: no link, and the page is refused.
+  const clerk = await signIn("demo-clerk");
+  assert.equal(await clerk.$("#nav-statistics"), null);
+  const res = await clerk.goto(`${base}/ui/statistics`);
+  assert.equal(res.status(), 403);
+});

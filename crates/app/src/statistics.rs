@@ -409,10 +409,10 @@ impl Kokuho {
                             .ok()
                         })
                         .or(year_start);
-                    if let (Some(b), Some(d)) = (birth, first_insured) {
-                        if is_preschool(b, d) {
-                            facts.preschool_persons += 1;
-                        }
+                    if let (Some(b), Some(d)) = (birth, first_insured)
+                        && is_preschool(b, d)
+                    {
+                        facts.preschool_persons += 1;
                     }
                 }
                 let t = terms
@@ -749,19 +749,6 @@ impl crate::session::Session<'_> {
     }
 }
 
-/// Thousands separators, as the form writes amounts.
-fn grouped(v: i64) -> String {
-    let s = v.unsigned_abs().to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3 + 1);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if v < 0 { format!("-{out}") } else { out }
-}
-
 /// The page drawn for one table: A4 landscape, the report's heading, the
 /// table ruled with its headings and one line per row. kokuho's own layout
 /// in the form's item order (the ministry's printed form could not be
@@ -940,7 +927,7 @@ impl Kokuho {
                     m.insert("label".to_string(), row.label.clone());
                     for (i, c) in row.cells.iter().enumerate() {
                         let text = match c {
-                            kokuho_domain::statistics::Cell::Value(x) => grouped(*x),
+                            kokuho_domain::statistics::Cell::Value(x) => stats::grouped(*x),
                             other => other.text(),
                         };
                         m.insert(format!("c{i}"), text);

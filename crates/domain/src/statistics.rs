@@ -45,6 +45,20 @@ impl Cell {
     }
 }
 
+/// A number with thousands separators, as the form and the screens write
+/// it.
+pub fn grouped(v: i64) -> String {
+    let s = v.unsigned_abs().to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3 + 1);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if v < 0 { format!("-{out}") } else { out }
+}
+
 /// What a column counts; decides masking and the number format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -728,6 +742,9 @@ pub fn average_months(fiscal_year: i32) -> Vec<YearMonth> {
         .collect()
 }
 
+/// One of the month-end counts.
+type CountOf = fn(&InsuredCounts) -> i64;
+
 /// The yearly report's tables.
 pub fn yearly_tables(y: &YearFacts) -> Vec<Table> {
     let mut out = Vec::new();
@@ -744,7 +761,7 @@ pub fn yearly_tables(y: &YearFacts) -> Vec<Table> {
     cols.push(("年度平均".into(), Unit::Count));
     let col_refs: Vec<(&str, Unit)> = cols.iter().map(|(n, u)| (n.as_str(), *u)).collect();
     let mut a = Table::new("A1", "被保険者数等（各月末現在・年度平均）", &col_refs);
-    let series: [(&str, fn(&InsuredCounts) -> i64); 6] = [
+    let series: [(&str, CountOf); 6] = [
         ("世帯数", |c| c.households),
         ("　うち擬制世帯", |c| c.deemed_householder),
         ("被保険者数", |c| c.insured),
@@ -1101,7 +1118,11 @@ mod tests {
                     amount: 500_000,
                 },
             ]
-            .repeat(3),
+            .iter()
+            .cloned()
+            .cycle()
+            .take(6)
+            .collect::<Vec<_>>(),
             &[],
         )];
         t[0].rows[0].cells[0] = v(7);
@@ -1125,6 +1146,14 @@ mod tests {
             ("入院外", "件数")
         );
         assert_eq!((d[0].closed, d[0].now), (v(0), v(3)));
+    }
+
+    #[test]
+    fn grouped_numbers() {
+        assert_eq!(grouped(0), "0");
+        assert_eq!(grouped(999), "999");
+        assert_eq!(grouped(1_234_567), "1,234,567");
+        assert_eq!(grouped(-1000), "-1,000");
     }
 
     #[test]

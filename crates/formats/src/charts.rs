@@ -4,7 +4,9 @@
 //! age pyramid. Each chart carries the table it is drawn from, so the
 //! screen can show it beside and offer it as CSV.
 
-use kokuho_domain::statistics::{CLAIM_LINES, Cell, Column, MonthTrend, Report, Row, Table, Unit};
+use kokuho_domain::statistics::{
+    CLAIM_LINES, Cell, Column, MonthTrend, Report, Row, Table, Unit, grouped,
+};
 use plotters::prelude::*;
 
 /// One chart: its key (file name), title, the SVG and its table.
@@ -63,19 +65,6 @@ fn table(
             })
             .collect(),
     }
-}
-
-/// Thousands separators for axis labels.
-fn grouped(v: i64) -> String {
-    let s = v.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if v < 0 { format!("-{out}") } else { out }
 }
 
 /// A line chart of several series over the months.
@@ -454,12 +443,5 @@ mod tests {
         assert_eq!(per.value("2026-04", "入院外"), Some(5000));
         assert_eq!(cs[2].table.value("2026-06", "件数"), Some(25));
         assert!(cs[0].svg.contains("被保険者数") && cs[0].svg.contains("6月"));
-    }
-
-    #[test]
-    fn grouped_numbers() {
-        assert_eq!(grouped(0), "0");
-        assert_eq!(grouped(1234567), "1,234,567");
-        assert_eq!(grouped(-1000), "-1,000");
     }
 }

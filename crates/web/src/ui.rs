@@ -43,6 +43,7 @@ pub fn routes() -> axum::Router<Kokuho> {
         .merge(crate::annual_outpatient_ui::routes())
         .merge(crate::yearly_cap_ui::routes())
         .merge(crate::exchange_ui::routes())
+        .merge(crate::statistics_ui::routes())
         .merge(crate::benefits_ui::routes())
         .merge(crate::documents_ui::routes())
         .merge(crate::levy_ui::routes())
@@ -88,6 +89,8 @@ pub struct UserBar {
     pub benefits: bool,
     /// may see and judge the exchange with the federation
     pub exchange: bool,
+    /// may see the statistics and produce the reports
+    pub statistics: bool,
 }
 
 /// An error placed next to the field it speaks of; one that names no field
@@ -161,6 +164,7 @@ impl UiUser {
             claims: self.may(Permission::ClaimsImport),
             benefits: self.may(Permission::BenefitApply) || self.may(Permission::PaymentRun),
             exchange: self.may(Permission::Exchange),
+            statistics: self.may(Permission::Statistics),
         }
     }
 }

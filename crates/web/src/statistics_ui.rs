@@ -1,0 +1,350 @@
+//! The statistics screen (統計): the council's charts of a fiscal year,
+//! each with its table beside and a CSV download, the year's tables, and
+//! the business reports (事業月報・事業年報) to download as CSV, Excel or
+//! PDF. Figures only: the screen never names a person.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use kokuho_app::Kokuho;
+use kokuho_app::session::Session;
+use kokuho_app::statistics::{DEFAULT_MASK_THRESHOLD, KnownAt, Period};
+use kokuho_domain::statistics::{Cell, Table};
+use serde::Deserialize;
+use time::OffsetDateTime;
+
+use crate::ui::{UiUser, UserBar, jst_time, refusal_page, render};
+
+pub fn routes() -> axum::Router<Kokuho> {
+    axum::Router::new()
+        .route("/ui/statistics", get(page))
+        .route("/ui/statistics/chart.csv", get(chart_csv))
+        .route("/ui/statistics/report", get(report_file))
+}
+
+struct ChartView {
+    key: &'static str,
+    title: String,
+    svg: String,
+    table: TableView,
+}
+
+struct TableView {
+    code: String,
+    title: String,
+    columns: Vec<String>,
+    rows: Vec<(String, Vec<String>)>,
+}
+
+fn cell_text(c: &Cell) -> String {
+    match c {
+        Cell::Value(v) => kokuho_domain::statistics::grouped(*v),
+        other => other.text(),
+    }
+}
+
+fn table_view(t: &Table) -> TableView {
+    TableView {
+        code: t.code.clone(),
+        title: t.title.clone(),
+        columns: t
+            .columns
+            .iter()
+            .map(|c| match c.unit {
+                kokuho_domain::statistics::Unit::Count => c.name.clone(),
+                u => format!("{}（{}）", c.name, u.label_ja()),
+            })
+            .collect(),
+        rows: t
+            .rows
+            .iter()
+            .map(|r| (r.label.clone(), r.cells.iter().map(cell_text).collect()))
+            .collect(),
+    }
+}
+
+struct ClosingView {
+    report: &'static str,
+    period: String,
+    at: String,
+    by: String,
+}
+
+#[derive(Template)]
+#[template(path = "statistics.html")]
+struct Page {
+    user: Option<UserBar>,
+    fiscal_year: i32,
+    title: String,
+    known_at: String,
+    basis: &'static str,
+    missing: Vec<String>,
+    charts: Vec<ChartView>,
+    tables: Vec<TableView>,
+    closings: Vec<ClosingView>,
+    default_month: String,
+}
+
+#[derive(Deserialize)]
+struct YearQuery {
+    fiscal_year: Option<String>,
+}
+
+fn now() -> OffsetDateTime {
+    OffsetDateTime::now_utc()
+}
+
+fn fiscal_year(q: Option<&str>, now: OffsetDateTime) -> Result<Period, kokuho_app::AppError> {
+    match q.filter(|s| !s.trim().is_empty()) {
+        Some(y) => Period::parse_fiscal_year(y),
+        None => Ok(Period::FiscalYear(kokuho_domain::levy::fiscal_year_of(
+            kokuho_app::local_date(now),
+        ))),
+    }
+}
+
+async fn page(State(app): State<Kokuho>, user: UiUser, Query(q): Query<YearQuery>) -> Response {
+    let now = now();
+    let s = Session {
+        app: &app,
+        actor: &user.actor,
+    };
+    let p = match fiscal_year(q.fiscal_year.as_deref(), now) {
+        Ok(p) => p,
+        Err(e) => return refusal_page(StatusCode::BAD_REQUEST, "統計", &e),
+    };
+    let r = match s
+        .statistics_report(p, KnownAt::Default, None, "統計画面の閲覧", now)
+        .await
+    {
+        Ok(r) => r,
+        Err(e @ kokuho_app::AppError::Forbidden { .. }) => {
+            return refusal_page(StatusCode::FORBIDDEN, "統計", &e);
+        }
+        Err(e) => return refusal_page(StatusCode::BAD_REQUEST, "統計", &e),
+    };
+    let charts = match kokuho_formats::charts::charts(&r) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "chart failed");
+            Vec::new()
+        }
+    };
+    let closings = s
+        .statistics_closings(now)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .rev()
+        .take(24)
+        .map(|c| ClosingView {
+            report: if c.report == "monthly" {
+                "事業月報"
+            } else {
+                "事業年報"
+            },
+            period: c.period,
+            at: jst_time(c.closed_us),
+            by: c.closed_by,
+        })
+        .collect();
+    let today = kokuho_app::local_date(now);
+    let last_month = kokuho_domain::eligibility::YearMonth::from_date(today).prev();
+    let Period::FiscalYear(fy) = p else {
+        return refusal_page(
+            StatusCode::BAD_REQUEST,
+            "統計",
+            &kokuho_app::AppError::invalid("fiscal_year", "not a year", "年度を指定してください"),
+        );
+    };
+    render(
+        Page {
+            user: Some(user.bar()),
+            fiscal_year: fy,
+            title: r.title.clone(),
+            known_at: r.known_at.clone(),
+            basis: match r.basis.as_str() {
+                "closed" => "締め時点",
+                _ => "現在",
+            },
+            missing: r.missing.iter().map(|m| m.ja.clone()).collect(),
+            charts: charts
+                .iter()
+                .map(|c| ChartView {
+                    key: c.key,
+                    title: c.title.clone(),
+                    svg: c.svg.clone(),
+                    table: table_view(&c.table),
+                })
+                .collect(),
+            tables: r.tables.iter().map(table_view).collect(),
+            closings,
+            default_month: last_month.to_string(),
+        },
+        StatusCode::OK,
+    )
+}
+
+#[derive(Deserialize)]
+struct ChartQuery {
+    fiscal_year: Option<String>,
+    key: String,
+    encoding: Option<String>,
+}
+
+async fn chart_csv(
+    State(app): State<Kokuho>,
+    user: UiUser,
+    Query(q): Query<ChartQuery>,
+) -> Response {
+    let now = now();
+    let s = Session {
+        app: &app,
+        actor: &user.actor,
+    };
+    let result = async {
+        let p = fiscal_year(q.fiscal_year.as_deref(), now)?;
+        let r = s
+            .statistics_report(
+                p,
+                KnownAt::Default,
+                None,
+                "統計グラフの表のダウンロード",
+                now,
+            )
+            .await?;
+        let charts = kokuho_formats::charts::charts(&r).map_err(|e| {
+            kokuho_app::AppError::invalid("key", e.to_string(), "グラフを作成できません")
+        })?;
+        let c = charts.into_iter().find(|c| c.key == q.key).ok_or_else(|| {
+            kokuho_app::AppError::invalid("key", "no such chart", "そのグラフはありません")
+        })?;
+        let enc = kokuho_app::Encoding::parse(q.encoding.as_deref().unwrap_or("utf-8"))
+            .unwrap_or(kokuho_app::Encoding::Utf8);
+        let one = kokuho_domain::statistics::Report {
+            tables: vec![c.table],
+            ..r
+        };
+        let bytes = kokuho_formats::statistics::to_csv(&one, enc).map_err(|e| {
+            kokuho_app::AppError::invalid("encoding", e.to_string(), e.message_ja())
+        })?;
+        Ok::<_, kokuho_app::AppError>((c.key, bytes))
+    }
+    .await;
+    match result {
+        Ok((key, bytes)) => download(
+            "text/csv",
+            &format!("{key}-{}.csv", q.fiscal_year.as_deref().unwrap_or("")),
+            bytes,
+        ),
+        Err(e @ kokuho_app::AppError::Forbidden { .. }) => {
+            refusal_page(StatusCode::FORBIDDEN, "統計", &e)
+        }
+        Err(e) => refusal_page(StatusCode::BAD_REQUEST, "統計", &e),
+    }
+}
+
+fn download(content_type: &str, name: &str, bytes: Vec<u8>) -> Response {
+    let safe: String = name
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        .collect();
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{safe}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+#[derive(Deserialize)]
+struct ReportQuery {
+    month: Option<String>,
+    fiscal_year: Option<String>,
+    /// csv, csv-cp932, xlsx, pdf
+    format: String,
+    publish: Option<String>,
+}
+
+async fn report_file(
+    State(app): State<Kokuho>,
+    user: UiUser,
+    Query(q): Query<ReportQuery>,
+) -> Response {
+    let now = now();
+    let s = Session {
+        app: &app,
+        actor: &user.actor,
+    };
+    let result = async {
+        let p = match (
+            q.month.as_deref().filter(|m| !m.is_empty()),
+            q.fiscal_year.as_deref(),
+        ) {
+            (Some(m), _) => Period::parse_month(m)?,
+            (None, y) => fiscal_year(y, now)?,
+        };
+        let publish = q
+            .publish
+            .as_deref()
+            .is_some_and(|v| !v.is_empty() && v != "0");
+        let r = s
+            .statistics_report(
+                p,
+                KnownAt::Default,
+                publish.then_some(DEFAULT_MASK_THRESHOLD),
+                "事業状況報告のダウンロード",
+                now,
+            )
+            .await?;
+        let bad_format = || {
+            kokuho_app::AppError::invalid(
+                "format",
+                "unknown format",
+                "出力形式は CSV・Excel・PDF のいずれかです",
+            )
+        };
+        let (ct, ext, bytes) = match q.format.as_str() {
+            "csv" | "csv-cp932" => {
+                let enc = if q.format == "csv" {
+                    kokuho_app::Encoding::Utf8
+                } else {
+                    kokuho_app::Encoding::Cp932
+                };
+                let b = kokuho_formats::statistics::to_csv(&r, enc).map_err(|e| {
+                    kokuho_app::AppError::invalid("format", e.to_string(), e.message_ja())
+                })?;
+                ("text/csv", "csv", b)
+            }
+            "xlsx" => (
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                "xlsx",
+                kokuho_formats::statistics::to_xlsx(&r).map_err(|e| {
+                    kokuho_app::AppError::invalid(
+                        "format",
+                        e.to_string(),
+                        "Excel ファイルを作成できません",
+                    )
+                })?,
+            ),
+            "pdf" => ("application/pdf", "pdf", app.statistics_pdf(&r)?),
+            _ => return Err(bad_format()),
+        };
+        Ok::<_, kokuho_app::AppError>((ct, format!("{}-{}.{ext}", r.kind, r.period), bytes))
+    }
+    .await;
+    match result {
+        Ok((ct, name, bytes)) => download(ct, &name, bytes),
+        Err(e @ kokuho_app::AppError::Forbidden { .. }) => {
+            refusal_page(StatusCode::FORBIDDEN, "統計", &e)
+        }
+        Err(e) => refusal_page(StatusCode::BAD_REQUEST, "統計", &e),
+    }
+}
