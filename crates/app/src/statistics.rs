@@ -214,6 +214,17 @@ impl Kokuho {
         let (tables, trends) = match p {
             Period::Month(m) => {
                 let facts = self.month_facts(m, known_at_us, true, &mut missing).await?;
+                let over = stats::insured_counts(m, &facts).over_75;
+                if over > 0 {
+                    missing.push(stats::Missing {
+                        en: format!(
+                            "{over} persons 75 or over at the month's end are still recorded as insured: run the age job"
+                        ),
+                        ja: format!(
+                            "月末に75歳以上の{over}人が被保険者のままです（年齢到達処理を実行してください）"
+                        ),
+                    });
+                }
                 (stats::monthly_tables(m, &facts), Vec::new())
             }
             Period::FiscalYear(y) => self.year(y, known_at_us, &mut missing).await?,
@@ -325,8 +336,9 @@ impl Kokuho {
             repo::burden_of_month(&self.db, &self.insurer, &format_month(m), known_at_us).await?
         {
             for part in copay_rates.split(';') {
+                // "宛名番号:2割(高齢受給者)" (app::burden writes them so)
                 if let Some((id, rate)) = part.split_once(':') {
-                    let pct = match rate {
+                    let pct = match rate.split('(').next().unwrap_or(rate) {
                         "3割" => 30,
                         "2割" => 20,
                         "1割" => 10,

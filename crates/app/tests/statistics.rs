@@ -492,3 +492,279 @@ async fn the_year_averages_its_month_ends_and_publication_masks_small_counts() {
         );
     }
 }
+
+/// Straight SQL on either backend, for the figures worked out here.
+async fn rows<T>(t: &TestDb, sql: &'static str) -> Vec<T>
+where
+    T: Send
+        + Unpin
+        + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+{
+    match &t.db {
+        kokuho_store::Db::Sqlite(p) => sqlx::query_as(sql).fetch_all(p).await.unwrap(),
+        kokuho_store::Db::Pg(p) => sqlx::query_as(sql).fetch_all(p).await.unwrap(),
+    }
+}
+
+#[tokio::test]
+async fn the_levy_the_elderly_and_the_cash_benefits_are_counted_from_what_was_booked() {
+    use kokuho_app::benefit::{ApplicationInput, Decision, EventInput, PayeeBasis};
+    for t in all_backends().await {
+        let ring = Keyring::generate();
+        let spec = TownSpec::demo(1_200, 17);
+        town::generate(&t.db, &ring, &spec, T0, |_| {})
+            .await
+            .unwrap();
+        let app = Kokuho::new(t.db.clone(), Arc::new(ring), spec.insurer_number);
+        let sup = app
+            .actor_for("demo-supervisor", "tester", "test", T0)
+            .await
+            .unwrap();
+        let s = Session {
+            app: &app,
+            actor: &sup,
+        };
+        // incomes (burden categories from the new year) and the 本算定
+        let sample = s.sample_income(2025, T0).await.unwrap();
+        let bytes = kokuho_formats::income::write(&sample, kokuho_app::Encoding::Utf8).unwrap();
+        s.import_income("income-2025.csv", &bytes, kokuho_app::Encoding::Utf8, T0)
+            .await
+            .unwrap();
+        s.assess_levy(2026, date!(2026 - 06 - 15), T0)
+            .await
+            .unwrap();
+
+        // A childbirth grant received by the benefits clerk, decided on
+        // 20 October by the supervisor; a transport benefit decided in November.
+        let clerk_actor = app
+            .actor_for("demo-benefits", "tester", "test", T0)
+            .await
+            .unwrap();
+        let clerk = Session {
+            app: &app,
+            actor: &clerk_actor,
+        };
+        let mother = insured_on(&app, date!(2026 - 10 - 15))
+            .await
+            .into_iter()
+            .find(|p| p.household_number.is_some())
+            .unwrap();
+        let input = |event| ApplicationInput {
+            addressee_id: mother.addressee_id.clone(),
+            event,
+            received_on: date!(2026 - 10 - 16),
+            applicant: "本人".into(),
+            documents: "出生証明書".into(),
+            payee_id: None,
+            application_account: false,
+            payee_basis: PayeeBasis::Entitled,
+            entitled_id: None,
+            simplified_route: false,
+        };
+        let birth = clerk
+            .receive_application(
+                &input(EventInput::Childbirth {
+                    born_on: date!(2026 - 10 - 12),
+                    children: 1,
+                    gestation_days: 280,
+                    compensation_covered: true,
+                    paid_directly: 0,
+                }),
+                T0,
+            )
+            .await
+            .unwrap();
+        s.decide_application(
+            birth.application_id,
+            &Decision::Pay,
+            date!(2026 - 10 - 20),
+            T0,
+        )
+        .await
+        .unwrap();
+        let transport = clerk
+            .receive_application(
+                &input(EventInput::Transport {
+                    moved_on: date!(2026 - 10 - 15),
+                    paid: 12_340,
+                    economical: 1_000_000,
+                }),
+                T0,
+            )
+            .await
+            .unwrap();
+        s.decide_application(
+            transport.application_id,
+            &Decision::Pay,
+            date!(2026 - 11 - 02),
+            T0,
+        )
+        .await
+        .unwrap();
+
+        let r = s
+            .statistics_report(OCTOBER, KnownAt::Now, None, "10月分事業月報", T1)
+            .await
+            .unwrap();
+
+        // D: the booked versions' own sums.
+        let booked: Vec<(i64, Option<String>, i64, i64, i64, i64)> = rows(
+            &t,
+            "SELECT total, reduction, medical, elderly_support, care, child_support FROM levy_version \
+             WHERE fiscal_year = 2026 AND superseded_us IS NULL",
+        )
+        .await;
+        let levied: Vec<_> = booked.iter().filter(|b| b.0 > 0).collect();
+        assert!(levied.len() > 100, "{}", t.name);
+        assert_eq!(value(&r, "D", "調定額 計", "世帯数"), levied.len() as i64);
+        assert_eq!(
+            value(&r, "D", "調定額 計", "金額"),
+            levied.iter().map(|b| b.0).sum::<i64>()
+        );
+        assert_eq!(
+            value(&r, "D", "　介護納付金分", "金額"),
+            booked.iter().map(|b| b.4).sum::<i64>()
+        );
+        assert_eq!(
+            value(&r, "D", "　子ども・子育て支援納付金分", "金額"),
+            booked.iter().map(|b| b.5).sum::<i64>()
+        );
+        assert!(
+            value(&r, "D", "　子ども・子育て支援納付金分", "金額") > 0,
+            "FY2026 levies it"
+        );
+        for cut in ["7割", "5割", "2割"] {
+            assert_eq!(
+                value(&r, "D", &format!("{cut}軽減"), "世帯数"),
+                booked
+                    .iter()
+                    .filter(|b| b.1.as_deref() == Some(cut))
+                    .count() as i64,
+                "{cut}"
+            );
+        }
+        // every reduction recomputes to the booked total, so the amounts are known
+        let cut70 = value(&r, "D", "7割軽減", "金額");
+        let cut50 = value(&r, "D", "5割軽減", "金額");
+        assert!(
+            value(&r, "D", "7割軽減", "世帯数") > 0 && cut70 > 0,
+            "{cut70}"
+        );
+        // a 7割 household is relieved of more per person than a 5割 one
+        assert!(
+            cut70 * value(&r, "D", "5割軽減", "被保険者数")
+                > cut50 * value(&r, "D", "7割軽減", "被保険者数"),
+            "{cut70} {cut50}"
+        );
+        assert!(
+            !r.missing.iter().any(|m| m.ja.contains("保険税")),
+            "{:?}",
+            r.missing
+        );
+
+        // A1: 70 to 74 by the month's copay rate, from the burden versions.
+        let rates: Vec<(String,)> = rows(
+            &t,
+            "SELECT copay_rates FROM burden_version WHERE month = '2026-10' AND superseded_us IS NULL",
+        )
+        .await;
+        let rate_of: std::collections::HashMap<String, String> = rates
+            .iter()
+            .flat_map(|(r,)| r.split(';').filter_map(|p| p.split_once(':')))
+            .map(|(a, b)| (a.to_string(), b.split('(').next().unwrap().to_string()))
+            .collect();
+        let elderly: Vec<_> = insured_on(&app, OCT_31)
+            .await
+            .into_iter()
+            .filter(|p| {
+                kokuho_domain::eligibility::elderly_recipient_from(p.birth_date)
+                    .is_some_and(|d| d <= OCT_31)
+            })
+            .collect();
+        // those 75 by the month's end should have moved to 後期高齢者医療:
+        // still insured on record, they are counted, and flagged
+        let (elderly, over): (Vec<_>, Vec<_>) = elderly
+            .into_iter()
+            .partition(|p| kokuho_domain::eligibility::age_on(p.birth_date, OCT_31) < 75);
+        assert_eq!(
+            r.missing
+                .iter()
+                .any(|m| m.ja.contains(&format!("75歳以上の{}人", over.len()))),
+            !over.is_empty(),
+            "{:?}",
+            r.missing
+        );
+        let with = |rate: &str| {
+            elderly
+                .iter()
+                .filter(|p| rate_of.get(&p.addressee_id).map(String::as_str) == Some(rate))
+                .count() as i64
+        };
+        assert!(!elderly.is_empty());
+        assert_eq!(
+            value(&r, "A1", "　うち高齢受給者（70歳以上75歳未満）", "月末現在"),
+            elderly.len() as i64
+        );
+        assert_eq!(
+            value(&r, "A1", "　　うち一部負担金2割", "月末現在"),
+            with("2割")
+        );
+        assert_eq!(
+            value(&r, "A1", "　　うち一部負担金3割", "月末現在"),
+            with("3割")
+        );
+        assert!(with("2割") > 0);
+
+        // C: the grant decided in October, not the one of November.
+        assert_eq!(value(&r, "C", "出産育児一時金", "決定件数"), 1);
+        assert_eq!(value(&r, "C", "出産育児一時金", "決定金額"), birth.amount);
+        assert_eq!(
+            value(&r, "C", "出産育児一時金", "支払件数"),
+            0,
+            "not paid yet"
+        );
+        assert_eq!(value(&r, "C", "移送費", "決定件数"), 0);
+        let nov = s
+            .statistics_report(
+                Period::parse_month("2026-11").unwrap(),
+                KnownAt::Now,
+                None,
+                "11月分の途中経過",
+                T1,
+            )
+            .await
+            .unwrap();
+        assert_eq!(value(&nov, "C", "移送費", "決定金額"), transport.amount);
+        assert!(
+            nov.missing
+                .iter()
+                .any(|m| m.ja.contains("終わっていません")),
+            "a month not over is not final: {:?}",
+            nov.missing
+        );
+
+        // The PDF: a page per table, the figures in it as text.
+        let pdf = app.statistics_pdf(&r).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("report.pdf");
+        std::fs::write(&path, &pdf).unwrap();
+        let text = std::process::Command::new("pdftotext")
+            .args(["-layout", path.to_str().unwrap(), "-"])
+            .output()
+            .expect("pdftotext (poppler-utils) is installed by scripts/ensure-print.sh");
+        let text = String::from_utf8(text.stdout).unwrap();
+        assert_eq!(
+            text.matches('\u{c}').count(),
+            r.tables.len(),
+            "a page per table"
+        );
+        assert!(text.contains("療養の給付等（当月審査分）"));
+        assert!(text.contains(&kokuho_domain::statistics::grouped(value(
+            &r,
+            "D",
+            "調定額 計",
+            "金額"
+        ))));
+    }
+}

@@ -344,6 +344,9 @@ pub struct InsuredCounts {
     pub elderly_30: i64,
     pub elderly_20: i64,
     pub elderly_undecided: i64,
+    /// 75 or over on the day yet recorded as insured: the loss to
+    /// 後期高齢者医療 is not recorded yet (the age job has not run)
+    pub over_75: i64,
 }
 
 pub fn insured_counts(month: YearMonth, f: &MonthFacts) -> InsuredCounts {
@@ -366,8 +369,9 @@ pub fn insured_counts(month: YearMonth, f: &MonthFacts) -> InsuredCounts {
         }
         // 高齢受給者 from the month after attaining 70 (国民健康保険法
         // 第42条第1項第3号); counted by age at the month's end.
-        if crate::eligibility::elderly_recipient_from(p.birth_date).is_some_and(|d| d <= day)
-            && age_on(p.birth_date, day) < 75
+        if age_on(p.birth_date, day) >= 75 {
+            c.over_75 += 1;
+        } else if crate::eligibility::elderly_recipient_from(p.birth_date).is_some_and(|d| d <= day)
         {
             c.elderly += 1;
             match p.copay_percent {
