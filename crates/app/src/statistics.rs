@@ -140,8 +140,9 @@ pub fn purpose(reason: &str) -> Result<Purpose> {
 impl Kokuho {
     /// Refuses a period that is malformed, ahead of `now`, or before any
     /// insured; says which.
-    async fn check_period(&self, p: Period, known_at_us: i64, now: OffsetDateTime) -> Result<()> {
-        let today = crate::local_date(now);
+    async fn check_period(&self, p: Period, known_at_us: i64) -> Result<()> {
+        // "has not begun" at the moment the report reflects
+        let today = crate::local_date(from_us(known_at_us));
         let (first, _) = p
             .span()
             .ok_or_else(|| invalid("period", "the period is out of range", "期間が範囲外です"))?;
@@ -208,12 +209,15 @@ impl Kokuho {
         now: OffsetDateTime,
     ) -> Result<Report> {
         let (known_at_us, basis) = self.resolve_known_at(p, known_at, now).await?;
-        self.check_period(p, known_at_us, now).await?;
+        self.check_period(p, known_at_us).await?;
         let insurer = kokuho_store::insurer::get(&self.db, &self.insurer).await?;
         let mut missing = Vec::new();
+        let frequent = repo::frequent_case_decisions(&self.db, &self.insurer, known_at_us).await?;
         let (tables, trends) = match p {
             Period::Month(m) => {
-                let facts = self.month_facts(m, known_at_us, true, &mut missing).await?;
+                let facts = self
+                    .month_facts(m, known_at_us, true, &frequent, &mut missing)
+                    .await?;
                 let over = stats::insured_counts(m, &facts).over_75;
                 if over > 0 {
                     missing.push(stats::Missing {
@@ -227,7 +231,7 @@ impl Kokuho {
                 }
                 (stats::monthly_tables(m, &facts), Vec::new())
             }
-            Period::FiscalYear(y) => self.year(y, known_at_us, &mut missing).await?,
+            Period::FiscalYear(y) => self.year(y, known_at_us, &frequent, &mut missing).await?,
         };
         // a period not over at the moment reflected is not final either
         if p.span()
@@ -238,7 +242,7 @@ impl Kokuho {
                 ja: format!("{} は基準日時にまだ終わっていません（途中経過）", p.key()),
             });
         }
-        Ok(Report {
+        let mut report = Report {
             kind: p.report().into(),
             title: p.title(),
             insurer_number: self.insurer.as_str().to_string(),
@@ -246,8 +250,9 @@ impl Kokuho {
             period: p.key(),
             known_at: from_us(known_at_us)
                 .to_offset(crate::jst())
-                .replace_nanosecond(0)
-                .map(|t| t.to_string())
+                .format(time::macros::format_description!(
+                    "[year]-[month]-[day] [hour]:[minute]:[second] +09:00"
+                ))
                 .unwrap_or_default(),
             known_at_us,
             basis: basis.into(),
@@ -255,7 +260,20 @@ impl Kokuho {
             missing,
             published: false,
             trends,
-        })
+        };
+        // A closed period's figures are checked against the digest taken at
+        // the closing: what was changed in place since (a birth date
+        // corrected, a payment returned, the levy rules edited) is said.
+        if basis == "closed"
+            && let Some(c) = repo::closing(&self.db, &self.insurer, p.report(), &p.key()).await?
+            && c.figures_sha256 != figures_digest(&report)
+        {
+            report.missing.push(stats::Missing {
+                en: "the figures differ from those closed: data read as it is now (a birth date, a returned payment, the levy rules) changed since the closing".into(),
+                ja: "締めた時点の数値と一致しません（生年月日の訂正、口座振込の組戻し、税率表の修正など、締め後に上書きされたデータがあります）".into(),
+            });
+        }
+        Ok(report)
     }
 
     /// One month's facts. `with_levy` reads the fiscal year's levy too.
@@ -264,6 +282,7 @@ impl Kokuho {
         m: YearMonth,
         known_at_us: i64,
         with_levy: bool,
+        frequent: &HashSet<(String, String, i64)>,
         missing: &mut Vec<stats::Missing>,
     ) -> Result<MonthFacts> {
         let (first, last) = match (m.first_day(), m.last_day()) {
@@ -279,10 +298,7 @@ impl Kokuho {
         (f.acquisitions, f.losses) =
             repo::movements(&self.db, &self.insurer, first, last, known_at_us).await?;
         if !repo::claims_imported(&self.db, &self.insurer, &month, known_at_us).await? {
-            missing.push(stats::Missing {
-                en: format!("no claim file for processing month {month} had been imported"),
-                ja: format!("{month} 審査分のレセプトが取り込まれていません"),
-            });
+            missing.push(claims_missing(std::slice::from_ref(&month)));
         }
         repo::for_each_claim_of_month(&self.db, &self.insurer, &month, known_at_us, |c| {
             let total_cost = c.points.saturating_mul(10);
@@ -290,23 +306,27 @@ impl Kokuho {
                 c.benefit_rate.and_then(|r| u8::try_from(r).ok()),
                 &c.claim_kind,
             );
-            f.claims.add(&ClaimFigures {
-                provider_kind: c.provider_kind,
-                setting: c.setting,
-                days: c.days,
-                total_cost,
-                copay: kokuho_domain::high_cost::copay_of(total_cost, percent),
-            });
+            f.claims.add_alike(
+                &ClaimFigures {
+                    provider_kind: c.provider_kind,
+                    setting: c.setting,
+                    days: c.days,
+                    total_cost,
+                    copay: kokuho_domain::high_cost::copay_of(total_cost, percent),
+                },
+                c.claims,
+                c.days,
+            );
             Ok(())
         })
         .await?;
-        let frequent = repo::frequent_case_decisions(&self.db, &self.insurer).await?;
         let cash = |rows: Vec<repo::CashBenefitRow>| -> Vec<CashBenefit> {
             rows.into_iter()
                 .map(|r| CashBenefit {
                     frequent_case: r.kind == "high_cost_benefit"
-                        && is_frequent(&r.event_key, &frequent),
-                    annual_outpatient: r.event_key.starts_with("annual_outpatient:"),
+                        && is_frequent(&r.event_key, frequent),
+                    annual_outpatient: r.kind == "annual_outpatient"
+                        || r.event_key.starts_with("annual_outpatient:"),
                     kind: r.kind,
                     subtype: r.subtype,
                     amount: r.amount,
@@ -380,13 +400,28 @@ impl Kokuho {
         let rules = crate::levy::rules()?;
         let mut terms: HashMap<String, Option<(Terms<'_>, String)>> = HashMap::new();
         let mut out = Vec::new();
+        let mut unreadable = 0u64;
         let n = repo::for_each_levy(
             &self.db,
             &self.insurer,
             i64::from(fiscal_year),
             known_at_us,
             |r| {
-                let basis: LevyBasis = serde_json::from_str(&r.basis).unwrap_or_default();
+                let Ok(basis) = serde_json::from_str::<LevyBasis>(&r.basis) else {
+                    // counted by its booked amounts; its persons and reduction unknown
+                    unreadable += 1;
+                    out.push(HouseholdLevyFacts {
+                        total: r.total,
+                        medical: r.medical,
+                        elderly_support: r.elderly_support,
+                        care: r.care,
+                        child_support: r.child_support,
+                        reduction: r.reduction.clone(),
+                        reduction_amount: None,
+                        ..HouseholdLevyFacts::default()
+                    });
+                    return Ok(());
+                };
                 let year_start = Date::from_calendar_date(fiscal_year, Month::April, 1).ok();
                 let mut facts = HouseholdLevyFacts {
                     total: r.total,
@@ -445,6 +480,12 @@ impl Kokuho {
             },
         )
         .await?;
+        if unreadable > 0 {
+            missing.push(stats::Missing {
+                en: format!("{unreadable} households' levy basis could not be read: their persons and reductions are not counted"),
+                ja: format!("{unreadable}世帯の賦課の基礎を読めないため、その被保険者数と軽減額を数えていません"),
+            });
+        }
         if n == 0 {
             missing.push(stats::Missing {
                 en: format!("the levy for fiscal year {fiscal_year} had not been assessed"),
@@ -459,6 +500,7 @@ impl Kokuho {
         &self,
         fiscal_year: i32,
         known_at_us: i64,
+        frequent: &HashSet<(String, String, i64)>,
         missing: &mut Vec<stats::Missing>,
     ) -> Result<(Vec<stats::Table>, Vec<MonthTrend>)> {
         let mut y = YearFacts::default();
@@ -478,13 +520,20 @@ impl Kokuho {
             y.month_ends.push((m, Some(stats::insured_counts(m, &f))));
         }
         let mut trends = Vec::new();
+        let mut no_claims = Vec::new();
         for m in fiscal_months(fiscal_year) {
             // months not yet begun at the moment reflected add nothing
             if m.first_day().is_none_or(|d| d > today) {
                 continue;
             }
             let Some(last) = m.last_day() else { continue };
-            let mut f = self.month_facts(m, known_at_us, false, missing).await?;
+            let mut month_missing = Vec::new();
+            let mut f = self
+                .month_facts(m, known_at_us, false, frequent, &mut month_missing)
+                .await?;
+            if !month_missing.is_empty() {
+                no_claims.push(format_month(m));
+            }
             let counts = stats::insured_counts(m, &f);
             trends.push(MonthTrend::of(m, &counts, &f));
             if m.month == Month::March {
@@ -505,6 +554,22 @@ impl Kokuho {
                     y.year_end = Some(last);
                 }
             }
+        }
+        if let Some(end) = y.year_end {
+            let over = y
+                .year_end_insured
+                .iter()
+                .filter(|p| kokuho_domain::eligibility::age_on(p.birth_date, end) >= 75)
+                .count();
+            if over > 0 {
+                missing.push(stats::Missing {
+                    en: format!("{over} persons 75 or over at the year's end are still recorded as insured: run the age job"),
+                    ja: format!("年度末に75歳以上の{over}人が被保険者のままです（年齢到達処理を実行してください）"),
+                });
+            }
+        }
+        if !no_claims.is_empty() {
+            missing.push(claims_missing(&no_claims));
         }
         y.levy = self.levy_facts(fiscal_year, known_at_us, missing).await?;
         let last_month = y.months.last().map(|(m, _)| format_month(*m));
@@ -570,12 +635,21 @@ impl Kokuho {
             closed_by: actor.account.clone(),
             figures_sha256: digest.clone(),
         };
-        in_tx!(self.db, |tx| Ok(repo::insert_closing(
+        match in_tx!(self.db, |tx| Ok(repo::insert_closing(
             &mut tx,
             &self.insurer,
             &row
         )
-        .await?))?;
+        .await?))
+        {
+            Err(AppError::Store(kokuho_store::StoreError::Duplicate { .. })) => {
+                return Err(AppError::Conflict {
+                    message_en: format!("{} was closed already", p.key()),
+                    message_ja: format!("{} は締め済みです", p.key()),
+                });
+            }
+            other => other?,
+        }
         Ok((
             Report {
                 basis: "closed".into(),
@@ -613,6 +687,18 @@ impl Kokuho {
     }
 }
 
+/// The processing months whose claims are not in, said once.
+fn claims_missing(months: &[String]) -> stats::Missing {
+    let list = months.join(", ");
+    stats::Missing {
+        en: format!("no claim file had been imported for processing month(s) {list}"),
+        ja: format!(
+            "{} 審査分のレセプトが取り込まれていません",
+            months.join("・")
+        ),
+    }
+}
+
 /// Whether the high-cost benefit an application's key names came from a
 /// 多数回該当 decision ("high_cost_benefit:{household}:{month}:v{n}").
 fn is_frequent(event_key: &str, frequent: &HashSet<(String, String, i64)>) -> bool {
@@ -635,6 +721,9 @@ pub fn figures_digest(r: &Report) -> String {
 /// Masks small counts for publication.
 pub fn publish(mut r: Report, threshold: i64) -> Report {
     stats::mask_small_counts(&mut r.tables, threshold.max(1));
+    // the month-by-month figures behind the charts are not published raw
+    // (the charts mask their own tables: kokuho_formats::charts)
+    r.trends.clear();
     r.published = true;
     r
 }

@@ -405,6 +405,12 @@ enum StatsAction {
         fiscal_year: String,
         #[arg(long)]
         out: PathBuf,
+        /// Mask small counts (1 to --threshold) in the charts' tables and
+        /// leave them out of the drawings, for publication
+        #[arg(long)]
+        publish: bool,
+        #[arg(long, default_value_t = kokuho_app::statistics::DEFAULT_MASK_THRESHOLD)]
+        threshold: i64,
         #[arg(long, default_value = "国保運営協議会資料の作成")]
         purpose: String,
     },
@@ -3410,6 +3416,8 @@ async fn stats_command(action: StatsAction) -> anyhow::Result<()> {
             db,
             fiscal_year,
             out,
+            publish,
+            threshold,
             purpose,
         } => {
             let p = Period::parse_fiscal_year(&fiscal_year)?;
@@ -3421,7 +3429,7 @@ async fn stats_command(action: StatsAction) -> anyhow::Result<()> {
             let r = session
                 .statistics_report(p, KnownAt::Default, None, &purpose, now)
                 .await?;
-            let charts = kokuho_formats::charts::charts(&r)
+            let charts = kokuho_formats::charts::charts(&r, publish.then_some(threshold))
                 .map_err(|e| anyhow::anyhow!("cannot draw: {e}"))?;
             std::fs::create_dir_all(&out)
                 .with_context(|| format!("cannot create {}", out.display()))?;

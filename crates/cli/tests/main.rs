@@ -49,6 +49,7 @@ fn help_is_english_for_every_subcommand() {
         "payments",
         "documents",
         "specified-disease",
+        "stats",
     ] {
         assert!(text.contains(sub), "{sub} listed");
         let o = run(&[sub, "--help"]);
@@ -659,6 +660,9 @@ fn every_command_with_every_role() {
     std::fs::write(&feed, "event_id,event_type,event_date,notified_on,addressee_id,household_number,relationship,name,name_kana,birth_date,sex,postal_code,address,destination,previous_insurer_number\r\nX-1,name_change,2026-04-01,,0000000001,,,改名　太郎,カイメイ　タロウ,,,,,,\r\n").unwrap();
     let feed = feed.display().to_string();
     let exchange_dir = dir.path().join("exchange").display().to_string();
+    let stats_csv = dir.path().join("m.csv").display().to_string();
+    let stats_xlsx = dir.path().join("y.xlsx").display().to_string();
+    let charts_dir = dir.path().join("charts").display().to_string();
     let transfer_key = dir.path().join("transfer.key").display().to_string();
     assert!(
         run(&["exchange", "init-transfer-key", &transfer_key])
@@ -1035,6 +1039,37 @@ fn every_command_with_every_role() {
             ],
             P::Exchange,
         ),
+        (
+            vec![
+                "stats", "monthly", "--month", "2026-10", "--format", "csv", "--out", &stats_csv,
+            ],
+            P::Statistics,
+        ),
+        (
+            vec![
+                "stats",
+                "yearly",
+                "--fiscal-year",
+                "2026",
+                "--format",
+                "xlsx",
+                "--out",
+                &stats_xlsx,
+            ],
+            P::Statistics,
+        ),
+        (
+            vec![
+                "stats",
+                "charts",
+                "--fiscal-year",
+                "2026",
+                "--out",
+                &charts_dir,
+            ],
+            P::Statistics,
+        ),
+        (vec!["stats", "closings"], P::Statistics),
         (vec!["retention", "run", "--dry-run"], P::Retention),
         (
             vec!["account", "set", "block_untrained_handlers", "false"],
@@ -1605,4 +1640,105 @@ fn the_federation_extract_through_the_binary() {
     // A purpose outside the lawful affairs is refused.
     let o = with(&["exchange", "due", "--affair", "marketing"]);
     assert!(String::from_utf8_lossy(&o.stderr).contains("E-FORBIDDEN"));
+}
+
+#[test]
+fn stats_writes_the_report_in_every_format_and_the_charts() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("t.db").display());
+    let keys = dir.path().join("vault.keys").display().to_string();
+    assert!(
+        run(&[
+            "generate",
+            "--database",
+            &db,
+            "--keyring",
+            &keys,
+            "--residents",
+            "500"
+        ])
+        .status
+        .success()
+    );
+    let base = [
+        "--database",
+        db.as_str(),
+        "--keyring",
+        keys.as_str(),
+        "--operator",
+        "demo-supervisor",
+    ];
+    for (format, magic) in [
+        ("csv", &b"\xe5\xa0\xb1"[..]),
+        ("csv-cp932", &b"\x95\xf1"[..]),
+        ("xlsx", &b"PK"[..]),
+        ("pdf", &b"%PDF"[..]),
+        ("json", &b"{"[..]),
+    ] {
+        let out = dir.path().join(format!("r.{format}"));
+        let mut args = vec!["stats", "monthly", "--month", "2026-10", "--format", format];
+        let out_s = out.display().to_string();
+        args.extend(["--out", out_s.as_str()]);
+        args.extend(base);
+        let o = run(&args);
+        assert!(
+            o.status.success(),
+            "{format}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let text = stdout(&o);
+        assert!(
+            text.contains("事業月報") && text.contains("INCOMPLETE"),
+            "{text}"
+        );
+        let bytes = std::fs::read(&out).unwrap();
+        assert!(bytes.starts_with(magic), "{format}");
+    }
+    let csv = std::fs::read_to_string(dir.path().join("r.csv")).unwrap();
+    assert!(csv.starts_with("報告,期間,基準日時,表,表題,項目,欄,単位,値\r\n"));
+    assert!(csv.contains(",A1,被保険者数等（月末現在）,被保険者数,月末現在,件・人・世帯,"));
+    // a bad format and a bad month are refused, nothing written
+    let bad = dir.path().join("bad.txt").display().to_string();
+    let mut args = vec![
+        "stats", "monthly", "--month", "2026-10", "--format", "doc", "--out", &bad,
+    ];
+    args.extend(base);
+    let o = run(&args);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("format"));
+    let mut args = vec!["stats", "monthly", "--month", "2026-13", "--out", &bad];
+    args.extend(base);
+    assert_eq!(run(&args).status.code(), Some(1));
+    assert!(!std::path::Path::new(&bad).exists());
+    // the charts: an SVG and its table for each
+    let charts = dir.path().join("charts").display().to_string();
+    let mut args = vec!["stats", "charts", "--fiscal-year", "2026", "--out", &charts];
+    args.extend(base);
+    assert!(run(&args).status.success());
+    for key in [
+        "insured",
+        "cost_per_insured",
+        "high_cost",
+        "levy",
+        "age_pyramid",
+    ] {
+        let svg =
+            std::fs::read_to_string(dir.path().join("charts").join(format!("{key}.svg"))).unwrap();
+        assert!(svg.starts_with("<svg"), "{key}");
+        assert!(
+            dir.path()
+                .join("charts")
+                .join(format!("{key}.csv"))
+                .exists()
+        );
+    }
+    // closing, then the changes since (none)
+    let mut args = vec!["stats", "close", "--month", "2026-10", "--allow-incomplete"];
+    args.extend(base);
+    let o = run(&args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(stdout(&o).contains("closed; figures sha256"));
+    let mut args = vec!["stats", "changes", "--month", "2026-10"];
+    args.extend(base);
+    assert!(stdout(&run(&args)).contains("no figure changed since the closing"));
 }

@@ -207,7 +207,7 @@ pub struct MonthTrend {
 
 impl MonthTrend {
     pub fn of(month: YearMonth, counts: &InsuredCounts, f: &MonthFacts) -> MonthTrend {
-        let (n, a) = sum_of(&f.decided, |b| b.kind == "high_cost_benefit");
+        let (n, a) = sum_of(&f.decided, is_high_cost);
         MonthTrend {
             month: month.to_string(),
             households: counts.households,
@@ -263,8 +263,8 @@ pub struct ClaimFigures {
 /// A cash benefit decided (支給決定) or paid in the month.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CashBenefit {
-    /// high_cost_benefit, reimbursement, childbirth_grant, funeral_grant,
-    /// transport_benefit, meal_difference
+    /// high_cost_benefit, annual_outpatient, reimbursement,
+    /// childbirth_grant, funeral_grant, transport_benefit, meal_difference
     pub kind: String,
     /// 療養費's type
     pub subtype: Option<String>,
@@ -460,18 +460,25 @@ pub struct ClaimTotals(pub [[i64; 5]; 4]);
 
 impl ClaimTotals {
     pub fn add(&mut self, c: &ClaimFigures) {
+        self.add_alike(c, 1, c.days);
+    }
+
+    /// `count` claims alike in everything the report reads but their days
+    /// (`c` is one of them; `days` their sum): the copay is rounded claim
+    /// by claim, and alike claims round alike.
+    pub fn add_alike(&mut self, c: &ClaimFigures, count: i64, days: i64) {
         let i = CLAIM_LINES
             .iter()
             .position(|l| *l == claim_line(c))
             .unwrap_or(1);
         let e = &mut self.0[i];
-        e[0] += 1;
-        e[1] += c.days;
-        e[2] += c.total_cost;
+        e[0] += count;
+        e[1] += days;
+        e[2] += c.total_cost * count;
         // 保険者負担額: the cost less the copay (公費 shares of the copay
         // do not change the insurer's part)
-        e[3] += c.total_cost - c.copay;
-        e[4] += c.copay;
+        e[3] += (c.total_cost - c.copay) * count;
+        e[4] += c.copay * count;
     }
 
     pub fn merge(&mut self, o: &ClaimTotals) {
@@ -539,6 +546,12 @@ pub const REIMBURSEMENT_SUBTYPES: [(&str, &str); 5] = [
     ("other", "その他"),
 ];
 
+/// 高額療養費: the monthly benefit and the yearly outpatient one (外来年間合算,
+/// its own kind since it is applied for by person and year).
+pub fn is_high_cost(b: &CashBenefit) -> bool {
+    b.kind == "high_cost_benefit" || b.kind == "annual_outpatient"
+}
+
 /// Count and amount of the benefits a filter keeps.
 fn sum_of(list: &[CashBenefit], keep: impl Fn(&CashBenefit) -> bool) -> (i64, i64) {
     list.iter()
@@ -565,18 +578,18 @@ fn cash_lines() -> Vec<(String, Option<Keep>)> {
     }
     lines.push((
         "高額療養費".into(),
-        Some(Box::new(|b: &CashBenefit| b.kind == "high_cost_benefit")),
+        Some(Box::new(|b: &CashBenefit| is_high_cost(b))),
     ));
     lines.push((
         "　うち多数該当".into(),
         Some(Box::new(|b: &CashBenefit| {
-            b.kind == "high_cost_benefit" && b.frequent_case
+            is_high_cost(b) && b.frequent_case
         })),
     ));
     lines.push((
         "　うち外来年間合算".into(),
         Some(Box::new(|b: &CashBenefit| {
-            b.kind == "high_cost_benefit" && b.annual_outpatient
+            is_high_cost(b) && b.annual_outpatient
         })),
     ));
     lines.push(("高額介護合算療養費".into(), None));
@@ -783,9 +796,16 @@ pub fn yearly_tables(y: &YearFacts) -> Vec<Table> {
             .map(|(_, c)| c.as_ref().map_or(NA, |c| v(f(c))))
             .collect();
         // the average of the month-ends reached (all twelve once the year is over)
-        cells.push(v(yearly_average(
-            y.month_ends.iter().filter_map(|(_, c)| c.as_ref().map(f)),
-        )));
+        let reached: Vec<i64> = y
+            .month_ends
+            .iter()
+            .filter_map(|(_, c)| c.as_ref().map(f))
+            .collect();
+        cells.push(if reached.is_empty() {
+            NA
+        } else {
+            v(yearly_average(reached.into_iter()))
+        });
         a.push(label, cells);
     }
     out.push(a);
@@ -824,11 +844,17 @@ pub fn yearly_average(it: impl Iterator<Item = i64>) -> i64 {
     if n == 0 { 0 } else { (2 * sum + n) / (2 * n) }
 }
 
-/// The age bands of the distribution: 0–4, 5–9, …, 70–74.
-pub const AGE_BANDS: usize = 15;
+/// The age bands of the distribution: 0–4, 5–9, …, 70–74, and a last
+/// band for those 75 or over still recorded as insured (their loss to
+/// 後期高齢者医療 is not recorded yet; normally empty).
+pub const AGE_BANDS: usize = 16;
 
 pub fn age_band_label(i: usize) -> String {
-    format!("{}～{}歳", i * 5, i * 5 + 4)
+    if i + 1 >= AGE_BANDS {
+        "75歳以上（要年齢到達処理）".into()
+    } else {
+        format!("{}～{}歳", i * 5, i * 5 + 4)
+    }
 }
 
 /// Insured by five-year band and sex on `on`: [男, 女, 計] per band.
@@ -933,9 +959,19 @@ pub struct Difference {
     pub now: Cell,
 }
 
-/// The cells where `now` differs from `closed` (same shape expected; a row
-/// present in only one is compared against not available).
+/// The cells where `now` differs from `closed`; a row or table present in
+/// only one of them is listed against not available.
 pub fn differences(closed: &[Table], now: &[Table]) -> Vec<Difference> {
+    let mut out = one_way(closed, now, false);
+    // what the closed report had and the report now lacks
+    out.extend(one_way(now, closed, true));
+    out
+}
+
+/// The cells of `b` that `a` gives otherwise or lacks; `swapped` when `b`
+/// is the closed report (then only what `a` lacks, the rest was listed).
+fn one_way(a: &[Table], b: &[Table], swapped: bool) -> Vec<Difference> {
+    let (closed, now) = (a, b);
     let mut out = Vec::new();
     for t in now {
         let old = closed.iter().find(|o| o.code == t.code);
@@ -944,16 +980,30 @@ pub fn differences(closed: &[Table], now: &[Table]) -> Vec<Difference> {
                 let column = t.columns.get(i).map(|c| c.name.clone()).unwrap_or_default();
                 let before = old
                     .and_then(|o| o.rows.iter().find(|x| x.label == r.label))
-                    .and_then(|x| x.cells.get(i).copied())
-                    .unwrap_or(NA);
-                if before != *c {
-                    out.push(Difference {
+                    .and_then(|x| x.cells.get(i).copied());
+                match (before, swapped) {
+                    (Some(b), false) if b != *c => out.push(Difference {
                         table: t.code.clone(),
                         row: r.label.clone(),
                         column,
-                        closed: before,
+                        closed: b,
                         now: *c,
-                    });
+                    }),
+                    (None, false) => out.push(Difference {
+                        table: t.code.clone(),
+                        row: r.label.clone(),
+                        column,
+                        closed: NA,
+                        now: *c,
+                    }),
+                    (None, true) => out.push(Difference {
+                        table: t.code.clone(),
+                        row: r.label.clone(),
+                        column,
+                        closed: *c,
+                        now: NA,
+                    }),
+                    _ => {}
                 }
             }
         }
@@ -1150,6 +1200,15 @@ mod tests {
             ("入院外", "件数")
         );
         assert_eq!((d[0].closed, d[0].now), (v(0), v(3)));
+        // a row only the closed report had is listed too
+        let mut c = a.clone();
+        c[0].push("消えた行", vec![v(1); 5]);
+        let d = differences(&c, &a);
+        assert_eq!(d.len(), 5);
+        assert!(
+            d.iter()
+                .all(|x| x.row == "消えた行" && x.now == NA && x.closed == v(1))
+        );
     }
 
     #[test]

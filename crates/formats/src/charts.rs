@@ -45,7 +45,7 @@ fn table(
     code: &str,
     title: &str,
     columns: &[(&str, Unit)],
-    rows: Vec<(String, Vec<i64>)>,
+    rows: Vec<(String, Vec<Cell>)>,
 ) -> Table {
     Table {
         code: code.into(),
@@ -59,10 +59,7 @@ fn table(
             .collect(),
         rows: rows
             .into_iter()
-            .map(|(label, cells)| Row {
-                label,
-                cells: cells.into_iter().map(Cell::Value).collect(),
-            })
+            .map(|(label, cells)| Row { label, cells })
             .collect(),
     }
 }
@@ -72,7 +69,7 @@ fn lines(
     key: &'static str,
     title: &str,
     months: &[String],
-    series: &[(&str, Vec<i64>)],
+    series: &[(&str, Vec<Option<i64>>)],
     y_label: &str,
 ) -> Result<String, ChartError> {
     let e = err(key);
@@ -82,7 +79,7 @@ fn lines(
         root.fill(&WHITE).map_err(&e)?;
         let max = series
             .iter()
-            .flat_map(|(_, v)| v.iter().copied())
+            .flat_map(|(_, v)| v.iter().flatten().copied())
             .max()
             .unwrap_or(0)
             .max(1);
@@ -105,11 +102,25 @@ fn lines(
             .map_err(&e)?;
         for (i, (name, values)) in series.iter().enumerate() {
             let color = COLORS[i % COLORS.len()];
+            // a figure not there ("－", "＊") breaks the line
+            let mut runs: Vec<Vec<(usize, i64)>> = vec![Vec::new()];
+            for (x, y) in values.iter().enumerate() {
+                match y {
+                    Some(y) => runs.last_mut().map(|r| r.push((x, *y))).unwrap_or(()),
+                    None => runs.push(Vec::new()),
+                }
+            }
+            for run in runs.iter().filter(|r| r.len() > 1) {
+                chart
+                    .draw_series(LineSeries::new(run.iter().copied(), color.stroke_width(2)))
+                    .map_err(&e)?;
+            }
             chart
-                .draw_series(LineSeries::new(
-                    values.iter().enumerate().map(|(x, y)| (x, *y)),
-                    color.stroke_width(2),
-                ))
+                .draw_series(
+                    runs.iter()
+                        .flatten()
+                        .map(|(x, y)| Circle::new((*x, *y), 3, color.filled())),
+                )
                 .map_err(&e)?
                 .label(*name)
                 .legend(move |(x, y)| {
@@ -134,7 +145,7 @@ fn bars(
     key: &'static str,
     title: &str,
     labels: &[String],
-    values: &[i64],
+    values: &[Option<i64>],
     y_label: &str,
 ) -> Result<String, ChartError> {
     let e = err(key);
@@ -142,7 +153,7 @@ fn bars(
     {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
         root.fill(&WHITE).map_err(&e)?;
-        let max = values.iter().copied().max().unwrap_or(0).max(1);
+        let max = values.iter().flatten().copied().max().unwrap_or(0).max(1);
         let n = labels.len().max(1);
         let mut chart = ChartBuilder::on(&root)
             .caption(title, (FONT, 18))
@@ -169,7 +180,12 @@ fn bars(
                 Histogram::vertical(&chart)
                     .style(COLORS[0].filled())
                     .margin(8)
-                    .data(values.iter().enumerate().map(|(i, v)| (i, *v))),
+                    .data(
+                        values
+                            .iter()
+                            .enumerate()
+                            .filter_map(|(i, v)| v.map(|v| (i, v))),
+                    ),
             )
             .map_err(&e)?;
         root.present().map_err(&e)?;
@@ -181,7 +197,7 @@ fn bars(
 fn pyramid(
     key: &'static str,
     title: &str,
-    bands: &[(String, i64, i64)],
+    bands: &[(String, Option<i64>, Option<i64>)],
 ) -> Result<String, ChartError> {
     let e = err(key);
     let mut svg = String::new();
@@ -191,6 +207,7 @@ fn pyramid(
         let max = bands
             .iter()
             .flat_map(|(_, m, w)| [*m, *w])
+            .flatten()
             .max()
             .unwrap_or(0)
             .max(1);
@@ -222,9 +239,11 @@ fn pyramid(
             .draw_series(bands.iter().enumerate().flat_map(|(i, (_, m, w))| {
                 let y = i as i64;
                 [
-                    Rectangle::new([(-*m, y), (0, y + 1)], COLORS[0].filled()),
-                    Rectangle::new([(0, y), (*w, y + 1)], COLORS[3].filled()),
+                    m.map(|m| Rectangle::new([(-m, y), (0, y + 1)], COLORS[0].filled())),
+                    w.map(|w| Rectangle::new([(0, y), (w, y + 1)], COLORS[3].filled())),
                 ]
+                .into_iter()
+                .flatten()
             }))
             .map_err(&e)?;
         root.present().map_err(&e)?;
@@ -238,49 +257,45 @@ fn month_label(m: &str) -> String {
         .unwrap_or_else(|| m.to_string())
 }
 
-/// Every chart of a yearly report.
-pub fn charts(r: &Report) -> Result<Vec<Chart>, ChartError> {
+/// The values of a table's column, row by row (`None` for "－" or "＊":
+/// not drawn).
+fn column(t: &Table, j: usize) -> Vec<Option<i64>> {
+    t.rows
+        .iter()
+        .map(|r| r.cells.get(j).and_then(|c| c.value()))
+        .collect()
+}
+
+fn cells(values: Vec<i64>) -> Vec<Cell> {
+    values.into_iter().map(Cell::Value).collect()
+}
+
+/// Every chart of a yearly report. With `publish`, the charts' tables are
+/// masked as the report's are (counts from 1 to the threshold, and the
+/// amounts beside them) and a masked figure is not drawn.
+pub fn charts(r: &Report, publish: Option<i64>) -> Result<Vec<Chart>, ChartError> {
     let t: &[MonthTrend] = &r.trends;
     let months: Vec<String> = t.iter().map(|m| month_label(&m.month)).collect();
-    let mut out = Vec::new();
+    let mut specs: Vec<(&'static str, String, Table)> = Vec::new();
 
     let title = "被保険者数・世帯数の推移（各月末）";
-    let insured: Vec<i64> = t.iter().map(|m| m.insured).collect();
-    let households: Vec<i64> = t.iter().map(|m| m.households).collect();
-    out.push(Chart {
-        key: "insured",
-        title: title.into(),
-        svg: lines(
-            "insured",
-            title,
-            &months,
-            &[
-                ("被保険者数", insured.clone()),
-                ("世帯数", households.clone()),
-            ],
-            "人・世帯",
-        )?,
-        table: table(
+    specs.push((
+        "insured",
+        title.into(),
+        table(
             "insured",
             title,
             &[("被保険者数", Unit::Count), ("世帯数", Unit::Count)],
             t.iter()
-                .map(|m| (m.month.clone(), vec![m.insured, m.households]))
+                .map(|m| (m.month.clone(), cells(vec![m.insured, m.households])))
                 .collect(),
         ),
-    });
-
+    ));
     let title = "被保険者1人当たり費用額（審査月別・入院／入院外／歯科／調剤）";
-    let per: Vec<(&str, Vec<i64>)> = CLAIM_LINES
-        .iter()
-        .enumerate()
-        .map(|(i, l)| (*l, t.iter().map(|m| m.cost_per_insured(i)).collect()))
-        .collect();
-    out.push(Chart {
-        key: "cost_per_insured",
-        title: title.into(),
-        svg: lines("cost_per_insured", title, &months, &per, "円")?,
-        table: table(
+    specs.push((
+        "cost_per_insured",
+        title.into(),
+        table(
             "cost_per_insured",
             title,
             &[
@@ -293,99 +308,127 @@ pub fn charts(r: &Report) -> Result<Vec<Chart>, ChartError> {
                 .map(|m| {
                     (
                         m.month.clone(),
-                        (0..4).map(|i| m.cost_per_insured(i)).collect(),
+                        cells(
+                            (0..CLAIM_LINES.len())
+                                .map(|i| m.cost_per_insured(i))
+                                .collect(),
+                        ),
                     )
                 })
                 .collect(),
         ),
-    });
-
+    ));
     let title = "高額療養費の支給決定（月別）";
-    out.push(Chart {
-        key: "high_cost",
-        title: title.into(),
-        svg: bars(
-            "high_cost",
-            title,
-            &months,
-            &t.iter().map(|m| m.high_cost_amount).collect::<Vec<_>>(),
-            "円",
-        )?,
-        table: table(
+    specs.push((
+        "high_cost",
+        title.into(),
+        table(
             "high_cost",
             title,
             &[("件数", Unit::Count), ("金額", Unit::Yen)],
             t.iter()
-                .map(|m| (m.month.clone(), vec![m.high_cost_count, m.high_cost_amount]))
+                .map(|m| {
+                    (
+                        m.month.clone(),
+                        cells(vec![m.high_cost_count, m.high_cost_amount]),
+                    )
+                })
                 .collect(),
         ),
-    });
-
+    ));
     let title = "保険税の調定額と軽減額（年度分）";
     let d = r.table("D");
-    let get = |row: &str| d.and_then(|d| d.value(row, "金額")).unwrap_or(0);
-    let levy_rows = [
-        ("医療給付費分", get("　医療給付費分")),
-        ("後期高齢者支援金等分", get("　後期高齢者支援金等分")),
-        ("介護納付金分", get("　介護納付金分")),
-        (
-            "子ども・子育て支援納付金分",
-            get("　子ども・子育て支援納付金分"),
-        ),
-        ("軽減額 計", get("軽減額 計（均等割・平等割）")),
-    ];
-    out.push(Chart {
-        key: "levy",
-        title: title.into(),
-        svg: bars(
-            "levy",
-            title,
-            &levy_rows
-                .iter()
-                .map(|(l, _)| l.to_string())
-                .collect::<Vec<_>>(),
-            &levy_rows.iter().map(|(_, v)| *v).collect::<Vec<_>>(),
-            "円",
-        )?,
-        table: table(
+    let get = |row: &str| {
+        d.and_then(|d| d.cell(row, "金額"))
+            .unwrap_or(Cell::NotAvailable)
+    };
+    specs.push((
+        "levy",
+        title.into(),
+        table(
             "levy",
             title,
             &[("金額", Unit::Yen)],
-            levy_rows
-                .iter()
-                .map(|(l, v)| (l.to_string(), vec![*v]))
-                .collect(),
+            [
+                ("医療給付費分", "　医療給付費分"),
+                ("後期高齢者支援金等分", "　後期高齢者支援金等分"),
+                ("介護納付金分", "　介護納付金分"),
+                ("子ども・子育て支援納付金分", "　子ども・子育て支援納付金分"),
+                ("軽減額 計", "軽減額 計（均等割・平等割）"),
+            ]
+            .iter()
+            .map(|(label, row)| (label.to_string(), vec![get(row)]))
+            .collect(),
         ),
-    });
-
+    ));
     if let Some(e) = r.table("E") {
         let title = e
             .title
             .replace("年齢階層別被保険者数", "被保険者の年齢構成");
-        let bands: Vec<(String, i64, i64)> = e
+        let rows = e
             .rows
             .iter()
             .map(|row| {
                 (
                     row.label.clone(),
-                    row.cells.first().and_then(|c| c.value()).unwrap_or(0),
-                    row.cells.get(1).and_then(|c| c.value()).unwrap_or(0),
+                    row.cells.iter().take(2).copied().collect(),
                 )
             })
             .collect();
-        out.push(Chart {
-            key: "age_pyramid",
-            title: title.clone(),
-            svg: pyramid("age_pyramid", &title, &bands)?,
-            table: table(
+        specs.push((
+            "age_pyramid",
+            title.clone(),
+            table(
                 "age_pyramid",
                 &title,
                 &[("男", Unit::Count), ("女", Unit::Count)],
-                bands
-                    .iter()
-                    .map(|(l, m, w)| (l.clone(), vec![*m, *w]))
-                    .collect(),
+                rows,
             ),
+        ));
+    }
+    if let Some(threshold) = publish {
+        let mut tables: Vec<Table> = specs.iter().map(|(_, _, t)| t.clone()).collect();
+        kokuho_domain::statistics::mask_small_counts(&mut tables, threshold.max(1));
+        for (spec, masked) in specs.iter_mut().zip(tables) {
+            spec.2 = masked;
+        }
+    }
+
+    let mut out = Vec::with_capacity(specs.len());
+    for (key, title, tb) in specs {
+        let labels: Vec<String> = tb.rows.iter().map(|r| r.label.clone()).collect();
+        let svg = match key {
+            "insured" => lines(
+                key,
+                &title,
+                &months,
+                &[("被保険者数", column(&tb, 0)), ("世帯数", column(&tb, 1))],
+                "人・世帯",
+            )?,
+            "cost_per_insured" => {
+                let series: Vec<(&str, Vec<Option<i64>>)> = CLAIM_LINES
+                    .iter()
+                    .enumerate()
+                    .map(|(i, l)| (*l, column(&tb, i)))
+                    .collect();
+                lines(key, &title, &months, &series, "円")?
+            }
+            "high_cost" => bars(key, &title, &months, &column(&tb, 1), "円")?,
+            "levy" => bars(key, &title, &labels, &column(&tb, 0), "円")?,
+            _ => {
+                let bands: Vec<(String, Option<i64>, Option<i64>)> = labels
+                    .iter()
+                    .zip(column(&tb, 0).into_iter().zip(column(&tb, 1)))
+                    .map(|(l, (m, w))| (l.clone(), m, w))
+                    .collect();
+                pyramid(key, &title, &bands)?
+            }
+        };
+        out.push(Chart {
+            key,
+            title,
+            svg,
+            table: tb,
         });
     }
     Ok(out)
@@ -427,12 +470,12 @@ mod tests {
             missing: vec![],
             published: false,
             trends: vec![
-                trend("2026-04", 1000, 300_000),
+                trend("2026-04", 1000, 150_000),
                 trend("2026-05", 990, 0),
                 trend("2026-06", 1010, 1_250_000),
             ],
         };
-        let cs = charts(&r).unwrap();
+        let cs = charts(&r, None).unwrap();
         let keys: Vec<&str> = cs.iter().map(|c| c.key).collect();
         assert_eq!(keys, ["insured", "cost_per_insured", "high_cost", "levy"]);
         for c in &cs {
@@ -443,5 +486,16 @@ mod tests {
         assert_eq!(per.value("2026-04", "入院外"), Some(5000));
         assert_eq!(cs[2].table.value("2026-06", "件数"), Some(25));
         assert!(cs[0].svg.contains("被保険者数") && cs[0].svg.contains("6月"));
+        // the levy's figures are not in the report: not drawn as zero
+        assert_eq!(
+            cs[3].table.cell("医療給付費分", "金額"),
+            Some(Cell::NotAvailable)
+        );
+        // published: the months of one to four high-cost benefits are masked
+        let p = charts(&r, Some(4)).unwrap();
+        assert_eq!(p[2].table.cell("2026-04", "件数"), Some(Cell::Masked));
+        assert_eq!(p[2].table.cell("2026-04", "金額"), Some(Cell::Masked));
+        assert_eq!(p[2].table.value("2026-06", "件数"), Some(25));
+        assert_eq!(p[2].table.value("2026-05", "件数"), Some(0));
     }
 }

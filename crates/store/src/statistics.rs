@@ -36,7 +36,7 @@ pub async fn for_each_insured_on(
          WHERE e.insurer_number = $1 AND e.voided = $4 AND e.recorded_us <= $3 \
            AND (e.superseded_us IS NULL OR e.superseded_us > $3) \
            AND e.acquired_on <= $2 AND (e.lost_on IS NULL OR e.lost_on > $2) \
-         ORDER BY e.addressee_id";
+         ORDER BY e.addressee_id, m.valid_from DESC, m.recorded_us DESC, m.household_number";
     with_db!(db, |p| {
         let mut rows = sqlx::query_as::<_, InsuredOnRow>(sql)
             .bind(insurer.as_str().to_string())
@@ -46,7 +46,8 @@ pub async fn for_each_insured_on(
             .fetch(p);
         let mut last: Option<String> = None;
         while let Some(r) = rows.try_next().await? {
-            // two memberships on one day would be a data error; count once
+            // two memberships on one day would be a data error; count once,
+            // in the latest (the order makes it the same on every run)
             if last.as_deref() == Some(r.addressee_id.as_str()) {
                 continue;
             }
@@ -58,8 +59,9 @@ pub async fn for_each_insured_on(
 }
 
 /// The householder of every household on `day` as known at `known_at_us`:
-/// the latest entry of the history in force, the household's own record
-/// where it has no history.
+/// the latest entry of the history in force; the household's own record
+/// only where the history holds nothing for it at all (a household whose
+/// history starts after `day` has no householder then).
 pub async fn householders_on(
     db: &Db,
     insurer: &InsurerNumber,
@@ -75,21 +77,34 @@ pub async fn householders_on(
         .await?
     });
     let mut out: std::collections::BTreeMap<String, String> = rows.into_iter().collect();
-    let history: Vec<(String, String)> = with_db!(db, |p| {
+    let history: Vec<(String, String, Date)> = with_db!(db, |p| {
         sqlx::query_as(
-            "SELECT household_number, householder_addressee_id FROM householder_history \
-             WHERE insurer_number = $1 AND valid_from <= $2 AND recorded_us <= $3 \
+            "SELECT household_number, householder_addressee_id, valid_from FROM householder_history \
+             WHERE insurer_number = $1 AND recorded_us <= $2 \
              ORDER BY household_number, valid_from, recorded_us",
         )
         .bind(insurer.as_str().to_string())
-        .bind(day)
         .bind(known_at_us)
         .fetch_all(p)
         .await?
     });
-    // ordered: the last entry of each household is the one in force
-    for (h, a) in history {
-        out.insert(h, a);
+    // ordered: the last entry in force on the day is the householder
+    let mut in_force: std::collections::BTreeMap<String, String> =
+        std::collections::BTreeMap::new();
+    for (h, a, from) in history {
+        if from <= day {
+            in_force.insert(h, a);
+        } else {
+            in_force.entry(h.clone()).or_default();
+            out.remove(&h);
+        }
+    }
+    for (h, a) in in_force {
+        if a.is_empty() {
+            out.remove(&h);
+        } else {
+            out.insert(h, a);
+        }
     }
     Ok(out)
 }
@@ -156,19 +171,23 @@ pub async fn movements(
     Ok((acquired, lost))
 }
 
-/// One claim's figures as stored.
+/// Claims alike in everything the report reads (kind, setting, the
+/// claim kind and benefit rate that give the copay percent, the points):
+/// how many, and their days.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct ClaimFigureRow {
     pub provider_kind: String,
     pub setting: String,
     pub claim_kind: String,
     pub benefit_rate: Option<i64>,
-    pub days: i64,
     pub points: i64,
+    pub claims: i64,
+    pub days: i64,
 }
 
 /// The claims of a processing month (請求年月) from the files imported by
-/// `known_at_us`, streamed. Returns how many.
+/// `known_at_us`, grouped where alike (the database counts; the copay is
+/// still the domain's, per claim), streamed. Returns how many groups.
 pub async fn for_each_claim_of_month(
     db: &Db,
     insurer: &InsurerNumber,
@@ -176,9 +195,11 @@ pub async fn for_each_claim_of_month(
     known_at_us: i64,
     mut each: impl FnMut(ClaimFigureRow) -> Result<()>,
 ) -> Result<u64> {
-    let sql = "SELECT c.provider_kind, c.setting, c.claim_kind, c.benefit_rate, c.days, c.points FROM claim c \
+    let sql = "SELECT c.provider_kind, c.setting, c.claim_kind, c.benefit_rate, c.points, \
+         CAST(COUNT(*) AS BIGINT) AS claims, CAST(SUM(c.days) AS BIGINT) AS days FROM claim c \
          JOIN import_file f ON f.insurer_number = c.insurer_number AND f.kind = 'claims' AND f.digest = c.file_digest \
-         WHERE c.insurer_number = $1 AND c.billing_month = $2 AND f.imported_us <= $3";
+         WHERE c.insurer_number = $1 AND c.billing_month = $2 AND f.imported_us <= $3 \
+         GROUP BY c.provider_kind, c.setting, c.claim_kind, c.benefit_rate, c.points";
     let mut n = 0;
     with_db!(db, |p| {
         let mut rows = sqlx::query_as::<_, ClaimFigureRow>(sql)
@@ -227,7 +248,7 @@ pub struct CashBenefitRow {
 }
 
 /// Benefits decided to pay (支給決定) on a day in [`from`, `to`], as known
-/// at `known_at_us`.
+/// at `known_at_us`: a decision revoked after that moment still counts.
 pub async fn decided_between(
     db: &Db,
     insurer: &InsurerNumber,
@@ -238,8 +259,8 @@ pub async fn decided_between(
     Ok(with_db!(db, |p| {
         sqlx::query_as(
             "SELECT kind, subtype, event_key, amount FROM benefit_application \
-             WHERE insurer_number = $1 AND decision = 'pay' AND decided_on >= $2 AND decided_on <= $3 \
-             AND decided_us <= $4",
+             WHERE insurer_number = $1 AND decided_on >= $2 AND decided_on <= $3 AND decided_us <= $4 \
+             AND (decision = 'pay' OR (decision = 'revoked' AND revoked_us > $4))",
         )
         .bind(insurer.as_str().to_string())
         .bind(from)
@@ -251,7 +272,9 @@ pub async fn decided_between(
 }
 
 /// Payments made (the bank confirmed them paid) by runs paying on a day in
-/// [`from`, `to`], as known at `known_at_us`.
+/// [`from`, `to`], as known at `known_at_us`. A payment returned by the
+/// bank after that moment no longer counts: the time it was confirmed paid
+/// is overwritten by the return's (docs/statistics.md).
 pub async fn paid_between(
     db: &Db,
     insurer: &InsurerNumber,
@@ -281,14 +304,16 @@ pub async fn paid_between(
 pub async fn frequent_case_decisions(
     db: &Db,
     insurer: &InsurerNumber,
+    known_at_us: i64,
 ) -> Result<std::collections::HashSet<(String, String, i64)>> {
     let rows: Vec<(String, String, i64)> = with_db!(db, |p| {
         sqlx::query_as(
             "SELECT household_number, service_month, version_no FROM high_cost_decision \
-             WHERE insurer_number = $1 AND frequent_case = $2",
+             WHERE insurer_number = $1 AND frequent_case = $2 AND recorded_us <= $3",
         )
         .bind(insurer.as_str().to_string())
         .bind(true)
+        .bind(known_at_us)
         .fetch_all(p)
         .await?
     });
@@ -347,12 +372,13 @@ pub async fn first_acquisition(
     Ok(with_db!(db, |p| {
         // the column itself, not MIN(): SQLite types a bare column only
         sqlx::query_scalar(
-            "SELECT acquired_on FROM eligibility_version WHERE insurer_number = $1 \
+            "SELECT acquired_on FROM eligibility_version WHERE insurer_number = $1 AND voided = $3 \
              AND recorded_us <= $2 AND (superseded_us IS NULL OR superseded_us > $2) \
              ORDER BY acquired_on LIMIT 1",
         )
         .bind(insurer.as_str().to_string())
         .bind(known_at_us)
+        .bind(false)
         .fetch_optional(p)
         .await?
     }))
@@ -399,10 +425,10 @@ pub async fn closings(db: &Db, insurer: &InsurerNumber) -> Result<Vec<ClosingRow
     }))
 }
 
-/// Records a period closed; a period is closed once (a second closing is
-/// refused by the key and reported as a conflict by the caller).
+/// Records a period closed; a period is closed once (a second closing, even
+/// at the same moment, is refused by the key: [`StoreError::Duplicate`]).
 pub async fn insert_closing(tx: &mut Tx, insurer: &InsurerNumber, row: &ClosingRow) -> Result<()> {
-    with_tx!(tx, |c| {
+    let done: std::result::Result<(), sqlx::Error> = with_tx!(tx, |c| {
         sqlx::query(
             "INSERT INTO statistics_closing (insurer_number, report, period, closed_us, closed_by, figures_sha256) \
              VALUES ($1, $2, $3, $4, $5, $6)",
@@ -415,7 +441,12 @@ pub async fn insert_closing(tx: &mut Tx, insurer: &InsurerNumber, row: &ClosingR
         .bind(row.figures_sha256.clone())
         .execute(c)
         .await
-        .map_err(StoreError::from)?;
+        .map(|_| ())
     });
-    Ok(())
+    match done {
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(StoreError::Duplicate {
+            what: "closing of the period",
+        }),
+        other => Ok(other?),
+    }
 }

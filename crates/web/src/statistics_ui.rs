@@ -125,7 +125,7 @@ async fn page(State(app): State<Kokuho>, user: UiUser, Query(q): Query<YearQuery
         }
         Err(e) => return refusal_page(StatusCode::BAD_REQUEST, "統計", &e),
     };
-    let charts = match kokuho_formats::charts::charts(&r) {
+    let charts = match kokuho_formats::charts::charts(&r, None) {
         Ok(c) => c,
         Err(e) => {
             tracing::error!(error = %e, "chart failed");
@@ -215,7 +215,7 @@ async fn chart_csv(
                 now,
             )
             .await?;
-        let charts = kokuho_formats::charts::charts(&r).map_err(|e| {
+        let charts = kokuho_formats::charts::charts(&r, None).map_err(|e| {
             kokuho_app::AppError::invalid("key", e.to_string(), "グラフを作成できません")
         })?;
         let c = charts.into_iter().find(|c| c.key == q.key).ok_or_else(|| {
