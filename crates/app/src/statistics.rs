@@ -401,6 +401,7 @@ impl Kokuho {
         let mut terms: HashMap<String, Option<(Terms<'_>, String)>> = HashMap::new();
         let mut out = Vec::new();
         let mut unreadable = 0u64;
+        let mut not_recomputed = 0u64;
         let n = repo::for_each_levy(
             &self.db,
             &self.insurer,
@@ -466,20 +467,30 @@ impl Kokuho {
                     .entry(r.profile.clone())
                     .or_insert_with(|| crate::levy::terms_of(&rules, &r.profile, fiscal_year).ok());
                 facts.reduction_amount = match (t, basis.household(fiscal_year)) {
-                    (Some((terms, _)), Ok(h)) if !basis.members.is_empty() => {
-                        levy::compute(terms, &h)
-                            .ok()
-                            .filter(|l| l.total == r.total)
-                            .map(|l| l.components.values().map(|c| c.reduction).sum())
-                    }
+                    // no insured member, or no month levied (all of them 75
+                    // before April, say): nothing levied, nothing reduced
                     (_, _) if basis.members.is_empty() => Some(0),
+                    (_, Ok(h)) if levy::insured_months(&h) == 0 => Some(0),
+                    (Some((terms, _)), Ok(h)) => levy::compute(terms, &h)
+                        .ok()
+                        .filter(|l| l.total == r.total)
+                        .map(|l| l.components.values().map(|c| c.reduction).sum()),
                     _ => None,
                 };
+                if facts.reduction_amount.is_none() {
+                    not_recomputed += 1;
+                }
                 out.push(facts);
                 Ok(())
             },
         )
         .await?;
+        if not_recomputed > 0 {
+            missing.push(stats::Missing {
+                en: format!("{not_recomputed} households' reductions could not be computed again to their booked levy (the rules were edited since): the reduction amounts they enter are not given"),
+                ja: format!("{not_recomputed}世帯の軽減額を賦課時の額どおりに再計算できないため（税率表の修正など）、その世帯を含む軽減額は記入していません"),
+            });
+        }
         if unreadable > 0 {
             missing.push(stats::Missing {
                 en: format!("{unreadable} households' levy basis could not be read: their persons and reductions are not counted"),

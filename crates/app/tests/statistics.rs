@@ -662,6 +662,13 @@ async fn the_levy_the_elderly_and_the_cash_benefits_are_counted_from_what_was_bo
             "{:?}",
             r.missing
         );
+        // every household's reduction recomputes, households levied nothing included
+        assert!(
+            !r.missing.iter().any(|m| m.ja.contains("再計算")),
+            "{:?}",
+            r.missing
+        );
+        assert!(value(&r, "D", "軽減額 計（均等割・平等割）", "金額") >= cut70 + cut50);
 
         // A1: 70 to 74 by the month's copay rate, from the burden versions.
         let rates: Vec<(String,)> = rows(
