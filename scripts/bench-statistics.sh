@@ -12,6 +12,10 @@
 # KOKUHO_BENCH_DIR keeps the city between runs (made when absent).
 # Needs sqlite3 (apt-get install sqlite3) and, for the DuckDB figure,
 # `pip install duckdb` (skipped when absent).
+# KOKUHO_BENCH_PG_URL (an empty database of its own, e.g.
+# postgres://kokuho_test:kokuho_test@127.0.0.1:5432/kokuho_bench) also makes
+# the same city there (bench-insure-all.pg.sql, bench-claims.pg.sql) and
+# times the report and the plain SQL on PostgreSQL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-1000000}
@@ -94,4 +98,27 @@ for run in range(3):
     print(f"   run {run + 1}: {time.perf_counter() - t0:.2f} s")
 print("  ", out[0], out[1][0])
 PY
+fi
+
+if [ -n "${KOKUHO_BENCH_PG_URL:-}" ]; then
+  pg=(--database "$KOKUHO_BENCH_PG_URL" --keyring "$work/vault-pg.keys")
+  if [ "$(psql -qtA "$KOKUHO_BENCH_PG_URL" -c "SELECT to_regclass('claim') IS NOT NULL")" != t ] ||
+     [ "$(psql -qtA "$KOKUHO_BENCH_PG_URL" -c "SELECT COUNT(*) FROM import_file WHERE digest = 'bench-2026-10'")" = 0 ]; then
+    echo "== PostgreSQL: generate $n residents, insure every one, one month of claims"
+    /usr/bin/time -f "$fmt" "$bin" generate "${pg[@]}" --residents "$n" --no-history
+    /usr/bin/time -f "$fmt" psql -q "$KOKUHO_BENCH_PG_URL" -f scripts/bench-insure-all.pg.sql
+    /usr/bin/time -f "$fmt" psql -q "$KOKUHO_BENCH_PG_URL" -f scripts/bench-claims.pg.sql
+    psql -q "$KOKUHO_BENCH_PG_URL" -c "ANALYZE"
+  fi
+  for i in 1 2 3; do
+    echo "-- PostgreSQL: kokuho stats monthly --month 2026-10 (run $i)"
+    /usr/bin/time -f "$fmt" "$bin" stats monthly "${pg[@]}" --month 2026-10 --now --format csv \
+      --out "$work/monthly-2026-10-pg.csv" --purpose benchmark
+  done
+  sed -e "s/SUM(\(a.birth_date[^)]*\))/COUNT(*) FILTER (WHERE \1)/g" \
+      -e "s/m.voided = 0/NOT m.voided/; s/e.voided = 0/NOT e.voided/" "$work/plain.sql" > "$work/plain.pg.sql"
+  for i in 1 2 3; do
+    echo "-- PostgreSQL: the same aggregation as plain SQL in psql (run $i)"
+    /usr/bin/time -f "$fmt" psql -qA "$KOKUHO_BENCH_PG_URL" -f "$work/plain.pg.sql"
+  done
 fi

@@ -10,8 +10,8 @@ use kokuho_domain::burden::{format_month, parse_month};
 use kokuho_domain::eligibility::{YearMonth, is_preschool};
 use kokuho_domain::levy::{self, Terms, fiscal_months};
 use kokuho_domain::statistics::{
-    self as stats, CashBenefit, ClaimFigures, Difference, HouseholdLevyFacts, InsuredOnDay,
-    MonthFacts, MonthTrend, Report, YearFacts,
+    self as stats, CashBenefit, ClaimFigures, Difference, HouseholdLevyFacts, InsuredCounts,
+    InsuredOnDay, MonthFacts, MonthTrend, Report, YearFacts,
 };
 use kokuho_store::statistics as repo;
 use sha2::{Digest, Sha256};
@@ -216,7 +216,7 @@ impl Kokuho {
         let (tables, trends) = match p {
             Period::Month(m) => {
                 let facts = self
-                    .month_facts(m, known_at_us, true, &frequent, &mut missing)
+                    .month_facts(m, known_at_us, true, true, &frequent, &mut missing)
                     .await?;
                 let over = stats::insured_counts(m, &facts).over_75;
                 if over > 0 {
@@ -282,6 +282,7 @@ impl Kokuho {
         m: YearMonth,
         known_at_us: i64,
         with_levy: bool,
+        with_insured: bool,
         frequent: &HashSet<(String, String, i64)>,
         missing: &mut Vec<stats::Missing>,
     ) -> Result<MonthFacts> {
@@ -290,11 +291,12 @@ impl Kokuho {
             _ => return Err(invalid("month", "out of range", "報告月が範囲外です")),
         };
         let month = format_month(m);
-        let mut f = MonthFacts {
-            insured: self.statistics_insured_on(m, last, known_at_us).await?,
-            householders: repo::householders_on(&self.db, &self.insurer, last, known_at_us).await?,
-            ..MonthFacts::default()
-        };
+        let mut f = MonthFacts::default();
+        if with_insured {
+            f.insured = self.statistics_insured_on(m, last, known_at_us).await?;
+            f.householders =
+                repo::householders_on(&self.db, &self.insurer, last, known_at_us).await?;
+        }
         (f.acquisitions, f.losses) =
             repo::movements(&self.db, &self.insurer, first, last, known_at_us).await?;
         if !repo::claims_imported(&self.db, &self.insurer, &month, known_at_us).await? {
@@ -516,6 +518,10 @@ impl Kokuho {
     ) -> Result<(Vec<stats::Table>, Vec<MonthTrend>)> {
         let mut y = YearFacts::default();
         let today = crate::local_date(from_us(known_at_us));
+        // the insured on a month's last day (or on the moment's day, in a
+        // month not over), read once for the average, the trends and the
+        // year's end alike
+        let mut ends: HashMap<YearMonth, InsuredCounts> = HashMap::new();
         for m in stats::average_months(fiscal_year) {
             let Some(last) = m.last_day() else { continue };
             if last > today {
@@ -528,7 +534,9 @@ impl Kokuho {
                     .await?,
                 ..MonthFacts::default()
             };
-            y.month_ends.push((m, Some(stats::insured_counts(m, &f))));
+            let counts = stats::insured_counts(m, &f);
+            ends.insert(m, counts);
+            y.month_ends.push((m, Some(counts)));
         }
         let mut trends = Vec::new();
         let mut no_claims = Vec::new();
@@ -539,25 +547,42 @@ impl Kokuho {
             }
             let Some(last) = m.last_day() else { continue };
             let mut month_missing = Vec::new();
-            let mut f = self
-                .month_facts(m, known_at_us, false, frequent, &mut month_missing)
+            let f = self
+                .month_facts(m, known_at_us, false, false, frequent, &mut month_missing)
                 .await?;
             if !month_missing.is_empty() {
                 no_claims.push(format_month(m));
             }
-            let counts = stats::insured_counts(m, &f);
+            let day = last.min(today);
+            let counts = match ends.get(&m) {
+                Some(c) if day == last => *c,
+                _ => {
+                    // March (the year's end) or a month not over: read here,
+                    // and keep it for the age table
+                    let insured = self.statistics_insured_on(m, day, known_at_us).await?;
+                    let at_end = MonthFacts {
+                        insured,
+                        householders: repo::householders_on(
+                            &self.db,
+                            &self.insurer,
+                            day,
+                            known_at_us,
+                        )
+                        .await?,
+                        ..MonthFacts::default()
+                    };
+                    let c = stats::insured_counts(m, &at_end);
+                    y.year_end_insured = at_end.insured;
+                    y.year_end = Some(day);
+                    c
+                }
+            };
             trends.push(MonthTrend::of(m, &counts, &f));
-            if m.month == Month::March {
-                y.year_end_insured = std::mem::take(&mut f.insured);
-                y.year_end = Some(last);
-            } else {
-                f.insured.clear();
-            }
-            f.householders.clear();
             y.months.push((m, f));
         }
         if y.year_end.is_none() {
-            // the year is not over: the distribution at the last month begun
+            // every month begun is over and none was March: the year's
+            // distribution at the last month-end reached
             if let Some((m, _)) = y.months.last() {
                 let m = *m;
                 if let Some(last) = m.last_day() {
