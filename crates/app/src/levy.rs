@@ -90,7 +90,7 @@ fn iso(d: Date) -> String {
     d.to_string()
 }
 
-fn parse_iso(field: &'static str, s: &str) -> Result<Date> {
+pub(crate) fn parse_iso(field: &'static str, s: &str) -> Result<Date> {
     let f = time::macros::format_description!("[year]-[month]-[day]");
     Date::parse(s, &f).map_err(|_| {
         AppError::invalid(

@@ -50,11 +50,15 @@ impl Period {
     }
 
     pub fn parse_fiscal_year(s: &str) -> Result<Period> {
+        Self::parse_year(s).map(Period::FiscalYear)
+    }
+
+    /// A fiscal year as written (YYYY), checked.
+    pub fn parse_year(s: &str) -> Result<i32> {
         s.trim()
             .parse::<i32>()
             .ok()
             .filter(|y| (1900..=9999).contains(y))
-            .map(Period::FiscalYear)
             .ok_or_else(|| {
                 AppError::invalid(
                     "fiscal_year",
@@ -215,21 +219,18 @@ impl Kokuho {
         let frequent = repo::frequent_case_decisions(&self.db, &self.insurer, known_at_us).await?;
         let (tables, trends) = match p {
             Period::Month(m) => {
-                let facts = self
-                    .month_facts(m, known_at_us, true, true, &frequent, &mut missing)
+                let mut facts = self
+                    .month_facts(m, known_at_us, true, &frequent, &mut missing)
                     .await?;
-                let over = stats::insured_counts(m, &facts).over_75;
-                if over > 0 {
-                    missing.push(stats::Missing {
-                        en: format!(
-                            "{over} persons 75 or over at the month's end are still recorded as insured: run the age job"
-                        ),
-                        ja: format!(
-                            "月末に75歳以上の{over}人が被保険者のままです（年齢到達処理を実行してください）"
-                        ),
-                    });
+                if let Some(last) = m.last_day() {
+                    let at_end = self.insured_facts(m, last, known_at_us).await?;
+                    (facts.insured, facts.householders) = (at_end.insured, at_end.householders);
                 }
-                (stats::monthly_tables(m, &facts), Vec::new())
+                let counts = stats::insured_counts(m, &facts);
+                if counts.over_75 > 0 {
+                    missing.push(age_job_overdue(counts.over_75, "the month's end", "月末"));
+                }
+                (stats::monthly_tables(&facts, &counts), Vec::new())
             }
             Period::FiscalYear(y) => self.year(y, known_at_us, &frequent, &mut missing).await?,
         };
@@ -276,13 +277,14 @@ impl Kokuho {
         Ok(report)
     }
 
-    /// One month's facts. `with_levy` reads the fiscal year's levy too.
+    /// One month's flows (movements, claims, cash benefits; the insured at
+    /// its end are [`Self::insured_facts`]). `with_levy` reads the fiscal
+    /// year's levy too.
     async fn month_facts(
         &self,
         m: YearMonth,
         known_at_us: i64,
         with_levy: bool,
-        with_insured: bool,
         frequent: &HashSet<(String, String, i64)>,
         missing: &mut Vec<stats::Missing>,
     ) -> Result<MonthFacts> {
@@ -292,11 +294,6 @@ impl Kokuho {
         };
         let month = format_month(m);
         let mut f = MonthFacts::default();
-        if with_insured {
-            f.insured = self.statistics_insured_on(m, last, known_at_us).await?;
-            f.householders =
-                repo::householders_on(&self.db, &self.insurer, last, known_at_us).await?;
-        }
         (f.acquisitions, f.losses) =
             repo::movements(&self.db, &self.insurer, first, last, known_at_us).await?;
         if !repo::claims_imported(&self.db, &self.insurer, &month, known_at_us).await? {
@@ -346,6 +343,16 @@ impl Kokuho {
         Ok(f)
     }
 
+    /// The insured on `day` and the householders then: what the counts of a
+    /// month-end are made from.
+    async fn insured_facts(&self, m: YearMonth, day: Date, known_at_us: i64) -> Result<MonthFacts> {
+        Ok(MonthFacts {
+            insured: self.statistics_insured_on(m, day, known_at_us).await?,
+            householders: repo::householders_on(&self.db, &self.insurer, day, known_at_us).await?,
+            ..MonthFacts::default()
+        })
+    }
+
     /// Everyone insured on `day`, with the month's copay rate for 70–74.
     async fn statistics_insured_on(
         &self,
@@ -357,17 +364,8 @@ impl Kokuho {
         for (_, copay_rates, _, _) in
             repo::burden_of_month(&self.db, &self.insurer, &format_month(m), known_at_us).await?
         {
-            for part in copay_rates.split(';') {
-                // "宛名番号:2割(高齢受給者)" (app::burden writes them so)
-                if let Some((id, rate)) = part.split_once(':') {
-                    let pct = match rate.split('(').next().unwrap_or(rate) {
-                        "3割" => 30,
-                        "2割" => 20,
-                        "1割" => 10,
-                        _ => continue,
-                    };
-                    rates.insert(id.to_string(), pct);
-                }
+            for (id, pct) in kokuho_domain::burden::copay_percents(&copay_rates) {
+                rates.insert(id.to_string(), pct);
             }
         }
         let mut out = Vec::new();
@@ -410,22 +408,6 @@ impl Kokuho {
             i64::from(fiscal_year),
             known_at_us,
             |r| {
-                let Ok(basis) = serde_json::from_str::<LevyBasis>(&r.basis) else {
-                    // counted by its booked amounts; its persons and reduction unknown
-                    unreadable += 1;
-                    out.push(HouseholdLevyFacts {
-                        total: r.total,
-                        medical: r.medical,
-                        elderly_support: r.elderly_support,
-                        care: r.care,
-                        child_support: r.child_support,
-                        reduction: r.reduction.clone(),
-                        reduction_amount: None,
-                        ..HouseholdLevyFacts::default()
-                    });
-                    return Ok(());
-                };
-                let year_start = Date::from_calendar_date(fiscal_year, Month::April, 1).ok();
                 let mut facts = HouseholdLevyFacts {
                     total: r.total,
                     medical: r.medical,
@@ -435,6 +417,13 @@ impl Kokuho {
                     reduction: r.reduction.clone(),
                     ..HouseholdLevyFacts::default()
                 };
+                let Ok(basis) = serde_json::from_str::<LevyBasis>(&r.basis) else {
+                    // counted by its booked amounts; its persons and reduction unknown
+                    unreadable += 1;
+                    out.push(facts);
+                    return Ok(());
+                };
+                let year_start = Date::from_calendar_date(fiscal_year, Month::April, 1).ok();
                 for m in &basis.members {
                     if m.periods.is_empty() {
                         continue;
@@ -443,21 +432,11 @@ impl Kokuho {
                     if m.childbirth.is_some() {
                         facts.childbirth_persons += 1;
                     }
-                    let birth = Date::parse(
-                        &m.birth_date,
-                        &time::macros::format_description!("[year]-[month]-[day]"),
-                    )
-                    .ok();
+                    let birth = crate::levy::parse_iso("basis", &m.birth_date).ok();
                     let first_insured = m
                         .periods
                         .first()
-                        .and_then(|[a, _]| {
-                            Date::parse(
-                                a,
-                                &time::macros::format_description!("[year]-[month]-[day]"),
-                            )
-                            .ok()
-                        })
+                        .and_then(|[a, _]| crate::levy::parse_iso("basis", a).ok())
                         .or(year_start);
                     if let (Some(b), Some(d)) = (birth, first_insured)
                         && is_preschool(b, d)
@@ -528,12 +507,7 @@ impl Kokuho {
                 y.month_ends.push((m, None));
                 continue;
             }
-            let f = MonthFacts {
-                insured: self.statistics_insured_on(m, last, known_at_us).await?,
-                householders: repo::householders_on(&self.db, &self.insurer, last, known_at_us)
-                    .await?,
-                ..MonthFacts::default()
-            };
+            let f = self.insured_facts(m, last, known_at_us).await?;
             let counts = stats::insured_counts(m, &f);
             ends.insert(m, counts);
             y.month_ends.push((m, Some(counts)));
@@ -548,7 +522,7 @@ impl Kokuho {
             let Some(last) = m.last_day() else { continue };
             let mut month_missing = Vec::new();
             let f = self
-                .month_facts(m, known_at_us, false, false, frequent, &mut month_missing)
+                .month_facts(m, known_at_us, false, frequent, &mut month_missing)
                 .await?;
             if !month_missing.is_empty() {
                 no_claims.push(format_month(m));
@@ -559,18 +533,7 @@ impl Kokuho {
                 _ => {
                     // March (the year's end) or a month not over: read here,
                     // and keep it for the age table
-                    let insured = self.statistics_insured_on(m, day, known_at_us).await?;
-                    let at_end = MonthFacts {
-                        insured,
-                        householders: repo::householders_on(
-                            &self.db,
-                            &self.insurer,
-                            day,
-                            known_at_us,
-                        )
-                        .await?,
-                        ..MonthFacts::default()
-                    };
+                    let at_end = self.insured_facts(m, day, known_at_us).await?;
                     let c = stats::insured_counts(m, &at_end);
                     y.year_end_insured = at_end.insured;
                     y.year_end = Some(day);
@@ -596,12 +559,9 @@ impl Kokuho {
                 .year_end_insured
                 .iter()
                 .filter(|p| kokuho_domain::eligibility::age_on(p.birth_date, end) >= 75)
-                .count();
+                .count() as i64;
             if over > 0 {
-                missing.push(stats::Missing {
-                    en: format!("{over} persons 75 or over at the year's end are still recorded as insured: run the age job"),
-                    ja: format!("年度末に75歳以上の{over}人が被保険者のままです（年齢到達処理を実行してください）"),
-                });
+                missing.push(age_job_overdue(over, "the year's end", "年度末"));
             }
         }
         if !no_claims.is_empty() {
@@ -723,6 +683,19 @@ impl Kokuho {
     }
 }
 
+/// Persons 75 or over on the day counted and still recorded as insured:
+/// their move to 後期高齢者医療 waits for the age job.
+fn age_job_overdue(over: i64, at_en: &str, at_ja: &str) -> stats::Missing {
+    stats::Missing {
+        en: format!(
+            "{over} persons 75 or over at {at_en} are still recorded as insured: run the age job"
+        ),
+        ja: format!(
+            "{at_ja}に75歳以上の{over}人が被保険者のままです（年齢到達処理を実行してください）"
+        ),
+    }
+}
+
 /// The processing months whose claims are not in, said once.
 fn claims_missing(months: &[String]) -> stats::Missing {
     let list = months.join(", ");
@@ -765,6 +738,20 @@ pub fn publish(mut r: Report, threshold: i64) -> Report {
 }
 
 impl crate::session::Session<'_> {
+    /// The permission checked before the purpose is (a refused actor
+    /// learns nothing from it), then the purpose the use is logged with.
+    async fn statistics_purpose(&self, reason: &str, now: OffsetDateTime) -> Result<Purpose> {
+        let purpose = purpose(reason);
+        self.check(
+            kokuho_domain::access::Permission::Statistics,
+            purpose.as_ref().ok(),
+            &[],
+            now,
+        )
+        .await?;
+        purpose
+    }
+
     /// A report, for the CLI and the screens: permission first, then the
     /// figures, then the access record with the purpose (no subjects: the
     /// report names no one).
@@ -776,15 +763,7 @@ impl crate::session::Session<'_> {
         reason: &str,
         now: OffsetDateTime,
     ) -> Result<Report> {
-        let purpose = purpose(reason);
-        self.check(
-            kokuho_domain::access::Permission::Statistics,
-            purpose.as_ref().ok(),
-            &[],
-            now,
-        )
-        .await?;
-        let purpose = purpose?;
+        let purpose = self.statistics_purpose(reason, now).await?;
         let report = self.app.statistics_report(p, known_at, now).await?;
         let report = match publish_threshold {
             Some(t) => publish(report, t),
@@ -819,15 +798,7 @@ impl crate::session::Session<'_> {
         reason: &str,
         now: OffsetDateTime,
     ) -> Result<(Report, String)> {
-        let purpose = purpose(reason);
-        self.check(
-            kokuho_domain::access::Permission::Statistics,
-            purpose.as_ref().ok(),
-            &[],
-            now,
-        )
-        .await?;
-        let purpose = purpose?;
+        let purpose = self.statistics_purpose(reason, now).await?;
         let (report, digest) = self
             .app
             .close_statistics(p, allow_incomplete, self.actor, now)
@@ -853,15 +824,7 @@ impl crate::session::Session<'_> {
         reason: &str,
         now: OffsetDateTime,
     ) -> Result<(Report, Report, Vec<Difference>)> {
-        let purpose = purpose(reason);
-        self.check(
-            kokuho_domain::access::Permission::Statistics,
-            purpose.as_ref().ok(),
-            &[],
-            now,
-        )
-        .await?;
-        let purpose = purpose?;
+        let purpose = self.statistics_purpose(reason, now).await?;
         let out = self.app.statistics_changes(p, now).await?;
         self.log(
             &format!("statistics_{}_changes", p.report()),
@@ -973,12 +936,8 @@ fn table_layout(t: &kokuho_domain::statistics::Table) -> kokuho_pdf::Layout {
             line: Some(0.3),
             when: None,
         });
-        let unit = match c.unit {
-            kokuho_domain::statistics::Unit::Count => String::new(),
-            u => format!("（{}）", u.label_ja()),
-        };
         items.push(Item::Text {
-            text: format!("{}{unit}", c.name),
+            text: c.heading(),
             x: x + 0.5,
             y: top + 1.5,
             w: Some(col_w - 1.0),
@@ -1064,7 +1023,9 @@ impl Kokuho {
                     m.insert("label".to_string(), row.label.clone());
                     for (i, c) in row.cells.iter().enumerate() {
                         let text = match c {
-                            kokuho_domain::statistics::Cell::Value(x) => stats::grouped(*x),
+                            kokuho_domain::statistics::Cell::Value(x) => {
+                                kokuho_domain::burden::yen(*x)
+                            }
                             other => other.text(),
                         };
                         m.insert(format!("c{i}"), text);

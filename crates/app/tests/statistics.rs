@@ -767,7 +767,7 @@ async fn the_levy_the_elderly_and_the_cash_benefits_are_counted_from_what_was_bo
             "a page per table"
         );
         assert!(text.contains("療養の給付等（当月審査分）"));
-        assert!(text.contains(&kokuho_domain::statistics::grouped(value(
+        assert!(text.contains(&kokuho_domain::burden::yen(value(
             &r,
             "D",
             "調定額 計",

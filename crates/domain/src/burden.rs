@@ -319,17 +319,20 @@ pub enum AgeGroup {
 /// A member's copay rate (percent) in a household-month's recorded rates
 /// ("宛名番号:3割;宛名番号:2割(高齢受給者)"), where the member is listed.
 pub fn copay_percent_in(copay_rates: &str, addressee_id: &str) -> Option<u8> {
-    copay_rates.split(';').find_map(|entry| {
+    copay_percents(copay_rates).find_map(|(id, pct)| (id == addressee_id).then_some(pct))
+}
+
+/// Every (宛名番号, copay percent) of a household-month's recorded rates;
+/// an entry that does not read is skipped.
+pub fn copay_percents(copay_rates: &str) -> impl Iterator<Item = (&str, u8)> {
+    copay_rates.split(';').filter_map(|entry| {
         let (id, rate) = entry.split_once(':')?;
-        if id != addressee_id {
-            return None;
-        }
         let (tenths, _) = rate.split_once('割')?;
         tenths
             .parse::<u8>()
             .ok()
             .filter(|t| *t <= 10)
-            .map(|t| t * 10)
+            .map(|t| (id, t * 10))
     })
 }
 
@@ -368,8 +371,11 @@ pub fn kyu_tadashigaki(total_income: i64, deduction: i64) -> i64 {
     (total_income - deduction).max(0)
 }
 
+/// A whole number with thousands separators (1,234,500; -1,000), as the
+/// screens, the forms and the reports write amounts and counts.
 pub fn yen(n: i64) -> String {
-    let s = n.abs().to_string();
+    // unsigned_abs: i64::MIN has no positive twin
+    let s = n.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
         if i > 0 && (s.len() - i).is_multiple_of(3) {

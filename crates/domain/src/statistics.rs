@@ -45,20 +45,6 @@ impl Cell {
     }
 }
 
-/// A number with thousands separators, as the form and the screens write
-/// it.
-pub fn grouped(v: i64) -> String {
-    let s = v.unsigned_abs().to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3 + 1);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if v < 0 { format!("-{out}") } else { out }
-}
-
 /// What a column counts; decides masking and the number format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -85,6 +71,17 @@ impl Unit {
 pub struct Column {
     pub name: String,
     pub unit: Unit,
+}
+
+impl Column {
+    /// The heading as the files and screens write it: the name, and the
+    /// unit beside it when it is days or yen (費用額（円）).
+    pub fn heading(&self) -> String {
+        match self.unit {
+            Unit::Count => self.name.clone(),
+            u => format!("{}（{}）", self.name, u.label_ja()),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -319,9 +316,11 @@ pub struct MonthFacts {
 // Tables
 
 /// The monthly report's tables for `month`.
-pub fn monthly_tables(month: YearMonth, f: &MonthFacts) -> Vec<Table> {
+/// `counts` are [`insured_counts`] of the same facts (the caller has them
+/// already: they also say whether the age job is overdue).
+pub fn monthly_tables(f: &MonthFacts, counts: &InsuredCounts) -> Vec<Table> {
     vec![
-        insured_table(month, f),
+        insured_table(counts),
         movement_table(f),
         benefits_in_kind_table(&f.claims),
         cash_benefits_table(&f.decided, &f.paid),
@@ -393,8 +392,7 @@ pub fn insured_counts(month: YearMonth, f: &MonthFacts) -> InsuredCounts {
     c
 }
 
-fn insured_table(month: YearMonth, f: &MonthFacts) -> Table {
-    let c = insured_counts(month, f);
+fn insured_table(c: &InsuredCounts) -> Table {
     let mut t = Table::new(
         "A1",
         "被保険者数等（月末現在）",
@@ -1212,11 +1210,13 @@ mod tests {
     }
 
     #[test]
-    fn grouped_numbers() {
-        assert_eq!(grouped(0), "0");
-        assert_eq!(grouped(999), "999");
-        assert_eq!(grouped(1_234_567), "1,234,567");
-        assert_eq!(grouped(-1000), "-1,000");
+    fn figures_are_written_with_thousands_separators() {
+        use crate::burden::yen;
+        assert_eq!(yen(0), "0");
+        assert_eq!(yen(999), "999");
+        assert_eq!(yen(1_234_567), "1,234,567");
+        assert_eq!(yen(-1000), "-1,000");
+        assert_eq!(yen(i64::MIN), "-9,223,372,036,854,775,808");
     }
 
     #[test]

@@ -4,9 +4,8 @@
 //! age pyramid. Each chart carries the table it is drawn from, so the
 //! screen can show it beside and offer it as CSV.
 
-use kokuho_domain::statistics::{
-    CLAIM_LINES, Cell, Column, MonthTrend, Report, Row, Table, Unit, grouped,
-};
+use kokuho_domain::burden::yen as grouped;
+use kokuho_domain::statistics::{CLAIM_LINES, Cell, Column, MonthTrend, Report, Row, Table, Unit};
 use plotters::prelude::*;
 
 /// One chart: its key (file name), title, the SVG and its table.

@@ -3,7 +3,7 @@
 //! Excel workbook (one sheet per table, the form's headings, numbers as
 //! numbers).
 
-use kokuho_domain::statistics::{Cell, Report, Unit};
+use kokuho_domain::statistics::{Cell, Report};
 use rust_xlsxwriter::{Format, FormatAlign, Workbook, Worksheet, XlsxError};
 
 use crate::csv_out::{CsvError, CsvWriter};
@@ -140,11 +140,7 @@ pub fn to_xlsx(r: &Report) -> Result<Vec<u8>, XlsxError> {
         for (i, c) in t.columns.iter().enumerate() {
             let col = 1 + i as u16;
             ws.set_column_width(col, 14)?;
-            let unit = match c.unit {
-                Unit::Count => String::new(),
-                u => format!("（{}）", u.label_ja()),
-            };
-            ws.write_string_with_format(3, col, format!("{}{unit}", c.name), &head)?;
+            ws.write_string_with_format(3, col, c.heading(), &head)?;
         }
         for (j, rw) in t.rows.iter().enumerate() {
             let xr = 4 + j as u32;
@@ -168,7 +164,9 @@ mod tests {
     use super::*;
     use calamine::{Data, Reader, Xlsx};
     use kokuho_domain::eligibility::YearMonth;
-    use kokuho_domain::statistics::{ClaimFigures, ClaimTotals, MonthFacts, monthly_tables};
+    use kokuho_domain::statistics::{
+        ClaimFigures, ClaimTotals, MonthFacts, insured_counts, monthly_tables,
+    };
     use std::io::Cursor;
 
     fn report() -> Report {
@@ -196,7 +194,7 @@ mod tests {
             known_at: "2026-11-10 09:00:00 +09:00:00".into(),
             known_at_us: 0,
             basis: "closed".into(),
-            tables: monthly_tables(month, &facts),
+            tables: monthly_tables(&facts, &insured_counts(month, &facts)),
             missing: vec![],
             published: false,
             trends: vec![],

@@ -394,6 +394,8 @@ pub struct ClosingRow {
     pub figures_sha256: String,
 }
 
+const CLOSING_COLUMNS: &str = "report, period, closed_us, closed_by, figures_sha256";
+
 pub async fn closing(
     db: &Db,
     insurer: &InsurerNumber,
@@ -401,10 +403,10 @@ pub async fn closing(
     period: &str,
 ) -> Result<Option<ClosingRow>> {
     Ok(with_db!(db, |p| {
-        sqlx::query_as(
-            "SELECT report, period, closed_us, closed_by, figures_sha256 FROM statistics_closing \
-             WHERE insurer_number = $1 AND report = $2 AND period = $3",
-        )
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {CLOSING_COLUMNS} FROM statistics_closing \
+             WHERE insurer_number = $1 AND report = $2 AND period = $3"
+        )))
         .bind(insurer.as_str().to_string())
         .bind(report.to_string())
         .bind(period.to_string())
@@ -415,10 +417,10 @@ pub async fn closing(
 
 pub async fn closings(db: &Db, insurer: &InsurerNumber) -> Result<Vec<ClosingRow>> {
     Ok(with_db!(db, |p| {
-        sqlx::query_as(
-            "SELECT report, period, closed_us, closed_by, figures_sha256 FROM statistics_closing \
-             WHERE insurer_number = $1 ORDER BY report, period",
-        )
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {CLOSING_COLUMNS} FROM statistics_closing \
+             WHERE insurer_number = $1 ORDER BY report, period"
+        )))
         .bind(insurer.as_str().to_string())
         .fetch_all(p)
         .await?

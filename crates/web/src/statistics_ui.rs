@@ -15,7 +15,8 @@ use kokuho_domain::statistics::{Cell, Table};
 use serde::Deserialize;
 use time::OffsetDateTime;
 
-use crate::ui::{UiUser, UserBar, jst_time, refusal_page, render};
+use crate::high_cost_ui::refused_as;
+use crate::ui::{CsvQuery, UiUser, UserBar, csv_download, jst_time, render};
 
 pub fn routes() -> axum::Router<Kokuho> {
     axum::Router::new()
@@ -40,7 +41,7 @@ struct TableView {
 
 fn cell_text(c: &Cell) -> String {
     match c {
-        Cell::Value(v) => kokuho_domain::statistics::grouped(*v),
+        Cell::Value(v) => kokuho_domain::burden::yen(*v),
         other => other.text(),
     }
 }
@@ -49,14 +50,7 @@ fn table_view(t: &Table) -> TableView {
     TableView {
         code: t.code.clone(),
         title: t.title.clone(),
-        columns: t
-            .columns
-            .iter()
-            .map(|c| match c.unit {
-                kokuho_domain::statistics::Unit::Count => c.name.clone(),
-                u => format!("{}（{}）", c.name, u.label_ja()),
-            })
-            .collect(),
+        columns: t.columns.iter().map(|c| c.heading()).collect(),
         rows: t
             .rows
             .iter()
@@ -96,11 +90,12 @@ fn now() -> OffsetDateTime {
     OffsetDateTime::now_utc()
 }
 
-fn fiscal_year(q: Option<&str>, now: OffsetDateTime) -> Result<Period, kokuho_app::AppError> {
+/// The fiscal year asked for, or today's.
+fn fiscal_year(q: Option<&str>, now: OffsetDateTime) -> Result<i32, kokuho_app::AppError> {
     match q.filter(|s| !s.trim().is_empty()) {
-        Some(y) => Period::parse_fiscal_year(y),
-        None => Ok(Period::FiscalYear(kokuho_domain::levy::fiscal_year_of(
-            kokuho_app::local_date(now),
+        Some(y) => Period::parse_year(y),
+        None => Ok(kokuho_domain::levy::fiscal_year_of(kokuho_app::local_date(
+            now,
         ))),
     }
 }
@@ -111,19 +106,22 @@ async fn page(State(app): State<Kokuho>, user: UiUser, Query(q): Query<YearQuery
         app: &app,
         actor: &user.actor,
     };
-    let p = match fiscal_year(q.fiscal_year.as_deref(), now) {
-        Ok(p) => p,
-        Err(e) => return refusal_page(StatusCode::BAD_REQUEST, "統計", &e),
+    let fy = match fiscal_year(q.fiscal_year.as_deref(), now) {
+        Ok(y) => y,
+        Err(e) => return refused_as("統計", &e),
     };
     let r = match s
-        .statistics_report(p, KnownAt::Default, None, "統計画面の閲覧", now)
+        .statistics_report(
+            Period::FiscalYear(fy),
+            KnownAt::Default,
+            None,
+            "統計画面の閲覧",
+            now,
+        )
         .await
     {
         Ok(r) => r,
-        Err(e @ kokuho_app::AppError::Forbidden { .. }) => {
-            return refusal_page(StatusCode::FORBIDDEN, "統計", &e);
-        }
-        Err(e) => return refusal_page(StatusCode::BAD_REQUEST, "統計", &e),
+        Err(e) => return refused_as("統計", &e),
     };
     let charts = match kokuho_formats::charts::charts(&r, None) {
         Ok(c) => c,
@@ -152,13 +150,6 @@ async fn page(State(app): State<Kokuho>, user: UiUser, Query(q): Query<YearQuery
         .collect();
     let today = kokuho_app::local_date(now);
     let last_month = kokuho_domain::eligibility::YearMonth::from_date(today).prev();
-    let Period::FiscalYear(fy) = p else {
-        return refusal_page(
-            StatusCode::BAD_REQUEST,
-            "統計",
-            &kokuho_app::AppError::invalid("fiscal_year", "not a year", "年度を指定してください"),
-        );
-    };
     render(
         Page {
             user: Some(user.bar()),
@@ -191,7 +182,8 @@ async fn page(State(app): State<Kokuho>, user: UiUser, Query(q): Query<YearQuery
 struct ChartQuery {
     fiscal_year: Option<String>,
     key: String,
-    encoding: Option<String>,
+    #[serde(flatten)]
+    csv: CsvQuery,
 }
 
 async fn chart_csv(
@@ -205,7 +197,7 @@ async fn chart_csv(
         actor: &user.actor,
     };
     let result = async {
-        let p = fiscal_year(q.fiscal_year.as_deref(), now)?;
+        let p = Period::FiscalYear(fiscal_year(q.fiscal_year.as_deref(), now)?);
         let r = s
             .statistics_report(
                 p,
@@ -221,8 +213,7 @@ async fn chart_csv(
         let c = charts.into_iter().find(|c| c.key == q.key).ok_or_else(|| {
             kokuho_app::AppError::invalid("key", "no such chart", "そのグラフはありません")
         })?;
-        let enc = kokuho_app::Encoding::parse(q.encoding.as_deref().unwrap_or("utf-8"))
-            .unwrap_or(kokuho_app::Encoding::Utf8);
+        let enc = q.csv.encoding();
         let one = kokuho_domain::statistics::Report {
             tables: vec![c.table],
             ..r
@@ -230,19 +221,16 @@ async fn chart_csv(
         let bytes = kokuho_formats::statistics::to_csv(&one, enc).map_err(|e| {
             kokuho_app::AppError::invalid("encoding", e.to_string(), e.message_ja())
         })?;
-        Ok::<_, kokuho_app::AppError>((c.key, bytes))
+        Ok::<_, kokuho_app::AppError>((c.key, enc, bytes))
     }
     .await;
     match result {
-        Ok((key, bytes)) => download(
-            "text/csv",
-            &format!("{key}-{}.csv", q.fiscal_year.as_deref().unwrap_or("")),
+        Ok((key, enc, bytes)) => csv_download(
             bytes,
+            enc,
+            &format!("{key}-{}", q.fiscal_year.as_deref().unwrap_or("")),
         ),
-        Err(e @ kokuho_app::AppError::Forbidden { .. }) => {
-            refusal_page(StatusCode::FORBIDDEN, "統計", &e)
-        }
-        Err(e) => refusal_page(StatusCode::BAD_REQUEST, "統計", &e),
+        Err(e) => refused_as("統計", &e),
     }
 }
 
@@ -289,7 +277,7 @@ async fn report_file(
             q.fiscal_year.as_deref(),
         ) {
             (Some(m), _) => Period::parse_month(m)?,
-            (None, y) => fiscal_year(y, now)?,
+            (None, y) => Period::FiscalYear(fiscal_year(y, now)?),
         };
         let publish = q
             .publish
@@ -311,6 +299,7 @@ async fn report_file(
                 "出力形式は CSV・Excel・PDF のいずれかです",
             )
         };
+        let stem = format!("{}-{}", r.kind, r.period);
         let (ct, ext, bytes) = match q.format.as_str() {
             "csv" | "csv-cp932" => {
                 let enc = if q.format == "csv" {
@@ -321,7 +310,7 @@ async fn report_file(
                 let b = kokuho_formats::statistics::to_csv(&r, enc).map_err(|e| {
                     kokuho_app::AppError::invalid("format", e.to_string(), e.message_ja())
                 })?;
-                ("text/csv", "csv", b)
+                return Ok(csv_download(b, enc, &stem));
             }
             "xlsx" => (
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -337,14 +326,11 @@ async fn report_file(
             "pdf" => ("application/pdf", "pdf", app.statistics_pdf(&r)?),
             _ => return Err(bad_format()),
         };
-        Ok::<_, kokuho_app::AppError>((ct, format!("{}-{}.{ext}", r.kind, r.period), bytes))
+        Ok::<_, kokuho_app::AppError>(download(ct, &format!("{stem}.{ext}"), bytes))
     }
     .await;
     match result {
-        Ok((ct, name, bytes)) => download(ct, &name, bytes),
-        Err(e @ kokuho_app::AppError::Forbidden { .. }) => {
-            refusal_page(StatusCode::FORBIDDEN, "統計", &e)
-        }
-        Err(e) => refusal_page(StatusCode::BAD_REQUEST, "統計", &e),
+        Ok(response) => response,
+        Err(e) => refused_as("統計", &e),
     }
 }
