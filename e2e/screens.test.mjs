@@ -618,3 +618,45 @@ test("the benefits clerk sees the year's charts with their tables and downloads 
   const res = await clerk.goto(`${base}/ui/statistics`);
   assert.equal(res.status(), 403);
 });
+
+test("the benefits clerk enters a care insurer's certificate for 高額介護合算 and sees why the year cannot be computed yet", async () => {
+  const today = new Date(Date.now() + 9 * 3600 * 1000).toISOString().slice(0, 10);
+  const asOf = execFileSync(bin, ["eligibility", "as-of", "--date", today, "--reason", "e2e", ...db], {
+    env: { ...process.env, KOKUHO_OPERATOR: "demo-clerk" },
+  }).toString().replace(/^\uFEFF/, "");
+  const person = asOf.trim().split(/\r?\n/)[1].split(",")[4];
+  // the last year whose July has passed
+  const now = new Date(Date.now() + 9 * 3600 * 1000);
+  const year = now.getUTCMonth() + 1 >= 8 ? now.getUTCFullYear() - 1 : now.getUTCFullYear() - 2;
+  const page = await signIn("demo-benefits");
+  await page.click("#nav-benefits");
+  await page.locator("details:has(#combined-care-open) > summary").click();
+  await page.fill("#ccv-person", person);
+  await page.fill("#ccv-year", String(year));
+  await page.click("#combined-care-open button[type=submit]");
+  assert.match(await page.textContent("h1"), /高額介護合算療養費/);
+  assert.match(await page.textContent("#no-combined-certificates"), /入力はありません/);
+
+  // a wrong issuer number is refused, what was typed is kept
+  await page.selectOption("#cc-side", "care");
+  await page.fill("#cc-issuer", "31901");
+  await page.fill("#cc-certificate", "第3号");
+  await page.fill("#cc-from", `${year}-08`);
+  await page.fill("#cc-to", `${year + 1}-07`);
+  await page.fill("#cc-amount", "320000");
+  await page.click("#combined-certificate-form button[type=submit]");
+  assert.match(await page.textContent("#combined-care-error"), /6桁または8桁/);
+  assert.equal(await page.inputValue("#cc-amount"), "320000");
+  await page.fill("#cc-issuer", "319012");
+  await page.click("#combined-certificate-form button[type=submit]");
+  assert.match(await page.textContent("#combined-care-notice"), /記録しました/);
+  assert.equal(await page.locator(".combined-certificate").count(), 1);
+  assert.match(await page.textContent("#combined-certificates"), /320,000/);
+  // the demo town has run the high-cost benefit for its claim months only:
+  // the year's other months are named as not run, never counted as zero
+  const why = await page.textContent("#combined-care-unavailable");
+  assert.match(why, /月次計算が最新でない月があります|資格がありません/);
+  await page.screenshot({ path: join(shots, "combined-care.png"), fullPage: true });
+  await page.click(".void-certificate");
+  assert.match(await page.textContent("#combined-care-notice"), /取り消しました/);
+});

@@ -73,6 +73,12 @@ pub enum EventInput {
     AnnualOutpatient {
         year: i32,
     },
+    /// 高額介護合算療養費 of the household a member (the application's
+    /// `addressee_id`) belonged to on the base date of the year whose
+    /// August is `year`, computed at the counter
+    CombinedCare {
+        year: i32,
+    },
 }
 
 /// An application as received at the counter.
@@ -741,6 +747,66 @@ impl Kokuho {
                     None,
                 )
             }
+            EventInput::CombinedCare { year } => {
+                let y = self
+                    .combined_care_year(&input.addressee_id, *year, now)
+                    .await?;
+                if y.medical <= 0 {
+                    return Err(invalid(
+                        "year",
+                        if y.care_missing {
+                            "nothing to pay for the year: no care certificate is entered"
+                        } else {
+                            "nothing to pay for the year"
+                        },
+                        if y.care_missing {
+                            "この世帯・年度の高額介護合算療養費はありません（介護保険の自己負担額証明書が入力されていません）"
+                        } else {
+                            "この世帯・年度の高額介護合算療養費はありません"
+                        },
+                    ));
+                }
+                let (applied, waiting) = kokuho_store::combined_care::applied(
+                    &self.db,
+                    &self.insurer,
+                    &y.household_number,
+                    *year,
+                )
+                .await?;
+                if waiting > 0 {
+                    return Err(AppError::Conflict {
+                        message_en: format!(
+                            "an application for the household's year {year} awaits its decision: decide it first"
+                        ),
+                        message_ja: "この世帯・年度の申請が決定待ちです（先に決定してください）"
+                            .into(),
+                    });
+                }
+                // what was recovered (返納) no longer counts as applied for
+                let already = applied
+                    - self
+                        .recovered_for("combined_care", &y.household_number, &year.to_string())
+                        .await?;
+                let person = AddresseeId::parse(input.addressee_id.trim())?.to_owned();
+                (
+                    Event::CombinedCare {
+                        base_date: y.base_date,
+                        year: *year,
+                        medical: y.medical,
+                        already,
+                        steps: y.steps.clone(),
+                        rule: y.source.clone(),
+                        provisional: y.provisional,
+                    },
+                    person,
+                    Some(y.household_number.clone()),
+                    // one application per amount the year came to: a later
+                    // certificate that raises it is applied for by the
+                    // difference
+                    format!("combined_care:{}:{year}:{}", y.household_number, y.medical),
+                    None,
+                )
+            }
             EventInput::HighCost {
                 household_number,
                 service_month,
@@ -961,9 +1027,9 @@ impl Kokuho {
                             None,
                         )
                     }
-                    EventInput::HighCost { .. } | EventInput::AnnualOutpatient { .. } => {
-                        unreachable_high_cost()?
-                    }
+                    EventInput::HighCost { .. }
+                    | EventInput::AnnualOutpatient { .. }
+                    | EventInput::CombinedCare { .. } => unreachable_high_cost()?,
                 };
                 let household = self.household_of_on(&person, event.insured_on()).await?;
                 (event, person, household, key, subtype)
@@ -1371,6 +1437,7 @@ fn unreachable_high_cost<T>() -> Result<T> {
 fn facts_json(input: &EventInput, event: &Event) -> String {
     let v = match (input, event) {
         (EventInput::AnnualOutpatient { year }, _) => serde_json::json!({ "year": year }),
+        (EventInput::CombinedCare { year }, _) => serde_json::json!({ "year": year }),
         (
             EventInput::Childbirth {
                 born_on,

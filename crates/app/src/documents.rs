@@ -550,6 +550,17 @@ impl Kokuho {
                 "高額療養費",
                 format!("世帯番号 {}　{}診療分", r.subject, ja(&r.period)),
             )
+        } else if r.kind == "combined_care" {
+            let year: i32 = r.period.parse().unwrap_or_default();
+            (
+                "高額介護合算療養費",
+                format!(
+                    "世帯番号 {}　{}〜{}",
+                    r.subject,
+                    ja(&format!("{year}-08")),
+                    ja(&format!("{}-07", year + 1))
+                ),
+            )
         } else {
             let year: i32 = r.period.parse().unwrap_or_default();
             (

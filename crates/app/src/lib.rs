@@ -8,6 +8,7 @@ pub mod benefit;
 pub mod burden;
 pub mod calc;
 pub mod claims;
+pub mod combined_care;
 pub mod documents;
 pub mod eligibility;
 pub mod error;

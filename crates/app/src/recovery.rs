@@ -28,6 +28,9 @@ pub enum RecoveryEvent {
     },
     /// 外来年間合算 of a person's year (its August's year)
     AnnualOutpatient { addressee_id: String, year: i32 },
+    /// 高額介護合算療養費 of the household a member belonged to on the base
+    /// date of the year (its August's year)
+    CombinedCare { addressee_id: String, year: i32 },
 }
 
 /// The event as the tables name it, and what is due on it now.
@@ -55,8 +58,27 @@ fn invalid(field: &'static str, en: impl Into<String>, ja: impl Into<String>) ->
 }
 
 impl Kokuho {
-    async fn resolve_recovery(&self, event: &RecoveryEvent) -> Result<Resolved> {
+    async fn resolve_recovery(
+        &self,
+        event: &RecoveryEvent,
+        now: OffsetDateTime,
+    ) -> Result<Resolved> {
         match event {
+            RecoveryEvent::CombinedCare { addressee_id, year } => {
+                // the year as it stands now: the certificates as entered now
+                let y = self.combined_care_year(addressee_id, *year, now).await?;
+                Ok(Resolved {
+                    kind: "combined_care",
+                    subject: y.household_number.clone(),
+                    period: year.to_string(),
+                    event_on: y.base_date,
+                    due: y.medical,
+                    decision: format!(
+                        "高額介護合算の計算（基準日 {}、世帯 {}）",
+                        y.base_date, y.household_number
+                    ),
+                })
+            }
             RecoveryEvent::HighCost {
                 household_number,
                 service_month,
@@ -160,11 +182,21 @@ impl Kokuho {
             ));
         }
         let at = to_us(now);
+        // 高額介護合算 is computed, not read: its calculation opens its own
+        // reads, so it is done before the transaction (SQLite allows one
+        // writer); what was paid and recovered is still read under the lock
+        let computed = match event {
+            RecoveryEvent::CombinedCare { .. } => Some(self.resolve_recovery(event, now).await?),
+            _ => None,
+        };
         in_tx!(self.db, |tx| {
             // the number first: on PostgreSQL it serialises assessments;
             // the decision is read after it, as it stands now
             let id = repo::next_id(&mut tx, &self.insurer).await?;
-            let r = self.resolve_recovery(event).await?;
+            let r = match computed {
+                Some(r) => r,
+                None => self.resolve_recovery(event, now).await?,
+            };
             let (paid, unpaid) =
                 repo::paid_for_event(&mut tx, &self.insurer, r.kind, &r.subject, r.event_on)
                     .await?;

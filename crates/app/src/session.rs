@@ -2138,6 +2138,131 @@ impl Session<'_> {
     }
 }
 
+/// 高額介護合算療養費: certificates and the household's year.
+impl Session<'_> {
+    /// Keeps a certificate another insurer issued (the care insurer's, or
+    /// another medical insurer's), access-logged with the person.
+    pub async fn record_combined_care_certificate(
+        &self,
+        c: &crate::combined_care::CertificateInput,
+        now: OffsetDateTime,
+    ) -> Result<i64> {
+        let person = Self::person_subject("addressee_id", &c.addressee_id)?;
+        self.check(
+            Permission::BenefitApply,
+            None,
+            std::slice::from_ref(&person),
+            now,
+        )
+        .await?;
+        let c = crate::combined_care::CertificateInput {
+            addressee_id: person.clone(),
+            ..c.clone()
+        };
+        let id = self
+            .app
+            .record_combined_care_certificate(&c, &self.actor.account, now)
+            .await?;
+        self.log(
+            "combined_care_certificate_record",
+            &[person],
+            None,
+            &format!(
+                "year {}: {} certificate of insurer {} (entry {id})",
+                c.year,
+                c.side.code(),
+                c.issuer.trim()
+            ),
+            now,
+        )
+        .await?;
+        Ok(id)
+    }
+
+    /// Voids a certificate entered by mistake.
+    pub async fn void_combined_care_certificate(
+        &self,
+        entry_id: i64,
+        now: OffsetDateTime,
+    ) -> Result<kokuho_store::combined_care::CertificateRow> {
+        self.check(Permission::BenefitApply, None, &[], now).await?;
+        let row = self
+            .app
+            .void_combined_care_certificate(entry_id, &self.actor.account, now)
+            .await?;
+        self.log(
+            "combined_care_certificate_void",
+            std::slice::from_ref(&row.addressee_id),
+            None,
+            &format!(
+                "entry {entry_id} ({} certificate of insurer {}, year {})",
+                row.side, row.issuer, row.year
+            ),
+            now,
+        )
+        .await?;
+        Ok(row)
+    }
+
+    /// A person's certificates of a year, access-logged with the person.
+    pub async fn combined_care_certificates(
+        &self,
+        addressee_id: &str,
+        year: i32,
+        now: OffsetDateTime,
+    ) -> Result<Vec<crate::combined_care::CertificateView>> {
+        let person = Self::person_subject("person", addressee_id)?;
+        self.check(
+            Permission::BenefitApply,
+            None,
+            std::slice::from_ref(&person),
+            now,
+        )
+        .await?;
+        let v = self.app.combined_care_certificates(&person, year).await?;
+        self.log(
+            "combined_care_certificates_view",
+            &[person],
+            None,
+            &format!("year {year}: {} certificate(s) shown", v.len()),
+            now,
+        )
+        .await?;
+        Ok(v)
+    }
+
+    /// The household's year of a person, access-logged with every member
+    /// and the householder.
+    pub async fn combined_care_year(
+        &self,
+        addressee_id: &str,
+        year: i32,
+        now: OffsetDateTime,
+    ) -> Result<crate::combined_care::CombinedCareYear> {
+        let person = Self::person_subject("person", addressee_id)?;
+        self.check(
+            Permission::BenefitApply,
+            None,
+            std::slice::from_ref(&person),
+            now,
+        )
+        .await?;
+        let y = self.app.combined_care_year(&person, year, now).await?;
+        self.log(
+            "combined_care_view",
+            &y.persons(),
+            None,
+            &format!(
+                "year {year}, household {}: medical {} yen, care {} yen",
+                y.household_number, y.medical, y.care
+            ),
+            now,
+        )
+        .await?;
+        Ok(y)
+    }
+}
+
 /// Benefits and payments (給付・支払).
 impl Session<'_> {
     /// Receives and checks a benefit application (給付の申請受付),

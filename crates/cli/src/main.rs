@@ -604,7 +604,7 @@ enum BenefitsAction {
     Apply {
         #[command(flatten)]
         db: DbArgs,
-        /// high-cost-benefit, annual-outpatient, reimbursement,
+        /// high-cost-benefit, annual-outpatient, combined-care, reimbursement,
         /// childbirth-grant, funeral-grant, transport-benefit, meal-difference
         #[arg(long)]
         kind: String,
@@ -682,7 +682,8 @@ enum BenefitsAction {
         #[arg(long)]
         month: Option<String>,
         /// 外来年間合算 (annual-outpatient, with --person): the year of the
-        /// period's August, as the yearly run decided it
+        /// period's August, as the yearly run decided it; 高額介護合算
+        /// (combined-care, with --person, a member of the household)
         #[arg(long)]
         year: Option<i32>,
         /// 高額療養費: the householder asks for the simplified route (later
@@ -700,6 +701,13 @@ enum BenefitsAction {
     Recovery {
         #[command(subcommand)]
         action: RecoveryAction,
+    },
+    /// 高額介護合算療養費: certificates of the care insurer and other
+    /// medical insurers, and the household's year (apply with --kind
+    /// combined-care --person --year)
+    CombinedCare {
+        #[command(subcommand)]
+        action: CombinedCareAction,
     },
     /// Decide applications: --pay, or --refuse REASON (a supervisor other
     /// than the clerk who received them); each id decided on its own
@@ -778,6 +786,64 @@ enum SimplifiedAction {
         db: DbArgs,
         #[arg(long)]
         month: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum CombinedCareAction {
+    /// Enter a certificate: the care insurer's (介護自己負担額証明書, --side
+    /// care) or another medical insurer's for months spent with it (--side
+    /// medical); prints the entry's number
+    Certificate {
+        #[command(flatten)]
+        db: DbArgs,
+        /// 宛名番号 of the person the certificate is about
+        #[arg(long)]
+        person: String,
+        /// The year of the period's August (2025 → 2025-08 to 2026-07)
+        #[arg(long)]
+        year: i32,
+        /// care | medical
+        #[arg(long)]
+        side: String,
+        /// The certifying insurer's number (保険者番号)
+        #[arg(long)]
+        issuer: String,
+        /// The certificate's number or the day it was issued
+        #[arg(long)]
+        certificate: String,
+        /// The months certified (YYYY-MM)
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+        /// The copays certified (yen)
+        #[arg(long)]
+        amount: i64,
+        /// … of which in the months aged 70–74 (yen)
+        #[arg(long, default_value_t = 0)]
+        amount_70_74: i64,
+    },
+    /// Void a certificate entered by mistake
+    Void {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        entry: i64,
+    },
+    /// The household's year of a person, step by step: this insurer's part
+    /// and the care insurer's, member by member (the result for the care
+    /// insurer); nothing is kept
+    Calc {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        person: String,
+        #[arg(long)]
+        year: i32,
+        /// Print JSON instead of the steps
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -885,8 +951,10 @@ enum DocumentsAction {
 #[derive(Subcommand)]
 enum RecoveryAction {
     /// Assess what the payee owes for an event paid above its current
-    /// decision (a supervisor): --household H --month YYYY-MM (高額療養費)
-    /// or --person ID --year YYYY (外来年間合算); prints its number last
+    /// decision (a supervisor): --household H --month YYYY-MM (高額療養費),
+    /// --person ID --year YYYY (外来年間合算), or --person ID --year YYYY
+    /// --combined-care (高額介護合算 of the person's household); prints its
+    /// number last
     Assess {
         #[command(flatten)]
         db: DbArgs,
@@ -898,6 +966,9 @@ enum RecoveryAction {
         person: Option<String>,
         #[arg(long)]
         year: Option<i32>,
+        /// With --person and --year: the 高額介護合算 of the person's household
+        #[arg(long)]
+        combined_care: bool,
         /// The day of assessment (調定日); default today
         #[arg(long)]
         on: Option<String>,
@@ -2804,6 +2875,15 @@ async fn benefits_command(action: BenefitsAction) -> anyhow::Result<()> {
                         )
                     })?,
                 },
+                BenefitKind::CombinedCare => EventInput::CombinedCare {
+                    year: year.ok_or_else(|| {
+                        AppError::invalid(
+                            "year",
+                            "--year is required",
+                            "年度（8月の年）を入力してください",
+                        )
+                    })?,
+                },
                 _ => {
                     let on = parse_date_arg("on", &need("on", on)?)?;
                     match kind {
@@ -2910,10 +2990,17 @@ async fn benefits_command(action: BenefitsAction) -> anyhow::Result<()> {
                     month,
                     person,
                     year,
+                    combined_care,
                     on,
                     due_by,
                 } => {
                     let event = match (household, month, person, year) {
+                        (None, None, Some(p), Some(y)) if combined_care => {
+                            RecoveryEvent::CombinedCare {
+                                addressee_id: p,
+                                year: y,
+                            }
+                        }
                         (Some(h), Some(m), None, None) => RecoveryEvent::HighCost {
                             household_number: h,
                             service_month: parse_month_arg("month", &m)?,
@@ -2984,6 +3071,102 @@ async fn benefits_command(action: BenefitsAction) -> anyhow::Result<()> {
                 }
             }
         }
+        BenefitsAction::CombinedCare { action } => match action {
+            CombinedCareAction::Certificate {
+                db,
+                person,
+                year,
+                side,
+                issuer,
+                certificate,
+                from,
+                to,
+                amount,
+                amount_70_74,
+            } => {
+                let side = kokuho_app::combined_care::Side::parse(&side).ok_or_else(|| {
+                    AppError::invalid(
+                        "side",
+                        "--side must be care or medical",
+                        "証明書の種類は care（介護保険）または medical（他の医療保険）です",
+                    )
+                })?;
+                let (app, actor) = open_session(&db).await?;
+                let id = Session {
+                    app: &app,
+                    actor: &actor,
+                }
+                .record_combined_care_certificate(
+                    &kokuho_app::combined_care::CertificateInput {
+                        addressee_id: person,
+                        year,
+                        side,
+                        issuer,
+                        certificate,
+                        from_month: from,
+                        to_month: to,
+                        amount,
+                        amount_70_74,
+                    },
+                    now,
+                )
+                .await?;
+                println!("{id}");
+            }
+            CombinedCareAction::Void { db, entry } => {
+                let (app, actor) = open_session(&db).await?;
+                let row = Session {
+                    app: &app,
+                    actor: &actor,
+                }
+                .void_combined_care_certificate(entry, now)
+                .await?;
+                println!(
+                    "entry {entry} voided ({} certificate of insurer {} for {}, year {})",
+                    row.side, row.issuer, row.addressee_id, row.year
+                );
+            }
+            CombinedCareAction::Calc {
+                db,
+                person,
+                year,
+                json,
+            } => {
+                let (app, actor) = open_session(&db).await?;
+                let y = Session {
+                    app: &app,
+                    actor: &actor,
+                }
+                .combined_care_year(&person, year, now)
+                .await?;
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&y)?);
+                } else {
+                    for s in &y.steps {
+                        println!("{s}");
+                    }
+                    println!("member\tmedical\tcare\tmedical_share\tcare_share");
+                    for m in &y.members {
+                        println!(
+                            "{}\t{}\t{}\t{}\t{}",
+                            m.addressee_id,
+                            m.medical_here + m.medical_other,
+                            m.care,
+                            m.medical_share,
+                            m.care_share
+                        );
+                    }
+                    println!(
+                        "household {} (base date {}): this insurer pays {} yen, the care insurer {} yen{}",
+                        y.household_number,
+                        y.base_date,
+                        y.medical,
+                        y.care,
+                        if y.provisional { " [provisional]" } else { "" }
+                    );
+                }
+            }
+        },
         BenefitsAction::SimplifiedRoute { action } => match action {
             SimplifiedAction::Add {
                 db,

@@ -45,12 +45,15 @@ pub enum BenefitKind {
     MealDifference,
     /// 高額療養費（外来年間合算）: the yearly run's decision for a person
     AnnualOutpatient,
+    /// 高額介護合算療養費: the household's year of medical and care copays
+    CombinedCare,
 }
 
 impl BenefitKind {
-    pub const ALL: [BenefitKind; 7] = [
+    pub const ALL: [BenefitKind; 8] = [
         BenefitKind::HighCostBenefit,
         BenefitKind::AnnualOutpatient,
+        BenefitKind::CombinedCare,
         BenefitKind::Reimbursement,
         BenefitKind::ChildbirthGrant,
         BenefitKind::FuneralGrant,
@@ -67,6 +70,7 @@ impl BenefitKind {
             BenefitKind::TransportBenefit => "transport_benefit",
             BenefitKind::MealDifference => "meal_difference",
             BenefitKind::AnnualOutpatient => "annual_outpatient",
+            BenefitKind::CombinedCare => "combined_care",
         }
     }
 
@@ -84,6 +88,7 @@ impl BenefitKind {
             BenefitKind::TransportBenefit => "移送費",
             BenefitKind::MealDifference => "食事療養標準負担額差額",
             BenefitKind::AnnualOutpatient => "高額療養費（外来年間合算）",
+            BenefitKind::CombinedCare => "高額介護合算療養費",
         }
     }
 }
@@ -257,6 +262,22 @@ pub enum Event {
         /// the benefit is this insurer's share by a split not yet confirmed
         provisional: bool,
     },
+    /// 高額介護合算療養費: the household's year as computed at the counter
+    /// from the monthly runs and the certificates, and what was already
+    /// applied for that household and year
+    CombinedCare {
+        /// 31 July, or the day before the loss of NHI within the year
+        base_date: Date,
+        /// the year of the August the period starts with
+        year: i32,
+        /// this insurer's part (高額介護合算療養費)
+        medical: i64,
+        already: i64,
+        /// the calculation, step by step
+        steps: Vec<String>,
+        rule: String,
+        provisional: bool,
+    },
 }
 
 impl Event {
@@ -269,6 +290,7 @@ impl Event {
             Event::HighCost { .. } => BenefitKind::HighCostBenefit,
             Event::MealDifference { .. } => BenefitKind::MealDifference,
             Event::AnnualOutpatient { .. } => BenefitKind::AnnualOutpatient,
+            Event::CombinedCare { .. } => BenefitKind::CombinedCare,
         }
     }
 
@@ -285,6 +307,7 @@ impl Event {
                 ..
             } => *service_month_first_day,
             Event::AnnualOutpatient { base_date, .. } => *base_date,
+            Event::CombinedCare { base_date, .. } => *base_date,
         }
     }
 
@@ -306,6 +329,9 @@ impl Event {
             // the day after the base date (1 August): 保国発1204第2号 as
             // municipal guides quote it
             Event::AnnualOutpatient { base_date, .. } => next(*base_date),
+            // the day after the base date (群馬県国保連 「申請時期は、基準日の
+            // 7月31日の翌日以降」)
+            Event::CombinedCare { base_date, .. } => next(*base_date),
         }
     }
 }
@@ -958,6 +984,59 @@ pub fn amount(rules: &BenefitRules, event: &Event) -> Result<Amount, BenefitErro
                 provisional: *provisional,
             }
         }
+        Event::CombinedCare {
+            base_date,
+            year,
+            medical,
+            already,
+            steps,
+            rule,
+            provisional,
+        } => {
+            check_yen("medical", *medical)?;
+            check_yen("already", *already)?;
+            if *medical <= 0 {
+                return Err(refuse(
+                    "year",
+                    "the year comes to nothing for this insurer to pay",
+                    "この世帯・年度の高額介護合算療養費はありません",
+                ));
+            }
+            let amount = medical - already;
+            if amount < 0 {
+                return Err(refuse(
+                    "year",
+                    "the year now comes below what was applied for: a recovery (返納) is needed, not a payment",
+                    "この年度の計算額が申請済みの額を下回りました（返納金の調定が必要です）",
+                ));
+            }
+            if amount == 0 {
+                return Err(refuse(
+                    "year",
+                    "the household's year was applied for in full already",
+                    "この世帯・年度の高額介護合算療養費は申請済みです",
+                ));
+            }
+            let mut out = steps.clone();
+            out.push(format!(
+                "計算期間 {year}-08〜{}-07（基準日 {base_date}）: 国民健康保険の支給額 {}円",
+                year + 1,
+                yen(*medical)
+            ));
+            if *already > 0 {
+                out.push(format!(
+                    "申請済みの {}円を差し引き、追加の支給額 {}円",
+                    yen(*already),
+                    yen(amount)
+                ));
+            }
+            Amount {
+                amount,
+                steps: out,
+                rule: format!("国民健康保険法 第57条の3, 同法施行令 第29条の4の2; {rule}"),
+                provisional: *provisional,
+            }
+        }
     };
     Ok(out)
 }
@@ -1258,6 +1337,36 @@ mod tests {
         assert_eq!(e.insured_on(), date!(2027 - 07 - 31));
         assert_eq!(e.lapse_from(), date!(2027 - 08 - 01));
         assert_eq!(last_day_to_apply(e.lapse_from()), date!(2029 - 07 - 31));
+    }
+
+    #[test]
+    fn a_combined_care_year_pays_this_insurer_s_part_less_what_was_applied_for() {
+        let r = rules();
+        let ev = |medical, already| Event::CombinedCare {
+            base_date: date!(2025 - 07 - 31),
+            year: 2024,
+            medical,
+            already,
+            steps: vec!["① …".into()],
+            rule: "combined_care.toml".into(),
+            provisional: false,
+        };
+        let a = amount(&r, &ev(20_000, 0)).unwrap();
+        assert_eq!(a.amount, 20_000);
+        assert_eq!(a.steps[0], "① …");
+        assert!(a.rule.contains("第57条の3"));
+        assert_eq!(amount(&r, &ev(20_000, 5_000)).unwrap().amount, 15_000);
+        for (medical, already, says) in [
+            (20_000, 20_000, "申請済み"),
+            (9_000, 12_000, "返納"),
+            (0, 0, "ありません"),
+        ] {
+            let e = amount(&r, &ev(medical, already)).unwrap_err();
+            assert_eq!(e.field, "year");
+            assert!(e.reason_ja.contains(says), "{}", e.reason_ja);
+        }
+        assert_eq!(ev(1, 0).lapse_from(), date!(2025 - 08 - 01));
+        assert_eq!(ev(1, 0).kind(), BenefitKind::CombinedCare);
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod bank_account;
 pub mod benefit;
 pub mod burden;
 pub mod certificate;
+pub mod combined_care;
 pub mod digest_text;
 pub mod eligibility;
 pub mod eligibility_check;

@@ -590,7 +590,10 @@ fn cash_lines() -> Vec<(String, Option<Keep>)> {
             is_high_cost(b) && b.annual_outpatient
         })),
     ));
-    lines.push(("高額介護合算療養費".into(), None));
+    lines.push((
+        "高額介護合算療養費".into(),
+        Some(Box::new(|b: &CashBenefit| b.kind == "combined_care")),
+    ));
     lines.push((
         "出産育児一時金".into(),
         Some(Box::new(|b: &CashBenefit| b.kind == "childbirth_grant")),

@@ -13,6 +13,7 @@ pub mod bank_account;
 pub mod benefit;
 pub mod burden;
 pub mod claims;
+pub mod combined_care;
 mod db;
 pub mod document;
 pub mod eligibility;

@@ -43,7 +43,7 @@ pub async fn paid_for_event(
     subject: &str,
     event_on: Date,
 ) -> Result<(Vec<(i64, String, i64)>, Vec<i64>)> {
-    let who = if kind == "high_cost_benefit" {
+    let who = if kind == "high_cost_benefit" || kind == "combined_care" {
         "a.household_number"
     } else {
         "a.addressee_id"

@@ -52,6 +52,43 @@ pub async fn insert_months(
     Ok(())
 }
 
+/// The rows of the given monthly runs for some persons, by person and
+/// month (the primary key serves it: a household's year on a city reads
+/// only its own rows).
+pub async fn months_of_runs_for(
+    db: &Db,
+    insurer: &InsurerNumber,
+    run_ids: &[i64],
+    persons: &[String],
+) -> Result<Vec<BorneMonthRow>> {
+    if run_ids.is_empty() || persons.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    for chunk in persons.chunks(BATCH_ROWS) {
+        let rows: Vec<BorneMonthRow> = with_db!(db, |p| {
+            let mut q = QueryBuilder::new(format!(
+                "SELECT {COLUMNS} FROM borne_month WHERE insurer_number = "
+            ));
+            q.push_bind(insurer.as_str().to_string())
+                .push(" AND run_id IN (");
+            let mut list = q.separated(", ");
+            for r in run_ids {
+                list.push_bind(*r);
+            }
+            q.push(") AND addressee_id IN (");
+            let mut list = q.separated(", ");
+            for a in chunk {
+                list.push_bind(a.clone());
+            }
+            q.push(") ORDER BY addressee_id, service_month, household_number");
+            q.build_query_as().fetch_all(p).await?
+        });
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
 /// The rows of the given monthly runs, by person and month.
 pub async fn months_of_runs(
     db: &Db,

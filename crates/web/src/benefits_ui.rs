@@ -205,10 +205,12 @@ async fn show(
             .iter()
             .map(|r| RecoveryLine {
                 id: r.recovery_id,
-                event: if r.kind == "high_cost_benefit" {
-                    format!("高額療養費 世帯 {} {}", r.subject, r.period)
-                } else {
-                    format!("外来年間合算 {} {}年度", r.subject, r.period)
+                event: match r.kind.as_str() {
+                    "high_cost_benefit" => format!("高額療養費 世帯 {} {}", r.subject, r.period),
+                    "combined_care" => {
+                        format!("高額介護合算 世帯 {} {}年度", r.subject, r.period)
+                    }
+                    _ => format!("外来年間合算 {} {}年度", r.subject, r.period),
                 },
                 debtor: r.debtor_id.clone(),
                 amount: yen(r.amount),
@@ -270,6 +272,9 @@ struct RecoveryForm {
     person: String,
     #[serde(default)]
     year: String,
+    /// the person and year are 高額介護合算's (the person's household)
+    #[serde(default)]
+    combined_care: Option<String>,
     #[serde(default)]
     due_by: String,
 }
@@ -306,15 +311,18 @@ async fn recovery_assess(
                 )?,
             }
         } else {
-            RecoveryEvent::AnnualOutpatient {
-                addressee_id: f.person.trim().to_string(),
-                year: f.year.trim().parse().map_err(|_| {
-                    AppError::invalid(
-                        "year",
-                        "year: a number",
-                        "世帯番号と診療年月、または宛名番号と年度を入力してください",
-                    )
-                })?,
+            let addressee_id = f.person.trim().to_string();
+            let year = f.year.trim().parse().map_err(|_| {
+                AppError::invalid(
+                    "year",
+                    "year: a number",
+                    "世帯番号と診療年月、または宛名番号と年度を入力してください",
+                )
+            })?;
+            if f.combined_care.is_some() {
+                RecoveryEvent::CombinedCare { addressee_id, year }
+            } else {
+                RecoveryEvent::AnnualOutpatient { addressee_id, year }
             }
         };
         let today = kokuho_app::local_date(now());
@@ -490,6 +498,20 @@ fn input_of(f: &ApplyForm) -> Result<ApplicationInput, AppError> {
         .ok_or_else(|| AppError::invalid("kind", "unknown kind", "給付の種類が正しくありません"))?;
     let event = match kind {
         BenefitKind::AnnualOutpatient => EventInput::AnnualOutpatient {
+            year: match number(&f.year) {
+                Some(Some(y)) => i32::try_from(y).map_err(|_| {
+                    AppError::invalid("year", "year: a number", "年度を半角数字で入力してください")
+                })?,
+                _ => {
+                    return Err(AppError::invalid(
+                        "year",
+                        "year: a number",
+                        "年度を半角数字で入力してください",
+                    ));
+                }
+            },
+        },
+        BenefitKind::CombinedCare => EventInput::CombinedCare {
             year: match number(&f.year) {
                 Some(Some(y)) => i32::try_from(y).map_err(|_| {
                     AppError::invalid("year", "year: a number", "年度を半角数字で入力してください")

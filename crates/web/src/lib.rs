@@ -9,6 +9,7 @@ mod benefits_ui;
 mod burden_ui;
 mod calc_api;
 mod claims_ui;
+mod combined_care_ui;
 mod documents_ui;
 mod eligibility_api;
 mod error;

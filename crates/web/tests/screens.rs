@@ -1037,6 +1037,107 @@ async fn claims_are_imported_and_checked_from_the_jobs_page_and_listed_with_reas
     }
 }
 
+/// 高額介護合算療養費 on screen: the benefits page opens a person's year;
+/// a certificate is refused with the values given back, entered, then
+/// voided; the year says why it cannot be computed yet; others are refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn combined_care_certificates_are_entered_and_the_year_shown_on_screen() {
+    for t in all_backends().await {
+        let (router, app) = town(&t).await;
+        let now = time::OffsetDateTime::now_utc();
+        let mut person = None;
+        app.for_each_insured_on(kokuho_app::local_date(now), None, |r| {
+            if person.is_none() && r.household_number.is_some() {
+                person = Some(r.addressee_id.clone());
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+        let person = person.unwrap();
+        let benefits = sign_in(&router, &app, "demo-benefits").await;
+        let (_, _, page) = benefits.get("/ui/benefits").await;
+        assert!(page.contains(r#"id="apply-combined_care""#), "{page}");
+        assert!(page.contains(r#"id="combined-care-open""#), "{page}");
+        let (st, page) = benefits
+            .form(
+                "/ui/benefits/combined-care",
+                &[("person", person.as_str()), ("year", "2026")],
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{page}");
+        // the year 2026-08 to 2027-07 is not over
+        assert!(page.contains(r#"id="combined-care-unavailable""#), "{page}");
+        assert!(page.contains("終わっていません"), "{page}");
+        assert!(page.contains(r#"id="no-combined-certificates""#), "{page}");
+        let cert = |issuer: &'static str| {
+            [
+                ("person", person.clone()),
+                ("year", "2026".to_string()),
+                ("side", "care".to_string()),
+                ("issuer", issuer.to_string()),
+                ("certificate", "第7号".to_string()),
+                ("from_month", "2026-08".to_string()),
+                ("to_month", "2027-07".to_string()),
+                ("amount", "250,000".to_string()),
+                ("amount_70_74", String::new()),
+            ]
+        };
+        let fields = cert("12");
+        let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let (st, page) = benefits
+            .form("/ui/benefits/combined-care/certificate", &refs)
+            .await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+        assert!(page.contains(r#"id="combined-care-error""#), "{page}");
+        assert!(page.contains(r#"value="250,000""#), "given back: {page}");
+        let fields = cert("319012");
+        let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let (st, page) = benefits
+            .form("/ui/benefits/combined-care/certificate", &refs)
+            .await;
+        assert_eq!(st, StatusCode::OK, "{page}");
+        assert!(page.contains("を記録しました"), "{page}");
+        assert_eq!(
+            page.matches(r#"class="combined-certificate""#).count(),
+            1,
+            "{page}"
+        );
+        assert!(page.contains("250,000"), "{page}");
+        let entry: i64 = kokuho_store::with_db!(&t.db, |p| sqlx::query_scalar(
+            "SELECT entry_id FROM combined_care_certificate WHERE insurer_number = $1"
+        )
+        .bind(app.insurer.as_str().to_string())
+        .fetch_one(p)
+        .await
+        .unwrap());
+        let entry = entry.to_string();
+        let (st, page) = benefits
+            .form(
+                "/ui/benefits/combined-care/void",
+                &[
+                    ("person", person.as_str()),
+                    ("year", "2026"),
+                    ("entry", entry.as_str()),
+                ],
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{page}");
+        assert!(page.contains("を取り消しました"), "{page}");
+        assert!(page.contains("<td>取消</td>"), "{page}");
+        for account in ["demo-levy", "demo-clerk"] {
+            let other = sign_in(&router, &app, account).await;
+            let (st, _) = other
+                .form(
+                    "/ui/benefits/combined-care",
+                    &[("person", person.as_str()), ("year", "2026")],
+                )
+                .await;
+            assert_eq!(st, StatusCode::FORBIDDEN, "{account}");
+        }
+    }
+}
+
 /// The claims page offers the yearly cap's statement.
 async fn page_has_yearly_form(user: &Screen) -> bool {
     let (_, _, page) = user.get("/ui/claims").await;
