@@ -35,6 +35,7 @@ pub fn routes() -> axum::Router<Kokuho> {
         .route("/ui/benefits/apply", post(apply))
         .route("/ui/benefits/decide", post(decide))
         .route("/ui/benefits/history", post(history))
+        .route("/ui/benefits/revoke", post(revoke))
         .route("/ui/benefits/recovery", post(recovery_assess))
         .route("/ui/benefits/recovery/settle", post(recovery_settle))
         .route("/ui/payments", get(payments_page))
@@ -80,6 +81,8 @@ struct AppLine {
     rule: String,
     reason: String,
     payment: String,
+    /// decided to pay and no money gone: a supervisor may revoke it
+    revocable: bool,
 }
 
 fn app_line(v: &ApplicationView, payment: Option<(i64, &'static str)>) -> AppLine {
@@ -106,6 +109,8 @@ fn app_line(v: &ApplicationView, payment: Option<(i64, &'static str)>) -> AppLin
         payment: payment
             .map(|(run, s)| format!("支払 第{run}回：{s}"))
             .unwrap_or_default(),
+        revocable: v.status == "支給決定"
+            && payment.is_none_or(|(_, s)| s != "支払処理中" && s != "支払済み"),
     }
 }
 
@@ -717,6 +722,39 @@ async fn history(State(app): State<Kokuho>, user: UiUser, Form(f): Form<HistoryF
         return refused("給付", &e);
     }
     show(&app, &user, "", None, Some(f.person.trim())).await
+}
+
+#[derive(Deserialize)]
+struct RevokeForm {
+    csrf: String,
+    person: String,
+    id: i64,
+    #[serde(default)]
+    reason: String,
+}
+
+/// A supervisor revokes a decision to pay before any money went (the
+/// payee died, or it was wrong), from the person's history.
+async fn revoke(State(app): State<Kokuho>, user: UiUser, Form(f): Form<RevokeForm>) -> Response {
+    if let Err(e) = check_form(&app, &user, &f.csrf).await {
+        return refused("給付", &e);
+    }
+    let s = Session {
+        app: &app,
+        actor: &user.actor,
+    };
+    let today = kokuho_app::local_date(now());
+    let outcome = s
+        .revoke_decision(f.id, today, &f.reason, now())
+        .await
+        .map(|v| {
+            format!(
+                "受付番号 {} の支給決定を取り消しました（{}）。相続人などの申請は改めて受け付けます。",
+                v.application_id,
+                f.reason.trim()
+            )
+        });
+    show(&app, &user, "", Some(outcome), Some(f.person.trim())).await
 }
 
 // ------------------------------------------------------------ payments

@@ -1138,6 +1138,101 @@ async fn combined_care_certificates_are_entered_and_the_year_shown_on_screen() {
     }
 }
 
+/// A supervisor revokes a decision to pay from the person's history, with
+/// its reason; the clerk has no such button and is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_supervisor_revokes_a_decision_from_the_history() {
+    for t in all_backends().await {
+        let (router, app) = town(&t).await;
+        let now = time::OffsetDateTime::now_utc();
+        let today = kokuho_app::local_date(now);
+        let day = today - time::Duration::days(20);
+        let mut person = None;
+        app.for_each_insured_on(day, None, |r| {
+            if person.is_none() && r.household_number.is_some() {
+                person = Some(r.addressee_id.clone());
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+        let person = person.unwrap();
+        let on = day.to_string();
+        let clerk = sign_in(&router, &app, "demo-benefits").await;
+        let sup = sign_in(&router, &app, "demo-supervisor").await;
+        let (s, b) = clerk
+            .form(
+                "/ui/benefits/apply",
+                &[
+                    ("kind", "transport_benefit"),
+                    ("addressee_id", &person),
+                    ("on", &on),
+                    ("cost", "7200"),
+                    ("economical", "5000"),
+                    ("applicant", "本人"),
+                ],
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        let id: i64 = kokuho_store::with_db!(&t.db, |p| sqlx::query_scalar(
+            "SELECT MAX(application_id) FROM benefit_application WHERE insurer_number = $1"
+        )
+        .bind(app.insurer.as_str().to_string())
+        .fetch_one(p)
+        .await
+        .unwrap());
+        let id_s = id.to_string();
+        let (s, b) = sup
+            .form("/ui/benefits/decide", &[("id", &id_s), ("decision", "pay")])
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        // the clerk's history has no revoke button; the supervisor's has
+        let (_, b) = clerk
+            .form("/ui/benefits/history", &[("person", &person)])
+            .await;
+        assert!(b.contains(&format!(r#"id="history-{id}""#)), "{b}");
+        assert!(!b.contains("revoke-decision"), "{b}");
+        let (_, b) = sup
+            .form("/ui/benefits/history", &[("person", &person)])
+            .await;
+        assert!(b.contains("revoke-decision"), "{b}");
+        // the clerk may not revoke; the supervisor must give the reason
+        let (s, _) = clerk
+            .form(
+                "/ui/benefits/revoke",
+                &[("person", &person), ("id", &id_s), ("reason", "誤り")],
+            )
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let (s, b) = sup
+            .form(
+                "/ui/benefits/revoke",
+                &[("person", &person), ("id", &id_s), ("reason", " ")],
+            )
+            .await;
+        assert_ne!(s, StatusCode::OK, "{b}");
+        assert!(b.contains(r#"id="benefit-error""#), "{b}");
+        let (s, b) = sup
+            .form(
+                "/ui/benefits/revoke",
+                &[("person", &person), ("id", &id_s), ("reason", "受取人死亡")],
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        assert!(b.contains("の支給決定を取り消しました"), "{b}");
+        assert!(b.contains("支給決定の取消"), "{b}");
+        // revoked once: no button any more, and a second time is refused
+        assert!(!b.contains("revoke-decision"), "{b}");
+        let (s, _) = sup
+            .form(
+                "/ui/benefits/revoke",
+                &[("person", &person), ("id", &id_s), ("reason", "受取人死亡")],
+            )
+            .await;
+        assert_ne!(s, StatusCode::OK);
+    }
+}
+
 /// The claims page offers the yearly cap's statement.
 async fn page_has_yearly_form(user: &Screen) -> bool {
     let (_, _, page) = user.get("/ui/claims").await;
