@@ -182,3 +182,97 @@ async fn a_voided_period_and_its_household_go_again_as_removed() {
         );
     }
 }
+
+/// The intermediate server's registration result, relayed by the
+/// federation, is refused whole — naming the line and the field — when a
+/// record names a period that is not this insurer's, or one period twice;
+/// a good one is taken in once. A query from the information-provision
+/// network names its agency: missing, over 60 characters or holding a My
+/// Number, it is refused before anything is looked up.
+#[tokio::test]
+async fn a_bad_registration_result_or_linkage_agency_is_refused() {
+    use kokuho_app::AppError;
+    use kokuho_app::session::Session;
+    use kokuho_app::town::{self, TownSpec};
+    use kokuho_formats::intermediate::{
+        self, Body as IBody, Extract, IntermediateFile, ResultRecord,
+    };
+    const T0: time::OffsetDateTime = datetime!(2026-11-25 09:00 UTC);
+    for t in all_backends().await {
+        let ring = Keyring::generate();
+        let spec = TownSpec::demo(300, 5);
+        town::generate(&t.db, &ring, &spec, T0, |_| {})
+            .await
+            .unwrap();
+        let app = Kokuho::new(t.db.clone(), Arc::new(ring), spec.insurer_number.clone());
+        let periods =
+            kokuho_store::eligibility::all_periods_known_at(&t.db, &app.insurer, i64::MAX)
+                .await
+                .unwrap();
+        let p = &periods[0];
+        let record = |period_id: i64| ResultRecord {
+            insurer_number: app.insurer.as_str().to_string(),
+            insured_symbol: "八頭".into(),
+            insured_number: "0001234".into(),
+            branch_number: "01".into(),
+            addressee_id: p.addressee_id.to_string(),
+            period_id,
+            ok: true,
+            error_code: None,
+            agency_code_obtained: true,
+        };
+        let file = |rs: Vec<ResultRecord>| {
+            intermediate::write(&IntermediateFile {
+                header: intermediate::header(
+                    app.insurer.as_str(),
+                    datetime!(2026-11-25 10:00:00),
+                    Extract::Answer,
+                    None,
+                ),
+                body: IBody::Results(rs),
+            })
+            .unwrap()
+        };
+        let import = |bytes: Vec<u8>| {
+            let app = app.clone();
+            async move {
+                app.import_from_federation("result.dat", &bytes, None, "", "tester", T0)
+                    .await
+            }
+        };
+        for (rs, line) in [
+            (vec![record(p.period_id), record(999_999_999)], 3),
+            (vec![record(p.period_id), record(p.period_id)], 3),
+        ] {
+            let e = import(file(rs)).await.unwrap_err();
+            match e {
+                AppError::Rejected { line: l, field, .. } => {
+                    assert_eq!((l, field.as_str()), (line, "資格履歴番号"), "{}", t.name)
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        let r = import(file(vec![record(p.period_id)])).await.unwrap();
+        assert_eq!(r.records, 1);
+        // the same file again: taken in once
+        let e = import(file(vec![record(p.period_id)])).await.unwrap_err();
+        assert!(matches!(e, AppError::Conflict { .. }), "{e:?}");
+
+        let sup = app
+            .actor_for("demo-supervisor", "tester", "test", T0)
+            .await
+            .unwrap();
+        let s = Session {
+            app: &app,
+            actor: &sup,
+        };
+        let long = "A".repeat(61);
+        for agency in ["", "  ", long.as_str(), "照会 123456789018"] {
+            let e = s
+                .answer_linkage_query(42, agency, "0000000001", date!(2026 - 11 - 01), T0)
+                .await
+                .unwrap_err();
+            assert_eq!(e.field(), Some("agency"), "{agency:?}: {e:?}");
+        }
+    }
+}
