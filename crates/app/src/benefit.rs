@@ -155,6 +155,9 @@ pub struct ApplicationView {
     pub decision_reason: Option<String>,
     pub decided_on: Option<Date>,
     pub decided_by: Option<String>,
+    /// 高額介護合算: the members of the base date's household the
+    /// calculation shows (for the access record)
+    pub members: Vec<String>,
 }
 
 impl ApplicationView {
@@ -166,6 +169,7 @@ impl ApplicationView {
         for p in [Some(&self.payee_id), self.entitled_id.as_ref()]
             .into_iter()
             .flatten()
+            .chain(&self.members)
         {
             if !v.contains(p) {
                 v.push(p.clone());
@@ -178,7 +182,22 @@ impl ApplicationView {
 pub(crate) fn view(r: &ApplicationRow) -> ApplicationView {
     let kind = BenefitKind::parse(&r.kind);
     let sub = r.subtype.as_deref().and_then(ReimbursementType::parse);
+    let members: Vec<String> = if r.kind == "combined_care" {
+        serde_json::from_str::<serde_json::Value>(&r.facts)
+            .ok()
+            .and_then(|v| {
+                v["members"].as_array().map(|a| {
+                    a.iter()
+                        .filter_map(|m| m.as_str().map(str::to_string))
+                        .collect()
+                })
+            })
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     ApplicationView {
+        members,
         application_id: r.application_id,
         kind: kind.map_or("", BenefitKind::code),
         kind_label: match (kind, sub) {
@@ -230,7 +249,7 @@ fn invalid(field: &'static str, en: impl Into<String>, ja: impl Into<String>) ->
     AppError::invalid(field, en, ja)
 }
 
-fn insured_on(periods: &[elig::PeriodVersion], day: Date) -> bool {
+pub(crate) fn insured_on(periods: &[elig::PeriodVersion], day: Date) -> bool {
     periods
         .iter()
         .any(|p| crate::eligibility::as_period(p).covers(day))
@@ -583,7 +602,11 @@ impl Kokuho {
     }
 
     /// The household a person belonged to on a day (as known now).
-    async fn household_of_on(&self, person: &AddresseeId, day: Date) -> Result<Option<String>> {
+    pub(crate) async fn household_of_on(
+        &self,
+        person: &AddresseeId,
+        day: Date,
+    ) -> Result<Option<String>> {
         in_tx!(self.db, |tx| {
             let ms = elig::memberships_of_person(&mut tx, &self.insurer, person, NOW).await?;
             Ok(ms
@@ -593,7 +616,11 @@ impl Kokuho {
         })
     }
 
-    async fn householder_on(&self, household: &str, day: Date) -> Result<Option<String>> {
+    pub(crate) async fn householder_on(
+        &self,
+        household: &str,
+        day: Date,
+    ) -> Result<Option<String>> {
         Ok(kokuho_store::high_cost::householders_on(
             &self.db,
             &self.insurer,
@@ -606,11 +633,30 @@ impl Kokuho {
     }
 
     /// Receives and checks an application; kept only when every check
-    /// passes (awaiting the supervisor's decision).
+    /// passes (awaiting the supervisor's decision). A 受付日 before the
+    /// right lapsed, entered after it lapsed, is a supervisor's to enter
+    /// (`receive_application_as` with `may_backdate`).
     pub async fn receive_application(
         &self,
         input: &ApplicationInput,
         actor: Actor<'_>,
+        now: OffsetDateTime,
+    ) -> Result<ApplicationView> {
+        self.receive_application_as(input, actor, false, now).await
+    }
+
+    /// As `receive_application`; `may_backdate`: the actor may enter a
+    /// 受付日 that saves a right which had lapsed by the day of entry (an
+    /// application that came by post and was found late). The two-year
+    /// limit runs to the day the application arrived (国民健康保険法 第110条;
+    /// 民法 第147条: a claim interrupts it), so the 受付日 decides; since
+    /// anyone could type an earlier one, the supervisor answers for it, and
+    /// the day of entry is kept beside it (`received_us`).
+    pub async fn receive_application_as(
+        &self,
+        input: &ApplicationInput,
+        actor: Actor<'_>,
+        may_backdate: bool,
         now: OffsetDateTime,
     ) -> Result<ApplicationView> {
         let rules = BenefitRules::shipped().map_err(|e| AppError::Setup {
@@ -770,7 +816,7 @@ impl Kokuho {
                     &self.db,
                     &self.insurer,
                     &y.household_number,
-                    *year,
+                    y.base_date,
                 )
                 .await?;
                 if waiting > 0 {
@@ -797,13 +843,18 @@ impl Kokuho {
                         steps: y.steps.clone(),
                         rule: y.source.clone(),
                         provisional: y.provisional,
+                        members: y.members.iter().map(|m| m.addressee_id.clone()).collect(),
                     },
                     person,
                     Some(y.household_number.clone()),
-                    // one application per amount the year came to: a later
-                    // certificate that raises it is applied for by the
-                    // difference
-                    format!("combined_care:{}:{year}:{}", y.household_number, y.medical),
+                    // one application per state of the year: what it came
+                    // to and what was applied for (less recoveries) — a
+                    // later certificate that raises it is applied for by the
+                    // difference, even back to a figure paid before
+                    format!(
+                        "combined_care:{}:{}:{}:{already}",
+                        y.household_number, y.base_date, y.medical
+                    ),
                     None,
                 )
             }
@@ -1073,6 +1124,17 @@ impl Kokuho {
             message_en: e.reason,
             message_ja: e.reason_ja,
         })?;
+        if today > last && !may_backdate {
+            return Err(invalid(
+                "received_on",
+                format!(
+                    "the right lapsed after {last}, before today: a 受付日 on or before it is entered by a supervisor"
+                ),
+                format!(
+                    "請求期限（{last}）を過ぎてからの入力です。期限内の受付日でさかのぼって受け付けるときは係長が入力してください"
+                ),
+            ));
+        }
         let (entitled, payee) = self
             .payee_of(input, &event, household.as_deref(), day)
             .await?;
@@ -1437,6 +1499,14 @@ fn unreachable_high_cost<T>() -> Result<T> {
 fn facts_json(input: &EventInput, event: &Event) -> String {
     let v = match (input, event) {
         (EventInput::AnnualOutpatient { year }, _) => serde_json::json!({ "year": year }),
+        (
+            EventInput::CombinedCare { year },
+            Event::CombinedCare {
+                base_date, members, ..
+            },
+        ) => serde_json::json!({
+            "year": year, "base_date": base_date.to_string(), "members": members,
+        }),
         (EventInput::CombinedCare { year }, _) => serde_json::json!({ "year": year }),
         (
             EventInput::Childbirth {

@@ -231,13 +231,13 @@ impl Kokuho {
     ) -> Result<i64> {
         let person = AddresseeId::parse(c.addressee_id.trim())
             .map_err(|e| AppError::from(e).for_field("addressee_id"))?;
-        kokuho_store::addressee::get_person(&self.db, &self.insurer, &person)
+        let found = kokuho_store::addressee::get_person(&self.db, &self.insurer, &person)
             .await?
             .ok_or(AppError::NotFound {
                 what: "person",
                 message_ja: "該当する宛名がありません",
             })?;
-        let (first, _, _) = year_days(c.year)?;
+        let (first, _, last_day) = year_days(c.year)?;
         let last = year_months(c.year).map(|(_, l)| l).unwrap_or(first);
         let issuer = c.issuer.trim();
         if !(issuer.len() == 6 || issuer.len() == 8) || !issuer.bytes().all(|b| b.is_ascii_digit())
@@ -300,6 +300,42 @@ impl Kokuho {
                 "amounts must be 0 ≤ of which 70–74 ≤ amount",
                 "金額は 0 ≦ うち70〜74歳の額 ≦ 自己負担額 です",
             ));
+        }
+        // months as 70–74 need the person to be 70 by the end of the year
+        if c.amount_70_74 > 0 && kokuho_domain::eligibility::age_on(found.birth_date, last_day) < 70
+        {
+            return Err(invalid(
+                "amount_70_74",
+                "the person is not 70 within the year: no months as 70–74",
+                "この方は計算期間中に70歳になりません（70〜74歳の月の額はありません）",
+            ));
+        }
+        // another medical insurer's months cannot be months wholly insured here
+        if c.side == Side::Medical {
+            let periods = elig::periods_of_person_db(&self.db, &self.insurer, &person, NOW).await?;
+            let mut m = from;
+            let mut all_here = true;
+            loop {
+                let whole = match (m.first_day(), m.last_day()) {
+                    (Some(a), Some(b)) => {
+                        crate::benefit::insured_on(&periods, a)
+                            && crate::benefit::insured_on(&periods, b)
+                    }
+                    _ => false,
+                };
+                all_here &= whole;
+                if m >= to || !all_here {
+                    break;
+                }
+                m = m.next();
+            }
+            if all_here {
+                return Err(invalid(
+                    "from_month",
+                    "the person was insured here for the whole of every month certified: those months come from this insurer's own runs",
+                    "証明書の月はすべてこの国保に加入していた月です（この保険者の月次計算から合算します）",
+                ));
+            }
         }
         let row = CertificateRow {
             entry_id: 0,
@@ -381,11 +417,7 @@ impl Kokuho {
     ) -> Result<(Date, bool)> {
         let (_, first_day, last_day) = year_days(year)?;
         let periods = elig::periods_of_person_db(&self.db, &self.insurer, person, NOW).await?;
-        let covers = |d: Date| {
-            periods
-                .iter()
-                .any(|p| p.acquired_on <= d && p.lost_on.is_none_or(|l| l > d))
-        };
+        let covers = |d: Date| crate::benefit::insured_on(&periods, d);
         if covers(last_day) {
             return Ok((last_day, false));
         }
@@ -415,7 +447,7 @@ impl Kokuho {
         let rules = shipped_rules()?;
         let person = AddresseeId::parse(addressee_id.trim())
             .map_err(|e| AppError::from(e).for_field("addressee_id"))?;
-        let (first, _, _) = year_days(year)?;
+        let (first, first_day, _) = year_days(year)?;
         let (base_date, base_date_provisional) =
             self.combined_care_base_date(&person, year).await?;
         if local_date(now) <= base_date {
@@ -427,41 +459,26 @@ impl Kokuho {
             ));
         }
         // The household of the base date.
-        let household = in_tx!(self.db, |tx| {
-            let ms = elig::memberships_of_person(&mut tx, &self.insurer, &person, NOW).await?;
-            Ok(ms
-                .into_iter()
-                .find(|m| m.valid_from <= base_date && m.valid_to.is_none_or(|t| base_date < t))
-                .map(|m| m.household_number.to_string()))
-        })?
-        .ok_or_else(|| {
-            conflict(
-                "the person belonged to no NHI household on the base date",
-                "基準日に国民健康保険の世帯に属していません",
-            )
-        })?;
+        let household = self
+            .household_of_on(&person, base_date)
+            .await?
+            .ok_or_else(|| {
+                conflict(
+                    "the person belonged to no NHI household on the base date",
+                    "基準日に国民健康保険の世帯に属していません",
+                )
+            })?;
         let mut members: Vec<String> = Vec::new();
         for id in repo::members_on(&self.db, &self.insurer, &household, base_date, NOW).await? {
             let Ok(a) = AddresseeId::parse(&id) else {
                 continue;
             };
             let periods = elig::periods_of_person_db(&self.db, &self.insurer, &a, NOW).await?;
-            if periods
-                .iter()
-                .any(|p| p.acquired_on <= base_date && p.lost_on.is_none_or(|l| l > base_date))
-            {
+            if crate::benefit::insured_on(&periods, base_date) {
                 members.push(id);
             }
         }
-        let householder_id = kokuho_store::high_cost::householders_on(
-            &self.db,
-            &self.insurer,
-            base_date,
-            std::slice::from_ref(&household),
-            NOW,
-        )
-        .await?
-        .remove(&household);
+        let householder_id = self.householder_on(&household, base_date).await?;
         let categories = kokuho_store::claims::categories_known_at(
             &self.db,
             &self.insurer,
@@ -495,6 +512,47 @@ impl Kokuho {
                 format!(
                     "高額療養費の月次計算が最新でない月があります（{}）。先に月次計算を実行してください",
                     unsettled.join("、")
+                ),
+            ));
+        }
+        // A month whose run left out a household a member belonged to in
+        // the year (no burden category that month) kept nothing of it: the
+        // year would be short, so it is refused until the month is run again.
+        let mut households_of_members: std::collections::BTreeSet<String> =
+            std::collections::BTreeSet::new();
+        for id in &members {
+            let Ok(a) = AddresseeId::parse(id) else {
+                continue;
+            };
+            let ms = in_tx!(self.db, |tx| {
+                Ok(elig::memberships_of_person(&mut tx, &self.insurer, &a, NOW).await?)
+            })?;
+            households_of_members.extend(
+                ms.into_iter()
+                    .filter(|m| {
+                        m.valid_from <= base_date && m.valid_to.is_none_or(|t| first_day < t)
+                    })
+                    .map(|m| m.household_number.to_string()),
+            );
+        }
+        let left_out: Vec<String> = runs
+            .borne_left_out
+            .iter()
+            .flat_map(|(m, hs)| {
+                hs.iter()
+                    .filter(|h| households_of_members.contains(*h))
+                    .map(move |h| format!("{m} 世帯 {h}"))
+            })
+            .collect();
+        if !left_out.is_empty() {
+            return Err(conflict(
+                format!(
+                    "monthly runs left out a household of the members (no burden category): {}",
+                    left_out.join(", ")
+                ),
+                format!(
+                    "月次計算で負担区分がなく計算できなかった世帯・月があります（{}）。負担区分を判定し、その月を計算し直してください",
+                    left_out.join("、")
                 ),
             ));
         }
@@ -556,7 +614,17 @@ impl Kokuho {
         let mut domain_members: Vec<CareMember> = Vec::new();
         for id in &members {
             let (medical_here, mut medical_here_70_74) = here.get(id).copied().unwrap_or((0, 0));
-            let ao = annual.get(id).copied().unwrap_or(0).min(medical_here_70_74);
+            let annual_benefit = annual.get(id).copied().unwrap_or(0);
+            let ao = annual_benefit.min(medical_here_70_74);
+            if annual_benefit > ao {
+                // the annual run counted other insurers' months too: only
+                // what falls on this insurer's months is taken off here
+                steps.push(format!(
+                    "{id}：外来年間合算の支給 {}円 のうち、この保険者の70〜74歳の月の額 {}円 までを差し引きます",
+                    yen(annual_benefit),
+                    yen(ao)
+                ));
+            }
             medical_here_70_74 -= ao;
             let live = certificates
                 .iter()

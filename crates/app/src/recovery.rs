@@ -67,6 +67,13 @@ impl Kokuho {
             RecoveryEvent::CombinedCare { addressee_id, year } => {
                 // the year as it stands now: the certificates as entered now
                 let y = self.combined_care_year(addressee_id, *year, now).await?;
+                if y.provisional {
+                    // nothing provisional is paid; nor is it claimed back
+                    return Err(AppError::Conflict {
+                        message_en: "the year as computed now rests on a provisional rule: no recovery is assessed on it".into(),
+                        message_ja: "現在の計算は暫定の規則によるため、返納金は調定できません".into(),
+                    });
+                }
                 Ok(Resolved {
                     kind: "combined_care",
                     subject: y.household_number.clone(),

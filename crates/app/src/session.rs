@@ -2273,9 +2273,15 @@ impl Session<'_> {
         now: OffsetDateTime,
     ) -> Result<crate::benefit::ApplicationView> {
         self.check(Permission::BenefitApply, None, &[], now).await?;
+        let may_backdate = kokuho_domain::access::allowed(
+            self.actor.role,
+            &self.actor.grants,
+            Permission::BenefitDecide,
+            crate::local_date(now),
+        );
         let v = self
             .app
-            .receive_application(input, &self.actor.account, now)
+            .receive_application_as(input, &self.actor.account, may_backdate, now)
             .await?;
         let subjects = v.persons();
         self.log(

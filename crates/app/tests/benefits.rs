@@ -442,6 +442,57 @@ impl WithDay for ApplicationInput {
     }
 }
 
+/// A 受付日 that saves a right which had lapsed by the day of entry (an
+/// application that came by post, found late) is the supervisor's to
+/// enter; the clerk is refused with the reason, nothing kept.
+#[tokio::test]
+async fn a_receipt_day_before_the_lapse_entered_after_it_needs_a_supervisor() {
+    for t in all_backends().await {
+        let app = town(&t).await;
+        let a = actors(&app).await;
+        let clerk = Session {
+            app: &app,
+            actor: &a.clerk,
+        };
+        let sup = Session {
+            app: &app,
+            actor: &a.sup,
+        };
+        let p = insured(&app)
+            .await
+            .into_iter()
+            .find(|r| r.acquired_on <= date!(2024 - 11 - 01))
+            .expect("a person insured since 2024")
+            .addressee_id;
+        // moved on 2024-11-19: the two years end on 2026-11-19; today is
+        // 2026-11-25
+        let late = ApplicationInput {
+            received_on: date!(2026 - 11 - 19),
+            ..input(
+                &p,
+                EventInput::Transport {
+                    moved_on: date!(2024 - 11 - 19),
+                    paid: 1000,
+                    economical: 1000,
+                },
+            )
+        };
+        let before = count(&t, "benefit_application").await;
+        let e = clerk.receive_application(&late, T0).await.unwrap_err();
+        assert_eq!(field_of(&e), "received_on", "{e:?}");
+        assert!(e.message_ja().contains("係長"), "{e:?}");
+        assert_eq!(count(&t, "benefit_application").await, before);
+        let v = sup.receive_application(&late, T0).await.unwrap();
+        assert_eq!(v.received_on, date!(2026 - 11 - 19));
+        // within the limit, a clerk's 受付日 a few days back is accepted
+        let recent = ApplicationInput {
+            received_on: date!(2026 - 11 - 20),
+            ..input(&p, transport(2000))
+        };
+        clerk.receive_application(&recent, T0).await.unwrap();
+    }
+}
+
 #[tokio::test]
 async fn reimbursement_uses_the_persons_copay_rate_of_the_month() {
     for t in all_backends().await {

@@ -2995,6 +2995,14 @@ async fn benefits_command(action: BenefitsAction) -> anyhow::Result<()> {
                     due_by,
                 } => {
                     let event = match (household, month, person, year) {
+                        (Some(_), _, _, _) | (_, Some(_), _, _) if combined_care => {
+                            return Err(AppError::invalid(
+                                "combined_care",
+                                "--combined-care goes with --person and --year",
+                                "--combined-care は --person と --year と指定してください",
+                            )
+                            .into());
+                        }
                         (None, None, Some(p), Some(y)) if combined_care => {
                             RecoveryEvent::CombinedCare {
                                 addressee_id: p,

@@ -277,6 +277,8 @@ pub enum Event {
         steps: Vec<String>,
         rule: String,
         provisional: bool,
+        /// the members of the base date's household
+        members: Vec<String>,
     },
 }
 
@@ -992,6 +994,7 @@ pub fn amount(rules: &BenefitRules, event: &Event) -> Result<Amount, BenefitErro
             steps,
             rule,
             provisional,
+            ..
         } => {
             check_yen("medical", *medical)?;
             check_yen("already", *already)?;
@@ -1020,7 +1023,7 @@ pub fn amount(rules: &BenefitRules, event: &Event) -> Result<Amount, BenefitErro
             let mut out = steps.clone();
             out.push(format!(
                 "計算期間 {year}-08〜{}-07（基準日 {base_date}）: 国民健康保険の支給額 {}円",
-                year + 1,
+                year.saturating_add(1),
                 yen(*medical)
             ));
             if *already > 0 {
@@ -1350,6 +1353,7 @@ mod tests {
             steps: vec!["① …".into()],
             rule: "combined_care.toml".into(),
             provisional: false,
+            members: vec!["A".into()],
         };
         let a = amount(&r, &ev(20_000, 0)).unwrap();
         assert_eq!(a.amount, 20_000);

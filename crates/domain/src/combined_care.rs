@@ -313,38 +313,115 @@ fn no_category(elderly: bool) -> HighCostError {
     }
 }
 
-/// One comparison: the members' (medical, care) amounts against a limit
-/// (the care side's may differ: 低所得Ⅰ with several care users).
+/// One comparison: the members' (medical, care) amounts against a limit.
 struct Step {
-    excess_medical: i64,
-    excess_care: i64,
+    excess: i64,
     shares: BTreeMap<String, (i64, i64)>,
     exact: bool,
 }
 
-fn step(
-    bases: &BTreeMap<String, (i64, i64)>,
-    limit: i64,
-    care_limit: i64,
-    rounding: SplitRounding,
-) -> Step {
+fn step(bases: &BTreeMap<String, (i64, i64)>, limit: i64, rounding: SplitRounding) -> Step {
     let sum: i64 = bases.values().map(|(m, c)| m + c).sum();
-    let excess_medical = (sum - limit).max(0);
-    let excess_care = (sum - care_limit).max(0);
+    let excess = (sum - limit).max(0);
     let mut exact = true;
     let mut shares = BTreeMap::new();
     for (id, (m, c)) in bases {
-        let (ms, me) = share(excess_medical, *m, sum, rounding);
-        let (cs, ce) = share(excess_care, *c, sum, rounding);
+        let (ms, me) = share(excess, *m, sum, rounding);
+        let (cs, ce) = share(excess, *c, sum, rounding);
         exact &= me && ce;
         shares.insert(id.clone(), (ms, cs));
     }
     Step {
-        excess_medical,
-        excess_care,
+        excess,
         shares,
         exact,
     }
+}
+
+/// Both steps with one set of limits: the shares by member, each step's
+/// sum and excess, and whether every division was exact.
+struct Pass {
+    shares: BTreeMap<String, (i64, i64)>,
+    sum1: i64,
+    excess1: i64,
+    sum2: i64,
+    excess2: i64,
+    exact: bool,
+}
+
+fn two_steps(
+    h: &CareHousehold<'_>,
+    limit_70_74: Option<i64>,
+    limit_under_70: Option<i64>,
+    whole_in_first: bool,
+    first_step: bool,
+    rounding: SplitRounding,
+) -> Pass {
+    let mut out = Pass {
+        shares: BTreeMap::new(),
+        sum1: 0,
+        excess1: 0,
+        sum2: 0,
+        excess2: 0,
+        exact: true,
+    };
+    // What each member has left for ②: (medical, care).
+    let mut left: BTreeMap<String, (i64, i64)> = h
+        .members
+        .iter()
+        .map(|m| (m.id.clone(), (m.medical_under, m.care_under)))
+        .collect();
+    // ① the members' months as 70–74, against the 70–74 limit
+    if let (true, Some(limit)) = (first_step, limit_70_74) {
+        let bases: BTreeMap<String, (i64, i64)> = h
+            .members
+            .iter()
+            .map(|m| {
+                let v = if whole_in_first {
+                    (m.medical(), m.care())
+                } else {
+                    (m.medical_elderly, m.care_elderly)
+                };
+                (m.id.clone(), v)
+            })
+            .filter(|(_, (a, b))| a + b > 0)
+            .collect();
+        let s = step(&bases, limit, rounding);
+        out.sum1 = bases.values().map(|(a, b)| a + b).sum();
+        out.excess1 = s.excess;
+        out.exact &= s.exact;
+        for (id, (ms, cs)) in &s.shares {
+            let e = out.shares.entry(id.clone()).or_default();
+            e.0 += ms;
+            e.1 += cs;
+            if let (Some(l), Some((bm, bc))) = (left.get_mut(id), bases.get(id)) {
+                l.0 += bm - ms;
+                l.1 += bc - cs;
+            }
+        }
+    } else {
+        // no ①: the months as 70–74 (none counted) go to ② as they are
+        for m in h.members {
+            if let Some(l) = left.get_mut(&m.id) {
+                *l = (m.medical(), m.care());
+            }
+        }
+    }
+    // ② the whole household, against the under-70 limit
+    if let (false, Some(limit)) = (whole_in_first, limit_under_70) {
+        let bases: BTreeMap<String, (i64, i64)> =
+            left.into_iter().filter(|(_, (a, b))| a + b > 0).collect();
+        let s = step(&bases, limit, rounding);
+        out.sum2 = bases.values().map(|(a, b)| a + b).sum();
+        out.excess2 = s.excess;
+        out.exact &= s.exact;
+        for (id, (ms, cs)) in &s.shares {
+            let e = out.shares.entry(id.clone()).or_default();
+            e.0 += ms;
+            e.1 += cs;
+        }
+    }
+    out
 }
 
 /// The household's combined benefit, step by step.
@@ -476,42 +553,38 @@ pub fn compute(
         return Err(no_category(false));
     }
     let care_users = h.members.iter().filter(|m| m.care() > 0).count();
-
-    // What each member has left for the next step: (medical, care).
-    let mut left: BTreeMap<String, (i64, i64)> = h
-        .members
-        .iter()
-        .map(|m| (m.id.clone(), (m.medical_under, m.care_under)))
-        .collect();
-    let mut medical_of: BTreeMap<String, i64> = BTreeMap::new();
-    let mut care_of: BTreeMap<String, i64> = BTreeMap::new();
-    let mut exact = true;
-    let mut excess = 0i64;
-
-    // ① the members' months as 70–74, against the 70–74 limit
-    if let (Some(limit), Some(cat)) = (limit_70_74, h.elderly)
-        && (elderly_sum > 0 || whole_in_first)
-    {
-        let bases: BTreeMap<String, (i64, i64)> = h
-            .members
-            .iter()
-            .map(|m| {
-                let v = if whole_in_first {
-                    (m.medical(), m.care())
-                } else {
-                    (m.medical_elderly, m.care_elderly)
-                };
-                (m.id.clone(), v)
-            })
-            .filter(|(_, (a, b))| a + b > 0)
-            .collect();
-        let care_limit = if cat == Elderly::LowIncome1 && care_users > 1 {
-            period.low_income1_several_care_users
-        } else {
-            limit
-        };
-        let s = step(&bases, limit, care_limit, rounding);
-        let sum: i64 = bases.values().map(|(a, b)| a + b).sum();
+    let care_limit_70_74 = match (h.elderly, limit_70_74) {
+        (Some(Elderly::LowIncome1), Some(_)) if care_users > 1 => {
+            Some(period.low_income1_several_care_users)
+        }
+        _ => limit_70_74,
+    };
+    let first_step = limit_70_74.is_some() && (elderly_sum > 0 || whole_in_first);
+    // The medical side's shares come from the two steps with the table's
+    // limits; the care side's from the same two steps with the care side's
+    // limit in ① where it differs (低所得Ⅰ with several care users), each
+    // pass carrying its own remainder from ① to ②.
+    let medical_pass = two_steps(
+        h,
+        limit_70_74,
+        limit_under_70,
+        whole_in_first,
+        first_step,
+        rounding,
+    );
+    let care_pass = if care_limit_70_74 == limit_70_74 {
+        None
+    } else {
+        Some(two_steps(
+            h,
+            care_limit_70_74,
+            limit_under_70,
+            whole_in_first,
+            first_step,
+            rounding,
+        ))
+    };
+    if first_step && let (Some(limit), Some(cat)) = (limit_70_74, h.elderly) {
         steps.push(format!(
             "① {}：合計 {}円、算定基準額 {}円（{}）→ 超える額 {}円",
             if whole_in_first {
@@ -519,59 +592,50 @@ pub fn compute(
             } else {
                 "70〜74歳の月の分"
             },
-            yen(sum),
+            yen(medical_pass.sum1),
             yen(limit),
             cat.label(),
-            yen(s.excess_medical)
+            yen(medical_pass.excess1)
         ));
-        if care_limit != limit {
-            steps.push(format!(
-                "低所得Ⅰで介護サービスの利用者が{care_users}人のため、介護側の按分は算定基準額 {}円 で計算します（超える額 {}円）。",
-                yen(care_limit),
-                yen(s.excess_care)
-            ));
-        }
-        for (id, (ms, cs)) in &s.shares {
-            *medical_of.entry(id.clone()).or_default() += ms;
-            *care_of.entry(id.clone()).or_default() += cs;
-            if !whole_in_first && let (Some(l), Some((bm, bc))) = (left.get_mut(id), bases.get(id))
-            {
-                l.0 += bm - ms;
-                l.1 += bc - cs;
-            }
-        }
-        exact &= s.exact;
-        excess += s.excess_medical;
     }
-    if whole_in_first {
-        left.clear();
-    }
-
-    // ② the whole household, against the under-70 limit
-    if let (Some(limit), Some(cat)) = (limit_under_70, h.under_70) {
-        let bases: BTreeMap<String, (i64, i64)> =
-            left.into_iter().filter(|(_, (a, b))| a + b > 0).collect();
-        let s = step(&bases, limit, limit, rounding);
-        let sum: i64 = bases.values().map(|(a, b)| a + b).sum();
+    if let (Some(limit), Some(cat)) = (limit_under_70, h.under_70)
+        && !whole_in_first
+    {
         steps.push(format!(
             "② 世帯全体：合計 {}円{}、算定基準額 {}円（{}）→ 超える額 {}円",
-            yen(sum),
-            if elderly_sum > 0 {
+            yen(medical_pass.sum2),
+            if first_step {
                 "（70〜74歳の月の分は①の後の額）"
             } else {
                 ""
             },
             yen(limit),
             cat.label(),
-            yen(s.excess_medical)
+            yen(medical_pass.excess2)
         ));
-        for (id, (ms, cs)) in &s.shares {
-            *medical_of.entry(id.clone()).or_default() += ms;
-            *care_of.entry(id.clone()).or_default() += cs;
-        }
-        exact &= s.exact;
-        excess += s.excess_medical;
     }
+    if let (Some(c), Some(p)) = (care_limit_70_74, &care_pass) {
+        steps.push(format!(
+            "低所得Ⅰで介護サービスの利用者が{care_users}人のため、介護側の按分は①の算定基準額を {}円 として計算します（① 超える額 {}円、② 超える額 {}円）。",
+            yen(c),
+            yen(p.excess1),
+            yen(p.excess2)
+        ));
+    }
+    let medical_of: BTreeMap<String, i64> = medical_pass
+        .shares
+        .iter()
+        .map(|(id, (m, _))| (id.clone(), *m))
+        .collect();
+    let care_of: BTreeMap<String, i64> = care_pass
+        .as_ref()
+        .unwrap_or(&medical_pass)
+        .shares
+        .iter()
+        .map(|(id, (_, c))| (id.clone(), *c))
+        .collect();
+    let exact = medical_pass.exact && care_pass.as_ref().is_none_or(|p| p.exact);
+    let excess = medical_pass.excess1 + medical_pass.excess2;
 
     out.excess = excess;
     if excess <= period.threshold {
@@ -773,6 +837,29 @@ mod tests {
         let r = run(2024, None, Some(Elderly::LowIncome1), &ms);
         assert_eq!(r.excess, 170_000);
         assert_eq!(r.care, 170_000 * 210_000 / 360_000);
+    }
+
+    #[test]
+    fn low_income_1_with_an_under_70_member_carries_each_side_s_own_remainder() {
+        // A (72): medical 150,000, care 100,000; B (72): care 110,000;
+        // C (65, オ): medical 100,000.
+        let ms = [
+            member("A", 150_000, 0, 100_000, 0),
+            member("B", 0, 0, 110_000, 0),
+            member("C", 0, 100_000, 0, 0),
+        ];
+        let r = run(2024, Some(Under70::O), Some(Elderly::LowIncome1), &ms);
+        // medical side: ① 360,000 − 190,000 = 170,000, A's 70,833; ② what
+        // ① left (79,167 + 52,778 + 58,056) + 100,000 = 290,001 < 340,000
+        assert_eq!(r.excess, 170_000);
+        assert_eq!(r.medical, 70_833);
+        assert_eq!(r.members[2].medical, 0);
+        // care side: ① at 310,000: 50,000 → A 13,888, B 15,277; ② its own
+        // remainder 410,002 − 340,000 = 70,002 → A 14,702, B 16,172
+        assert_eq!(
+            (r.members[0].care, r.members[1].care),
+            (13_888 + 14_702, 15_277 + 16_172)
+        );
     }
 
     #[test]

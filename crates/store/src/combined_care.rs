@@ -33,7 +33,7 @@ const COLUMNS: &str = "entry_id, addressee_id, year, side, issuer, certificate, 
 /// Records a certificate; one already entered for the person, year, side
 /// and issuer is refused as `Duplicate` (nothing is kept).
 pub async fn insert(tx: &mut Tx, insurer: &InsurerNumber, r: &CertificateRow) -> Result<i64> {
-    crate::db::lock_ids(tx, 7_461_640).await?;
+    crate::db::lock_ids(tx, 7_461_647).await?;
     let next: i64 = with_tx!(tx, |c| {
         sqlx::query_scalar(
             "SELECT COALESCE(MAX(entry_id), 0) + 1 FROM combined_care_certificate WHERE insurer_number = $1",
@@ -125,36 +125,46 @@ pub async fn of_persons(
 ) -> Result<Vec<CertificateRow>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM combined_care_certificate WHERE insurer_number = $1 AND year = $2 \
-         ORDER BY addressee_id, side, issuer, entry_id"
+         AND addressee_id = $3 ORDER BY side, issuer, entry_id"
     );
-    let rows: Vec<CertificateRow> = with_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(insurer.as_str().to_string())
-        .bind(year)
-        .fetch_all(p)
-        .await?);
-    Ok(rows
-        .into_iter()
-        .filter(|r| persons.contains(&r.addressee_id))
-        .collect())
+    // a household's few members, each by the index
+    let mut out = Vec::new();
+    let mut persons: Vec<&String> = persons.iter().collect();
+    persons.sort();
+    persons.dedup();
+    for person in persons {
+        let rows: Vec<CertificateRow> =
+            with_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(insurer.as_str().to_string())
+                .bind(year)
+                .bind(person.clone())
+                .fetch_all(p)
+                .await?);
+        out.extend(rows);
+    }
+    Ok(out)
 }
 
-/// What was applied for a household's year: (decided to pay, awaiting
+/// What was applied for a household's year, by the household and the base
+/// date (as a recovery finds what was paid): (decided to pay, awaiting
 /// decision).
 pub async fn applied(
     db: &Db,
     insurer: &InsurerNumber,
     household_number: &str,
-    year: i32,
+    base_date: time::Date,
 ) -> Result<(i64, i64)> {
     Ok(with_db!(db, |p| {
         sqlx::query_as(
             "SELECT CAST(COALESCE(SUM(CASE WHEN decision = 'pay' THEN amount ELSE 0 END), 0) AS BIGINT), \
              CAST(COALESCE(SUM(CASE WHEN decision IS NULL THEN 1 ELSE 0 END), 0) AS BIGINT) \
              FROM benefit_application \
-             WHERE insurer_number = $1 AND kind = 'combined_care' AND event_key LIKE $2",
+             WHERE insurer_number = $1 AND kind = 'combined_care' AND household_number = $2 \
+             AND event_on = $3",
         )
         .bind(insurer.as_str().to_string())
-        .bind(format!("combined_care:{household_number}:{year}:%"))
+        .bind(household_number.to_string())
+        .bind(base_date)
         .fetch_one(p)
         .await?
     }))

@@ -118,7 +118,8 @@ struct VoidForm {
     csrf: String,
     person: String,
     year: String,
-    entry: i64,
+    #[serde(default)]
+    entry: String,
 }
 
 fn refused(e: &AppError) -> Response {
@@ -256,7 +257,16 @@ async fn year_page(State(app): State<Kokuho>, user: UiUser, Form(f): Form<YearFo
 }
 
 fn amount_of(field: &'static str, s: &str) -> Result<i64, AppError> {
-    let t = s.trim().replace([',', '，', '円'], "");
+    // full-width digits as typed at a Japanese keyboard, separators dropped
+    let t: String = s
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, ',' | '，' | '円'))
+        .map(|c| match c {
+            '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c),
+            c => c,
+        })
+        .collect();
     if t.is_empty() {
         return Ok(0);
     }
@@ -331,10 +341,18 @@ async fn void_certificate(
         app: &app,
         actor: &user.actor,
     };
-    match s
-        .void_combined_care_certificate(f.entry, OffsetDateTime::now_utc())
-        .await
-    {
+    let entry =
+        f.entry.trim().parse::<i64>().map_err(|_| {
+            AppError::invalid("entry", "entry: a number", "入力番号が正しくありません")
+        });
+    let outcome = match entry {
+        Ok(e) => {
+            s.void_combined_care_certificate(e, OffsetDateTime::now_utc())
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    match outcome {
         Ok(r) => {
             let notice = format!("入力{}（保険者 {}）を取り消しました。", f.entry, r.issuer);
             show(&app, &user, &f.person, &f.year, Some(notice), None).await

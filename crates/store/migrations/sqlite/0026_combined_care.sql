@@ -50,7 +50,8 @@ CREATE TABLE benefit_application_new (
     subtype TEXT,
     -- the insured person the event is about (宛名番号): the mother, the
     -- deceased, the patient; for 高額療養費 the householder; for 外来年間合算
-    -- the person aged 70–74; for 高額介護合算 the householder of the base date
+    -- the person aged 70–74; for 高額介護合算 the member named (paid: the
+    -- householder of the base date)
     addressee_id TEXT NOT NULL,
     -- 高額療養費: the household and its service month
     household_number TEXT,
