@@ -493,6 +493,79 @@ async fn a_receipt_day_before_the_lapse_entered_after_it_needs_a_supervisor() {
     }
 }
 
+/// The bank contract's bad fields are each refused with the field named,
+/// nothing kept; only the approving role may set it.
+#[tokio::test]
+async fn a_bad_bank_contract_is_refused_field_by_field() {
+    use kokuho_app::payment_run::BankContract;
+    for t in all_backends().await {
+        let app = town(&t).await;
+        let a = actors(&app).await;
+        let clerk = Session {
+            app: &app,
+            actor: &a.clerk,
+        };
+        let sup = Session {
+            app: &app,
+            actor: &a.sup,
+        };
+        let good = town::benefits_sample::demo_contract();
+        let cases: Vec<(BankContract, &str)> = vec![
+            (
+                BankContract {
+                    requester_code: "31901".into(),
+                    ..good.clone()
+                },
+                "requester_code",
+            ),
+            (
+                BankContract {
+                    requester_name: "八頭町".into(),
+                    ..good.clone()
+                },
+                "requester_name",
+            ),
+            (
+                BankContract {
+                    bank_code: "16".into(),
+                    ..good.clone()
+                },
+                "bank_code",
+            ),
+            (
+                BankContract {
+                    branch_code: "2011".into(),
+                    ..good.clone()
+                },
+                "branch_code",
+            ),
+            (
+                BankContract {
+                    account_number: "12345678".into(),
+                    ..good.clone()
+                },
+                "account_number",
+            ),
+            (
+                BankContract {
+                    new_code: '9',
+                    ..good.clone()
+                },
+                "new_code",
+            ),
+        ];
+        for (c, field) in cases {
+            let e = sup.set_bank_contract(&c, T0).await.unwrap_err();
+            assert_eq!(field_of(&e), field, "{e:?}");
+        }
+        assert_eq!(count(&t, "payment_settings").await, 0, "{}", t.name);
+        let e = clerk.set_bank_contract(&good, T0).await.unwrap_err();
+        assert_eq!(field_of(&e), "(forbidden)");
+        sup.set_bank_contract(&good, T0).await.unwrap();
+        assert_eq!(count(&t, "payment_settings").await, 1);
+    }
+}
+
 #[tokio::test]
 async fn reimbursement_uses_the_persons_copay_rate_of_the_month() {
     for t in all_backends().await {
@@ -884,8 +957,15 @@ mod never_twice {
         ]
     }
 
-    async fn check(ops: Vec<Op>) {
-        let t = kokuho_store::testing::sqlite().await;
+    async fn check(ops: Vec<Op>, postgres: bool) {
+        let t = if postgres {
+            match kokuho_store::testing::pg_url() {
+                Some(url) => kokuho_store::testing::postgres(&url).await,
+                None => return,
+            }
+        } else {
+            kokuho_store::testing::sqlite().await
+        };
         let app = town(&t).await;
         let a = actors(&app).await;
         let clerk = Session {
@@ -1015,7 +1095,21 @@ mod never_twice {
                 .enable_all()
                 .build()
                 .unwrap()
-                .block_on(check(ops));
+                .block_on(check(ops, false));
+        }
+    }
+
+    // The same on PostgreSQL, fewer cases: each builds its own schema and
+    // town.
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 8, ..ProptestConfig::default() })]
+        #[test]
+        fn no_benefit_is_paid_twice_or_lost_on_postgresql(ops in proptest::collection::vec(op(), 1..40)) {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap()
+                .block_on(check(ops, true));
         }
     }
 }
