@@ -556,6 +556,16 @@ test("benefits: a refused intake names why; the supervisor decides; a payment ru
   await clerk.click("#mark-sent");
   assert.match(await clerk.textContent("#run-status"), /送信済み/);
   await clerk.screenshot({ path: join(shots, "payment-run.png"), fullPage: true });
+  assert.equal(await clerk.locator("#return-file-form").count(), 0, "returns are the supervisor's");
+
+  // The bank gives every transfer back (振込不能): its file, in the
+  // 総合振込 layout, is uploaded and they go back to the queue.
+  const returned = join(dataDir, "FUNOU.txt");
+  writeFileSync(returned, bytes);
+  await sup.goto(`${base}/ui/payments/1`);
+  await sup.setInputFiles("#return-file", returned);
+  await sup.click("#return-by-file");
+  assert.match(await sup.textContent("#payment-notice"), /FUNOU\.txt の [1-9]\d* 件の振込を不能とし/);
 });
 
 test("the operator sends the federation extract; the clerk sees every file on the exchange screen", async () => {

@@ -523,6 +523,100 @@ impl Kokuho {
         .await
     }
 
+    /// Marks returned the transfers a bank's return file names (振込不能:
+    /// the failed transfers given back in the 総合振込 layout), all or none:
+    /// every data record must be a paid transfer of this run — the
+    /// application's 受付番号 in 顧客コード1 (as written), with the same
+    /// bank, branch, account number and amount — and the header must carry
+    /// the run's 振込指定日. How banks return failed transfers is their own
+    /// (docs/formats/zengin.md, provisional); this reads the 総合振込 form.
+    pub async fn return_transfers_from_file(
+        &self,
+        run_id: i64,
+        file_name: &str,
+        bytes: &[u8],
+        reason: &str,
+        actor: Actor<'_>,
+        now: OffsetDateTime,
+    ) -> Result<(RunView, u64)> {
+        let run = self.run_row(run_id).await?;
+        let rejected = |record: usize, field: &str, en: String, ja: String| AppError::Rejected {
+            file: file_name.to_string(),
+            line: record,
+            field: field.to_string(),
+            reason_en: en,
+            reason_ja: ja,
+        };
+        let file = zengin::read(file_name, bytes, run.pay_on.year())
+            .map_err(|e| rejected(e.record, &e.field, e.reason.clone(), e.reason_ja.clone()))?;
+        if file.header.transfer_date != run.pay_on {
+            return Err(rejected(
+                1,
+                "振込指定日",
+                format!("the file's transfer day is not the run's ({})", run.pay_on),
+                format!("振込指定日がこの支払（{}）と違います", run.pay_on),
+            ));
+        }
+        let payments = repo::payments_of_run(&self.db, &self.insurer, run_id).await?;
+        let mut ids: Vec<i64> = Vec::with_capacity(file.transfers.len());
+        for (i, t) in file.transfers.iter().enumerate() {
+            let record = i + 2;
+            let Some(p) = i64::try_from(t.customer_code1)
+                .ok()
+                .and_then(|id| payments.iter().find(|p| p.application_id == id))
+            else {
+                return Err(rejected(
+                    record,
+                    "顧客コード1",
+                    "not a transfer of this run".into(),
+                    "この支払の振込ではありません（受付番号が違います）".into(),
+                ));
+            };
+            let same = p.bank_code == t.bank_code
+                && p.branch_code == t.branch_code
+                && p.number == t.account_number
+                && p.amount == t.amount;
+            if !same {
+                return Err(rejected(
+                    record,
+                    "振込金額",
+                    "the bank, branch, account or amount differs from the transfer sent".into(),
+                    "送った振込と金融機関・支店・口座番号・金額のいずれかが違います".into(),
+                ));
+            }
+            if p.outcome != "paid" {
+                return Err(rejected(
+                    record,
+                    "顧客コード1",
+                    format!("transfer {} is not paid ({})", p.application_id, p.outcome),
+                    format!(
+                        "受付番号 {} の振込は支払済みではありません",
+                        p.application_id
+                    ),
+                ));
+            }
+            if ids.contains(&p.application_id) {
+                return Err(rejected(
+                    record,
+                    "顧客コード1",
+                    "the same transfer twice in the file".into(),
+                    "同じ振込が2回あります".into(),
+                ));
+            }
+            ids.push(p.application_id);
+        }
+        if ids.is_empty() {
+            return Err(rejected(
+                2,
+                "データレコード",
+                "the file names no transfer".into(),
+                "振込不能の明細がありません".into(),
+            ));
+        }
+        self.return_transfers(run_id, &ids, reason, actor, now)
+            .await
+    }
+
     /// Writes an approved run's 全銀 総合振込 file: the same run gives the
     /// same bytes each time (while the bank contract is unchanged). The
     /// file's digest and size are recorded with the run. Also gives the

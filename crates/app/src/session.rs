@@ -2776,6 +2776,36 @@ impl Session<'_> {
         Ok(v)
     }
 
+    /// Marks returned the transfers a bank's return file names (all or
+    /// none), logged like `return_transfers` with the file's name.
+    pub async fn return_transfers_from_file(
+        &self,
+        run_id: i64,
+        file_name: &str,
+        bytes: &[u8],
+        reason: &str,
+        now: OffsetDateTime,
+    ) -> Result<(crate::payment_run::RunView, u64)> {
+        self.check(Permission::PaymentApprove, None, &[], now)
+            .await?;
+        let v = self
+            .app
+            .return_transfers_from_file(run_id, file_name, bytes, reason, &self.actor.account, now)
+            .await?;
+        self.log(
+            "payment_returned",
+            &[],
+            None,
+            &format!(
+                "run {run_id}: {} transfers returned by the bank's file {file_name}",
+                v.1
+            ),
+            now,
+        )
+        .await?;
+        Ok(v)
+    }
+
     /// The runs (no personal data).
     pub async fn payment_runs(
         &self,

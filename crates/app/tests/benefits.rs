@@ -921,6 +921,63 @@ async fn a_payment_run_pays_each_decided_benefit_once() {
         .map(|_| ())
         });
         assert!(dup.is_err());
+
+        // The bank's return file (振込不能, in the 総合振込 layout): the
+        // first run's third transfer came back. A file that does not match
+        // what was sent, or names a transfer not paid, changes nothing.
+        let sent_file = kokuho_formats::zengin::read("run", &bytes, 2026).unwrap();
+        let back = |t: Vec<kokuho_formats::zengin::Transfer>| {
+            kokuho_formats::zengin::write(
+                "return",
+                &sent_file.header,
+                &t,
+                &kokuho_formats::zengin::WriteOptions::default(),
+            )
+            .unwrap()
+        };
+        let third = sent_file.transfers[2].clone();
+        let wrong_amount = kokuho_formats::zengin::Transfer {
+            amount: third.amount + 1,
+            ..third.clone()
+        };
+        for (file, record, field) in [
+            (back(vec![wrong_amount]), 2, "振込金額"),
+            // the second was returned above: not paid any more
+            (back(vec![sent_file.transfers[1].clone()]), 2, "顧客コード1"),
+            (back(vec![third.clone(), third.clone()]), 3, "顧客コード1"),
+        ] {
+            let e = sup
+                .return_transfers_from_file(run.run_id, "FUNOU.txt", &file, "振込不能", T0)
+                .await
+                .unwrap_err();
+            match e {
+                AppError::Rejected { line, field: f, .. } => {
+                    assert_eq!((line, f.as_str()), (record, field))
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        let e = clerk
+            .return_transfers_from_file(
+                run.run_id,
+                "FUNOU.txt",
+                &back(vec![third.clone()]),
+                "振込不能",
+                T0,
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(field_of(&e), "(forbidden)");
+        let (_, n) = sup
+            .return_transfers_from_file(run.run_id, "FUNOU.txt", &back(vec![third]), "振込不能", T0)
+            .await
+            .unwrap();
+        assert_eq!(n, 1);
+        let run5 = clerk
+            .create_payment_run(date!(2026 - 11 - 25), date!(2026 - 12 - 02), T0)
+            .await
+            .unwrap();
+        assert_eq!((run5.transfers, run5.total), (1, 12_222));
     }
 }
 

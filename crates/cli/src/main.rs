@@ -1209,14 +1209,18 @@ enum RunAction {
         reason: String,
     },
     /// Transfers of a sent run the bank returned (振込不能・組戻し): back to
-    /// the queue
+    /// the queue — named by --application, or by the bank's return file
+    /// (--file: the failed transfers in the 総合振込 layout), all or none
     Return {
         #[command(flatten)]
         db: DbArgs,
         id: i64,
         /// 受付番号 of each returned transfer
-        #[arg(long = "application", required = true)]
+        #[arg(long = "application", required_unless_present = "file")]
         applications: Vec<i64>,
+        /// The bank's return file
+        #[arg(long, conflicts_with = "applications")]
+        file: Option<PathBuf>,
         #[arg(long)]
         reason: String,
     },
@@ -4406,15 +4410,32 @@ async fn payments_command(action: PaymentsAction) -> anyhow::Result<ExitCode> {
                 db,
                 id,
                 applications,
+                file,
                 reason,
             } => {
                 let (app, actor) = open_session(&db).await?;
-                let (v, n) = Session {
+                let session = Session {
                     app: &app,
                     actor: &actor,
-                }
-                .return_transfers(id, &applications, &reason, now)
-                .await?;
+                };
+                let (v, n) = match file {
+                    Some(path) => {
+                        let bytes = std::fs::read(&path)
+                            .with_context(|| format!("reading {}", path.display()))?;
+                        let name = path
+                            .file_name()
+                            .map(|n| n.to_string_lossy().into_owned())
+                            .unwrap_or_default();
+                        session
+                            .return_transfers_from_file(id, &name, &bytes, &reason, now)
+                            .await?
+                    }
+                    None => {
+                        session
+                            .return_transfers(id, &applications, &reason, now)
+                            .await?
+                    }
+                };
                 print_run(&v);
                 println!("{n} transfers back in the queue");
             }

@@ -43,6 +43,7 @@ pub fn routes() -> axum::Router<Kokuho> {
         .route("/ui/payments/{id}", get(run_page))
         .route("/ui/payments/{id}/action", post(run_action))
         .route("/ui/payments/{id}/file", post(run_file))
+        .route("/ui/payments/{id}/return-file", post(run_return_file))
         .route("/ui/payments/{id}/list.csv", get(run_csv))
 }
 
@@ -1011,6 +1012,71 @@ async fn run_action(
             "unknown action",
             "操作が正しくありません",
         )),
+    };
+    if let Err(e @ AppError::Forbidden { .. }) = &outcome {
+        return refused("支払", e);
+    }
+    run_show(&app, &user, id, Some(outcome)).await
+}
+
+/// The bank's return file (振込不能, in the 総合振込 layout): the transfers
+/// it names go back to the queue, all or none.
+async fn run_return_file(
+    State(app): State<Kokuho>,
+    user: UiUser,
+    Path(id): Path<i64>,
+    mut m: axum::extract::Multipart,
+) -> Response {
+    let (mut csrf, mut reason, mut name, mut bytes) =
+        (String::new(), String::new(), String::new(), Vec::new());
+    let mut unreadable = false;
+    loop {
+        match m.next_field().await {
+            Ok(Some(field)) => match field.name().unwrap_or_default() {
+                "csrf" => csrf = field.text().await.unwrap_or_default(),
+                "reason" => reason = field.text().await.unwrap_or_default(),
+                "file" => {
+                    // only the base name: a browser may send a path
+                    name = field
+                        .file_name()
+                        .unwrap_or_default()
+                        .rsplit(['/', '\\'])
+                        .next()
+                        .unwrap_or_default()
+                        .to_string();
+                    match field.bytes().await {
+                        Ok(b) => bytes = b.to_vec(),
+                        Err(_) => unreadable = true,
+                    }
+                }
+                _ => {}
+            },
+            Ok(None) => break,
+            Err(_) => {
+                unreadable = true;
+                break;
+            }
+        }
+    }
+    if let Err(e) = check_form(&app, &user, &csrf).await {
+        return refused("支払", &e);
+    }
+    let outcome = if unreadable || bytes.is_empty() {
+        Err(AppError::invalid(
+            "file",
+            "choose the bank's return file",
+            "金融機関から返された振込不能のファイルを選んでください",
+        ))
+    } else {
+        Session {
+            app: &app,
+            actor: &user.actor,
+        }
+        .return_transfers_from_file(id, &name, &bytes, &reason, now())
+        .await
+        .map(|(_, n)| {
+            format!("返却ファイル {name} の {n} 件の振込を不能とし、支払待ちに戻しました")
+        })
     };
     if let Err(e @ AppError::Forbidden { .. }) = &outcome {
         return refused("支払", e);
