@@ -961,6 +961,7 @@ impl Kokuho {
                         Event::Funeral {
                             died_on: *died_on,
                             funeral_on: *funeral_on,
+                            town: self.town_funeral_grant(*died_on).await?,
                         },
                         format!("funeral_grant:{person}"),
                         None,

@@ -29,6 +29,7 @@ pub mod session;
 pub mod specified_disease;
 pub mod statistics;
 pub mod town;
+pub mod town_figure;
 pub mod vault_admin;
 pub mod yearly_cap;
 

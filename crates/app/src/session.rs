@@ -2138,6 +2138,43 @@ impl Session<'_> {
     }
 }
 
+/// Figures the town sets by its ordinance (葬祭費).
+impl Session<'_> {
+    /// Records the town's 葬祭費 from a day (the administrator, on the
+    /// ordinance's authority), logged with the figure and its source.
+    pub async fn set_funeral_grant(
+        &self,
+        from: Date,
+        amount: i64,
+        source: &str,
+        now: OffsetDateTime,
+    ) -> Result<kokuho_store::town_figure::TownFigureRow> {
+        self.check(Permission::AccountAdmin, None, &[], now).await?;
+        let r = self
+            .app
+            .set_funeral_grant(from, amount, source, &self.actor.account, now)
+            .await?;
+        self.log(
+            "town_figure_set",
+            &[],
+            None,
+            &format!("funeral_grant from {from}: {amount} yen ({})", r.source),
+            now,
+        )
+        .await?;
+        Ok(r)
+    }
+
+    /// The town's 葬祭費 records (no personal data).
+    pub async fn funeral_grants(
+        &self,
+        now: OffsetDateTime,
+    ) -> Result<Vec<kokuho_store::town_figure::TownFigureRow>> {
+        self.check(Permission::BenefitApply, None, &[], now).await?;
+        self.app.funeral_grants().await
+    }
+}
+
 /// 高額介護合算療養費: certificates and the household's year.
 impl Session<'_> {
     /// Keeps a certificate another insurer issued (the care insurer's, or

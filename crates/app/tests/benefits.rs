@@ -566,6 +566,101 @@ async fn a_bad_bank_contract_is_refused_field_by_field() {
     }
 }
 
+/// 葬祭費 is the town's figure by its ordinance: provisional (and not
+/// payable) until the administrator records it with the ordinance, then
+/// that figure, confirmed, for deaths from its day.
+#[tokio::test]
+async fn the_funeral_grant_is_the_figure_the_town_records_from_its_ordinance() {
+    for t in all_backends().await {
+        let app = town(&t).await;
+        let a = actors(&app).await;
+        let clerk = Session {
+            app: &app,
+            actor: &a.clerk,
+        };
+        let sup = Session {
+            app: &app,
+            actor: &a.sup,
+        };
+        let admin_actor = app
+            .actor_for("demo-admin", "tester", "test", T0)
+            .await
+            .unwrap();
+        let admin = Session {
+            app: &app,
+            actor: &admin_actor,
+        };
+        let people = insured(&app).await;
+        let funeral = |deceased: &str, holder: &str| ApplicationInput {
+            payee_id: Some(holder.to_string()),
+            ..input(
+                deceased,
+                EventInput::Funeral {
+                    died_on: DAY,
+                    funeral_on: DAY,
+                },
+            )
+        };
+        let v = clerk
+            .receive_application(
+                &funeral(&people[0].addressee_id, &people[2].addressee_id),
+                T0,
+            )
+            .await
+            .unwrap();
+        assert_eq!((v.amount, v.provisional), (20_000, true));
+        let e = sup
+            .decide_application(v.application_id, &Decision::Pay, date!(2026 - 11 - 24), T0)
+            .await
+            .unwrap_err();
+        assert_eq!(field_of(&e), "(conflict)");
+
+        // Only the administrator records it; bad figures are refused.
+        let src = "八頭町国民健康保険条例 第8条";
+        let e = sup
+            .set_funeral_grant(date!(2005 - 03 - 31), 30_000, src, T0)
+            .await
+            .unwrap_err();
+        assert_eq!(field_of(&e), "(forbidden)");
+        for (amount, source, field) in [(0, src, "amount"), (30_000, "条例", "source")] {
+            let e = admin
+                .set_funeral_grant(date!(2005 - 03 - 31), amount, source, T0)
+                .await
+                .unwrap_err();
+            assert_eq!(field_of(&e), field);
+        }
+        admin
+            .set_funeral_grant(date!(2005 - 03 - 31), 30_000, src, T0)
+            .await
+            .unwrap();
+        // a later ordinance from a later day
+        admin
+            .set_funeral_grant(
+                date!(2026 - 10 - 16),
+                50_000,
+                "八頭町国民健康保険条例 第8条（改正）",
+                T0,
+            )
+            .await
+            .unwrap();
+        let v = clerk
+            .receive_application(
+                &funeral(&people[1].addressee_id, &people[2].addressee_id),
+                T0,
+            )
+            .await
+            .unwrap();
+        // died on DAY (2026-10-15): the figure from 2005
+        assert_eq!((v.amount, v.provisional), (30_000, false));
+        assert!(v.rule.contains("第8条"), "{}", v.rule);
+        sup.decide_application(v.application_id, &Decision::Pay, date!(2026 - 11 - 24), T0)
+            .await
+            .unwrap();
+        let listed = clerk.funeral_grants(T0).await.unwrap();
+        assert_eq!(listed.len(), 2);
+    }
+}
+
 #[tokio::test]
 async fn reimbursement_uses_the_persons_copay_rate_of_the_month() {
     for t in all_backends().await {

@@ -709,6 +709,12 @@ enum BenefitsAction {
         #[command(subcommand)]
         action: CombinedCareAction,
     },
+    /// 葬祭費: the town's own figure by its ordinance (set: the
+    /// administrator; list: the benefits staff)
+    FuneralGrant {
+        #[command(subcommand)]
+        action: FuneralGrantAction,
+    },
     /// Decide applications: --pay, or --refuse REASON (a supervisor other
     /// than the clerk who received them); each id decided on its own
     Decide {
@@ -786,6 +792,29 @@ enum SimplifiedAction {
         db: DbArgs,
         #[arg(long)]
         month: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum FuneralGrantAction {
+    /// Record the town's 葬祭費 from a day, with the ordinance and article
+    Set {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The first day of death it applies to (YYYY-MM-DD)
+        #[arg(long)]
+        from: String,
+        /// Yen
+        #[arg(long)]
+        amount: i64,
+        /// The ordinance and article (e.g. 八頭町国民健康保険条例 第8条)
+        #[arg(long)]
+        source: String,
+    },
+    /// The town's records, by day
+    List {
+        #[command(flatten)]
+        db: DbArgs,
     },
 }
 
@@ -3083,6 +3112,45 @@ async fn benefits_command(action: BenefitsAction) -> anyhow::Result<()> {
                 }
             }
         }
+        BenefitsAction::FuneralGrant { action } => match action {
+            FuneralGrantAction::Set {
+                db,
+                from,
+                amount,
+                source,
+            } => {
+                let from = parse_date_arg("from", &from)?;
+                let (app, actor) = open_session(&db).await?;
+                let r = Session {
+                    app: &app,
+                    actor: &actor,
+                }
+                .set_funeral_grant(from, amount, &source, now)
+                .await?;
+                println!(
+                    "葬祭費 {} yen from {} ({})",
+                    r.amount, r.valid_from, r.source
+                );
+            }
+            FuneralGrantAction::List { db } => {
+                let (app, actor) = open_session(&db).await?;
+                let rows = Session {
+                    app: &app,
+                    actor: &actor,
+                }
+                .funeral_grants(now)
+                .await?;
+                if rows.is_empty() {
+                    println!("no figure recorded: the shipped table's provisional 葬祭費 applies");
+                }
+                for r in rows {
+                    println!(
+                        "{}\t{}\t{}\tby {}",
+                        r.valid_from, r.amount, r.source, r.recorded_by
+                    );
+                }
+            }
+        },
         BenefitsAction::CombinedCare { action } => match action {
             CombinedCareAction::Certificate {
                 db,

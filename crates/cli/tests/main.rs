@@ -1012,6 +1012,21 @@ fn every_command_with_every_role() {
             vec!["benefits", "combined-care", "void", "--entry", "999999"],
             P::BenefitApply,
         ),
+        (vec!["benefits", "funeral-grant", "list"], P::BenefitApply),
+        (
+            vec![
+                "benefits",
+                "funeral-grant",
+                "set",
+                "--from",
+                "2005-03-31",
+                "--amount",
+                "30000",
+                "--source",
+                "八頭町国民健康保険条例 第8条",
+            ],
+            P::AccountAdmin,
+        ),
         (
             vec!["benefits", "revoke", "999999", "--reason", "誤り"],
             P::BenefitDecide,

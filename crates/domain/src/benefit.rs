@@ -28,6 +28,15 @@ const BENEFIT_RULES: &str = include_str!("../rules/benefits.toml");
 /// The largest cost accepted on one application (yen).
 pub const MAX_APPLICATION_YEN: i64 = 100_000_000;
 
+/// A figure the town sets itself (its ordinance), in force from a day.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TownFigure {
+    pub from: Date,
+    pub amount: i64,
+    /// the ordinance and article it comes from
+    pub source: String,
+}
+
 /// What an application asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum BenefitKind {
@@ -218,8 +227,14 @@ pub enum Event {
         compensation_covered: bool,
         paid_directly: i64,
     },
-    /// 葬祭費: the death and the funeral
-    Funeral { died_on: Date, funeral_on: Date },
+    /// 葬祭費: the death and the funeral, and the town's own figure in
+    /// force on the day of death where the town recorded one (its
+    /// ordinance: `town`), else the shipped table applies
+    Funeral {
+        died_on: Date,
+        funeral_on: Date,
+        town: Option<TownFigure>,
+    },
     /// 療養費: the care, its cost as the insurer's fee schedule gives it
     /// (after the clerk's check), the person's copay rate on the day
     Reimbursement {
@@ -723,6 +738,7 @@ pub fn amount(rules: &BenefitRules, event: &Event) -> Result<Amount, BenefitErro
         Event::Funeral {
             died_on,
             funeral_on,
+            town,
         } => {
             if funeral_on < died_on {
                 return Err(refuse(
@@ -730,6 +746,21 @@ pub fn amount(rules: &BenefitRules, event: &Event) -> Result<Amount, BenefitErro
                     "the funeral is before the death",
                     "葬祭日が死亡日より前です",
                 ));
+            }
+            // the town's ordinance, as the town recorded it, decides
+            if let Some(t) = town.as_ref().filter(|t| t.from <= *died_on) {
+                check_yen("amount", t.amount)?;
+                return Ok(Amount {
+                    amount: t.amount,
+                    steps: vec![format!(
+                        "死亡日 {died_on}: 葬祭費 {}円（{}から、{}）",
+                        yen(t.amount),
+                        t.from,
+                        t.source
+                    )],
+                    rule: format!("国民健康保険法 第58条第1項; {} ({} から)", t.source, t.from),
+                    provisional: false,
+                });
             }
             let p = in_force(&rules.funeral_grant, *died_on).ok_or_else(|| {
                 refuse(
@@ -1142,6 +1173,7 @@ mod tests {
             &Event::Funeral {
                 died_on: date!(2026 - 10 - 01),
                 funeral_on: date!(2026 - 10 - 03),
+                town: None,
             },
         )
         .unwrap();
@@ -1153,10 +1185,28 @@ mod tests {
             &Event::Funeral {
                 died_on: date!(2026 - 10 - 03),
                 funeral_on: date!(2026 - 10 - 01),
+                town: None,
             },
         )
         .unwrap_err();
         assert_eq!(bad.field, "funeral_on");
+        // The town's own figure, recorded from its ordinance, decides and
+        // is not provisional; a death before it takes the table.
+        let town = TownFigure {
+            from: date!(2024 - 04 - 01),
+            amount: 30_000,
+            source: "八頭町国民健康保険条例 第8条".into(),
+        };
+        let ev = |died_on| Event::Funeral {
+            died_on,
+            funeral_on: died_on,
+            town: Some(town.clone()),
+        };
+        let a = amount(&r, &ev(date!(2026 - 10 - 01))).unwrap();
+        assert_eq!((a.amount, a.provisional), (30_000, false));
+        assert!(a.rule.contains("第8条"), "{}", a.rule);
+        let a = amount(&r, &ev(date!(2024 - 03 - 31))).unwrap();
+        assert_eq!((a.amount, a.provisional), (20_000, true));
     }
 
     #[test]

@@ -31,6 +31,7 @@ pub mod specified_disease;
 pub mod statistics;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod town_figure;
 pub mod vault;
 pub mod yearly_cap;
 
