@@ -90,6 +90,8 @@ fn row_of(c: &Claim, digest: &str) -> ClaimRow {
         days: i64::from(c.days),
         points: c.points,
         copay_charged: c.copay_charged,
+        meal_count: i64::from(c.meal_count),
+        meal_amount: c.meal_amount,
         public_funding: c
             .public_funding
             .iter()

@@ -316,6 +316,11 @@ impl Kokuho {
                 c.claims,
                 c.days,
             );
+            f.meals.merge(&kokuho_domain::statistics::MealTotals {
+                claims: c.meal_claims,
+                meals: c.meals,
+                amount: c.meal_amount,
+            });
             Ok(())
         })
         .await?;

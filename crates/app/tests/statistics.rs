@@ -233,6 +233,20 @@ async fn a_month_is_counted_exactly_and_stays_as_closed() {
             r.table("B").unwrap().cell("訪問看護", "件数"),
             Some(Cell::NotAvailable)
         );
+        // Meals from the claims' HO records: the claims with meals, the
+        // meals, and what they claim.
+        let meals = "食事療養・生活療養（日数の欄は回数）";
+        let with: Vec<_> = claims.iter().filter(|c| c.meal_count > 0).collect();
+        assert!(!with.is_empty(), "the sample's inpatient stays have meals");
+        assert_eq!(value(&r, "B", meals, "件数"), with.len() as i64);
+        assert_eq!(
+            value(&r, "B", meals, "日数"),
+            with.iter().map(|c| i64::from(c.meal_count)).sum::<i64>()
+        );
+        assert_eq!(
+            value(&r, "B", meals, "保険者負担額"),
+            with.iter().map(|c| c.meal_amount).sum::<i64>()
+        );
         // C: nothing decided in October in this town.
         assert_eq!(value(&r, "C", "葬祭費", "決定件数"), 0);
         // D: no levy assessed for 2026: reported missing, never as a zero levy.

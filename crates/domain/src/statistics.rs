@@ -306,6 +306,8 @@ pub struct MonthFacts {
     pub losses: Vec<String>,
     /// the processing month's claims, summed
     pub claims: ClaimTotals,
+    /// … and their meals (食事療養・生活療養)
+    pub meals: MealTotals,
     pub decided: Vec<CashBenefit>,
     pub paid: Vec<CashBenefit>,
     /// the fiscal year's levy, household by household
@@ -322,7 +324,7 @@ pub fn monthly_tables(f: &MonthFacts, counts: &InsuredCounts) -> Vec<Table> {
     vec![
         insured_table(counts),
         movement_table(f),
-        benefits_in_kind_table(&f.claims),
+        benefits_in_kind_table(&f.claims, &f.meals),
         cash_benefits_table(&f.decided, &f.paid),
         levy_table(&f.levy),
     ]
@@ -456,6 +458,23 @@ pub const CLAIM_LINES: [&str; 4] = ["入院", "入院外", "歯科", "調剤"];
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ClaimTotals(pub [[i64; 5]; 4]);
 
+/// The meals of a month's claims (HO 食事療養・生活療養): claims with meals,
+/// the meals, and the amount the claims give for them (合計金額).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MealTotals {
+    pub claims: i64,
+    pub meals: i64,
+    pub amount: i64,
+}
+
+impl MealTotals {
+    pub fn merge(&mut self, o: &MealTotals) {
+        self.claims += o.claims;
+        self.meals += o.meals;
+        self.amount += o.amount;
+    }
+}
+
 impl ClaimTotals {
     pub fn add(&mut self, c: &ClaimFigures) {
         self.add_alike(c, 1, c.days);
@@ -505,7 +524,7 @@ impl ClaimTotals {
     }
 }
 
-fn benefits_in_kind_table(claims: &ClaimTotals) -> Table {
+fn benefits_in_kind_table(claims: &ClaimTotals, meals: &MealTotals) -> Table {
     let mut t = Table::new(
         "B",
         "療養の給付等（当月審査分）",
@@ -525,9 +544,16 @@ fn benefits_in_kind_table(claims: &ClaimTotals) -> Table {
         }
         t.push(line, x.into_iter().map(v).collect());
     }
-    // Meals (食事療養・生活療養) and home nursing (訪問看護療養費) come in
-    // records kokuho does not store yet: shown as not available, never 0.
-    t.push("食事療養・生活療養", vec![NA; 5]);
+    // Meals (食事療養・生活療養), from the claims' HO records: the claims
+    // with meals, the meals in the days column, and the amount the claims
+    // give (合計金額) as the insurer's part; their 費用額 and 標準負担額 are
+    // not on the record kokuho reads (PROVISIONAL reading: docs/statistics.md).
+    t.push(
+        "食事療養・生活療養（日数の欄は回数）",
+        vec![v(meals.claims), v(meals.meals), NA, v(meals.amount), NA],
+    );
+    // Home nursing (訪問看護療養費) comes in records kokuho does not store
+    // yet: shown as not available, never 0.
     t.push("訪問看護", vec![NA; 5]);
     t.push(
         "計（入院・入院外・歯科・調剤）",
@@ -816,13 +842,14 @@ pub fn yearly_tables(y: &YearFacts) -> Vec<Table> {
         all.acquisitions.extend(f.acquisitions.iter().cloned());
         all.losses.extend(f.losses.iter().cloned());
         all.claims.merge(&f.claims);
+        all.meals.merge(&f.meals);
         all.decided.extend(f.decided.iter().cloned());
         all.paid.extend(f.paid.iter().cloned());
     }
     let mut movement = movement_table(&all);
     movement.title = "被保険者の異動（年度計）".into();
     out.push(movement);
-    let mut b = benefits_in_kind_table(&all.claims);
+    let mut b = benefits_in_kind_table(&all.claims, &all.meals);
     b.title = "療養の給付等（年度計・4月〜3月審査分）".into();
     out.push(b);
     let mut c = cash_benefits_table(&all.decided, &all.paid);
@@ -1091,13 +1118,20 @@ mod tests {
             total_cost: cost,
             copay,
         };
-        let t = benefits_in_kind_table(&ClaimTotals::of(&[
-            claim("medical", "inpatient", 10, 500_000, 150_000),
-            claim("medical", "outpatient", 2, 10_000, 3_000),
-            claim("dental", "outpatient", 1, 8_000, 2_400),
-            claim("pharmacy", "pharmacy", 1, 5_000, 1_500),
-            claim("medical", "outpatient", 1, 3_000, 600),
-        ]));
+        let t = benefits_in_kind_table(
+            &ClaimTotals::of(&[
+                claim("medical", "inpatient", 10, 500_000, 150_000),
+                claim("medical", "outpatient", 2, 10_000, 3_000),
+                claim("dental", "outpatient", 1, 8_000, 2_400),
+                claim("pharmacy", "pharmacy", 1, 5_000, 1_500),
+                claim("medical", "outpatient", 1, 3_000, 600),
+            ]),
+            &MealTotals {
+                claims: 1,
+                meals: 30,
+                amount: 5_400,
+            },
+        );
         assert_eq!(t.value("入院", "保険者負担額"), Some(350_000));
         assert_eq!(t.value("入院外", "件数"), Some(2));
         assert_eq!(t.value("入院外", "費用額"), Some(13_000));
@@ -1107,9 +1141,15 @@ mod tests {
             t.value("計（入院・入院外・歯科・調剤）", "費用額"),
             Some(526_000)
         );
+        let meals = "食事療養・生活療養（日数の欄は回数）";
+        assert_eq!(t.value(meals, "件数"), Some(1));
+        assert_eq!(t.value(meals, "日数"), Some(30));
+        assert_eq!(t.value(meals, "保険者負担額"), Some(5_400));
+        assert_eq!(t.cell(meals, "費用額"), Some(Cell::NotAvailable));
+        // meals are not in the total of the four settings
         assert_eq!(
-            t.cell("食事療養・生活療養", "件数"),
-            Some(Cell::NotAvailable)
+            t.value("計（入院・入院外・歯科・調剤）", "保険者負担額"),
+            Some(350_000 + 7_000 + 5_600 + 3_500 + 2_400)
         );
     }
 
@@ -1191,7 +1231,10 @@ mod tests {
 
     #[test]
     fn differences_name_the_cells_that_changed() {
-        let a = vec![benefits_in_kind_table(&ClaimTotals::default())];
+        let a = vec![benefits_in_kind_table(
+            &ClaimTotals::default(),
+            &MealTotals::default(),
+        )];
         let mut b = a.clone();
         b[0].rows[1].cells[0] = v(3);
         let d = differences(&a, &b);
@@ -1244,7 +1287,7 @@ mod tests {
                 total_cost: *cost,
                 copay: cost * pct / 100,
             }).collect();
-            let t = benefits_in_kind_table(&ClaimTotals::of(&cs));
+            let t = benefits_in_kind_table(&ClaimTotals::of(&cs), &MealTotals::default());
             for col in ["件数", "日数", "費用額", "保険者負担額", "一部負担金"] {
                 let sum: i64 = CLAIM_LINES.iter().map(|l| t.value(l, col).unwrap()).sum();
                 prop_assert_eq!(t.value("計（入院・入院外・歯科・調剤）", col), Some(sum));

@@ -313,6 +313,10 @@ pub struct Claim {
     pub points: i64,
     /// HO 負担金額: the copay actually charged
     pub copay_charged: Option<i64>,
+    /// HO 食事療養・生活療養 回数 (0 when blank)
+    pub meal_count: u32,
+    /// HO 食事療養・生活療養 合計金額 (yen; 0 when blank)
+    pub meal_amount: i64,
     pub public_funding: Vec<PublicFunding>,
     pub diagnoses: Vec<Diagnosis>,
     /// pharmacy: 都道府県 + 点数表 + 医療機関コード of the prescriber
@@ -907,6 +911,8 @@ impl<'l, R: BufRead> ClaimReader<'l, R> {
             days: 0,
             points: 0,
             copay_charged: None,
+            meal_count: 0,
+            meal_amount: 0,
             public_funding: vec![],
             diagnoses: vec![],
             prescriber,
@@ -947,6 +953,17 @@ impl<'l, R: BufRead> ClaimReader<'l, R> {
                     claim.points = number(&f, "points", get("points"))?
                         .ok_or_else(|| f.at("points", "missing", "合計点数がありません"))?;
                     claim.copay_charged = number(&f, "copay_charged", get("copay_charged"))?;
+                    // meals: at most three a day of a 31-day month
+                    let meals = number(&f, "meal_count", get("meal_count"))?.unwrap_or(0);
+                    if meals > 93 {
+                        return Err(f.at(
+                            "meal_count",
+                            "more than 93 meals in a month",
+                            "食事療養の回数が1か月の上限（93回）を超えています",
+                        ));
+                    }
+                    claim.meal_count = meals as u32;
+                    claim.meal_amount = number(&f, "meal_amount", get("meal_amount"))?.unwrap_or(0);
                 }
                 "KO" => claim.public_funding.push(PublicFunding {
                     payer_number: get("payer_number").to_string(),

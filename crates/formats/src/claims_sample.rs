@@ -24,6 +24,9 @@ use crate::claims::{ClaimWriter, FileKind, Layouts, Record};
 
 /// The prefecture of the sample providers (鳥取県).
 const PREFECTURE: &str = "31";
+/// What a sample meal claims from the insurer (食事療養費: the 基準額 690
+/// less the general 標準負担額 510, as from 2025-04), yen.
+const MEAL_CLAIMED: i64 = 180;
 
 /// The sample providers: (kind, 医療機関コード, name, takes inpatients).
 fn providers() -> Vec<(FileKind, String, String, bool)> {
@@ -356,6 +359,12 @@ pub fn write_month(
                 re.push(("prescriber_name", providers[pr].2.clone()));
             }
             write(&mut w, Record::named(&layouts, *kind, "RE", &re))?;
+            // an inpatient stay's meals: three a day
+            let meals = if s.inpatient {
+                (i64::from(s.days) * 3).min(93)
+            } else {
+                0
+            };
             write(
                 &mut w,
                 Record::named(
@@ -369,6 +378,8 @@ pub fn write_month(
                         ("days", s.days.to_string()),
                         ("points", s.points.to_string()),
                         ("copay_charged", copay(s.points, percent).to_string()),
+                        ("meal_count", meals.to_string()),
+                        ("meal_amount", (meals * MEAL_CLAIMED).to_string()),
                     ],
                 ),
             )?;

@@ -224,8 +224,11 @@ mod tests {
         assert_eq!(b.get_value((4, 1)), Some(&Data::Float(1.0)));
         assert_eq!(b.get_value((4, 3)), Some(&Data::Float(612_340.0)));
         assert_eq!(b.get_value((4, 4)), Some(&Data::Float(428_640.0)));
-        // what the data cannot fill says so
-        assert_eq!(b.get_value((8, 1)), Some(&Data::String("－".into())));
+        // meals counted (none in this month: a real 0), home nursing not
+        // available: what the data cannot fill says so
+        assert_eq!(b.get_value((8, 1)), Some(&Data::Float(0.0)));
+        assert_eq!(b.get_value((8, 3)), Some(&Data::String("－".into())));
+        assert_eq!(b.get_value((9, 1)), Some(&Data::String("－".into())));
     }
 
     #[test]
@@ -242,7 +245,8 @@ mod tests {
         assert_eq!(text.lines().count(), 1 + figures);
         assert!(text.contains(",B,療養の給付等（当月審査分）,入院,費用額,円,612340\r\n"));
         assert!(text.contains(",A2,被保険者の異動（当月中）,出生,人数,件・人・世帯,1\r\n"));
-        assert!(text.contains(",食事療養・生活療養,件数,件・人・世帯,－\r\n"));
+        assert!(text.contains(",訪問看護,件数,件・人・世帯,－\r\n"));
+        assert!(text.contains(",食事療養・生活療養（日数の欄は回数）,費用額,円,－\r\n"));
     }
 
     #[test]

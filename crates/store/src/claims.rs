@@ -42,6 +42,8 @@ pub struct ClaimRow {
     pub days: i64,
     pub points: i64,
     pub copay_charged: Option<i64>,
+    pub meal_count: i64,
+    pub meal_amount: i64,
     pub public_funding: String,
     pub prescriber: Option<String>,
     pub service_days: i64,
@@ -50,7 +52,7 @@ pub struct ClaimRow {
 const COLUMNS: &str = "file_digest, line, end_line, billing_month, provider_kind, provider_code, provider_name, \
     claim_no, claim_kind, setting, service_month, name, sex, birth_date, benefit_rate, admitted_on, burden_class, \
     notes, claim_insurer, insured_symbol, insured_number, branch_number, days, points, copay_charged, \
-    public_funding, prescriber, service_days";
+    meal_count, meal_amount, public_funding, prescriber, service_days";
 
 /// Inserts claims in multi-row statements.
 pub async fn insert(tx: &mut Tx, insurer: &InsurerNumber, rows: &[ClaimRow]) -> Result<()> {
@@ -85,6 +87,8 @@ pub async fn insert(tx: &mut Tx, insurer: &InsurerNumber, rows: &[ClaimRow]) -> 
                     .push_bind(r.days)
                     .push_bind(r.points)
                     .push_bind(r.copay_charged)
+                    .push_bind(r.meal_count)
+                    .push_bind(r.meal_amount)
                     .push_bind(r.public_funding.clone())
                     .push_bind(r.prescriber.clone())
                     .push_bind(r.service_days);

@@ -183,6 +183,10 @@ pub struct ClaimFigureRow {
     pub points: i64,
     pub claims: i64,
     pub days: i64,
+    /// of them, claims with meals, their meals and what they claim
+    pub meal_claims: i64,
+    pub meals: i64,
+    pub meal_amount: i64,
 }
 
 /// The claims of a processing month (請求年月) from the files imported by
@@ -196,7 +200,10 @@ pub async fn for_each_claim_of_month(
     mut each: impl FnMut(ClaimFigureRow) -> Result<()>,
 ) -> Result<u64> {
     let sql = "SELECT c.provider_kind, c.setting, c.claim_kind, c.benefit_rate, c.points, \
-         CAST(COUNT(*) AS BIGINT) AS claims, CAST(SUM(c.days) AS BIGINT) AS days FROM claim c \
+         CAST(COUNT(*) AS BIGINT) AS claims, CAST(SUM(c.days) AS BIGINT) AS days, \
+         CAST(SUM(CASE WHEN c.meal_count > 0 THEN 1 ELSE 0 END) AS BIGINT) AS meal_claims, \
+         CAST(SUM(c.meal_count) AS BIGINT) AS meals, CAST(SUM(c.meal_amount) AS BIGINT) AS meal_amount \
+         FROM claim c \
          JOIN import_file f ON f.insurer_number = c.insurer_number AND f.kind = 'claims' AND f.digest = c.file_digest \
          WHERE c.insurer_number = $1 AND c.billing_month = $2 AND f.imported_us <= $3 \
          GROUP BY c.provider_kind, c.setting, c.claim_kind, c.benefit_rate, c.points";
