@@ -4,10 +4,11 @@
 //! PDF. Figures only: the screen never names a person.
 
 use askama::Template;
+use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use kokuho_app::Kokuho;
 use kokuho_app::session::Session;
 use kokuho_app::statistics::{DEFAULT_MASK_THRESHOLD, KnownAt, Period};
@@ -16,13 +17,14 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 use crate::high_cost_ui::refused_as;
-use crate::ui::{CsvQuery, UiUser, UserBar, csv_download, jst_time, render};
+use crate::ui::{CsvQuery, UiUser, UserBar, check_form, csv_download, jst_time, render};
 
 pub fn routes() -> axum::Router<Kokuho> {
     axum::Router::new()
         .route("/ui/statistics", get(page))
         .route("/ui/statistics/chart.csv", get(chart_csv))
         .route("/ui/statistics/report", get(report_file))
+        .route("/ui/statistics/close", post(close))
 }
 
 struct ChartView {
@@ -79,6 +81,9 @@ struct Page {
     tables: Vec<TableView>,
     closings: Vec<ClosingView>,
     default_month: String,
+    csrf: String,
+    notice: Option<String>,
+    error: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -101,14 +106,36 @@ fn fiscal_year(q: Option<&str>, now: OffsetDateTime) -> Result<i32, kokuho_app::
 }
 
 async fn page(State(app): State<Kokuho>, user: UiUser, Query(q): Query<YearQuery>) -> Response {
-    let now = now();
-    let s = Session {
-        app: &app,
-        actor: &user.actor,
-    };
-    let fy = match fiscal_year(q.fiscal_year.as_deref(), now) {
+    let fy = match fiscal_year(q.fiscal_year.as_deref(), now()) {
         Ok(y) => y,
         Err(e) => return refused_as("統計", &e),
+    };
+    show(&app, &user, fy, None).await
+}
+
+/// The screen for a fiscal year, with the outcome of a closing.
+async fn show(
+    app: &Kokuho,
+    user: &UiUser,
+    fy: i32,
+    outcome: Option<Result<String, kokuho_app::AppError>>,
+) -> Response {
+    let now = now();
+    let s = Session {
+        app,
+        actor: &user.actor,
+    };
+    let (notice, error, status) = match outcome {
+        Some(Ok(n)) => (Some(n), None, StatusCode::OK),
+        Some(Err(e)) => (
+            None,
+            Some(e.message_ja()),
+            match e {
+                kokuho_app::AppError::Conflict { .. } => StatusCode::CONFLICT,
+                _ => StatusCode::BAD_REQUEST,
+            },
+        ),
+        None => (None, None, StatusCode::OK),
     };
     let r = match s
         .statistics_report(
@@ -173,9 +200,82 @@ async fn page(State(app): State<Kokuho>, user: UiUser, Query(q): Query<YearQuery
             tables: r.tables.iter().map(table_view).collect(),
             closings,
             default_month: last_month.to_string(),
+            csrf: user.csrf.clone(),
+            notice,
+            error,
         },
-        StatusCode::OK,
+        status,
     )
+}
+
+#[derive(Deserialize)]
+struct CloseForm {
+    csrf: String,
+    /// monthly | yearly
+    report: String,
+    #[serde(default)]
+    month: String,
+    #[serde(default)]
+    fiscal_year: String,
+    #[serde(default)]
+    allow_incomplete: Option<String>,
+    #[serde(default)]
+    reason: String,
+}
+
+/// Closes a month or a fiscal year: from then on its report is produced as
+/// known at the closing, with the digest taken now (a retroactive change
+/// shows only in the changes). Refused when the period is incomplete
+/// unless the box says to close it so.
+async fn close(State(app): State<Kokuho>, user: UiUser, Form(f): Form<CloseForm>) -> Response {
+    if let Err(e) = check_form(&app, &user, &f.csrf).await {
+        return refused_as("統計", &e);
+    }
+    let s = Session {
+        app: &app,
+        actor: &user.actor,
+    };
+    let current = kokuho_domain::levy::fiscal_year_of(kokuho_app::local_date(now()));
+    let period = match f.report.as_str() {
+        "monthly" => Period::parse_month(f.month.trim()),
+        "yearly" => Period::parse_year(&f.fiscal_year).map(Period::FiscalYear),
+        _ => Err(kokuho_app::AppError::invalid(
+            "report",
+            "report: monthly or yearly",
+            "締める報告を選んでください",
+        )),
+    };
+    let fy = match &period {
+        Ok(Period::FiscalYear(y)) => *y,
+        Ok(Period::Month(m)) => kokuho_domain::levy::fiscal_year_of(
+            m.first_day()
+                .unwrap_or_else(|| kokuho_app::local_date(now())),
+        ),
+        Err(_) => current,
+    };
+    let reason = if f.reason.trim().is_empty() {
+        "事業状況報告の締め"
+    } else {
+        f.reason.trim()
+    };
+    let outcome = match period {
+        Ok(p) => s
+            .close_statistics(p, f.allow_incomplete.is_some(), reason, now())
+            .await
+            .map(|(r, digest)| {
+                format!(
+                    "{} を締めました（基準日時 {}、要約値 {}…）。以後この期間は締め時点のデータで作成します。",
+                    r.title,
+                    r.known_at,
+                    digest.chars().take(12).collect::<String>()
+                )
+            }),
+        Err(e) => Err(e),
+    };
+    if let Err(e @ kokuho_app::AppError::Forbidden { .. }) = &outcome {
+        return refused_as("統計", e);
+    }
+    show(&app, &user, fy, Some(outcome)).await
 }
 
 #[derive(Deserialize)]

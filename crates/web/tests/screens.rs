@@ -1233,6 +1233,60 @@ async fn a_supervisor_revokes_a_decision_from_the_history() {
     }
 }
 
+/// A month is closed from the statistics screen: refused while incomplete
+/// unless the box says so, then closed once, listed, and refused again; a
+/// counter clerk has no statistics at all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_month_is_closed_from_the_statistics_screen() {
+    for t in all_backends().await {
+        let (router, app) = town(&t).await;
+        let today = kokuho_app::local_date(time::OffsetDateTime::now_utc());
+        let month = kokuho_domain::eligibility::YearMonth::from_date(today)
+            .prev()
+            .to_string();
+        let benefits = sign_in(&router, &app, "demo-benefits").await;
+        let (st, _, page) = benefits.get("/ui/statistics").await;
+        assert_eq!(st, StatusCode::OK);
+        assert!(page.contains(r#"id="close-form""#), "{page}");
+        let close = |allow: &'static str| {
+            vec![
+                ("report", "monthly".to_string()),
+                ("month", month.clone()),
+                ("reason", "事業月報の報告".to_string()),
+                ("allow_incomplete", allow.to_string()),
+            ]
+        };
+        // the town has no claims imported for the month: incomplete
+        let fields: Vec<(&str, String)> = close("")
+            .into_iter()
+            .filter(|(k, _)| *k != "allow_incomplete")
+            .collect();
+        let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let (st, page) = benefits.form("/ui/statistics/close", &refs).await;
+        assert_eq!(st, StatusCode::CONFLICT, "{page}");
+        assert!(page.contains(r#"id="stats-error""#), "{page}");
+        let fields = close("1");
+        let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let (st, page) = benefits.form("/ui/statistics/close", &refs).await;
+        assert_eq!(st, StatusCode::OK, "{page}");
+        assert!(page.contains("を締めました"), "{page}");
+        assert!(page.contains(&format!("<td>{month}</td>")), "{page}");
+        let (st, page) = benefits.form("/ui/statistics/close", &refs).await;
+        assert_eq!(st, StatusCode::CONFLICT, "{page}");
+        let n: i64 = kokuho_store::with_db!(&t.db, |p| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM statistics_closing WHERE insurer_number = $1"
+        )
+        .bind(app.insurer.as_str().to_string())
+        .fetch_one(p)
+        .await
+        .unwrap());
+        assert_eq!(n, 1);
+        let clerk = sign_in(&router, &app, "demo-clerk").await;
+        let (st, _) = clerk.form("/ui/statistics/close", &refs).await;
+        assert_eq!(st, StatusCode::FORBIDDEN);
+    }
+}
+
 /// The claims page offers the yearly cap's statement.
 async fn page_has_yearly_form(user: &Screen) -> bool {
     let (_, _, page) = user.get("/ui/claims").await;
