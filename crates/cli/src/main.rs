@@ -503,6 +503,15 @@ enum ExchangeAction {
     /// Create a transfer key file (refuses to overwrite one); give the same
     /// file to the counterpart's link
     InitTransferKey { file: PathBuf },
+    /// Rotate the transfer key: a new key seals from now on; the earlier
+    /// one (--keep of them) stays in the file to open files sealed before.
+    /// Give the new file to the counterpart's link
+    RotateTransferKey {
+        file: PathBuf,
+        /// Earlier keys kept for opening
+        #[arg(long, default_value_t = 1)]
+        keep: usize,
+    },
     /// Refresh the provision copies (副本) for information linkage from
     /// eligibility changed since the last refresh
     ReplicaRefresh {
@@ -3720,6 +3729,31 @@ async fn exchange_command(action: ExchangeAction) -> anyhow::Result<()> {
     use kokuho_app::exchange::Since;
     let now = OffsetDateTime::now_utc();
     match action {
+        ExchangeAction::RotateTransferKey { file, keep } => {
+            let old = kokuho_vault::TransferKey::load(&file)?;
+            let new = old.rotated(keep);
+            // written beside it, then moved over it: never half a key file
+            let tmp = file.with_extension("rotating");
+            let mut opts = std::fs::OpenOptions::new();
+            opts.write(true).create_new(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                opts.mode(0o600);
+            }
+            let mut f = opts
+                .open(&tmp)
+                .with_context(|| format!("cannot create {}", tmp.display()))?;
+            std::io::Write::write_all(&mut f, new.to_text().as_bytes())?;
+            f.sync_all()?;
+            drop(f);
+            std::fs::rename(&tmp, &file)?;
+            println!(
+                "transfer key rotated in {}: a new key seals from now on; {} earlier key(s) kept to open files sealed before. Give the new file to the counterpart's link",
+                file.display(),
+                new.previous_keys()
+            );
+        }
         ExchangeAction::InitTransferKey { file } => {
             if file.exists() {
                 anyhow::bail!(

@@ -1609,6 +1609,22 @@ fn the_federation_extract_through_the_binary() {
     // The insured persons are all in it: the person file's count.
     assert!(text.contains("資格情報（個人）ファイル"), "{text}");
 
+    // The key rotated: a new one seals from now on, and the earlier one
+    // stays in the file to open what it sealed (mode 0600 kept).
+    let sealed_before = std::fs::read(Path::new(&out1).join(&names[1])).unwrap();
+    let inner = names[1].strip_suffix(".sealed").unwrap().to_string();
+    let o = run(&["exchange", "rotate-transfer-key", &tk]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let rotated = kokuho_vault::TransferKey::load(Path::new(&tk)).unwrap();
+    assert_eq!(rotated.previous_keys(), 1);
+    assert!(rotated.open(&sealed_before, &inner).is_ok());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&tk).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+
     // Nothing changed since: the differential's files are empty.
     let out2 = dir.path().join("out2").display().to_string();
     let o = with(&["exchange", "export", "--out", &out2, "--transfer-key", &tk]);
