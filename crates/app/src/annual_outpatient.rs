@@ -255,6 +255,14 @@ impl Kokuho {
         {
             others.entry(r.addressee_id.clone()).or_default().push(r);
         }
+        // A person whose only counted months are another insurer's is
+        // still this insurer's to compute when insured here on the base
+        // date: the year's benefit is shared out among the insurers by
+        // the base date's (this) one.
+        for p in others.keys() {
+            by_person.entry(p.clone()).or_default();
+        }
+        progress.set_total(by_person.len() as u64);
 
         let snap = Snapshot::load(self, &[], known_at_us).await?;
         let index: HashMap<&str, usize> = snap
@@ -374,6 +382,13 @@ impl Kokuho {
                 review.push(format!(
                     "基準日（{base_ja}）の世帯の70〜74歳の適用区分が判定されていません：負担区分を判定してから計算し直してください"
                 ));
+            } else if result.eligible && result.counted > 0 && result.counted_here == 0 {
+                if result.benefit > 0 {
+                    review.push(format!(
+                        "この保険者の月はありません：年間の支給額 {}円 は、ほかの保険者がそれぞれの按分の額を支給します（基準日の保険者として支給額計算結果を連絡してください）",
+                        yen(result.benefit)
+                    ));
+                }
             } else if result.eligible && result.counted > 0 {
                 // Joined during the year: the months before were insured
                 // elsewhere, which a 自己負担額証明書 would add.

@@ -1513,6 +1513,59 @@ async fn the_annual_outpatient_run_pays_what_passes_the_years_cap() {
             matches!(e, AppError::Invalid { field: "year", .. }),
             "{e:?}"
         );
+        // Someone of 一般 insured here on the base date whose only counted
+        // months are another insurer's (twelve of 20,000 left: 240,000,
+        // 24,000 over the cap): computed here, as the base date's insurer,
+        // with nothing of it this insurer's to pay, and said so.
+        let second = on_base
+            .values()
+            .filter(|r| {
+                r.addressee_id != target.addressee_id
+                    && (70..75).contains(&kokuho_domain::eligibility::age_on(r.birth_date, BASE))
+                    && r.household_number.as_ref().is_some_and(|h| {
+                        categories.get(h).and_then(|c| c.category_70_74.as_deref()) == Some("一般")
+                    })
+            })
+            .min_by_key(|r| r.addressee_id.clone())
+            .expect("a second person aged 70–74 of 一般")
+            .clone();
+        let mut m = august;
+        let mut months = Vec::new();
+        for _ in 0..12 {
+            months.push(OtherMonthInput {
+                month: m,
+                category: Some(kokuho_domain::burden::Elderly::General),
+                outpatient: 24_000,
+                outpatient_left: 20_000,
+            });
+            m = m.next();
+        }
+        s.record_other_insurer_months(
+            &OtherCertificateInput {
+                addressee_id: second.addressee_id.clone(),
+                year: 2026,
+                other_insurer: "06130012".into(),
+                certificate: "第2027-0077号".into(),
+                months,
+            },
+            at,
+        )
+        .await
+        .unwrap();
+        let later = at + time::Duration::hours(1);
+        let sixth = s.run_annual_outpatient(2026, None, later).await.unwrap();
+        let (_, rows) = s
+            .annual_outpatient_run(sixth.run_id, 100, later)
+            .await
+            .unwrap();
+        let d = rows
+            .iter()
+            .find(|d| d.addressee_id == second.addressee_id)
+            .expect("a decision for the person with only another insurer's months");
+        assert_eq!((d.counted, d.benefit), (240_000, 0));
+        assert!(d.review.contains("24,000円"), "{}", d.review);
+        assert!(d.review.contains("ほかの保険者"), "{}", d.review);
+
         let logged: i64 = kokuho_store::with_db!(&t.db, |p| {
             sqlx::query_scalar(
             "SELECT COUNT(*) FROM access_log WHERE action IN \
@@ -1522,7 +1575,7 @@ async fn the_annual_outpatient_run_pays_what_passes_the_years_cap() {
         .await
         .unwrap()
         });
-        assert_eq!(logged, 3);
+        assert_eq!(logged, 4);
     }
 }
 
