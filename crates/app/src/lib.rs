@@ -81,6 +81,9 @@ pub struct Kokuho {
     pub jobs: Arc<jobs::JobBoard>,
     /// Fonts and forms for printed documents, loaded on first use.
     pub printer: Arc<documents::PrinterCell>,
+    /// The statistics screen's reports, kept a while (a city's year takes
+    /// a minute to add up)
+    pub statistics_cache: Arc<statistics::ReportCache>,
 }
 
 impl Kokuho {
@@ -91,6 +94,7 @@ impl Kokuho {
             insurer,
             jobs: Arc::default(),
             printer: Arc::default(),
+            statistics_cache: Arc::default(),
         }
     }
 

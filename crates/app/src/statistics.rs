@@ -119,6 +119,37 @@ fn invalid(field: &'static str, en: impl Into<String>, ja: impl Into<String>) ->
     AppError::invalid(field, en, ja)
 }
 
+/// How long a report the screen built is shown again before it is added up
+/// anew (the screen says how old it is and offers to add it up now).
+pub const SCREEN_REPORT_MINUTES: i64 = 10;
+
+/// Reports the screen built, by period, with when each was added up.
+#[derive(Default)]
+pub struct ReportCache(std::sync::Mutex<HashMap<String, (OffsetDateTime, Report)>>);
+
+impl ReportCache {
+    fn get(&self, key: &str, now: OffsetDateTime) -> Option<(OffsetDateTime, Report)> {
+        let map = self.0.lock().ok()?;
+        let (at, r) = map.get(key)?;
+        let age = now - *at;
+        (age >= time::Duration::ZERO && age < time::Duration::minutes(SCREEN_REPORT_MINUTES))
+            .then(|| (*at, r.clone()))
+    }
+
+    fn put(&self, key: String, at: OffsetDateTime, r: &Report) {
+        if let Ok(mut map) = self.0.lock() {
+            map.insert(key, (at, r.clone()));
+        }
+    }
+
+    /// Forgets every report kept (a closing changes what they reflect).
+    pub fn clear(&self) {
+        if let Ok(mut map) = self.0.lock() {
+            map.clear();
+        }
+    }
+}
+
 /// What the report should reflect.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KnownAt {
@@ -206,6 +237,24 @@ impl Kokuho {
     }
 
     /// The figures of one period as known at `known_at`.
+    /// The report of a period as the screen shows it: one added up within
+    /// the last [`SCREEN_REPORT_MINUTES`] is shown again (with when it was
+    /// added up), unless `fresh`. Its own `known_at` says what it reflects.
+    pub async fn statistics_report_for_screen(
+        &self,
+        p: Period,
+        fresh: bool,
+        now: OffsetDateTime,
+    ) -> Result<(Report, Option<OffsetDateTime>)> {
+        let key = format!("{}:{}", self.insurer.as_str(), p.key());
+        if !fresh && let Some((at, r)) = self.statistics_cache.get(&key, now) {
+            return Ok((r, Some(at)));
+        }
+        let r = self.statistics_report(p, KnownAt::Default, now).await?;
+        self.statistics_cache.put(key, now, &r);
+        Ok((r, None))
+    }
+
     pub async fn statistics_report(
         &self,
         p: Period,
@@ -596,6 +645,7 @@ impl Kokuho {
         actor: &Actor,
         now: OffsetDateTime,
     ) -> Result<(Report, String)> {
+        self.statistics_cache.clear();
         if repo::closing(&self.db, &self.insurer, p.report(), &p.key())
             .await?
             .is_some()
@@ -794,6 +844,39 @@ impl crate::session::Session<'_> {
         )
         .await?;
         Ok(report)
+    }
+
+    /// The report as the screen shows it (kept a while: see
+    /// `Kokuho::statistics_report_for_screen`), logged at every view with
+    /// its purpose and whether it was added up anew.
+    pub async fn statistics_report_for_screen(
+        &self,
+        p: Period,
+        fresh: bool,
+        reason: &str,
+        now: OffsetDateTime,
+    ) -> Result<(Report, Option<OffsetDateTime>)> {
+        let purpose = self.statistics_purpose(reason, now).await?;
+        let (report, kept) = self.app.statistics_report_for_screen(p, fresh, now).await?;
+        self.log(
+            &format!("statistics_{}", p.report()),
+            &[],
+            Some(&purpose),
+            &format!(
+                "{} as known at {} ({}){}",
+                p.key(),
+                report.known_at,
+                report.basis,
+                if kept.is_some() {
+                    ", shown again from the screen's last one"
+                } else {
+                    ""
+                }
+            ),
+            now,
+        )
+        .await?;
+        Ok((report, kept))
     }
 
     pub async fn close_statistics(

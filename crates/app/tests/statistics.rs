@@ -789,3 +789,47 @@ async fn the_levy_the_elderly_and_the_cash_benefits_are_counted_from_what_was_bo
         ))));
     }
 }
+
+/// The screen's report is kept a few minutes: shown again with when it was
+/// added up, added up anew when asked, when older, or after a closing; every
+/// view is logged.
+#[tokio::test]
+async fn the_screen_shows_a_report_kept_a_few_minutes() {
+    for t in all_backends().await {
+        let app = town(&t).await;
+        let actor = app
+            .actor_for("demo-supervisor", "tester", "test", T0)
+            .await
+            .unwrap();
+        let s = Session {
+            app: &app,
+            actor: &actor,
+        };
+        let year = Period::FiscalYear(2026);
+        let view = |fresh: bool, at: OffsetDateTime| {
+            s.statistics_report_for_screen(year, fresh, "統計画面の閲覧", at)
+        };
+        let (first, kept) = view(false, T1).await.unwrap();
+        assert!(kept.is_none());
+        let (again, kept) = view(false, T1 + time::Duration::minutes(3)).await.unwrap();
+        assert_eq!(kept, Some(T1));
+        assert_eq!(again, first);
+        let (_, kept) = view(true, T1 + time::Duration::minutes(4)).await.unwrap();
+        assert!(kept.is_none(), "asked for anew");
+        let (_, kept) = view(false, T1 + time::Duration::minutes(20)).await.unwrap();
+        assert!(kept.is_none(), "older than the minutes kept");
+        let at = T1 + time::Duration::minutes(21);
+        let (_, kept) = view(false, at).await.unwrap();
+        assert!(kept.is_some());
+        s.close_statistics(OCTOBER, true, "提出", at).await.unwrap();
+        let (_, kept) = view(false, at).await.unwrap();
+        assert!(kept.is_none(), "a closing forgets what was kept");
+        let logged: i64 = kokuho_store::with_db!(&t.db, |p| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM access_log WHERE action = 'statistics_yearly'"
+        )
+        .fetch_one(p)
+        .await
+        .unwrap());
+        assert_eq!(logged, 6, "{}", t.name);
+    }
+}

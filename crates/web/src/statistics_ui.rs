@@ -84,11 +84,16 @@ struct Page {
     csrf: String,
     notice: Option<String>,
     error: Option<String>,
+    /// the report shown is one kept from a few minutes ago
+    kept: Option<String>,
 }
 
 #[derive(Deserialize)]
 struct YearQuery {
     fiscal_year: Option<String>,
+    /// add the year up anew rather than show the one kept
+    #[serde(default)]
+    refresh: Option<String>,
 }
 
 fn now() -> OffsetDateTime {
@@ -110,7 +115,7 @@ async fn page(State(app): State<Kokuho>, user: UiUser, Query(q): Query<YearQuery
         Ok(y) => y,
         Err(e) => return refused_as("統計", &e),
     };
-    show(&app, &user, fy, None).await
+    show(&app, &user, fy, q.refresh.is_some(), None).await
 }
 
 /// The screen for a fiscal year, with the outcome of a closing.
@@ -118,6 +123,7 @@ async fn show(
     app: &Kokuho,
     user: &UiUser,
     fy: i32,
+    fresh: bool,
     outcome: Option<Result<String, kokuho_app::AppError>>,
 ) -> Response {
     let now = now();
@@ -137,14 +143,8 @@ async fn show(
         ),
         None => (None, None, StatusCode::OK),
     };
-    let r = match s
-        .statistics_report(
-            Period::FiscalYear(fy),
-            KnownAt::Default,
-            None,
-            "統計画面の閲覧",
-            now,
-        )
+    let (r, kept) = match s
+        .statistics_report_for_screen(Period::FiscalYear(fy), fresh, "統計画面の閲覧", now)
         .await
     {
         Ok(r) => r,
@@ -203,6 +203,13 @@ async fn show(
             csrf: user.csrf.clone(),
             notice,
             error,
+            kept: kept.map(|at| {
+                let minutes = (now - at).whole_minutes().max(0);
+                format!(
+                    "{minutes}分前に集計した結果を表示しています（{}分間は同じ結果を表示します）",
+                    kokuho_app::statistics::SCREEN_REPORT_MINUTES
+                )
+            }),
         },
         status,
     )
@@ -275,7 +282,7 @@ async fn close(State(app): State<Kokuho>, user: UiUser, Form(f): Form<CloseForm>
     if let Err(e @ kokuho_app::AppError::Forbidden { .. }) = &outcome {
         return refused_as("統計", e);
     }
-    show(&app, &user, fy, Some(outcome)).await
+    show(&app, &user, fy, true, Some(outcome)).await
 }
 
 #[derive(Deserialize)]
@@ -298,14 +305,8 @@ async fn chart_csv(
     };
     let result = async {
         let p = Period::FiscalYear(fiscal_year(q.fiscal_year.as_deref(), now)?);
-        let r = s
-            .statistics_report(
-                p,
-                KnownAt::Default,
-                None,
-                "統計グラフの表のダウンロード",
-                now,
-            )
+        let (r, _) = s
+            .statistics_report_for_screen(p, false, "統計グラフの表のダウンロード", now)
             .await?;
         let charts = kokuho_formats::charts::charts(&r, None).map_err(|e| {
             kokuho_app::AppError::invalid("key", e.to_string(), "グラフを作成できません")
