@@ -287,19 +287,58 @@ impl Kokuho {
         }
         let mut computed: BTreeMap<String, Computed> = BTreeMap::new();
         let mut refused: Vec<(String, String)> = Vec::new();
+        // the burden categories of the months persons died in, as needed
+        let mut death_categories: HashMap<String, HashMap<String, claims_repo::CategoriesRow>> =
+            HashMap::new();
+        let first_day = first.first_day().ok_or_else(|| invalid_year(year))?;
         for (done, (person, rows)) in by_person.iter().enumerate() {
             if done % 1000 == 0 {
                 progress.set_done(done as u64);
             }
             let p = index.get(person.as_str()).map(|i| &snap.persons[*i]);
-            let insured = p.is_some_and(|p| Snapshot::insured_on(p, base_date));
+            let insured_on_july = p.is_some_and(|p| Snapshot::insured_on(p, base_date));
+            // A person who died within the year: the day of death is taken
+            // as the base date (the loss is the next day). PROVISIONAL: the
+            // reading municipal guides give for 高額介護合算; the NHI
+            // provision was not read here (docs/high-cost.md).
+            let death_day = if insured_on_july {
+                None
+            } else {
+                p.and_then(|p| {
+                    p.losses
+                        .iter()
+                        .filter(|(on, why)| why == "death" && *on <= base_date)
+                        .map(|(on, _)| *on)
+                        .max()
+                        .and_then(|on| on.previous_day())
+                        .filter(|d| *d >= first_day && Snapshot::insured_on(p, *d))
+                })
+            };
+            let insured = insured_on_july || death_day.is_some();
+            let person_base = death_day.unwrap_or(base_date);
             let household = p
-                .and_then(|p| Snapshot::household_at(p, base_date))
+                .and_then(|p| Snapshot::household_at(p, person_base))
                 .map(str::to_string);
+            let month_key = format_month(YearMonth::from_date(person_base));
+            if death_day.is_some() && !death_categories.contains_key(&month_key) {
+                let c = claims_repo::categories_known_at(
+                    &self.db,
+                    &self.insurer,
+                    &month_key,
+                    known_at_us,
+                )
+                .await?;
+                death_categories.insert(month_key.clone(), c);
+            }
+            let cats_of_day = if death_day.is_some() {
+                death_categories.get(&month_key)
+            } else {
+                Some(&categories)
+            };
             let base_category = if insured {
                 household
                     .as_ref()
-                    .and_then(|h| categories.get(h))
+                    .and_then(|h| cats_of_day.and_then(|c| c.get(h)))
                     .and_then(|c| c.category_70_74.as_deref())
                     .and_then(Elderly::from_label)
             } else {
@@ -349,7 +388,15 @@ impl Kokuho {
             };
             let mut review = Vec::new();
             let mut steps = result.steps.clone();
-            let base_ja = ja_date(base_date);
+            let base_ja = ja_date(person_base);
+            if let Some(d) = death_day {
+                let line = format!(
+                    "死亡により資格を喪失（死亡日 {}）：死亡日を基準日として計算しました（国保の規定は未確認のため【暫定】）。支給は相続人の申請によります",
+                    ja_date(d)
+                );
+                steps.insert(1, format!("{line}。"));
+                review.push(line);
+            }
             if !insured {
                 // Not ours to pay; the months that count are what another
                 // insurer (or the heirs' application) needs.
@@ -414,7 +461,7 @@ impl Kokuho {
                     .map_or(0, |(_, r)| *r)
             };
             let basis = AnnualBasis {
-                base_date: base_date.to_string(),
+                base_date: person_base.to_string(),
                 base_category: base_category.map(|c| c.label().to_string()),
                 insured_on_base_date: insured,
                 months: result
@@ -435,7 +482,7 @@ impl Kokuho {
                     .collect(),
                 steps,
                 source: result.source.clone(),
-                provisional: result.provisional,
+                provisional: result.provisional || death_day.is_some(),
             };
             computed.insert(
                 person.clone(),

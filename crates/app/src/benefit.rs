@@ -731,9 +731,17 @@ impl Kokuho {
                         message_ja: "この決定の後に、ほかの保険者の自己負担額証明書の入力が変わりました。年間の計算をやり直してから申請してください".into(),
                     });
                 }
-                let base_date = kokuho_domain::annual_outpatient::year_months(*year)
+                // the decision's base date: 31 July, or the day of death within
+                // the year
+                let july = kokuho_domain::annual_outpatient::year_months(*year)
                     .and_then(|(_, last)| last.last_day())
                     .ok_or_else(|| invalid("year", "year out of range", "年度が範囲外です"))?;
+                let base_date = kokuho_domain::wareki::parse_date(
+                    &crate::annual_outpatient::basis_of(&decision).base_date,
+                )
+                .ok()
+                .filter(|d| *d <= july)
+                .unwrap_or(july);
                 let (applied, waiting) =
                     repo::annual_applied(&self.db, &self.insurer, person.as_str(), base_date)
                         .await?;

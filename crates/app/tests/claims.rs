@@ -1566,6 +1566,60 @@ async fn the_annual_outpatient_run_pays_what_passes_the_years_cap() {
         assert!(d.review.contains("24,000円"), "{}", d.review);
         assert!(d.review.contains("ほかの保険者"), "{}", d.review);
 
+        // The same person died on 2027-03-10 (no longer insured on 31 July):
+        // the day of death is the base date, provisionally, and the steps
+        // and the review say so; the heirs apply.
+        let died_on = date!(2027 - 03 - 10);
+        s.lose(
+            &kokuho_app::eligibility::Loss {
+                addressee_id: AddresseeId::parse(&second.addressee_id).unwrap(),
+                reason: kokuho_domain::eligibility::LossReason::Death,
+                event_on: died_on,
+                notified_on: Some(date!(2027 - 03 - 12)),
+                destination: None,
+                next_insurer_number: None,
+            },
+            later,
+        )
+        .await
+        .unwrap();
+        let after_death = later + time::Duration::hours(1);
+        s.recompute_burden(
+            &[YearMonth {
+                year: 2027,
+                month: Month::March,
+            }],
+            after_death,
+        )
+        .await
+        .unwrap();
+        let seventh = s
+            .run_annual_outpatient(2026, None, after_death + time::Duration::minutes(1))
+            .await
+            .unwrap();
+        let (_, rows) = s
+            .annual_outpatient_run(
+                seventh.run_id,
+                100,
+                after_death + time::Duration::minutes(1),
+            )
+            .await
+            .unwrap();
+        let d = rows
+            .iter()
+            .find(|d| d.addressee_id == second.addressee_id)
+            .expect("a decision for the person who died");
+        let basis = kokuho_app::annual_outpatient::basis_of(d);
+        assert_eq!(basis.base_date, "2027-03-10");
+        assert!(basis.provisional);
+        assert!(basis.insured_on_base_date);
+        assert!(d.review.contains("死亡日"), "{}", d.review);
+        assert!(
+            basis.steps.iter().any(|s| s.contains("死亡日を基準日")),
+            "{:?}",
+            basis.steps
+        );
+
         let logged: i64 = kokuho_store::with_db!(&t.db, |p| {
             sqlx::query_scalar(
             "SELECT COUNT(*) FROM access_log WHERE action IN \
