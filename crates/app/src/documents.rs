@@ -47,10 +47,12 @@ pub enum DocumentKind {
     SelfPayCertificate,
     /// 返納通知書 (a recovery of a benefit paid above a later decision)
     RecoveryNotice,
+    /// 高額介護合算療養費 支給額計算結果連絡票 (to the care insurer)
+    CombinedCareResult,
 }
 
 impl DocumentKind {
-    pub const ALL: [DocumentKind; 9] = [
+    pub const ALL: [DocumentKind; 10] = [
         DocumentKind::EligibilityCertificate,
         DocumentKind::EligibilityNotice,
         DocumentKind::LimitCertificate,
@@ -60,6 +62,7 @@ impl DocumentKind {
         DocumentKind::HighCostRecommendation,
         DocumentKind::SelfPayCertificate,
         DocumentKind::RecoveryNotice,
+        DocumentKind::CombinedCareResult,
     ];
 
     pub fn code(self) -> &'static str {
@@ -73,6 +76,7 @@ impl DocumentKind {
             DocumentKind::SpecifiedDiseaseCertificate => "specified-disease-certificate",
             DocumentKind::SelfPayCertificate => "self-pay-certificate",
             DocumentKind::RecoveryNotice => "recovery-notice",
+            DocumentKind::CombinedCareResult => "combined-care-result",
         }
     }
 
@@ -91,6 +95,7 @@ impl DocumentKind {
             DocumentKind::SpecifiedDiseaseCertificate => "特定疾病療養受療証",
             DocumentKind::SelfPayCertificate => "自己負担額証明書",
             DocumentKind::RecoveryNotice => "返納通知書",
+            DocumentKind::CombinedCareResult => "支給額計算結果連絡票",
         }
     }
 
@@ -106,6 +111,7 @@ impl DocumentKind {
             DocumentKind::SpecifiedDiseaseCertificate => "SD",
             DocumentKind::SelfPayCertificate => "SP",
             DocumentKind::RecoveryNotice => "RN",
+            DocumentKind::CombinedCareResult => "CR",
         }
     }
 
@@ -134,7 +140,10 @@ impl DocumentKind {
 
     /// Whether the subject is a person's year (August to July).
     pub fn about_year(self) -> bool {
-        matches!(self, DocumentKind::SelfPayCertificate)
+        matches!(
+            self,
+            DocumentKind::SelfPayCertificate | DocumentKind::CombinedCareResult
+        )
     }
 
     /// Whether the subject is a recovery (返納金).
@@ -479,6 +488,10 @@ impl Kokuho {
                 self.prepare_high_cost_recommendation(household, service_month, issued_on)
                     .await
             }
+            Subject::PersonYear { person, year } if kind == DocumentKind::CombinedCareResult => {
+                self.prepare_combined_care_result(person, *year, issued_on)
+                    .await
+            }
             Subject::PersonYear { person, year } if kind.about_year() => {
                 self.prepare_self_pay_certificate(person, *year, issued_on, i64::MAX)
                     .await
@@ -821,7 +834,8 @@ impl Kokuho {
             | DocumentKind::LevyNotice
             | DocumentKind::HighCostRecommendation
             | DocumentKind::SelfPayCertificate
-            | DocumentKind::RecoveryNotice => {
+            | DocumentKind::RecoveryNotice
+            | DocumentKind::CombinedCareResult => {
                 return Err(AppError::invalid(
                     "kind",
                     "this document is not about a person",
@@ -985,6 +999,137 @@ impl Kokuho {
             kind: DocumentKind::BenefitDecision,
             addressee_id: a.payee_id.clone(),
             subjects,
+            values: v,
+            valid_from: None,
+            valid_to: None,
+        })
+    }
+
+    /// 支給額計算結果連絡票 (高額介護合算療養費): what the household of the
+    /// person's base date came to, each member's medical and care copays
+    /// and shares, for the care insurer (addressed to the insurer of the
+    /// care certificate entered). Issued once the year can be computed.
+    async fn prepare_combined_care_result(
+        &self,
+        person: &AddresseeId,
+        year: i32,
+        issued_on: Date,
+    ) -> Result<Prepared> {
+        // the year as of the day of issue (its local date is that day)
+        let at = issued_on
+            .with_hms(12, 0, 0)
+            .map(time::PrimitiveDateTime::assume_utc)
+            .map_err(|_| AppError::invalid("on", "bad day", "日付が正しくありません"))?;
+        let y = self.combined_care_year(person.as_str(), year, at).await?;
+        if !y.eligible {
+            return Err(conflict(
+                "the household's year has no copays on both sides: nothing to tell the care insurer",
+                "医療と介護の両方の自己負担額がないため、連絡する計算結果がありません",
+            ));
+        }
+        let care_insurer = y
+            .certificates
+            .iter()
+            .find(|c| c.side == "care" && !c.voided)
+            .map(|c| c.issuer.clone())
+            .unwrap_or_default();
+        let insurer = self.insurer_record().await?;
+        let mut v = Values::default();
+        let yen_of = |n: i64| format!("{}円", burden::yen(n));
+        v.set(
+            "addressee",
+            format!("介護保険者（保険者番号 {care_insurer}）御中"),
+        )
+        .set("issued_on", date_ja(issued_on))
+        .set("issuer", format!("{}長", insurer.name))
+        .set(
+            "insurer",
+            format!("{}　{}", self.insurer.as_str(), insurer.name),
+        )
+        .set(
+            "household",
+            format!(
+                "{}　世帯主 {}",
+                y.household_number,
+                y.householder_id.clone().unwrap_or_default()
+            ),
+        )
+        .set(
+            "period",
+            format!(
+                "{}〜{}（基準日 {}{}）",
+                month_ja(YearMonth {
+                    year,
+                    month: time::Month::August
+                })
+                .unwrap_or_default(),
+                month_ja(YearMonth {
+                    year: year + 1,
+                    month: time::Month::July
+                })
+                .unwrap_or_default(),
+                date_ja(y.base_date),
+                if y.base_date_provisional {
+                    "・暫定"
+                } else {
+                    ""
+                }
+            ),
+        )
+        .set(
+            "categories",
+            format!(
+                "70歳未満 {}／70〜74歳 {}",
+                y.category_under_70.as_deref().unwrap_or("—"),
+                y.category_70_74.as_deref().unwrap_or("—")
+            ),
+        )
+        .set(
+            "excess",
+            format!(
+                "{}{}",
+                yen_of(y.excess),
+                if y.paid {
+                    ""
+                } else {
+                    "（支給基準額以下のため支給なし）"
+                }
+            ),
+        )
+        .set("medical_total", yen_of(y.medical))
+        .set("care_total", yen_of(y.care))
+        .set(
+            "explanation",
+            format!(
+                "{}{}",
+                if y.provisional { "【暫定】" } else { "" },
+                y.steps.join("\n")
+            ),
+        );
+        let rows = y
+            .members
+            .iter()
+            .map(|m| {
+                BTreeMap::from([
+                    ("id".to_string(), m.addressee_id.clone()),
+                    (
+                        "medical".to_string(),
+                        yen_of(m.medical_here + m.medical_other),
+                    ),
+                    ("care".to_string(), yen_of(m.care)),
+                    ("medical_share".to_string(), yen_of(m.medical_share)),
+                    ("care_share".to_string(), yen_of(m.care_share)),
+                ])
+            })
+            .collect();
+        v.lists.insert("members".into(), rows);
+        Ok(Prepared {
+            kind: DocumentKind::CombinedCareResult,
+            addressee_id: y
+                .householder_id
+                .clone()
+                .unwrap_or_else(|| person.as_str().to_string()),
+            subjects: y.persons(),
             values: v,
             valid_from: None,
             valid_to: None,

@@ -276,6 +276,43 @@ async fn the_households_year_adds_the_runs_months_and_the_care_certificate() {
         assert!(y.steps.iter().any(|s| s.starts_with("②")), "{:?}", y.steps);
         assert!(y.householder_id.is_some());
 
+        // The result for the care insurer (支給額計算結果連絡票), printed:
+        // addressed to the care certificate's insurer, each side's total.
+        let doc = clerk
+            .issue_document(
+                kokuho_app::documents::DocumentKind::CombinedCareResult,
+                &kokuho_app::documents::Subject::PersonYear {
+                    person: kokuho_domain::id::AddresseeId::parse(&target.addressee_id).unwrap(),
+                    year: 2026,
+                },
+                Default::default(),
+                AFTER,
+            )
+            .await
+            .unwrap();
+        assert!(doc.subjects.contains(&target.addressee_id));
+        let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("combined-care-result-{}.pdf", t.name));
+        std::fs::write(&path, &doc.pdf).unwrap();
+        let out = std::process::Command::new("pdftotext")
+            .arg(&path)
+            .arg("-")
+            .output()
+            .expect("pdftotext (poppler-utils) must be installed");
+        let text: String = String::from_utf8(out.stdout)
+            .unwrap()
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        let half = kokuho_domain::burden::yen(excess / 2);
+        for want in [
+            "支給額計算結果連絡票".to_string(),
+            "介護保険者（保険者番号319012）御中".to_string(),
+            format!("{half}円"),
+        ] {
+            assert!(text.contains(&want), "{want}: {text}");
+        }
+
         // The levy clerk may not see it.
         let levy = app
             .actor_for("demo-levy", "tester", "test", T0)

@@ -234,7 +234,7 @@ impl Fonts {
 }
 
 /// The forms kokuho ships, as their files (checked at load).
-const BUILTIN: [(&str, &str); 10] = [
+const BUILTIN: [(&str, &str); 11] = [
     (
         "eligibility-certificate.toml",
         include_str!("../layouts/eligibility-certificate.toml"),
@@ -270,6 +270,10 @@ const BUILTIN: [(&str, &str); 10] = [
     (
         "recovery-notice.toml",
         include_str!("../layouts/recovery-notice.toml"),
+    ),
+    (
+        "combined-care-result.toml",
+        include_str!("../layouts/combined-care-result.toml"),
     ),
     (
         "batch-cover.toml",
@@ -779,6 +783,7 @@ h = 50.0
                 "high-cost-recommendation",
                 "self-pay-certificate",
                 "recovery-notice",
+                "combined-care-result",
                 "batch-cover"
             ]
         );

@@ -28,6 +28,7 @@ pub fn routes() -> axum::Router<Kokuho> {
             post(add_certificate),
         )
         .route("/ui/benefits/combined-care/void", post(void_certificate))
+        .route("/ui/benefits/combined-care/result", post(result_pdf))
 }
 
 struct MemberLine {
@@ -120,6 +121,48 @@ struct VoidForm {
     year: String,
     #[serde(default)]
     entry: String,
+}
+
+/// The 支給額計算結果連絡票 for the care insurer, as a PDF (recorded and
+/// logged like every document); a refusal is shown on the year's page.
+async fn result_pdf(State(app): State<Kokuho>, user: UiUser, Form(f): Form<YearForm>) -> Response {
+    if let Err(e) = check_form(&app, &user, &f.csrf).await {
+        return refusal_page(StatusCode::FORBIDDEN, "高額介護合算療養費", &e);
+    }
+    let s = Session {
+        app: &app,
+        actor: &user.actor,
+    };
+    let issued = async {
+        let person = kokuho_domain::id::AddresseeId::parse(f.person.trim())
+            .map_err(|e| AppError::from(e).for_field("person"))?;
+        s.issue_document(
+            kokuho_app::documents::DocumentKind::CombinedCareResult,
+            &kokuho_app::documents::Subject::PersonYear {
+                person,
+                year: year_of(&f.year)?,
+            },
+            Default::default(),
+            OffsetDateTime::now_utc(),
+        )
+        .await
+    }
+    .await;
+    match issued {
+        Ok(i) => crate::documents_ui::pdf(i),
+        Err(e @ AppError::Forbidden { .. }) => refused(&e),
+        Err(e) => {
+            show(
+                &app,
+                &user,
+                &f.person,
+                &f.year,
+                None,
+                Some((e, CertificateForm::default())),
+            )
+            .await
+        }
+    }
 }
 
 fn refused(e: &AppError) -> Response {

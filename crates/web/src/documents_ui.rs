@@ -44,7 +44,7 @@ pub(crate) fn person_kinds() -> Vec<(&'static str, &'static str)> {
         .collect()
 }
 
-fn pdf(issued: Issued) -> Response {
+pub(crate) fn pdf(issued: Issued) -> Response {
     (
         [
             (header::CONTENT_TYPE, "application/pdf".to_string()),

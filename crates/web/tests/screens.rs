@@ -1070,6 +1070,16 @@ async fn combined_care_certificates_are_entered_and_the_year_shown_on_screen() {
         assert!(page.contains(r#"id="combined-care-unavailable""#), "{page}");
         assert!(page.contains("終わっていません"), "{page}");
         assert!(page.contains(r#"id="no-combined-certificates""#), "{page}");
+        // the result for the care insurer cannot be printed before the
+        // year ends: refused on the page, no PDF
+        let (st, page) = benefits
+            .form(
+                "/ui/benefits/combined-care/result",
+                &[("person", person.as_str()), ("year", "2026")],
+            )
+            .await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+        assert!(page.contains(r#"id="combined-care-error""#), "{page}");
         let cert = |issuer: &'static str| {
             [
                 ("person", person.clone()),
