@@ -41,7 +41,7 @@ async fn main() {
             "SELECT file_digest, line, end_line, billing_month, provider_kind, provider_code, provider_name, \
              claim_no, claim_kind, setting, service_month, name, sex, birth_date, benefit_rate, admitted_on, \
              burden_class, notes, claim_insurer, insured_symbol, insured_number, branch_number, days, points, \
-             copay_charged, public_funding, prescriber, service_days FROM claim",
+             copay_charged, meal_count, meal_amount, public_funding, prescriber, service_days FROM claim",
         )
         .fetch_all(p)
         .await
