@@ -15,7 +15,7 @@ use kokuho_domain::combined_care::CombinedCareRules;
 use kokuho_domain::eligibility::YearMonth;
 use kokuho_formats::text::Encoding;
 use kokuho_store::high_cost::{self as runs, RunRow};
-use kokuho_store::testing::all_backends;
+use kokuho_store::testing::{TestDb, all_backends};
 use kokuho_store::yearly_cap::{self as borne, BorneMonthRow};
 use kokuho_vault::Keyring;
 use time::macros::{date, datetime};
@@ -39,129 +39,163 @@ fn certificate(person: &str, issuer: &str, amount: i64) -> CertificateInput {
     }
 }
 
-#[tokio::test]
-async fn the_households_year_adds_the_runs_months_and_the_care_certificate() {
-    for t in all_backends().await {
-        let ring = Keyring::generate();
-        let spec = TownSpec::demo(1_500, 21);
-        town::generate(&t.db, &ring, &spec, T0, |_| {})
-            .await
-            .unwrap();
-        let app = Kokuho::new(t.db.clone(), Arc::new(ring), spec.insurer_number.clone());
-        let sup = app
-            .actor_for("demo-supervisor", "tester", "test", T0)
-            .await
-            .unwrap();
-        let s = Session {
-            app: &app,
-            actor: &sup,
-        };
-        let income = s.sample_income(2025, T0).await.unwrap();
-        let bytes = kokuho_formats::income::write(&income, Encoding::Utf8).unwrap();
-        s.import_income("income-2025.csv", &bytes, Encoding::Utf8, T0)
-            .await
-            .unwrap();
-        s.recompute_burden(
-            &[YearMonth {
-                year: 2027,
-                month: Month::July,
-            }],
-            T0,
+/// A town, a person and their year as the tests take them.
+struct Year {
+    app: Kokuho,
+    sup: kokuho_app::access::Actor,
+    clerk: kokuho_app::access::Actor,
+    /// under 70, insured all year, in a household with an under-70
+    /// category and none for 70–74 in the year's July
+    target: kokuho_store::eligibility::InsuredRow,
+    household: String,
+    /// the household's under-70 limit for the year
+    limit: i64,
+}
+
+/// A town judged for the July that ends the year whose August is `year`
+/// (on the incomes of the year before), the person, and twelve monthly
+/// runs that kept `(bears, aggregated, limit_benefit)` for them each month.
+async fn year_of(t: &TestDb, seed: u64, year: i32, kept: (i64, i64, i64)) -> Year {
+    let ring = Keyring::generate();
+    let spec = TownSpec::demo(1_500, seed);
+    town::generate(&t.db, &ring, &spec, T0, |_| {})
+        .await
+        .unwrap();
+    let app = Kokuho::new(t.db.clone(), Arc::new(ring), spec.insurer_number.clone());
+    let sup = app
+        .actor_for("demo-supervisor", "tester", "test", T0)
+        .await
+        .unwrap();
+    let s = Session {
+        app: &app,
+        actor: &sup,
+    };
+    let income = s.sample_income(year - 1, T0).await.unwrap();
+    let bytes = kokuho_formats::income::write(&income, Encoding::Utf8).unwrap();
+    s.import_income(
+        &format!("income-{}.csv", year - 1),
+        &bytes,
+        Encoding::Utf8,
+        T0,
+    )
+    .await
+    .unwrap();
+    let july = YearMonth {
+        year: year + 1,
+        month: Month::July,
+    };
+    s.recompute_burden(&[july], T0).await.unwrap();
+    let clerk = app
+        .actor_for("demo-benefits", "tester", "test", T0)
+        .await
+        .unwrap();
+    let base = july.last_day().unwrap();
+    let categories = kokuho_store::claims::categories_known_at(
+        &t.db,
+        &app.insurer,
+        &kokuho_domain::burden::format_month(july),
+        i64::MAX,
+    )
+    .await
+    .unwrap();
+    let mut month = YearMonth {
+        year,
+        month: Month::August,
+    };
+    let mut rows = Vec::new();
+    app.for_each_insured_on(month.first_day().unwrap(), None, |r| {
+        rows.push(r);
+        Ok(())
+    })
+    .await
+    .unwrap();
+    let target = rows
+        .into_iter()
+        .filter(|r| {
+            r.lost_on.is_none()
+                && kokuho_domain::eligibility::age_on(r.birth_date, base) < 69
+                && kokuho_domain::eligibility::age_on(r.birth_date, base) > 20
+                && r.household_number.as_ref().is_some_and(|h| {
+                    categories.get(h).is_some_and(|c| {
+                        c.category_under_70.is_some() && c.category_70_74.is_none()
+                    })
+                })
+        })
+        .min_by_key(|r| r.addressee_id.clone())
+        .expect("a person under 70 insured all year");
+    let household = target.household_number.clone().unwrap();
+    let limit = CombinedCareRules::shipped()
+        .unwrap()
+        .for_year(year)
+        .unwrap()
+        .under_70(
+            categories[&household]
+                .category_under_70
+                .as_deref()
+                .and_then(Under70::from_label)
+                .unwrap(),
+        );
+    let (bears, aggregated, limit_benefit) = kept;
+    for i in 0..12i64 {
+        let key = kokuho_domain::burden::format_month(month);
+        let mut tx = app.db.begin().await.unwrap();
+        runs::insert_run(
+            &mut tx,
+            &app.insurer,
+            &RunRow {
+                run_id: i + 1,
+                service_month: key.clone(),
+                rules_source: "test".into(),
+                ran_us: kokuho_app::eligibility::to_us(T0),
+                ran_by: "tester".into(),
+                borne_recorded: true,
+                ..Default::default()
+            },
         )
         .await
         .unwrap();
-        let clerk_actor = app
-            .actor_for("demo-benefits", "tester", "test", T0)
-            .await
-            .unwrap();
-        let clerk = Session {
-            app: &app,
-            actor: &clerk_actor,
-        };
-
-        // A person under 70, insured all year, in a household with an
-        // under-70 category and none for 70–74 on the base date.
-        let categories =
-            kokuho_store::claims::categories_known_at(&t.db, &app.insurer, "2027-07", i64::MAX)
-                .await
-                .unwrap();
-        let mut rows = Vec::new();
-        app.for_each_insured_on(date!(2026 - 08 - 01), None, |r| {
-            rows.push(r);
-            Ok(())
-        })
+        borne::insert_months(
+            &mut tx,
+            &app.insurer,
+            &[BorneMonthRow {
+                run_id: i + 1,
+                service_month: key,
+                addressee_id: target.addressee_id.clone(),
+                household_number: household.clone(),
+                age_group: "under_70".into(),
+                bears,
+                aggregated,
+                limit_benefit,
+            }],
+        )
         .await
         .unwrap();
-        let target = rows
-            .into_iter()
-            .filter(|r| {
-                r.lost_on.is_none()
-                    && kokuho_domain::eligibility::age_on(r.birth_date, BASE) < 69
-                    && kokuho_domain::eligibility::age_on(r.birth_date, BASE) > 20
-                    && r.household_number.as_ref().is_some_and(|h| {
-                        categories.get(h).is_some_and(|c| {
-                            c.category_under_70.is_some() && c.category_70_74.is_none()
-                        })
-                    })
-            })
-            .min_by_key(|r| r.addressee_id.clone())
-            .expect("a person under 70 insured all year");
-        let household = target.household_number.clone().unwrap();
-        let category = categories[&household]
-            .category_under_70
-            .as_deref()
-            .and_then(Under70::from_label)
-            .unwrap();
-        let limit = CombinedCareRules::shipped()
-            .unwrap()
-            .for_year(2026)
-            .unwrap()
-            .under_70(category);
+        tx.commit().await.unwrap();
+        month = month.next();
+    }
+    Year {
+        app,
+        sup,
+        clerk,
+        target,
+        household,
+        limit,
+    }
+}
 
+#[tokio::test]
+async fn the_households_year_adds_the_runs_months_and_the_care_certificate() {
+    for t in all_backends().await {
         // Twelve monthly runs: each month a unit of 130,000 added up, of
         // which the month's benefit paid 30,000, and 10,000 in units under
         // the floor (not counted): 100,000 a month, 1,200,000 the year.
-        let mut month = YearMonth {
-            year: 2026,
-            month: Month::August,
+        let y = year_of(&t, 21, 2026, (140_000, 130_000, 30_000)).await;
+        let (app, target, limit) = (&y.app, &y.target, y.limit);
+        let s = Session { app, actor: &y.sup };
+        let clerk = Session {
+            app,
+            actor: &y.clerk,
         };
-        for i in 0..12i64 {
-            let key = kokuho_domain::burden::format_month(month);
-            let mut tx = app.db.begin().await.unwrap();
-            runs::insert_run(
-                &mut tx,
-                &app.insurer,
-                &RunRow {
-                    run_id: i + 1,
-                    service_month: key.clone(),
-                    rules_source: "test".into(),
-                    ran_us: kokuho_app::eligibility::to_us(T0),
-                    ran_by: "tester".into(),
-                    borne_recorded: true,
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
-            borne::insert_months(
-                &mut tx,
-                &app.insurer,
-                &[BorneMonthRow {
-                    run_id: i + 1,
-                    service_month: key,
-                    addressee_id: target.addressee_id.clone(),
-                    household_number: household.clone(),
-                    age_group: "under_70".into(),
-                    bears: 140_000,
-                    aggregated: 130_000,
-                    limit_benefit: 30_000,
-                }],
-            )
-            .await
-            .unwrap();
-            tx.commit().await.unwrap();
-            month = month.next();
-        }
 
         // Before the base date has passed: refused.
         let e = clerk
@@ -318,13 +352,10 @@ async fn the_households_year_adds_the_runs_months_and_the_care_certificate() {
             .actor_for("demo-levy", "tester", "test", T0)
             .await
             .unwrap();
-        let e = Session {
-            app: &app,
-            actor: &levy,
-        }
-        .combined_care_year(&target.addressee_id, 2026, AFTER)
-        .await
-        .unwrap_err();
+        let e = Session { app, actor: &levy }
+            .combined_care_year(&target.addressee_id, 2026, AFTER)
+            .await
+            .unwrap_err();
         assert!(matches!(e, AppError::Forbidden { .. }), "{e:?}");
 
         // Applied for: this insurer's part, paid to the householder of the
@@ -397,123 +428,14 @@ async fn a_paid_year_decided_lower_later_is_recovered() {
     use kokuho_app::payment_account::{AccountInput, AccountSource};
     use kokuho_app::recovery::RecoveryEvent;
     use kokuho_domain::bank_account::{AccountType, BankAccount};
-    const BASE_2025: time::Date = date!(2026 - 07 - 31);
     for t in all_backends().await {
-        let ring = Keyring::generate();
-        let spec = TownSpec::demo(1_500, 22);
-        town::generate(&t.db, &ring, &spec, T0, |_| {})
-            .await
-            .unwrap();
-        let app = Kokuho::new(t.db.clone(), Arc::new(ring), spec.insurer_number.clone());
-        let sup_actor = app
-            .actor_for("demo-supervisor", "tester", "test", T0)
-            .await
-            .unwrap();
-        let sup = Session {
-            app: &app,
-            actor: &sup_actor,
-        };
-        // July 2026 is judged on the incomes of 2024.
-        let income = sup.sample_income(2024, T0).await.unwrap();
-        let bytes = kokuho_formats::income::write(&income, Encoding::Utf8).unwrap();
-        sup.import_income("income-2024.csv", &bytes, Encoding::Utf8, T0)
-            .await
-            .unwrap();
-        sup.recompute_burden(
-            &[YearMonth {
-                year: 2026,
-                month: Month::July,
-            }],
-            T0,
-        )
-        .await
-        .unwrap();
-        let clerk_actor = app
-            .actor_for("demo-benefits", "tester", "test", T0)
-            .await
-            .unwrap();
+        let y = year_of(&t, 22, 2025, (100_000, 100_000, 0)).await;
+        let (app, target, household, limit) = (&y.app, &y.target, y.household.clone(), y.limit);
+        let sup = Session { app, actor: &y.sup };
         let clerk = Session {
-            app: &app,
-            actor: &clerk_actor,
+            app,
+            actor: &y.clerk,
         };
-        let categories =
-            kokuho_store::claims::categories_known_at(&t.db, &app.insurer, "2026-07", i64::MAX)
-                .await
-                .unwrap();
-        let mut rows = Vec::new();
-        app.for_each_insured_on(date!(2025 - 08 - 01), None, |r| {
-            rows.push(r);
-            Ok(())
-        })
-        .await
-        .unwrap();
-        let target = rows
-            .into_iter()
-            .filter(|r| {
-                r.lost_on.is_none()
-                    && kokuho_domain::eligibility::age_on(r.birth_date, BASE_2025) < 69
-                    && kokuho_domain::eligibility::age_on(r.birth_date, BASE_2025) > 20
-                    && r.household_number.as_ref().is_some_and(|h| {
-                        categories.get(h).is_some_and(|c| {
-                            c.category_under_70.is_some() && c.category_70_74.is_none()
-                        })
-                    })
-            })
-            .min_by_key(|r| r.addressee_id.clone())
-            .expect("a person under 70 insured all year");
-        let household = target.household_number.clone().unwrap();
-        let limit = CombinedCareRules::shipped()
-            .unwrap()
-            .for_year(2025)
-            .unwrap()
-            .under_70(
-                categories[&household]
-                    .category_under_70
-                    .as_deref()
-                    .and_then(Under70::from_label)
-                    .unwrap(),
-            );
-        let mut month = YearMonth {
-            year: 2025,
-            month: Month::August,
-        };
-        for i in 0..12i64 {
-            let key = kokuho_domain::burden::format_month(month);
-            let mut tx = app.db.begin().await.unwrap();
-            runs::insert_run(
-                &mut tx,
-                &app.insurer,
-                &RunRow {
-                    run_id: i + 1,
-                    service_month: key.clone(),
-                    rules_source: "test".into(),
-                    ran_us: kokuho_app::eligibility::to_us(T0),
-                    ran_by: "tester".into(),
-                    borne_recorded: true,
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
-            borne::insert_months(
-                &mut tx,
-                &app.insurer,
-                &[BorneMonthRow {
-                    run_id: i + 1,
-                    service_month: key,
-                    addressee_id: target.addressee_id.clone(),
-                    household_number: household.clone(),
-                    age_group: "under_70".into(),
-                    bears: 100_000,
-                    aggregated: 100_000,
-                    limit_benefit: 0,
-                }],
-            )
-            .await
-            .unwrap();
-            tx.commit().await.unwrap();
-            month = month.next();
-        }
         let first = clerk
             .record_combined_care_certificate(
                 &CertificateInput {
