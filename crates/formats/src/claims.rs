@@ -1337,6 +1337,32 @@ mod tests {
     }
 
     #[test]
+    fn meals_are_read_from_ho_and_more_than_93_is_refused() {
+        let with = |count: &str| {
+            MEDICAL
+                .iter()
+                .map(|l| {
+                    if *l == "HO,  310011,123,4568,10,45000,,,,,,90000" {
+                        format!("HO,  310011,123,4568,10,45000,,{count},5400,,,90000")
+                    } else {
+                        l.to_string()
+                    }
+                })
+                .collect::<Vec<String>>()
+        };
+        let f = with("30");
+        let lines: Vec<&str> = f.iter().map(String::as_str).collect();
+        let (claims, _) = read(&lines);
+        let stay = claims.iter().find(|c| c.meal_count > 0).unwrap();
+        assert_eq!((stay.meal_count, stay.meal_amount), (30, 5400));
+        assert_eq!(claims.iter().filter(|c| c.meal_count > 0).count(), 1);
+        let f = with("94");
+        let lines: Vec<&str> = f.iter().map(String::as_str).collect();
+        let e = fails(&lines);
+        assert_eq!((e.record.as_str(), e.field.as_str()), ("HO", "meal_count"));
+    }
+
+    #[test]
     fn specified_disease_from_the_notes() {
         let mut f = MEDICAL.to_vec();
         f[1] = "RE,1,1112,202609,八頭　太郎,1,19800510,70,,,,02,,,,,,,,,,";
