@@ -471,6 +471,7 @@ impl Kokuho {
         now: OffsetDateTime,
     ) -> Result<RunView> {
         let reason = reason.trim();
+        crate::leak_scan::refuse_my_number("reason", reason)?;
         if reason.is_empty() {
             return Err(AppError::invalid(
                 "reason",
@@ -502,6 +503,8 @@ impl Kokuho {
         now: OffsetDateTime,
     ) -> Result<(RunView, u64)> {
         let reason = reason.trim();
+        // kept with each transfer and printed on the list: never a number
+        crate::leak_scan::refuse_my_number("reason", reason)?;
         if reason.is_empty() || application_ids.is_empty() {
             return Err(AppError::invalid(
                 "reason",
@@ -539,6 +542,8 @@ impl Kokuho {
         actor: Actor<'_>,
         now: OffsetDateTime,
     ) -> Result<(RunView, u64)> {
+        // the name goes into the access record
+        crate::leak_scan::refuse_my_number("file", file_name)?;
         let run = self.run_row(run_id).await?;
         let rejected = |record: usize, field: &str, en: String, ja: String| AppError::Rejected {
             file: file_name.to_string(),

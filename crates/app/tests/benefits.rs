@@ -1052,6 +1052,23 @@ async fn a_payment_run_pays_each_decided_benefit_once() {
                 other => panic!("{other:?}"),
             }
         }
+        // a reason or a file name holding a My Number is refused, never kept
+        for (name, reason, field) in [
+            ("FUNOU.txt", "番号123456789018", "reason"),
+            ("123456789018.txt", "振込不能", "file"),
+        ] {
+            let e = sup
+                .return_transfers_from_file(
+                    run.run_id,
+                    name,
+                    &back(vec![third.clone()]),
+                    reason,
+                    T0,
+                )
+                .await
+                .unwrap_err();
+            assert_eq!(field_of(&e), field);
+        }
         let e = clerk
             .return_transfers_from_file(
                 run.run_id,
