@@ -784,7 +784,7 @@ pub fn figures_digest(r: &Report) -> String {
 
 /// Masks small counts for publication.
 pub fn publish(mut r: Report, threshold: i64) -> Report {
-    stats::mask_small_counts(&mut r.tables, threshold.max(1));
+    stats::publish_tables(&mut r.tables, threshold.max(1));
     // the month-by-month figures behind the charts are not published raw
     // (the charts mask their own tables: kokuho_formats::charts)
     r.trends.clear();

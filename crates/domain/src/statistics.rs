@@ -90,6 +90,18 @@ pub struct Row {
     pub cells: Vec<Cell>,
 }
 
+/// A sum a table states: its `total` row (or column) is the sum of its
+/// `parts`, column by column (or row by row). Publication reads it to mask a
+/// second cell where one masked cell could be worked out from the rest. A
+/// total the table does not hold is one published elsewhere (a chart's
+/// months add up to the report's year): it cannot be masked, only parts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "along")]
+pub enum Sum {
+    Rows { total: String, parts: Vec<String> },
+    Columns { total: String, parts: Vec<String> },
+}
+
 /// One table of the report (表), e.g. 被保険者数等.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Table {
@@ -98,6 +110,9 @@ pub struct Table {
     pub title: String,
     pub columns: Vec<Column>,
     pub rows: Vec<Row>,
+    /// the sums among its rows or columns (empty when it states none)
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sums: Vec<Sum>,
 }
 
 impl Table {
@@ -113,7 +128,16 @@ impl Table {
                 })
                 .collect(),
             rows: Vec::new(),
+            sums: Vec::new(),
         }
+    }
+
+    /// States that row `total` is the sum of rows `parts`, in every column.
+    fn sum_of_rows(&mut self, total: &str, parts: impl IntoIterator<Item = String>) {
+        self.sums.push(Sum::Rows {
+            total: total.into(),
+            parts: parts.into_iter().collect(),
+        });
     }
 
     fn push(&mut self, label: impl Into<String>, cells: Vec<Cell>) {
@@ -411,9 +435,15 @@ fn insured_table(c: &InsuredCounts) -> Table {
     t.push("　うち高齢受給者（70歳以上75歳未満）", vec![v(c.elderly)]);
     t.push("　　うち一部負担金3割", vec![v(c.elderly_30)]);
     t.push("　　うち一部負担金2割", vec![v(c.elderly_20)]);
+    let mut rates = vec![
+        "　　うち一部負担金3割".to_string(),
+        "　　うち一部負担金2割".to_string(),
+    ];
     if c.elderly_undecided > 0 {
         t.push("　　うち負担区分未判定", vec![v(c.elderly_undecided)]);
+        rates.push("　　うち負担区分未判定".into());
     }
+    t.sum_of_rows("　うち高齢受給者（70歳以上75歳未満）", rates);
     t
 }
 
@@ -434,6 +464,18 @@ fn movement_table(f: &MonthFacts) -> Table {
             vec![v(count(&f.losses, r.code()))],
         );
     }
+    t.sum_of_rows(
+        "資格取得 計",
+        AcquisitionReason::ALL
+            .iter()
+            .map(|r| format!("　{}", r.label_ja())),
+    );
+    t.sum_of_rows(
+        "資格喪失 計",
+        LossReason::ALL
+            .iter()
+            .map(|r| format!("　{}", r.label_ja())),
+    );
     t
 }
 
@@ -559,6 +601,10 @@ fn benefits_in_kind_table(claims: &ClaimTotals, meals: &MealTotals) -> Table {
         "計（入院・入院外・歯科・調剤）",
         total.into_iter().map(v).collect(),
     );
+    t.sum_of_rows(
+        "計（入院・入院外・歯科・調剤）",
+        CLAIM_LINES.iter().map(|l| l.to_string()),
+    );
     t
 }
 
@@ -660,6 +706,12 @@ fn cash_benefits_table(decided: &[CashBenefit], paid: &[CashBenefit]) -> Table {
             }
         }
     }
+    t.sum_of_rows(
+        "療養費 計",
+        REIMBURSEMENT_SUBTYPES
+            .iter()
+            .map(|(_, label)| format!("　{label}")),
+    );
     t
 }
 
@@ -914,6 +966,10 @@ fn age_table(insured: &[InsuredOnDay], on: Date) -> Table {
     for (i, b) in age_distribution(insured, on).into_iter().enumerate() {
         t.push(age_band_label(i), b.into_iter().map(v).collect());
     }
+    t.sums.push(Sum::Columns {
+        total: "計".into(),
+        parts: vec!["男".into(), "女".into()],
+    });
     t
 }
 
@@ -975,6 +1031,87 @@ pub fn mask_small_counts(tables: &mut [Table], threshold: i64) {
             }
         }
     }
+}
+
+/// Masks for publication: the small counts and their amounts
+/// ([`mask_small_counts`]), then a second cell wherever a sum the table
+/// states would give a masked one away ([`mask_complements`]).
+pub fn publish_tables(tables: &mut [Table], threshold: i64) {
+    mask_small_counts(tables, threshold);
+    mask_complements(tables);
+}
+
+/// Secondary suppression (二次秘匿). Where a sum the table states has exactly
+/// one masked cell and no cell not available, that cell is its total less
+/// the other parts (or the parts' sum): one more is masked beside it, the
+/// smallest non-zero part, else the total, else a zero part. Repeated until
+/// no sum has a single masked cell, since a cell masked for one sum can be
+/// the single one of another.
+pub fn mask_complements(tables: &mut [Table]) {
+    for t in tables.iter_mut() {
+        let groups = sum_groups(t);
+        // each pass masks at least one more cell or ends; cells are finite
+        loop {
+            let mut changed = false;
+            for (total, parts) in &groups {
+                let cell = |&(r, c): &(usize, usize)| t.rows[r].cells[c];
+                let all = || total.iter().chain(parts);
+                let masked = all().filter(|x| cell(x) == Cell::Masked).count();
+                if masked != 1 || all().any(|x| cell(x) == Cell::NotAvailable) {
+                    continue;
+                }
+                let smallest_part = parts
+                    .iter()
+                    .filter_map(|x| cell(x).value().filter(|n| *n > 0).map(|n| (n, *x)))
+                    .min_by_key(|(n, _)| *n)
+                    .map(|(_, x)| x);
+                let pick = smallest_part
+                    .or_else(|| total.filter(|x| cell(x).value().is_some()))
+                    .or_else(|| parts.iter().copied().find(|x| cell(x).value().is_some()));
+                if let Some((r, c)) = pick {
+                    t.rows[r].cells[c] = Cell::Masked;
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+    }
+}
+
+/// The cells of one sum in one column (or row): the total's, unless it is
+/// published elsewhere, and the parts'.
+type SumCells = (Option<(usize, usize)>, Vec<(usize, usize)>);
+
+/// The cells of each sum a table states, one group per column (or row).
+/// A part the table lacks is left out.
+fn sum_groups(t: &Table) -> Vec<SumCells> {
+    let row = |l: &str| t.rows.iter().position(|r| r.label == l);
+    let col = |l: &str| t.columns.iter().position(|c| c.name == l);
+    let mut out: Vec<SumCells> = Vec::new();
+    for s in &t.sums {
+        match s {
+            Sum::Rows { total, parts } => {
+                let tr = row(total);
+                let prs: Vec<usize> = parts.iter().filter_map(|p| row(p)).collect();
+                for c in 0..t.columns.len() {
+                    out.push((tr.map(|r| (r, c)), prs.iter().map(|r| (*r, c)).collect()));
+                }
+            }
+            Sum::Columns { total, parts } => {
+                let tc = col(total);
+                let pcs: Vec<usize> = parts.iter().filter_map(|p| col(p)).collect();
+                for r in 0..t.rows.len() {
+                    out.push((tc.map(|c| (r, c)), pcs.iter().map(|c| (r, *c)).collect()));
+                }
+            }
+        }
+    }
+    // a row shorter than the columns would have no such cell
+    let has = |(r, c): &(usize, usize)| t.rows[*r].cells.len() > *c;
+    out.retain(|(total, parts)| total.iter().all(has) && parts.iter().all(has));
+    out
 }
 
 /// One figure that differs between two runs of the same report.
@@ -1229,6 +1366,100 @@ mod tests {
         assert_eq!(t[0].cell("移送費", "決定件数"), Some(v(0)));
     }
 
+    /// Every sum a table states has no masked cell or more than one, in
+    /// every column (or row): none can be worked out from the others.
+    fn no_sum_gives_a_masked_cell_away(t: &Table) -> Result<(), String> {
+        for (total, parts) in sum_groups(t) {
+            let masked = total
+                .iter()
+                .chain(&parts)
+                .filter(|(r, c)| t.rows[*r].cells[*c] == Cell::Masked)
+                .count();
+            if masked == 1 {
+                return Err(format!(
+                    "{}: one masked cell in {total:?} {parts:?}",
+                    t.code
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn a_masked_line_is_not_left_to_be_worked_out_from_the_total() {
+        let claim = |kind: &str, setting: &str, cost: i64| ClaimFigures {
+            provider_kind: kind.into(),
+            setting: setting.into(),
+            days: 1,
+            total_cost: cost,
+            copay: cost * 3 / 10,
+        };
+        let mut cs = Vec::new();
+        cs.extend((0..40).map(|_| claim("medical", "outpatient", 10_000)));
+        cs.extend((0..9).map(|_| claim("medical", "inpatient", 500_000)));
+        cs.extend((0..20).map(|_| claim("pharmacy", "pharmacy", 3_000)));
+        cs.extend((0..2).map(|_| claim("dental", "outpatient", 8_000)));
+        let mut t = vec![benefits_in_kind_table(
+            &ClaimTotals::of(&cs),
+            &MealTotals::default(),
+        )];
+        publish_tables(&mut t, 4);
+        let b = &t[0];
+        // 歯科's two claims, first; then in each column the smallest other
+        // line, so 計 less the shown lines gives no one line
+        for col in ["件数", "日数", "費用額", "保険者負担額", "一部負担金"] {
+            assert_eq!(b.cell("歯科", col), Some(Cell::Masked), "{col}");
+        }
+        assert_eq!(b.cell("入院", "件数"), Some(Cell::Masked));
+        assert_eq!(b.cell("入院", "日数"), Some(Cell::Masked));
+        assert_eq!(b.cell("調剤", "費用額"), Some(Cell::Masked));
+        assert_eq!(b.value("入院外", "件数"), Some(40));
+        assert_eq!(b.value("調剤", "件数"), Some(20));
+        assert_eq!(b.value("入院", "費用額"), Some(4_500_000));
+        assert_eq!(b.value("計（入院・入院外・歯科・調剤）", "件数"), Some(71));
+        no_sum_gives_a_masked_cell_away(b).unwrap();
+        // unpublished, nothing is masked
+        let raw = benefits_in_kind_table(&ClaimTotals::of(&cs), &MealTotals::default());
+        assert_eq!(raw.value("歯科", "件数"), Some(2));
+    }
+
+    #[test]
+    fn the_second_cell_is_the_total_when_the_other_parts_are_zero_or_elsewhere() {
+        let mut t = Table::new("X", "x", &[("n", Unit::Count)]);
+        t.push("計", vec![v(9)]);
+        t.push("a", vec![Cell::Masked]);
+        t.push("b", vec![v(0)]);
+        t.sum_of_rows("計", ["a".to_string(), "b".to_string()]);
+        let mut ts = vec![t];
+        mask_complements(&mut ts);
+        assert_eq!(ts[0].cell("計", "n"), Some(Cell::Masked));
+        assert_eq!(ts[0].value("b", "n"), Some(0));
+        // a total published elsewhere: a part is masked, the smallest
+        let mut m = Table::new("M", "m", &[("n", Unit::Count)]);
+        for (l, n) in [("04", 2), ("05", 30), ("06", 12), ("07", 0)] {
+            m.push(l, vec![v(n)]);
+        }
+        m.sum_of_rows("年度計", ["04", "05", "06", "07"].map(String::from));
+        let mut ms = vec![m];
+        publish_tables(&mut ms, 4);
+        let masked: Vec<&str> = ms[0]
+            .rows
+            .iter()
+            .filter(|r| r.cells[0] == Cell::Masked)
+            .map(|r| r.label.as_str())
+            .collect();
+        assert_eq!(masked, ["04", "06"]);
+        // a sum with a cell not available gives nothing away: left alone
+        let mut n = Table::new("N", "n", &[("n", Unit::Count)]);
+        n.push("計", vec![NA]);
+        n.push("a", vec![Cell::Masked]);
+        n.push("b", vec![v(7)]);
+        n.sum_of_rows("計", ["a".to_string(), "b".to_string()]);
+        let mut ns = vec![n];
+        mask_complements(&mut ns);
+        assert_eq!(ns[0].value("b", "n"), Some(7));
+    }
+
     #[test]
     fn differences_name_the_cells_that_changed() {
         let a = vec![benefits_in_kind_table(
@@ -1293,6 +1524,52 @@ mod tests {
                 prop_assert_eq!(t.value("計（入院・入院外・歯科・調剤）", col), Some(sum));
             }
             prop_assert_eq!(t.value("計（入院・入院外・歯科・調剤）", "件数"), Some(cs.len() as i64));
+        }
+
+                /// A grid with a total row and a total column (as a table of bands
+        /// by sex): after publication no small count shows, no sum gives a
+        /// masked cell away, and every shown cell keeps its figure.
+        #[test]
+        fn publication_leaves_no_masked_cell_to_be_worked_out(
+            grid in proptest::collection::vec(proptest::collection::vec(0i64..12, 3), 1..8),
+            threshold in 1i64..5
+        ) {
+            let cols = ["a", "b", "c", "計"];
+            let mut t = Table::new(
+                "G", "g", &cols.map(|c| (c, Unit::Count)),
+            );
+            let mut totals = [0i64; 4];
+            for (i, r) in grid.iter().enumerate() {
+                let mut cells: Vec<i64> = r.clone();
+                cells.push(r.iter().sum());
+                for (s, x) in totals.iter_mut().zip(&cells) {
+                    *s += x;
+                }
+                t.push(format!("r{i}"), cells.into_iter().map(v).collect());
+            }
+            t.push("計", totals.into_iter().map(v).collect());
+            t.sum_of_rows("計", (0..grid.len()).map(|i| format!("r{i}")));
+            t.sums.push(Sum::Columns {
+                total: "計".into(),
+                parts: vec!["a".into(), "b".into(), "c".into()],
+            });
+            let raw = t.clone();
+            let mut ts = vec![t];
+            publish_tables(&mut ts, threshold);
+            let t = &ts[0];
+            prop_assert!(no_sum_gives_a_masked_cell_away(t).is_ok(), "{:?}", no_sum_gives_a_masked_cell_away(t));
+            for (r, before) in t.rows.iter().zip(&raw.rows) {
+                for (c, b) in r.cells.iter().zip(&before.cells) {
+                    match c {
+                        Cell::Masked => {}
+                        shown => {
+                            prop_assert_eq!(shown, b);
+                            let n = shown.value().unwrap_or(0);
+                            prop_assert!(!(1..=threshold).contains(&n));
+                        }
+                    }
+                }
+            }
         }
 
         #[test]

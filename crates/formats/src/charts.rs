@@ -5,7 +5,9 @@
 //! screen can show it beside and offer it as CSV.
 
 use kokuho_domain::burden::yen as grouped;
-use kokuho_domain::statistics::{CLAIM_LINES, Cell, Column, MonthTrend, Report, Row, Table, Unit};
+use kokuho_domain::statistics::{
+    CLAIM_LINES, Cell, Column, MonthTrend, Report, Row, Sum, Table, Unit,
+};
 use plotters::prelude::*;
 
 /// One chart: its key (file name), title, the SVG and its table.
@@ -60,6 +62,7 @@ fn table(
             .into_iter()
             .map(|(label, cells)| Row { label, cells })
             .collect(),
+        sums: Vec::new(),
     }
 }
 
@@ -274,6 +277,17 @@ fn cells(values: Vec<i64>) -> Vec<Cell> {
 /// amounts beside them) and a masked figure is not drawn.
 pub fn charts(r: &Report, publish: Option<i64>) -> Result<Vec<Chart>, ChartError> {
     let t: &[MonthTrend] = &r.trends;
+    // Published, the report's own tables are masked first (with their
+    // second cells), so a chart drawn from them shows no more than they do.
+    let published: Option<Vec<Table>> = publish.map(|threshold| {
+        let mut ts = r.tables.clone();
+        kokuho_domain::statistics::publish_tables(&mut ts, threshold.max(1));
+        ts
+    });
+    let report_table = |code: &str| match &published {
+        Some(ts) => ts.iter().find(|t| t.code == code),
+        None => r.table(code),
+    };
     let months: Vec<String> = t.iter().map(|m| month_label(&m.month)).collect();
     let mut specs: Vec<(&'static str, String, Table)> = Vec::new();
 
@@ -318,25 +332,27 @@ pub fn charts(r: &Report, publish: Option<i64>) -> Result<Vec<Chart>, ChartError
         ),
     ));
     let title = "高額療養費の支給決定（月別）";
-    specs.push((
+    let mut high_cost = table(
         "high_cost",
-        title.into(),
-        table(
-            "high_cost",
-            title,
-            &[("件数", Unit::Count), ("金額", Unit::Yen)],
-            t.iter()
-                .map(|m| {
-                    (
-                        m.month.clone(),
-                        cells(vec![m.high_cost_count, m.high_cost_amount]),
-                    )
-                })
-                .collect(),
-        ),
-    ));
+        title,
+        &[("件数", Unit::Count), ("金額", Unit::Yen)],
+        t.iter()
+            .map(|m| {
+                (
+                    m.month.clone(),
+                    cells(vec![m.high_cost_count, m.high_cost_amount]),
+                )
+            })
+            .collect(),
+    );
+    // the months add up to table C's 高額療養費 of the year, published beside
+    high_cost.sums.push(Sum::Rows {
+        total: "年度計（表C）".into(),
+        parts: t.iter().map(|m| m.month.clone()).collect(),
+    });
+    specs.push(("high_cost", title.into(), high_cost));
     let title = "保険税の調定額と軽減額（年度分）";
-    let d = r.table("D");
+    let d = report_table("D");
     let get = |row: &str| {
         d.and_then(|d| d.cell(row, "金額"))
             .unwrap_or(Cell::NotAvailable)
@@ -360,7 +376,7 @@ pub fn charts(r: &Report, publish: Option<i64>) -> Result<Vec<Chart>, ChartError
             .collect(),
         ),
     ));
-    if let Some(e) = r.table("E") {
+    if let Some(e) = report_table("E") {
         let title = e
             .title
             .replace("年齢階層別被保険者数", "被保険者の年齢構成");
@@ -387,7 +403,7 @@ pub fn charts(r: &Report, publish: Option<i64>) -> Result<Vec<Chart>, ChartError
     }
     if let Some(threshold) = publish {
         let mut tables: Vec<Table> = specs.iter().map(|(_, _, t)| t.clone()).collect();
-        kokuho_domain::statistics::mask_small_counts(&mut tables, threshold.max(1));
+        kokuho_domain::statistics::publish_tables(&mut tables, threshold.max(1));
         for (spec, masked) in specs.iter_mut().zip(tables) {
             spec.2 = masked;
         }
@@ -494,7 +510,51 @@ mod tests {
         let p = charts(&r, Some(4)).unwrap();
         assert_eq!(p[2].table.cell("2026-04", "件数"), Some(Cell::Masked));
         assert_eq!(p[2].table.cell("2026-04", "金額"), Some(Cell::Masked));
-        assert_eq!(p[2].table.value("2026-06", "件数"), Some(25));
+        // and a second month, since the months add up to table C's year
+        assert_eq!(p[2].table.cell("2026-06", "件数"), Some(Cell::Masked));
+        assert_eq!(p[2].table.cell("2026-06", "金額"), Some(Cell::Masked));
         assert_eq!(p[2].table.value("2026-05", "件数"), Some(0));
+    }
+
+    #[test]
+    fn a_published_chart_shows_no_more_than_the_published_report() {
+        let d = table(
+            "D",
+            "保険税の調定（年度分）",
+            &[
+                ("世帯数", Unit::Count),
+                ("被保険者数", Unit::Count),
+                ("金額", Unit::Yen),
+            ],
+            vec![
+                ("　医療給付費分".into(), cells(vec![80, 150, 12_000_000])),
+                ("　介護納付金分".into(), cells(vec![3, 4, 250_000])),
+            ],
+        );
+        let r = Report {
+            kind: "yearly".into(),
+            title: "t".into(),
+            insurer_number: "319012".into(),
+            insurer_name: "八頭町".into(),
+            period: "2026".into(),
+            known_at: "k".into(),
+            known_at_us: 0,
+            basis: "now".into(),
+            tables: vec![d],
+            missing: vec![],
+            published: false,
+            trends: vec![],
+        };
+        let levy = |cs: &[Chart], row: &str| {
+            cs.iter()
+                .find(|c| c.key == "levy")
+                .and_then(|c| c.table.cell(row, "金額"))
+        };
+        let raw = charts(&r, None).unwrap();
+        assert_eq!(levy(&raw, "介護納付金分"), Some(Cell::Value(250_000)));
+        // three households' amount is masked in the report: so in the chart
+        let p = charts(&r, Some(4)).unwrap();
+        assert_eq!(levy(&p, "介護納付金分"), Some(Cell::Masked));
+        assert_eq!(levy(&p, "医療給付費分"), Some(Cell::Value(12_000_000)));
     }
 }
