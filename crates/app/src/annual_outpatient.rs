@@ -891,14 +891,10 @@ impl Kokuho {
                 message_ja: "該当する宛名がありません",
             })?;
         let (first, last) = rule::year_months(c.year).ok_or_else(|| invalid_year(c.year))?;
-        let other = c.other_insurer.trim();
-        if !(other.len() == 6 || other.len() == 8) || !other.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(bad(
-                "other_insurer",
-                "the certifying insurer's number is 6 or 8 digits".into(),
-                "証明書を交付した保険者の番号は6桁または8桁の数字です".into(),
-            ));
-        }
+        // 6 or 8 digits with a valid check digit (全角 digits taken)
+        let other = kokuho_domain::id::check_any_insurer_number(c.other_insurer.trim())
+            .map_err(|e| AppError::from(e).for_field("other_insurer"))?;
+        let other = other.as_str();
         if other == self.insurer.as_str() {
             return Err(bad(
                 "other_insurer",

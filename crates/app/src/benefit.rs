@@ -616,6 +616,93 @@ impl Kokuho {
         })
     }
 
+    /// The application for a year another insurer computed, when a live
+    /// 支給額計算結果連絡票 of the kind is entered for the person's year:
+    /// the event, the person, their household here on their last day
+    /// insured here, and the key (one application per notice and what was
+    /// applied for before it, less recoveries).
+    async fn notified_share(
+        &self,
+        addressee_id: &str,
+        kind: BenefitKind,
+        year: i32,
+    ) -> Result<Option<SharedEvent>> {
+        let person = AddresseeId::parse(addressee_id.trim())
+            .map_err(|e| AppError::from(e).for_field("addressee_id"))?
+            .to_owned();
+        let code = crate::share_notice::notice_kind(kind)?;
+        let Some(n) = kokuho_store::share_notice::live(
+            &self.db,
+            &self.insurer,
+            person.as_str(),
+            code,
+            i64::from(year),
+        )
+        .await?
+        else {
+            return Ok(None);
+        };
+        let first_day = kokuho_domain::annual_outpatient::year_months(year)
+            .and_then(|(first, _)| first.first_day())
+            .ok_or_else(|| invalid("year", "year out of range", "年度が範囲外です"))?;
+        let last_here = self
+            .last_insured_within(&person, first_day, n.base_date)
+            .await?
+            .ok_or_else(|| {
+                invalid(
+                    "addressee_id",
+                    "the person was not insured here within the notice's year",
+                    "この方は連絡票の計算期間に当保険者の被保険者ではありませんでした",
+                )
+            })?;
+        let household = self.household_of_on(&person, last_here).await?;
+        let (applied, waiting) = kokuho_store::share_notice::applied(
+            &self.db,
+            &self.insurer,
+            person.as_str(),
+            code,
+            i64::from(year),
+        )
+        .await?;
+        if waiting > 0 {
+            return Err(AppError::Conflict {
+                message_en: format!(
+                    "an application on the notice of the person's year {year} awaits its decision: decide it first"
+                ),
+                message_ja: "この方・年度の連絡票による申請が決定待ちです（先に決定してください）"
+                    .into(),
+            });
+        }
+        // a recovery's subject is the person for 外来年間合算 and the
+        // household for 高額介護合算, as for the insurer's own years
+        let subject = match kind {
+            BenefitKind::CombinedCare => household.clone().unwrap_or_default(),
+            _ => person.to_string(),
+        };
+        let already = applied
+            - self
+                .recovered_for(code, &subject, &year.to_string())
+                .await?;
+        let key = format!("{code}_share:{person}:{year}:{}:{already}", n.notice_id);
+        Ok(Some((
+            Event::NotifiedShare {
+                kind,
+                year,
+                base_date: n.base_date,
+                last_insured_on: last_here,
+                issuer: n.issuer,
+                reference: n.reference,
+                notified_on: n.notified_on,
+                share: n.amount,
+                already,
+            },
+            person,
+            household,
+            key,
+            None,
+        )))
+    }
+
     pub(crate) async fn householder_on(
         &self,
         household: &str,
@@ -687,10 +774,16 @@ impl Kokuho {
         // that makes a second application for it a duplicate.
         let (event, person, household, key, subtype) = match &input.event {
             EventInput::AnnualOutpatient { year } => {
-                let person = AddresseeId::parse(input.addressee_id.trim())
-                    .map_err(|e| AppError::from(e).for_field("addressee_id"))?
-                    .to_owned();
-                let decision = kokuho_store::annual_outpatient::person_decisions(
+                if let Some(shared) = self
+                    .notified_share(&input.addressee_id, BenefitKind::AnnualOutpatient, *year)
+                    .await?
+                {
+                    shared
+                } else {
+                    let person = AddresseeId::parse(input.addressee_id.trim())
+                        .map_err(|e| AppError::from(e).for_field("addressee_id"))?
+                        .to_owned();
+                    let decision = kokuho_store::annual_outpatient::person_decisions(
                     &self.db,
                     &self.insurer,
                     person.as_str(),
@@ -705,166 +798,174 @@ impl Kokuho {
                         "この方・年度の外来年間合算の計算結果がありません（先に年間の計算を実行してください）",
                     )
                 })?;
-                // The latest run of the year read the certificates as known
-                // at its time (a run that changed nothing books no version,
-                // so the decision's own time is not the one to compare).
-                let read_at = kokuho_store::annual_outpatient::runs(&self.db, &self.insurer)
+                    // The latest run of the year read the certificates as known
+                    // at its time (a run that changed nothing books no version,
+                    // so the decision's own time is not the one to compare).
+                    let read_at = kokuho_store::annual_outpatient::runs(&self.db, &self.insurer)
+                        .await?
+                        .into_iter()
+                        .filter(|r| r.year == i64::from(*year))
+                        .map(|r| r.known_at_us)
+                        .max()
+                        .unwrap_or(decision.recorded_us);
+                    if kokuho_store::other_insurer::changed_since(
+                        &self.db,
+                        &self.insurer,
+                        person.as_str(),
+                        i64::from(*year),
+                        read_at,
+                    )
                     .await?
-                    .into_iter()
-                    .filter(|r| r.year == i64::from(*year))
-                    .map(|r| r.known_at_us)
-                    .max()
-                    .unwrap_or(decision.recorded_us);
-                if kokuho_store::other_insurer::changed_since(
-                    &self.db,
-                    &self.insurer,
-                    person.as_str(),
-                    i64::from(*year),
-                    read_at,
-                )
-                .await?
-                {
-                    return Err(AppError::Conflict {
+                    {
+                        return Err(AppError::Conflict {
                         message_en: format!(
                             "another insurer's certificate for the year {year} was entered or voided after the decision: run the year again first"
                         ),
                         message_ja: "この決定の後に、ほかの保険者の自己負担額証明書の入力が変わりました。年間の計算をやり直してから申請してください".into(),
                     });
-                }
-                // the decision's base date: 31 July, or the day of death within
-                // the year
-                let july = kokuho_domain::annual_outpatient::year_months(*year)
-                    .and_then(|(_, last)| last.last_day())
-                    .ok_or_else(|| invalid("year", "year out of range", "年度が範囲外です"))?;
-                let base_date = kokuho_domain::wareki::parse_date(
-                    &crate::annual_outpatient::basis_of(&decision).base_date,
-                )
-                .ok()
-                .filter(|d| *d <= july)
-                .unwrap_or(july);
-                let (applied, waiting) =
-                    repo::annual_applied(&self.db, &self.insurer, person.as_str(), base_date)
-                        .await?;
-                // what was recovered (返納) no longer counts as applied for
-                let already = applied
-                    - self
-                        .recovered_for("annual_outpatient", person.as_str(), &year.to_string())
-                        .await?;
-                if waiting > 0 {
-                    return Err(AppError::Conflict {
-                        message_en: format!(
-                            "an application for the person's year {year} awaits its decision: decide it first"
-                        ),
-                        message_ja: "この方・年度の申請が決定待ちです（先に決定してください）"
-                            .into(),
-                    });
-                }
-                if already > 0 && already == decision.benefit {
-                    return Err(AppError::Conflict {
-                        message_en: format!(
-                            "the person's year {year} was applied for in full already"
-                        ),
-                        message_ja: "この方・年度の外来年間合算は申請済みです".into(),
-                    });
-                }
-                if !decision.review.is_empty() && decision.benefit == 0 {
-                    return Err(invalid(
-                        "year",
-                        format!(
-                            "the year's decision is listed for a clerk: {}",
-                            decision.review
-                        ),
-                        format!("この年度の決定は確認事項があります：{}", decision.review),
-                    ));
-                }
-                (
-                    Event::AnnualOutpatient {
-                        base_date,
-                        benefit: decision.benefit,
-                        already,
-                        provisional: {
-                            let b = crate::annual_outpatient::basis_of(&decision);
-                            b.provisional
-                                || b.steps
-                                    .iter()
-                                    .any(|s| s.starts_with("按分") && s.contains("【暫定】"))
+                    }
+                    // the decision's base date: 31 July, or the day of death within
+                    // the year
+                    let july = kokuho_domain::annual_outpatient::year_months(*year)
+                        .and_then(|(_, last)| last.last_day())
+                        .ok_or_else(|| invalid("year", "year out of range", "年度が範囲外です"))?;
+                    let base_date = kokuho_domain::wareki::parse_date(
+                        &crate::annual_outpatient::basis_of(&decision).base_date,
+                    )
+                    .ok()
+                    .filter(|d| *d <= july)
+                    .unwrap_or(july);
+                    let (applied, waiting) =
+                        repo::annual_applied(&self.db, &self.insurer, person.as_str(), base_date)
+                            .await?;
+                    // what was recovered (返納) no longer counts as applied for
+                    let already = applied
+                        - self
+                            .recovered_for("annual_outpatient", person.as_str(), &year.to_string())
+                            .await?;
+                    if waiting > 0 {
+                        return Err(AppError::Conflict {
+                            message_en: format!(
+                                "an application for the person's year {year} awaits its decision: decide it first"
+                            ),
+                            message_ja: "この方・年度の申請が決定待ちです（先に決定してください）"
+                                .into(),
+                        });
+                    }
+                    if already > 0 && already == decision.benefit {
+                        return Err(AppError::Conflict {
+                            message_en: format!(
+                                "the person's year {year} was applied for in full already"
+                            ),
+                            message_ja: "この方・年度の外来年間合算は申請済みです".into(),
+                        });
+                    }
+                    if !decision.review.is_empty() && decision.benefit == 0 {
+                        return Err(invalid(
+                            "year",
+                            format!(
+                                "the year's decision is listed for a clerk: {}",
+                                decision.review
+                            ),
+                            format!("この年度の決定は確認事項があります：{}", decision.review),
+                        ));
+                    }
+                    (
+                        Event::AnnualOutpatient {
+                            base_date,
+                            benefit: decision.benefit,
+                            already,
+                            provisional: {
+                                let b = crate::annual_outpatient::basis_of(&decision);
+                                b.provisional
+                                    || b.steps
+                                        .iter()
+                                        .any(|s| s.starts_with("按分") && s.contains("【暫定】"))
+                            },
+                            rule: format!(
+                                "外来年間合算 年間計算 第{}回 (決定 第{}版)",
+                                decision.run_id, decision.version_no
+                            ),
                         },
-                        rule: format!(
-                            "外来年間合算 年間計算 第{}回 (決定 第{}版)",
-                            decision.run_id, decision.version_no
-                        ),
-                    },
-                    person.clone(),
-                    decision.household_number.clone(),
-                    // one application per version of the year's decision
-                    format!("annual_outpatient:{person}:{year}:v{}", decision.version_no),
-                    None,
-                )
+                        person.clone(),
+                        decision.household_number.clone(),
+                        // one application per version of the year's decision
+                        format!("annual_outpatient:{person}:{year}:v{}", decision.version_no),
+                        None,
+                    )
+                }
             }
             EventInput::CombinedCare { year } => {
-                let y = self
-                    .combined_care_year(&input.addressee_id, *year, now)
-                    .await?;
-                if y.medical <= 0 {
-                    return Err(invalid(
-                        "year",
-                        if y.care_missing {
-                            "nothing to pay for the year: no care certificate is entered"
-                        } else {
-                            "nothing to pay for the year"
-                        },
-                        if y.care_missing {
-                            "この世帯・年度の高額介護合算療養費はありません（介護保険の自己負担額証明書が入力されていません）"
-                        } else {
-                            "この世帯・年度の高額介護合算療養費はありません"
-                        },
-                    ));
-                }
-                let (applied, waiting) = kokuho_store::combined_care::applied(
-                    &self.db,
-                    &self.insurer,
-                    &y.household_number,
-                    y.base_date,
-                )
-                .await?;
-                if waiting > 0 {
-                    return Err(AppError::Conflict {
-                        message_en: format!(
-                            "an application for the household's year {year} awaits its decision: decide it first"
-                        ),
-                        message_ja: "この世帯・年度の申請が決定待ちです（先に決定してください）"
-                            .into(),
-                    });
-                }
-                // what was recovered (返納) no longer counts as applied for
-                let already = applied
-                    - self
-                        .recovered_for("combined_care", &y.household_number, &year.to_string())
+                if let Some(shared) = self
+                    .notified_share(&input.addressee_id, BenefitKind::CombinedCare, *year)
+                    .await?
+                {
+                    shared
+                } else {
+                    let y = self
+                        .combined_care_year(&input.addressee_id, *year, now)
                         .await?;
-                let person = AddresseeId::parse(input.addressee_id.trim())?.to_owned();
-                (
-                    Event::CombinedCare {
-                        base_date: y.base_date,
-                        year: *year,
-                        medical: y.medical,
-                        already,
-                        steps: y.steps.clone(),
-                        rule: y.source.clone(),
-                        provisional: y.provisional,
-                        members: y.members.iter().map(|m| m.addressee_id.clone()).collect(),
-                    },
-                    person,
-                    Some(y.household_number.clone()),
-                    // one application per state of the year: what it came
-                    // to and what was applied for (less recoveries) — a
-                    // later certificate that raises it is applied for by the
-                    // difference, even back to a figure paid before
-                    format!(
-                        "combined_care:{}:{}:{}:{already}",
-                        y.household_number, y.base_date, y.medical
-                    ),
-                    None,
-                )
+                    if y.medical <= 0 {
+                        return Err(invalid(
+                            "year",
+                            if y.care_missing {
+                                "nothing to pay for the year: no care certificate is entered"
+                            } else {
+                                "nothing to pay for the year"
+                            },
+                            if y.care_missing {
+                                "この世帯・年度の高額介護合算療養費はありません（介護保険の自己負担額証明書が入力されていません）"
+                            } else {
+                                "この世帯・年度の高額介護合算療養費はありません"
+                            },
+                        ));
+                    }
+                    let (applied, waiting) = kokuho_store::combined_care::applied(
+                        &self.db,
+                        &self.insurer,
+                        &y.household_number,
+                        y.base_date,
+                    )
+                    .await?;
+                    if waiting > 0 {
+                        return Err(AppError::Conflict {
+                            message_en: format!(
+                                "an application for the household's year {year} awaits its decision: decide it first"
+                            ),
+                            message_ja:
+                                "この世帯・年度の申請が決定待ちです（先に決定してください）".into(),
+                        });
+                    }
+                    // what was recovered (返納) no longer counts as applied for
+                    let already = applied
+                        - self
+                            .recovered_for("combined_care", &y.household_number, &year.to_string())
+                            .await?;
+                    let person = AddresseeId::parse(input.addressee_id.trim())?.to_owned();
+                    (
+                        Event::CombinedCare {
+                            base_date: y.base_date,
+                            year: *year,
+                            medical: y.medical,
+                            already,
+                            steps: y.steps.clone(),
+                            rule: y.source.clone(),
+                            provisional: y.provisional,
+                            members: y.members.iter().map(|m| m.addressee_id.clone()).collect(),
+                        },
+                        person,
+                        Some(y.household_number.clone()),
+                        // one application per state of the year: what it came
+                        // to and what was applied for (less recoveries) — a
+                        // later certificate that raises it is applied for by the
+                        // difference, even back to a figure paid before
+                        format!(
+                            "combined_care:{}:{}:{}:{already}",
+                            y.household_number, y.base_date, y.medical
+                        ),
+                        None,
+                    )
+                }
             }
             EventInput::HighCost {
                 household_number,
@@ -1504,9 +1605,31 @@ fn unreachable_high_cost<T>() -> Result<T> {
     ))
 }
 
+/// An application's event, person, household, key and subtype.
+type SharedEvent = (Event, AddresseeId, Option<String>, String, Option<String>);
+
 /// The event's facts as kept with the application (no personal numbers).
 fn facts_json(input: &EventInput, event: &Event) -> String {
     let v = match (input, event) {
+        (
+            _,
+            Event::NotifiedShare {
+                year,
+                base_date,
+                last_insured_on,
+                issuer,
+                reference,
+                notified_on,
+                share,
+                ..
+            },
+        ) => serde_json::json!({
+            "year": year, "base_date": base_date.to_string(),
+            "last_insured_on": last_insured_on.to_string(), "notice": {
+                "issuer": issuer, "reference": reference,
+                "notified_on": notified_on.to_string(), "share": share,
+            },
+        }),
         (EventInput::AnnualOutpatient { year }, _) => serde_json::json!({ "year": year }),
         (
             EventInput::CombinedCare { year },

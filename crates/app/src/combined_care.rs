@@ -239,15 +239,10 @@ impl Kokuho {
             })?;
         let (first, _, last_day) = year_days(c.year)?;
         let last = year_months(c.year).map(|(_, l)| l).unwrap_or(first);
-        let issuer = c.issuer.trim();
-        if !(issuer.len() == 6 || issuer.len() == 8) || !issuer.bytes().all(|b| b.is_ascii_digit())
-        {
-            return Err(invalid(
-                "issuer",
-                "the certifying insurer's number is 6 or 8 digits",
-                "証明書を交付した保険者の番号は6桁または8桁の数字です",
-            ));
-        }
+        // 6 or 8 digits with a valid check digit (全角 digits taken)
+        let issuer = kokuho_domain::id::check_any_insurer_number(c.issuer.trim())
+            .map_err(|e| AppError::from(e).for_field("issuer"))?;
+        let issuer = issuer.as_str();
         if c.side == Side::Medical && issuer == self.insurer.as_str() {
             return Err(invalid(
                 "issuer",

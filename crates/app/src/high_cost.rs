@@ -927,16 +927,10 @@ impl Kokuho {
         actor: Actor<'_>,
         now: OffsetDateTime,
     ) -> Result<()> {
-        if !(from_insurer.len() == 6 || from_insurer.len() == 8)
-            || !from_insurer.bytes().all(|b| b.is_ascii_digit())
-        {
-            return Err(AppError::Invalid {
-                field: "from_insurer",
-                message_en: "the insurer number that handed the month over must be 6 or 8 digits"
-                    .into(),
-                message_ja: "引継元の保険者番号は6桁または8桁の数字です".into(),
-            });
-        }
+        // 6 or 8 digits with a valid check digit (全角 digits taken)
+        let from_insurer = kokuho_domain::id::check_any_insurer_number(from_insurer.trim())
+            .map_err(|e| AppError::from(e).for_field("from_insurer"))?;
+        let from_insurer = from_insurer.as_str();
         if from_insurer == self.insurer.as_str() {
             return Err(AppError::Invalid {
                 field: "from_insurer",

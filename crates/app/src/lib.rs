@@ -26,6 +26,7 @@ pub mod registry;
 pub mod registry_feed;
 pub mod retention;
 pub mod session;
+pub mod share_notice;
 pub mod specified_disease;
 pub mod statistics;
 pub mod town;

@@ -58,12 +58,84 @@ fn invalid(field: &'static str, en: impl Into<String>, ja: impl Into<String>) ->
 }
 
 impl Kokuho {
+    /// A year another insurer computed, paid here on its 支給額計算結果連
+    /// 絡票: what is due is the live notice's share (nothing once every
+    /// notice is voided), on the person's last day insured here in the
+    /// year (the day the applications were taken on). `None` when no
+    /// notice of the kind was ever entered for the person's year.
+    async fn resolve_share_recovery(
+        &self,
+        addressee_id: &str,
+        kind: &'static str,
+        year: i32,
+    ) -> Result<Option<Resolved>> {
+        let person = AddresseeId::parse(addressee_id.trim())
+            .map_err(|e| AppError::from(e).for_field("addressee_id"))?;
+        let notices: Vec<_> =
+            kokuho_store::share_notice::of_person(&self.db, &self.insurer, person.as_str())
+                .await?
+                .into_iter()
+                .filter(|n| n.kind == kind && n.year == i64::from(year))
+                .collect();
+        // the latest first: its base date is the one the applications used
+        let Some(latest) = notices.first() else {
+            return Ok(None);
+        };
+        let live = notices.iter().find(|n| n.voided_us.is_none());
+        let first_day = year_months(year)
+            .and_then(|(first, _)| first.first_day())
+            .ok_or_else(|| invalid("year", "year out of range", "年度が範囲外です"))?;
+        let base = live.map_or(latest.base_date, |n| n.base_date);
+        let Some(event_on) = self.last_insured_within(&person, first_day, base).await? else {
+            return Ok(None);
+        };
+        let subject = if kind == "combined_care" {
+            self.household_of_on(&person, event_on)
+                .await?
+                .unwrap_or_default()
+        } else {
+            person.as_str().to_string()
+        };
+        Ok(Some(Resolved {
+            kind,
+            subject,
+            period: year.to_string(),
+            event_on,
+            due: live.map_or(0, |n| n.amount),
+            decision: live.map_or_else(
+                || "支給額計算結果連絡票（取消済み）".to_string(),
+                |n| {
+                    format!(
+                        "保険者 {} の支給額計算結果連絡票（{}、{}）",
+                        n.issuer, n.reference, n.notified_on
+                    )
+                },
+            ),
+        }))
+    }
+
     async fn resolve_recovery(
         &self,
         event: &RecoveryEvent,
         now: OffsetDateTime,
     ) -> Result<Resolved> {
         match event {
+            RecoveryEvent::CombinedCare { addressee_id, year }
+            | RecoveryEvent::AnnualOutpatient { addressee_id, year }
+                if let Some(r) = self
+                    .resolve_share_recovery(
+                        addressee_id,
+                        if matches!(event, RecoveryEvent::CombinedCare { .. }) {
+                            "combined_care"
+                        } else {
+                            "annual_outpatient"
+                        },
+                        *year,
+                    )
+                    .await? =>
+            {
+                Ok(r)
+            }
             RecoveryEvent::CombinedCare { addressee_id, year } => {
                 // the year as it stands now: the certificates as entered now
                 let y = self.combined_care_year(addressee_id, *year, now).await?;

@@ -2175,6 +2175,99 @@ impl Session<'_> {
     }
 }
 
+/// 支給額計算結果連絡票 received from the insurer that computed a year.
+impl Session<'_> {
+    /// Keeps a notice, access-logged with the person.
+    pub async fn record_share_notice(
+        &self,
+        n: &crate::share_notice::ShareNoticeInput,
+        now: OffsetDateTime,
+    ) -> Result<i64> {
+        let person = Self::person_subject("addressee_id", &n.addressee_id)?;
+        self.check(
+            Permission::BenefitApply,
+            None,
+            std::slice::from_ref(&person),
+            now,
+        )
+        .await?;
+        let n = crate::share_notice::ShareNoticeInput {
+            addressee_id: person.clone(),
+            ..n.clone()
+        };
+        let id = self
+            .app
+            .record_share_notice(&n, &self.actor.account, now)
+            .await?;
+        self.log(
+            "share_notice_record",
+            &[person],
+            None,
+            &format!(
+                "year {}: {} notice of insurer {} (notice {id}), share {} yen",
+                n.year,
+                n.kind.code(),
+                n.issuer.trim(),
+                n.amount
+            ),
+            now,
+        )
+        .await?;
+        Ok(id)
+    }
+
+    /// Voids a notice entered by mistake or replaced by a corrected one.
+    pub async fn void_share_notice(
+        &self,
+        notice_id: i64,
+        now: OffsetDateTime,
+    ) -> Result<kokuho_store::share_notice::NoticeRow> {
+        self.check(Permission::BenefitApply, None, &[], now).await?;
+        let row = self
+            .app
+            .void_share_notice(notice_id, &self.actor.account, now)
+            .await?;
+        self.log(
+            "share_notice_void",
+            std::slice::from_ref(&row.addressee_id),
+            None,
+            &format!(
+                "notice {notice_id} ({} of insurer {}, year {})",
+                row.kind, row.issuer, row.year
+            ),
+            now,
+        )
+        .await?;
+        Ok(row)
+    }
+
+    /// A person's notices, access-logged with the person.
+    pub async fn share_notices(
+        &self,
+        addressee_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<Vec<crate::share_notice::ShareNoticeView>> {
+        let person = Self::person_subject("person", addressee_id)?;
+        self.check(
+            Permission::BenefitApply,
+            None,
+            std::slice::from_ref(&person),
+            now,
+        )
+        .await?;
+        let v = self.app.share_notices(&person).await?;
+        self.log(
+            "share_notices_view",
+            &[person],
+            None,
+            &format!("{} notice(s) shown", v.len()),
+            now,
+        )
+        .await?;
+        Ok(v)
+    }
+}
+
 /// 高額介護合算療養費: certificates and the household's year.
 impl Session<'_> {
     /// Keeps a certificate another insurer issued (the care insurer's, or

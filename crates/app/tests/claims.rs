@@ -1249,13 +1249,13 @@ async fn the_annual_outpatient_run_pays_what_passes_the_years_cap() {
         };
         assert_eq!(
             field(
-                s.record_other_insurer_months(&cert("06130012", july_before), LATER)
+                s.record_other_insurer_months(&cert("06130017", july_before), LATER)
                     .await
                     .unwrap_err()
             ),
             "months"
         );
-        let mut leaky = cert("06130012", august);
+        let mut leaky = cert("06130017", august);
         leaky.certificate = "123456789018".into();
         assert_eq!(
             field(
@@ -1266,13 +1266,13 @@ async fn the_annual_outpatient_run_pays_what_passes_the_years_cap() {
             "certificate"
         );
         let ids = s
-            .record_other_insurer_months(&cert("06130012", august), LATER)
+            .record_other_insurer_months(&cert("06130017", august), LATER)
             .await
             .unwrap();
         assert_eq!(ids.len(), 1);
         // The same month from the same insurer again: refused.
         let e = s
-            .record_other_insurer_months(&cert("06130012", august), LATER)
+            .record_other_insurer_months(&cert("06130017", august), LATER)
             .await
             .unwrap_err();
         assert!(matches!(e, AppError::Conflict { .. }), "{e:?}");
@@ -1295,7 +1295,7 @@ async fn the_annual_outpatient_run_pays_what_passes_the_years_cap() {
             basis
                 .months
                 .iter()
-                .any(|m| m.insurer.as_deref() == Some("06130012") && m.counted && m.run_id == 0)
+                .any(|m| m.insurer.as_deref() == Some("06130017") && m.counted && m.run_id == 0)
         );
         assert!(
             basis.steps.iter().any(|l| l.starts_with("按分")),
@@ -1544,7 +1544,7 @@ async fn the_annual_outpatient_run_pays_what_passes_the_years_cap() {
             &OtherCertificateInput {
                 addressee_id: second.addressee_id.clone(),
                 year: 2026,
-                other_insurer: "06130012".into(),
+                other_insurer: "06130017".into(),
                 certificate: "第2027-0077号".into(),
                 months,
             },

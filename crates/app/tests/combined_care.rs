@@ -644,9 +644,9 @@ async fn a_paid_year_decided_lower_later_is_recovered() {
                     year: 2025,
                     from_month: "2025-08".into(),
                     to_month: "2026-07".into(),
-                    issuer: "319013".into(),
+                    issuer: "319012".into(),
                     amount_70_74: 1,
-                    ..certificate(&target.addressee_id, "319013", 10)
+                    ..certificate(&target.addressee_id, "319012", 10)
                 },
                 T0,
             )
@@ -661,7 +661,7 @@ async fn a_paid_year_decided_lower_later_is_recovered() {
                     side: Side::Medical,
                     from_month: "2025-09".into(),
                     to_month: "2025-10".into(),
-                    ..certificate(&target.addressee_id, "06130012", 10)
+                    ..certificate(&target.addressee_id, "06130017", 10)
                 },
                 T0,
             )

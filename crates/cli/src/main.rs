@@ -718,6 +718,13 @@ enum BenefitsAction {
         #[command(subcommand)]
         action: CombinedCareAction,
     },
+    /// 支給額計算結果連絡票 received: the share of a year another insurer
+    /// computed (外来年間合算 or 高額介護合算) for the months the person
+    /// spent here; then apply with --kind annual-outpatient|combined-care
+    ShareNotice {
+        #[command(subcommand)]
+        action: ShareNoticeAction,
+    },
     /// 葬祭費: the town's own figure by its ordinance (set: the
     /// administrator; list: the benefits staff)
     FuneralGrant {
@@ -882,6 +889,53 @@ enum CombinedCareAction {
         /// Print JSON instead of the steps
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ShareNoticeAction {
+    /// Enter a notice; prints its number
+    Record {
+        #[command(flatten)]
+        db: DbArgs,
+        /// 宛名番号 of the person the notice is about
+        #[arg(long)]
+        person: String,
+        /// annual-outpatient | combined-care
+        #[arg(long)]
+        kind: String,
+        /// The year of the period's August (2026 → 2026-08 to 2027-07)
+        #[arg(long)]
+        year: i32,
+        /// The insurer that computed the year and sent the notice
+        #[arg(long)]
+        issuer: String,
+        /// The notice's number
+        #[arg(long)]
+        reference: String,
+        /// The notice's date (YYYY-MM-DD)
+        #[arg(long)]
+        notified_on: String,
+        /// The year's base date as the notice gives it (YYYY-MM-DD)
+        #[arg(long)]
+        base_date: String,
+        /// This insurer's share (yen)
+        #[arg(long)]
+        amount: i64,
+    },
+    /// Void a notice entered by mistake or replaced by a corrected one
+    Void {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        notice: i64,
+    },
+    /// A person's notices, voided ones too
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        person: String,
     },
 }
 
@@ -3156,6 +3210,90 @@ async fn benefits_command(action: BenefitsAction) -> anyhow::Result<()> {
                     println!(
                         "{}\t{}\t{}\tby {}",
                         r.valid_from, r.amount, r.source, r.recorded_by
+                    );
+                }
+            }
+        },
+        BenefitsAction::ShareNotice { action } => match action {
+            ShareNoticeAction::Record {
+                db,
+                person,
+                kind,
+                year,
+                issuer,
+                reference,
+                notified_on,
+                base_date,
+                amount,
+            } => {
+                let kind = BenefitKind::parse(&kind)
+                    .filter(|k| {
+                        matches!(k, BenefitKind::AnnualOutpatient | BenefitKind::CombinedCare)
+                    })
+                    .ok_or_else(|| {
+                        AppError::invalid(
+                            "kind",
+                            "--kind must be annual-outpatient or combined-care",
+                            "種類は annual-outpatient（外来年間合算）または combined-care（高額介護合算）です",
+                        )
+                    })?;
+                let notified_on = parse_date_arg("notified_on", &notified_on)?;
+                let base_date = parse_date_arg("base_date", &base_date)?;
+                let (app, actor) = open_session(&db).await?;
+                let id = Session {
+                    app: &app,
+                    actor: &actor,
+                }
+                .record_share_notice(
+                    &kokuho_app::share_notice::ShareNoticeInput {
+                        addressee_id: person,
+                        kind,
+                        year,
+                        issuer,
+                        reference,
+                        notified_on,
+                        base_date,
+                        amount,
+                    },
+                    now,
+                )
+                .await?;
+                println!("{id}");
+            }
+            ShareNoticeAction::Void { db, notice } => {
+                let (app, actor) = open_session(&db).await?;
+                let row = Session {
+                    app: &app,
+                    actor: &actor,
+                }
+                .void_share_notice(notice, now)
+                .await?;
+                println!(
+                    "notice {notice} voided ({} of insurer {} for {}, year {})",
+                    row.kind, row.issuer, row.addressee_id, row.year
+                );
+            }
+            ShareNoticeAction::List { db, person } => {
+                let (app, actor) = open_session(&db).await?;
+                let rows = Session {
+                    app: &app,
+                    actor: &actor,
+                }
+                .share_notices(&person, now)
+                .await?;
+                println!("番号\t種類\t年度\t保険者\t連絡票\t日付\t基準日\t支給額\t状態");
+                for n in rows {
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                        n.notice_id,
+                        n.kind_label,
+                        n.year,
+                        n.issuer,
+                        n.reference,
+                        n.notified_on,
+                        n.base_date,
+                        n.amount,
+                        if n.voided { "取消" } else { "有効" }
                     );
                 }
             }

@@ -950,7 +950,7 @@ fn every_command_with_every_role() {
                 "--year",
                 "2025",
                 "--other-insurer",
-                "06130012",
+                "06130017",
                 "--certificate",
                 "第1号",
                 "--month",

@@ -295,6 +295,28 @@ pub enum Event {
         /// the members of the base date's household
         members: Vec<String>,
     },
+    /// 外来年間合算 or 高額介護合算 of a year another insurer computed as
+    /// the base date's insurer: this insurer pays the share its 支給額計算
+    /// 結果連絡票 gives for the months the person spent here
+    NotifiedShare {
+        /// AnnualOutpatient or CombinedCare
+        kind: BenefitKind,
+        /// the year of the August the period starts with
+        year: i32,
+        /// the base date the notice gives (the right arises after it)
+        base_date: Date,
+        /// the person's last day insured here within the year
+        last_insured_on: Date,
+        /// the insurer that computed the year
+        issuer: String,
+        /// the notice's reference and date
+        reference: String,
+        notified_on: Date,
+        /// this insurer's share, and what was applied for on notices of
+        /// the year already
+        share: i64,
+        already: i64,
+    },
 }
 
 impl Event {
@@ -308,6 +330,7 @@ impl Event {
             Event::MealDifference { .. } => BenefitKind::MealDifference,
             Event::AnnualOutpatient { .. } => BenefitKind::AnnualOutpatient,
             Event::CombinedCare { .. } => BenefitKind::CombinedCare,
+            Event::NotifiedShare { kind, .. } => *kind,
         }
     }
 
@@ -325,6 +348,10 @@ impl Event {
             } => *service_month_first_day,
             Event::AnnualOutpatient { base_date, .. } => *base_date,
             Event::CombinedCare { base_date, .. } => *base_date,
+            // not insured here on the base date: the share is of the months here
+            Event::NotifiedShare {
+                last_insured_on, ..
+            } => *last_insured_on,
         }
     }
 
@@ -349,6 +376,8 @@ impl Event {
             // the day after the base date (群馬県国保連 「申請時期は、基準日の
             // 7月31日の翌日以降」)
             Event::CombinedCare { base_date, .. } => next(*base_date),
+            // the right to the share arises with the year's, after its base date
+            Event::NotifiedShare { base_date, .. } => next(*base_date),
         }
     }
 }
@@ -1071,6 +1100,82 @@ pub fn amount(rules: &BenefitRules, event: &Event) -> Result<Amount, BenefitErro
                 provisional: *provisional,
             }
         }
+        Event::NotifiedShare {
+            kind,
+            year,
+            base_date,
+            issuer,
+            reference,
+            notified_on,
+            share,
+            already,
+            ..
+        } => {
+            check_yen("share", *share)?;
+            check_yen("already", *already)?;
+            let (what, law) = match kind {
+                BenefitKind::AnnualOutpatient => (
+                    "外来年間合算",
+                    "国民健康保険法 第57条の2, 同法施行令 第29条の2の2",
+                ),
+                BenefitKind::CombinedCare => (
+                    "高額介護合算療養費",
+                    "国民健康保険法 第57条の3, 同法施行令 第29条の4の2",
+                ),
+                _ => {
+                    return Err(refuse(
+                        "kind",
+                        "a share notice is for 外来年間合算 or 高額介護合算 only",
+                        "支給額計算結果連絡票は外来年間合算または高額介護合算のものです",
+                    ));
+                }
+            };
+            if *share <= 0 {
+                return Err(refuse(
+                    "amount",
+                    "the notice gives no share to pay",
+                    "連絡票に当保険者の支給額がありません",
+                ));
+            }
+            let amount = share - already;
+            if amount < 0 {
+                return Err(refuse(
+                    "year",
+                    "the notice's share is now below what was applied for: a recovery (返納) is needed, not a payment",
+                    "連絡票の支給額が申請済みの額を下回りました（返納金の調定が必要です）",
+                ));
+            }
+            if amount == 0 {
+                return Err(refuse(
+                    "year",
+                    "the notice's share was applied for in full already",
+                    "この連絡票の支給額は申請済みです",
+                ));
+            }
+            let mut steps = vec![
+                format!(
+                    "計算期間 {year}-08〜{}-07（基準日 {base_date}）: 基準日の保険者 {issuer} が{what}を計算",
+                    year.saturating_add(1)
+                ),
+                format!(
+                    "支給額計算結果連絡票（{reference}、{notified_on}）による当保険者の支給額 {}円",
+                    yen(*share)
+                ),
+            ];
+            if *already > 0 {
+                steps.push(format!(
+                    "申請済みの {}円を差し引き、追加の支給額 {}円",
+                    yen(*already),
+                    yen(amount)
+                ));
+            }
+            Amount {
+                amount,
+                steps,
+                rule: format!("{law}; 他保険者（{issuer}）の支給額計算結果連絡票"),
+                provisional: false,
+            }
+        }
     };
     Ok(out)
 }
@@ -1353,6 +1458,41 @@ mod tests {
                 .reason_ja
                 .contains("返納")
         );
+    }
+
+    #[test]
+    fn a_notified_share_pays_its_difference_is_checked_on_the_last_day_here_and_lapses_after_the_base_date()
+     {
+        let r = rules();
+        let ev = |kind, share, already| Event::NotifiedShare {
+            kind,
+            year: 2026,
+            base_date: date!(2027 - 07 - 31),
+            last_insured_on: date!(2027 - 02 - 14),
+            issuer: "06130012".into(),
+            reference: "第123号".into(),
+            notified_on: date!(2027 - 09 - 20),
+            share,
+            already,
+        };
+        let e = ev(BenefitKind::AnnualOutpatient, 18_000, 0);
+        assert_eq!(e.kind(), BenefitKind::AnnualOutpatient);
+        assert_eq!(e.insured_on(), date!(2027 - 02 - 14));
+        assert_eq!(e.lapse_from(), date!(2027 - 08 - 01));
+        let a = amount(&r, &e).unwrap();
+        assert_eq!(a.amount, 18_000);
+        assert!(!a.provisional);
+        assert!(a.steps[0].contains("06130012") && a.steps[0].contains("外来年間合算"));
+        assert!(a.steps[1].contains("第123号") && a.steps[1].contains("18,000円"));
+        assert!(a.rule.contains("第57条の2"));
+        let c = amount(&r, &ev(BenefitKind::CombinedCare, 30_000, 18_000)).unwrap();
+        assert_eq!(c.amount, 12_000);
+        assert!(c.rule.contains("第57条の3") && c.steps[2].contains("申請済み"));
+        let refused = |k, s, a| amount(&r, &ev(k, s, a)).unwrap_err().reason_ja;
+        assert!(refused(BenefitKind::CombinedCare, 30_000, 30_000).contains("申請済み"));
+        assert!(refused(BenefitKind::CombinedCare, 20_000, 30_000).contains("返納"));
+        assert!(refused(BenefitKind::AnnualOutpatient, 0, 0).contains("支給額がありません"));
+        assert!(refused(BenefitKind::FuneralGrant, 1_000, 0).contains("連絡票"));
     }
 
     #[test]

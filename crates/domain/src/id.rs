@@ -77,6 +77,8 @@ impl IdError {
                         "{label}は{expected}文字の英数字で入力してください（{actual}文字が入力されました）"
                     )
                 } else {
+                    // "6 or 8" → 6桁または8桁
+                    let expected = expected.replace(" or ", "桁または");
                     format!(
                         "{label}は{expected}桁の数字で入力してください（{actual}桁が入力されました）"
                     )
@@ -1053,9 +1055,11 @@ mod any_scheme_tests {
             check_any_insurer_number("01130013"),
             Err(IdError::CheckDigit { .. })
         ));
-        assert!(matches!(
-            check_any_insurer_number("0113001"),
-            Err(IdError::WrongLength { .. })
-        ));
+        let e = check_any_insurer_number("0113001").unwrap_err();
+        assert!(matches!(e, IdError::WrongLength { .. }));
+        assert_eq!(
+            e.message_ja(),
+            "保険者番号は6桁または8桁の数字で入力してください（7桁が入力されました）"
+        );
     }
 }

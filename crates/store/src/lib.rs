@@ -27,6 +27,7 @@ pub mod levy;
 pub mod other_insurer;
 pub mod recovery;
 pub mod schema;
+pub mod share_notice;
 pub mod specified_disease;
 pub mod statistics;
 #[cfg(feature = "testing")]

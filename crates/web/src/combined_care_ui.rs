@@ -299,7 +299,7 @@ async fn year_page(State(app): State<Kokuho>, user: UiUser, Form(f): Form<YearFo
     show(&app, &user, &f.person, &f.year, None, None).await
 }
 
-fn amount_of(field: &'static str, s: &str) -> Result<i64, AppError> {
+pub(crate) fn amount_of(field: &'static str, s: &str) -> Result<i64, AppError> {
     // full-width digits as typed at a Japanese keyboard, separators dropped
     let t: String = s
         .trim()

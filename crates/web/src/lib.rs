@@ -17,6 +17,7 @@ mod exchange_ui;
 mod high_cost_ui;
 mod jobs_ui;
 mod levy_ui;
+mod share_notice_ui;
 mod statistics_ui;
 mod ui;
 mod yearly_cap_ui;

@@ -42,6 +42,7 @@ pub fn routes() -> axum::Router<Kokuho> {
         .merge(crate::high_cost_ui::routes())
         .merge(crate::annual_outpatient_ui::routes())
         .merge(crate::combined_care_ui::routes())
+        .merge(crate::share_notice_ui::routes())
         .merge(crate::yearly_cap_ui::routes())
         .merge(crate::exchange_ui::routes())
         .merge(crate::statistics_ui::routes())

@@ -945,7 +945,7 @@ async fn claims_are_imported_and_checked_from_the_jobs_page_and_listed_with_reas
             [
                 ("person", person.clone()),
                 ("year", "2026".to_string()),
-                ("insurer", "06130012".to_string()),
+                ("insurer", "06130017".to_string()),
                 ("certificate", "第42号".to_string()),
                 ("months", months.to_string()),
             ]
@@ -1142,6 +1142,75 @@ async fn combined_care_certificates_are_entered_and_the_year_shown_on_screen() {
                     "/ui/benefits/combined-care",
                     &[("person", person.as_str()), ("year", "2026")],
                 )
+                .await;
+            assert_eq!(st, StatusCode::FORBIDDEN, "{account}");
+        }
+    }
+}
+
+/// 支給額計算結果連絡票 on screen: the benefits page opens a person's
+/// notices; one for a person insured here on its base date is refused with
+/// the reason and the values given back; a bad number to void is refused;
+/// the levy and counter clerks are refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn share_notices_are_opened_and_a_wrong_one_refused_on_screen() {
+    for t in all_backends().await {
+        let (router, app) = town(&t).await;
+        let mut person = None;
+        app.for_each_insured_on(time::macros::date!(2025 - 08 - 01), None, |r| {
+            if person.is_none() && r.household_number.is_some() && r.lost_on.is_none() {
+                person = Some(r.addressee_id.clone());
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+        let person = person.unwrap();
+        // another town of the prefecture (a valid check digit)
+        let issuer = (0..10)
+            .map(|d| format!("31902{d}"))
+            .find(|s| kokuho_domain::id::check_any_insurer_number(s).is_ok())
+            .unwrap();
+        let benefits = sign_in(&router, &app, "demo-benefits").await;
+        let (_, _, page) = benefits.get("/ui/benefits").await;
+        assert!(page.contains(r#"id="share-notices-open""#), "{page}");
+        let (st, page) = benefits
+            .form("/ui/benefits/share-notices", &[("person", person.as_str())])
+            .await;
+        assert_eq!(st, StatusCode::OK, "{page}");
+        assert!(page.contains(r#"id="no-share-notices""#), "{page}");
+        let (st, page) = benefits
+            .form(
+                "/ui/benefits/share-notices/record",
+                &[
+                    ("person", person.as_str()),
+                    ("kind", "combined_care"),
+                    ("year", "2025"),
+                    ("issuer", issuer.as_str()),
+                    ("reference", "第45号"),
+                    ("notified_on", "2026-10-15"),
+                    ("base_date", "2026-07-31"),
+                    ("amount", "12,345"),
+                ],
+            )
+            .await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+        assert!(page.contains(r#"id="share-notice-error""#), "{page}");
+        assert!(page.contains("当保険者で計算します"), "{page}");
+        assert!(page.contains(r#"value="12,345""#), "given back: {page}");
+        assert!(page.contains(r#"value="combined_care" selected"#), "{page}");
+        let (st, page) = benefits
+            .form(
+                "/ui/benefits/share-notices/void",
+                &[("person", person.as_str()), ("notice_id", "x")],
+            )
+            .await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+        assert!(page.contains("入力番号が正しくありません"), "{page}");
+        for account in ["demo-levy", "demo-clerk"] {
+            let other = sign_in(&router, &app, account).await;
+            let (st, _) = other
+                .form("/ui/benefits/share-notices", &[("person", person.as_str())])
                 .await;
             assert_eq!(st, StatusCode::FORBIDDEN, "{account}");
         }
