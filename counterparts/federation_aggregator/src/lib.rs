@@ -60,6 +60,25 @@ pub struct Aggregator {
     answered_months: BTreeSet<(String, String, String, String, YearMonth)>,
 }
 
+/// The insured of the household a person left, on its last day with them
+/// (the day before the loss), the person among them: whether one of them
+/// was its householder, and how many they were.
+fn insured_on_last_day(town: &Town, old: &PersonRecord, lost: time::Date) -> (bool, i64) {
+    let Some(last) = lost.previous_day() else {
+        return (false, 0);
+    };
+    let live: Vec<&PersonRecord> = town
+        .persons
+        .values()
+        .filter(|p| {
+            p.household_number == old.household_number
+                && p.acquired_on <= last
+                && p.lost_on.is_none_or(|l| l > last)
+        })
+        .collect();
+    (live.iter().any(|p| p.householder), live.len() as i64)
+}
+
 /// What one file did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Ingested {
@@ -233,6 +252,10 @@ impl Aggregator {
                 continue;
             }
             let lost = old.lost_on.unwrap_or(new.acquired_on);
+            let insured = self
+                .towns
+                .get(&from_insurer)
+                .map_or((false, 0), |t| insured_on_last_day(t, old, lost));
             let c = match new.acquired_on.cmp(&lost) {
                 std::cmp::Ordering::Equal => Continuity::Continuous,
                 std::cmp::Ordering::Greater => Continuity::Gap,
@@ -257,6 +280,15 @@ impl Aggregator {
                     // Every household a person moved into from another town
                     // of the prefecture is put to the town to judge.
                     household_candidate: true,
+                    // What the town judges by (世帯主に着目した参酌基準): was
+                    // the person the householder of the household left, and
+                    // how many were insured in it on its last day with them.
+                    from_householder: old.householder,
+                    // the household as it was then, not as its record says
+                    // now (once they all left, its householder is insured
+                    // no longer): no insured member was its householder
+                    from_nominal_householder: insured.1 > 0 && !insured.0,
+                    from_household_insured: insured.1,
                 });
             newly_answered.push(key);
         }

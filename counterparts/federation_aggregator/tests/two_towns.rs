@@ -257,10 +257,23 @@ async fn a_household_moves_between_towns_and_its_high_cost_count_continues() {
         };
         assert_eq!(answers[0].header.insurer_number, B);
         assert_eq!(rs.len(), 2);
-        assert!(rs.iter().all(|r| r.continuity == Continuity::Continuous
-            && r.from_insurer == A
-            && r.from_lost_on == moved
-            && r.household_candidate));
+        assert!(
+            rs.iter().all(|r| r.continuity == Continuity::Continuous
+                && r.from_insurer == A
+                && r.from_lost_on == moved
+                && r.household_candidate
+                && r.from_household_insured == 2
+                && !r.from_nominal_householder),
+            "{rs:?}"
+        );
+        // the householder there is said to have been the householder
+        assert_eq!(
+            rs.iter()
+                .filter(|r| r.from_householder)
+                .map(|r| r.addressee_id.as_str())
+                .collect::<Vec<_>>(),
+            [b_head.addressee_id.as_str()]
+        );
         assert!(agg.answers(stamp).is_empty(), "a move is answered once");
 
         // The stand-in as a command gives the same answer from the same files.
@@ -331,6 +344,16 @@ async fn a_household_moves_between_towns_and_its_high_cost_count_continues() {
             notices
                 .iter()
                 .all(|n| n.household_number == b_household && n.judgement.is_none())
+        );
+        // The whole household came with its householder, who is householder
+        // here: kokuho proposes that it continues, saying why.
+        let proposals = b.continuity_proposals(&notices).await.unwrap();
+        let p = proposals[&(b_household.clone(), A.to_string())];
+        assert_eq!(p.code(), "continues", "{}", p.reason());
+        assert!(
+            p.reason().contains("世帯主が転入後も世帯主"),
+            "{}",
+            p.reason()
         );
 
         // B judges the household to continue; the judgement goes with the

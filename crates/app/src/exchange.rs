@@ -228,6 +228,12 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::rename(&tmp, path)
 }
 
+/// How far before the last send's moment a differential starts (two hours):
+/// longer than any transaction kokuho runs (a city's monthly batches take
+/// minutes), so none that stamped its changes before a send and committed
+/// after it falls between two differentials. docs/formats/federation.md.
+pub const DIFFERENTIAL_OVERLAP_US: i64 = 2 * 3_600 * 1_000_000;
+
 impl Kokuho {
     /// What an extract to `counterpart` covers: from (exclusive; `None` for
     /// everything) and up to `now`, and so whether it is full or a
@@ -241,7 +247,13 @@ impl Kokuho {
         let as_of_us = to_us(now);
         let since_us = match since {
             Since::Full => None,
-            Since::LastSent => store::last_sent_as_of(&self.db, &self.insurer, counterpart).await?,
+            // From a while before the last send's moment: a transaction that
+            // stamped its changes before that moment but committed after the
+            // send read the data goes with this one. What goes twice is
+            // taken as an update (the counterparts keep the latest).
+            Since::LastSent => store::last_sent_as_of(&self.db, &self.insurer, counterpart)
+                .await?
+                .map(|s| s.saturating_sub(DIFFERENTIAL_OVERLAP_US)),
             Since::At(t) => Some(to_us(t)),
         };
         if since_us.is_some_and(|s| s >= as_of_us) {
@@ -1005,6 +1017,9 @@ impl Kokuho {
                         judged_by: None,
                         sent_file_id: None,
                         recorded_us: now_us,
+                        from_householder: r.from_householder,
+                        from_nominal_householder: r.from_nominal_householder,
+                        from_household_insured: r.from_household_insured,
                     });
                 }
                 let gaps = rs
@@ -1166,6 +1181,62 @@ impl Kokuho {
 
     pub async fn continuity_notices(&self) -> Result<Vec<NoticeRow>> {
         Ok(store::notices(&self.db, &self.insurer).await?)
+    }
+
+    /// kokuho's proposal for each candidate household still to judge, by
+    /// (household, municipality moved from), from the notices as read (the
+    /// reference criteria, which look at the householder:
+    /// `kokuho_domain::household_continuity`). The clerk judges.
+    pub async fn continuity_proposals(
+        &self,
+        notices: &[NoticeRow],
+    ) -> Result<BTreeMap<(String, String), kokuho_domain::household_continuity::Proposal>> {
+        use kokuho_domain::household_continuity::{Facts, MovedIn, propose};
+        let mut groups: BTreeMap<(String, String), Vec<&NoticeRow>> = BTreeMap::new();
+        for n in notices
+            .iter()
+            .filter(|n| n.household_candidate && n.judgement.is_none() && n.sent_file_id.is_none())
+        {
+            groups
+                .entry((n.household_number.clone(), n.from_insurer.clone()))
+                .or_default()
+                .push(n);
+        }
+        let mut out = BTreeMap::new();
+        for ((household, from), ns) in groups {
+            let Some(day) = ns.iter().map(|n| n.acquired_on).min() else {
+                continue;
+            };
+            let mut moved: Vec<MovedIn> = Vec::new();
+            for n in &ns {
+                if !moved.iter().any(|m| m.addressee_id == n.addressee_id) {
+                    moved.push(MovedIn {
+                        addressee_id: n.addressee_id.clone(),
+                        was_householder: n.from_householder,
+                    });
+                }
+            }
+            let facts = Facts {
+                moved,
+                nominal_before: ns.iter().any(|n| n.from_nominal_householder),
+                insured_before: ns
+                    .iter()
+                    .map(|n| n.from_household_insured)
+                    .max()
+                    .unwrap_or(0),
+                householder_here: self.householder_on(&household, day).await?,
+                members_here: kokuho_store::combined_care::members_on(
+                    &self.db,
+                    &self.insurer,
+                    &household,
+                    day,
+                    i64::MAX,
+                )
+                .await?,
+            };
+            out.insert((household, from), propose(&facts));
+        }
+        Ok(out)
     }
 }
 

@@ -180,6 +180,70 @@ async fn a_voided_period_and_its_household_go_again_as_removed() {
             "{:?}",
             third.files
         );
+        // A transaction that stamped its change an hour before the third
+        // send's moment but committed after that send read the data: the
+        // next differential starts two hours before that moment, so the
+        // change goes with it rather than falling between the two.
+        let late = app
+            .register_person(
+                &NewPerson {
+                    name: "八頭　二郎".into(),
+                    name_kana: "ヤズ　ジロウ".into(),
+                    birth_date: "1981-02-02".into(),
+                    sex: "1".into(),
+                    postal_code: "680-0461".into(),
+                    address: "鳥取県八頭郡八頭町郡家2番地".into(),
+                    registered_on: "2026-10-05".into(),
+                    ..Default::default()
+                },
+                datetime!(2026-10-05 08:00 UTC),
+            )
+            .await
+            .unwrap();
+        app.acquire(
+            &Acquisition {
+                addressee_id: late.addressee_id.clone(),
+                reason: AcquisitionReason::MoveIn,
+                event_on: date!(2026 - 10 - 05),
+                notified_on: Some(date!(2026 - 10 - 05)),
+                household_number: None,
+                previous_insurer_number: None,
+                flags: Flags::default(),
+            },
+            "clerk",
+            datetime!(2026-10-05 08:00 UTC),
+        )
+        .await
+        .unwrap();
+        let fourth = app
+            .export_to_federation(
+                Since::LastSent,
+                &dir.path().join("4"),
+                &key,
+                "nhi",
+                "clerk",
+                datetime!(2026-10-06 09:00 UTC),
+            )
+            .await
+            .unwrap();
+        let p4 = persons(&fourth);
+        assert_eq!(p4.len(), 1, "{p4:?}");
+        assert_eq!(p4[0].addressee_id, late.addressee_id.to_string());
+        // the header says where the differential starts: 07:00 UTC, 16:00 JST
+        let f = fourth
+            .files
+            .iter()
+            .find(|f| f.kind == "eligibility_household")
+            .unwrap();
+        let header = federation::read("KS01.dat", &std::fs::read(&f.path).unwrap())
+            .unwrap()
+            .header;
+        assert_eq!(
+            header.since,
+            Some(datetime!(2026-10-05 16:00:00)),
+            "{}",
+            t.name
+        );
     }
 }
 

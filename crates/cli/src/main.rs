@@ -4142,12 +4142,28 @@ async fn exchange_command(action: ExchangeAction) -> anyhow::Result<()> {
             let (_, notices) = session
                 .exchange_records(purpose_of(&purpose).as_ref(), now)
                 .await?;
+            let proposals = app.continuity_proposals(&notices).await?;
             println!(
-                "#	宛名番号	世帯番号	取得日	異動前保険者	異動前記号番号	喪失日	資格継続	世帯継続候補	判定	送信"
+                "#	宛名番号	世帯番号	取得日	異動前保険者	異動前記号番号	喪失日	資格継続	世帯継続候補	判定	送信	提案"
             );
             for n in notices {
+                let proposal = proposals
+                    .get(&(n.household_number.clone(), n.from_insurer.clone()))
+                    .filter(|_| n.judgement.is_none())
+                    .map(|p| {
+                        format!(
+                            "{}：{}",
+                            match p.code() {
+                                "continues" => "継続する",
+                                "does_not" => "継続しない",
+                                _ => "判定が必要",
+                            },
+                            p.reason()
+                        )
+                    })
+                    .unwrap_or_default();
                 println!(
-                    "{}	{}	{}	{}	{}	{} {}-{}	{}	{}	{}	{}	{}",
+                    "{}	{}	{}	{}	{}	{} {}-{}	{}	{}	{}	{}	{}	{}",
                     n.notice_id,
                     n.addressee_id,
                     n.household_number,
@@ -4169,7 +4185,8 @@ async fn exchange_command(action: ExchangeAction) -> anyhow::Result<()> {
                         None if n.household_candidate => "判定待ち",
                         None => "",
                     },
-                    n.sent_file_id.map(|i| format!("#{i}")).unwrap_or_default()
+                    n.sent_file_id.map(|i| format!("#{i}")).unwrap_or_default(),
+                    proposal
                 );
             }
         }

@@ -1012,6 +1012,38 @@ fn every_command_with_every_role() {
             vec!["benefits", "combined-care", "void", "--entry", "999999"],
             P::BenefitApply,
         ),
+        (
+            vec![
+                "benefits",
+                "share-notice",
+                "record",
+                "--person",
+                "0000000001",
+                "--kind",
+                "combined-care",
+                "--year",
+                "2025",
+                "--issuer",
+                "06130017",
+                "--reference",
+                "第45号",
+                "--notified-on",
+                "2026-10-15",
+                "--base-date",
+                "2026-07-31",
+                "--amount",
+                "1000",
+            ],
+            P::BenefitApply,
+        ),
+        (
+            vec!["benefits", "share-notice", "list", "--person", "0000000001"],
+            P::BenefitApply,
+        ),
+        (
+            vec!["benefits", "share-notice", "void", "--notice", "999999"],
+            P::BenefitApply,
+        ),
         (vec!["benefits", "funeral-grant", "list"], P::BenefitApply),
         (
             vec![
@@ -1625,9 +1657,30 @@ fn the_federation_extract_through_the_binary() {
         assert_eq!(mode, 0o600);
     }
 
-    // Nothing changed since: the differential's files are empty.
+    // After the last send, a differential starts two hours before its
+    // moment (what a transaction committed late stamped goes again): the
+    // town, just made, goes again whole. From a moment after everything
+    // was recorded, the differential's files are empty.
     let out2 = dir.path().join("out2").display().to_string();
     let o = with(&["exchange", "export", "--out", &out2, "--transfer-key", &tk]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = stdout(&o);
+    assert!(text.starts_with("differential extract"), "{text}");
+    assert_eq!(text.matches(" 0 records").count(), 2, "{text}");
+    let after = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let out3 = dir.path().join("out3").display().to_string();
+    let o = with(&[
+        "exchange",
+        "export",
+        "--out",
+        &out3,
+        "--transfer-key",
+        &tk,
+        "--since",
+        &after,
+    ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let text = stdout(&o);
     assert!(text.starts_with("differential extract"), "{text}");
@@ -1643,13 +1696,13 @@ fn the_federation_extract_through_the_binary() {
         String::from_utf8_lossy(&o.stderr)
     );
 
-    // Eight files sent, in the record with their hashes.
+    // Twelve files sent, in the record with their hashes.
     let o = with(&["exchange", "files"]);
     assert!(o.status.success());
     let listing = stdout(&o);
     assert_eq!(
         listing.lines().filter(|l| l.contains("\tsent\t")).count(),
-        8,
+        12,
         "{listing}"
     );
     assert_eq!(
@@ -1658,12 +1711,12 @@ fn the_federation_extract_through_the_binary() {
             .skip(1)
             .filter(|l| l.contains("\tsealed\t"))
             .count(),
-        2,
+        3,
         "{listing}"
     );
 
     // The eligibility history for online eligibility: one sealed file.
-    let out3 = dir.path().join("out3").display().to_string();
+    let out3 = dir.path().join("out4").display().to_string();
     let o = with(&[
         "exchange",
         "export",

@@ -14,6 +14,7 @@ pub mod digest_text;
 pub mod eligibility;
 pub mod eligibility_check;
 pub mod high_cost;
+pub mod household_continuity;
 pub mod id;
 pub mod levy;
 pub mod linkage;

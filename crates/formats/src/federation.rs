@@ -204,6 +204,12 @@ pub struct EligibilityContinuityRecord {
     pub continuity: Continuity,
     /// the household may continue: the town is asked to judge it
     pub household_candidate: bool,
+    /// the person was the householder of the household they left
+    pub from_householder: bool,
+    /// the household they left had a householder not NHI-insured (擬制世帯主)
+    pub from_nominal_householder: bool,
+    /// the insured of the household they left, on its last day with them
+    pub from_household_insured: i64,
 }
 
 /// 高額該当引継情報: a high-cost month of a continued household.
@@ -495,6 +501,18 @@ fn record_values(body: &Body) -> Vec<Values> {
                     ("from_lost_on", ymd(r.from_lost_on)),
                     ("continuity", r.continuity.code().into()),
                     ("household_candidate", flag(r.household_candidate, "1", "0")),
+                    (
+                        "from_householder",
+                        if r.from_nominal_householder {
+                            "2".into()
+                        } else {
+                            flag(r.from_householder, "1", "0")
+                        },
+                    ),
+                    (
+                        "from_household_insured",
+                        r.from_household_insured.to_string(),
+                    ),
                 ])
             })
             .collect(),
@@ -825,6 +843,9 @@ pub fn read(file_name: &str, bytes: &[u8]) -> Result<FederationFile, FixedError>
                     from_lost_on: r.d("from_lost_on")?,
                     continuity: Continuity::from_code(&r.s("continuity")),
                     household_candidate: r.s("household_candidate") == "1",
+                    from_householder: r.s("from_householder") == "1",
+                    from_nominal_householder: r.s("from_householder") == "2",
+                    from_household_insured: r.n("from_household_insured"),
                 })
             })
             .collect::<Result<_, FixedError>>()?,
@@ -982,6 +1003,9 @@ mod tests {
                     from_lost_on: date!(2026 - 10 - 02),
                     continuity: Continuity::Gap,
                     household_candidate: true,
+                    from_householder: true,
+                    from_nominal_householder: false,
+                    from_household_insured: 3,
                 }]),
             },
             FederationFile {

@@ -203,12 +203,19 @@ pub struct NoticeRow {
     pub judged_by: Option<String>,
     pub sent_file_id: Option<i64>,
     pub recorded_us: i64,
+    /// the person was the householder of the household they left
+    pub from_householder: bool,
+    /// that household's householder was not NHI-insured (擬制世帯主)
+    pub from_nominal_householder: bool,
+    /// its insured on its last day with them; 0 when not known
+    pub from_household_insured: i64,
 }
 
 const NOTICE_COLUMNS: &str = "notice_id, received_file_id, addressee_id, household_number, insured_symbol, \
     insured_number, branch_number, acquired_on, from_insurer, from_insured_symbol, from_insured_number, \
     from_branch_number, from_lost_on, continuity, household_candidate, judgement, judged_on, judged_us, \
-    judged_by, sent_file_id, recorded_us";
+        judged_by, sent_file_id, recorded_us, from_householder, from_nominal_householder, \
+    from_household_insured";
 
 pub async fn insert_notices(
     tx: &mut Tx,
@@ -226,7 +233,7 @@ pub async fn insert_notices(
     });
     let sql = format!(
         "INSERT INTO continuity_notice (insurer_number, {NOTICE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, \
-         $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)"
+                  $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)"
     );
     for r in rows {
         with_tx!(tx, |c| sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
@@ -252,6 +259,9 @@ pub async fn insert_notices(
             .bind(r.judged_by.clone())
             .bind(r.sent_file_id)
             .bind(r.recorded_us)
+            .bind(r.from_householder)
+            .bind(r.from_nominal_householder)
+            .bind(r.from_household_insured)
             .execute(c)
             .await
             .map(|_| ())?);

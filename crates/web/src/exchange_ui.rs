@@ -35,6 +35,10 @@ struct Candidate {
     moved_on: String,
     persons: String,
     continuity: String,
+    /// kokuho's proposal (continues | does_not | undecided) and its reason
+    proposal: String,
+    proposal_label: String,
+    reason: String,
 }
 
 struct Judged {
@@ -120,6 +124,10 @@ async fn show(
         Ok(r) => r,
         Err(e) => return refusal_page(StatusCode::FORBIDDEN, "連携", &e),
     };
+    let proposals = match app.continuity_proposals(&notices).await {
+        Ok(p) => p,
+        Err(e) => return refusal_page(StatusCode::INTERNAL_SERVER_ERROR, "連携", &e),
+    };
     let from = kokuho_app::local_date(now) - time::Duration::days(60);
     let due = match s
         .online_registration_due(
@@ -137,9 +145,18 @@ async fn show(
     let mut judged: BTreeMap<(String, String), Judged> = BTreeMap::new();
     for n in notices.iter().filter(|n| n.household_candidate) {
         let key = (n.household_number.clone(), n.from_insurer.clone());
+        let proposal = proposals.get(&key).copied();
         match &n.judgement {
             None => {
                 let c = waiting.entry(key).or_insert_with(|| Candidate {
+                    proposal: proposal.map_or("undecided", |p| p.code()).into(),
+                    proposal_label: match proposal.map(|p| p.code()) {
+                        Some("continues") => "継続する",
+                        Some("does_not") => "継続しない",
+                        _ => "判定が必要",
+                    }
+                    .into(),
+                    reason: proposal.map_or("", |p| p.reason()).into(),
                     household: n.household_number.clone(),
                     from_insurer: n.from_insurer.clone(),
                     from_card: format!("{} {}", n.from_insured_symbol, n.from_insured_number),

@@ -1721,6 +1721,10 @@ async fn a_moved_in_household_is_judged_on_the_exchange_screen() {
                     from_lost_on: time::macros::date!(2026 - 11 - 01),
                     continuity: kokuho_formats::federation::Continuity::Continuous,
                     household_candidate: true,
+                    // one of two insured there, not its householder
+                    from_householder: false,
+                    from_nominal_householder: false,
+                    from_household_insured: 2,
                 },
             ]),
         };
@@ -1737,6 +1741,9 @@ async fn a_moved_in_household_is_judged_on_the_exchange_screen() {
         let (_, _, page) = clerk.get("/ui/exchange").await;
         assert!(page.contains(r#"class="candidate""#), "{page}");
         assert!(page.contains(&member), "{page}");
+        // the proposal, with the criterion it rests on
+        assert!(page.contains(r#"data-proposal="does_not""#), "{page}");
+        assert!(page.contains("転入前の世帯主は転入していません"), "{page}");
         assert!(
             page.contains("資格継続引継情報ファイル") || page.contains("KR01_"),
             "{page}"
