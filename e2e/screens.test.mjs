@@ -583,7 +583,19 @@ test("the operator sends the federation extract; the clerk sees every file on th
   assert.equal(rows.length, 4, rows.join("\n"));
   assert.ok(rows.some((r) => r.includes("KS02_") && r.includes("暗号化")), rows.join("\n"));
   assert.ok(rows.every((r) => r.includes("国保情報集約システム") && r.includes("demo-clerk")));
-  assert.ok(await page.isVisible("#no-candidates"));
+    assert.ok(await page.isVisible("#no-candidates"));
+  // From the jobs page, the clerk writes the next extract into the server's
+  // outbox as a job; the exchange screen lists its four files too.
+  await page.goto(`${base}/ui/jobs`);
+  await page.selectOption("#exchange-to", "federation");
+  await page.click("#start-exchange-export");
+  await page.waitForURL(/\/ui\/jobs\/\d+$/);
+  await page.waitForFunction(() => /正常終了|エラー|中断/.test(document.querySelector("#job-status").textContent), null, { timeout: 120_000 });
+  assert.equal(await page.textContent("#job-status"), "正常終了");
+  await page.goto(`${base}/ui/exchange`);
+  await page.waitForSelector("#files");
+  const all = await page.$$eval("#files tbody tr", (trs) => trs.length);
+  assert.equal(all, 8);
   await page.screenshot({ path: join(shots, "exchange.png"), fullPage: true });
   // The levy clerk has no exchange permission: no link, and the page is refused.
   const levy = await signIn("demo-levy");

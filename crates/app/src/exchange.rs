@@ -30,6 +30,30 @@ use time::{Date, OffsetDateTime, PrimitiveDateTime};
 use crate::eligibility::{from_us, to_us};
 use crate::{AppError, Kokuho, Result, jst, local_date};
 
+/// Where the jobs page keeps exchange files: `dir/outbox/federation`,
+/// `dir/outbox/intermediate` for what it writes, and the transfer key file
+/// it seals with (read at each job, so a rotated key takes effect).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExchangeSetup {
+    pub dir: PathBuf,
+    pub transfer_key: PathBuf,
+}
+
+impl ExchangeSetup {
+    /// The outbox of one counterpart.
+    pub fn outbox(&self, counterpart: &str) -> PathBuf {
+        self.dir.join("outbox").join(counterpart)
+    }
+
+    /// The transfer key as the file holds it now.
+    pub fn key(&self) -> Result<TransferKey> {
+        TransferKey::load(&self.transfer_key).map_err(|e| AppError::Setup {
+            message_en: format!("transfer key {}: {e}", self.transfer_key.display()),
+            message_ja: "連携ファイルの転送鍵が読めません（運用担当に連絡してください）".into(),
+        })
+    }
+}
+
 /// Where a differential starts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Since {
@@ -1361,6 +1385,105 @@ impl crate::session::Session<'_> {
 
     /// The files sent and received, and the moved-in persons with their
     /// households' judgements.
+    /// An extract written as a job of the jobs page (`FederationExport` or
+    /// `IntermediateExport`), into the setup's outbox, sealed with its key;
+    /// the job records the files or why there are none.
+    pub async fn export_as_job(
+        &self,
+        job: &crate::jobs::Job,
+        since: Since,
+        purpose: Option<&kokuho_domain::access::Purpose>,
+        now: OffsetDateTime,
+    ) -> Result<ExportReport> {
+        use crate::jobs::JobKind;
+        let counterpart = match job.kind {
+            JobKind::FederationExport => "federation",
+            _ => {
+                Self::same_kind(job, JobKind::IntermediateExport)?;
+                "intermediate"
+            }
+        };
+        let r = async {
+            let setup = self.app.exchange_setup.clone().ok_or_else(no_setup)?;
+            let key = setup.key()?;
+            let out = setup.outbox(counterpart);
+            if counterpart == "federation" {
+                self.export_to_federation(since, &out, &key, purpose, now)
+                    .await
+            } else {
+                self.export_to_intermediate(since, &out, &key, purpose, now)
+                    .await
+            }
+        }
+        .await;
+        self.end_job(job, counterpart, &r, |r| {
+            let records: usize = r.files.iter().map(|f| f.records).sum();
+            let names: Vec<String> = r
+                .files
+                .iter()
+                .filter_map(|f| f.path.file_name().map(|n| n.to_string_lossy().into_owned()))
+                .collect();
+            (
+                format!(
+                    "{} extract: {} files, {records} records: {}",
+                    if r.extract == Extract::Full {
+                        "full"
+                    } else {
+                        "differential"
+                    },
+                    r.files.len(),
+                    names.join(", ")
+                ),
+                format!(
+                    "{}：{}ファイル・{records}件を送信フォルダに作成しました（{}）",
+                    if r.extract == Extract::Full {
+                        "全件"
+                    } else {
+                        "差分"
+                    },
+                    r.files.len(),
+                    names.join("、")
+                ),
+            )
+        })
+        .await?;
+        r
+    }
+
+    /// A received file taken in as a job of the jobs page (sealed files
+    /// opened with the setup's key).
+    pub async fn import_as_job(
+        &self,
+        job: &crate::jobs::Job,
+        name: &str,
+        bytes: &[u8],
+        purpose: Option<&kokuho_domain::access::Purpose>,
+        now: OffsetDateTime,
+    ) -> Result<ImportReport> {
+        Self::same_kind(job, crate::jobs::JobKind::ExchangeImport)?;
+        let r = async {
+            let key = match &self.app.exchange_setup {
+                Some(s) => Some(s.key()?),
+                None if kokuho_vault::transfer::is_sealed(bytes) => return Err(no_setup()),
+                None => None,
+            };
+            self.import_from_federation(name, bytes, key.as_ref(), purpose, now)
+                .await
+        }
+        .await;
+        self.end_job(job, name, &r, |r| {
+            (
+                format!("{}: {} records: {}", r.kind, r.records, r.outcome),
+                format!(
+                    "{}：{}件を取り込みました（{}）",
+                    r.name_ja, r.records, r.outcome
+                ),
+            )
+        })
+        .await?;
+        r
+    }
+
     pub async fn exchange_records(
         &self,
         purpose: Option<&kokuho_domain::access::Purpose>,
@@ -1380,6 +1503,13 @@ impl crate::session::Session<'_> {
         )
         .await?;
         Ok((files, notices))
+    }
+}
+
+fn no_setup() -> AppError {
+    AppError::Setup {
+        message_en: "exchange files are not set up for the server: start it with --exchange-dir and --transfer-key".into(),
+        message_ja: "連携ファイルの送信フォルダと転送鍵が設定されていません（運用担当に連絡してください）".into(),
     }
 }
 

@@ -35,10 +35,16 @@ pub enum JobKind {
     HighCostRun,
     /// 外来年間合算の計算（年次）
     AnnualOutpatientRun,
+    /// 国保情報集約システムへの送信ファイルの作成
+    FederationExport,
+    /// 中間サーバーへの資格履歴ファイルの作成
+    IntermediateExport,
+    /// 連携ファイル（集約システム・中間サーバーから）の取込
+    ExchangeImport,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 9] = [
+    pub const ALL: [JobKind; 12] = [
         JobKind::RegistryImport,
         JobKind::AgeJob,
         JobKind::IncomeImport,
@@ -48,6 +54,9 @@ impl JobKind {
         JobKind::ClaimsCheck,
         JobKind::HighCostRun,
         JobKind::AnnualOutpatientRun,
+        JobKind::FederationExport,
+        JobKind::IntermediateExport,
+        JobKind::ExchangeImport,
     ];
 
     pub fn code(self) -> &'static str {
@@ -61,6 +70,9 @@ impl JobKind {
             JobKind::ClaimsCheck => "claims_check",
             JobKind::HighCostRun => "high_cost_run",
             JobKind::AnnualOutpatientRun => "annual_outpatient_run",
+            JobKind::FederationExport => "federation_export",
+            JobKind::IntermediateExport => "intermediate_export",
+            JobKind::ExchangeImport => "exchange_import",
         }
     }
 
@@ -79,6 +91,9 @@ impl JobKind {
             JobKind::ClaimsCheck => "資格点検",
             JobKind::HighCostRun => "高額療養費の計算",
             JobKind::AnnualOutpatientRun => "外来年間合算の計算",
+            JobKind::FederationExport => "国保情報集約システムへの送信ファイルの作成",
+            JobKind::IntermediateExport => "中間サーバーへの資格履歴ファイルの作成",
+            JobKind::ExchangeImport => "連携ファイルの取込",
         }
     }
 
@@ -91,6 +106,9 @@ impl JobKind {
             JobKind::LevyAssessment => Permission::LevyAssess,
             JobKind::ClaimsImport | JobKind::ClaimsCheck => Permission::ClaimsImport,
             JobKind::HighCostRun | JobKind::AnnualOutpatientRun => Permission::HighCost,
+            JobKind::FederationExport | JobKind::IntermediateExport | JobKind::ExchangeImport => {
+                Permission::Exchange
+            }
         }
     }
 }

@@ -85,6 +85,10 @@ pub struct Kokuho {
     /// The statistics screen's reports, kept a while (a city's year takes
     /// a minute to add up)
     pub statistics_cache: Arc<statistics::ReportCache>,
+    /// Where the jobs page writes and reads exchange files, and the
+    /// transfer key it seals with (`kokuho serve --exchange-dir
+    /// --transfer-key`); none: exchange files by command only
+    pub exchange_setup: Option<Arc<exchange::ExchangeSetup>>,
 }
 
 impl Kokuho {
@@ -96,7 +100,14 @@ impl Kokuho {
             jobs: Arc::default(),
             printer: Arc::default(),
             statistics_cache: Arc::default(),
+            exchange_setup: None,
         }
+    }
+
+    /// The same, with exchange files run from the jobs page.
+    pub fn with_exchange(mut self, setup: exchange::ExchangeSetup) -> Self {
+        self.exchange_setup = Some(Arc::new(setup));
+        self
     }
 
     /// Answers when the database does and its schema is migrated.

@@ -393,14 +393,15 @@ impl Session<'_> {
         subject: &str,
         now: OffsetDateTime,
     ) -> Result<Job> {
-        self.check(kind.permission(), None, &[], now).await?;
+        self.check(kind.permission(), job_purpose(kind).as_ref(), &[], now)
+            .await?;
         self.app
             .start_job(kind, subject, &self.actor.account, now)
             .await
     }
 
     /// Records the end of a job: the summary, or the error report.
-    async fn end_job<T>(
+    pub(crate) async fn end_job<T>(
         &self,
         job: &Job,
         subject: &str,
@@ -427,7 +428,7 @@ impl Session<'_> {
             .await
     }
 
-    fn same_kind(job: &Job, kind: JobKind) -> Result<()> {
+    pub(crate) fn same_kind(job: &Job, kind: JobKind) -> Result<()> {
         if job.kind == kind {
             Ok(())
         } else {
@@ -2006,7 +2007,8 @@ impl Session<'_> {
                 .await?;
         }
         let j = self.app.job(id).await?;
-        self.check(j.kind.permission(), None, &[], now).await?;
+        self.check(j.kind.permission(), job_purpose(j.kind).as_ref(), &[], now)
+            .await?;
         Ok(j)
     }
 
@@ -3282,4 +3284,14 @@ impl Session<'_> {
         self.check(Permission::DocumentRead, None, &[], now).await?;
         self.app.document_batches().await
     }
+}
+
+/// The purpose a job of a kind is checked with when its permission is used
+/// only for a stated one (exchange files carry My Numbers): the job's own
+/// work, as the jobs page names it.
+fn job_purpose(kind: JobKind) -> Option<kokuho_domain::access::Purpose> {
+    kind.permission()
+        .needs_purpose()
+        .then(|| kokuho_domain::access::Purpose::parse("nhi", kind.label_ja()))
+        .flatten()
 }

@@ -63,6 +63,13 @@ enum Command {
         /// Mark session cookies Secure (set when a TLS reverse proxy serves kokuho)
         #[arg(long, env = "KOKUHO_SECURE_COOKIES")]
         secure_cookies: bool,
+        /// Folder the jobs page writes exchange files to (outbox/federation,
+        /// outbox/intermediate); with --transfer-key
+        #[arg(long, env = "KOKUHO_EXCHANGE_DIR", requires = "transfer_key")]
+        exchange_dir: Option<PathBuf>,
+        /// The transfer key file the jobs page seals exchange files with
+        #[arg(long, env = "KOKUHO_TRANSFER_KEY", requires = "exchange_dir")]
+        transfer_key: Option<PathBuf>,
     },
     /// Create the synthetic demo town (first run) and serve it on 127.0.0.1
     Demo {
@@ -3656,6 +3663,20 @@ fn purpose_of(p: &PurposeArgs) -> Option<kokuho_domain::access::Purpose> {
     kokuho_domain::access::Purpose::parse(&p.affair, &p.reason)
 }
 
+/// Writes a new transfer key to a file that must not exist yet (mode 0600).
+fn write_new_transfer_key(file: &Path) -> anyhow::Result<()> {
+    let key = kokuho_vault::TransferKey::generate();
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    std::io::Write::write_all(&mut opts.open(file)?, key.to_text().as_bytes())?;
+    Ok(())
+}
+
 fn load_transfer_key(path: &Path) -> anyhow::Result<kokuho_vault::TransferKey> {
     kokuho_vault::TransferKey::load(path).map_err(|e| {
         anyhow::anyhow!(
@@ -3899,15 +3920,7 @@ async fn exchange_command(action: ExchangeAction) -> anyhow::Result<()> {
                     file.display()
                 );
             }
-            let key = kokuho_vault::TransferKey::generate();
-            let mut opts = std::fs::OpenOptions::new();
-            opts.write(true).create_new(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt;
-                opts.mode(0o600);
-            }
-            std::io::Write::write_all(&mut opts.open(&file)?, key.to_text().as_bytes())?;
+            write_new_transfer_key(&file)?;
             println!("transfer key written to {} (mode 0600)", file.display());
         }
         ExchangeAction::Export {
@@ -4772,8 +4785,18 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             db,
             listen,
             secure_cookies,
+            exchange_dir,
+            transfer_key,
         } => {
-            let app = open_app(&db).await?;
+            let mut app = open_app(&db).await?;
+            if let (Some(dir), Some(key)) = (exchange_dir, transfer_key) {
+                // read once now, so a wrong path stops the start, not a job
+                load_transfer_key(&key)?;
+                app = app.with_exchange(kokuho_app::exchange::ExchangeSetup {
+                    dir,
+                    transfer_key: key,
+                });
+            }
             kokuho_web::serve(
                 app,
                 listen,
@@ -5569,7 +5592,20 @@ async fn demo(data_dir: &Path, listen: SocketAddr, residents: u64) -> anyhow::Re
             db_path.display()
         );
     }
-    let app = Kokuho::new(db, Arc::new(ring), spec.insurer_number.clone());
+    // The demo's exchange folder and its transfer key, beside its database.
+    let exchange_dir = data_dir.join("exchange");
+    std::fs::create_dir_all(&exchange_dir)
+        .with_context(|| format!("cannot create {}", exchange_dir.display()))?;
+    let key_file = exchange_dir.join("transfer.key");
+    if !key_file.exists() {
+        write_new_transfer_key(&key_file)?;
+    }
+    let app = Kokuho::new(db, Arc::new(ring), spec.insurer_number.clone()).with_exchange(
+        kokuho_app::exchange::ExchangeSetup {
+            dir: exchange_dir,
+            transfer_key: key_file,
+        },
+    );
     kokuho_web::serve(app, listen, kokuho_web::auth::CookiePolicy { secure: false }, |addr| {
         println!("kokuho demo: {} (保険者番号 {})", spec.insurer_name, spec.insurer_number);
         println!("  listening on   http://{addr}/");

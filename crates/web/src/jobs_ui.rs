@@ -41,6 +41,11 @@ pub fn routes() -> axum::Router<Kokuho> {
         )
         .route("/ui/jobs/claims-check", post(start_claims_check))
         .route("/ui/jobs/high-cost-run", post(start_high_cost_run))
+        .route("/ui/jobs/exchange-export", post(start_exchange_export))
+        .route(
+            "/ui/jobs/exchange-import",
+            post(start_exchange_import).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)),
+        )
         .route(
             "/ui/jobs/annual-outpatient-run",
             post(start_annual_outpatient_run),
@@ -103,6 +108,9 @@ struct JobsPage {
     can_assess_levy: bool,
     can_claims: bool,
     can_high_cost: bool,
+    can_exchange: bool,
+    /// the server was started with an exchange folder and transfer key
+    exchange_ready: bool,
     /// the processing month the check form offers: this month
     processing_month: String,
     /// the service month the high-cost form offers: last month
@@ -173,6 +181,8 @@ async fn jobs_view(app: &Kokuho, user: &UiUser, problem: Option<AppError>) -> Re
             can_assess_levy: user.may(Permission::LevyAssess),
             can_claims: user.may(Permission::ClaimsImport),
             can_high_cost: user.may(Permission::HighCost),
+            can_exchange: user.may(Permission::Exchange),
+            exchange_ready: app.exchange_setup.is_some(),
             processing_month: {
                 let d = kokuho_app::local_date(now);
                 format!("{:04}-{:02}", d.year(), u8::from(d.month()))
@@ -361,6 +371,152 @@ async fn start_high_cost_run(
                 actor: &actor,
             }
             .run_high_cost_as(&job, month, None, OffsetDateTime::now_utc())
+            .await
+            .map(|_| ())
+        },
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+struct ExchangeExportForm {
+    csrf: String,
+    /// federation | intermediate
+    to: String,
+    /// "1": everything (全件) rather than the changes since the last send
+    #[serde(default)]
+    full: String,
+}
+
+/// The purpose an exchange job is logged with: the person files carry My
+/// Numbers, produced only for this lawful purpose.
+fn exchange_purpose(what: &str) -> Option<kokuho_domain::access::Purpose> {
+    kokuho_domain::access::Purpose::parse("nhi", what)
+}
+
+/// Writes an extract for the federation or the intermediate server into
+/// the server's outbox, in the background.
+async fn start_exchange_export(
+    State(app): State<Kokuho>,
+    user: UiUser,
+    Form(f): Form<ExchangeExportForm>,
+) -> Response {
+    let now = OffsetDateTime::now_utc();
+    if let Err(e) = check_form(&app, &user, &f.csrf).await {
+        return (StatusCode::FORBIDDEN, e.message_ja()).into_response();
+    }
+    let what = if f.to == "intermediate" {
+        "オンライン資格確認のための資格履歴の登録"
+    } else {
+        "国保情報集約システムへの定期送信"
+    };
+    // the exchange permission is used for a stated purpose
+    if let Err(e) = (Session {
+        app: &app,
+        actor: &user.actor,
+    })
+    .require_for(Permission::Exchange, exchange_purpose(what).as_ref(), now)
+    .await
+    {
+        return forbidden(&e);
+    }
+    let kind = match f.to.as_str() {
+        "federation" => JobKind::FederationExport,
+        "intermediate" => JobKind::IntermediateExport,
+        _ => {
+            let e = AppError::invalid("to", "federation or intermediate", "送信先を選んでください");
+            return jobs_view(&app, &user, Some(e)).await;
+        }
+    };
+    if app.exchange_setup.is_none() {
+        let e = AppError::Setup {
+            message_en: "exchange files are not set up for the server".into(),
+            message_ja: "連携ファイルの送信フォルダと転送鍵が設定されていません（運用担当に連絡してください）".into(),
+        };
+        return jobs_view(&app, &user, Some(e)).await;
+    }
+    let since = if f.full == "1" {
+        kokuho_app::exchange::Since::Full
+    } else {
+        kokuho_app::exchange::Since::LastSent
+    };
+    start_in_background(
+        &app,
+        &user,
+        kind,
+        if since == kokuho_app::exchange::Since::Full {
+            "全件"
+        } else {
+            "差分"
+        },
+        now,
+        "exchange export failed",
+        move |app, actor, job| async move {
+            let purpose = exchange_purpose(what);
+            Session {
+                app: &app,
+                actor: &actor,
+            }
+            .export_as_job(&job, since, purpose.as_ref(), OffsetDateTime::now_utc())
+            .await
+            .map(|_| ())
+        },
+    )
+    .await
+}
+
+/// Takes in a file received from the federation (or relayed from the
+/// intermediate server), in the background.
+async fn start_exchange_import(
+    State(app): State<Kokuho>,
+    user: UiUser,
+    upload: Multipart,
+) -> Response {
+    let now = OffsetDateTime::now_utc();
+    let s = Session {
+        app: &app,
+        actor: &user.actor,
+    };
+    if let Err(e) = s
+        .require_for(
+            Permission::Exchange,
+            exchange_purpose("連携ファイルの取込").as_ref(),
+            now,
+        )
+        .await
+    {
+        return forbidden(&e);
+    }
+    let (csrf, name, bytes, _) = match read_upload(upload).await {
+        Ok(x) => x,
+        Err(e) => return jobs_view(&app, &user, Some(e)).await,
+    };
+    if let Err(e) = check_form(&app, &user, &csrf).await {
+        return (StatusCode::FORBIDDEN, e.message_ja()).into_response();
+    }
+    if name.is_empty() || bytes.is_empty() {
+        let e = AppError::invalid("file", "choose a file", "取り込むファイルを選んでください");
+        return jobs_view(&app, &user, Some(e)).await;
+    }
+    start_in_background(
+        &app,
+        &user,
+        JobKind::ExchangeImport,
+        &name.clone(),
+        now,
+        "exchange import failed",
+        move |app, actor, job| async move {
+            Session {
+                app: &app,
+                actor: &actor,
+            }
+            .import_as_job(
+                &job,
+                &name,
+                &bytes,
+                exchange_purpose("連携ファイルの取込").as_ref(),
+                OffsetDateTime::now_utc(),
+            )
             .await
             .map(|_| ())
         },

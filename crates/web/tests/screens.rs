@@ -1783,3 +1783,180 @@ async fn a_moved_in_household_is_judged_on_the_exchange_screen() {
         assert!(!page.contains(r#"id="nav-exchange""#));
     }
 }
+
+/// Exchange files from the jobs page: with the server's exchange folder and
+/// transfer key, the federation extract is written to the outbox (the person
+/// file sealed) as a job, and a received 資格継続引継情報 is taken in as a
+/// job; without them the page says so and refuses; roles without the
+/// exchange permission see no section and are refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exchange_files_are_written_and_taken_in_from_the_jobs_page() {
+    for t in all_backends().await {
+        let (bare, app) = town(&t).await;
+        // Without a setup: said on the page, refused if posted.
+        let sup = sign_in(&bare, &app, "demo-supervisor").await;
+        let (_, _, page) = sup.get("/ui/jobs").await;
+        assert!(page.contains(r#"id="exchange-not-set-up""#), "{page}");
+        let (st, page) = sup
+            .form("/ui/jobs/exchange-export", &[("to", "federation")])
+            .await;
+        assert_ne!(st, StatusCode::SEE_OTHER, "{page}");
+        assert!(page.contains("転送鍵が設定されていません"), "{page}");
+
+        let dir = tempfile::tempdir().unwrap();
+        let key_file = dir.path().join("transfer.key");
+        let key = kokuho_vault::TransferKey::generate();
+        std::fs::write(&key_file, key.to_text()).unwrap();
+        let set_up = app
+            .clone()
+            .with_exchange(kokuho_app::exchange::ExchangeSetup {
+                dir: dir.path().join("exchange"),
+                transfer_key: key_file.clone(),
+            });
+        let router = kokuho_web::router(set_up.clone());
+        let clerk = sign_in(&router, &set_up, "demo-clerk").await;
+        let (_, _, page) = clerk.get("/ui/jobs").await;
+        assert!(page.contains(r#"id="exchange-export-form""#), "{page}");
+        let (st, page) = clerk
+            .form("/ui/jobs/exchange-export", &[("to", "moon")])
+            .await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{page}");
+        let (st, headers, page) = clerk
+            .send(
+                Request::post("/ui/jobs/exchange-export")
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .body(Body::from(format!("csrf={}&to=federation", clerk.csrf)))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(st, StatusCode::SEE_OTHER, "{page}");
+        let federation_job = headers
+            .iter()
+            .find(|(k, _)| k == "location")
+            .map(|(_, v)| v.clone())
+            .unwrap();
+        let v = clerk.wait(&federation_job).await;
+        assert_eq!(v["status"], "succeeded", "{}: {v}", t.name);
+        assert!(
+            v["summary"]
+                .as_str()
+                .unwrap_or("")
+                .contains("送信フォルダに作成しました"),
+            "{v}"
+        );
+        let (_, headers, _) = clerk
+            .send(
+                Request::post("/ui/jobs/exchange-export")
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .body(Body::from(format!("csrf={}&to=intermediate", clerk.csrf)))
+                    .unwrap(),
+            )
+            .await;
+        let intermediate_job = headers
+            .iter()
+            .find(|(k, _)| k == "location")
+            .map(|(_, v)| v.clone())
+            .unwrap();
+        let v = clerk.wait(&intermediate_job).await;
+        assert_eq!(v["status"], "succeeded", "{}: {v}", t.name);
+        let outbox = dir.path().join("exchange/outbox/federation");
+        let names: Vec<String> = std::fs::read_dir(&outbox)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names.len(), 4, "{names:?}");
+        let sealed: Vec<&String> = names.iter().filter(|n| n.ends_with(".sealed")).collect();
+        assert_eq!(sealed.len(), 1, "{names:?}");
+        for n in &names {
+            let bytes = std::fs::read(outbox.join(n)).unwrap();
+            assert_eq!(
+                kokuho_app::leak_scan::count_my_numbers(&bytes),
+                0,
+                "{n} holds no number in clear"
+            );
+        }
+        let inner = sealed[0].strip_suffix(".sealed").unwrap();
+        assert!(
+            key.open(&std::fs::read(outbox.join(sealed[0])).unwrap(), inner)
+                .is_ok()
+        );
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("exchange/outbox/intermediate"))
+                .unwrap()
+                .count(),
+            1
+        );
+        // both recorded as sent, as the command's are
+        let files = set_up.exchange_files(50).await.unwrap();
+        assert_eq!(
+            files.iter().filter(|f| f.direction == "sent").count(),
+            5,
+            "{}",
+            t.name
+        );
+
+        // A received 資格継続引継情報, taken in as a job.
+        let numbers = kokuho_store::eligibility::all_household_numbers(&t.db, &app.insurer)
+            .await
+            .unwrap();
+        let (household, (symbol, number)) = numbers.iter().next().unwrap();
+        let member = app.household(household).await.unwrap().members[0]
+            .addressee_id
+            .to_string();
+        let file = kokuho_formats::federation::FederationFile {
+            header: kokuho_formats::federation::FileHeader {
+                insurer_number: app.insurer.as_str().to_string(),
+                created_at: time::macros::datetime!(2026-11-20 09:00:00),
+                extract: kokuho_formats::federation::Extract::Answer,
+                since: None,
+            },
+            body: kokuho_formats::federation::Body::EligibilityContinuity(vec![
+                kokuho_formats::federation::EligibilityContinuityRecord {
+                    insurer_number: app.insurer.as_str().to_string(),
+                    insured_symbol: symbol.clone(),
+                    insured_number: number.clone(),
+                    branch_number: "01".into(),
+                    addressee_id: member.clone(),
+                    acquired_on: time::macros::date!(2026 - 11 - 01),
+                    from_insurer: "313023".into(),
+                    from_insured_symbol: "甲".into(),
+                    from_insured_number: "77".into(),
+                    from_branch_number: "01".into(),
+                    from_lost_on: time::macros::date!(2026 - 11 - 01),
+                    continuity: kokuho_formats::federation::Continuity::Continuous,
+                    household_candidate: true,
+                    from_householder: true,
+                    from_nominal_householder: false,
+                    from_household_insured: 1,
+                },
+            ]),
+        };
+        let name = file.file_name().unwrap();
+        let bytes = kokuho_formats::federation::write(&file).unwrap();
+        let (st, job, page) = clerk
+            .upload_to("/ui/jobs/exchange-import", &name, &bytes)
+            .await;
+        assert_eq!(st, StatusCode::SEE_OTHER, "{page}");
+        let v = clerk.wait(&job).await;
+        assert_eq!(v["status"], "succeeded", "{}: {v}", t.name);
+        let notices = set_up.continuity_notices().await.unwrap();
+        assert_eq!(notices.len(), 1);
+        assert_eq!(notices[0].addressee_id, member);
+        // the same file again: the job fails, saying why; nothing more kept
+        let (_, job, _) = clerk
+            .upload_to("/ui/jobs/exchange-import", &name, &bytes)
+            .await;
+        let v = clerk.wait(&job).await;
+        assert_eq!(v["status"], "failed", "{v}");
+        assert_eq!(set_up.continuity_notices().await.unwrap().len(), 1);
+
+        let levy = sign_in(&router, &set_up, "demo-levy").await;
+        let (_, _, page) = levy.get("/ui/jobs").await;
+        assert!(!page.contains(r#"id="h-exchange-files""#), "{page}");
+        let (st, _) = levy
+            .form("/ui/jobs/exchange-export", &[("to", "federation")])
+            .await;
+        assert_eq!(st, StatusCode::FORBIDDEN);
+        let _ = bare;
+    }
+}
