@@ -673,15 +673,11 @@ impl Kokuho {
                     .into(),
             });
         }
-        // a recovery's subject is the person for 外来年間合算 and the
-        // household for 高額介護合算, as for the insurer's own years
-        let subject = match kind {
-            BenefitKind::CombinedCare => household.clone().unwrap_or_default(),
-            _ => person.to_string(),
-        };
+        // recoveries of the notices' year: by the person, apart from a year
+        // this insurer computes for the household (crate::recovery)
         let already = applied
             - self
-                .recovered_for(code, &subject, &year.to_string())
+                .recovered_for(code, person.as_str(), &crate::recovery::share_period(year))
                 .await?;
         let key = format!("{code}_share:{person}:{year}:{}:{already}", n.notice_id);
         Ok(Some((
@@ -1197,6 +1193,18 @@ impl Kokuho {
             }
         };
         let day = event.insured_on();
+        // a year's share arises after its base date, not on the last day here
+        if let Event::NotifiedShare { base_date, .. } = &event
+            && input.received_on <= *base_date
+        {
+            return Err(invalid(
+                "received_on",
+                format!("the right arises after the base date {base_date}"),
+                format!(
+                    "受付日が基準日（{base_date}）以前です（支給の権利は基準日の翌日に生じます）"
+                ),
+            ));
+        }
         if input.received_on < day {
             return Err(invalid(
                 "received_on",

@@ -1248,6 +1248,11 @@ impl Kokuho {
                     .map(|n| n.from_household_insured)
                     .max()
                     .unwrap_or(0),
+                from_households: ns
+                    .iter()
+                    .map(|n| (&n.from_insured_symbol, &n.from_insured_number))
+                    .collect::<BTreeSet<_>>()
+                    .len(),
                 householder_here: self.householder_on(&household, day).await?,
                 members_here: kokuho_store::combined_care::members_on(
                     &self.db,

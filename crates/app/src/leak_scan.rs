@@ -43,7 +43,7 @@ pub fn count_my_numbers(bytes: &[u8]) -> usize {
 /// Free text is kept as typed, shown on screens and printed on notices: a
 /// My Number typed into it by mistake (in either digit width) is refused
 /// with the field named, never kept.
-pub(crate) fn refuse_my_number(field: &'static str, text: &str) -> crate::Result<()> {
+pub fn refuse_my_number(field: &'static str, text: &str) -> crate::Result<()> {
     if count_my_numbers(text.as_bytes()) > 0 {
         return Err(crate::AppError::invalid(
             field,

@@ -41,10 +41,20 @@ struct Resolved {
     event_on: Date,
     due: i64,
     decision: String,
+    /// a year paid on another insurer's notices: its applications, by the
+    /// start of their event key
+    key_prefix: Option<String>,
+}
+
+/// The period of a year paid on another insurer's notices, apart from a
+/// year this insurer computes for the same household.
+pub(crate) fn share_period(year: i32) -> String {
+    format!("{year}:share")
 }
 
 /// Everyone a recovery shows, for the access record: the debtor and, for
-/// 外来年間合算, the insured person it is about.
+/// 外来年間合算 and a year paid on another insurer's notices, the insured
+/// person it is about.
 pub fn persons_of(r: &RecoveryRow) -> Vec<String> {
     let mut v = vec![r.debtor_id.clone()];
     if r.kind == "annual_outpatient" && r.subject != r.debtor_id {
@@ -86,20 +96,21 @@ impl Kokuho {
             .and_then(|(first, _)| first.first_day())
             .ok_or_else(|| invalid("year", "year out of range", "年度が範囲外です"))?;
         let base = live.map_or(latest.base_date, |n| n.base_date);
-        let Some(event_on) = self.last_insured_within(&person, first_day, base).await? else {
-            return Ok(None);
-        };
-        let subject = if kind == "combined_care" {
-            self.household_of_on(&person, event_on)
-                .await?
-                .unwrap_or_default()
-        } else {
-            person.as_str().to_string()
-        };
+        // the day the recovery is dated on; what was paid is found by the
+        // applications' keys, not by this day
+        let event_on = self
+            .last_insured_within(&person, first_day, base)
+            .await?
+            .unwrap_or(base);
         Ok(Some(Resolved {
             kind,
-            subject,
-            period: year.to_string(),
+            subject: person.as_str().to_string(),
+            period: share_period(year),
+            key_prefix: Some(kokuho_store::share_notice::key_prefix(
+                kind,
+                person.as_str(),
+                i64::from(year),
+            )),
             event_on,
             due: live.map_or(0, |n| n.amount),
             decision: live.map_or_else(
@@ -147,6 +158,7 @@ impl Kokuho {
                     });
                 }
                 Ok(Resolved {
+                    key_prefix: None,
                     kind: "combined_care",
                     subject: y.household_number.clone(),
                     period: year.to_string(),
@@ -175,6 +187,7 @@ impl Kokuho {
                 .into_iter()
                 .find(|d| d.service_month == month && d.superseded_us.is_none());
                 Ok(Resolved {
+                    key_prefix: None,
                     kind: "high_cost_benefit",
                     subject: household_number.trim().to_string(),
                     period: month.clone(),
@@ -201,6 +214,7 @@ impl Kokuho {
                 .into_iter()
                 .find(|d| d.year == i64::from(*year) && d.superseded_us.is_none());
                 Ok(Resolved {
+                    key_prefix: None,
                     kind: "annual_outpatient",
                     subject: person.as_str().to_string(),
                     period: year.to_string(),
@@ -276,9 +290,15 @@ impl Kokuho {
                 Some(r) => r,
                 None => self.resolve_recovery(event, now).await?,
             };
-            let (paid, unpaid) =
-                repo::paid_for_event(&mut tx, &self.insurer, r.kind, &r.subject, r.event_on)
-                    .await?;
+            let (paid, unpaid) = match &r.key_prefix {
+                Some(prefix) => {
+                    repo::paid_for_key_prefix(&mut tx, &self.insurer, r.kind, prefix).await?
+                }
+                None => {
+                    repo::paid_for_event(&mut tx, &self.insurer, r.kind, &r.subject, r.event_on)
+                        .await?
+                }
+            };
             if !unpaid.is_empty() {
                 let ids: Vec<String> = unpaid.iter().map(i64::to_string).collect();
                 return Err(AppError::Conflict {

@@ -243,7 +243,7 @@ async fn only_roles_that_may_run_a_kind_see_its_jobs() {
             ));
             assert!(o.job_kinds(T0).is_empty());
         }
-                // the eligibility clerk also makes and takes in exchange files
+        // the eligibility clerk also makes and takes in exchange files
         assert_eq!(
             s.job_kinds(T0),
             vec![

@@ -288,6 +288,18 @@ async fn a_notified_share_is_checked_applied_for_paid_and_recovered() {
             entitled_id: None,
             simplified_route: false,
         };
+        // received on the base date: the right arises the day after
+        let e = clerk
+            .receive_application(
+                &ApplicationInput {
+                    received_on: BASE,
+                    ..apply.clone()
+                },
+                T0,
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.field(), Some("received_on"), "{e:?}");
         let a = clerk.receive_application(&apply, T0).await.unwrap();
         assert_eq!((a.amount, a.provisional), (30_000, false), "{}", t.name);
         assert_eq!(a.kind, "annual_outpatient");
@@ -382,6 +394,7 @@ async fn a_notified_share_is_checked_applied_for_paid_and_recovered() {
             .unwrap();
         assert_eq!(r.kind, "annual_outpatient");
         assert_eq!(r.subject, person);
+        assert_eq!(r.period, "2025:share");
         assert_eq!(
             (r.paid_total, r.due_total, r.amount),
             (36_000, 25_000, 11_000)
@@ -419,5 +432,29 @@ async fn a_notified_share_is_checked_applied_for_paid_and_recovered() {
         );
         // the notice's reference never carries a My Number into the log
         assert!(log.iter().all(|(_, _, _, d)| !d.contains("123456789018")));
+
+        // 高額介護合算 of the same year, computed by the same insurer: its
+        // share is bounded by all the person bore here (not only 70–74),
+        // applied for apart from 外来年間合算, and its recoveries are the
+        // notices' own (period "2025:share"), not the household's year.
+        let cc = |amount: i64| ShareNoticeInput {
+            kind: BenefitKind::CombinedCare,
+            reference: "第46号".into(),
+            ..notice(amount)
+        };
+        clerk.record_share_notice(&cc(12_000), T0).await.unwrap();
+        let c = clerk
+            .receive_application(
+                &ApplicationInput {
+                    event: EventInput::CombinedCare { year: 2025 },
+                    ..apply.clone()
+                },
+                T0,
+            )
+            .await
+            .unwrap();
+        assert_eq!((c.kind, c.amount), ("combined_care", 12_000), "{}", t.name);
+        assert_eq!(c.event_on, last_here);
+        assert!(c.rule.contains("第57条の3"), "{}", c.rule);
     }
 }

@@ -37,6 +37,9 @@ pub struct Facts {
     pub nominal_before: bool,
     /// its insured on its last day with them; 0 when not known
     pub insured_before: i64,
+    /// how many households there the persons came from (two merging here
+    /// from the same municipality: 2)
+    pub from_households: usize,
     /// the householder here on the day they came
     pub householder_here: Option<String>,
     /// the insured of the household here on that day
@@ -77,7 +80,16 @@ pub fn propose(f: &Facts) -> Proposal {
         );
     }
     let moved: BTreeSet<&str> = f.moved.iter().map(|m| m.addressee_id.as_str()).collect();
-    let Some(before) = f.moved.iter().find(|m| m.was_householder) else {
+    // a householder there who heads the household here (of any of the
+    // households they came from, when two merged here)
+    if f.moved.iter().any(|m| {
+        m.was_householder && f.householder_here.as_deref() == Some(m.addressee_id.as_str())
+    }) {
+        return Proposal::Continues(
+            "転入前の世帯主が転入後も世帯主です（住所のみの異動、または世帯の分離・合併で世帯主が変わらない場合）",
+        );
+    }
+    if !f.moved.iter().any(|m| m.was_householder) {
         if f.nominal_before {
             return Proposal::Undecided(
                 "転入前の世帯主は国保の被保険者ではありません（擬制世帯主）。その方が転入後も世帯主か、住民記録で確かめて判定してください",
@@ -86,15 +98,13 @@ pub fn propose(f: &Facts) -> Proposal {
         return Proposal::DoesNotContinue(
             "転入前の世帯主は転入していません（世帯の一部の方の転入）",
         );
-    };
-    if f.householder_here.as_deref() == Some(before.addressee_id.as_str()) {
-        return Proposal::Continues(
-            "転入前の世帯主が転入後も世帯主です（住所のみの異動、または世帯の分離・合併で世帯主が変わらない場合）",
-        );
     }
     // The whole household came, into a household of none but them: the
     // householder changed within the same household.
-    let whole = i64::try_from(moved.len()).is_ok_and(|n| n == f.insured_before)
+    let whole = f.from_households == 1
+        && f.householder_here.is_some()
+        && !f.members_here.is_empty()
+        && i64::try_from(moved.len()).is_ok_and(|n| n == f.insured_before)
         && f.members_here.iter().all(|m| moved.contains(m.as_str()));
     if whole {
         return Proposal::Continues(
@@ -124,6 +134,7 @@ mod tests {
             moved: moved(m),
             nominal_before: false,
             insured_before: before,
+            from_households: 1,
             householder_here: Some(householder.into()),
             members_here: here.iter().map(|s| (*s).into()).collect(),
         }
@@ -158,6 +169,20 @@ mod tests {
             &["A", "B", "X"],
         ));
         assert!(matches!(p, Proposal::DoesNotContinue(r) if r.contains("別の方の世帯")));
+        // two households of the same town merged here under the second's
+        // householder: his household continues, whichever notice comes first
+        let mut f = facts(
+            &[("A", true), ("B", false), ("C", true)],
+            2,
+            "C",
+            &["A", "B", "C"],
+        );
+        f.from_households = 2;
+        assert_eq!(propose(&f).code(), "continues");
+        // no householder here known: not "the whole household" by default
+        let mut f = facts(&[("A", true)], 1, "A", &[]);
+        f.householder_here = None;
+        assert_eq!(propose(&f).code(), "does_not");
     }
 
     #[test]

@@ -750,6 +750,18 @@ fn levy_table(levy: &[HouseholdLevyFacts]) -> Table {
         "　子ども・子育て支援納付金分",
         component(|h| h.child_support),
     );
+    // the components' amounts add up to the total (to within each
+    // household's rounding): a masked one is not to be worked out from it
+    t.sum_of_rows(
+        "調定額 計",
+        [
+            "　医療給付費分",
+            "　後期高齢者支援金等分",
+            "　介護納付金分",
+            "　子ども・子育て支援納付金分",
+        ]
+        .map(String::from),
+    );
     let amount = |hs: &[&HouseholdLevyFacts]| {
         hs.iter()
             .map(|h| h.reduction_amount)

@@ -72,6 +72,40 @@ pub async fn paid_for_event(
     Ok((paid, unpaid))
 }
 
+/// As [`paid_for_event`], for the applications whose event key starts with
+/// `prefix` (a year paid on another insurer's notices: its applications are
+/// found by what they were for, not by a day recomputed later).
+pub async fn paid_for_key_prefix(
+    tx: &mut Tx,
+    insurer: &InsurerNumber,
+    kind: &str,
+    prefix: &str,
+) -> Result<(Vec<(i64, String, i64)>, Vec<i64>)> {
+    let rows: Vec<(i64, String, i64, i64)> = with_tx!(tx, |c| {
+        sqlx::query_as(
+        "SELECT a.application_id, a.payee_id, a.amount, \
+         CAST(CASE WHEN EXISTS (SELECT 1 FROM payment p WHERE p.insurer_number = a.insurer_number \
+           AND p.application_id = a.application_id AND p.outcome = 'paid') THEN 1 ELSE 0 END AS BIGINT) \
+         FROM benefit_application a WHERE a.insurer_number = $1 AND a.kind = $2 \
+         AND substr(a.event_key, 1, CAST($4 AS INTEGER)) = $3 \
+         AND (a.decision = 'pay' OR a.decision IS NULL) ORDER BY a.application_id"
+    )
+    .bind(insurer.as_str().to_string())
+    .bind(kind.to_string())
+    .bind(prefix.to_string())
+    .bind(i64::try_from(prefix.chars().count()).unwrap_or(i64::MAX))
+    .fetch_all(c)
+    .await?
+    });
+    let paid = rows
+        .iter()
+        .filter(|r| r.3 == 1)
+        .map(|r| (r.0, r.1.clone(), r.2))
+        .collect();
+    let unpaid = rows.iter().filter(|r| r.3 == 0).map(|r| r.0).collect();
+    Ok((paid, unpaid))
+}
+
 /// What an event's assessments claim back, cancelled ones aside.
 const RECOVERED: &str = "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM benefit_recovery \
     WHERE insurer_number = $1 AND kind = $2 AND subject = $3 AND period = $4 AND status <> 'cancelled'";

@@ -151,6 +151,12 @@ pub async fn of_person(
         .await?))
 }
 
+/// The start of the event key of every application on a person's year's
+/// notices of one kind.
+pub fn key_prefix(kind: &str, addressee_id: &str, year: i64) -> String {
+    format!("{kind}_share:{addressee_id}:{year}:")
+}
+
 /// What was applied for a person's year of one kind on notices (the
 /// applications keyed `{kind}_share:{person}:{year}:…`): (decided to pay,
 /// awaiting decision).
@@ -166,12 +172,14 @@ pub async fn applied(
             "SELECT CAST(COALESCE(SUM(CASE WHEN decision = 'pay' THEN amount ELSE 0 END), 0) AS BIGINT), \
              CAST(COALESCE(SUM(CASE WHEN decision IS NULL THEN 1 ELSE 0 END), 0) AS BIGINT) \
              FROM benefit_application \
-             WHERE insurer_number = $1 AND kind = $2 AND addressee_id = $3 AND event_key LIKE $4",
+                          WHERE insurer_number = $1 AND kind = $2 AND addressee_id = $3 \
+             AND substr(event_key, 1, CAST($5 AS INTEGER)) = $4",
         )
         .bind(insurer.as_str().to_string())
         .bind(kind.to_string())
         .bind(addressee_id.to_string())
-        .bind(format!("{kind}_share:{addressee_id}:{year}:%"))
+        .bind(key_prefix(kind, addressee_id, year))
+        .bind(i64::try_from(key_prefix(kind, addressee_id, year).chars().count()).unwrap_or(0))
         .fetch_one(p)
         .await?
     }))

@@ -498,6 +498,10 @@ async fn start_exchange_import(
         let e = AppError::invalid("file", "choose a file", "取り込むファイルを選んでください");
         return jobs_view(&app, &user, Some(e)).await;
     }
+    // the name becomes the job's subject, shown and kept: never a My Number
+    if let Err(e) = kokuho_app::leak_scan::refuse_my_number("file", &name) {
+        return jobs_view(&app, &user, Some(e)).await;
+    }
     start_in_background(
         &app,
         &user,
