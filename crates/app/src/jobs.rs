@@ -338,7 +338,17 @@ impl Kokuho {
             to_us(now),
             &runner_id(now),
         )
-        .await?;
+        .await
+        .map_err(|e| match e {
+            kokuho_store::StoreError::Duplicate { .. } => AppError::Conflict {
+                message_en: format!("a {} job is running: wait for it to end", kind.code()),
+                message_ja: format!(
+                    "「{}」の処理が実行中です。終わってから開始してください",
+                    kind.label_ja()
+                ),
+            },
+            other => other.into(),
+        })?;
         let progress = self.jobs.register(self.insurer.as_str(), id);
         Ok(Job { id, kind, progress })
     }

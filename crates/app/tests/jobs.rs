@@ -256,3 +256,49 @@ async fn only_roles_that_may_run_a_kind_see_its_jobs() {
         );
     }
 }
+
+/// One exchange extract of a kind at a time: a second start while the first
+/// runs is refused (a double click on the jobs page), another kind is not;
+/// once the first ends, it starts again. Other kinds may run side by side.
+#[tokio::test]
+async fn one_exchange_extract_of_a_kind_runs_at_a_time() {
+    for t in all_backends().await {
+        let app = town(&t).await;
+        let clerk = actor(&app, "demo-clerk").await;
+        let s = Session {
+            app: &app,
+            actor: &clerk,
+        };
+        let first = s
+            .start_job(JobKind::FederationExport, "差分", T0)
+            .await
+            .unwrap();
+        let e = s
+            .start_job(JobKind::FederationExport, "全件", T0)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&e, AppError::Conflict { message_ja, .. } if message_ja.contains("実行中")),
+            "{}: {e:?}",
+            t.name
+        );
+        let other = s
+            .start_job(JobKind::IntermediateExport, "差分", T0)
+            .await
+            .unwrap();
+        app.finish_job(&first, Ok(("done", "完了")), T0)
+            .await
+            .unwrap();
+        let again = s
+            .start_job(JobKind::FederationExport, "差分", T0)
+            .await
+            .unwrap();
+        assert!(again.id > other.id);
+        // imports are not limited so
+        for _ in 0..2 {
+            s.start_job(JobKind::RegistryImport, "a.csv", T0)
+                .await
+                .unwrap();
+        }
+    }
+}

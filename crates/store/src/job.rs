@@ -63,6 +63,16 @@ pub async fn start(
         });
         match inserted {
             Ok(()) => return Ok(id),
+            // one running extract of a kind (job_one_exchange_export)
+            Err(sqlx::Error::Database(e))
+                if e.is_unique_violation()
+                    && (e.constraint() == Some("job_one_exchange_export")
+                        || e.message().contains("job.kind")) =>
+            {
+                return Err(crate::StoreError::Duplicate {
+                    what: "a job of this kind is running",
+                });
+            }
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => continue,
             Err(e) => return Err(e.into()),
         }

@@ -140,6 +140,7 @@ fn status_of(e: &AppError) -> StatusCode {
         AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
         AppError::NotFound { .. } => StatusCode::NOT_FOUND,
         AppError::Invalid { .. } | AppError::Rejected { .. } => StatusCode::BAD_REQUEST,
+        AppError::Conflict { .. } => StatusCode::CONFLICT,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

@@ -1957,6 +1957,11 @@ async fn exchange_files_are_written_and_taken_in_from_the_jobs_page() {
             .form("/ui/jobs/exchange-export", &[("to", "federation")])
             .await;
         assert_eq!(st, StatusCode::FORBIDDEN);
+        // nor may they look at an exchange job
+        let (st, _, _) = levy.get(&federation_job).await;
+        assert_eq!(st, StatusCode::FORBIDDEN);
+        let (st, _, _) = levy.get(&format!("{federation_job}/status")).await;
+        assert_eq!(st, StatusCode::FORBIDDEN);
         let _ = bare;
     }
 }
