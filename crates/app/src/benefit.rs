@@ -642,9 +642,7 @@ impl Kokuho {
         else {
             return Ok(None);
         };
-        let first_day = kokuho_domain::annual_outpatient::year_months(year)
-            .and_then(|(first, _)| first.first_day())
-            .ok_or_else(|| invalid("year", "year out of range", "年度が範囲外です"))?;
+        let (_, first_day, _) = crate::combined_care::year_days(year)?;
         let last_here = self
             .last_insured_within(&person, first_day, n.base_date)
             .await?

@@ -197,7 +197,8 @@ fn conflict(en: impl Into<String>, ja: impl Into<String>) -> AppError {
     }
 }
 
-fn year_days(year: i32) -> Result<(YearMonth, Date, Date)> {
+/// The year whose August is `year`: its first month, first day and last day.
+pub(crate) fn year_days(year: i32) -> Result<(YearMonth, Date, Date)> {
     let bad = || {
         invalid(
             "year",

@@ -1511,7 +1511,8 @@ impl crate::session::Session<'_> {
     }
 }
 
-fn no_setup() -> AppError {
+/// The refusal when the server has no exchange folder and transfer key.
+pub fn no_setup() -> AppError {
     AppError::Setup {
         message_en: "exchange files are not set up for the server: start it with --exchange-dir and --transfer-key".into(),
         message_ja: "連携ファイルの送信フォルダと転送鍵が設定されていません（運用担当に連絡してください）".into(),

@@ -92,9 +92,7 @@ impl Kokuho {
             return Ok(None);
         };
         let live = notices.iter().find(|n| n.voided_us.is_none());
-        let first_day = year_months(year)
-            .and_then(|(first, _)| first.first_day())
-            .ok_or_else(|| invalid("year", "year out of range", "年度が範囲外です"))?;
+        let (_, first_day, _) = crate::combined_care::year_days(year)?;
         let base = live.map_or(latest.base_date, |n| n.base_date);
         // the day the recovery is dated on; what was paid is found by the
         // applications' keys, not by this day

@@ -8,7 +8,6 @@
 
 use std::collections::BTreeSet;
 
-use kokuho_domain::annual_outpatient::year_months;
 use kokuho_domain::benefit::BenefitKind;
 use kokuho_domain::burden::{format_month, yen};
 use kokuho_domain::combined_care as rule;
@@ -102,23 +101,6 @@ fn conflict(en: impl Into<String>, ja: impl Into<String>) -> AppError {
     }
 }
 
-/// The first and last day of the year whose August is `year`.
-fn year_span(year: i32) -> Result<(YearMonth, Date, Date)> {
-    let bad = || {
-        invalid(
-            "year",
-            format!("year {year} is out of range"),
-            "年度が範囲外です",
-        )
-    };
-    let (first, last) = year_months(year).ok_or_else(bad)?;
-    Ok((
-        first,
-        first.first_day().ok_or_else(bad)?,
-        last.last_day().ok_or_else(bad)?,
-    ))
-}
-
 impl Kokuho {
     /// The person's last day insured here from `from` to `to`, if any.
     pub async fn last_insured_within(
@@ -204,7 +186,7 @@ impl Kokuho {
                 what: "person",
                 message_ja: "該当する宛名がありません",
             })?;
-        let (first, first_day, last_day) = year_span(n.year)?;
+        let (first, first_day, last_day) = crate::combined_care::year_days(n.year)?;
         let issuer = kokuho_domain::id::check_any_insurer_number(n.issuer.trim())
             .map_err(|e| AppError::from(e).for_field("issuer"))?;
         if issuer == self.insurer.as_str() {

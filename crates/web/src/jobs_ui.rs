@@ -430,11 +430,7 @@ async fn start_exchange_export(
         }
     };
     if app.exchange_setup.is_none() {
-        let e = AppError::Setup {
-            message_en: "exchange files are not set up for the server".into(),
-            message_ja: "連携ファイルの送信フォルダと転送鍵が設定されていません（運用担当に連絡してください）".into(),
-        };
-        return jobs_view(&app, &user, Some(e)).await;
+        return jobs_view(&app, &user, Some(kokuho_app::exchange::no_setup())).await;
     }
     let since = if f.full == "1" {
         kokuho_app::exchange::Since::Full

@@ -1678,6 +1678,54 @@ async fn a_document_is_printed_from_the_person_page_and_reprinted_from_its_histo
     }
 }
 
+/// A 資格継続引継情報 the federation sends: the first member of one of the
+/// town's households moved in from 313023 on 2026-11-01, with whether they
+/// were the householder there and how many were insured there. Returns the
+/// household, the member and the file.
+async fn moved_in_notice(
+    t: &TestDb,
+    app: &Kokuho,
+    from_householder: bool,
+    from_household_insured: i64,
+) -> (String, String, kokuho_formats::federation::FederationFile) {
+    let numbers = kokuho_store::eligibility::all_household_numbers(&t.db, &app.insurer)
+        .await
+        .unwrap();
+    let (household, (symbol, number)) = numbers.iter().next().unwrap();
+    let member = app.household(household).await.unwrap().members[0]
+        .addressee_id
+        .to_string();
+    let file = kokuho_formats::federation::FederationFile {
+        header: kokuho_formats::federation::FileHeader {
+            insurer_number: app.insurer.as_str().to_string(),
+            created_at: time::macros::datetime!(2026-11-20 09:00:00),
+            extract: kokuho_formats::federation::Extract::Answer,
+            since: None,
+        },
+        body: kokuho_formats::federation::Body::EligibilityContinuity(vec![
+            kokuho_formats::federation::EligibilityContinuityRecord {
+                insurer_number: app.insurer.as_str().to_string(),
+                insured_symbol: symbol.clone(),
+                insured_number: number.clone(),
+                branch_number: "01".into(),
+                addressee_id: member.clone(),
+                acquired_on: time::macros::date!(2026 - 11 - 01),
+                from_insurer: "313023".into(),
+                from_insured_symbol: "甲".into(),
+                from_insured_number: "77".into(),
+                from_branch_number: "01".into(),
+                from_lost_on: time::macros::date!(2026 - 11 - 01),
+                continuity: kokuho_formats::federation::Continuity::Continuous,
+                household_candidate: true,
+                from_householder,
+                from_nominal_householder: false,
+                from_household_insured,
+            },
+        ]),
+    };
+    (household.clone(), member, file)
+}
+
 /// The exchange screen: a household moved in from another municipality of
 /// the prefecture waits for the clerk's judgement, which the screen records;
 /// roles without the exchange permission are refused.
@@ -1692,42 +1740,8 @@ async fn a_moved_in_household_is_judged_on_the_exchange_screen() {
         assert!(page.contains(r#"id="nav-exchange""#));
 
         // The federation reports a person of one of the town's households.
-        let numbers = kokuho_store::eligibility::all_household_numbers(&t.db, &app.insurer)
-            .await
-            .unwrap();
-        let (household, (symbol, number)) = numbers.iter().next().unwrap();
-        let member = app.household(household).await.unwrap().members[0]
-            .addressee_id
-            .to_string();
-        let file = kokuho_formats::federation::FederationFile {
-            header: kokuho_formats::federation::FileHeader {
-                insurer_number: app.insurer.as_str().to_string(),
-                created_at: time::macros::datetime!(2026-11-20 09:00:00),
-                extract: kokuho_formats::federation::Extract::Answer,
-                since: None,
-            },
-            body: kokuho_formats::federation::Body::EligibilityContinuity(vec![
-                kokuho_formats::federation::EligibilityContinuityRecord {
-                    insurer_number: app.insurer.as_str().to_string(),
-                    insured_symbol: symbol.clone(),
-                    insured_number: number.clone(),
-                    branch_number: "01".into(),
-                    addressee_id: member.clone(),
-                    acquired_on: time::macros::date!(2026 - 11 - 01),
-                    from_insurer: "313023".into(),
-                    from_insured_symbol: "甲".into(),
-                    from_insured_number: "77".into(),
-                    from_branch_number: "01".into(),
-                    from_lost_on: time::macros::date!(2026 - 11 - 01),
-                    continuity: kokuho_formats::federation::Continuity::Continuous,
-                    household_candidate: true,
-                    // one of two insured there, not its householder
-                    from_householder: false,
-                    from_nominal_householder: false,
-                    from_household_insured: 2,
-                },
-            ]),
-        };
+        let (household, member, file) = moved_in_notice(&t, &app, false, 2).await;
+        let household = household.as_str();
         app.import_from_federation(
             &file.file_name().unwrap(),
             &kokuho_formats::federation::write(&file).unwrap(),
@@ -1896,41 +1910,7 @@ async fn exchange_files_are_written_and_taken_in_from_the_jobs_page() {
         );
 
         // A received 資格継続引継情報, taken in as a job.
-        let numbers = kokuho_store::eligibility::all_household_numbers(&t.db, &app.insurer)
-            .await
-            .unwrap();
-        let (household, (symbol, number)) = numbers.iter().next().unwrap();
-        let member = app.household(household).await.unwrap().members[0]
-            .addressee_id
-            .to_string();
-        let file = kokuho_formats::federation::FederationFile {
-            header: kokuho_formats::federation::FileHeader {
-                insurer_number: app.insurer.as_str().to_string(),
-                created_at: time::macros::datetime!(2026-11-20 09:00:00),
-                extract: kokuho_formats::federation::Extract::Answer,
-                since: None,
-            },
-            body: kokuho_formats::federation::Body::EligibilityContinuity(vec![
-                kokuho_formats::federation::EligibilityContinuityRecord {
-                    insurer_number: app.insurer.as_str().to_string(),
-                    insured_symbol: symbol.clone(),
-                    insured_number: number.clone(),
-                    branch_number: "01".into(),
-                    addressee_id: member.clone(),
-                    acquired_on: time::macros::date!(2026 - 11 - 01),
-                    from_insurer: "313023".into(),
-                    from_insured_symbol: "甲".into(),
-                    from_insured_number: "77".into(),
-                    from_branch_number: "01".into(),
-                    from_lost_on: time::macros::date!(2026 - 11 - 01),
-                    continuity: kokuho_formats::federation::Continuity::Continuous,
-                    household_candidate: true,
-                    from_householder: true,
-                    from_nominal_householder: false,
-                    from_household_insured: 1,
-                },
-            ]),
-        };
+        let (_, member, file) = moved_in_notice(&t, &app, true, 1).await;
         let name = file.file_name().unwrap();
         let bytes = kokuho_formats::federation::write(&file).unwrap();
         let (st, job, page) = clerk
